@@ -1,0 +1,468 @@
+"""Typed models of the indicator catalogue.
+
+An indicator definition is data: one YAML file per indicator under
+``src/cspa/data/catalogue/<framework>/``. These models are the schema the loader
+checks every file against; an invalid file is rejected with its path and the
+field at fault (see :mod:`cspa.catalogue.load`).
+
+The vocabulary follows the seed documents (PAF bands, blobs, traffic lights,
+quartile position) and, where the seeds are silent, the FingertipsNext enums
+(polarity, comparison outcome) named in ``shared/reference/methods.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    """Base for catalogue models: unknown keys are errors, so a typo in a YAML file is caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Outcome(str, Enum):
+    """The five Every Child Matters outcomes, service management and the appendices (seed 000 contents)."""
+
+    being_healthy = "being_healthy"
+    staying_safe = "staying_safe"
+    enjoying_and_achieving = "enjoying_and_achieving"
+    making_a_positive_contribution = "making_a_positive_contribution"
+    achieving_economic_wellbeing = "achieving_economic_wellbeing"
+    service_management = "service_management"
+    appendices = "appendices"
+
+
+OUTCOME_TITLES = {
+    Outcome.being_healthy: "Being healthy",
+    Outcome.staying_safe: "Staying safe",
+    Outcome.enjoying_and_achieving: "Enjoying and achieving",
+    Outcome.making_a_positive_contribution: "Making a positive contribution",
+    Outcome.achieving_economic_wellbeing: "Achieving economic well-being",
+    Outcome.service_management: "Service management",
+    Outcome.appendices: "Appendices",
+}
+
+
+class Polarity(str, Enum):
+    """Which direction is better. ``middle`` is the seed's symmetric 9-band case (000:L2775)."""
+
+    high = "high"
+    low = "low"
+    none = "none"
+    middle = "middle"
+
+
+class Unit(str, Enum):
+    percent = "percent"
+    rate_per_1000 = "rate_per_1000"
+    rate_per_10000 = "rate_per_10000"
+    rate_per_100000 = "rate_per_100000"
+    count = "count"
+    ratio = "ratio"
+    standardised_ratio = "standardised_ratio"
+    score = "score"
+    points = "points"
+    percentage_points = "percentage_points"
+    currency_gbp = "currency_gbp"
+    days = "days"
+    weeks = "weeks"
+    category = "category"
+    text = "text"
+
+
+class YearType(str, Enum):
+    """How a bare year label such as ``2007`` is read (the seed prints both academic and calendar years so)."""
+
+    financial = "financial"
+    academic = "academic"
+    calendar = "calendar"
+    multi_year = "multi_year"
+    snapshot = "snapshot"
+    quarter = "quarter"
+
+
+class GeographyLevel(str, Enum):
+    la = "la"
+    pct = "pct"
+    trust = "trust"
+    dat = "dat"
+    yot = "yot"
+    connexions = "connexions"
+    lsc = "lsc"
+    district = "district"
+    region = "region"
+    school = "school"
+    provider = "provider"
+    country = "country"
+
+
+class Comparator(str, Enum):
+    statistical_neighbours = "statistical_neighbours"
+    england = "england"
+    region = "region"
+    benchmark_group = "benchmark_group"
+    great_britain = "great_britain"
+    other = "other"
+
+
+class AggregateMethod(str, Enum):
+    """How a group figure (statistical neighbours, England) is formed.
+
+    ``median``: median of the members' values (seed 000:L3956, L4073 for SN).
+    ``mean``: simple mean of the members' values (LAIT SN average).
+    ``pooled``: sum of numerators over sum of denominators (seed 000:L3956 for national).
+    ``published``: only the publisher's figure exists; it is shown and marked published.
+    """
+
+    median = "median"
+    mean = "mean"
+    pooled = "pooled"
+    published = "published"
+
+
+class FormulaType(str, Enum):
+    """How the value is formed from its inputs.
+
+    ``input``: the value is given (no numerator/denominator printed).
+    ``percentage``: numerator / denominator x 100.
+    ``rate``: numerator / denominator x multiplier (per 1,000, 10,000 ...).
+    ``ratio``: numerator / denominator (x multiplier, default 1).
+    ``standardised_ratio``: observed / expected x 100 (seed 1029HC, 000:L413).
+    ``percent_change``: (value - base) / base x 100, base = the value in ``base_period``.
+    ``change``: value - value of the previous period (year-on-year change columns).
+    ``difference``: value - comparator value (e.g. DAT - region difference, 000:L669).
+    ``mean_of_percentages``: mean of several numerators over one denominator (1037SC, 000:L800).
+    ``sum``: the sum of the listed measures.
+    """
+
+    input = "input"
+    percentage = "percentage"
+    rate = "rate"
+    ratio = "ratio"
+    standardised_ratio = "standardised_ratio"
+    percent_change = "percent_change"
+    change = "change"
+    difference = "difference"
+    mean_of_percentages = "mean_of_percentages"
+    sum = "sum"
+
+
+class Formula(Strict):
+    type: FormulaType = FormulaType.input
+    multiplier: float | None = None
+    base_period: str | None = None
+    of_measure: str | None = Field(
+        default=None, description="for change/percent_change/difference: the measure the formula applies to"
+    )
+    comparator: Comparator | None = None
+    measures: list[str] = Field(default_factory=list, description="for sum / mean_of_percentages")
+
+    @model_validator(mode="after")
+    def _params(self) -> Formula:
+        if self.type is FormulaType.rate and self.multiplier is None:
+            raise ValueError("a rate needs a multiplier (e.g. 1000 or 10000)")
+        if self.type is FormulaType.percent_change and self.base_period is None and self.of_measure is None:
+            raise ValueError("percent_change needs base_period (e.g. '1998') or of_measure")
+        if self.type is FormulaType.difference and self.comparator is None:
+            raise ValueError("difference needs a comparator")
+        return self
+
+
+class Display(Strict):
+    """How the seed prints the figure: decimals, %, thousands separators, a + sign, £."""
+
+    decimals: int = Field(default=0, ge=0, le=6)
+    percent_sign: bool = False
+    thousands: bool = False
+    plus_sign: bool = False
+    prefix: str = ""
+    suffix: str = ""
+
+
+_CUTOFF = re.compile(
+    r"^\s*(?:"
+    r"\.|\.\.|n/a|"  # printed as empty
+    r"(?P<lo>[£]?-?\d[\d,]*(?:\.\d+)?%?)\s*(?P<op><=|<)\s*(?P<hi>[£]?-?\d[\d,]*(?:\.\d+)?%?)|"
+    r"(?P<plus>[£]?-?\d[\d,]*(?:\.\d+)?%?)\s*\+|"
+    r"(?P<list>\d+(?:\s*,\s*\d+)+)|"
+    r"(?P<single>-?\d+(?:\.\d+)?)"
+    r")\s*$"
+)
+
+
+def parse_cutoff(text: str) -> tuple[float | None, float | None, bool] | None:
+    """Parse one printed band interval (seed grammar, methods.md section 9).
+
+    ``a<b`` is a <= v < b; ``a<=b`` is a <= v <= b (the top interval); ``n+`` is v >= n;
+    ``4,5`` (a list of whole values, 000:L511) is min <= v <= max; a single number is v == n.
+    Returns (low, high, high_inclusive) or None for an empty printed cell (``.``).
+    """
+
+    m = _CUTOFF.match(text)
+    if not m:
+        raise ValueError(f"cannot read band cut-off {text!r} (expected forms like '0<45', '80<=100', '3+', '4,5')")
+
+    def num(s: str) -> float:
+        return float(s.replace("£", "").replace(",", "").replace("%", ""))
+
+    if m.group("op"):
+        return num(m.group("lo")), num(m.group("hi")), m.group("op") == "<="
+    if m.group("plus"):
+        return num(m.group("plus")), None, True
+    if m.group("list"):
+        vals = [float(x) for x in m.group("list").split(",")]
+        return min(vals), max(vals), True
+    if m.group("single"):
+        v = float(m.group("single"))
+        return v, v, True
+    return None
+
+
+class BandSet(Strict):
+    """PAF cut-off bands for a range of periods, as printed under "Bands" (e.g. 000:L1393-1397).
+
+    ``cutoffs`` are the printed intervals, low to high; ``blobs`` the number of blobs (1-5)
+    printed for each, so a 9-band symmetric row reads 1,2,3,4,5,4,3,2,1 (000:L2775-2777).
+    A ``.`` in ``cutoffs`` is a band printed empty. ``group`` restricts the row to a named
+    group of authorities (group-specific cut-offs).
+    """
+
+    periods: str = Field(description="the period range as printed, e.g. '2006-08' or '2004-05'")
+    cutoffs: list[str]
+    blobs: list[int]
+    group: str | None = None
+    seed_line: int | None = None
+
+    @field_validator("cutoffs")
+    @classmethod
+    def _cutoffs_parse(cls, v: list[str]) -> list[str]:
+        for c in v:
+            parse_cutoff(c)
+        return v
+
+    @model_validator(mode="after")
+    def _aligned(self) -> BandSet:
+        if len(self.cutoffs) != len(self.blobs):
+            raise ValueError(f"{len(self.cutoffs)} cut-offs but {len(self.blobs)} blob counts")
+        if any(b < 0 or b > 5 for b in self.blobs):
+            raise ValueError("blob counts run 0-5")
+        return self
+
+
+class LightNone(Strict):
+    rule: Literal["none"] = "none"
+    reason: str = "Traffic lights have not been applied to this indicator"
+
+
+class LightPafBand(Strict):
+    """Colour from the PAF band's blobs (000:L45: shading on LA, SN and England)."""
+
+    rule: Literal["paf_band"]
+    colours: dict[int, Literal["red", "amber", "green"]] = Field(
+        default_factory=lambda: {1: "red", 2: "amber", 3: "amber", 4: "green", 5: "green"}
+    )
+
+
+class LightComparatorShading(Strict):
+    """Attainment: SN/England figures shaded by how the LA compares (000:L45)."""
+
+    rule: Literal["comparator_shading"]
+    comparators: list[Comparator] = Field(default_factory=lambda: [Comparator.statistical_neighbours, Comparator.england])
+    tolerance: float = 0.0
+
+
+class ThresholdPeriod(Strict):
+    periods: str
+    green_above: float | None = None
+    red_below: float | None = None
+    green_below: float | None = None
+    red_above: float | None = None
+    seed_line: int | None = None
+
+
+class LightFixedThresholds(Strict):
+    """Fixed cut-offs that vary by year (1040NT, 000:L711-741)."""
+
+    rule: Literal["fixed_thresholds"]
+    by_period: list[ThresholdPeriod]
+
+
+class LightPointsTolerance(Strict):
+    """Within +/- N points of a comparator is amber (CAMHS, 000:L482-484)."""
+
+    rule: Literal["points_tolerance"]
+    comparator: Comparator = Comparator.england
+    points: float
+    green_at_value: float | None = Field(default=None, description="a value that is green whatever the comparator (100% at 26 weeks)")
+
+
+class LightVsNeighbours(Strict):
+    """Above/below the SN figure under polarity; equal to SN is not red."""
+
+    rule: Literal["vs_statistical_neighbours"]
+    equal_is: Literal["green", "amber"] = "amber"
+
+
+class LightPublishedSignificance(Strict):
+    """Pass the published significance flag through (Healthcare Commission indicators, 000:L235-237)."""
+
+    rule: Literal["published_significance"]
+    vs: Comparator = Comparator.england
+    method: str = "Spiegelhalter additive over-dispersion, 95%"
+
+
+TrafficLightRule = Annotated[
+    LightNone
+    | LightPafBand
+    | LightComparatorShading
+    | LightFixedThresholds
+    | LightPointsTolerance
+    | LightVsNeighbours
+    | LightPublishedSignificance,
+    Field(discriminator="rule"),
+]
+
+
+class Measure(Strict):
+    """One part of an indicator (a row block of its table). Fields left out take the indicator's."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    label: str
+    unit: Unit | None = None
+    display: Display | None = None
+    polarity: Polarity | None = None
+    formula: Formula | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    bands: list[BandSet] | None = None
+    traffic_light: TrafficLightRule | None = None
+    quartiles: bool | None = None
+    ranks: bool | None = None
+    trend: Literal["none", "seed_moving_average", "fingertips", "improving"] | None = None
+    geography_level: GeographyLevel | None = None
+
+
+class Indicator(Strict):
+    """One indicator definition, transcribed from the seed lines it cites."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-/]*$")
+    framework: str
+    title: str
+    short_title: str | None = None
+    outcome: Outcome | None = None
+    section: str | None = Field(default=None, description="the sub-heading the seed files it under")
+    topic: str | None = None
+    page: int | None = None
+    owner: str | None = None
+    source: str | None = None
+    unit: Unit
+    display: Display = Field(default_factory=Display)
+    polarity: Polarity
+    formula: Formula = Field(default_factory=Formula)
+    numerator: str | None = None
+    denominator: str | None = None
+    geography_level: GeographyLevel = GeographyLevel.la
+    year_type: YearType = YearType.financial
+    comparators: list[Comparator] = Field(default_factory=list)
+    neighbour_group: str | None = None
+    sn_method: AggregateMethod = AggregateMethod.published
+    england_method: AggregateMethod = AggregateMethod.published
+    bands: list[BandSet] = Field(default_factory=list)
+    traffic_light: TrafficLightRule = Field(default_factory=LightNone)
+    quartiles: bool = False
+    ranks: bool = False
+    trend: Literal["none", "seed_moving_average", "fingertips", "improving"] = "none"
+    measures: list[Measure] = Field(default_factory=list)
+    definition: str | None = None
+    guidance: str | None = None
+    health_warning: str | None = None
+    related: list[str] = Field(default_factory=list)
+    status_symbols: list[str] = Field(default_factory=list)
+    updated_from_previous: bool = False
+    updated_from_v1: bool = False
+    notes: list[str] = Field(default_factory=list)
+    seed_lines: list[int] = Field(default_factory=list)
+    source_ref: str | None = Field(default=None, description="for generated entries: the source file and row")
+
+    @model_validator(mode="after")
+    def _measures_unique(self) -> Indicator:
+        ids = [m.id for m in self.measures]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"measure ids repeated: {sorted(dup)}")
+        return self
+
+    def measure_ids(self) -> list[str]:
+        return [m.id for m in self.measures] or ["value"]
+
+    def resolved(self, measure_id: str | None) -> ResolvedMeasure:
+        """The measure with every field filled from the indicator's defaults."""
+
+        m = next((x for x in self.measures if x.id == measure_id), None)
+        if m is None:
+            if measure_id not in (None, "value") and self.measures:
+                raise KeyError(f"{self.code} has no measure {measure_id!r}; it has {self.measure_ids()}")
+            return ResolvedMeasure(
+                indicator=self.code, id="value", label=self.title, unit=self.unit, display=self.display,
+                polarity=self.polarity, formula=self.formula, bands=list(self.bands),
+                traffic_light=self.traffic_light, quartiles=self.quartiles, ranks=self.ranks,
+                trend=self.trend, geography_level=self.geography_level,
+                numerator=self.numerator, denominator=self.denominator,
+            )
+        return ResolvedMeasure(
+            indicator=self.code,
+            id=m.id,
+            label=m.label,
+            unit=m.unit or self.unit,
+            display=m.display or self.display,
+            polarity=m.polarity or self.polarity,
+            formula=m.formula or self.formula,
+            bands=list(m.bands if m.bands is not None else self.bands),
+            traffic_light=m.traffic_light or self.traffic_light,
+            quartiles=self.quartiles if m.quartiles is None else m.quartiles,
+            ranks=self.ranks if m.ranks is None else m.ranks,
+            trend=m.trend or self.trend,
+            geography_level=m.geography_level or self.geography_level,
+            numerator=m.numerator or self.numerator,
+            denominator=m.denominator or self.denominator,
+        )
+
+
+class ResolvedMeasure(Strict):
+    indicator: str
+    id: str
+    label: str
+    unit: Unit
+    display: Display
+    polarity: Polarity
+    formula: Formula
+    bands: list[BandSet]
+    traffic_light: TrafficLightRule
+    quartiles: bool
+    ranks: bool
+    trend: str
+    geography_level: GeographyLevel
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+class Framework(Strict):
+    """A set of indicators judged together (APA 2008, LAIT, the quarterly report ...)."""
+
+    id: str
+    title: str
+    publisher: str | None = None
+    vintage: str | None = None
+    licence: str | None = None
+    default_neighbour_group: dict[str, str] = Field(
+        default_factory=dict, description="period (or 'default') -> neighbour group id"
+    )
+    quartile_tie: Literal["low_side", "better"] = "low_side"
+    paf_colours: dict[int, Literal["red", "amber", "green"]] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    source: str | None = None
