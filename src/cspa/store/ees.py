@@ -1,0 +1,73 @@
+"""DfE Explore Education Statistics tidy files -> the long format, through source mappings.
+
+A mapping (``data/catalogue/sources/<file stem>.yaml``) names, for one EES file, the filter
+each indicator takes (e.g. ``population_type: CLA on 31 March``) and which columns hold its
+value, numerator and denominator. EES suppression codes (``x``, ``c``, ``z``, ``k``, ``low``)
+are kept as statuses, never coerced to zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import yaml
+
+from cspa.catalogue.areas import DATA
+from cspa.errors import LoadError, Problem
+
+SOURCES = DATA / "catalogue" / "sources"
+SUPPRESSION = ("x", "c", "z", "k", "low", ".", "..", ":", "u")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(v: str) -> str:
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.Table:
+    mapping_file = SOURCES / f"{path.stem}.yaml"
+    if not mapping_file.exists():
+        raise LoadError([Problem(path.name, None, None,
+                                 f"an Explore Education Statistics file needs a source mapping {mapping_file.name} "
+                                 f"in {SOURCES} naming which columns feed which indicators")])
+    spec = yaml.safe_load(mapping_file.read_text(encoding="utf-8"))
+    con.register("ees_raw", t)
+    parts = []
+    geo = spec.get("geography", {})
+    levels = geo.get("levels", {"National": "england", "Regional": "region", "Local authority": "la"})
+    area_expr = (
+        "CASE geographic_level "
+        + " ".join(
+            f"WHEN {_lit(k)} THEN " + ({"england": "'E92000001'", "region": "region_code", "la": "old_la_code"}[v])
+            for k, v in levels.items())
+        + " END"
+    )
+    for item in spec["indicators"]:
+        where = " AND ".join(f"{_q(k)} = {_lit(v)}" for k, v in (item.get("filter") or {}).items()) or "TRUE"
+
+        def cell(col):
+            if not col:
+                return "NULL"
+            c = _q(col)
+            return f"CASE WHEN lower(trim({c})) IN ({', '.join(map(_lit, SUPPRESSION))}) THEN NULL ELSE trim({c}) END"
+
+        status = " ".join(
+            f"WHEN lower(trim({_q(c)})) IN ({', '.join(map(_lit, SUPPRESSION))}) THEN trim({_q(c)})"
+            for c in [item.get("value"), item.get("numerator")] if c
+        )
+        parts.append(f"""
+            SELECT {_lit(item['indicator'])} AS indicator, {_lit(item.get('measure') or 'value')} AS measure,
+                   {area_expr} AS area, CAST(time_period AS VARCHAR) AS period, NULL AS statistic,
+                   {cell(item.get('value'))} AS value, {cell(item.get('numerator'))} AS numerator,
+                   {cell(item.get('denominator'))} AS denominator,
+                   CASE {status or 'WHEN FALSE THEN NULL'} END AS status,
+                   NULL AS text, NULL AS quality, NULL AS provisional, NULL AS note, NULL AS seed_line, NULL AS unit, _row
+            FROM ees_raw WHERE {where} AND geographic_level IN ({', '.join(map(_lit, levels))})""")
+    out = con.sql(" UNION ALL ".join(parts)).to_arrow_table()
+    con.unregister("ees_raw")
+    return out
