@@ -16,13 +16,15 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from cspa.catalogue.models import Indicator
+from cspa.catalogue.models import Indicator, file_stem
 
 OBS_COLUMNS = {
     "indicator", "measure", "area", "period", "statistic", "value", "numerator", "denominator",
     "status", "text", "quality", "provisional", "note", "seed_line",
 }
 GOLDEN_COLUMNS = {"seed_line", "indicator", "measure", "area", "period", "field", "expected", "xfail", "note"}
+GOLDEN_OPTIONAL = {"statistic"}
+AREA_COLUMNS = {"code", "name", "type", "parent", "note"}
 GOLDEN_FIELDS = {
     "display", "status", "value", "band", "band_range", "traffic_light", "quartile_position", "quartile",
     "progress", "significance", "rank", "trend",
@@ -50,8 +52,8 @@ def check_yaml(path: Path) -> list[str]:
         ind = Indicator.model_validate(data)
     except ValidationError as e:
         return [f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
-    if path.stem != ind.code:
-        return [f"{path}: file name must be the code ({ind.code}.yaml)"]
+    if path.stem != file_stem(ind.code):
+        return [f"{path}: file name must be the code ({file_stem(ind.code)}.yaml)"]
     return []
 
 
@@ -60,9 +62,12 @@ def check_csv(path: Path, catalogue: dict[str, Indicator]) -> list[str]:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
         cols = set(rows[0].keys()) if rows else set()
+    if cols and cols <= AREA_COLUMNS and {"code", "name", "type"} <= cols:
+        return [f"{path}:{n}: code, name and type are required" for n, r in enumerate(rows, start=2)
+                if not all((r.get(k) or "").strip() for k in ("code", "name", "type"))]
     golden = "field" in cols
     need = GOLDEN_COLUMNS if golden else {"indicator", "area", "period"}
-    allowed = GOLDEN_COLUMNS if golden else OBS_COLUMNS
+    allowed = GOLDEN_COLUMNS | GOLDEN_OPTIONAL if golden else OBS_COLUMNS
     if missing := need - cols:
         errs.append(f"{path}: missing columns {sorted(missing)}")
     if extra := cols - allowed:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from cspa.catalogue.areas import DATA
-from cspa.catalogue.models import Framework, Indicator
+from cspa.catalogue.models import Framework, Indicator, file_stem
 from cspa.errors import CatalogueError
 
 CATALOGUE = DATA / "catalogue"
@@ -76,7 +76,7 @@ def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
         except yaml.YAMLError as e:
             problems.append(f"{path}: not valid YAML: {e}")
             continue
-        if path.stem != ind.code:
+        if path.stem != file_stem(ind.code):
             problems.append(f"{path}: field code: {ind.code!r} does not match the file name")
         if ind.framework != path.parent.name:
             problems.append(f"{path}: field framework: {ind.framework!r} but the file is in {path.parent.name}/")

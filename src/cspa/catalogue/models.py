@@ -347,10 +347,16 @@ class Measure(Strict):
     geography_level: GeographyLevel | None = None
 
 
+def file_stem(code: str) -> str:
+    """The file name (without .yaml) an indicator's definition lives in: the code, with characters
+    that are unsafe in file names on common systems replaced by ``_``."""
+    return re.sub(r'[<>:"/\\|?*%&,]', "_", code)
+
+
 class Indicator(Strict):
     """One indicator definition, transcribed from the seed lines it cites."""
 
-    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-/]*$")
+    code: str = Field(pattern=r"^[A-Za-z0-9%][^\x00-\x1f]*$", max_length=60)
     framework: str
     title: str
     short_title: str | None = None

@@ -101,6 +101,9 @@ def snapshot(d: date) -> Period:
     return Period("snapshot", f"D{d.isoformat()}", d, d, d.year, d.year)
 
 
+# Release qualifiers printed after a period: LAIT's "(OT)" outturn, "(Rev)", "(prov)", "(Final)".
+QUALIFIER = re.compile(r"\s*\((?:provisional|prov\.?|p|rev(?:ised)?|final|ot|outturn)\)\s*$", re.I)
+_TWOTWO = re.compile(r"^(\d{4})\s*/\s*(\d{2})\s*-\s*(\d{2})\s*/\s*(\d{2})$")
 _TWO = re.compile(r"^(\d{2}|\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
 _RANGE_AVG = re.compile(r"^(\d{4})\s*-\s*(\d{4})\s*average$", re.I)
 _ASAT = re.compile(r"^(?:as\s+at\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})$", re.I)
@@ -108,6 +111,7 @@ _MONRANGE = re.compile(r"^([a-z]{3})[a-z]*\s*-\s*([a-z]{3})[a-z]*\s+(\d{2}|\d{4}
 _QTR = re.compile(r"^([1-4])\s*(?:st|nd|rd|th)?\s*(?:qtr|quarter)\b\s*([a-z]{3})[a-z]*\s*'?(\d{2}|\d{4})", re.I)
 _QKEY = re.compile(r"^(?:FY)?(\d{4})-(\d{2})-?Q([1-4])$", re.I)
 _QYEAR = re.compile(r"^Q([1-4])\s+(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.I)
+_COHORT = re.compile(r"^(\d{4})\s+cohort\b.*$", re.I)
 _EES = re.compile(r"^(\d{4})(\d{2})$")
 _KEY = re.compile(r"^(FY|AY|CY)(\d{4})(?:-(\d{2}|\d{4}))?$")
 _DKEY = re.compile(r"^D(\d{4})-(\d{2})-(\d{2})$")
@@ -125,7 +129,7 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
 
     raw = text
     s = " ".join(str(text).replace("\u2013", "-").replace("\u2014", "-").split())
-    s = re.sub(r"\s*\((?:provisional|prov\.?|p)\)\s*$", "", s, flags=re.I)
+    s = QUALIFIER.sub("", s)
     if not s:
         raise PeriodError(raw, "empty period")
     low = s.lower()
@@ -180,6 +184,11 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
         if (a + 1) % 100 == b:
             return financial_year(a) if year_type == "financial" else academic_year(a)
         raise PeriodError(raw, "six-digit periods are two consecutive years, e.g. 202425")
+    if m := _TWOTWO.match(s):
+        # A range of two-year periods, e.g. LAIT's 2013/14-15/16 (three years pooled).
+        a = int(m.group(1))
+        b = _year(m.group(4), ref=a)
+        return multi_year(a, b, "financial" if year_type == "financial" else "calendar")
     if m := _TWO.match(s):
         a = _year(m.group(1))
         b = _year(m.group(2), ref=a)
@@ -192,6 +201,9 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
         if b > a + 1:
             return multi_year(a, b, "financial" if year_type == "financial" else "calendar")
         raise PeriodError(raw, "the second year must follow the first")
+    if m := _COHORT.match(s):
+        # A cohort named by its year (YJB recidivism: "2002 cohort after 12 months", 000 ea2 pages).
+        return calendar_year(int(m.group(1)))
     if re.fullmatch(r"\d{4}", s):
         y = int(s)
         if year_type == "academic":
@@ -201,6 +213,12 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
             return financial_year(y - 1)
         return calendar_year(y)
     raise PeriodError(raw, f"not a period form cspa knows ({low!r})")
+
+
+def qualifier(text: str) -> str | None:
+    """The release qualifier printed with a period (``2025 (prov)`` -> ``prov``), if any."""
+    m = QUALIFIER.search(str(text))
+    return m.group(0).strip(" ()").lower() if m else None
 
 
 def covers(range_text: str, period: Period) -> bool:
@@ -214,6 +232,9 @@ def covers(range_text: str, period: Period) -> bool:
         a = _year(m.group(1))
         b = _year(m.group(2), ref=a)
         return a <= period.first_year and period.last_year <= b
+    if m := _COHORT.match(s):
+        # A cohort named by its year (YJB recidivism: "2002 cohort after 12 months", 000 ea2 pages).
+        return calendar_year(int(m.group(1)))
     if re.fullmatch(r"\d{4}", s):
         y = int(s)
         return period.last_year == y or (period.first_year == y and period.kind == "calendar_year")

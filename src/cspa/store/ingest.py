@@ -294,8 +294,8 @@ def stage_long(t: pa.Table, file: str, catalogue: Catalogue, areas: AreaRegistry
     for (r,) in con.execute("""SELECT _row FROM stg WHERE value IS NULL AND numerator IS NULL AND status IS NULL
                                AND text IS NULL ORDER BY _row LIMIT 20""").fetchall():
         problems.append(Problem(file, r, "value", "no value, numerator, status or text"))
-    for r in first_rows("(numerator IS NULL) <> (denominator IS NULL)"):
-        problems.append(Problem(file, r, "denominator", "numerator and denominator go together"))
+    for r in first_rows("numerator IS NOT NULL AND denominator IS NULL AND value IS NULL"):
+        problems.append(Problem(file, r, "denominator", "a numerator without a denominator or a value"))
     for r in first_rows("TRY_CAST(replace(denominator, ',', '') AS DOUBLE) = 0"):
         problems.append(Problem(file, r, "denominator", "zero denominator"))
 

@@ -1,0 +1,95 @@
+"""The demo database: the 2008-2011 Luton documents as published, and today's real data.
+
+One builder serves the README's first command (``cspa demo``), the test fixtures and
+contributors' exploration. It rebuilds from scratch each run (idempotent: a second run
+never duplicates), so the database always matches the shipped data files.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cspa.catalogue.areas import DATA
+from cspa.store.database import Store
+from cspa.store.ingest import load_files
+
+SEEDS = DATA / "seeds"
+SEED_FILES = {
+    "000": ("shared/seeds/000_1755010fd6423bb4.txt", "Ofsted APA dataset, Luton, Version 2 - Final, September 2008"),
+    "001": ("shared/seeds/001_6f4cf877a258b12c.txt", "Luton Children & Learning performance report, January-March 2008"),
+    "003": ("shared/seeds/003_ab24c40c990829a0.txt", "Ofsted performance profile, Luton, 03 August 2011"),
+}
+
+
+def seed_observation_files(seed: str) -> list[Path]:
+    """The observation CSVs of one seed (long format; other files in the folder have their own loaders)."""
+    folder = SEEDS / seed
+    files = sorted(p for p in folder.glob("*.csv") if not p.stem.endswith("_example"))
+    out = []
+    for p in files:
+        with p.open(encoding="utf-8") as f:
+            header = f.readline()
+        if header.startswith("indicator,") and ",area," in header and ",period," in header and "target" not in header:
+            out.append(p)
+    return out
+
+
+def build_demo_store(store: Store, progress=None) -> list[dict]:
+    """Load everything into ``store``; returns one summary dict per source."""
+    summary = []
+    store.sync_reference()
+    for seed, (_file, vintage) in SEED_FILES.items():
+        files = seed_observation_files(seed)
+        if not files:
+            continue
+        results = load_files(store, files, source=f"seed {seed}", vintage=vintage, seed_file=seed,
+                             licence="Published document; figures reproduced as data")
+        summary.append({"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)})
+        if progress:
+            progress(f"seed {seed}")
+    try:
+        from cspa.store.real_data import load_real_data
+    except ImportError:  # the real-data loaders arrive with issue 4
+        load_real_data = None
+    if load_real_data is not None:
+        summary += load_real_data(store, progress=progress)
+    return summary
+
+
+def build_demo(output: Path, console: Console | None = None) -> str:
+    console = console or Console(stderr=True)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    db = output / "cspa.duckdb"
+    for p in (db, db.with_suffix(".duckdb.wal")):
+        p.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as prog:
+        task = prog.add_task("Building the demo database", total=None)
+        with Store.open(db) as store:
+            summary = build_demo_store(store, progress=lambda what: prog.update(task, description=f"Loaded {what}"))
+            counts = store.status()
+        reports = render_demo_reports(db, output, prog, task)
+    took = time.perf_counter() - started
+    lines = [f"Demo database: {db.resolve()} (built in {took:.1f} s)"]
+    for s in summary:
+        lines.append(f"  {s.get('source', s.get('name'))}: {s.get('rows', 0):,} rows")
+    lines.append("  frameworks: " + ", ".join(f"{f} ({n} indicators, {o:,} observations)" for f, n, o in counts["frameworks"]))
+    if reports:
+        lines.append(f"Reports: {output.resolve()}")
+        lines += [f"  {r}" for r in reports]
+    return "\n".join(lines)
+
+
+def render_demo_reports(db: Path, output: Path, prog=None, task=None) -> list[str]:
+    """Render the demo reports the report modules provide (each later issue adds its own)."""
+    try:
+        from cspa.outputs.demo_reports import render_all
+    except ImportError:
+        return []
+    return render_all(db, output, prog, task)
