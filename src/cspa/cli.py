@@ -197,6 +197,92 @@ def data_status(db: Path = DbOption) -> None:
     console.print(f"{s['history_rows']:,} superseded rows kept as history.")
 
 
+# ------------------------------------------------------------------------------- reports
+
+FORMATS = ("html", "pdf", "xlsx", "json")
+
+
+def _write_report(doc: dict, fmt: str, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        import json
+
+        def clean(x):
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items() if not str(k).startswith("_")}
+            if isinstance(x, list):
+                return [clean(v) for v in x]
+            return x
+
+        output.write_text(json.dumps(clean(doc), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return
+    from cspa.outputs.render import render
+
+    render(doc, fmt, output)
+
+
+@report_app.command("apa-dataset")
+def report_apa(
+    area: str = typer.Option(None, "--area", help="Name, DfE LA number or ONS code."),
+    year: int = typer.Option(2008, "--year", help="Assessment year (2008 = the seed's APA dataset)."),
+    framework: str = typer.Option(None, "--framework", help="apa2008 (default up to 2011) or lait (current data)."),
+    fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx or json."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (a folder with --all-areas)."),
+    all_areas: bool = typer.Option(False, "--all-areas", help="Render every authority of the framework's era."),
+    db: Path = DbOption,
+) -> None:
+    """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
+    import duckdb
+
+    from cspa.outputs.document_apa import build_apa_document, framework_for_year
+    from cspa.store.database import default_path
+
+    if fmt not in FORMATS:
+        raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    path = db or default_path()
+    if not Path(path).exists():
+        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if all_areas:
+            from cspa.outputs.batch import render_all_areas
+
+            fw = framework or framework_for_year(year)
+            out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
+            n = render_all_areas(con, fw, year, fmt, out, console=err_console)
+            console.print(f"Wrote {n} reports to {out}")
+            return
+        if not area:
+            raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
+        doc = build_apa_document(con, area, year, framework)
+        out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
+        _write_report(doc, fmt, out)
+        console.print(f"Wrote {out}")
+    finally:
+        con.close()
+
+
+@app.command("judge")
+def judge_cmd(
+    framework: str = typer.Option(None, "--framework", help="Only this framework (apa2008, lait, ...)."),
+    db: Path = DbOption,
+) -> None:
+    """Compute every judgement for every authority, indicator and period, and store them."""
+    from cspa.engine.run import judge
+    from cspa.store.database import Store
+
+    where = f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')" if framework else "TRUE"
+    if framework:
+        from cspa.catalogue.load import load_catalogue
+
+        if framework not in load_catalogue().frameworks:
+            raise CspaError(f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}")
+    with Store.open(db) as store:
+        r = judge(store.con, where)
+    console.print(f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
+                  f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements.")
+
+
 # ------------------------------------------------------------------------------- demo
 
 @app.command("demo")

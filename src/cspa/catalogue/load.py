@@ -65,7 +65,7 @@ def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
         except yaml.YAMLError as e:
             problems.append(f"{path}: not valid YAML: {e}")
     for path in sorted(root.glob("*/*.yaml")):
-        if path.parent.name == "frameworks":
+        if path.parent.name in ("frameworks", "sources"):
             continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -160,6 +160,9 @@ class Formula(Strict):
         default=None, description="for change/percent_change/difference: the measure the formula applies to"
     )
     comparator: Comparator | None = None
+    comparator_area: str | None = Field(
+        default=None, description="the comparator's area code when the type alone does not pick it (e.g. K04000001)"
+    )
     measures: list[str] = Field(default_factory=list, description="for sum / mean_of_percentages")
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 QUARTER_END_MONTH = {1: 6, 2: 9, 3: 12, 4: 3}
 
-KINDS = ("financial_year", "academic_year", "calendar_year", "multi_year", "quarter", "snapshot")
+KINDS = ("financial_year", "academic_year", "calendar_year", "multi_year", "quarter", "snapshot", "term")
 
 
 @dataclass(frozen=True, order=False)
@@ -112,6 +112,10 @@ _QTR = re.compile(r"^([1-4])\s*(?:st|nd|rd|th)?\s*(?:qtr|quarter)\b\s*([a-z]{3})
 _QKEY = re.compile(r"^(?:FY)?(\d{4})-(\d{2})-?Q([1-4])$", re.I)
 _QYEAR = re.compile(r"^Q([1-4])\s+(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.I)
 _COHORT = re.compile(r"^(\d{4})\s+cohort\b.*$", re.I)
+_TERM = re.compile(r"^(autumn|spring|summer)(?:\s*(?:&|and)\s*(spring|summer))?\s+terms?(?:\s+only)?\s+"
+                   r"(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$", re.I)
+_FULLYEAR = re.compile(r"^full\s+year(?:\s*\(3\s+terms\))?\s+(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$", re.I)
+TERM_MONTHS = {"autumn": ((9, 1), (12, 31)), "spring": ((1, 1), (3, 31)), "summer": ((4, 1), (8, 31))}
 _EES = re.compile(r"^(\d{4})(\d{2})$")
 _KEY = re.compile(r"^(FY|AY|CY)(\d{4})(?:-(\d{2}|\d{4}))?$")
 _DKEY = re.compile(r"^D(\d{4})-(\d{2})-(\d{2})$")
@@ -198,9 +202,21 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
             if year_type == "calendar":
                 return multi_year(a, b)
             return financial_year(a)
-        if b > a + 1:
+        if a + 1 < b <= a + 10:
             return multi_year(a, b, "financial" if year_type == "financial" else "calendar")
-        raise PeriodError(raw, "the second year must follow the first")
+        raise PeriodError(raw, "the second year must follow the first (ranges span at most ten years)")
+    if m := _TERM.match(s):
+        # School terms of an academic year, cumulative when two are named (termly monitoring, 001:L195-197).
+        ay = _year(m.group(3))
+        first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
+        (sm, sd), (em, ed) = TERM_MONTHS[first][0], TERM_MONTHS[last][1]
+        start = date(ay if sm >= 9 else ay + 1, sm, sd)
+        end = date(ay if em >= 9 else ay + 1, em, ed)
+        tag = "T" + {"autumn": "1", "spring": "2", "summer": "3"}[first] + (
+            "-" + {"spring": "2", "summer": "3"}[last] if m.group(2) else "")
+        return Period("term", f"AY{ay}-{str(ay + 1)[-2:]}-{tag}", start, end, ay, ay + 1)
+    if m := _FULLYEAR.match(s):
+        return academic_year(_year(m.group(1)))
     if m := _COHORT.match(s):
         # A cohort named by its year (YJB recidivism: "2002 cohort after 12 months", 000 ea2 pages).
         return calendar_year(int(m.group(1)))
@@ -232,6 +248,18 @@ def covers(range_text: str, period: Period) -> bool:
         a = _year(m.group(1))
         b = _year(m.group(2), ref=a)
         return a <= period.first_year and period.last_year <= b
+    if m := _TERM.match(s):
+        # School terms of an academic year, cumulative when two are named (termly monitoring, 001:L195-197).
+        ay = _year(m.group(3))
+        first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
+        (sm, sd), (em, ed) = TERM_MONTHS[first][0], TERM_MONTHS[last][1]
+        start = date(ay if sm >= 9 else ay + 1, sm, sd)
+        end = date(ay if em >= 9 else ay + 1, em, ed)
+        tag = "T" + {"autumn": "1", "spring": "2", "summer": "3"}[first] + (
+            "-" + {"spring": "2", "summer": "3"}[last] if m.group(2) else "")
+        return Period("term", f"AY{ay}-{str(ay + 1)[-2:]}-{tag}", start, end, ay, ay + 1)
+    if m := _FULLYEAR.match(s):
+        return academic_year(_year(m.group(1)))
     if m := _COHORT.match(s):
         # A cohort named by its year (YJB recidivism: "2002 cohort after 12 months", 000 ea2 pages).
         return calendar_year(int(m.group(1)))

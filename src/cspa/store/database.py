@@ -99,7 +99,7 @@ class Store:
                 m_rows.append((
                     ind.code, mid, m.label, ind.framework, m.unit.value, m.polarity.value, d.decimals, d.percent_sign,
                     d.thousands, d.plus_sign, d.prefix, d.suffix, f.type.value, f.multiplier, f.base_period,
-                    f.of_measure, f.comparator.value if f.comparator else None, ",".join(f.measures) or None,
+                    f.of_measure, f.comparator.value if f.comparator else None, f.comparator_area, ",".join(f.measures) or None,
                     ind.sn_method.value, ind.england_method.value, ind.neighbour_group, ind.year_type.value,
                     m.geography_level.value, m.quartiles, m.ranks, m.trend, m.traffic_light.rule,
                     json.dumps(m.traffic_light.model_dump(mode="json")),
@@ -118,13 +118,13 @@ class Store:
             _insert(con, "neighbour", nb_rows, 6)
             _insert(con, "neighbour_group", grp_rows, 5)
             _insert(con, "indicator", ind_rows, 10)
-            _insert(con, "measure", m_rows, 28)
+            _insert(con, "measure", m_rows, 29)
             _insert(con, "band", b_rows, 13)
 
     # ------------------------------------------------------------------ queries
 
     def count(self, table: str) -> int:
-        return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
     def status(self) -> dict:
         q = self.con.execute

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS measure (
     unit VARCHAR, polarity VARCHAR, decimals INTEGER, percent_sign BOOLEAN, thousands BOOLEAN,
     plus_sign BOOLEAN, prefix VARCHAR, suffix VARCHAR,
     formula_type VARCHAR, multiplier DOUBLE, base_period VARCHAR, of_measure VARCHAR,
-    formula_comparator VARCHAR, formula_measures VARCHAR,
+    formula_comparator VARCHAR, formula_comparator_area VARCHAR, formula_measures VARCHAR,
     sn_method VARCHAR, england_method VARCHAR, neighbour_group VARCHAR, year_type VARCHAR,
     geography_level VARCHAR, quartiles BOOLEAN, ranks BOOLEAN, trend VARCHAR,
     light_rule VARCHAR, light_json VARCHAR,

@@ -1,0 +1,3 @@
+from cspa.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Benchmarking engine: statistical methods, columnar over DuckDB relations."""

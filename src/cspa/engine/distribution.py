@@ -1,0 +1,72 @@
+"""Where a figure sits among all authorities: rank, quartile band, the seed's quartile position.
+
+* **Rank** (LAIT ``calculate_rank``, methods.md 7.1): 1 = best under polarity, ties share the
+  lowest rank ("min"), missing values are not ranked; polarity none -> no rank.
+* **Quartile band** (LAIT ``calculate_quartile_band``): type-7 quartiles over the authorities'
+  values for the period (regions and England excluded); 1 = best quarter (LAIT's A). A value
+  on a cut point goes to the band on the low-value side (upper bounds inclusive).
+* **Quartile position** (seed 000:L4035-4050, methods.md 7.2): against the published England
+  lower quartile / median / upper quartile; high is good: Best if v >= UQ, 2nd if v >= median,
+  3rd if v >= LQ, else Worst (a value equal to the UQ is Best); mirrored for low is good.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
+
+
+def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    return con.sql(f"""
+    WITH x AS (
+        SELECT v.indicator, v.measure, v.area, v.period, v.value, m.polarity, m.quartiles, m.ranks
+        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        WHERE v.area_type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
+    ),
+    q AS (
+        SELECT indicator, measure, period, count(*) AS n_areas,
+               quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
+        FROM x GROUP BY ALL
+    )
+    SELECT x.indicator, x.measure, x.area, x.period,
+           CASE WHEN x.ranks AND x.polarity = 'high' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value DESC)
+                WHEN x.ranks AND x.polarity = 'low' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value ASC)
+           END AS rank,
+           CASE WHEN NOT x.quartiles OR x.polarity NOT IN ('high', 'low') OR q.n_areas < 4 THEN NULL
+                WHEN x.polarity = 'low' THEN CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2
+                                                  WHEN x.value <= q.q3 THEN 3 ELSE 4 END
+                ELSE CASE WHEN x.value <= q.q1 THEN 4 WHEN x.value <= q.q2 THEN 3 WHEN x.value <= q.q3 THEN 2 ELSE 1 END
+           END AS quartile,
+           q.n_areas, q.q1, q.q2, q.q3,
+           'rank of ' || q.n_areas || ' authorities (' || x.polarity || ' is good, ties share the lowest rank); '
+             || 'type-7 quartiles ' || format('{{:g}}', round(q.q1, 4)) || ' / ' || format('{{:g}}', round(q.q2, 4)) || ' / '
+             || format('{{:g}}', round(q.q3, 4)) || ', a value on a cut point goes to the low-value side' AS distribution_basis
+    FROM x JOIN q USING (indicator, measure, period)
+    """)
+
+
+def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """The seed's quartile position against published England quartiles (000:L4035-4050)."""
+    return con.sql(f"""
+    WITH qs AS (
+        SELECT indicator, measure, period,
+               max(value) FILTER (WHERE statistic = 'lower_quartile') AS lq,
+               max(value) FILTER (WHERE statistic = 'median') AS med,
+               max(value) FILTER (WHERE statistic = 'upper_quartile') AS uq
+        FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile')
+        GROUP BY ALL
+    )
+    SELECT v.indicator, v.measure, v.area, v.period,
+           CASE WHEN m.polarity = 'high' THEN
+                  CASE WHEN v.value >= qs.uq THEN 1 WHEN v.value >= qs.med THEN 2 WHEN v.value >= qs.lq THEN 3 ELSE 4 END
+                WHEN m.polarity = 'low' THEN
+                  CASE WHEN v.value <= qs.lq THEN 1 WHEN v.value <= qs.med THEN 2 WHEN v.value <= qs.uq THEN 3 ELSE 4 END
+           END AS position_quartile,
+           'England quartiles ' || format('{{:g}}', qs.lq) || ' / ' || format('{{:g}}', qs.med) || ' / ' || format('{{:g}}', qs.uq)
+             || ' (published); ' || m.polarity || ' is good; a value equal to a cut-off takes the better quarter' AS position_basis
+    FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+    JOIN qs ON qs.indicator = v.indicator AND qs.measure = v.measure AND qs.period = v.period
+    WHERE v.area_type NOT IN ('country', 'region', 'sn_group') AND v.value IS NOT NULL
+      AND qs.lq IS NOT NULL AND qs.med IS NOT NULL AND qs.uq IS NOT NULL AND m.polarity IN ('high', 'low')
+    """)

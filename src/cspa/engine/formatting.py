@@ -1,0 +1,42 @@
+"""Display strings exactly as the seeds print them, as SQL expressions (one formatter for every output).
+
+Rules (docs/data-formats.md, the catalogue's ``display`` block):
+
+* round half away from zero to the measure's decimals (Excel's ROUND, which the publishers'
+  spreadsheets used: 58.75 -> 58.8), computed on DECIMAL so 2.675 does not become 2.67;
+* keep trailing zeros (``100.0%``, ``25.00%``);
+* ``percent_sign`` appends ``%``; ``thousands`` inserts ``,`` (``1,118``); ``plus_sign`` prints
+  ``+`` on positive values; ``prefix`` (``£``) goes before the number, after any minus sign;
+* a status symbol is shown instead of a number, never a number in its place;
+* negative zero prints as ``0``.
+"""
+
+from __future__ import annotations
+
+
+def rounded_sql(value: str, decimals: str) -> str:
+    """The value rounded half away from zero to ``decimals`` places (a DOUBLE)."""
+    # DuckDB wants a constant precision, so branch over the catalogue's range of decimals (0-6).
+    dec = f"CAST({value} AS DECIMAL(38, 10))"
+    branches = " ".join(f"WHEN {d} THEN CAST(round({dec}, {d}) AS DOUBLE)" for d in range(7))
+    return f"(CASE CAST({decimals} AS INTEGER) {branches} END)"
+
+
+def display_sql(value: str, status: str, m: str = "m") -> str:
+    """SQL for the printed text of ``value`` under the display settings of measure alias ``m``.
+
+    ``value``/``status`` are SQL expressions; ``m`` is the alias of a ``measure`` table row.
+    """
+    r = rounded_sql(value, f"coalesce({m}.decimals, 0)")
+    mag = f"abs({r})"
+    num = (
+        f"CASE WHEN coalesce({m}.thousands, FALSE) "
+        f"THEN format('{{:,.{{}}f}}', {mag}, coalesce({m}.decimals, 0)) "
+        f"ELSE format('{{:.{{}}f}}', {mag}, coalesce({m}.decimals, 0)) END"
+    )
+    sign = f"CASE WHEN {r} < 0 THEN '-' WHEN {r} > 0 AND coalesce({m}.plus_sign, FALSE) THEN '+' ELSE '' END"
+    text = (
+        f"{sign} || coalesce({m}.prefix, '') || {num} || "
+        f"CASE WHEN coalesce({m}.percent_sign, FALSE) THEN '%' ELSE '' END || coalesce({m}.suffix, '')"
+    )
+    return f"CASE WHEN {status} IS NOT NULL THEN {status} WHEN {value} IS NULL THEN NULL ELSE {text} END"

@@ -1,0 +1,461 @@
+"""Trends: the seed's moving-average trend classes and the Fingertips recent trend, columnar.
+
+Both functions take a long relation (one row per series and year) and return it with the
+series-level results attached to every row of the series, computed for all series at once in
+one SQL statement (window functions and ``regr_slope``); nothing is written to the database.
+Conventions (``<prefix>_reason``, ``<prefix>_basis``) are those of :mod:`cspa.engine.significance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+from scipy import stats
+
+from cspa.engine.significance import (
+    check_new_columns,
+    ident,
+    literal,
+    number,
+    polarity_sql,
+    require_columns,
+    run,
+)
+
+__all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "recent_trend", "seed_trend"]
+
+#: The seed's classes, best rank first (000:L3083): top 10%, next 20%, 40%, 20%, final 10%.
+TREND_CLASSES = ("Well above", "Above", "In line", "Below", "Well below")
+
+#: chi2inv(0.998, 1): Fingertips tests the recent trend at the 99.8% level.
+TREND_CHI2_CRITICAL = float(stats.chi2.ppf(0.998, 1))
+
+
+def _same(cols: Sequence[str], left: str, right: str) -> str:
+    """NULL-safe equality of key columns between two aliases."""
+    return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
+
+
+def _class_sql(rank: str, n: str) -> str:
+    """10/20/40/20/10% classes by p = (rank - 1)/N, compared in integers so that a rank exactly on
+    a boundary (rank 16 of 150: p = 0.10) is never misplaced by floating point."""
+    return (
+        f"CASE WHEN 10 * ({rank} - 1) < {n} THEN 'Well above' "
+        f"WHEN 10 * ({rank} - 1) < 3 * {n} THEN 'Above' "
+        f"WHEN 10 * ({rank} - 1) < 7 * {n} THEN 'In line' "
+        f"WHEN 10 * ({rank} - 1) < 9 * {n} THEN 'Below' "
+        f"ELSE 'Well below' END"
+    )
+
+
+def seed_trend(
+    rel: duckdb.DuckDBPyRelation,
+    neighbours: duckdb.DuckDBPyRelation | None = None,
+    *,
+    indicator: str = "indicator",
+    measure: str = "measure",
+    area: str = "area",
+    year: str = "year",
+    value: str = "value",
+    neighbour_area: str = "area",
+    sn_area: str = "sn_area",
+    population: str | None = None,
+    england: str | None = None,
+    prefix: str = "trend",
+) -> duckdb.DuckDBPyRelation:
+    """The seed's trend classification (APA 2008 attainment tables, 000:L3083; methods.md section 8).
+
+    Rule. MA(y) = (v(y-2) + v(y-1) + v(y))/3, defined only when all three years are present
+    (a missing value is never 0). slope = OLS slope of MA on the actual calendar year over every
+    year with an MA (``regr_slope``); fewer than 2 MAs (4 consecutive years) gives class 'n/a'.
+    Within each indicator and measure the N areas of the ranked population with a slope are
+    ranked descending (rank 1 = largest increase; ties take the min rank) and p = (rank - 1)/N
+    gives 'Well above' (p < 0.1), 'Above' (< 0.3), 'In line' (< 0.7), 'Below' (< 0.9), else
+    'Well below'. Polarity is not applied: the seed ranks the rate of change itself.
+    SN version: d = slope_LA - slope_SN, where slope_SN is the slope of the LA's statistical-
+    neighbour series (the printed SN figure, an area of its own in ``rel``); the N values of d are
+    ranked and classed the same way; 'n/a' when either slope is missing.
+
+    Input: ``rel`` with ``indicator``, ``measure``, ``area``, ``year`` (integer) and ``value``,
+    one row per series and year; every area's series is in ``rel``, including SN and England
+    series. ``neighbours`` (optional): ``neighbour_area`` -> ``sn_area`` (the area code of the
+    LA's SN series in ``rel``, e.g. ``SN:nfer_2007:821``), one row per LA; if it also has
+    ``indicator``/``measure`` columns it is matched on them too. The ranked population is the
+    boolean column ``population`` if given, else every area that is neither an SN series named in
+    ``neighbours`` nor ``england``.
+    Output columns ``<prefix>_``: ``ma`` (this row's moving average), ``slope``, ``n_ma``,
+    ``rank``, ``n_ranked``, ``class``, ``reason``, ``basis``, ``sn_area``, ``sn_slope``,
+    ``sn_diff``, ``sn_rank``, ``sn_n_ranked``, ``sn_class``, ``sn_reason``, ``sn_basis``,
+    ``vs_england`` (slope - England's slope, an extra figure only; NULL without ``england``).
+    """
+    require_columns(rel, indicator, measure, area, year, value, population)
+    outs = (
+        "ma",
+        "slope",
+        "n_ma",
+        "rank",
+        "n_ranked",
+        "class",
+        "reason",
+        "basis",
+        "sn_area",
+        "sn_slope",
+        "sn_diff",
+        "sn_rank",
+        "sn_n_ranked",
+        "sn_class",
+        "sn_reason",
+        "sn_basis",
+        "vs_england",
+    )
+    check_new_columns(rel, [f"{prefix}_{o}" for o in outs])
+    keys = [indicator, measure, area]
+    grp = [indicator, measure]
+    src = rel
+    if neighbours is not None:
+        require_columns(neighbours, neighbour_area, sn_area)
+        extra = [c for c in (indicator, measure) if c in neighbours.columns]
+        # One SN series per key: an ambiguous mapping is reported, never resolved by row order.
+        nb = neighbours.aggregate(
+            ", ".join(
+                [f"{ident(c)} AS _cspa_nb_{i}" for i, c in enumerate(extra)]
+                + [
+                    f"{ident(neighbour_area)} AS _cspa_nb_area",
+                    f"min(CAST({ident(sn_area)} AS VARCHAR)) AS _cspa_sn",
+                    f"count(DISTINCT {ident(sn_area)}) AS _cspa_nsn",
+                ]
+            ),
+            ", ".join([ident(c) for c in extra] + [ident(neighbour_area)]),
+        )
+        cond = " AND ".join(
+            [f"CAST({ident(area)} AS VARCHAR) = CAST(_cspa_nb_area AS VARCHAR)"]
+            + [f"{ident(c)} IS NOT DISTINCT FROM _cspa_nb_{i}" for i, c in enumerate(extra)]
+        )
+        src = rel.join(nb, cond, how="left")
+        drop_nb = [f"_cspa_nb_{i}" for i in range(len(extra))] + ["_cspa_nb_area"]
+    else:
+        src = rel.project("*, CAST(NULL AS VARCHAR) AS _cspa_sn, CAST(0 AS BIGINT) AS _cspa_nsn")
+        drop_nb = []
+    k = ", ".join(ident(c) for c in keys)
+    g = ", ".join(ident(c) for c in grp)
+    if population is not None:
+        pop = f"coalesce(bool_or(CAST({ident(population)} AS BOOLEAN)), FALSE)"
+    else:
+        pop = (
+            f"CAST({ident(area)} AS VARCHAR) NOT IN "
+            "(SELECT _cspa_sn FROM b WHERE _cspa_sn IS NOT NULL)"
+        )
+        if england is not None:
+            pop += f" AND CAST({ident(area)} AS VARCHAR) <> {literal(england)}"
+    eng = (
+        f"(SELECT e._cspa_slope FROM s AS e WHERE {_same(grp, 'e', 's')} "
+        f"AND CAST(e.{ident(area)} AS VARCHAR) = {literal(england)})"
+        if england is not None
+        else "CAST(NULL AS DOUBLE)"
+    )
+    sel = lambda alias: ", ".join(f"{alias}.{ident(c)}" for c in keys)  # noqa: E731
+    sql = f"""
+        WITH b AS (
+            SELECT *, {number(value)} AS _cspa_v, CAST({ident(year)} AS BIGINT) AS _cspa_y FROM src
+        ), m AS (
+            SELECT *,
+                -- RANGE over the integer year: the three values must be y-2, y-1 and y exactly.
+                CASE WHEN count(_cspa_v) OVER w3 = 3 AND count(*) OVER w3 = 3
+                    THEN avg(_cspa_v) OVER w3 END AS _cspa_ma,
+                count(*) OVER (PARTITION BY {k}, _cspa_y) AS _cspa_dup
+            FROM b
+            WINDOW w3 AS (PARTITION BY {k} ORDER BY _cspa_y RANGE BETWEEN 2 PRECEDING AND CURRENT ROW)
+        ), s0 AS (
+            SELECT {k}, any_value(_cspa_sn) AS _cspa_sn, max(_cspa_nsn) AS _cspa_nsn,
+                max(_cspa_dup) AS _cspa_dup, count(_cspa_ma) AS _cspa_n_ma,
+                min(_cspa_y) FILTER (WHERE _cspa_ma IS NOT NULL) AS _cspa_y0,
+                max(_cspa_y) FILTER (WHERE _cspa_ma IS NOT NULL) AS _cspa_y1,
+                regr_slope(_cspa_ma, _cspa_y) AS _cspa_fit,
+                {pop} AS _cspa_pop
+            FROM m GROUP BY {k}
+        ), s AS (
+            SELECT *, CASE WHEN _cspa_dup = 1 AND _cspa_n_ma >= 2 THEN _cspa_fit END AS _cspa_slope
+            FROM s0
+        ), r AS (
+            SELECT *,
+                (_cspa_pop AND _cspa_slope IS NOT NULL) AS _cspa_in,
+                {eng} AS _cspa_eng_slope
+            FROM s
+        ), r2 AS (
+            SELECT *,
+                CASE WHEN _cspa_in THEN rank() OVER (PARTITION BY {g}, _cspa_in ORDER BY _cspa_slope DESC) END
+                    AS _cspa_rank,
+                count(*) FILTER (WHERE _cspa_in) OVER (PARTITION BY {g}) AS _cspa_n
+            FROM r
+        ), t AS (
+            SELECT r2.*, sn._cspa_slope AS _cspa_sn_slope
+            FROM r2 LEFT JOIN s AS sn
+                ON {_same(grp, "sn", "r2")} AND CAST(sn.{ident(area)} AS VARCHAR) = r2._cspa_sn
+        ), u AS (
+            SELECT *, _cspa_slope - _cspa_sn_slope AS _cspa_d,
+                (_cspa_pop AND _cspa_nsn = 1 AND _cspa_slope - _cspa_sn_slope IS NOT NULL) AS _cspa_sn_in
+            FROM t
+        ), v AS (
+            SELECT *,
+                CASE WHEN _cspa_sn_in THEN rank() OVER (PARTITION BY {g}, _cspa_sn_in ORDER BY _cspa_d DESC) END
+                    AS _cspa_sn_rank,
+                count(*) FILTER (WHERE _cspa_sn_in) OVER (PARTITION BY {g}) AS _cspa_sn_n
+            FROM u
+        ), res AS (
+            SELECT {sel("v")},
+                _cspa_slope AS {ident(prefix + "_slope")},
+                _cspa_n_ma AS {ident(prefix + "_n_ma")},
+                _cspa_rank AS {ident(prefix + "_rank")},
+                CASE WHEN _cspa_pop THEN _cspa_n END AS {ident(prefix + "_n_ranked")},
+                CASE WHEN _cspa_in THEN {_class_sql("_cspa_rank", "_cspa_n")}
+                    WHEN _cspa_pop THEN 'n/a' END AS {ident(prefix + "_class")},
+                CASE WHEN NOT _cspa_pop THEN 'not in the ranked population (comparator series): not classed'
+                    WHEN _cspa_dup > 1 THEN 'a year appears more than once in the series: slope not computed'
+                    WHEN _cspa_n_ma < 2 THEN 'fewer than 2 moving averages (4 consecutive years): slope not computed'
+                END AS {ident(prefix + "_reason")},
+                '3-point moving average, OLS slope over '
+                    || coalesce(CAST(_cspa_y0 AS VARCHAR) || '-' || CAST(_cspa_y1 AS VARCHAR), 'no years')
+                    || ' (' || CAST(_cspa_n_ma AS VARCHAR) || ' MAs)'
+                    || coalesce(', ranked ' || CAST(_cspa_rank AS VARCHAR) || ' of ' || CAST(_cspa_n AS VARCHAR)
+                        || ' descending', '')
+                    || ', classes 10/20/40/20/10% (APA 2008 trend, seed 000:L3083)'
+                    AS {ident(prefix + "_basis")},
+                _cspa_sn AS {ident(prefix + "_sn_area")},
+                _cspa_sn_slope AS {ident(prefix + "_sn_slope")},
+                CASE WHEN _cspa_nsn = 1 THEN _cspa_d END AS {ident(prefix + "_sn_diff")},
+                _cspa_sn_rank AS {ident(prefix + "_sn_rank")},
+                CASE WHEN _cspa_pop THEN _cspa_sn_n END AS {ident(prefix + "_sn_n_ranked")},
+                CASE WHEN _cspa_sn_in THEN {_class_sql("_cspa_sn_rank", "_cspa_sn_n")}
+                    WHEN _cspa_pop THEN 'n/a' END AS {ident(prefix + "_sn_class")},
+                CASE WHEN NOT _cspa_pop THEN 'not in the ranked population (comparator series): not classed'
+                    WHEN _cspa_nsn > 1 THEN 'more than one statistical-neighbour series mapped: not classed'
+                    WHEN _cspa_sn IS NULL THEN 'no statistical-neighbour series mapped: not classed'
+                    WHEN _cspa_slope IS NULL THEN 'LA slope missing: SN difference not computed'
+                    WHEN _cspa_sn_slope IS NULL THEN 'SN slope missing (fewer than 2 moving averages): SN difference not computed'
+                END AS {ident(prefix + "_sn_reason")},
+                'slope LA - slope SN (' || coalesce(_cspa_sn, 'none') || ')'
+                    || coalesce(', ranked ' || CAST(_cspa_sn_rank AS VARCHAR) || ' of '
+                        || CAST(_cspa_sn_n AS VARCHAR) || ' descending', '')
+                    || ', classes 10/20/40/20/10% (APA 2008 SN trend, seed 000:L3083)'
+                    AS {ident(prefix + "_sn_basis")},
+                _cspa_slope - _cspa_eng_slope AS {ident(prefix + "_vs_england")}
+            FROM v
+        )
+        SELECT m.* EXCLUDE (_cspa_v, _cspa_y, _cspa_sn, _cspa_nsn, _cspa_ma, _cspa_dup
+                {"".join(", " + d for d in drop_nb)}),
+            m._cspa_ma AS {ident(prefix + "_ma")},
+            res.* EXCLUDE ({", ".join(ident(c) for c in keys)})
+        FROM m JOIN res ON {_same(keys, "m", "res")}
+    """
+    return run(src, sql)
+
+
+def recent_trend(
+    rel: duckdb.DuckDBPyRelation,
+    *,
+    series: Sequence[str] = ("indicator", "measure", "area"),
+    period: str = "year",
+    value: str = "value",
+    lower: str = "lower95",
+    upper: str = "upper95",
+    count: str | None = None,
+    denominator: str | None = None,
+    year_range: str | None = None,
+    polarity: str | None = None,
+    polarity_column: str = "polarity",
+    points: int = 5,
+    prefix: str = "recent_trend",
+) -> duckdb.DuckDBPyRelation:
+    """Fingertips recent trend: chi-squared test for trend over the last 5 points (fingertips-open
+    ``TrendMarkerCalculator``; FingertipsNext ``TrendCalculator``; Fingertips technical guidance
+    "Trend markers"; methods.md section 5).
+
+    Rule. The points used are the 5 most recent of the unbroken run of valid annual points
+    counting back from the latest (a missing or invalid point or a gap in the years stops the
+    run; fewer than 5 gives 'Cannot be calculated'), labelled t = 1..5 oldest to newest.
+    * Values path (default): se = (UCL95 - LCL95)/3.92, w = 1/se^2; weighted regression of the
+      value on t: beta = (S1 S2 - S3 S4)/(S1 S5 - S3^2), se(beta) = sqrt(S1/(S1 S5 - S3^2)),
+      chi^2 = (beta/se(beta))^2.
+    * Proportion path (``count`` and ``denominator`` given; legacy Cochran-Armitage):
+      chi^2 = N (N Sum xt - X Sum nt)^2 / (X (N - X)(N Sum nt^2 - (Sum nt)^2)); the slope and its
+      sign come from the OLS slope of logit(x/n) on t (the legacy code never set it; methods.md
+      5.2 spec decision). A point with count = denominator (or 0) makes the logit undefined:
+      'Cannot be calculated'.
+    Significant when chi^2 > chi2inv(0.998, 1) = 9.5495 and the slope keeps its sign (0 counted
+    as +) when each point is left out in turn; then Increasing (slope > 0) or Decreasing, else
+    'No significant change'. Polarity then gives the label: high is good 'Increasing and getting
+    better' / 'Decreasing and getting worse', low is good the reverse, otherwise unadjusted.
+    Periods must be single non-overlapping years: with ``year_range`` any value other than 1
+    makes the series 'Cannot be calculated'.
+
+    Input columns: ``series`` keys, ``period`` (integer year), ``value``, ``lower``, ``upper``
+    (or ``count`` and ``denominator``), optional ``year_range``, ``polarity_column`` unless
+    ``polarity`` is given.
+    Output columns: ``<prefix>`` (Increasing / Decreasing / No significant change / Cannot be
+    calculated), ``<prefix>_label`` (with polarity), ``<prefix>_chi2``, ``<prefix>_slope``,
+    ``<prefix>_points`` (number used), ``<prefix>_t`` (this row's position 1..5, NULL if unused),
+    ``<prefix>_reason``, ``<prefix>_basis``.
+    """
+    proportion = count is not None or denominator is not None
+    if proportion and (count is None or denominator is None):
+        raise ValueError("the proportion path needs both count and denominator")
+    require_columns(rel, *series, period, year_range)
+    if proportion:
+        require_columns(rel, count, denominator)
+    else:
+        require_columns(rel, value, lower, upper)
+    if polarity is None:
+        require_columns(rel, polarity_column)
+    outs = ("", "_label", "_chi2", "_slope", "_points", "_t", "_reason", "_basis")
+    check_new_columns(rel, [prefix + o for o in outs])
+    part = f"PARTITION BY {', '.join(ident(c) for c in series)}"
+    pol = polarity_sql(polarity, polarity_column)
+    if proportion:
+        x, n = number(count), number(denominator)
+        valid = f"({x} IS NOT NULL AND {n} IS NOT NULL AND {n} > 0 AND {x} >= 0 AND {x} <= {n})"
+        load = f"{x} AS _cspa_x, {n} AS _cspa_n, CAST(NULL AS DOUBLE) AS _cspa_w, CAST(NULL AS DOUBLE) AS _cspa_val"
+    else:
+        v, lo, hi = number(value), number(lower), number(upper)
+        valid = f"({v} IS NOT NULL AND {lo} IS NOT NULL AND {hi} IS NOT NULL AND {hi} > {lo})"
+        load = (
+            "CAST(NULL AS DOUBLE) AS _cspa_x, CAST(NULL AS DOUBLE) AS _cspa_n, "
+            f"1 / pow(({hi} - {lo}) / 3.92, 2) AS _cspa_w, {v} AS _cspa_val"
+        )
+    yr = (
+        f"coalesce(bool_or(CAST({ident(year_range)} AS DOUBLE) <> 1) OVER ({part}), FALSE)"
+        if year_range is not None
+        else "FALSE"
+    )
+    used = "(_cspa_t IS NOT NULL AND _cspa_run >= " + str(points) + " AND NOT _cspa_multi)"
+    if proportion:
+        # Sums over the used points; the logit sums drive the OLS slope and the leave-one-out check.
+        sums = f"""
+            sum(CASE WHEN {used} THEN _cspa_n END) OVER ({part}) AS _cspa_sumn,
+            sum(CASE WHEN {used} THEN _cspa_x END) OVER ({part}) AS _cspa_sumx,
+            sum(CASE WHEN {used} THEN _cspa_x * _cspa_t END) OVER ({part}) AS _cspa_sxt,
+            sum(CASE WHEN {used} THEN _cspa_n * _cspa_t END) OVER ({part}) AS _cspa_snt,
+            sum(CASE WHEN {used} THEN _cspa_n * _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_sntt,
+            bool_or(CASE WHEN {used} THEN _cspa_x = _cspa_n OR _cspa_x = 0 END) OVER ({part}) AS _cspa_bad,
+            sum(CASE WHEN {used} THEN _cspa_l END) OVER ({part}) AS _cspa_sl,
+            sum(CASE WHEN {used} THEN _cspa_l * _cspa_t END) OVER ({part}) AS _cspa_slt,
+            sum(CASE WHEN {used} THEN _cspa_t END) OVER ({part}) AS _cspa_st,
+            sum(CASE WHEN {used} THEN _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_stt
+        """
+        logit = (
+            "CASE WHEN _cspa_x > 0 AND _cspa_x < _cspa_n THEN ln(_cspa_x / (_cspa_n - _cspa_x)) END"
+        )
+        chi2 = (
+            "_cspa_sumn * pow(_cspa_sumn * _cspa_sxt - _cspa_sumx * _cspa_snt, 2) / "
+            "(_cspa_sumx * (_cspa_sumn - _cspa_sumx) * (_cspa_sumn * _cspa_sntt - _cspa_snt * _cspa_snt))"
+        )
+        m = f"CAST({points} AS DOUBLE)"
+        slope = f"({m} * _cspa_slt - _cspa_st * _cspa_sl) / ({m} * _cspa_stt - _cspa_st * _cspa_st)"
+        loo = (
+            f"(({m} - 1) * (_cspa_slt - _cspa_l * _cspa_t) - (_cspa_st - _cspa_t) * (_cspa_sl - _cspa_l)) / "
+            f"(({m} - 1) * (_cspa_stt - _cspa_t * _cspa_t) - pow(_cspa_st - _cspa_t, 2))"
+        )
+        path = "Cochran-Armitage chi-squared for trend on counts, logit slope"
+    else:
+        sums = f"""
+            sum(CASE WHEN {used} THEN _cspa_w END) OVER ({part}) AS _cspa_s1,
+            sum(CASE WHEN {used} THEN _cspa_w * _cspa_val * _cspa_t END) OVER ({part}) AS _cspa_s2,
+            sum(CASE WHEN {used} THEN _cspa_w * _cspa_t END) OVER ({part}) AS _cspa_s3,
+            sum(CASE WHEN {used} THEN _cspa_w * _cspa_val END) OVER ({part}) AS _cspa_s4,
+            sum(CASE WHEN {used} THEN _cspa_w * _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_s5,
+            FALSE AS _cspa_bad
+        """
+        logit = "CAST(NULL AS DOUBLE)"
+        den = "(_cspa_s1 * _cspa_s5 - _cspa_s3 * _cspa_s3)"
+        slope = f"(_cspa_s1 * _cspa_s2 - _cspa_s3 * _cspa_s4) / {den}"
+        chi2 = f"pow({slope}, 2) / (_cspa_s1 / {den})"
+        # Leave point k out: subtract its own terms from each sum.
+        a1, a2 = "(_cspa_s1 - _cspa_w)", "(_cspa_s2 - _cspa_w * _cspa_val * _cspa_t)"
+        a3, a4 = "(_cspa_s3 - _cspa_w * _cspa_t)", "(_cspa_s4 - _cspa_w * _cspa_val)"
+        a5 = "(_cspa_s5 - _cspa_w * _cspa_t * _cspa_t)"
+        loo = f"({a1} * {a2} - {a3} * {a4}) / ({a1} * {a5} - {a3} * {a3})"
+        path = "weighted regression of values on time (se = CI width / 3.92)"
+    crit = literal(TREND_CHI2_CRITICAL)
+    direction = (
+        "CASE WHEN _cspa_cannot IS NOT NULL THEN 'Cannot be calculated' "
+        f"WHEN _cspa_chi2 > {crit} AND _cspa_consistent AND _cspa_slope > 0 THEN 'Increasing' "
+        f"WHEN _cspa_chi2 > {crit} AND _cspa_consistent AND _cspa_slope < 0 THEN 'Decreasing' "
+        "ELSE 'No significant change' END"
+    )
+    label = (
+        "CASE WHEN _cspa_dir IN ('Increasing', 'Decreasing') THEN _cspa_dir || CASE "
+        "WHEN _cspa_pol = 'high' THEN CASE _cspa_dir WHEN 'Increasing' THEN ' and getting better' "
+        "ELSE ' and getting worse' END "
+        "WHEN _cspa_pol = 'low' THEN CASE _cspa_dir WHEN 'Increasing' THEN ' and getting worse' "
+        "ELSE ' and getting better' END ELSE '' END ELSE _cspa_dir END"
+    )
+    sql = f"""
+        WITH b AS (
+            SELECT *, CAST({ident(period)} AS BIGINT) AS _cspa_y, {valid} AS _cspa_valid, {load},
+                {yr} AS _cspa_multi, {pol} AS _cspa_pol
+            FROM src
+        ), o AS (
+            SELECT *, row_number() OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_pos,
+                lag(_cspa_y) OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_later
+            FROM b
+        ), k AS (
+            SELECT *,
+                -- Counting back from the latest point: the run breaks at the first invalid point
+                -- or the first year that does not follow on from the one after it.
+                max(CASE WHEN NOT _cspa_valid OR (_cspa_later IS NOT NULL AND _cspa_later - _cspa_y <> 1)
+                    THEN 1 ELSE 0 END) OVER ({part} ORDER BY _cspa_y DESC
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _cspa_broken
+            FROM o
+        ), r AS (
+            SELECT *,
+                count(*) FILTER (WHERE _cspa_broken = 0) OVER ({part}) AS _cspa_run,
+                CASE WHEN _cspa_broken = 0 AND _cspa_pos <= {points} THEN {points + 1} - _cspa_pos END AS _cspa_t
+            FROM k
+        ), l AS (
+            SELECT *, {logit} AS _cspa_l FROM r
+        ), s AS (
+            SELECT *, {sums} FROM l
+        ), c AS (
+            SELECT *,
+                CASE WHEN _cspa_multi THEN 'periods are not single years: trend not calculated'
+                    WHEN _cspa_run < {points} THEN 'fewer than {points} consecutive valid points ('
+                        || CAST(_cspa_run AS VARCHAR) || '): trend not calculated'
+                    WHEN _cspa_bad THEN 'a count equals its denominator or is 0 (logit undefined): trend not calculated'
+                END AS _cspa_cannot
+            FROM s
+        ), d AS (
+            SELECT *,
+                CASE WHEN _cspa_cannot IS NULL THEN {chi2} END AS _cspa_chi2,
+                CASE WHEN _cspa_cannot IS NULL THEN {slope} END AS _cspa_slope,
+                CASE WHEN _cspa_cannot IS NULL AND {used} THEN {loo} END AS _cspa_loo
+            FROM c
+        ), e AS (
+            SELECT *,
+                coalesce(bool_and(CASE WHEN _cspa_loo IS NOT NULL THEN (_cspa_loo >= 0) = (_cspa_slope >= 0) END)
+                    OVER ({part}), FALSE) AS _cspa_consistent
+            FROM d
+        ), f AS (
+            SELECT *, {direction} AS _cspa_dir FROM e
+        )
+        SELECT * EXCLUDE (
+                _cspa_y, _cspa_valid, _cspa_x, _cspa_n, _cspa_w, _cspa_val, _cspa_multi, _cspa_pol,
+                _cspa_pos, _cspa_later, _cspa_broken, _cspa_run, _cspa_t, _cspa_l,
+                {"_cspa_sumn, _cspa_sumx, _cspa_sxt, _cspa_snt, _cspa_sntt, _cspa_sl, _cspa_slt, _cspa_st, _cspa_stt" if proportion else "_cspa_s1, _cspa_s2, _cspa_s3, _cspa_s4, _cspa_s5"},
+                _cspa_bad, _cspa_cannot, _cspa_chi2, _cspa_slope, _cspa_loo, _cspa_consistent, _cspa_dir),
+            _cspa_dir AS {ident(prefix)},
+            {label} AS {ident(prefix + "_label")},
+            _cspa_chi2 AS {ident(prefix + "_chi2")},
+            _cspa_slope AS {ident(prefix + "_slope")},
+            CASE WHEN _cspa_cannot IS NULL THEN {points} ELSE least(_cspa_run, {points}) END
+                AS {ident(prefix + "_points")},
+            CASE WHEN _cspa_cannot IS NULL THEN _cspa_t END AS {ident(prefix + "_t")},
+            CASE WHEN _cspa_cannot IS NOT NULL THEN _cspa_cannot
+                WHEN _cspa_dir = 'No significant change' AND _cspa_chi2 > {crit}
+                    THEN 'slope changes sign when a point is left out: not significant'
+            END AS {ident(prefix + "_reason")},
+            '{path}, last {points} points, chi2 > 9.5495 (99.8%) and leave-one-out sign check'
+                || coalesce(', chi2 ' || printf('%.4g', _cspa_chi2), '')
+                || ' (Fingertips recent trend)' AS {ident(prefix + "_basis")}
+        FROM f
+    """
+    return run(rel, sql)

@@ -1,0 +1,180 @@
+"""Values: what each observation's figure is, computed from its inputs by the catalogue's formula.
+
+All areas, indicators and periods are computed in one pass of set-based SQL over the store
+(read-only). Output columns of :func:`values`:
+
+``indicator, measure, area, area_type, period, period_label, period_kind, period_start,
+period_end, first_year, last_year, value, numerator, denominator, status, text, quality,
+provisional, published, source ('computed' | 'input' | 'published'), basis, seed_ref, vintage``.
+
+Formulas (catalogue ``formula.type``; seed lines cite the definitions):
+
+* ``percentage``: numerator / denominator x 100 (e.g. 1003HC, 000:L225);
+* ``rate``: numerator / denominator x multiplier (per 1,000 births 1015HC, 000:L389);
+* ``ratio``: numerator / denominator x (multiplier or 1);
+* ``standardised_ratio``: observed / expected x 100 (1029HC, 000:L413);
+* ``change``: the value minus the previous period's value of ``of_measure`` (year-on-year
+  columns, e.g. 3002OF 000:L3064-3070), labelled ``yy/yy`` as printed;
+* ``percent_change``: (value - base) / base x 100, where base is ``base_period``'s value
+  (2001DT on the 1994-98 average, 000:L876), a ``comparator``'s value (2062YJ), or else the
+  previous period's value (5048DE, 000:L5733);
+* ``difference``: the value minus the ``comparator``'s value in the same period (1040NT
+  "DAT - region difference", 000:L669-676; 4021OF);
+* ``sum``: the sum of the listed measures.
+
+A figure that cannot be computed (a missing or suppressed input) carries the input's status
+symbol, never a number.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+COMPARATOR_TYPES = ("country", "region", "sn_group", "benchmark_group", "region_other")
+
+
+def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """SQL of the observed figures (statistic 'value'), with num/den formulas applied."""
+    return f"""
+    SELECT o.indicator, o.measure, o.area,
+           CASE WHEN o.area LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS area_type,
+           o.period, o.period_label, o.period_kind, o.period_start, o.period_end,
+           year(o.period_start) AS first_year, year(o.period_end) AS last_year,
+           CASE
+             WHEN o.numerator IS NULL OR o.denominator IS NULL OR o.denominator = 0 THEN o.value
+             WHEN m.formula_type = 'percentage' THEN o.numerator / o.denominator * 100
+             WHEN m.formula_type = 'rate' THEN o.numerator / o.denominator * m.multiplier
+             WHEN m.formula_type = 'ratio' THEN o.numerator / o.denominator * coalesce(m.multiplier, 1)
+             WHEN m.formula_type = 'standardised_ratio' THEN o.numerator / o.denominator * 100
+             ELSE o.value END AS value,
+           o.numerator, o.denominator, o.status, o.text, o.quality, o.provisional, o.published,
+           CASE
+             WHEN o.numerator IS NOT NULL AND o.denominator IS NOT NULL AND o.denominator <> 0
+                  AND m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio') THEN 'computed'
+             WHEN o.published THEN 'published' ELSE 'input' END AS source,
+           CASE
+             WHEN o.numerator IS NOT NULL AND o.denominator IS NOT NULL AND o.denominator <> 0
+                  AND m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio')
+             THEN m.formula_type || ': ' || format('{{:g}}', o.numerator) || ' / ' || format('{{:g}}', o.denominator)
+                  || CASE m.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'
+                          WHEN 'rate' THEN ' x ' || format('{{:g}}', m.multiplier)
+                          ELSE coalesce(' x ' || format('{{:g}}', m.multiplier), '') END
+                  || ' (' || coalesce(o.vintage, o.source, '') || ')'
+             WHEN o.status IS NOT NULL THEN 'status ' || o.status || ' as published (' || coalesce(o.vintage, o.source, '') || ')'
+             WHEN o.published THEN 'published figure (' || coalesce(o.vintage, o.source, '') || ')'
+             ELSE 'figure as supplied (' || coalesce(o.vintage, o.source, '') || ')' END AS basis,
+           o.seed_ref, o.vintage
+    FROM observation_current o
+    JOIN measure m ON m.indicator = o.indicator AND m.measure = o.measure
+    LEFT JOIN area a ON a.code = o.area
+    WHERE o.statistic = 'value' AND ({where})
+    """
+
+
+def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDBPyRelation:
+    """Observed and derived figures for every observation matching ``where`` (SQL over ``o``)."""
+    observed = _observed(con, where)
+    sql = f"""
+    WITH obs AS ({observed}),
+    der AS (SELECT * FROM measure WHERE formula_type IN ('change', 'percent_change', 'difference', 'sum')),
+    -- series of the measure a derived measure is formed from, with the previous period of each area
+    series AS (
+        SELECT d.indicator, d.measure AS dmeasure, d.formula_type, d.base_period, d.formula_comparator,
+               d.formula_comparator_area,
+               d.neighbour_group, b.* EXCLUDE (indicator),
+               lag(b.value) OVER w AS prev_value, lag(b.status) OVER w AS prev_status,
+               lag(b.last_year) OVER w AS prev_last_year, lag(b.period_label) OVER w AS prev_label
+        FROM der d JOIN obs b ON b.indicator = d.indicator AND b.measure = d.of_measure
+        WINDOW w AS (PARTITION BY d.indicator, d.measure, b.area ORDER BY b.period_end, b.period_start)
+    ),
+    base_rows AS (   -- the base period's value for percent changes on a base (2001DT, 1047SC)
+        SELECT s.indicator, s.dmeasure, s.area, s.value AS base_value, s.period_label AS base_label
+        FROM series s WHERE s.base_period IS NOT NULL AND (s.period_label = s.base_period OR s.period = s.base_period)
+    ),
+    comp AS (        -- the comparator row of each derived series, same period
+        SELECT s.indicator, s.dmeasure, s.period, s.area AS comp_area, s.area_type AS comp_type,
+               s.value AS comp_value, s.status AS comp_status
+        FROM series s WHERE s.formula_comparator IS NOT NULL
+    ),
+    changes AS (
+        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period,
+               lpad(CAST(s.prev_last_year % 100 AS VARCHAR), 2, '0') || '/' || lpad(CAST(s.last_year % 100 AS VARCHAR), 2, '0') AS period_label,
+               s.period_kind, s.period_start, s.period_end, s.first_year, s.last_year,
+               CASE WHEN s.formula_type = 'change' THEN s.value - s.prev_value
+                    ELSE (s.value - s.prev_value) / nullif(s.prev_value, 0) * 100 END AS value,
+               CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator,
+               CASE WHEN s.value IS NULL OR s.prev_value IS NULL THEN coalesce(s.status, s.prev_status, '..') END AS status,
+               NULL AS text, NULL AS quality, s.provisional, s.published, 'computed' AS source,
+               s.formula_type || ' on previous period: ' || coalesce(format('{{:g}}', s.value), s.status, '?')
+                 || ' (' || s.period_label || ') vs ' || coalesce(format('{{:g}}', s.prev_value), s.prev_status, '?')
+                 || ' (' || s.prev_label || ')' AS basis,
+               s.seed_ref, s.vintage
+        FROM series s
+        WHERE (s.formula_type = 'change' OR (s.formula_type = 'percent_change' AND s.base_period IS NULL
+                                             AND s.formula_comparator IS NULL))
+          AND s.prev_last_year IS NOT NULL
+    ),
+    on_base AS (
+        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
+               s.period_start, s.period_end, s.first_year, s.last_year,
+               (s.value - b.base_value) / nullif(b.base_value, 0) * 100 AS value,
+               CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+               CASE WHEN s.value IS NULL THEN coalesce(s.status, '..') END, NULL, NULL, s.provisional, s.published,
+               'computed', 'percent change on ' || b.base_label || ': (' || coalesce(format('{{:g}}', s.value), s.status)
+                 || ' - ' || format('{{:g}}', b.base_value) || ') / ' || format('{{:g}}', b.base_value) || ' x 100',
+               s.seed_ref, s.vintage
+        FROM series s JOIN base_rows b ON b.indicator = s.indicator AND b.dmeasure = s.dmeasure AND b.area = s.area
+        WHERE s.formula_type = 'percent_change' AND s.period_label <> b.base_label
+    ),
+    vs_comp AS (
+        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
+               s.period_start, s.period_end, s.first_year, s.last_year,
+               CASE WHEN s.formula_type = 'difference' THEN s.value - c.comp_value
+                    ELSE (s.value - c.comp_value) / nullif(c.comp_value, 0) * 100 END AS value,
+               CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+               CASE WHEN s.value IS NULL OR c.comp_value IS NULL THEN coalesce(s.status, c.comp_status, '..') END,
+               NULL, NULL, s.provisional, s.published, 'computed',
+               s.formula_type || ' vs ' || c.comp_area || ': ' || coalesce(format('{{:g}}', s.value), s.status, '?')
+                 || ' - ' || coalesce(format('{{:g}}', c.comp_value), c.comp_status, '?'),
+               s.seed_ref, s.vintage
+        FROM series s
+        JOIN comp c ON c.indicator = s.indicator AND c.dmeasure = s.dmeasure AND c.period = s.period
+        LEFT JOIN area la ON la.code = s.area
+        WHERE s.formula_type IN ('difference', 'percent_change') AND s.formula_comparator IS NOT NULL
+          AND s.area_type NOT IN {COMPARATOR_TYPES}
+          AND CASE WHEN s.formula_comparator_area IS NOT NULL THEN c.comp_area = s.formula_comparator_area
+                ELSE CASE s.formula_comparator
+                WHEN 'england' THEN c.comp_area = 'E92000001'
+                -- a non-LA geography (a YOT, a DAT) compares with its parent authority's neighbours
+                WHEN 'statistical_neighbours' THEN c.comp_area = 'SN:' || coalesce(s.neighbour_group, '') || ':' || coalesce(la.parent, s.area)
+                WHEN 'region' THEN c.comp_type IN ('region', 'region_other')
+                                   AND (la.region_code IS NULL OR c.comp_area = la.region_code)
+                WHEN 'benchmark_group' THEN c.comp_type = 'benchmark_group'
+                ELSE c.comp_type IN {COMPARATOR_TYPES} END END
+    ),
+    sums AS (
+        SELECT d.indicator, d.measure, b.area, any_value(b.area_type), b.period, any_value(b.period_label),
+               any_value(b.period_kind), any_value(b.period_start), any_value(b.period_end),
+               any_value(b.first_year), any_value(b.last_year),
+               CASE WHEN count(b.value) = count(*) THEN sum(b.value) END, NULL, NULL,
+               CASE WHEN count(b.value) < count(*) THEN '..' END, NULL, NULL, bool_or(b.provisional),
+               bool_or(b.published), 'computed', 'sum of ' || string_agg(b.measure, ' + ' ORDER BY b.measure),
+               any_value(b.seed_ref), any_value(b.vintage)
+        FROM der d JOIN obs b ON b.indicator = d.indicator
+             AND list_contains(string_split(d.formula_measures, ','), b.measure)
+        WHERE d.formula_type = 'sum'
+        GROUP BY d.indicator, d.measure, b.area, b.period
+    ),
+    derived AS (
+        SELECT * FROM changes UNION ALL SELECT * FROM on_base UNION ALL SELECT * FROM vs_comp UNION ALL SELECT * FROM sums
+    )
+    -- a derived figure replaces a stored one for the same key only when it could be computed
+    SELECT * FROM derived WHERE value IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM obs o WHERE o.indicator = derived.indicator AND o.measure = derived.measure
+          AND o.area = derived.area AND o.period = derived.period)
+    UNION ALL
+    SELECT * FROM obs WHERE NOT EXISTS (
+        SELECT 1 FROM derived d WHERE d.indicator = obs.indicator AND d.measure = obs.measure
+          AND d.area = obs.area AND d.period = obs.period AND d.value IS NOT NULL)
+    """
+    return con.sql(sql)

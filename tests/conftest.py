@@ -1,0 +1,50 @@
+"""Shared fixtures: a bare in-memory store and the demo store (built once per test session).
+
+The demo store is the same builder ``cspa demo`` runs (datasette's fixtures pattern), so the
+tests check exactly what users get.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from cspa.store.database import Store
+
+
+@pytest.fixture
+def bare_store():
+    """An empty in-memory store with reference data (areas, neighbours, catalogue) synced."""
+    store = Store.open(":memory:")
+    store.sync_reference()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """Path of a demo database built once for the session."""
+    from cspa.store.demo import build_demo_store
+
+    path = tmp_path_factory.mktemp("demo") / "cspa.duckdb"
+    with Store.open(path) as store:
+        build_demo_store(store)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_con(demo_db):
+    con = duckdb.connect(str(demo_db), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def judgements(demo_con):
+    """Every judgement the engine makes on the demo data, as a list of dicts."""
+    from cspa.engine.run import compute
+
+    # the seed frameworks' indicators (with the real exclusions data loaded under 3091DE/3092DE)
+    rel = compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')")
+    cols = rel.columns
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]

@@ -1,0 +1,34 @@
+"""Fixtures for the renderer tests: the fixture report document and its rendered outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.outputs.fixture_report import fixture_report
+
+
+@pytest.fixture
+def doc():
+    """A fresh copy of the fixture report document (tests may change it)."""
+    return fixture_report()
+
+
+@pytest.fixture(scope="module")
+def html_page():
+    from cspa.outputs.html import render_html
+
+    return render_html(fixture_report())
+
+
+@pytest.fixture(scope="session")
+def pdf_path(tmp_path_factory):
+    from cspa.outputs.pdf import render_pdf
+
+    return render_pdf(fixture_report(), tmp_path_factory.mktemp("pdf") / "apa-dataset-Luton.pdf")
+
+
+@pytest.fixture(scope="session")
+def xlsx_path(tmp_path_factory):
+    from cspa.outputs.excel import render_xlsx
+
+    return render_xlsx(fixture_report(), tmp_path_factory.mktemp("xlsx") / "apa-dataset-Luton.xlsx")
