@@ -296,6 +296,26 @@ def demo(
     console.print(summary)
 
 
+# Command groups that live in their own modules (quarterly performance, assessment) register here.
+EXTENSIONS = ("cspa.cli_quarterly", "cspa.cli_assessment")
+
+
+def _register_extensions() -> None:
+    from importlib import import_module
+
+    for name in EXTENSIONS:
+        try:
+            mod = import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        mod.register(app, report_app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Entry point: run the app, turning cspa errors into one readable paragraph."""
     try:

@@ -145,7 +145,7 @@ def test_second_file_bad_means_nothing_written(store, tmp_path):
     good = tmp_path / "good.csv"
     good.write_bytes(_csv([{"indicator": "2022SC", "measure": "", "area": "872", "period": "2004-05", "value": "50", "status": "", "seed_line": "1"}]))
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(_csv([{"indicator": "2022SC", "measure": "", "area": "872", "period": "2004-05", "value": "x", "status": "", "seed_line": "1"}]))
+    bad.write_bytes(_csv([{"indicator": "2022SC", "measure": "", "area": "872", "period": "2004-05", "value": "seventy", "status": "", "seed_line": "1"}]))
     before = _snapshot(store)
     with pytest.raises(LoadError):
         load_files(store, [good, bad])

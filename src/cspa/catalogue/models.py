@@ -187,11 +187,13 @@ class Display(Strict):
     suffix: str = ""
 
 
+_NUMBER = r"[£]?-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?"
 _CUTOFF = re.compile(
     r"^\s*(?:"
     r"\.|\.\.|n/a|"  # printed as empty
-    r"(?P<lo>[£]?-?\d[\d,]*(?:\.\d+)?%?)\s*(?P<op><=|<)\s*(?P<hi>[£]?-?\d[\d,]*(?:\.\d+)?%?)|"
-    r"(?P<plus>[£]?-?\d[\d,]*(?:\.\d+)?%?)\s*\+|"
+    rf"(?P<lo>{_NUMBER})\s*(?P<op><=|<)\s*(?P<hi>{_NUMBER})|"
+    rf"(?P<plus>{_NUMBER})\s*\+|"
+    rf">=\s*(?P<ge>{_NUMBER})|"
     r"(?P<list>\d+(?:\s*,\s*\d+)+)|"
     r"(?P<single>-?\d+(?:\.\d+)?)"
     r")\s*$"
@@ -201,7 +203,7 @@ _CUTOFF = re.compile(
 def parse_cutoff(text: str) -> tuple[float | None, float | None, bool] | None:
     """Parse one printed band interval (seed grammar, methods.md section 9).
 
-    ``a<b`` is a <= v < b; ``a<=b`` is a <= v <= b (the top interval); ``n+`` is v >= n;
+    ``a<b`` is a <= v < b; ``a<=b`` is a <= v <= b (the top interval); ``n+`` and ``>=n`` are v >= n;
     ``4,5`` (a list of whole values, 000:L511) is min <= v <= max; a single number is v == n.
     Returns (low, high, high_inclusive) or None for an empty printed cell (``.``).
     """
@@ -215,8 +217,8 @@ def parse_cutoff(text: str) -> tuple[float | None, float | None, bool] | None:
 
     if m.group("op"):
         return num(m.group("lo")), num(m.group("hi")), m.group("op") == "<="
-    if m.group("plus"):
-        return num(m.group("plus")), None, True
+    if m.group("plus") or m.group("ge"):
+        return num(m.group("plus") or m.group("ge")), None, True
     if m.group("list"):
         vals = [float(x) for x in m.group("list").split(",")]
         return min(vals), max(vals), True
