@@ -317,25 +317,16 @@ _register_extensions()
 
 
 def main() -> None:
-    """Entry point: run the app, turning cspa errors into one readable paragraph."""
+    """Entry point: run the app, turning cspa errors into one readable paragraph (a traceback only with --debug)."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors, --help and exit codes are handled by the CLI library
     except CspaError as e:
         if STATE["debug"]:
             raise
         err_console.print(f"[bold red]Error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as e:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if STATE["debug"]:
+    except Exception as e:  # anything unexpected: one paragraph, not a traceback
+        if STATE["debug"] or "--debug" in sys.argv:
             raise
         msg = textwrap.shorten(f"{type(e).__name__}: {e}", 600)
         err_console.print(f"[bold red]Unexpected error:[/] {msg} (run with --debug for the traceback)",

@@ -53,9 +53,18 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area) -
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
+# Geographies that are the authority's own area under another name: a drug action team and a
+# youth offending team cover their local authority (000:L693; the YOT-area list at 000:L7195-7221
+# names the exceptions, which have no parent).
+COTERMINOUS_TYPES = ("dat", "yot")
+
+
 def _geography(row: dict, area: Area, names: dict[str, str]) -> str:
     code = row["area"]
     if code == area.code:
+        return "area"
+    other = load_areas().get(code)
+    if other is not None and other.type in COTERMINOUS_TYPES and other.parent == area.code:
         return "area"
     if code.startswith("SN:"):
         return "statistical_neighbours"
@@ -212,7 +221,8 @@ def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[s
             for p in cols:
                 o = next((o for o in mobs if o["geography"] == g and o["period"] == p), None)
                 j = jx.get((mid, p, g), {})
-                cells.append(None if o is None else {
+                cells.append({"display": "", "status": None, "light": None, "blobs": None, "band_range": None,
+                              "source": None, "basis": "no figure for this period"} if o is None else {
                     "display": o["display"], "status": o["status"], "light": j.get("traffic_light"),
                     "blobs": j.get("band"), "band_range": j.get("band_range"), "source": o["source"],
                     "basis": o["basis"]})

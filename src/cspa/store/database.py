@@ -44,7 +44,9 @@ class Store:
         con = duckdb.connect(p, read_only=read_only)
         store = cls(con, p)
         if not read_only:
-            con.execute(SCHEMA.read_text(encoding="utf-8"))
+            # schema.sql first, then each feature's own tables (schema_<feature>.sql)
+            for sql in [SCHEMA, *sorted(SCHEMA.parent.glob("schema_*.sql"))]:
+                con.execute(sql.read_text(encoding="utf-8"))
             con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         return store
 

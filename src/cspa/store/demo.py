@@ -57,7 +57,32 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
         summary.append({"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)})
         if progress:
             progress(f"seed {seed}")
+    # Features with data of their own (targets and commentary, assessment records) load it here.
+    for step in DEMO_STEPS:
+        fn = _optional(step)
+        if fn is not None:
+            summary += fn(store) or []
+            if progress:
+                progress(step.split(":")[0].rsplit(".", 1)[-1])
     return summary
+
+
+# "module:function" loaders of feature data, run in order after the observations; each takes the
+# store and returns summary dicts. A feature not installed yet is skipped.
+DEMO_STEPS = ("cspa.quarterly.seed:load_seed_quarterly", "cspa.assessment.seed:load_seed_assessment")
+
+
+def _optional(spec: str):
+    from importlib import import_module
+
+    mod_name, fn = spec.split(":")
+    try:
+        mod = import_module(mod_name)
+    except ModuleNotFoundError as e:
+        if e.name and mod_name.startswith(e.name):
+            return None
+        raise
+    return getattr(mod, fn)
 
 
 def build_demo(output: Path, console: Console | None = None) -> str:
