@@ -39,7 +39,7 @@ def bands(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
           AND (high IS NULL OR printed < high OR (high_inclusive AND printed = high))
     ),
     rows_covered AS (SELECT DISTINCT indicator, measure, area, period, periods FROM cand)
-    SELECT v.indicator, v.measure, v.area, v.period,
+    SELECT v.rid, v.indicator, v.measure, v.area, v.period,
            h.blobs AS band, h.cutoff_text AS band_range,
            CASE WHEN h.blobs IS NOT NULL THEN
                   'PAF band ' || h.periods || ': ' || format('{{:g}}', h.printed) || ' in ' || h.cutoff_text
@@ -52,5 +52,5 @@ def bands(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     LEFT JOIN hit h ON h.indicator = v.indicator AND h.measure = v.measure AND h.area = v.area AND h.period = v.period
     LEFT JOIN rows_covered c ON c.indicator = v.indicator AND c.measure = v.measure AND c.area = v.area
          AND c.period = v.period
-    QUALIFY row_number() OVER (PARTITION BY v.indicator, v.measure, v.area, v.period ORDER BY h.idx) = 1
+    QUALIFY row_number() OVER (PARTITION BY v.rid ORDER BY h.idx) = 1
     """)

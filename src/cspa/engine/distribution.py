@@ -20,7 +20,7 @@ POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     return con.sql(f"""
     WITH x AS (
-        SELECT v.indicator, v.measure, v.area, v.period, v.value, m.polarity, m.quartiles, m.ranks
+        SELECT v.rid, v.indicator, v.measure, v.area, v.period, v.value, m.polarity, m.quartiles, m.ranks
         FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
         WHERE v.area_type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
     ),
@@ -29,7 +29,7 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
                quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
         FROM x GROUP BY ALL
     )
-    SELECT x.indicator, x.measure, x.area, x.period,
+    SELECT x.rid, x.indicator, x.measure, x.area, x.period,
            CASE WHEN x.ranks AND x.polarity = 'high' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value DESC)
                 WHEN x.ranks AND x.polarity = 'low' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value ASC)
            END AS rank,
@@ -57,7 +57,7 @@ def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPy
         FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile')
         GROUP BY ALL
     )
-    SELECT v.indicator, v.measure, v.area, v.period,
+    SELECT v.rid, v.indicator, v.measure, v.area, v.period,
            CASE WHEN m.polarity = 'high' THEN
                   CASE WHEN v.value >= qs.uq THEN 1 WHEN v.value >= qs.med THEN 2 WHEN v.value >= qs.lq THEN 3 ELSE 4 END
                 WHEN m.polarity = 'low' THEN

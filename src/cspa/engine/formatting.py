@@ -3,7 +3,7 @@
 Rules (docs/data-formats.md, the catalogue's ``display`` block):
 
 * round half away from zero to the measure's decimals (Excel's ROUND, which the publishers'
-  spreadsheets used: 58.75 -> 58.8), computed on DECIMAL so 2.675 does not become 2.67;
+  spreadsheets used: 58.75 -> 58.8; 2.675 -> 2.68);
 * keep trailing zeros (``100.0%``, ``25.00%``);
 * ``percent_sign`` appends ``%``; ``thousands`` inserts ``,`` (``1,118``); ``plus_sign`` prints
   ``+`` on positive values; ``prefix`` (``£``) goes before the number, after any minus sign;
@@ -16,10 +16,9 @@ from __future__ import annotations
 
 def rounded_sql(value: str, decimals: str) -> str:
     """The value rounded half away from zero to ``decimals`` places (a DOUBLE)."""
-    # DuckDB wants a constant precision, so branch over the catalogue's range of decimals (0-6).
-    dec = f"CAST({value} AS DECIMAL(38, 10))"
-    branches = " ".join(f"WHEN {d} THEN CAST(round({dec}, {d}) AS DOUBLE)" for d in range(7))
-    return f"(CASE CAST({decimals} AS INTEGER) {branches} END)"
+    # DuckDB's round() on a DOUBLE rounds half away from zero and is exact on the printed decimal
+    # (round(2.675, 2) = 2.68, round(-0.125, 2) = -0.13), like Excel's ROUND.
+    return f"round(CAST({value} AS DOUBLE), CAST({decimals} AS INTEGER))"
 
 
 def display_sql(value: str, status: str, m: str = "m") -> str:

@@ -56,17 +56,18 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
                coalesce(a.parent, v.area) AS sn_owner
         FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
         LEFT JOIN area a ON a.code = v.area
+        WHERE m.light_rule <> 'none'
     ),
     paf AS (
-        SELECT vm.indicator, vm.measure, vm.area, vm.period, CAST(NULL AS VARCHAR) AS for_area,
+        SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, CAST(NULL AS VARCHAR) AS for_area,
                json_extract_string(vm.light_json, '$.colours."' || b.band || '"') AS traffic_light,
                'PAF band colour: ' || b.band || ' blob(s) = '
                  || coalesce(json_extract_string(vm.light_json, '$.colours."' || b.band || '"'), 'no colour') AS light_basis
-        FROM vm JOIN {bands_view} b USING (indicator, measure, area, period)
+        FROM vm JOIN {bands_view} b ON b.rid = vm.rid
         WHERE vm.light_rule = 'paf_band' AND b.band IS NOT NULL
     ),
     fixed AS (
-        SELECT vm.indicator, vm.measure, vm.area, vm.period, NULL,
+        SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
                CASE WHEN vm.value > t.green_above OR vm.value < t.green_below THEN 'green'
                     WHEN vm.value < t.red_below OR vm.value > t.red_above THEN 'red' ELSE 'amber' END,
                'fixed thresholds for ' || t.periods || ': ' || format('{{:.2f}}', vm.value)
@@ -77,7 +78,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
         WHERE vm.light_rule = 'fixed_thresholds' AND vm.value IS NOT NULL AND vm.area_type NOT IN ('country', 'region', 'region_other', 'sn_group', 'benchmark_group')
     ),
     tol AS (
-        SELECT vm.indicator, vm.measure, vm.area, vm.period, NULL,
+        SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
                CASE WHEN TRY_CAST(json_extract_string(vm.light_json, '$.green_at_value') AS DOUBLE) IS NOT NULL
                          AND vm.value >= TRY_CAST(json_extract_string(vm.light_json, '$.green_at_value') AS DOUBLE) THEN 'green'
                     WHEN (vm.value - c.value) * CASE vm.polarity WHEN 'low' THEN -1 ELSE 1 END
@@ -96,7 +97,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
           AND vm.area_type NOT IN ('country', 'region', 'sn_group', 'benchmark_group')
     ),
     sig AS (
-        SELECT vm.indicator, vm.measure, vm.area, vm.period, NULL,
+        SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
                CASE WHEN o.text = '-' THEN 'amber'
                     WHEN (o.text = 'high') = (vm.polarity <> 'low') AND o.text IN ('high', 'low') THEN 'green'
                     WHEN o.text IN ('high', 'low') THEN 'red' END,
@@ -109,7 +110,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
         WHERE vm.light_rule = 'published_significance'
     ),
     vs_sn AS (
-        SELECT vm.indicator, vm.measure, vm.area, vm.period, NULL,
+        SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
                CASE WHEN vm.value = s.value THEN json_extract_string(vm.light_json, '$.equal_is')
                     WHEN (vm.value > s.value) = (vm.polarity <> 'low') THEN 'green' ELSE 'red' END,
                'vs statistical neighbours: ' || format('{{:g}}', vm.value) || ' vs ' || format('{{:g}}', s.value)
@@ -119,7 +120,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
         WHERE vm.light_rule = 'vs_statistical_neighbours' AND vm.value IS NOT NULL AND s.value IS NOT NULL
     ),
     shade AS (
-        SELECT c.indicator, c.measure, c.area, c.period, vm.area AS for_area,
+        SELECT c.rid, c.indicator, c.measure, c.area, c.period, vm.area AS for_area,
                CASE WHEN abs(vm.value - c.value) <= coalesce(TRY_CAST(json_extract_string(vm.light_json, '$.tolerance') AS DOUBLE), 0)
                     THEN 'amber'
                     WHEN (vm.value > c.value) = (vm.polarity <> 'low') THEN 'green' ELSE 'red' END,
@@ -130,11 +131,8 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
         WHERE vm.light_rule = 'comparator_shading' AND vm.area_type = 'la' AND vm.polarity IN ('high', 'low')
           AND vm.value IS NOT NULL AND c.value IS NOT NULL
     ),
-    none_rule AS (
-        SELECT DISTINCT vm.indicator, vm.measure, vm.area, vm.period, NULL, CAST(NULL AS VARCHAR),
-               'no traffic light: ' || coalesce(json_extract_string(vm.light_json, '$.reason'), vm.light_rule)
-        FROM vm WHERE vm.light_rule = 'none'
-    )
+    -- a measure whose rule is 'none' gets no rows here: run.py gives its figures the rule's printed
+    -- reason as the light basis, without materialising a row per figure
     SELECT * FROM paf UNION ALL SELECT * FROM fixed UNION ALL SELECT * FROM tol UNION ALL SELECT * FROM sig
-    UNION ALL SELECT * FROM vs_sn UNION ALL SELECT * FROM shade UNION ALL SELECT * FROM none_rule
+    UNION ALL SELECT * FROM vs_sn UNION ALL SELECT * FROM shade
     """)

@@ -15,13 +15,14 @@ import duckdb
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     return con.sql(f"""
     WITH s AS (
-        SELECT v.indicator, v.measure, v.area, v.period, v.period_label, v.value, m.polarity, m.trend,
+        SELECT v.rid, v.indicator, v.measure, v.area, v.period, v.period_label, v.value, m.polarity, m.trend,
                lag(v.value) OVER w AS prev_value, lag(v.period_label) OVER w AS prev_label
         FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference')
+        -- only where a direction is set: polarity none has no progress to judge
+        WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference') AND m.polarity IN ('high', 'low')
         WINDOW w AS (PARTITION BY v.indicator, v.measure, v.area ORDER BY v.period_end, v.period_start)
     )
-    SELECT indicator, measure, area, period,
+    SELECT rid, indicator, measure, area, period,
            value - prev_value AS change,
            CASE WHEN polarity NOT IN ('high', 'low') OR value IS NULL OR prev_value IS NULL THEN NULL
                 WHEN value = prev_value THEN 'same'

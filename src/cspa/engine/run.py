@@ -36,7 +36,7 @@ def _view(con: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation, name: st
 
 
 def _on(alias: str) -> str:
-    return " AND ".join(f"{alias}.{k} = v.{k}" for k in ("indicator", "measure", "area", "period"))
+    return f"{alias}.rid = v.rid"
 
 
 def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025") -> duckdb.DuckDBPyRelation:
@@ -44,12 +44,15 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
     observed = _view(con, values(con, where), "_cspa_observed")
     sn = _view(con, neighbour_aggregates(con, observed, default_group), "_cspa_sn")
     # a computed neighbour aggregate is used where no published figure exists for that key
+    # every figure gets an integer row id, so the families' results join back cheaply
     v = _view(con, con.sql(f"""
-        SELECT * , CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
-        UNION ALL
-        SELECT * FROM {sn} s WHERE NOT EXISTS (
-            SELECT 1 FROM {observed} o WHERE o.indicator = s.indicator AND o.measure = s.measure
-              AND o.area = s.area AND o.period = s.period)
+        SELECT row_number() OVER () AS rid, * FROM (
+            SELECT * , CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
+            UNION ALL
+            SELECT * FROM {sn} s WHERE NOT EXISTS (
+                -- published neighbour figures are few (the seed's), so this anti-join is cheap
+                SELECT 1 FROM (SELECT * FROM {observed} WHERE area LIKE 'SN:%') o
+                WHERE o.indicator = s.indicator AND o.measure = s.measure AND o.area = s.area AND o.period = s.period))
     """), "_cspa_values")
     b = _view(con, bands(con, v), "_cspa_bands")
     lt = _view(con, lights(con, v, b), "_cspa_lights")
@@ -64,14 +67,16 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
         FROM observation_current WHERE statistic LIKE 'significance_vs_%' GROUP BY ALL
     ),
     own AS (
-        SELECT v.indicator, v.measure, v.area, v.area_type, CAST(NULL AS VARCHAR) AS for_area,
+        SELECT v.rid, v.indicator, v.measure, v.area, v.area_type, CAST(NULL AS VARCHAR) AS for_area,
                v.period, v.period_label, v.period_kind, v.period_start, v.period_end,
                v.value, CASE WHEN v.text IS NOT NULL AND m.unit IN ('category', 'text') THEN v.text
                              ELSE {display_sql('v.value', 'v.status')} END AS display,
                v.numerator, v.denominator, v.status, v.source, v.basis, v.seed_ref, v.vintage,
                v.n_used, v.n_members, v.provisional, v.quality,
                b.band, b.band_range, b.band_basis,
-               l.traffic_light, l.light_basis,
+               l.traffic_light,
+               coalesce(l.light_basis, CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
+                        || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END) AS light_basis,
                r.rank, r.quartile, r.distribution_basis,
                CASE WHEN q.position_quartile IS NOT NULL THEN {_POS}[q.position_quartile] END AS quartile_position,
                q.position_quartile, q.position_basis,
@@ -84,18 +89,18 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
         LEFT JOIN {rq} r ON {_on('r')}
         LEFT JOIN {qp} q ON {_on('q')}
         LEFT JOIN {pg} p ON {_on('p')}
-        LEFT JOIN sig s ON {_on('s')}
+        LEFT JOIN sig s ON s.indicator = v.indicator AND s.measure = v.measure AND s.area = v.area
+             AND s.period = v.period
     ),
     shading AS (
-        SELECT o.indicator, o.measure, o.area, o.area_type, l.for_area, o.period, o.period_label, o.period_kind,
+        SELECT o.rid, o.indicator, o.measure, o.area, o.area_type, l.for_area, o.period, o.period_label, o.period_kind,
                o.period_start, o.period_end, o.value, o.display, o.numerator, o.denominator, o.status, o.source,
                o.basis, o.seed_ref, o.vintage, o.n_used, o.n_members, o.provisional, o.quality,
                NULL, NULL, NULL, l.traffic_light, l.light_basis, NULL, NULL, NULL, NULL, NULL, NULL,
                NULL, NULL, NULL, NULL, NULL, NULL
-        FROM own o JOIN {lt} l ON l.indicator = o.indicator AND l.measure = o.measure AND l.area = o.area
-             AND l.period = o.period AND l.for_area IS NOT NULL
+        FROM own o JOIN {lt} l ON l.rid = o.rid AND l.for_area IS NOT NULL
     )
-    SELECT * FROM own UNION ALL SELECT * FROM shading
+    SELECT * EXCLUDE (rid) FROM own UNION ALL SELECT * EXCLUDE (rid) FROM shading
     """)
 
 

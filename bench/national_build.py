@@ -1,0 +1,112 @@
+"""Benchmark: the national build (every LAIT judgement for every authority, indicator and year).
+
+Times, in one process on the same database:
+
+* cspa's engine (`cspa.engine.run.compute` over the LAIT framework, materialised);
+* (a) a straightforward vectorised pandas implementation of the same judgements written here
+  (values, display strings, SN means over the DfE 2025 neighbours, ranks, quartile bands,
+  progress on the previous period);
+* (b) a bare DuckDB read-and-group of the same observations.
+
+and prints the ratios (goal: at least 5x faster than pandas, within 10x of the bare read).
+
+    uv run python bench/national_build.py [--db cspa-output/cspa.duckdb] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+WHERE = "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')"
+
+
+def run_engine(con: duckdb.DuckDBPyConnection) -> int:
+    from cspa.engine.run import compute
+
+    rel = compute(con, WHERE)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bench_engine AS {rel.sql_query()}")
+    return con.execute("SELECT count(*) FROM _bench_engine").fetchall()[0][0]
+
+
+def run_bare(con: duckdb.DuckDBPyConnection) -> int:
+    return len(con.execute(f"""
+        SELECT o.indicator, o.measure, o.period, count(*), avg(o.value), min(o.value), max(o.value)
+        FROM observation_current o WHERE {WHERE} GROUP BY ALL""").fetchall())
+
+
+def run_pandas(con: duckdb.DuckDBPyConnection) -> int:
+    obs = con.execute(f"""
+        SELECT o.indicator, o.measure, o.area, coalesce(a.type, 'x') AS area_type, o.period, o.period_end,
+               o.value, o.status FROM observation_current o LEFT JOIN area a ON a.code = o.area
+        WHERE o.statistic = 'value' AND {WHERE}""").df()
+    meas = con.execute("SELECT indicator, measure, polarity, decimals, percent_sign, quartiles, ranks FROM measure").df()
+    nb = con.execute("SELECT la_code, neighbour_code FROM neighbour WHERE grp = 'dfe_2025'").df()
+    df = obs.merge(meas, on=["indicator", "measure"], how="left")
+    # display: round half away from zero to the measure's decimals, keep trailing zeros
+    dec = df["decimals"].fillna(0).astype(int)
+    scale = np.power(10.0, dec)
+    rounded = np.sign(df["value"]) * np.floor(np.abs(df["value"]) * scale + 0.5 + 1e-9) / scale
+    disp = pd.Series([f"{v:.{d}f}" if v == v else None for v, d in zip(rounded, dec, strict=True)], index=df.index)
+    df["display"] = disp.where(df["status"].isna(), df["status"]) + np.where(df["percent_sign"].fillna(False), "%", "")
+    # statistical-neighbour means
+    la = df[df["area_type"] == "la"]
+    sn = nb.merge(la[["indicator", "measure", "period", "area", "value"]], left_on="neighbour_code", right_on="area")
+    sn = sn.groupby(["indicator", "measure", "period", "la_code"], as_index=False)["value"].agg(["mean", "count"])
+    # ranks and quartile bands among LAs
+    la = la[la["value"].notna() & (la["quartiles"] | la["ranks"])].copy()
+    sign = np.where(la["polarity"] == "low", 1.0, -1.0)
+    la["key"] = la["value"] * sign
+    g = la.groupby(["indicator", "measure", "period"])
+    la["rank"] = g["key"].rank(method="min")
+    q = g["value"].quantile([0.25, 0.5, 0.75]).unstack()
+    q.columns = ["q1", "q2", "q3"]
+    la = la.join(q, on=["indicator", "measure", "period"])
+    band_low = np.select([la["value"] <= la["q1"], la["value"] <= la["q2"], la["value"] <= la["q3"]], [1, 2, 3], 4)
+    la["quartile"] = np.where(la["polarity"] == "low", band_low, 5 - band_low)
+    # progress on the previous period
+    df = df.sort_values(["indicator", "measure", "area", "period_end"])
+    prev = df.groupby(["indicator", "measure", "area"])["value"].shift()
+    better = np.where(df["polarity"] == "high", df["value"] > prev, df["value"] < prev)
+    df["progress"] = np.where(prev.isna() | df["value"].isna() | ~df["polarity"].isin(["high", "low"]), None,
+                              np.where(df["value"] == prev, "same", np.where(better, "improved", "worsened")))
+    return len(df) + len(sn) + len(la)
+
+
+def timed(fn, con, repeat: int) -> tuple[float, int]:
+    times, n = [], 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        n = fn(con)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, default=Path("cspa-output/cspa.duckdb"))
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    if not a.db.exists():
+        raise SystemExit(f"no database at {a.db}: run `uv run cspa demo` first")
+    con = duckdb.connect(str(a.db), read_only=True)
+    n_obs = con.execute(f"SELECT count(*) FROM observation_current o WHERE {WHERE}").fetchall()[0][0]
+    bare, n_bare = timed(run_bare, con, a.repeat)
+    engine, n_engine = timed(run_engine, con, a.repeat)
+    pdt, n_pd = timed(run_pandas, con, a.repeat)
+    print(f"LAIT observations: {n_obs:,}")
+    print(f"cspa engine          {engine:7.2f} s  ({n_engine:,} judged figures, all judgement families)")
+    print(f"(a) pandas baseline  {pdt:7.2f} s  ({n_pd:,} rows: display, SN means, ranks, quartiles, progress)")
+    print(f"(b) bare DuckDB read {bare:7.2f} s  ({n_bare:,} groups)")
+    print(f"engine vs pandas:    {pdt / engine:5.1f}x faster (goal >= 5x)")
+    print(f"engine vs bare read: {engine / bare:5.1f}x slower (goal <= 10x)")
+
+
+if __name__ == "__main__":
+    main()
