@@ -14,7 +14,7 @@ Formulas (catalogue ``formula.type``; seed lines cite the definitions):
 * ``ratio``: numerator / denominator x (multiplier or 1);
 * ``standardised_ratio``: observed / expected x 100 (1029HC, 000:L413);
 * ``change``: the value minus the previous period's value of ``of_measure`` (year-on-year
-  columns, e.g. 3002OF 000:L3064-3070), labelled ``yy/yy`` as printed;
+  columns, e.g. 3002OF 000:L3064-3070), labelled ``yy/yy`` between bare years as printed;
 * ``percent_change``: (value - base) / base x 100, where base is ``base_period``'s value
   (2001DT on the 1994-98 average, 000:L876), a ``comparator``'s value (2062YJ), or else the
   previous period's value (5048DE, 000:L5733);
@@ -98,7 +98,11 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
     ),
     changes AS (
         SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period,
-               lpad(CAST(s.prev_last_year % 100 AS VARCHAR), 2, '0') || '/' || lpad(CAST(s.last_year % 100 AS VARCHAR), 2, '0') AS period_label,
+               -- a change between two bare years is printed 'yy/yy' (03/04, 000:L3066); any other
+               -- period (a financial year, a quarter, a cohort) keeps its own label on the change row
+               CASE WHEN regexp_full_match(s.period_label, '\d{4}')
+                    THEN lpad(CAST(s.prev_last_year % 100 AS VARCHAR), 2, '0') || '/' || lpad(CAST(s.last_year % 100 AS VARCHAR), 2, '0')
+                    ELSE s.period_label END AS period_label,
                s.period_kind, s.period_start, s.period_end, s.first_year, s.last_year,
                CASE WHEN s.formula_type = 'change' THEN s.value - s.prev_value
                     ELSE (s.value - s.prev_value) / nullif(s.prev_value, 0) * 100 END AS value,

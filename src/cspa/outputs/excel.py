@@ -35,7 +35,7 @@ LIGHT_WORDS = {"green": "Green", "amber": "Amber", "red": "Red"}
 LIGHT_FILLS = {"green": "#CCE2D8", "amber": "#FCD6C3", "red": "#F4CDC6"}
 MAX_BLOBS = 5
 
-_NUMBER = re.compile(r"^(?P<cur>£)?(?P<num>[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?)(?P<pct>%)?$")
+_NUMBER = re.compile(r"^(?P<sign>[-−+])?(?P<cur>£)?(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?)(?P<pct>%)?$")
 
 DATA_COLUMNS = [
     ("Code", 9), ("Group", 16), ("Row", 24), ("Column", 14), ("Figure", 11), ("Status", 8),
@@ -48,21 +48,25 @@ def display_number(display: str | None) -> tuple[float, str] | None:
     """The number a display string shows and the Excel format that shows it the same way.
 
     ``"74"`` -> (74, ``"0"``); ``"58.8%"`` -> (58.8, ``'0.0"%"'``); ``"£1,234"`` ->
-    (1234, ``'"£"#,##0'``).  Anything else (``".."``, ``"3rd Q'tile"``, ``"1: 830"``) -> None.
+    (1234, ``'"£"#,##0'``); ``"+8.3%"`` -> (8.3, ``'+0.0"%";-0.0"%";0.0"%"'``); ``"-£5"`` -> (-5, ...).  Anything else (``".."``, ``"3rd Q'tile"``, ``"1: 830"``) -> None.
     """
     if display is None:
         return None
     m = _NUMBER.match(display.strip())
     if not m:
         return None
-    text = m.group("num").replace("−", "-")
-    value = float(text.replace(",", ""))
+    text = m.group("num")
+    sign = (m.group("sign") or "").replace("−", "-")
+    value = float(text.replace(",", "")) * (-1 if sign == "-" else 1)
     decimals = len(m.group("dec") or "")
     fmt = ("#,##0" if "," in text else "0") + ("." + "0" * decimals if decimals else "")
     if m.group("cur"):
         fmt = '"£"' + fmt
     if m.group("pct"):
         fmt += '"%"'
+    if sign == "+":
+        # the seed prints changes with a + sign: positive;negative;zero sections keep it
+        fmt = f"+{fmt};-{fmt};{fmt}"
     return value, fmt
 
 

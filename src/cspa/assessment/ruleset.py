@@ -1,0 +1,331 @@
+"""Rule sets as data: one validated YAML file per framework year in ``data/rules/<id>.yaml``.
+
+A rule set says how cspa *proposes* grades for one assessment framework: its grade scale and
+labels, the performance profile it reads, the named evidence items (each a columnar SQL query,
+see :mod:`cspa.assessment.evidence`), and per judgement the threshold rules (the first that holds
+gives the proposal), adjustments (one step better or worse) and limiting rules ("a grade cannot
+be better than X if ..."). The file format is in ``docs/assessment.md``. Loading checks every
+field and every reference (an evidence id a rule uses, a judgement a cap names) and reports the
+file and the field at fault.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cspa.catalogue.areas import DATA
+from cspa.errors import CspaError
+
+RULES = DATA / "rules"
+
+
+class RuleSetError(CspaError):
+    """A rule set file is invalid (names the file and the field)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ref(_Strict):
+    text: str
+    seed_ref: str | None = None
+
+
+class Grade(_Strict):
+    grade: int
+    label: str
+    descriptor: str | None = None
+    capacity_descriptor: str | None = None
+    seed_ref: str | None = None
+
+
+class Scale(_Strict):
+    higher_is_better: bool
+    intro: Ref | None = None
+    grades: list[Grade]
+    note: Ref | None = None
+
+    def label(self, grade: int | None) -> str | None:
+        return next((g.label for g in self.grades if g.grade == grade), None)
+
+    @property
+    def best(self) -> int:
+        gs = [g.grade for g in self.grades]
+        return max(gs) if self.higher_is_better else min(gs)
+
+    @property
+    def worst(self) -> int:
+        gs = [g.grade for g in self.grades]
+        return min(gs) if self.higher_is_better else max(gs)
+
+
+class Column(_Strict):
+    measure: Literal["number_inspected", "pct_outstanding", "pct_good", "pct_satisfactory", "pct_inadequate",
+                     "pct_good_or_outstanding"]
+    label: str
+    decimals: int = 0
+    percent_sign: bool = False
+    zero: Literal["print", "blank"] = "print"
+
+
+class ProviderType(_Strict):
+    id: str
+    title: str
+    provision_types: list[str]
+    sectors: list[str] | None = None
+    super_group: str
+
+
+class SuperGroup(_Strict):
+    id: str
+    title: str
+
+
+class EducationRow(_Strict):
+    indicator: str
+    title: str | None = None
+
+
+class History(_Strict):
+    kind: Literal["record", "inspections"]
+    indicator: str | None = None
+    document: str | None = None
+    judgement: str | None = None
+
+
+class Profile(_Strict):
+    kind: Literal["catalogue", "ofsted"]
+    title: str
+    title_ref: str | None = None
+    period: str
+    period_text: str | None = None
+    period_ref: str | None = None
+    outcome_labels: list[str] = Field(min_length=4, max_length=4)
+    columns: list[Column]
+    provider_heading: Ref
+    provider_caption: Ref
+    super_group_caption: Ref
+    # catalogue kind: indicator codes; ofsted kind: provider type definitions
+    provider_types: list[str] | list[ProviderType]
+    super_groups: list[str] | list[SuperGroup]
+    inspections_heading: Ref
+    education_heading: Ref
+    education: list[EducationRow]
+    education_years: int = 4
+    improvement_decimals: int = 2
+    history_heading: Ref
+    history: History
+    notes_from: str | None = None
+    source: str | None = None
+    vintage: str | None = None
+    licence: str | None = None
+
+
+class Evidence(_Strict):
+    id: str
+    label: str
+    kind: Literal["profile", "profile_education", "inspection", "engine", "engine_share", "record", "judgement"]
+    # profile
+    indicators: list[str] | None = None
+    numerator: list[str] | None = None
+    stat: str | None = None
+    threshold: float | None = None
+    # profile_education / engine
+    measure: str | None = None
+    comparator: Literal["england", "statistical_neighbours"] | None = None
+    margin_percent: float | None = None
+    indicator: str | None = None
+    # engine_share: indicators or a selection by framework / outcome / code pattern
+    select: dict[str, Any] | None = None
+    # inspection
+    where: dict[str, Any] | None = None
+    before_latest: bool = False
+    # record
+    year_offset: int | None = None
+    # judgement
+    judgements: list[str] | None = None
+    polarity: Literal["high", "low"] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Evidence:
+        stats = {
+            "profile": {"pooled", "min_share", "count_below", "count_at_least", "count"},
+            "profile_education": {"count_better", "count_worse"},
+            "inspection": {"count", "worst_grade", "latest_grade", "shortfall"},
+            "engine": {None, "value"},
+            "engine_share": {"share_better", "share_worse", "count_better", "count_worse", "count_top_quartile",
+                             "count_bottom_quartile", "share_improved", "share_worsened", "count"},
+            "record": {None},
+            "judgement": {"mean", "worst", "best"},
+        }[self.kind]
+        if self.stat not in stats:
+            raise ValueError(f"evidence {self.id!r} of kind {self.kind} needs stat one of "
+                             f"{sorted(s for s in stats if s)}; got {self.stat!r}")
+        need = {"profile": ["indicators", "numerator"], "profile_education": ["measure", "comparator"],
+                "inspection": ["where"], "engine": ["indicator"], "engine_share": [],
+                "record": ["indicator", "year_offset"], "judgement": ["judgements"]}[self.kind]
+        for f in need:
+            if getattr(self, f) in (None, []):
+                raise ValueError(f"evidence {self.id!r} of kind {self.kind} needs {f!r}")
+        if self.kind == "engine_share" and not (self.indicators or self.select):
+            raise ValueError(f"evidence {self.id!r}: engine_share needs 'indicators' or 'select'")
+        return self
+
+
+class Rule(_Strict):
+    id: str
+    when: Any
+    text: str
+    source: str | None = None
+    grade: int | None = None          # thresholds
+    shift: Literal["better", "worse"] | None = None   # adjustments
+    cap: int | dict[str, Any] | None = None            # limits: a grade cannot be better than this
+    floor: int | dict[str, Any] | None = None          # floors: a grade cannot be worse than this
+
+
+class Judgement(_Strict):
+    id: str
+    label: str
+    indicator: str | None = None
+    outcome: str | None = None       # the catalogue outcome whose evidence the letter groups under it
+    thresholds: list[Rule]
+    adjustments: list[Rule] = Field(default_factory=list)
+    limits: list[Rule] = Field(default_factory=list)
+    floors: list[Rule] = Field(default_factory=list)
+    letter_sentence: str | None = None
+
+
+class Letter(_Strict):
+    template: str = "letter.html"
+    kind: Literal["annual_assessment", "apa", "inspection_summary"] = "annual_assessment"
+    quantifiers: list[dict[str, Any]] = Field(default_factory=list)
+    max_items: int = 8
+    strong_share: float = 80
+    weak_share: float = 50
+    margin_percent: float = 5
+    comparator: Literal["england", "statistical_neighbours"] = "england"
+    indicators: dict[str, Any] | None = None
+    sections_by_outcome: bool = False
+    grade_words: dict[int, str] | None = None
+
+
+class RuleSet(_Strict):
+    id: str
+    version: str
+    title: str
+    framework: str
+    years: list[int] = Field(min_length=2, max_length=2)
+    population: dict[str, Any] = Field(default_factory=lambda: {"era": "2025"})
+    data_cutoff: str = "08-31"
+    neighbour_group: str = "dfe_2025"
+    source: str
+    notes: list[str] = Field(default_factory=list)
+    scale: Scale
+    profile: Profile | None = None
+    evidence: list[Evidence]
+    judgements: list[Judgement]
+    letter: Letter = Field(default_factory=Letter)
+    sha256: str = ""
+    path: str = ""
+
+    @model_validator(mode="after")
+    def _refs(self) -> RuleSet:
+        ev = {e.id for e in self.evidence}
+        if len(ev) != len(self.evidence):
+            raise ValueError("evidence ids must be unique")
+        seen: set[str] = set()
+        grades = {g.grade for g in self.scale.grades}
+        for j in self.judgements:
+            for r in [*j.thresholds, *j.adjustments, *j.limits, *j.floors]:
+                for e in evidence_ids(r.when):
+                    if e not in ev:
+                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} uses evidence {e!r}, which is not defined")
+                for bound in (r.cap, r.floor):
+                    if isinstance(bound, dict) and bound.get("judgement") not in seen:
+                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} limits by judgement "
+                                         f"{bound.get('judgement')!r}, which is not an earlier judgement")
+                    if isinstance(bound, int) and bound not in grades:
+                        raise ValueError(f"judgement {j.id!r} rule {r.id!r}: {bound} is not a grade of the scale")
+            for r in j.thresholds:
+                if r.grade not in grades:
+                    raise ValueError(f"judgement {j.id!r} threshold {r.id!r} needs a grade of the scale, got {r.grade!r}")
+            for e in self.evidence:
+                if e.kind == "judgement" and j.id in (e.judgements or []) and j.id not in seen:
+                    pass  # checked when used: see evidence_ids
+            seen.add(j.id)
+        for e in self.evidence:
+            if e.kind == "judgement":
+                for name in e.judgements or []:
+                    if name not in {j.id for j in self.judgements}:
+                        raise ValueError(f"evidence {e.id!r} names judgement {name!r}, which is not defined")
+        return self
+
+    def judgement(self, jid: str) -> Judgement:
+        for j in self.judgements:
+            if j.id == jid:
+                return j
+        raise CspaError(f"rule set {self.id} has no judgement {jid!r}; judgements: "
+                        f"{', '.join(j.id for j in self.judgements)}")
+
+    def evidence_by_id(self) -> dict[str, Evidence]:
+        return {e.id: e for e in self.evidence}
+
+
+def evidence_ids(cond: Any) -> list[str]:
+    """Every evidence id a condition refers to, in order."""
+    out: list[str] = []
+    if isinstance(cond, dict):
+        if "evidence" in cond:
+            out.append(cond["evidence"])
+        for key in ("all", "any", "of"):
+            for c in cond.get(key) or []:
+                out += evidence_ids(c)
+        if "not" in cond:
+            out += evidence_ids(cond["not"])
+    return list(dict.fromkeys(out))
+
+
+def _read(path: Path) -> RuleSet:
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        raise RuleSetError(f"{path.name}: not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise RuleSetError(f"{path.name}: a rule set is a mapping")
+    try:
+        rs = RuleSet.model_validate({**data, "sha256": hashlib.sha256(raw).hexdigest(), "path": str(path)})
+    except ValidationError as e:
+        errs = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()[:6])
+        raise RuleSetError(f"{path.name}: invalid rule set: {errs}") from e
+    if rs.id != path.stem:
+        raise RuleSetError(f"{path.name}: id {rs.id!r} must match the file name {path.stem!r}")
+    return rs
+
+
+@functools.cache
+def load_rulesets(folder: str | None = None) -> dict[str, RuleSet]:
+    """Every rule set in ``data/rules`` (or ``folder``), by id."""
+    d = Path(folder) if folder else RULES
+    return {p.stem: _read(p) for p in sorted(d.glob("*.yaml"))}
+
+
+def ruleset_for_year(year: int, ruleset: str | None = None) -> RuleSet:
+    """The rule set named, or the one whose ``years`` cover ``year``."""
+    sets = load_rulesets()
+    if ruleset:
+        if ruleset not in sets:
+            raise CspaError(f"no rule set {ruleset!r}; rule sets: {', '.join(sets)}")
+        return sets[ruleset]
+    hits = [r for r in sets.values() if r.years[0] <= year <= r.years[1]]
+    if not hits:
+        spans = ", ".join(f"{r.id} ({r.years[0]}-{r.years[1]})" for r in sets.values())
+        raise CspaError(f"no rule set covers the year {year}; rule sets: {spans}")
+    return hits[0]
