@@ -70,7 +70,8 @@ def _vs(value: str, comp: str, polarity: str, margin: str) -> str:
 
 
 def _num(v: str, decimals: int = 1) -> str:
-    return f"CASE WHEN {v} IS NULL THEN NULL ELSE format('{{:.{decimals}f}}', round({v}, {decimals})) END"
+    return (f"CASE WHEN {v} IS NULL THEN NULL "
+            f"ELSE format('{{:.{decimals}f}}', round(CAST({v} AS DOUBLE), {decimals})) END")
 
 
 # ------------------------------------------------------------------------------------ engine figures
@@ -173,7 +174,8 @@ def _profile_ev(e: Evidence) -> str:
     has_comp = agg[1]
     return f"""
     SELECT r.area, {_q(e.id)}, {_q(e.label)}, r.value,
-           {_num('r.value')} || CASE WHEN {_q(e.stat)} IN ('pooled', 'min_share') THEN '%' ELSE '' END,
+           {_num('r.value', 1 if e.stat in ('pooled', 'min_share') else 0)}
+             || CASE WHEN {_q(e.stat)} IN ('pooled', 'min_share') THEN '%' ELSE '' END,
            CASE WHEN c.value IS NOT NULL THEN 'england' END, c.value, {_num('c.value')} || '%',
            {_vs('r.value', 'c.value', pol, '0') if has_comp else 'NULL'}, NULL::INTEGER, r.details, r.ref
     FROM (
@@ -182,7 +184,7 @@ def _profile_ev(e: Evidence) -> str:
                              display="CAST(CAST(num AS BIGINT) AS VARCHAR) || ' of ' || CAST(CAST(den AS BIGINT) AS VARCHAR)",
                              judgement="CASE WHEN den > 0 THEN format('{:.0f}%', 100.0 * num / den) END",
                              ref='ref')} ORDER BY row_order) AS details,
-               string_agg(DISTINCT ref, '; ') AS ref
+               string_agg(DISTINCT ref, '; ' ORDER BY ref) AS ref
         FROM (
             SELECT p.area, p.geography, p.indicator, any_value(p.title) AS title, any_value(p.row_order) AS row_order,
                    any_value(p.period) AS period, sum(p.numerator) FILTER (WHERE p.measure_id IN ({nums})) AS num,
@@ -212,7 +214,7 @@ def _profile_education_ev(e: Evidence) -> str:
            list({_detail(ind='a.indicator', title='a.title', measure='a.measure', period='a.period', display='a.display',
                          cdisplay='c.display', judgement=f"CASE WHEN a.value {op} c.value THEN 'yes' ELSE 'no' END",
                          ref='a.seed_ref')} ORDER BY a.row_order),
-           string_agg(DISTINCT a.seed_ref, '; ')
+           string_agg(DISTINCT a.seed_ref, '; ' ORDER BY a.seed_ref)
     FROM {PROFILE} a JOIN {PROFILE} c ON c.area = a.area AND c.indicator = a.indicator AND c.measure_id = a.measure_id
          AND c.period = a.period AND c.geography = {_q(e.comparator)}
     WHERE a.block = 'education' AND a.geography = 'area' AND a.measure_id = {_q(e.measure)}
@@ -254,7 +256,7 @@ def _inspection_ev(e: Evidence, year: int) -> str:
            list({_detail(ind='framework', title='inspection', measure='aspect', period='date_text', display='outcome',
                          judgement='CAST(grade AS VARCHAR)', ref='ref')} ORDER BY event_date, row_order)
              FILTER (WHERE {cond}),
-           string_agg(DISTINCT ref, '; ') FILTER (WHERE {cond})
+           string_agg(DISTINCT ref, '; ' ORDER BY ref) FILTER (WHERE {cond})
     FROM {INSPECTIONS} WHERE area IS NOT NULL GROUP BY area
     """
 
@@ -289,9 +291,13 @@ def _engine_share_ev(e: Evidence) -> str:
     if e.select:
         sets.append(f"indicator IN {_select_sql(e.select)}")
     where = "(" + " OR ".join(sets) + ") AND polarity IN ('high', 'low')"
+    if e.measure:
+        where += f" AND measure = {_q(e.measure)}"
     agg = {
         "share_better": f"100.0 * count(*) FILTER (WHERE {vs} = 'better') / nullif(count({vs}), 0)",
         "share_worse": f"100.0 * count(*) FILTER (WHERE {vs} = 'worse') / nullif(count({vs}), 0)",
+        "net_better": (f"100.0 * (count(*) FILTER (WHERE {vs} = 'better') - count(*) FILTER (WHERE {vs} = 'worse'))"
+                       f" / nullif(count({vs}), 0)"),
         "count_better": f"count(*) FILTER (WHERE {vs} = 'better')",
         "count_worse": f"count(*) FILTER (WHERE {vs} = 'worse')",
         "count_top_quartile": "count(*) FILTER (WHERE quartile = 1)",
@@ -302,7 +308,7 @@ def _engine_share_ev(e: Evidence) -> str:
     }[e.stat]
     judged = {"count_top_quartile": "CAST(quartile AS VARCHAR)", "count_bottom_quartile": "CAST(quartile AS VARCHAR)",
               "share_improved": "progress", "share_worsened": "progress"}.get(e.stat, vs)
-    share = e.stat.startswith("share")
+    share = e.stat.startswith("share") or e.stat == "net_better"
     return f"""
     SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE),
            CASE WHEN {agg} IS NULL THEN NULL ELSE {_num(f'CAST({agg} AS DOUBLE)', 0)}
@@ -310,7 +316,7 @@ def _engine_share_ev(e: Evidence) -> str:
            {_q(comp)}, NULL, NULL, NULL, NULL::INTEGER,
            list({_detail(ind='indicator', title='title', measure='measure_label', period='period_label',
                          display='display', cdisplay=cd, judgement=judged, ref='ref')} ORDER BY indicator, measure),
-           string_agg(DISTINCT ref, '; ')
+           string_agg(DISTINCT ref, '; ' ORDER BY ref)
     FROM {FIGURES} WHERE {where} GROUP BY area
     """
 

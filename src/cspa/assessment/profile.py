@@ -58,9 +58,16 @@ def _q(s: str | None) -> str:
     return "NULL" if s is None else "'" + str(s).replace("'", "''") + "'"
 
 
+def _lit(v) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return str(v)
+    return _q(v)
+
+
 def _values(rows: list[tuple], cols: list[str]) -> str:
-    body = ", ".join("(" + ", ".join(_q(v) if not isinstance(v, (int, float)) or isinstance(v, bool)
-                                     else str(v) for v in r) + ")" for r in rows)
+    body = ", ".join("(" + ", ".join(_lit(v) for v in r) + ")" for r in rows)
     return f"(SELECT * FROM (VALUES {body}) t({', '.join(cols)}))"
 
 
@@ -177,7 +184,7 @@ def _provider_rows(con, rs: RuleSet, counts_sql: str, titles_sql: str) -> str:
                     for c in p.columns],
                    ["measure_id", "measure", "col_order", "decimals", "percent_sign", "zero"])
     num_case = "CASE f.measure_id " + " ".join(f"WHEN '{m}' THEN {e}" for m, (e, _) in _MEASURES.items()) + " END"
-    value = ("CASE WHEN f.measure_id = 'number_inspected' THEN num "
+    value = ("CASE WHEN x.measure_id = 'number_inspected' THEN num "
              "WHEN den > 0 THEN 100.0 * num / den END")
     return f"""
     WITH c AS ({counts_sql}), f AS {cols}, t AS {titles_sql},
@@ -319,7 +326,7 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
                  || coalesce(format('{{:g}}', v_base), '?') || ' (' || coalesce(p_base, '?') || '), from the unrounded values',
                'i'
         FROM imp
-    )
+    ),
     fmt AS (     -- values print as the engine prints the measure; improvements with the profile's decimals
         SELECT r.*, CASE WHEN r.kind = 'v' THEN m.decimals ELSE {p.improvement_decimals} END AS decimals,
                CASE WHEN r.kind = 'v' THEN m.percent_sign ELSE FALSE END AS percent_sign,
@@ -423,7 +430,7 @@ def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dic
         counts = _counts_ofsted(con, p, rs)
     prov = _provider_rows(con, rs, counts, _titles(con, rs))
     edu = _education_rows(con, rs, year)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {PROFILE} AS {prov} UNION ALL BY NAME {edu}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PROFILE} AS SELECT * FROM ({prov}) UNION ALL BY NAME SELECT * FROM ({edu})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {HISTORY} AS SELECT * FROM {history_sql(con, rs)}")
     return {"profile": PROFILE, "inspections": INSPECTIONS, "history": HISTORY}

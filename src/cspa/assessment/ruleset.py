@@ -160,7 +160,7 @@ class Evidence(_Strict):
             "profile_education": {"count_better", "count_worse"},
             "inspection": {"count", "worst_grade", "latest_grade", "shortfall"},
             "engine": {None, "value"},
-            "engine_share": {"share_better", "share_worse", "count_better", "count_worse", "count_top_quartile",
+            "engine_share": {"share_better", "share_worse", "net_better", "count_better", "count_worse", "count_top_quartile",
                              "count_bottom_quartile", "share_improved", "share_worsened", "count"},
             "record": {None},
             "judgement": {"mean", "worst", "best"},
@@ -214,6 +214,8 @@ class Letter(_Strict):
     indicators: dict[str, Any] | None = None
     sections_by_outcome: bool = False
     grade_words: dict[int, str] | None = None
+    summary_judgements: list[str] = Field(default_factory=list)
+    outcome_sentence: str | None = None
 
 
 class RuleSet(_Strict):
@@ -256,9 +258,13 @@ class RuleSet(_Strict):
             for r in j.thresholds:
                 if r.grade not in grades:
                     raise ValueError(f"judgement {j.id!r} threshold {r.id!r} needs a grade of the scale, got {r.grade!r}")
-            for e in self.evidence:
-                if e.kind == "judgement" and j.id in (e.judgements or []) and j.id not in seen:
-                    pass  # checked when used: see evidence_ids
+            kinds = {e.id: e for e in self.evidence}
+            for r in [*j.thresholds, *j.adjustments, *j.limits, *j.floors]:
+                for eid in evidence_ids(r.when):
+                    e = kinds[eid]
+                    if e.kind == "judgement" and not set(e.judgements or []) <= seen:
+                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} uses evidence {eid!r}, which needs "
+                                         f"judgements {e.judgements} proposed before {j.id!r}")
             seen.add(j.id)
         for e in self.evidence:
             if e.kind == "judgement":

@@ -110,6 +110,6 @@ def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
     rel = compute(con, where)
     con.execute("CREATE OR REPLACE TABLE judgement AS SELECT * FROM rel")
     n = con.execute("SELECT count(*), count(band), count(traffic_light), count(rank), count(quartile), "
-                    "count(progress) FROM judgement").fetchone()
+                    "count(progress) FROM judgement").fetchall()[0]
     return {"rows": n[0], "bands": n[1], "lights": n[2], "ranks": n[3], "quartiles": n[4], "progress": n[5],
             "seconds": time.perf_counter() - started}

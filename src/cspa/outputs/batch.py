@@ -27,7 +27,7 @@ def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, 
     from cspa.outputs.document_apa import build_apa_document
 
     out.mkdir(parents=True, exist_ok=True)
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchone()[0]
+    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
     if not has:
         rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
         con.execute(f"CREATE TEMP TABLE judgement AS {rel.sql_query()}")

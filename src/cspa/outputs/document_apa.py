@@ -38,7 +38,7 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area) -
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies."""
     from cspa.engine.run import compute
 
-    has_table = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchone()[0]
+    has_table = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
     region = area.region_code or ""
     keep = (f"(j.area = '{area.code}' OR j.area LIKE 'SN:%:{area.code}' OR j.area = '{ENGLAND}' OR j.area = '{region}' "
             f"OR coalesce(a.type, 'x') NOT IN ('la', 'region') AND j.area NOT LIKE 'SN:%')")

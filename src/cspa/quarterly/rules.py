@@ -109,11 +109,10 @@ def load_rules(path: Path = RULES) -> Rules:
     except (OSError, yaml.YAMLError, ValidationError) as e:
         raise CspaError(f"{path}: invalid quarterly rules: {e}") from None
     cat = load_catalogue()
+    # codes as the catalogue spells them (a CatalogueError names an unknown one)
     for b in rules.baskets:
-        for code in b.indicators:
-            cat.get(code)  # raises a CatalogueError naming the unknown code
-    for code in rules.indicators:
-        cat.get(code)
+        b.indicators = [cat.get(code).code for code in b.indicators]
+    rules.indicators = {cat.get(code).code: r for code, r in rules.indicators.items()}
     return rules
 
 

@@ -142,7 +142,7 @@ class Store:
                             FROM observation_current GROUP BY 1 ORDER BY 1""").fetchall(),
             "by_status": q("""SELECT coalesce(status, '(value)'), count(*) FROM observation_current
                               GROUP BY 1 ORDER BY 2 DESC""").fetchall(),
-            "history_rows": q("SELECT count(*) FROM observation WHERE NOT is_current").fetchone()[0],
+            "history_rows": q("SELECT count(*) FROM observation WHERE NOT is_current").fetchall()[0][0],
         }
 
 

@@ -406,7 +406,7 @@ def load_files(
     user = loaded_by or _user()
     with store.transaction() as c:
         for path, fmt, typed in staged:
-            load_id = c.execute("SELECT nextval('load_seq')").fetchone()[0]
+            load_id = c.execute("SELECT nextval('load_seq')").fetchall()[0][0]
             vint = vintage or f"{path.name} loaded {datetime.now():%Y-%m-%d}"
             c.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
                       [load_id, str(path), fmt, source or path.name, vint, licence, typed.num_rows, user, _sha256(path)])
@@ -415,7 +415,7 @@ def load_files(
                 UPDATE observation o SET is_current = FALSE
                 FROM new_rows n
                 WHERE o.is_current AND o.indicator = n.indicator AND o.measure = n.measure AND o.area = n.area
-                  AND o.period = n.period AND o.statistic = n.statistic""").fetchone()[0]
+                  AND o.period = n.period AND o.statistic = n.statistic""").fetchall()[0][0]
             seed_ref = f"'{seed_file}:L' || seed_line" if seed_file else "CAST(seed_line AS VARCHAR)"
             c.execute(f"""
                 INSERT INTO observation

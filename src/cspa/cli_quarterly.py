@@ -1,0 +1,150 @@
+"""``cspa quarterly template|load|history`` and ``cspa report quarterly`` (issue 7).
+
+Registered by :mod:`cspa.cli` (``EXTENSIONS``). Errors are ``CspaError`` paragraphs; the load
+refuses a bad workbook naming sheet, row and column, and a conflicting one naming each conflict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cspa.errors import CspaError
+
+FORMATS = ("html", "pdf", "xlsx", "json")
+DbOption = typer.Option(None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb).")
+
+
+def _db(db: Path | None) -> Path:
+    from cspa.store.database import default_path
+
+    path = Path(db or default_path())
+    if not path.exists():
+        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
+    return path
+
+
+def _read(db: Path | None):
+    import duckdb
+
+    return duckdb.connect(str(_db(db)), read_only=True)
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    from cspa.cli import console
+
+    quarterly_app = typer.Typer(help="Quarterly performance management: targets, actuals and commentary.",
+                                no_args_is_help=True)
+    app.add_typer(quarterly_app, name="quarterly")
+
+    @quarterly_app.command("template")
+    def template_cmd(
+        area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
+        period: str = typer.Option(..., "--period", help="Financial quarter, e.g. 2007-08-Q4 or 2024-25-Q2."),
+        output: Path = typer.Option(None, "--output", "-o", help="The .xlsx to write."),
+        basket: str = typer.Option(None, "--basket", help="Indicator basket (default: the one for the period)."),
+        db: Path = DbOption,
+    ) -> None:
+        """Write the Excel template for an area and quarter: actuals, targets and words to fill in."""
+        from cspa.quarterly.template import write_template
+
+        con = _read(db)
+        try:
+            from cspa.catalogue.areas import load_areas
+            from cspa.quarterly.periods import report_period
+
+            a, p = load_areas().resolve(area), report_period(period)
+            out = output or Path("cspa-output") / f"quarterly-template-{a.dfe_code or a.code}-{p.key}.xlsx"
+            s = write_template(con, area, period, out, basket)
+        finally:
+            con.close()
+        console.print(f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
+                      f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
+                      f"Load it with: cspa quarterly load {out} --user NAME")
+
+    @quarterly_app.command("load")
+    def load_cmd(
+        file: Path = typer.Argument(..., help="A filled-in template (.xlsx)."),
+        user: str = typer.Option(None, "--user", help="Who is loading it (kept with every change; default: login name)."),
+        db: Path = DbOption,
+    ) -> None:
+        """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
+        from cspa.quarterly.load import load_template
+        from cspa.quarterly.template import _user
+        from cspa.store.database import Store
+
+        with Store.open(_db(db)) as store:
+            s = load_template(store, file, user or _user())
+        console.print(f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
+                      f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "
+                      f"{s['unchanged']} row(s) unchanged.")
+
+    @quarterly_app.command("history")
+    def history_cmd(
+        area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
+        period: str = typer.Option(None, "--period", help="Only this report quarter (e.g. 2007-08-Q4)."),
+        indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
+        fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+        db: Path = DbOption,
+    ) -> None:
+        """Every change to the area's targets, words and template-loaded figures: who, when, old and new."""
+        from cspa.quarterly.history import history
+
+        con = _read(db)
+        try:
+            rows = history(con, area, period, indicator)
+        finally:
+            con.close()
+        if fmt == "json":
+            import json
+
+            console.print_json(json.dumps(rows, default=str))
+            return
+        if fmt == "csv":
+            import csv
+            import sys
+
+            w = csv.writer(sys.stdout)
+            cols = ["when", "who", "kind", "indicator", "what", "period", "old", "new", "source", "revision"]
+            w.writerow(cols)
+            for r in rows:
+                w.writerow([r[c] for c in cols])
+            return
+        if fmt != "table":
+            raise CspaError(f"--format must be table, csv or json, not {fmt!r}")
+        from rich.table import Table
+
+        def short(s):
+            s = "" if s is None else str(s)
+            return s if len(s) <= 50 else s[:47] + "..."
+
+        t = Table("When", "Who", "Kind", "Indicator", "What", "Period", "Old", "New", "Revision",
+                  title=f"{len(rows)} change(s)")
+        for r in rows:
+            t.add_row(str(r["when"])[:16], r["who"], r["kind"], r["indicator"] or "(report)", r["what"],
+                      short(r["period"]), short(r["old"]), short(r["new"]), str(r["revision"]))
+        console.print(t)
+
+    @report_app.command("quarterly")
+    def report_quarterly(
+        area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
+        period: str = typer.Option(..., "--period", help="Financial quarter, e.g. 2007-08-Q4 (January-March 2008)."),
+        fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx or json."),
+        output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+        basket: str = typer.Option(None, "--basket", help="Indicator basket (default: the one for the period)."),
+        db: Path = DbOption,
+    ) -> None:
+        """The quarterly performance report: targets, progress, RAG, comparators, commentary, action plans, SPC."""
+        from cspa.quarterly.report import build_quarterly_document, write_quarterly
+
+        if fmt not in FORMATS:
+            raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        con = _read(db)
+        try:
+            doc = build_quarterly_document(con, area, period, basket)
+        finally:
+            con.close()
+        out = output or Path("cspa-output") / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
+        write_quarterly(doc, fmt, out)
+        console.print(f"Wrote {out}")
