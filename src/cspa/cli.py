@@ -64,7 +64,6 @@ def catalogue_list(
 def catalogue_show(code: str = typer.Argument(..., help="Indicator code, e.g. 1003HC.")) -> None:
     """Print one indicator's definition in readable form."""
     from cspa.catalogue.describe import describe
-
     from cspa.catalogue.load import load_catalogue
 
     console.print(describe(load_catalogue().get(code)))

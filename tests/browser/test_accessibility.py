@@ -121,3 +121,24 @@ def test_screenshot_for_people(browser, page_file, tmp_path):
         assert shot.stat().st_size > 10_000
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def real_page(tmp_path_factory, demo_con) -> Path:
+    """The real report cspa renders from the demo database: Luton's 2008 APA dataset."""
+    from cspa.outputs.document_apa import build_apa_document
+
+    path = tmp_path_factory.mktemp("a11y-real") / "apa-dataset-821-2008.html"
+    path.write_text(render_html(build_apa_document(demo_con, "Luton", 2008, "apa2008")), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_real_luton_report_has_no_wcag22aa_violations(browser, real_page):
+    context, page, requests = _open(browser, real_page, 1280)
+    try:
+        report = _violations(page)
+        assert not report, report
+        assert [u for u in requests if u != real_page.as_uri()] == []
+    finally:
+        context.close()

@@ -36,7 +36,14 @@ from __future__ import annotations
 
 import duckdb
 
-from cspa.assessment.profile import INSPECTIONS, PROFILE, _q, _table_exists, build_profile, population
+from cspa.assessment.profile import (
+    INSPECTIONS,
+    PROFILE,
+    _q,
+    _table_exists,
+    build_profile,
+    population,
+)
 from cspa.assessment.ruleset import Evidence, RuleSet
 from cspa.catalogue.areas import ENGLAND
 from cspa.engine.formatting import display_sql
@@ -114,7 +121,7 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
     parts += [f"o.indicator IN {_select_sql(s)}" for s in selects]
     where = " OR ".join(parts) if parts else "FALSE"
     rel = compute(con, where, default_group=rs.neighbour_group)
-    con.execute("CREATE OR REPLACE TEMP TABLE _cspa_engine AS SELECT * FROM rel WHERE for_area IS NULL")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_engine AS SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL")
     cutoff = f"DATE '{year}-{rs.data_cutoff}'"
     margin = rs.letter.margin_percent
     pop = population(con, rs)

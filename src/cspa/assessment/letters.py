@@ -34,10 +34,10 @@ ITEMS = "_cspa_letter_items"
 COMPARATOR_NAMES = {"england": "England", "statistical_neighbours": "statistical neighbours"}
 
 SENTENCES = {
-    "sg_strong": "{quantifier} of the {n} {group} inspected are good or outstanding ({go}{vs_england}).",
+    "sg_strong": "{group}: {quantifier} of the {n} providers inspected are good or outstanding ({go}{vs_england}).",
     "types_all_good": "{group}: every {types} inspected is good or outstanding.",
-    "sg_weak": "Only {go} of the {n} {group} inspected are good or outstanding{vs_england}.",
-    "type_inadequate": "{group}: {n_inadequate} of the {n} {type} inspected {verb} judged inadequate.",
+    "sg_weak": "{group}: only {go} of the {n} providers inspected are good or outstanding{vs_england}.",
+    "type_inadequate": "{type} ({group}): {n_inadequate} of {n} inspected judged inadequate.",
     "inspection_good": "{inspection} ({date}): {aspect} judged {outcome}.",
     "inspection_no_priority": "{inspection} ({date}): no areas for priority action.",
     "inspection_weak": "{inspection} ({date}): {aspect} judged {outcome}.",
@@ -45,7 +45,7 @@ SENTENCES = {
     "scr_all_adequate": "{inspection} ({date}): {adequate} of {conducted} conducted adequately or better.",
     "figure_better": "{title}: {display} in {period}, better than {comparator} ({cdisplay}){trend}.",
     "figure_worse": "{title}: {display} in {period}, worse than {comparator} ({cdisplay}){trend}.",
-    "education_faster": "{title}: up {imp} points over four years to {value} in {period}, faster than {comparator} ({cimp}).",
+    "education_faster": "{title}: a four-year change of {imp} points to {value} in {period}, better than {comparator} ({cimp}).",
     "education_below": "{title}: {value} in {period}, below {comparator} ({cvalue}).",
 }
 
@@ -62,10 +62,6 @@ def _quantifier(rs: RuleSet, share: str) -> str:
     if not qs:
         return f"format('{{:.0f}}%', {share})"
     return "CASE " + " ".join(f"WHEN {share} >= {float(q['from'])} - 1e-9 THEN {_q(q['word'])}" for q in qs) + " END"
-
-
-def _lower(title: str) -> str:
-    return f"lower({title})"
 
 
 def _profile_items(rs: RuleSet, s: dict) -> list[str]:
@@ -89,14 +85,14 @@ def _profile_items(rs: RuleSet, s: dict) -> list[str]:
     n = "CAST(CAST(p.n AS BIGINT) AS VARCHAR)"
     out = [f"""
     SELECT p.area, 'strengths' AS section, NULL AS outcome, 'sg:' || p.indicator AS key,
-           {_fmt(s['sg_strong'], {'quantifier': _quantifier(rs, 'p.go'), 'n': n, 'group': _lower('p.title'),
+           {_fmt(s['sg_strong'], {'quantifier': f"lower({_quantifier(rs, 'p.go')})", 'n': n, 'group': 'p.title',
                                   'go': 'p.go_display', 'vs_england': vs_eng})} AS text,
-           2 + p.go / 100.0 AS score, [{ev}] AS evidence
+           3 + p.go / 100.0 AS score, [{ev}] AS evidence
     FROM {base} p WHERE p.block = 'super_group' AND p.n >= 2 AND p.go >= {strong}""",
            f"""
     SELECT p.area, 'areas_for_improvement', NULL, 'sg:' || p.indicator,
-           {_fmt(s['sg_weak'], {'n': n, 'group': _lower('p.title'), 'go': 'p.go_display', 'vs_england': vs_eng})},
-           2 + (100 - p.go) / 100.0, [{ev}]
+           {_fmt(s['sg_weak'], {'n': n, 'group': 'p.title', 'go': 'p.go_display', 'vs_england': vs_eng})},
+           3 + (100 - p.go) / 100.0, [{ev}]
     FROM {base} p WHERE p.block = 'super_group' AND p.n >= 2 AND p.go < {weak}"""]
     # provider types: every one inspected good or outstanding (grouped per super-group), or inadequate ones
     tev = _detail(ind="t.indicator", title="t.title", measure="'% Good or Outstanding'", period="t.period",
@@ -106,15 +102,14 @@ def _profile_items(rs: RuleSet, s: dict) -> list[str]:
     SELECT t.area, 'strengths', NULL, 'types:' || t.super_group,
            {_fmt(s['types_all_good'], {'group': 'any_value(g.title)',
                                        'types': "string_agg(t.title, ' and ' ORDER BY t.row_order)"})},
-           1.5 + count(*) / 10.0, list({tev} ORDER BY t.row_order)
+           2.5 + count(*) / 10.0, list({tev} ORDER BY t.row_order)
     FROM {base} t JOIN {base} g ON g.area = t.area AND g.indicator = t.super_group
     WHERE t.block = 'provider_type' AND t.n >= 1 AND t.go = 100 AND coalesce(g.go, 0) < {strong}
     GROUP BY t.area, t.super_group""")
     out.append(f"""
     SELECT t.area, 'areas_for_improvement', NULL, 'inadequate:' || t.indicator,
            {_fmt(s['type_inadequate'], {'group': 'g.title', 'n_inadequate': 'CAST(CAST(t.n_inadequate AS BIGINT) AS VARCHAR)',
-                                        'n': 'CAST(CAST(t.n AS BIGINT) AS VARCHAR)', 'type': _lower('t.title'),
-                                        'verb': "CASE WHEN t.n_inadequate = 1 THEN 'was' ELSE 'were' END"})},
+                                        'n': 'CAST(CAST(t.n AS BIGINT) AS VARCHAR)', 'type': 't.title'})},
            2.5 + t.n_inadequate / 10.0, [{tev}]
     FROM {base} t JOIN {base} g ON g.area = t.area AND g.indicator = t.super_group
     WHERE t.block = 'provider_type' AND t.n_inadequate >= 1""")
@@ -155,7 +150,8 @@ def _inspection_items(rs: RuleSet, s: dict, year: int) -> list[str]:
     ev = _detail(ind="i.framework", title="i.inspection", measure="i.aspect", period="i.date_text", display="i.outcome",
                  judgement="CAST(i.grade AS VARCHAR)", ref="i.ref")
     # the seed's events of the year and before; for Ofsted data, the latest inspection's judgements
-    keep = f"(i.framework = 'seed' AND coalesce(i.year, {year}) <= {year}) OR i.is_latest"
+    keep = (f"coalesce(i.year, {year}) BETWEEN {rs.years[0]} AND {year} "
+            "AND (i.framework = 'seed' OR i.is_latest)")
     priority = "lower(coalesce(i.aspect, '')) LIKE '%priority%'"
     args = {"inspection": "i.inspection", "date": "coalesce(i.date_text, '')", "aspect": "lower(coalesce(i.aspect, 'the service'))",
             "outcome": "lower(i.outcome)", "adequate": "CAST(i.adequate_or_better AS VARCHAR)",
@@ -166,7 +162,7 @@ def _inspection_items(rs: RuleSet, s: dict, year: int) -> list[str]:
            CASE WHEN {priority} THEN {_fmt(s['inspection_no_priority'], args)}
                 WHEN i.conducted IS NOT NULL THEN {_fmt(s['scr_all_adequate'], args)}
                 ELSE {_fmt(s['inspection_good'], args)} END,
-           3 + CASE WHEN i.grade = 1 THEN 0.5 ELSE 0 END, [{ev}]
+           2 + CASE WHEN i.grade = 1 THEN 0.5 ELSE 0 END, [{ev}]
     FROM {INSPECTIONS} i
     WHERE ({keep}) AND ((i.grade IS NOT NULL AND i.grade <= 2 AND NOT {priority})
                         OR ({priority} AND i.outcome = 'No')
@@ -174,7 +170,7 @@ def _inspection_items(rs: RuleSet, s: dict, year: int) -> list[str]:
     SELECT i.area, 'areas_for_improvement', NULL, 'inspection:' || coalesce(i.judgement, '') || ':'
              || CAST(i.row_order AS VARCHAR) || ':' || i.inspection,
            CASE WHEN {priority} THEN {_fmt(s['inspection_priority'], args)} ELSE {_fmt(s['inspection_weak'], args)} END,
-           3 + coalesce(i.grade, 3) / 10.0, [{ev}]
+           2 + coalesce(i.grade, 3) / 10.0, [{ev}]
     FROM {INSPECTIONS} i
     WHERE ({keep}) AND ((i.grade IS NOT NULL AND i.grade >= 3 AND NOT {priority}) OR ({priority} AND i.outcome = 'Yes'))"""]
 
@@ -199,8 +195,8 @@ def _figure_items(rs: RuleSet, s: dict) -> list[str]:
                  display="f.display", cdisplay=f"f.{cd}", judgement=f"{_q(COMPARATOR_NAMES[comp])} || ': ' || "
                  f"CASE WHEN f.{gap} > 0 THEN 'better' ELSE 'worse' END", ref="f.ref")
     title = "f.title || CASE WHEN f.measure <> 'value' THEN ' (' || f.measure_label || ')' ELSE '' END"
-    trend = ("CASE WHEN f.progress = 'improved' THEN ', improving on ' || f.prev_display || ' in ' || f.prev_period "
-             "WHEN f.progress = 'worsened' THEN ', down from ' || f.prev_display || ' in ' || f.prev_period ELSE '' END")
+    trend = ("CASE WHEN f.progress = 'improved' THEN ', an improvement on ' || f.prev_display || ' in ' || f.prev_period "
+             "WHEN f.progress = 'worsened' THEN ', worse than ' || f.prev_display || ' in ' || f.prev_period ELSE '' END")
     args = {"title": title, "display": "f.display", "period": "f.period_label", "comparator": _q(COMPARATOR_NAMES[comp]),
             "cdisplay": f"f.{cd}", "trend": trend}
     return [f"""

@@ -251,7 +251,7 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
         FROM observation_current o
         WHERE o.indicator IN ({codes}) AND o.measure = 'value' AND o.statistic = 'value' AND o.period_end <= {cutoff}
         """
-        per_area = f"""
+        per_area = """
         SELECT a.area, s.* EXCLUDE (own) FROM src s
         JOIN (SELECT DISTINCT own AS area FROM src WHERE geography = 'area') a
           ON s.own = a.area OR s.geography = 'england'
@@ -260,8 +260,8 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
         from cspa.engine.run import compute
 
         rel = compute(con, f"o.indicator IN ({codes})", default_group=rs.neighbour_group)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_profile_engine AS SELECT * FROM rel "
-                    f"WHERE for_area IS NULL AND measure = 'value'")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_profile_engine AS SELECT * FROM ({rel.sql_query()}) "
+                    "WHERE for_area IS NULL AND measure = 'value'")
         src = f"""
         SELECT area AS own, area_type, indicator, measure, period_label, period_end, value, status, seed_ref, vintage,
                quartile

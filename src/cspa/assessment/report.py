@@ -154,11 +154,14 @@ def _indicators(rows: list[dict], rs: RuleSet) -> list[dict]:
 
 
 def build_profile_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int,
-                           ruleset: str | None = None) -> dict:
-    """The performance profile of one authority for one year (the rule set covering the year)."""
+                           ruleset: str | None = None, prepared: bool = False) -> dict:
+    """The performance profile of one authority for one year (the rule set covering the year).
+
+    ``prepared=True`` reuses the profile relations already built for every authority."""
     area = load_areas().resolve(area_query)
     rs = ruleset_for_year(year, ruleset)
-    build_profile(con, rs, year)
+    if not prepared:
+        build_profile(con, rs, year)
     p = rs.profile
     rows = _rows(con, f"SELECT * FROM {PROFILE} WHERE area = '{area.code}' "
                       "ORDER BY block, row_order, col_order, period, geography")
@@ -166,7 +169,9 @@ def build_profile_document(con: duckdb.DuckDBPyConnection, area_query: str, year
         raise CspaError(f"no performance profile figures for {area.name} in {year} "
                         f"(rule set {rs.id}: {p.title}); is the database built (`cspa demo`)?")
     inspections = _rows(con, f"SELECT * FROM {INSPECTIONS} WHERE area = '{area.code}' "
-                             f"AND coalesce(year, {year}) <= {year} ORDER BY event_date NULLS LAST, row_order")
+                             f"AND coalesce(year, {year}) <= {year} "
+                             f"AND (framework <> 'seed' OR year >= {rs.years[0]}) "
+                             "ORDER BY event_date NULLS LAST, row_order")
     hist = _rows(con, f"SELECT * FROM {HISTORY} WHERE area = '{area.code}' ORDER BY year, period")
     comparators = any(r["geography"] != "area" for r in rows if r["block"] != "education")
     notes = []
@@ -253,7 +258,7 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
             "closing": [_text(seed.get(k)) for k in ("closing", "statutory_basis") if seed.get(k)],
             "valediction": _text(seed.get("valediction")),
             "signatories": [{"name": _text(x.get("name")), "role": _text(x.get("role"))} for x in seed.get("signatories", [])],
-            "frame_source": f"letter frame as printed in seed {s} (addressee, date, introduction, signatories)",
+            "frame_source": f"Letter frame as printed in seed {s} (addressee, date, introduction, signatories)",
         }
     return {
         "sender": [], "date": dt.date.today().strftime("%-d %B %Y"), "iso_date": dt.date.today().isoformat(),
@@ -265,7 +270,7 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
                          "listed under each grade, and moderated by an inspector where shown."],
         "assessment_heading": f"{area.name} children's services assessment {year}",
         "closing": [], "valediction": "Yours sincerely", "signatories": [],
-        "frame_source": "neutral letter frame (no seed letter for this authority and year)",
+        "frame_source": "Neutral letter frame (no seed letter for this authority and year)",
     }
 
 
@@ -289,24 +294,31 @@ def _summary(rs: RuleSet, area: Area, grades: list[dict], ev: dict[str, dict]) -
         out.append(f"Proposed overall effectiveness for {area.name}: {head['label'].lower()}.")
     go = ev.get("go_all")
     if go and go.get("value") is not None:
-        out.append(f"{go['display']} of the services, settings and institutions inspected are good or outstanding "
-                   f"({go['label'].lower()}).")
+        out.append(f"{go['display']} of the services, settings and institutions inspected are good or outstanding.")
     return out
 
 
-def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int,
-                          ruleset: str | None = None) -> dict:
-    """The assessment letter of one authority for one year: proposal, moderation, drafted text."""
-    area = load_areas().resolve(area_query)
+def prepare_letters(con: duckdb.DuckDBPyConnection, year: int, ruleset: str | None = None) -> RuleSet:
+    """Propose every grade and draft every letter's text, for all authorities at once."""
     rs = ruleset_for_year(year, ruleset)
     propose(con, rs, year)
+    draft_items(con, rs, year)
+    return rs
+
+
+def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int,
+                          ruleset: str | None = None, prepared: bool = False) -> dict:
+    """The assessment letter of one authority for one year: proposal, moderation, drafted text.
+
+    ``prepared=True`` reuses what :func:`prepare_letters` computed (for every authority in one go)."""
+    area = load_areas().resolve(area_query)
+    rs = ruleset_for_year(year, ruleset) if prepared else prepare_letters(con, year, ruleset)
     props = proposal_rows(con, area.code)
     if not props:
         raise CspaError(f"{area.name} is not among the authorities rule set {rs.id} assesses "
                         f"({rs.population}); choose an authority of that era")
     mods = moderations(con, rs.id, area.code, year)
     grades = final_grades(rs, props, mods)
-    draft_items(con, rs, year)
     drafted = items_for(con, area.code)
     text = apply_text({"strengths": drafted.get("strengths", []),
                        "areas_for_improvement": drafted.get("areas_for_improvement", [])}, mods)
@@ -376,6 +388,29 @@ def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year:
     }
 
 
+def render_all_areas(con: duckdb.DuckDBPyConnection, kind: str, year: int, fmt: str, folder: Path,
+                     ruleset: str | None = None, template: str | Path | None = None) -> list[Path]:
+    """Every authority's profile or letter for a year: the relations are computed once for all of them."""
+    from cspa.assessment.profile import population
+    from cspa.outputs.html_letter import render_assessment
+
+    rs = ruleset_for_year(year, ruleset)
+    if kind == "profile":
+        build_profile(con, rs, year)
+    else:
+        prepare_letters(con, year, ruleset)
+    codes = [r[0] for r in con.execute(f"SELECT area FROM {population(con, rs)} ORDER BY area").fetchall()]
+    build = build_profile_document if kind == "profile" else build_letter_document
+    written = []
+    for code in codes:
+        try:
+            doc = build(con, code, year, ruleset, prepared=True)
+        except CspaError:   # an authority with no figures at all for this year
+            continue
+        written.append(render_assessment(doc, fmt, Path(folder) / f"{kind}-{code}-{year}.{fmt}", template))
+    return written
+
+
 # ------------------------------------------------------------------------------------ demo
 
 def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
@@ -403,4 +438,5 @@ def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     return written
 
 
-__all__ = ["EVIDENCE", "build_letter_document", "build_profile_document", "render_demo"]
+__all__ = ["EVIDENCE", "build_letter_document", "build_profile_document", "prepare_letters", "render_all_areas",
+           "render_demo"]

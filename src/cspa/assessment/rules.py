@@ -197,7 +197,7 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
         WITH {', '.join(stages)}, o AS ({' UNION ALL '.join(outs)})
         SELECT area, judgement, judgement_label, judgement_order, grade,
                (SELECT {labels} FROM (SELECT o.grade AS g)) AS grade_label, rules,
-               list_distinct(flatten(list_transform(rules, lambda r: r.evidence))) AS evidence_ids,
+               list_sort(list_distinct(flatten(list_transform(rules, lambda r: r.evidence)))) AS evidence_ids,
                CASE WHEN grade IS NULL THEN 'no proposal: the evidence the rules need is missing'
                     ELSE array_to_string(list_transform(list_filter(rules, lambda r: r.applied),
                                                         lambda r: r.id || ': ' || r.text), '; ') END AS basis

@@ -4,9 +4,32 @@ A rule set says how cspa *proposes* grades for one assessment framework: its gra
 labels, the performance profile it reads, the named evidence items (each a columnar SQL query,
 see :mod:`cspa.assessment.evidence`), and per judgement the threshold rules (the first that holds
 gives the proposal), adjustments (one step better or worse) and limiting rules ("a grade cannot
-be better than X if ..."). The file format is in ``docs/assessment.md``. Loading checks every
-field and every reference (an evidence id a rule uses, a judgement a cap names) and reports the
-file and the field at fault.
+be better than X if ..."). Loading checks every field and every reference (an evidence id a rule
+uses, a judgement a cap names) and reports the file and the field at fault.
+
+File format (top-level keys)::
+
+    id: profile_2011            # = the file name; version: "1" (bump when a rule changes)
+    title, framework, source, notes
+    years: [first, last]        # assessment years the rule set covers (``--year`` picks it)
+    population: {era: "2008" | "2025"}   # the authorities assessed (all at once)
+    data_cutoff: "08-31"        # figures for periods ending by this day of the assessment year
+    neighbour_group: nfer_2007  # statistical neighbours for comparators
+    scale: {higher_is_better, intro, grades: [{grade, label, descriptor, capacity_descriptor, seed_ref}]}
+    profile: {kind: catalogue | ofsted, ...}   # the performance profile (see profile.py); optional
+    evidence: [{id, label, kind, ...}]          # kinds: see evidence.py
+    judgements:
+      - id, label, indicator (historical record), outcome (letter grouping)
+        thresholds:  [{id, grade, when, text, source}]      # first that holds gives the grade
+        adjustments: [{id, shift: better|worse, when, text, source}]
+        limits:      [{id, cap: <grade> | {judgement: id, offset: n}, when, text, source}]
+        floors:      [{id, floor: ..., when, text, source}]
+    letter: {template, kind: annual_assessment | apa | inspection_summary, summary_judgements,
+             outcome_sentence, comparator, indicators: {codes | select}, quantifiers, max_items,
+             strong_share, weak_share, margin_percent}
+
+Conditions (``when``) are described in :mod:`cspa.assessment.rules`. Every rule carries the text
+shown to the inspector and its ``source`` (a seed line, or "cspa" where the rule is cspa's own).
 """
 
 from __future__ import annotations

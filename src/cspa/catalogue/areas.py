@@ -110,7 +110,7 @@ class AreaRegistry:
             return self.sn_area(q)
         if q.lower() == "england":
             return self.areas[ENGLAND]
-        code = self.areas.get(q) and q or self._index.get(q.lower()) or self._index.get(_norm(q))
+        code = (q if q in self.areas else None) or self._index.get(q.lower()) or self._index.get(_norm(q))
         if code:
             return self.areas[code]
         names = {a.name: a for a in self.areas.values() if a.type in ("la", "region", "country")}

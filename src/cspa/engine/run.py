@@ -108,7 +108,7 @@ def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
     """Compute and write the ``judgement`` table (replacing it); returns counts and timing."""
     started = time.perf_counter()
     rel = compute(con, where)
-    con.execute("CREATE OR REPLACE TABLE judgement AS SELECT * FROM rel")
+    con.execute(f"CREATE OR REPLACE TABLE judgement AS {rel.sql_query()}")
     n = con.execute("SELECT count(*), count(band), count(traffic_light), count(rank), count(quartile), "
                     "count(progress) FROM judgement").fetchall()[0]
     return {"rows": n[0], "bands": n[1], "lights": n[2], "ranks": n[3], "quartiles": n[4], "progress": n[5],

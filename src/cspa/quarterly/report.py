@@ -33,7 +33,13 @@ from cspa.catalogue.periods import Period
 from cspa.errors import CspaError
 from cspa.quarterly import judge
 from cspa.quarterly.fields import ACTION_PLAN_HEADING, INDICATOR_FIELDS
-from cspa.quarterly.periods import offered_periods, quarter_words, report_period, seed_label, window_start
+from cspa.quarterly.periods import (
+    offered_periods,
+    quarter_words,
+    report_period,
+    seed_label,
+    window_start,
+)
 from cspa.quarterly.revisions import ensure_readable
 from cspa.quarterly.rules import (
     Basket,
@@ -176,13 +182,16 @@ def build_quarterly_document(con: duckdb.DuckDBPyConnection, area_query: str, pe
     texts = _rows(con, "SELECT * FROM quarterly_text WHERE area = $area AND period = $period ORDER BY indicator, field, item",
                   {"area": area.code, "period": p.key})
     columns = _columns(con, area, p, basket, rules, cat)
+    # "what changed since the last version": entries people made through the template
     history = _rows(con, """
-        SELECT 'target' AS kind, indicator, measure AS what, period_label, revision, changed_by, changed_at, source,
-               based_on FROM quarterly_target_revision WHERE area = $area AND based_on IS NOT NULL
+        SELECT 'target' AS kind, indicator, measure || ' (' || target_type || ')' AS what, period_label, revision,
+               changed_by, changed_at, source, based_on, deleted
+        FROM quarterly_target_revision WHERE area = $area AND source = 'quarterly template'
+          AND indicator IN (SELECT indicator FROM _cspa_q_codes)
         UNION ALL
         SELECT 'text', indicator, field || CASE WHEN item > 0 THEN ' ' || item ELSE '' END, NULL, revision, changed_by,
-               changed_at, source, based_on FROM quarterly_text_revision WHERE area = $area AND period = $period
-               AND based_on IS NOT NULL
+               changed_at, source, based_on, deleted
+        FROM quarterly_text_revision WHERE area = $area AND period = $period AND source = 'quarterly template'
         ORDER BY revision DESC LIMIT 30""", {"area": area.code, "period": p.key})
 
     by = {k: defaultdict(list) for k in ("obs", "targets", "judged", "spc", "texts")}
@@ -251,9 +260,10 @@ def build_quarterly_document(con: duckdb.DuckDBPyConnection, area_query: str, pe
     if editors:
         attribution.append(f"Targets and commentary entered by: {', '.join(editors)} (every change is kept; "
                            "see `cspa quarterly history`).")
-    changes = [f"{h['indicator'] or 'Report'}: {h['kind']} {h['what']}{' ' + h['period_label'] if h['period_label'] else ''} "
-               f"changed by {h['changed_by']} on {str(h['changed_at'])[:16]} (revision {h['revision']}, "
-               f"was revision {h['based_on']})" for h in history]
+    changes = [f"{h['indicator'] or 'Report'}: {h['kind']} {h['what']}{', ' + h['period_label'] if h['period_label'] else ''} "
+               f"{'removed' if h['deleted'] else 'entered' if not h['based_on'] else 'changed'} by {h['changed_by']} "
+               f"on {str(h['changed_at'])[:16]} (revision {h['revision']}"
+               f"{', replacing revision ' + str(h['based_on']) if h['based_on'] else ''})" for h in history]
     glyphs, words, meanings = rules.progress.glyphs, rules.progress.words, rules.progress.meanings
     return {
         "report": "quarterly",
@@ -365,6 +375,7 @@ def _indicator_doc(ind: Indicator, area: Area, rules: Rules, cols: list[dict], o
         "section": ind.section or ind.topic, "subsection": None, "page": None,
         "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none", "unit": ind.unit.value,
         "key_financial_driver": r.key_financial_driver or title.rstrip().endswith("(F)"),
+        "year_to_date": r.year_to_date,
         "definition": ind.definition, "numerator_definition": ind.numerator, "denominator_definition": ind.denominator,
         "guidance": ind.guidance, "health_warning": ind.health_warning, "source": ind.source, "owner": ind.owner,
         "related": ind.related, "light_rule": _light_rule(ind, rules, judged_ids), "bands": [],
@@ -444,7 +455,8 @@ def _table(ind, area, r, cols, observations, target_docs, judgements, judged_ids
                              "cells": [_cell(obs.get((mid, geo, k))) for k in keys]})
         if rows:
             groups.append({"label": mlabel(mid), "measure_id": mid, "rows": rows})
-    return {"caption": f"{ind.title}: {area.name}", "columns": labels, "column_keys": keys, "row_groups": groups}
+    ytd = " (quarters cumulative year to date)" if r.year_to_date and any(c["kind"] == "quarter" for c in cols) else ""
+    return {"caption": f"{ind.title}: {area.name}{ytd}", "columns": labels, "column_keys": keys, "row_groups": groups}
 
 
 def labels_for(ind: Indicator, mid: str) -> str:

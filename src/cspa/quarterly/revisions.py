@@ -65,8 +65,10 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schem
 
 
 def _content(alias: str, kind: str) -> str:
+    # words compare as typed but for surrounding spaces, and an empty cell is no words (a workbook
+    # cannot tell '' from nothing)
     cols = ("value", "status", "text", "note") if kind == "target" else ("text",)
-    return ", ".join(f"{alias}.{c}" for c in cols)
+    return ", ".join(f"{alias}.{c}" if c == "value" else f"nullif(trim({alias}.{c}), '')" for c in cols)
 
 
 def _decide_sql(kind: str, staged: str) -> str:
@@ -76,11 +78,13 @@ def _decide_sql(kind: str, staged: str) -> str:
     latest = "quarterly_target_latest" if kind == "target" else "quarterly_text_latest"
     key = TARGET_KEY if kind == "target" else TEXT_KEY
     on = " AND ".join(f"l.{k} = s.{k}" for k in key)
-    new = f"({_content('s', kind)}, s.deleted)"
-    base = f"({_content('b', kind)}, coalesce(b.deleted, TRUE))"
-    cur = f"({_content('l', kind)}, coalesce(l.deleted, TRUE))"
+    # a removed entry has no content, so content alone tells an edit (a missing base is no content)
+    new = f"({_content('s', kind)})"
+    base = f"({_content('b', kind)})"
+    cur = f"({_content('l', kind)})"
     return f"""
     WITH s AS (
+        -- removed = nothing at all (an empty string from a transcription is kept as printed)
         SELECT *, ({' AND '.join(f's0.{c} IS NULL' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))})
                   AS deleted
         FROM {staged} s0

@@ -72,6 +72,7 @@ class IndicatorRules(_Strict):
     show_progress: bool = True
     commentary_measures: list[str] = Field(default_factory=list)
     key_financial_driver: bool = False
+    year_to_date: bool = False
 
 
 class Rules(_Strict):

@@ -1,0 +1,232 @@
+"""CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, agreement) and
+``cspa report profile`` / ``cspa report letter``. Registered by :func:`cspa.cli._register_extensions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cspa.errors import CspaError
+
+console = Console()
+err_console = Console(stderr=True)
+DbOption = typer.Option(None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb).")
+AreaOption = typer.Option(None, "--area", help="Name, DfE LA number or ONS code.")
+YearOption = typer.Option(None, "--year", help="Assessment year: 2006 (APA), 2011 (profile), 2025 (ILACS terms).")
+RulesetOption = typer.Option(None, "--ruleset", help="Rule set id (default: the one covering --year).")
+REPORT_FORMATS = ("html", "pdf", "json")
+
+assess_app = typer.Typer(help="Propose grades from the rule sets, moderate them, and show their history.",
+                         invoke_without_command=True, no_args_is_help=False)
+
+
+def _db(db: Path | None) -> Path:
+    from cspa.store.database import default_path
+
+    path = Path(db or default_path())
+    if not path.exists():
+        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
+    return path
+
+
+def _need(area, year):
+    if not area or year is None:
+        raise CspaError("Give --area (a name, DfE LA number or ONS code) and --year.")
+
+
+@assess_app.callback()
+def assess(ctx: typer.Context, area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
+           save: bool = typer.Option(True, "--save/--no-save", help="Store the proposal (append-only) for moderation."),
+           db: Path = DbOption) -> None:
+    """Propose a grade per judgement, with the rules that fired and the evidence behind them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _need(area, year)
+    from cspa.assessment.moderation import save_proposal
+    from cspa.assessment.rules import evidence_rows, proposal_rows, propose
+    from cspa.assessment.ruleset import ruleset_for_year
+    from cspa.catalogue.areas import load_areas
+    from cspa.store.database import Store
+
+    a = load_areas().resolve(area)
+    rs = ruleset_for_year(year, ruleset)
+    with Store.open(_db(db), read_only=not save) as store:
+        propose(store.con, rs, year)
+        rows = proposal_rows(store.con, a.code)
+        if not rows:
+            raise CspaError(f"{a.name} is not assessed by rule set {rs.id} ({rs.population})")
+        ev = {e["evidence_id"]: e for e in evidence_rows(store.con, a.code)}
+        run = save_proposal(store, rs, year, areas=[a.code]) if save else None
+    console.print(f"[bold]{a.name} {year}[/]: rule set {rs.id} v{rs.version}" + (f" (stored as run {run})" if run else ""))
+    for r in rows:
+        console.print(f"\n[bold]{r['judgement_label']}[/]: "
+                      + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal"))
+        for rule in r["rules"]:
+            mark = "" if rule["applied"] else " (held, did not change the grade)"
+            console.print(f"  {rule['kind']} {rule['id']}{mark}: {rule['text']}")
+        t = Table("Evidence", "Value", "Comparator", "Judgement", "Source", show_lines=False)
+        for eid in r["evidence_ids"]:
+            e = ev.get(eid)
+            if e:
+                t.add_row(e["label"], e["display"] or "", f"{e['comparator'] or ''} {e['comparator_display'] or ''}".strip(),
+                          e["vs"] or "", (e["ref"] or "")[:80])
+        if t.row_count:
+            console.print(t)
+
+
+@assess_app.command("moderate")
+def assess_moderate(
+    area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
+    judgement: str = typer.Option(None, "--judgement", help="Judgement id (see `cspa assess`), for a grade."),
+    grade: int = typer.Option(None, "--grade", help="The moderated grade (an override)."),
+    confirm: bool = typer.Option(False, "--confirm", help="Confirm the proposed grade."),
+    section: str = typer.Option(None, "--section", help="strengths or areas_for_improvement, for text."),
+    item: str = typer.Option(None, "--item", help="The text item's key (in the letter's JSON)."),
+    text: str = typer.Option(None, "--text", help="The new or edited text."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the text item."),
+    reason: str = typer.Option(None, "--reason", help="Why (required)."),
+    user: str = typer.Option(None, "--user", help="Who moderates (default: the login name)."),
+    db: Path = DbOption,
+) -> None:
+    """Confirm or override a proposed grade, or edit the letter's text; always with a reason. Nothing is overwritten."""
+    _need(area, year)
+    from cspa.assessment.moderation import latest_proposals, moderate, save_proposal
+    from cspa.assessment.rules import propose
+    from cspa.assessment.ruleset import ruleset_for_year
+    from cspa.catalogue.areas import load_areas
+    from cspa.store.database import Store
+
+    a = load_areas().resolve(area)
+    rs = ruleset_for_year(year, ruleset)
+    if section:
+        action = "remove_text" if remove else ("edit_text" if item else "add_text")
+    elif confirm and grade is None:
+        action = "confirm"
+    elif grade is not None:
+        action = "override"
+    else:
+        raise CspaError("say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove")
+    with Store.open(_db(db)) as store:
+        if action in ("confirm", "override") and judgement and not latest_proposals(store.con, rs.id, a.code, year):
+            propose(store.con, rs, year)
+            save_proposal(store, rs, year, areas=[a.code])
+        mid = moderate(store, rs, a.code, year, action, reason or "", judgement=judgement, grade=grade,
+                       section=section, item_key=item, text=text, user=user)
+    console.print(f"Recorded moderation {mid} ({action}) for {a.name} {year}.")
+
+
+@assess_app.command("history")
+def assess_history(area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
+                   db: Path = DbOption) -> None:
+    """Every stored proposal and moderation for an authority and year, oldest first."""
+    _need(area, year)
+    import duckdb
+
+    from cspa.assessment.moderation import history
+    from cspa.assessment.ruleset import ruleset_for_year
+    from cspa.catalogue.areas import load_areas
+
+    a = load_areas().resolve(area)
+    rs = ruleset_for_year(year, ruleset)
+    con = duckdb.connect(str(_db(db)), read_only=True)
+    try:
+        rows = history(con, rs.id, a.code, year)
+    finally:
+        con.close()
+    t = Table("When", "Who", "What", "Judgement", "Grade", "Detail", title=f"{a.name} {year} ({rs.id})")
+    for h in rows:
+        t.add_row(str(h["at"])[:19], h["by"], h["event"], h["judgement"] or "",
+                  "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}", h["detail"][:200])
+    console.print(t if rows else f"Nothing proposed or moderated yet for {a.name} {year}.")
+
+
+@assess_app.command("agreement")
+def assess_agreement(year: int = typer.Option(2025, "--year"), db: Path = DbOption,
+                     output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON.")) -> None:
+    """How often the proposed overall effectiveness agrees with each authority's latest ILACS grade."""
+    import json
+
+    import duckdb
+
+    from cspa.assessment.agreement import ilacs_agreement
+
+    con = duckdb.connect(str(_db(db)), read_only=True)
+    try:
+        res = ilacs_agreement(con, year)
+    finally:
+        con.close()
+    console.print(res["summary"])
+    for name, m in res["matrices"].items():
+        t = Table("proposed \\ latest ILACS", *[str(c) for c in res["labels"]], title=name)
+        for g, row in zip([*res["labels"], "no proposal"], m, strict=True):
+            t.add_row(str(g), *[str(x) for x in row])
+        console.print(t)
+    if output:
+        output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+
+
+def _report(kind: str, area: str, year: int, fmt: str, output: Path | None, db: Path | None, ruleset: str | None,
+            template: Path | None, all_areas: bool = False) -> None:
+    import duckdb
+
+    from cspa.assessment.report import (
+        build_letter_document,
+        build_profile_document,
+        render_all_areas,
+    )
+    from cspa.outputs.html_letter import render_assessment
+
+    if fmt not in REPORT_FORMATS:
+        raise CspaError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
+    if all_areas:
+        if year is None:
+            raise CspaError("Give --year with --all-areas.")
+        folder = output or Path("cspa-output") / f"{kind}-{year}"
+        con = duckdb.connect(str(_db(db)), read_only=True)
+        try:
+            n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
+        finally:
+            con.close()
+        console.print(f"Wrote {n} {kind}s to {folder}")
+        return
+    _need(area, year)
+    con = duckdb.connect(str(_db(db)), read_only=True)
+    try:
+        build = build_profile_document if kind == "profile" else build_letter_document
+        doc = build(con, area, year, ruleset)
+    finally:
+        con.close()
+    out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
+    render_assessment(doc, fmt, out, template)
+    console.print(f"Wrote {out}")
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    app.add_typer(assess_app, name="assess")
+
+    @report_app.command("profile")
+    def report_profile(area: str = AreaOption, year: int = YearOption,
+                       fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
+                       output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+                       ruleset: str = RulesetOption,
+                       template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
+                       all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
+                       db: Path = DbOption) -> None:
+        """The performance profile: inspection outcomes by provider type and super-group, inspections,
+        the education overview and the assessment history."""
+        _report("profile", area, year, fmt, output, db, ruleset, template, all_areas)
+
+    @report_app.command("letter")
+    def report_letter(area: str = AreaOption, year: int = YearOption,
+                      fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
+                      output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+                      ruleset: str = RulesetOption,
+                      template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
+                      all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
+                      db: Path = DbOption) -> None:
+        """The assessment letter: grades (moderated where an inspector has), summary, strengths and areas for
+        improvement, each sentence linked to its evidence."""
+        _report("letter", area, year, fmt, output, db, ruleset, template, all_areas)

@@ -1,0 +1,103 @@
+"""The profile and letter pages pass the same browser accessibility checks as the APA report.
+
+axe-core (WCAG 2.0/2.1/2.2 A and AA) at 1280 and 320 CSS pixels with every ``<details>`` closed
+and open, no page-level sideways scroll at 320 px, the skip link first, and every "evidence"
+link of a drafted sentence landing on its evidence. Pages are rendered from the demo database:
+the 2011 profile (seed 003), the 2006 and 2011 letters (seeds 002 and 004) and the current
+profile and letter on the real data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_accessibility import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WCAG_TAGS,
+    axe_module,
+    sync_api,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = [("profile", 2011), ("letter", 2006), ("letter", 2011), ("profile", 2025), ("letter", 2025)]
+
+
+@pytest.fixture(scope="module")
+def pages(demo_con, tmp_path_factory) -> dict[tuple[str, int], Path]:
+    from cspa.assessment.report import build_letter_document, build_profile_document
+    from cspa.outputs.html_letter import render_assessment
+
+    folder = tmp_path_factory.mktemp("a11y-assessment")
+    out = {}
+    for kind, year in PAGES:
+        build = build_profile_document if kind == "profile" else build_letter_document
+        out[(kind, year)] = render_assessment(build(demo_con, "Luton", year), "html", folder / f"{kind}-{year}.html")
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, path: Path, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    return context, page, requests
+
+
+def _violations(page) -> str:
+    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                                  "resultTypes": ["violations"]})
+    return results.generate_report() if results.violations_count else ""
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+@pytest.mark.parametrize("key", PAGES, ids=[f"{k}-{y}" for k, y in PAGES])
+def test_no_wcag22aa_violations(browser, pages, key, width):
+    path = pages[key]
+    context, page, requests = _open(browser, path, width)
+    try:
+        assert not (report := _violations(page)), report
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        assert not (report := _violations(page)), report
+        assert [u for u in requests if u != path.as_uri()] == []
+        if width == 320:
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"page scrolls sideways by {overflow}px at 320px"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("key", PAGES, ids=[f"{k}-{y}" for k, y in PAGES])
+def test_skip_link_first_and_one_h1(browser, pages, key):
+    context, page, _ = _open(browser, pages[key], 1280)
+    try:
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "govuk-skip-link"
+        assert page.locator("h1").count() == 1
+    finally:
+        context.close()
+
+
+def test_every_evidence_link_lands_on_its_evidence(browser, pages):
+    context, page, _ = _open(browser, pages[("letter", 2011)], 1280)
+    try:
+        links = page.locator("a.cspa-evidence-ref")
+        assert links.count() >= 10
+        for i in range(links.count()):
+            target = links.nth(i).get_attribute("href")
+            assert page.locator(target).count() == 1, target
+        assert "003:L36" in page.locator("#evidence").inner_text()   # LA adoption agency, 003:L36
+    finally:
+        context.close()
