@@ -1,0 +1,76 @@
+"""`cspa judge --framework lait`: every judgement for every authority, checked by hand against the source file.
+
+The expected figures below are worked out here directly from the LAIT base data set
+(``bds_long_0.parquet``) and the DfE May 2025 neighbour list, independently of the store and
+the engine: Luton's re-referral rate, its rank among the authorities (low is good, ties share
+the lowest rank), its quartile band (LAIT: type-7 quartiles, a value on a cut point goes to
+the low-value side) and the mean of its ten neighbours.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+import cspa
+from cspa.engine.run import judge
+
+DATA = Path(cspa.__file__).resolve().parent / "data" / "real"
+
+
+@pytest.fixture(scope="module")
+def judged(demo_db, tmp_path_factory):
+    path = tmp_path_factory.mktemp("judge") / "cspa.duckdb"
+    path.write_bytes(Path(demo_db).read_bytes())
+    con = duckdb.connect(str(path))
+    summary = judge(con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')")
+    yield con, summary
+    con.close()
+
+
+def _source(code: str, year: str) -> dict[str, float]:
+    rows = duckdb.sql(f"""SELECT CAST(CAST("LA Number" AS INTEGER) AS VARCHAR), "Values"
+                          FROM read_parquet('{DATA / "indicators" / "bds_long_0.parquet"}')
+                          WHERE "Short Desc" = '{code}' AND "Years" = '{year}' AND "LA Number" < 970""").fetchall()
+    out = {}
+    for la, v in rows:
+        try:
+            out[la] = float(v)
+        except (TypeError, ValueError):
+            pass  # suppressed ('-', 'c') or missing: not ranked
+    return out
+
+
+def test_every_lait_figure_judged(judged):
+    con, summary = judged
+    assert summary["rows"] > 1_000_000 and summary["ranks"] > 300_000 and summary["quartiles"] > 300_000
+    assert con.execute("SELECT count(DISTINCT area) FROM judgement WHERE area_type = 'la'").fetchall()[0][0] >= 153
+
+
+@pytest.mark.parametrize(("code", "year"), [("ReReferral", "2025"), ("LACStable_2016on", "2024")])
+def test_luton_by_hand(judged, code, year):
+    con, _ = judged
+    values = _source(code, year)
+    luton = values["821"]
+    # rank: low is good, ties share the lowest rank
+    rank = 1 + sum(1 for v in values.values() if v < luton)
+    q1, q2, q3 = np.quantile(list(values.values()), [0.25, 0.5, 0.75])  # numpy 'linear' = type 7
+    quartile = 1 if luton <= q1 else 2 if luton <= q2 else 3 if luton <= q3 else 4
+    with (DATA / "statistical_neighbours" / "statistical_neighbours_long.csv").open(encoding="utf-8") as f:
+        sns = [r["neighbour_dfe_la_code"] for r in csv.DictReader(f)
+               if r["model"] == "DfE May 2025" and r["dfe_la_code"] == "821"]
+    sn_mean = statistics.mean(values[c] for c in sns if c in values)
+
+    got = con.execute("""SELECT area, value, rank, quartile FROM judgement
+                         WHERE indicator = ? AND period_label = ? AND area IN ('821', 'SN:dfe_2025:821')""",
+                      [code, year]).fetchall()
+    by_area = {r[0]: r for r in got}
+    assert by_area["821"][1] == pytest.approx(luton)
+    assert by_area["821"][2] == rank
+    assert by_area["821"][3] == quartile
+    assert by_area["SN:dfe_2025:821"][1] == pytest.approx(sn_mean)
