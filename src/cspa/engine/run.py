@@ -59,6 +59,7 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
     rq = _view(con, ranks_and_quartiles(con, v), "_cspa_ranks")
     qp = _view(con, quartile_position(con, v), "_cspa_position")
     pg = _view(con, progress(con, v), "_cspa_progress")
+    tr = _view(con, _seed_trends(con, v), "_cspa_trend")
     return con.sql(f"""
     WITH sig AS (
         SELECT indicator, measure, area, period,
@@ -81,6 +82,7 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
                CASE WHEN q.position_quartile IS NOT NULL THEN {_POS}[q.position_quartile] END AS quartile_position,
                q.position_quartile, q.position_basis,
                p.change, p.progress, p.improving, p.progress_basis,
+               t.trend, t.trend_sn, t.trend_basis,
                s.significance, s.significance_vs_benchmark
         FROM {v} v
         JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
@@ -89,6 +91,7 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
         LEFT JOIN {rq} r ON {_on('r')}
         LEFT JOIN {qp} q ON {_on('q')}
         LEFT JOIN {pg} p ON {_on('p')}
+        LEFT JOIN {tr} t ON {_on('t')}
         LEFT JOIN sig s ON s.indicator = v.indicator AND s.measure = v.measure AND s.area = v.area
              AND s.period = v.period
     ),
@@ -97,11 +100,42 @@ def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: 
                o.period_start, o.period_end, o.value, o.display, o.numerator, o.denominator, o.status, o.source,
                o.basis, o.seed_ref, o.vintage, o.n_used, o.n_members, o.provisional, o.quality,
                NULL, NULL, NULL, l.traffic_light, l.light_basis, NULL, NULL, NULL, NULL, NULL, NULL,
-               NULL, NULL, NULL, NULL, NULL, NULL
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM own o JOIN {lt} l ON l.rid = o.rid AND l.for_area IS NOT NULL
     )
     SELECT * EXCLUDE (rid) FROM own UNION ALL SELECT * EXCLUDE (rid) FROM shading
     """)
+
+
+# The seed ranks every authority's rate of change (000:L3083: "all 150 LAs"); with fewer series the
+# classes would describe a handful of areas, so the class is then "not judged" with that reason.
+MIN_TREND_AREAS = 20
+
+
+def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``."""
+    from cspa.engine.trends import seed_trend
+
+    base = con.sql(f"""
+        SELECT v.rid, v.indicator, v.measure, v.area, v.last_year AS year, v.value,
+               v.area_type = 'la' AS in_population
+        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        WHERE m.trend = 'seed_moving_average' AND v.area_type IN ('la', 'sn_group', 'country')
+          AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')""")
+    nb = con.sql(f"""
+        SELECT DISTINCT v.indicator, v.measure, v.area, 'SN:' || m.neighbour_group || ':' || v.area AS sn_area
+        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        WHERE m.trend = 'seed_moving_average' AND v.area_type = 'la' AND m.neighbour_group IS NOT NULL""")
+    t = seed_trend(base, nb, population="in_population", england="E92000001")
+    return con.sql(f"""
+        SELECT rid, indicator, measure, area,
+               CASE WHEN trend_n_ranked >= {MIN_TREND_AREAS} THEN trend_class END AS trend,
+               CASE WHEN trend_sn_n_ranked >= {MIN_TREND_AREAS} THEN trend_sn_class END AS trend_sn,
+               CASE WHEN coalesce(trend_n_ranked, 0) < {MIN_TREND_AREAS}
+                    THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only '
+                         || coalesce(trend_n_ranked, 0) || ' authorities have a series here'
+                    ELSE trend_basis END AS trend_basis
+        FROM ({t.sql_query()})""")
 
 
 def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:

@@ -183,12 +183,13 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
         fields = {
             "band": r["band"], "band_range": r["band_range"], "traffic_light": r["traffic_light"],
             "quartile": r["quartile"] or r["position_quartile"], "quartile_position": r["quartile_position"],
-            "rank": r["rank"], "trend": r["improving"], "significance": r["significance"],
+            "rank": r["rank"], "trend": r["improving"] or r.get("trend"), "significance": r["significance"],
             "progress": r["progress"], "rag": None, "target": None,
         }
         if any(v is not None for v in fields.values()):
             basis = "; ".join(b for b in (r.get("band_basis"), r.get("light_basis"), r.get("position_basis"),
-                                         r.get("distribution_basis"), r.get("progress_basis")) if b)
+                                         r.get("distribution_basis"), r.get("progress_basis"),
+                                         r.get("trend_basis")) if b)
             judgements.append({"measure": measure, "measure_id": r["measure"], "period": r["period_label"],
                                "geography": geo, **fields, "basis": basis})
     cols = [p for p, _ in sorted(periods.items(), key=lambda kv: kv[1])]

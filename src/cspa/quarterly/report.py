@@ -170,11 +170,11 @@ def build_quarterly_document(con: duckdb.DuckDBPyConnection, area_query: str, pe
     obs = _rows(con, f"""
         SELECT e.*, q.commentary, q.judged FROM _cspa_q_engine e JOIN _cspa_q_rules_t q USING (indicator, measure)
         WHERE e.for_area IS NULL AND {_area_filter('e')} AND e.period_start <= $end
-        ORDER BY e.indicator, e.measure, e.period_start, e.period_end, e.area""", {**params, "end": p.end})
+        ORDER BY e.indicator, e.measure, e.period_start, e.period_end, e.period, e.area""", {**params, "end": p.end})
     targets = _rows(con, "SELECT * FROM _cspa_q_targets WHERE area = $area ORDER BY indicator, measure, "
-                         "period_start NULLS FIRST, target_type", {"area": area.code})
+                         "period_start NULLS FIRST, period_end, period, target_type", {"area": area.code})
     judged = _rows(con, "SELECT * FROM _cspa_q_judged WHERE area = $area AND period_start <= $end "
-                        "ORDER BY indicator, measure, period_start, period_end", {"area": area.code, "end": p.end})
+                        "ORDER BY indicator, measure, period_start, period_end, period", {"area": area.code, "end": p.end})
     spc_rel = judge.spc_relation(con, f"(SELECT * FROM _cspa_q_judged WHERE area = '{area.code}' "
                                       f"AND period_start <= DATE '{p.end.isoformat()}')", rules.spc.min_points)
     spc_cols = spc_rel.columns

@@ -90,7 +90,7 @@ def template_rows(con: duckdb.DuckDBPyConnection, area_query: str, period: str, 
         SELECT m.indicator, m.measure, m.label, m.formula_type FROM measure m
         JOIN _cspa_q_codes k ON k.indicator = m.indicator""", {})}
     targets = _rows(con, "SELECT * FROM quarterly_target WHERE area = $area AND indicator IN "
-                         "(SELECT indicator FROM _cspa_q_codes) ORDER BY indicator, measure, period_start NULLS FIRST",
+                         "(SELECT indicator FROM _cspa_q_codes) ORDER BY indicator, measure, period_start NULLS FIRST, period_end, period, target_type",
                     params)
     texts = {(r["indicator"], r["field"], r["item"]): r for r in _rows(con, """
         SELECT * FROM quarterly_text WHERE area = $area AND period = $period""", {**params, "period": p.key})}
