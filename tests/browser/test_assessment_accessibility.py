@@ -98,6 +98,6 @@ def test_every_evidence_link_lands_on_its_evidence(browser, pages):
         for i in range(links.count()):
             target = links.nth(i).get_attribute("href")
             assert page.locator(target).count() == 1, target
-        assert "003:L36" in page.locator("#evidence").inner_text()   # LA adoption agency, 003:L36
+        assert "003:L36" in page.locator("section[aria-labelledby=evidence]").inner_text()   # LA adoption agency
     finally:
         context.close()

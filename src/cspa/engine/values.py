@@ -13,7 +13,8 @@ Formulas (catalogue ``formula.type``; seed lines cite the definitions):
 * ``rate``: numerator / denominator x multiplier (per 1,000 births 1015HC, 000:L389);
 * ``ratio``: numerator / denominator x (multiplier or 1);
 * ``standardised_ratio``: observed / expected x 100 (1029HC, 000:L413);
-* ``change``: the value minus the previous period's value of ``of_measure`` (year-on-year
+* ``change``: the value minus the previous period's value of ``of_measure`` (or, with
+  ``base_period``, minus the base period's value: the profile's 4-year improvement) (year-on-year
   columns, e.g. 3002OF 000:L3064-3070), labelled ``yy/yy`` between bare years as printed;
 * ``percent_change``: (value - base) / base x 100, where base is ``base_period``'s value
   (2001DT on the 1994-98 average, 000:L876), a ``comparator``'s value (2062YJ), or else the
@@ -114,21 +115,24 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
                  || ' (' || s.prev_label || ')' AS basis,
                s.seed_ref, s.vintage
         FROM series s
-        WHERE (s.formula_type = 'change' OR (s.formula_type = 'percent_change' AND s.base_period IS NULL
-                                             AND s.formula_comparator IS NULL))
+        WHERE ((s.formula_type = 'change' AND s.base_period IS NULL)
+               OR (s.formula_type = 'percent_change' AND s.base_period IS NULL AND s.formula_comparator IS NULL))
           AND s.prev_last_year IS NOT NULL
     ),
     on_base AS (
         SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
                s.period_start, s.period_end, s.first_year, s.last_year,
-               (s.value - b.base_value) / nullif(b.base_value, 0) * 100 AS value,
+               CASE WHEN s.formula_type = 'change' THEN s.value - b.base_value
+                    ELSE (s.value - b.base_value) / nullif(b.base_value, 0) * 100 END AS value,
                CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
                CASE WHEN s.value IS NULL THEN coalesce(s.status, '..') END, NULL, NULL, s.provisional, s.published,
-               'computed', 'percent change on ' || b.base_label || ': (' || coalesce(format('{{:g}}', s.value), s.status)
-                 || ' - ' || format('{{:g}}', b.base_value) || ') / ' || format('{{:g}}', b.base_value) || ' x 100',
+               'computed', CASE WHEN s.formula_type = 'change'
+                 THEN 'change on ' || b.base_label || ': ' || coalesce(format('{{:g}}', s.value), s.status) || ' - ' || format('{{:g}}', b.base_value)
+                 ELSE 'percent change on ' || b.base_label || ': (' || coalesce(format('{{:g}}', s.value), s.status)
+                 || ' - ' || format('{{:g}}', b.base_value) || ') / ' || format('{{:g}}', b.base_value) || ' x 100' END,
                s.seed_ref, s.vintage
         FROM series s JOIN base_rows b ON b.indicator = s.indicator AND b.dmeasure = s.dmeasure AND b.area = s.area
-        WHERE s.formula_type = 'percent_change' AND s.period_label <> b.base_label
+        WHERE s.formula_type IN ('percent_change', 'change') AND s.period_label <> b.base_label
     ),
     vs_comp AS (
         SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
