@@ -101,7 +101,7 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
         SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period,
                -- a change between two bare years is printed 'yy/yy' (03/04, 000:L3066); any other
                -- period (a financial year, a quarter, a cohort) keeps its own label on the change row
-               CASE WHEN regexp_full_match(s.period_label, '\\d{4}')
+               CASE WHEN regexp_full_match(s.period_label, '[0-9]{{4}}')
                     THEN lpad(CAST(s.prev_last_year % 100 AS VARCHAR), 2, '0') || '/' || lpad(CAST(s.last_year % 100 AS VARCHAR), 2, '0')
                     ELSE s.period_label END AS period_label,
                s.period_kind, s.period_start, s.period_end, s.first_year, s.last_year,

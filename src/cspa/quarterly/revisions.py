@@ -94,8 +94,10 @@ def _decide_sql(kind: str, staged: str) -> str:
                {', '.join(f'l.{c} AS latest_{c}' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))},
                l.deleted AS latest_deleted,
                {', '.join(f'b.{c} AS base_{c}' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))},
-               {new} IS DISTINCT FROM {base} AS edited,
-               {new} IS DISTINCT FROM {cur} AS differs,
+               -- a new key with content (even an empty string printed as such) is an edit
+               {new} IS DISTINCT FROM {base} OR (b.revision IS NULL AND NOT s.deleted) AS edited,
+               {new} IS DISTINCT FROM {cur} OR (l.revision IS NULL AND NOT s.deleted)
+                   OR coalesce(l.deleted, FALSE) <> s.deleted AS differs,
                coalesce(l.revision, 0) <> coalesce(s.based_on, 0) AS stale
         FROM s
         LEFT JOIN {table} b ON b.revision = s.based_on AND s.based_on > 0
