@@ -57,6 +57,13 @@ def render_quarterly_html(doc: dict[str, Any]) -> str:
     )
 
 
+def _write_html(doc: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_quarterly_html(doc), encoding="utf-8")
+    return path
+
+
 def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
     """The same page printed by WeasyPrint (A4, tagged; see cspa.outputs.pdf)."""
     import weasyprint

@@ -26,6 +26,14 @@ def _html(doc: dict[str, Any], path: Path) -> Path:
     return path
 
 
+# Reports with a page layout of their own: report kind -> {format: (module, function)}. Formats not
+# named here (xlsx, json) use the shared renderers.
+LAYOUTS: dict[str, dict[str, tuple[str, str]]] = {
+    "quarterly": {"html": ("cspa.outputs.html_quarterly", "_write_html"),
+                  "pdf": ("cspa.outputs.html_quarterly", "render_quarterly_pdf")},
+}
+
+
 def _lazy(module: str, name: str) -> Callable[[dict[str, Any], Path], Path]:
     def run(doc: dict[str, Any], path: Path) -> Path:
         return getattr(importlib.import_module(module), name)(doc, path)
@@ -55,6 +63,13 @@ def render(doc: dict[str, Any], fmt: str, path: str | Path) -> Path:
     if key not in RENDERERS:
         raise CspaError(f"Unknown report format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     renderer, suffix = RENDERERS[key]
+    layout = LAYOUTS.get(str(doc.get("report")), {}).get(key)
+    if layout is not None:
+        renderer = _lazy(*layout)
+    if doc.get("report") in ("profile", "letter") and key in ("html", "pdf"):
+        from cspa.outputs.html_letter import render_assessment
+
+        renderer = lambda d, p: render_assessment(d, key, p)  # noqa: E731 - the template comes from the document
     path = Path(path)
     if path.is_dir() or not path.suffix:
         area = str((doc.get("area") or {}).get("name") or "report")
