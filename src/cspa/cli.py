@@ -49,12 +49,14 @@ def catalogue_list(
 ) -> None:
     """List indicators: code, outcome, title."""
     from cspa.catalogue.load import load_catalogue
-    from cspa.catalogue.models import OUTCOME_TITLES
+    from cspa.catalogue.models import OUTCOME_TITLES, Outcome
 
     cat = load_catalogue()
+    order = list(Outcome)
     inds = [i for i in cat.indicators.values() if framework in (None, i.framework)]
     t = Table("Code", "Framework", "Outcome / topic", "Page", "Title", title=f"{len(inds)} indicators")
-    for i in sorted(inds, key=lambda x: (x.framework, x.outcome.value if x.outcome else "", x.page or 0, x.code)):
+    # the seed's order: framework, then outcome (being healthy ... service management), then page
+    for i in sorted(inds, key=lambda x: (x.framework, order.index(x.outcome) if x.outcome else 99, x.page or 0, x.code)):
         t.add_row(i.code, i.framework, OUTCOME_TITLES.get(i.outcome, i.topic or "") if i.outcome else (i.topic or ""),
                   str(i.page or ""), i.title)
     console.print(t)
