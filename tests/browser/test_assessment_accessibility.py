@@ -13,13 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_accessibility import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WCAG_TAGS,
-    axe_module,
-    sync_api,
-)
+# the browser fixture and the axe helpers are shared with the APA report's checks
+from tests.browser.test_accessibility import _open, _violations, browser  # noqa: F401 - browser is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -37,29 +32,6 @@ def pages(demo_con, tmp_path_factory) -> dict[tuple[str, int], Path]:
         build = build_profile_document if kind == "profile" else build_letter_document
         out[(kind, year)] = render_assessment(build(demo_con, "Luton", year), "html", folder / f"{kind}-{year}.html")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser, path: Path, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    return context, page, requests
-
-
-def _violations(page) -> str:
-    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                                  "resultTypes": ["violations"]})
-    return results.generate_report() if results.violations_count else ""
 
 
 @pytest.mark.parametrize("width", [1280, 320])

@@ -248,21 +248,6 @@ def covers(range_text: str, period: Period) -> bool:
         a = _year(m.group(1))
         b = _year(m.group(2), ref=a)
         return a <= period.first_year and period.last_year <= b
-    if m := _TERM.match(s):
-        # School terms of an academic year, cumulative when two are named (termly monitoring, 001:L195-197).
-        ay = _year(m.group(3))
-        first, last = m.group(1).lower(), (m.group(2) or m.group(1)).lower()
-        (sm, sd), (em, ed) = TERM_MONTHS[first][0], TERM_MONTHS[last][1]
-        start = date(ay if sm >= 9 else ay + 1, sm, sd)
-        end = date(ay if em >= 9 else ay + 1, em, ed)
-        tag = "T" + {"autumn": "1", "spring": "2", "summer": "3"}[first] + (
-            "-" + {"spring": "2", "summer": "3"}[last] if m.group(2) else "")
-        return Period("term", f"AY{ay}-{str(ay + 1)[-2:]}-{tag}", start, end, ay, ay + 1)
-    if m := _FULLYEAR.match(s):
-        return academic_year(_year(m.group(1)))
-    if m := _COHORT.match(s):
-        # A cohort named by its year (YJB recidivism: "2002 cohort after 12 months", 000 ea2 pages).
-        return calendar_year(int(m.group(1)))
     if re.fullmatch(r"\d{4}", s):
         y = int(s)
         return period.last_year == y or (period.first_year == y and period.kind == "calendar_year")

@@ -54,3 +54,9 @@ def test_band_period_ranges():
     assert covers("2006-08", parse_period("2006-07"))
     assert not covers("2006-08", parse_period("2005-06"))
     assert covers("2004-05", parse_period("2004-05"))
+
+
+def test_band_ranges_are_year_ranges_only():
+    # a band row is keyed by years; a cohort or term label is not a band period range
+    with pytest.raises(PeriodError):
+        covers("2002 cohort after 12 months", parse_period("2002", "calendar"))
