@@ -14,35 +14,39 @@ from __future__ import annotations
 
 import duckdb
 
+from cspa.engine.keys import cell_key
+
 POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
 
 
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """Rank and quartile band of every authority's figure, per measure and period (``cell_key``).
+
+    Output: ``rid, rank, quartile, n_areas, q1, q2, q3`` (the cut-offs are kept so the
+    provenance line can be composed when read, :mod:`cspa.engine.provenance`).
+    """
     return con.sql(f"""
     WITH x AS (
-        SELECT v.rid, v.indicator, v.measure, v.area, v.period, v.value, m.polarity, m.quartiles, m.ranks
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        SELECT v.rid, {cell_key('v.sid', 'v.pid')} AS cell, v.value, m.polarity, m.quartiles, m.ranks,
+               -- one sort key for both polarities: the best value sorts first
+               CASE m.polarity WHEN 'low' THEN v.value WHEN 'high' THEN -v.value END AS best_first
+        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         WHERE v.area_type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
     ),
     q AS (
-        SELECT indicator, measure, period, count(*) AS n_areas,
+        SELECT cell, count(*) AS n_areas,
                quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
-        FROM x GROUP BY ALL
+        FROM x GROUP BY cell
     )
-    SELECT x.rid, x.indicator, x.measure, x.area, x.period,
-           CASE WHEN x.ranks AND x.polarity = 'high' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value DESC)
-                WHEN x.ranks AND x.polarity = 'low' THEN rank() OVER (PARTITION BY x.indicator, x.measure, x.period ORDER BY x.value ASC)
-           END AS rank,
+    SELECT x.rid,
+           CASE WHEN x.ranks AND x.best_first IS NOT NULL THEN rank() OVER (PARTITION BY x.cell ORDER BY x.best_first) END AS rank,
            CASE WHEN NOT x.quartiles OR x.polarity NOT IN ('high', 'low') OR q.n_areas < 4 THEN NULL
                 WHEN x.polarity = 'low' THEN CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2
                                                   WHEN x.value <= q.q3 THEN 3 ELSE 4 END
                 ELSE CASE WHEN x.value <= q.q1 THEN 4 WHEN x.value <= q.q2 THEN 3 WHEN x.value <= q.q3 THEN 2 ELSE 1 END
            END AS quartile,
-           q.n_areas, q.q1, q.q2, q.q3,
-           'rank of ' || q.n_areas || ' authorities (' || x.polarity || ' is good, ties share the lowest rank); '
-             || 'type-7 quartiles ' || format('{{:g}}', round(q.q1, 4)) || ' / ' || format('{{:g}}', round(q.q2, 4)) || ' / '
-             || format('{{:g}}', round(q.q3, 4)) || ', a value on a cut point goes to the low-value side' AS distribution_basis
-    FROM x JOIN q USING (indicator, measure, period)
+           q.n_areas, q.q1, q.q2, q.q3
+    FROM x JOIN q USING (cell)
     """)
 
 

@@ -11,27 +11,27 @@ from __future__ import annotations
 
 import duckdb
 
+from cspa.engine.keys import series_key
+
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """Output: ``rid, change, prev_value, prev_label, progress, improving`` for every figure with a
+    previous period in its series (one window over the packed ``series_key``, in ``pid`` order)."""
     return con.sql(f"""
     WITH s AS (
-        SELECT v.rid, v.indicator, v.measure, v.area, v.period, v.period_label, v.value, m.polarity, m.trend,
+        SELECT v.rid, v.value, m.polarity, m.trend,
                lag(v.value) OVER w AS prev_value, lag(v.period_label) OVER w AS prev_label
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         -- only where a direction is set: polarity none has no progress to judge
         WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference') AND m.polarity IN ('high', 'low')
-        WINDOW w AS (PARTITION BY v.indicator, v.measure, v.area ORDER BY v.period_end, v.period_start)
+        WINDOW w AS (PARTITION BY {series_key('v.sid', 'v.aid')} ORDER BY v.pid)
     )
-    SELECT rid, indicator, measure, area, period,
-           value - prev_value AS change,
-           CASE WHEN polarity NOT IN ('high', 'low') OR value IS NULL OR prev_value IS NULL THEN NULL
+    SELECT rid, value - prev_value AS change, prev_value, prev_label,
+           CASE WHEN value IS NULL OR prev_value IS NULL THEN NULL
                 WHEN value = prev_value THEN 'same'
                 WHEN (value > prev_value) = (polarity = 'high') THEN 'improved' ELSE 'worsened' END AS progress,
-           CASE WHEN trend = 'improving' AND polarity IN ('high', 'low') AND value IS NOT NULL AND prev_value IS NOT NULL THEN
+           CASE WHEN trend = 'improving' AND value IS NOT NULL AND prev_value IS NOT NULL THEN
                 CASE WHEN (polarity = 'high' AND value >= prev_value) OR (polarity = 'low' AND value <= prev_value)
-                     THEN 'Improving' ELSE 'Not Improving' END END AS improving,
-           CASE WHEN prev_value IS NOT NULL THEN
-             'vs ' || prev_label || ': ' || format('{{:g}}', value) || ' vs ' || format('{{:g}}', prev_value) || ' (' || polarity || ' is good)'
-           END AS progress_basis
+                     THEN 'Improving' ELSE 'Not Improving' END END AS improving
     FROM s WHERE prev_label IS NOT NULL
     """)

@@ -19,92 +19,116 @@ import duckdb
 
 from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates
-from cspa.engine.distribution import POSITION_LABELS, quartile_position, ranks_and_quartiles
-from cspa.engine.formatting import display_sql
+from cspa.engine.compared import recent_trends, significance_vs_england
+from cspa.engine.distribution import quartile_position, ranks_and_quartiles
+from cspa.engine.keys import figure_key, persist_keys
 from cspa.engine.lights import lights
 from cspa.engine.progress import progress
+from cspa.engine.provenance import present_sql
 from cspa.engine.values import values
 
-_POS = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in POSITION_LABELS) + "]"
+# The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
+# per judgement family keyed by the figure's row id, and the key tables that hold each
+# repeated name once. ``provenance.present_sql`` joins them into the rows readers use.
+FAMILY_TABLES = ("bands", "lights", "ranks", "position", "progress", "trend", "significance", "computed_significance")
+TEMP_PREFIX = "_cspa"
+STORED_PREFIX = "judgement"
+
+# What the figure tables keep per figure: integer keys instead of the repeated strings
+# (indicator, measure, area, period, vintage), which the key tables hold once.
+_NARROW = ("sid, aid, pid, vid, area_type, period_label, period_start, period_end, first_year, last_year, value, "
+           "numerator, denominator, status, text, quality, provisional, published, source, basis, seed_ref")
 
 
-def _view(con: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation, name: str) -> str:
-    # A temporary table of the connection: materialised once (each family reads it), never
-    # written to the store, and allowed on a read-only store.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {rel.sql_query()}")
+def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str) -> str:
+    """A view of ``v`` holding only the measures a family applies to.
+
+    The measure ids are read first and written into the view as constants, so the filter is
+    pushed down to the scans: a family that applies to a few measures (bands, lights, trends)
+    never touches the national figures of the others.
+    """
+    sids = [r[0] for r in con.execute(measures_sql).fetchall()]
+    cond = f"v.sid IN ({', '.join(str(x) for x in sids)})" if sids else "FALSE"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE {cond}")
     return name
 
 
-def _on(alias: str) -> str:
-    return f"{alias}.rid = v.rid"
+def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025",
+          stored: bool = False) -> str:
+    """Compute every judgement for the observations matching ``where``; returns the tables' prefix.
+
+    Temporary tables (prefix ``_cspa``: never written to the store, allowed on a read-only
+    store) unless ``stored``, when the same tables are written to the store under the prefix
+    ``judgement`` (for the reports and the web app) with the key tables beside them.
+    """
+    prefix = STORED_PREFIX if stored else TEMP_PREFIX
+    kind = "TABLE" if stored else "TEMP TABLE"
+
+    def table(rel: duckdb.DuckDBPyRelation | str, name: str) -> str:
+        # each family's result is materialised once: later families and readers join it by row id
+        sql = rel if isinstance(rel, str) else rel.sql_query()
+        con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
+        return f"{prefix}_{name}"
+
+    observed = table(f"SELECT {_NARROW} FROM ({values(con, where, default_group).sql_query()})", "observed")
+    keys = "_cspa_key"
+    if stored:
+        persist_keys(con, f"{prefix}_key")
+        keys = f"{prefix}_key"
+    # a computed neighbour aggregate is used where no published figure exists for that key
+    # (published neighbour figures are few, the seed's, so the anti-join is cheap)
+    sn = table(f"""
+        SELECT {_NARROW.replace('basis', 'CAST(NULL AS VARCHAR) AS basis')}, n_used, n_members
+        FROM ({neighbour_aggregates(con, observed, default_group).sql_query()}) s
+        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
+            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o WHERE o.area_type = 'sn_group')""", "sn")
+    # a figure's row id is its position in its table (DuckDB's rowid): numbering rows with a
+    # window would sort and copy every column once more
+    n_observed = con.execute(f"SELECT count(*) FROM {observed}").fetchall()[0][0]
+    view = "VIEW" if stored else "TEMP VIEW"
+    f = f"{prefix}_figure_rows"
+    con.execute(f"""CREATE OR REPLACE {view} {f} AS
+        SELECT rowid AS rid, *, CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
+        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * FROM {sn}""")
+    # the families that read names (bands, lights, positions, trends) see them through this view;
+    # they read a few measures, and the measure filter is pushed below the joins
+    v = "_cspa_values"
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {v} AS
+        SELECT f.*, m.indicator, m.measure, a.code AS area, p.period, p.period_kind, vk.vintage
+        FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
+        JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
+    km = "SELECT sid FROM _cspa_key_measure"
+    vb = _subset(con, v, "_cspa_v_banded", f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)")
+    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'")
+    vq = _subset(con, v, "_cspa_v_positioned", f"""{km} WHERE (indicator, measure) IN (
+        SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""")
+    vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'")
+    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'")
+    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL")
+    b = table(bands(con, vb), "bands")
+    table(lights(con, vl, b), "lights")
+    table(ranks_and_quartiles(con, f), "ranks")
+    table(quartile_position(con, vq), "position")
+    table(progress(con, f), "progress")
+    table(f"""SELECT * FROM ({_seed_trends(con, vt).sql_query()})
+              UNION ALL BY NAME SELECT * FROM ({recent_trends(con, vr).sql_query()})""", "trend")
+    table(significance_vs_england(con, vs), "computed_significance")
+    # published significance flags are few: resolved to figure keys once, joined on one integer
+    table(f"""
+        SELECT {figure_key('m.sid', 'a.aid', 'p.pid')} AS fk,
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS significance,
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark') AS significance_vs_benchmark
+        FROM observation_current o
+        JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
+        JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
+        WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""", "significance")
+    con.execute(f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}")
+    return prefix
 
 
 def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025") -> duckdb.DuckDBPyRelation:
     """Every judgement for the observations matching ``where`` (SQL over the observation alias ``o``)."""
-    observed = _view(con, values(con, where), "_cspa_observed")
-    sn = _view(con, neighbour_aggregates(con, observed, default_group), "_cspa_sn")
-    # a computed neighbour aggregate is used where no published figure exists for that key
-    # every figure gets an integer row id, so the families' results join back cheaply
-    v = _view(con, con.sql(f"""
-        SELECT row_number() OVER () AS rid, * FROM (
-            SELECT * , CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
-            UNION ALL
-            SELECT * FROM {sn} s WHERE NOT EXISTS (
-                -- published neighbour figures are few (the seed's), so this anti-join is cheap
-                SELECT 1 FROM (SELECT * FROM {observed} WHERE area LIKE 'SN:%') o
-                WHERE o.indicator = s.indicator AND o.measure = s.measure AND o.area = s.area AND o.period = s.period))
-    """), "_cspa_values")
-    b = _view(con, bands(con, v), "_cspa_bands")
-    lt = _view(con, lights(con, v, b), "_cspa_lights")
-    rq = _view(con, ranks_and_quartiles(con, v), "_cspa_ranks")
-    qp = _view(con, quartile_position(con, v), "_cspa_position")
-    pg = _view(con, progress(con, v), "_cspa_progress")
-    tr = _view(con, _seed_trends(con, v), "_cspa_trend")
-    return con.sql(f"""
-    WITH sig AS (
-        SELECT indicator, measure, area, period,
-               max(text) FILTER (WHERE statistic = 'significance_vs_england') AS significance,
-               max(text) FILTER (WHERE statistic = 'significance_vs_benchmark') AS significance_vs_benchmark
-        FROM observation_current WHERE statistic LIKE 'significance_vs_%' GROUP BY ALL
-    ),
-    own AS (
-        SELECT v.rid, v.indicator, v.measure, v.area, v.area_type, CAST(NULL AS VARCHAR) AS for_area,
-               v.period, v.period_label, v.period_kind, v.period_start, v.period_end,
-               v.value, CASE WHEN v.text IS NOT NULL AND m.unit IN ('category', 'text') THEN v.text
-                             ELSE {display_sql('v.value', 'v.status')} END AS display,
-               v.numerator, v.denominator, v.status, v.source, v.basis, v.seed_ref, v.vintage,
-               v.n_used, v.n_members, v.provisional, v.quality,
-               b.band, b.band_range, b.band_basis,
-               l.traffic_light,
-               coalesce(l.light_basis, CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
-                        || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END) AS light_basis,
-               r.rank, r.quartile, r.distribution_basis,
-               CASE WHEN q.position_quartile IS NOT NULL THEN {_POS}[q.position_quartile] END AS quartile_position,
-               q.position_quartile, q.position_basis,
-               p.change, p.progress, p.improving, p.progress_basis,
-               t.trend, t.trend_sn, t.trend_basis,
-               s.significance, s.significance_vs_benchmark
-        FROM {v} v
-        JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        LEFT JOIN {b} b ON {_on('b')}
-        LEFT JOIN (SELECT * FROM {lt} WHERE for_area IS NULL) l ON {_on('l')}
-        LEFT JOIN {rq} r ON {_on('r')}
-        LEFT JOIN {qp} q ON {_on('q')}
-        LEFT JOIN {pg} p ON {_on('p')}
-        LEFT JOIN {tr} t ON {_on('t')}
-        LEFT JOIN sig s ON s.indicator = v.indicator AND s.measure = v.measure AND s.area = v.area
-             AND s.period = v.period
-    ),
-    shading AS (
-        SELECT o.rid, o.indicator, o.measure, o.area, o.area_type, l.for_area, o.period, o.period_label, o.period_kind,
-               o.period_start, o.period_end, o.value, o.display, o.numerator, o.denominator, o.status, o.source,
-               o.basis, o.seed_ref, o.vintage, o.n_used, o.n_members, o.provisional, o.quality,
-               NULL, NULL, NULL, l.traffic_light, l.light_basis, NULL, NULL, NULL, NULL, NULL, NULL,
-               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-        FROM own o JOIN {lt} l ON l.rid = o.rid AND l.for_area IS NOT NULL
-    )
-    SELECT * EXCLUDE (rid) FROM own UNION ALL SELECT * EXCLUDE (rid) FROM shading
-    """)
+    return con.sql(f"SELECT * FROM {build(con, where, default_group)}_presented")
 
 
 # The seed ranks every authority's rate of change (000:L3083: "all 150 LAs"); with fewer series the
@@ -139,11 +163,22 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelat
 
 
 def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
-    """Compute and write the ``judgement`` table (replacing it); returns counts and timing."""
+    """Compute and store every judgement (replacing the previous build); returns counts and timing.
+
+    The store gets the build's tables (``judgement_observed``, ``judgement_sn``, one per family,
+    ``judgement_key_*``) and the view ``judgement`` that readers (reports, the web app) query;
+    the view composes display strings and provenance lines for the rows a reader asks for.
+    """
     started = time.perf_counter()
-    rel = compute(con, where)
-    con.execute(f"CREATE OR REPLACE TABLE judgement AS {rel.sql_query()}")
-    n = con.execute("SELECT count(*), count(band), count(traffic_light), count(rank), count(quartile), "
-                    "count(progress) FROM judgement").fetchall()[0]
+    for (kind,) in con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'judgement' "
+                               "AND table_schema = 'main'").fetchall():
+        con.execute("DROP VIEW judgement" if kind == "VIEW" else "DROP TABLE judgement")
+    prefix = build(con, where, stored=True)
+    con.execute(f"CREATE VIEW judgement AS SELECT * FROM {prefix}_presented")
+    n = con.execute(f"""SELECT (SELECT count(*) FROM {prefix}_figure_rows) + (SELECT count(*) FROM {prefix}_lights
+                                WHERE for_area IS NOT NULL),
+                               (SELECT count(band) FROM {prefix}_bands), (SELECT count(traffic_light) FROM {prefix}_lights),
+                               (SELECT count(rank) FROM {prefix}_ranks), (SELECT count(quartile) FROM {prefix}_ranks),
+                               (SELECT count(progress) FROM {prefix}_progress)""").fetchall()[0]
     return {"rows": n[0], "bands": n[1], "lights": n[2], "ranks": n[3], "quartiles": n[4], "progress": n[5],
             "seconds": time.perf_counter() - started}

@@ -3,7 +3,7 @@
 All areas, indicators and periods are computed in one pass of set-based SQL over the store
 (read-only). Output columns of :func:`values`:
 
-``indicator, measure, area, area_type, period, period_label, period_kind, period_start,
+``sid, aid, pid, indicator, measure, area, area_type, period, period_label, period_kind, period_start,
 period_end, first_year, last_year, value, numerator, denominator, status, text, quality,
 provisional, published, source ('computed' | 'input' | 'published'), basis, seed_ref, vintage``.
 
@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import duckdb
 
+from cspa.engine.keys import build_keys
+
 COMPARATOR_TYPES = ("country", "region", "sn_group", "benchmark_group", "region_other")
 
 
 def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
     """SQL of the observed figures (statistic 'value'), with num/den formulas applied."""
     return f"""
-    SELECT o.indicator, o.measure, o.area,
-           CASE WHEN o.area LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS area_type,
+    SELECT m.sid, a.aid, p.pid, o.indicator, o.measure, o.area, a.type AS area_type,
            o.period, o.period_label, o.period_kind, o.period_start, o.period_end,
            year(o.period_start) AS first_year, year(o.period_end) AS last_year,
            CASE
@@ -53,36 +54,35 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
              WHEN o.numerator IS NOT NULL AND o.denominator IS NOT NULL AND o.denominator <> 0
                   AND m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio') THEN 'computed'
              WHEN o.published THEN 'published' ELSE 'input' END AS source,
-           CASE
-             WHEN o.numerator IS NOT NULL AND o.denominator IS NOT NULL AND o.denominator <> 0
-                  AND m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio')
-             THEN m.formula_type || ': ' || format('{{:g}}', o.numerator) || ' / ' || format('{{:g}}', o.denominator)
-                  || CASE m.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'
-                          WHEN 'rate' THEN ' x ' || format('{{:g}}', m.multiplier)
-                          ELSE coalesce(' x ' || format('{{:g}}', m.multiplier), '') END
-                  || ' (' || coalesce(o.vintage, o.source, '') || ')'
-             WHEN o.status IS NOT NULL THEN 'status ' || o.status || ' as published (' || coalesce(o.vintage, o.source, '') || ')'
-             WHEN o.published THEN 'published figure (' || coalesce(o.vintage, o.source, '') || ')'
-             ELSE 'figure as supplied (' || coalesce(o.vintage, o.source, '') || ')' END AS basis,
-           o.seed_ref, o.vintage
+           -- an observed figure's provenance line is composed from these columns when it is read
+           -- (engine.provenance); only derived figures carry a line of their own
+           CAST(NULL AS VARCHAR) AS basis,
+           o.seed_ref, o.vintage, vk.vid
     FROM observation_current o
-    JOIN measure m ON m.indicator = o.indicator AND m.measure = o.measure
-    LEFT JOIN area a ON a.code = o.area
+    LEFT JOIN _cspa_key_vintage vk ON vk.vintage = o.vintage
+    JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
+    JOIN _cspa_key_area a ON a.code = o.area
+    JOIN _cspa_key_period p ON p.period = o.period
     WHERE o.statistic = 'value' AND ({where})
     """
 
 
-def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDBPyRelation:
-    """Observed and derived figures for every observation matching ``where`` (SQL over ``o``)."""
+def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025") -> duckdb.DuckDBPyRelation:
+    """Observed and derived figures for every observation matching ``where`` (SQL over ``o``).
+
+    Builds the run's integer keys (:mod:`cspa.engine.keys`) first: every row carries ``sid``,
+    ``aid`` and ``pid`` beside its string keys.
+    """
+    build_keys(con, default_group)
     observed = _observed(con, where)
     sql = f"""
     WITH obs AS ({observed}),
-    der AS (SELECT * FROM measure WHERE formula_type IN ('change', 'percent_change', 'difference', 'sum')),
+    der AS (SELECT * FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', 'difference', 'sum')),
     -- series of the measure a derived measure is formed from, with the previous period of each area
     series AS (
-        SELECT d.indicator, d.measure AS dmeasure, d.formula_type, d.base_period, d.formula_comparator,
+        SELECT d.sid AS dsid, d.indicator, d.measure AS dmeasure, d.formula_type, d.base_period, d.formula_comparator,
                d.formula_comparator_area,
-               d.neighbour_group, b.* EXCLUDE (indicator),
+               d.neighbour_group, b.* EXCLUDE (indicator, sid),
                lag(b.value) OVER w AS prev_value, lag(b.status) OVER w AS prev_status,
                lag(b.last_year) OVER w AS prev_last_year, lag(b.period_label) OVER w AS prev_label
         FROM der d JOIN obs b ON b.indicator = d.indicator AND b.measure = d.of_measure
@@ -98,7 +98,7 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
         FROM series s WHERE s.formula_comparator IS NOT NULL
     ),
     changes AS (
-        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period,
+        SELECT s.dsid AS sid, s.aid, s.pid, s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period,
                -- a change between two bare years is printed 'yy/yy' (03/04, 000:L3066); any other
                -- period (a financial year, a quarter, a cohort) keeps its own label on the change row
                CASE WHEN regexp_full_match(s.period_label, '[0-9]{{4}}')
@@ -113,14 +113,14 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
                s.formula_type || ' on previous period: ' || coalesce(format('{{:g}}', s.value), s.status, '?')
                  || ' (' || s.period_label || ') vs ' || coalesce(format('{{:g}}', s.prev_value), s.prev_status, '?')
                  || ' (' || s.prev_label || ')' AS basis,
-               s.seed_ref, s.vintage
+               s.seed_ref, s.vintage, s.vid
         FROM series s
         WHERE ((s.formula_type = 'change' AND s.base_period IS NULL)
                OR (s.formula_type = 'percent_change' AND s.base_period IS NULL AND s.formula_comparator IS NULL))
           AND s.prev_last_year IS NOT NULL
     ),
     on_base AS (
-        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
+        SELECT s.dsid AS sid, s.aid, s.pid, s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
                s.period_start, s.period_end, s.first_year, s.last_year,
                CASE WHEN s.formula_type = 'change' THEN s.value - b.base_value
                     ELSE (s.value - b.base_value) / nullif(b.base_value, 0) * 100 END AS value,
@@ -130,12 +130,12 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
                  THEN 'change on ' || b.base_label || ': ' || coalesce(format('{{:g}}', s.value), s.status) || ' - ' || format('{{:g}}', b.base_value)
                  ELSE 'percent change on ' || b.base_label || ': (' || coalesce(format('{{:g}}', s.value), s.status)
                  || ' - ' || format('{{:g}}', b.base_value) || ') / ' || format('{{:g}}', b.base_value) || ' x 100' END,
-               s.seed_ref, s.vintage
+               s.seed_ref, s.vintage, s.vid
         FROM series s JOIN base_rows b ON b.indicator = s.indicator AND b.dmeasure = s.dmeasure AND b.area = s.area
         WHERE s.formula_type IN ('percent_change', 'change') AND s.period_label <> b.base_label
     ),
     vs_comp AS (
-        SELECT s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
+        SELECT s.dsid AS sid, s.aid, s.pid, s.indicator, s.dmeasure AS measure, s.area, s.area_type, s.period, s.period_label, s.period_kind,
                s.period_start, s.period_end, s.first_year, s.last_year,
                CASE WHEN s.formula_type = 'difference' THEN s.value - c.comp_value
                     ELSE (s.value - c.comp_value) / nullif(c.comp_value, 0) * 100 END AS value,
@@ -144,7 +144,7 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
                NULL, NULL, s.provisional, s.published, 'computed',
                s.formula_type || ' vs ' || c.comp_area || ': ' || coalesce(format('{{:g}}', s.value), s.status, '?')
                  || ' - ' || coalesce(format('{{:g}}', c.comp_value), c.comp_status, '?'),
-               s.seed_ref, s.vintage
+               s.seed_ref, s.vintage, s.vid
         FROM series s
         JOIN comp c ON c.indicator = s.indicator AND c.dmeasure = s.dmeasure AND c.period = s.period
         LEFT JOIN area la ON la.code = s.area
@@ -161,28 +161,26 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> duckdb.DuckDB
                 ELSE c.comp_type IN {COMPARATOR_TYPES} END END
     ),
     sums AS (
-        SELECT d.indicator, d.measure, b.area, any_value(b.area_type), b.period, any_value(b.period_label),
+        SELECT d.sid, b.aid, b.pid, d.indicator, d.measure, b.area, any_value(b.area_type), b.period, any_value(b.period_label),
                any_value(b.period_kind), any_value(b.period_start), any_value(b.period_end),
                any_value(b.first_year), any_value(b.last_year),
                CASE WHEN count(b.value) = count(*) THEN sum(b.value) END, NULL, NULL,
                CASE WHEN count(b.value) < count(*) THEN '..' END, NULL, NULL, bool_or(b.provisional),
                bool_or(b.published), 'computed', 'sum of ' || string_agg(b.measure, ' + ' ORDER BY b.measure),
-               any_value(b.seed_ref), any_value(b.vintage)
+               any_value(b.seed_ref), any_value(b.vintage), any_value(b.vid)
         FROM der d JOIN obs b ON b.indicator = d.indicator
              AND list_contains(string_split(d.formula_measures, ','), b.measure)
         WHERE d.formula_type = 'sum'
-        GROUP BY d.indicator, d.measure, b.area, b.period
+        GROUP BY d.sid, b.aid, b.pid, d.indicator, d.measure, b.area, b.period
     ),
     derived AS (
         SELECT * FROM changes UNION ALL SELECT * FROM on_base UNION ALL SELECT * FROM vs_comp UNION ALL SELECT * FROM sums
     )
     -- a derived figure replaces a stored one for the same key only when it could be computed
     SELECT * FROM derived WHERE value IS NOT NULL OR NOT EXISTS (
-        SELECT 1 FROM obs o WHERE o.indicator = derived.indicator AND o.measure = derived.measure
-          AND o.area = derived.area AND o.period = derived.period)
+        SELECT 1 FROM obs o WHERE o.sid = derived.sid AND o.aid = derived.aid AND o.pid = derived.pid)
     UNION ALL
     SELECT * FROM obs WHERE NOT EXISTS (
-        SELECT 1 FROM derived d WHERE d.indicator = obs.indicator AND d.measure = obs.measure
-          AND d.area = obs.area AND d.period = obs.period AND d.value IS NOT NULL)
+        SELECT 1 FROM derived d WHERE d.sid = obs.sid AND d.aid = obs.aid AND d.pid = obs.pid AND d.value IS NOT NULL)
     """
     return con.sql(sql)

@@ -1,0 +1,80 @@
+"""Integer keys for the engine's joins, windows and groupings.
+
+The store keys figures by strings (indicator, measure, area, period), as people read them. The
+engine's heavy steps (the statistical-neighbour join, the series windows, the ranks) group and
+join hundreds of thousands of rows; hashing and comparing strings there costs several times
+more than integers, so each run first numbers the keys in small temporary tables:
+
+* ``_cspa_key_measure``: ``sid`` per (indicator, measure), with the measure's settings;
+* ``_cspa_key_area``: ``aid`` per area code, including every statistical-neighbour pseudo-area
+  ``SN:<group>:<la>`` and any code the observations use that is not a reference area;
+* ``_cspa_key_period``: ``pid`` per period key (with its kind), numbered in time order (end, then start), so
+  ordering by ``pid`` orders a series;
+* ``_cspa_key_group``: ``gid`` per neighbour group;
+* ``_cspa_key_vintage``: ``vid`` per data vintage (a sentence repeated on every row of a load).
+
+The keys are packed into one BIGINT where a step groups by several of them (one integer hashes
+faster than three): ``series_key`` = (sid, aid), ``cell_key`` = (sid, pid), ``figure_key`` =
+(sid, aid, pid). Each part has 20 bits (a million measures, areas or periods).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+BITS = 20
+
+
+def series_key(sid: str, aid: str) -> str:
+    """SQL: one integer per (measure, area) series."""
+    return f"(({sid} << {BITS}) | {aid})"
+
+
+def cell_key(sid: str, pid: str) -> str:
+    """SQL: one integer per (measure, period): the set of areas ranked together."""
+    return f"(({sid} << {BITS}) | {pid})"
+
+
+def figure_key(sid: str, aid: str, pid: str) -> str:
+    """SQL: one integer per figure (measure, area, period)."""
+    return f"(((({sid} << {BITS}) | {aid}) << {BITS}) | {pid})"
+
+
+def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
+    """(Re)create the key tables for this connection (temporary: the store is never written)."""
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
+        SELECT CAST(row_number() OVER (ORDER BY grp) AS BIGINT) AS gid, grp
+        FROM (SELECT DISTINCT grp FROM neighbour UNION SELECT '{default_group}');
+    CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
+        SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.*,
+               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid
+        FROM measure m LEFT JOIN _cspa_key_group g ON g.grp = coalesce(m.neighbour_group, '{default_group}');
+    CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
+        SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
+               CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
+               a.parent, a.region_code
+        FROM (SELECT code FROM area
+              UNION SELECT DISTINCT area FROM observation WHERE statistic = 'value'
+              UNION SELECT DISTINCT 'SN:' || grp || ':' || la_code FROM neighbour
+              UNION SELECT DISTINCT 'SN:{default_group}:' || la_code FROM neighbour) k
+        LEFT JOIN area a ON a.code = k.code;
+    CREATE OR REPLACE TEMP TABLE _cspa_key_period AS
+        SELECT CAST(row_number() OVER (ORDER BY period_end NULLS FIRST, period_start NULLS FIRST, period) AS BIGINT) AS pid,
+               period, period_kind
+        FROM (SELECT period, min(period_end) AS period_end, min(period_start) AS period_start,
+                     min(period_kind) AS period_kind
+              FROM observation WHERE statistic = 'value' GROUP BY period);
+    CREATE OR REPLACE TEMP TABLE _cspa_key_vintage AS
+        SELECT CAST(row_number() OVER (ORDER BY vintage) AS BIGINT) AS vid, vintage
+        FROM (SELECT DISTINCT vintage FROM observation WHERE vintage IS NOT NULL);
+    """)
+
+
+KEY_TABLES = ("measure", "area", "period", "vintage")
+
+
+def persist_keys(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
+    """Copy this run's key tables into the store as ``<prefix>_<name>``, for a stored build."""
+    for name in KEY_TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE {prefix}_{name} AS SELECT * FROM _cspa_key_{name}")

@@ -1,0 +1,114 @@
+"""Provenance lines and display strings, composed from a judgement's structured columns.
+
+Every figure and judgement carries one line saying how it was made (method, thresholds,
+comparator group, number of comparators used, data vintage). The engine stores what the line
+is made of (formula and inputs, ``n_used`` of ``n_members``, quartile cut-offs, the previous
+period's value) and composes the sentence when a row is read: a national build judges over a
+million figures, and writing a sentence per figure would cost more than judging them, while a
+report reads only its own authority's rows. Lines for the rare judgements (bands, lights,
+quartile positions, trends) are made by their families directly.
+
+:func:`present_sql` is the one projection every reader uses (the ``judgement`` view, and the
+relation :func:`cspa.engine.run.compute` returns), so the words are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from cspa.engine.distribution import POSITION_LABELS
+from cspa.engine.formatting import display_sql
+from cspa.engine.keys import figure_key
+
+_POS = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in POSITION_LABELS) + "]"
+
+
+def _g(x: str) -> str:
+    return f"format('{{:g}}', {x})"
+
+
+def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
+    """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed)`` (000:L3956)."""
+    return (f"{method} || ' of ' || {n_used} || ' of ' || {n_members} || ' ' || {grp} || ' neighbours'"
+            f" || CASE WHEN {n_used} < {n_members} THEN ' (' || ({n_members} - {n_used})"
+            f" || ' missing or suppressed)' ELSE '' END")
+
+
+def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
+    """How an observed figure was made: its formula and inputs, or its status, and its vintage."""
+    vint = f"' (' || coalesce({vintage}, '') || ')'"
+    formula = (f"{m}.formula_type || ': ' || {_g(f'{v}.numerator')} || ' / ' || {_g(f'{v}.denominator')}"
+               f" || CASE {m}.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'"
+               f" ELSE coalesce(' x ' || {_g(f'{m}.multiplier')}, '') END")
+    return (f"CASE WHEN {v}.source = 'computed' THEN {formula} || {vint}"
+            f" WHEN {v}.status IS NOT NULL THEN 'status ' || {v}.status || ' as published' || {vint}"
+            f" WHEN {v}.published THEN 'published figure' || {vint}"
+            f" ELSE 'figure as supplied' || {vint} END")
+
+
+def distribution_basis_sql(c: str = "c", m: str = "m") -> str:
+    """Rank and quartile band: population, polarity and the type-7 cut-offs (methods.md 7.1)."""
+    q = " || ' / ' || ".join(_g(f"round({c}.{k}, 4)") for k in ("q1", "q2", "q3"))
+    return (f"CASE WHEN {c}.n_areas IS NOT NULL THEN 'rank of ' || {c}.n_areas || ' authorities (' || {m}.polarity"
+            f" || ' is good, ties share the lowest rank); type-7 quartiles ' || {q}"
+            f" || ', a value on a cut point goes to the low-value side' END")
+
+
+def progress_basis_sql(c: str = "c", m: str = "m") -> str:
+    """Change on the previous period of the same series, under polarity."""
+    return (f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
+            f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)' END")
+
+
+def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
+    """SQL of the judgement relation readers use, over one build's tables (``<prefix>_figure_rows``
+    and the family tables, see :mod:`cspa.engine.run`) and its key tables (``<keys>_measure``,
+    ``_area``, ``_period``, ``_vintage``)."""
+    rare = f"""
+        SELECT rid, for_area, traffic_light, light_basis FROM {prefix}_lights"""
+    return f"""
+    WITH c AS (
+        SELECT f.*, CAST(NULL AS VARCHAR) AS for_area,
+               b.band, b.band_range, b.band_basis, l.traffic_light, l.light_basis,
+               r.rank, r.quartile, r.n_areas, r.q1, r.q2, r.q3,
+               q.position_quartile, q.position_basis,
+               p.prev_value, p.prev_label, p.progress, p.improving,
+               t.trend, t.trend_sn, t.trend_basis,
+               -- a published flag (the seed's health indicators) wins over a computed comparison
+               coalesce(s.significance, cs.significance_computed) AS significance,
+               CASE WHEN s.significance IS NOT NULL THEN 'published significance flag vs England'
+                    ELSE cs.significance_basis END AS significance_basis,
+               s.significance_vs_benchmark
+        FROM {prefix}_figure_rows f
+        LEFT JOIN {prefix}_bands b ON b.rid = f.rid
+        LEFT JOIN ({rare} WHERE for_area IS NULL) l ON l.rid = f.rid
+        LEFT JOIN {prefix}_ranks r ON r.rid = f.rid
+        LEFT JOIN {prefix}_position q ON q.rid = f.rid
+        LEFT JOIN {prefix}_progress p ON p.rid = f.rid
+        LEFT JOIN {prefix}_trend t ON t.rid = f.rid
+        LEFT JOIN {prefix}_significance s ON s.fk = {figure_key('f.sid', 'f.aid', 'f.pid')}
+        LEFT JOIN {prefix}_computed_significance cs ON cs.rid = f.rid
+        UNION ALL BY NAME
+        -- comparator shading: the comparator's figure judged *for* an authority (000:L45)
+        SELECT f.*, l.for_area, l.traffic_light, l.light_basis
+        FROM ({rare} WHERE for_area IS NOT NULL) l JOIN {prefix}_figure_rows f ON f.rid = l.rid
+    )
+    SELECT m.indicator, m.measure, a.code AS area, c.area_type, c.for_area, p.period, c.period_label, p.period_kind,
+           c.period_start, c.period_end, c.value,
+           CASE WHEN c.text IS NOT NULL AND m.unit IN ('category', 'text') THEN c.text
+                ELSE {display_sql('c.value', 'c.status')} END AS display,
+           c.numerator, c.denominator, c.status, c.source,
+           CASE WHEN c.for_area IS NOT NULL THEN NULL
+                ELSE coalesce(c.basis, CASE WHEN c.n_members IS NOT NULL
+                    THEN {sn_basis_sql('m.sn_method', 'c.n_used', 'c.n_members', "split_part(a.code, ':', 2)")}
+                    ELSE {observed_basis_sql('c', 'm', 'vk.vintage')} END) END AS basis,
+           c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
+           c.band, c.band_range, c.band_basis, c.traffic_light,
+           coalesce(c.light_basis, CASE WHEN m.light_rule = 'none' AND c.for_area IS NULL THEN 'no traffic light: '
+                    || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END) AS light_basis,
+           c.rank, c.quartile, {distribution_basis_sql('c', 'm')} AS distribution_basis,
+           CASE WHEN c.position_quartile IS NOT NULL THEN {_POS}[c.position_quartile] END AS quartile_position,
+           c.position_quartile, c.position_basis,
+           c.value - c.prev_value AS change, c.progress, c.improving, {progress_basis_sql('c', 'm')} AS progress_basis,
+           c.trend, c.trend_sn, c.trend_basis, c.significance, c.significance_vs_benchmark, c.significance_basis
+    FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
+    JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid
+    """
