@@ -333,6 +333,20 @@ TrafficLightRule = Annotated[
 ]
 
 
+class SignificanceRule(Strict):
+    """Significance of a figure against a benchmark, computed from its numerator and denominator.
+
+    The figure's confidence intervals (``wilson``: Wilson score, PHEindicatormethods
+    ``phe_proportion``; ``poisson``: exact below 10 events and Byar's from 10, ``phe_rate``) at
+    both ``confidence`` levels are compared with the benchmark's value by CI overlap (Fingertips
+    comparator method 17: best/better/similar/worse/worst under polarity; methods.md 3).
+    """
+
+    method: Literal["wilson", "poisson"]
+    vs: Literal["england"] = "england"
+    confidence: list[float] = Field(default_factory=lambda: [95.0, 99.8], min_length=2, max_length=2)
+
+
 class Measure(Strict):
     """One part of an indicator (a row block of its table). Fields left out take the indicator's."""
 
@@ -349,6 +363,7 @@ class Measure(Strict):
     quartiles: bool | None = None
     ranks: bool | None = None
     trend: Literal["none", "seed_moving_average", "fingertips", "improving"] | None = None
+    significance: SignificanceRule | None = None
     geography_level: GeographyLevel | None = None
 
 
@@ -388,6 +403,7 @@ class Indicator(Strict):
     quartiles: bool = False
     ranks: bool = False
     trend: Literal["none", "seed_moving_average", "fingertips", "improving"] = "none"
+    significance: SignificanceRule | None = None
     measures: list[Measure] = Field(default_factory=list)
     definition: str | None = None
     guidance: str | None = None
@@ -423,7 +439,7 @@ class Indicator(Strict):
                 polarity=self.polarity, formula=self.formula, bands=list(self.bands),
                 traffic_light=self.traffic_light, quartiles=self.quartiles, ranks=self.ranks,
                 trend=self.trend, geography_level=self.geography_level,
-                numerator=self.numerator, denominator=self.denominator,
+                numerator=self.numerator, denominator=self.denominator, significance=self.significance,
             )
         return ResolvedMeasure(
             indicator=self.code,
@@ -441,6 +457,7 @@ class Indicator(Strict):
             geography_level=m.geography_level or self.geography_level,
             numerator=m.numerator or self.numerator,
             denominator=m.denominator or self.denominator,
+            significance=m.significance or self.significance,
         )
 
 
@@ -460,6 +477,7 @@ class ResolvedMeasure(Strict):
     geography_level: GeographyLevel
     numerator: str | None = None
     denominator: str | None = None
+    significance: SignificanceRule | None = None
 
 
 class Framework(Strict):

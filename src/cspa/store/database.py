@@ -17,8 +17,9 @@ import duckdb
 
 from cspa.catalogue.areas import AreaRegistry, load_areas
 from cspa.catalogue.load import Catalogue, load_catalogue
-from cspa.catalogue.models import parse_cutoff
+from cspa.catalogue.models import file_stem, parse_cutoff
 from cspa.catalogue.neighbours import NeighbourGroups, load_neighbours
+from cspa.errors import CatalogueError
 from cspa.catalogue.periods import PeriodError, parse_period
 
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -91,6 +92,7 @@ class Store:
         nb_rows = [(g, la, n.rank, n.code, n.name, n.closeness) for g, la, n in neighbours.rows()]
         grp_rows = [(i.id, i.name, i.period, i.source, i.licence) for i in neighbours.info.values()]
         ind_rows, m_rows, b_rows = [], [], []
+        _check_groups(catalogue, set(neighbours.info))
         for ind in catalogue.indicators.values():
             ind_rows.append((ind.code, ind.framework, ind.title, ind.outcome.value if ind.outcome else None,
                              ind.section, ind.page, ind.unit.value, ind.polarity.value, ind.year_type.value,
@@ -105,6 +107,7 @@ class Store:
                     ind.sn_method.value, ind.england_method.value, ind.neighbour_group, ind.year_type.value,
                     m.geography_level.value, m.quartiles, m.ranks, m.trend, m.traffic_light.rule,
                     json.dumps(m.traffic_light.model_dump(mode="json")),
+                    m.significance.model_dump_json() if m.significance else None,
                 ))
                 for bs in m.bands:
                     first, last = _band_years(bs.periods)
@@ -120,7 +123,7 @@ class Store:
             _insert(con, "neighbour", nb_rows, 6)
             _insert(con, "neighbour_group", grp_rows, 5)
             _insert(con, "indicator", ind_rows, 10)
-            _insert(con, "measure", m_rows, 29)
+            _insert(con, "measure", m_rows, 30)
             _insert(con, "band", b_rows, 13)
 
     # ------------------------------------------------------------------ queries
@@ -149,6 +152,20 @@ class Store:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], width: int) -> None:
     if rows:
         con.executemany(f"INSERT INTO {table} VALUES ({', '.join(['?'] * width)})", rows)
+
+
+def _check_groups(catalogue: Catalogue, known: set[str]) -> None:
+    """Every neighbour group an indicator or a band row names must be a loaded group."""
+    for ind in catalogue.indicators.values():
+        where = f"catalogue/{ind.framework}/{file_stem(ind.code)}.yaml"
+        if ind.neighbour_group and ind.neighbour_group not in known:
+            raise CatalogueError(f"{where}: neighbour_group {ind.neighbour_group!r} is not a known neighbour group "
+                                 f"({', '.join(sorted(known))})")
+        for mid in ind.measure_ids():
+            for n, bs in enumerate(ind.resolved(mid).bands, start=1):
+                if bs.group and bs.group not in known:
+                    raise CatalogueError(f"{where}: bands[{n}].group {bs.group!r} is not a known neighbour group "
+                                         f"({', '.join(sorted(known))})")
 
 
 def _band_years(text: str) -> tuple[int | None, int | None]:

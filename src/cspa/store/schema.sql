@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS measure (
     PRIMARY KEY (indicator, measure)
 );
 
+-- added after the first release: a store made before it gains the column when opened
+ALTER TABLE measure ADD COLUMN IF NOT EXISTS significance_json VARCHAR;
+
 CREATE TABLE IF NOT EXISTS band (
     indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, periods VARCHAR NOT NULL,
     first_year INTEGER, last_year INTEGER, grp VARCHAR, idx INTEGER NOT NULL,
