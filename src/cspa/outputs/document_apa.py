@@ -189,7 +189,7 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
         if any(v is not None for v in fields.values()):
             basis = "; ".join(b for b in (r.get("band_basis"), r.get("light_basis"), r.get("position_basis"),
                                          r.get("distribution_basis"), r.get("progress_basis"),
-                                         r.get("trend_basis")) if b)
+                                         r.get("trend_basis"), r.get("significance_basis")) if b)
             judgements.append({"measure": measure, "measure_id": r["measure"], "period": r["period_label"],
                                "geography": geo, **fields, "basis": basis})
     cols = [p for p, _ in sorted(periods.items(), key=lambda kv: kv[1])]
