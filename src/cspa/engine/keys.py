@@ -42,13 +42,17 @@ def figure_key(sid: str, aid: str, pid: str) -> str:
 
 def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
     """(Re)create the key tables for this connection (temporary: the store is never written)."""
+    # a store made before measures had significance rules, opened read-only, is not migrated
+    has_sig = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
+                          "AND column_name = 'significance_json'").fetchall()[0][0]
+    sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
         SELECT CAST(row_number() OVER (ORDER BY grp) AS BIGINT) AS gid, grp
         FROM (SELECT DISTINCT grp FROM neighbour UNION SELECT '{default_group}');
     CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
         SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.*,
-               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid
+               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid{sig}
         FROM measure m LEFT JOIN _cspa_key_group g ON g.grp = coalesce(m.neighbour_group, '{default_group}');
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
