@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from cspa.catalogue.load import load_catalogue
@@ -42,7 +44,9 @@ def test_england_is_not_banded_on_group_cutoffs(judgements):
 
 
 def test_unknown_band_group_is_an_error_naming_file_and_field():
-    cat = load_catalogue()
+    shared = load_catalogue()      # cached for the whole process: changed only in a copy
+    cat = copy.copy(shared)
+    cat.indicators = dict(shared.indicators)
     ind = cat.indicators["6024SC"]
     bands = [b.model_copy(update={"group": "aca_2099"}) for b in ind.bands]
     cat.indicators["6024SC"] = ind.model_copy(update={"bands": bands})
@@ -53,3 +57,4 @@ def test_unknown_band_group_is_an_error_naming_file_and_field():
         assert store.count("band") == 0, "nothing is written when the catalogue is invalid"
     finally:
         store.close()
+    assert load_catalogue().indicators["6024SC"].bands[0].group == "aca_2008", "the shared catalogue is unchanged"
