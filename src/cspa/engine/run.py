@@ -30,7 +30,6 @@ from cspa.engine.values import values
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
 # per judgement family keyed by the figure's row id, and the key tables that hold each
 # repeated name once. ``provenance.present_sql`` joins them into the rows readers use.
-FAMILY_TABLES = ("bands", "lights", "ranks", "position", "progress", "trend", "significance", "computed_significance")
 TEMP_PREFIX = "_cspa"
 STORED_PREFIX = "judgement"
 
