@@ -230,6 +230,10 @@ def report_apa(
     fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx or json."),
     output: Path = typer.Option(None, "--output", "-o", help="File to write (a folder with --all-areas)."),
     all_areas: bool = typer.Option(False, "--all-areas", help="Render every authority of the framework's era."),
+    periods: int = typer.Option(None, "--periods", min=0,
+                                help="How many of the latest periods each table and chart shows in HTML and PDF "
+                                     "(0 = every period; default: the framework's, 5 for LAIT, every period for the "
+                                     "2008 dataset). Excel and JSON keep every period."),
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
@@ -250,12 +254,13 @@ def report_apa(
 
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
-            n = render_all_areas(con, fw, year, fmt, out, console=err_console)
+            n = render_all_areas(con, fw, year, fmt, out, console=err_console, periods=periods)
             console.print(f"Wrote {n} reports to {out}")
             return
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
-        doc = build_apa_document(con, area, year, framework)
+        # HTML and PDF show only the period window, so their document need not hold earlier periods
+        doc = build_apa_document(con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf"))
         out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
         _write_report(doc, fmt, out)
         console.print(f"Wrote {out}")

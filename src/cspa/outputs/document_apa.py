@@ -28,29 +28,162 @@ STATUS_LEGEND = {
 }
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
+#: How many of the latest periods each indicator's table and chart show, by framework (``--periods``
+#: overrides it). The current-data frameworks carry ten or more years per indicator; like LAIT itself,
+#: the report shows the latest five. A framework not named here shows every period: the 2008 APA
+#: dataset reproduces a printed document, so every figure it printed is shown. Excel and JSON keep
+#: every period whatever the window (see ``build_apa_document``).
+PERIOD_WINDOW: dict[str, int] = {"lait": 5, "dfe_csc": 5}
+
+#: The prepared judgement table the batch renderer writes (see cspa.outputs.batch): one framework's
+#: rows, each tagged with the authority whose report shows it in ``owner`` ('' = every report).
+PREPARED = "report_judgement"
+
 
 def framework_for_year(year: int) -> str:
     """The 2008 APA framework for the seed era, LAIT for current data (a default, overridable)."""
     return "apa2008" if year <= 2011 else "lait"
 
 
-def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area) -> list[dict]:
-    """The engine's rows for one authority: its own figures, its comparators and non-LA geographies."""
-    from cspa.engine.run import compute
+def period_window(framework: str, periods: int | None = None) -> int | None:
+    """How many of the latest periods a report shows: ``periods`` if given (0 = every period),
+    else the framework's default (:data:`PERIOD_WINDOW`); None means every period."""
+    if periods is None:
+        return PERIOD_WINDOW.get(framework)
+    if periods < 0:
+        raise ValueError(f"periods must be 0 (every period) or more, not {periods}")
+    return periods or None
 
-    has_table = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
+
+
+def owner_sql(alias: str = "j", area_alias: str = "a") -> str:
+    """SQL for the authority whose report shows a judgement row: the authority itself, the authority
+    a statistical-neighbour aggregate belongs to (``SN:<group>:<code>``), the region (shown in the
+    reports of its authorities), or '' for England and the other non-LA geographies (every report)."""
+    return (f"CASE WHEN {alias}.area LIKE 'SN:%' THEN regexp_extract({alias}.area, '[^:]+$') "
+            f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area ELSE '' END")
+
+
+#: The engine's columns a document reads (fewer columns, faster reads).
+COLUMNS = ("indicator", "measure", "area", "for_area", "period_label", "period_start", "period_end", "value", "display",
+           "numerator", "denominator", "status", "source", "basis", "vintage", "band", "band_range", "band_basis",
+           "traffic_light", "light_basis", "rank", "quartile", "distribution_basis", "quartile_position",
+           "position_quartile", "position_basis", "progress", "improving", "progress_basis", "trend", "trend_basis",
+           "significance", "significance_basis")
+
+
+def present_columns(con: duckdb.DuckDBPyConnection, rows_sql: str) -> list[str]:
+    """The :data:`COLUMNS` that ``rows_sql`` has (a store judged before a column existed lacks it)."""
+    have = set(con.sql(f"SELECT * FROM ({rows_sql}) LIMIT 0").columns)
+    return [c for c in COLUMNS if c in have]
+
+
+def _select(rows_sql: str, window: int | None, owner: str | None = None,
+            columns: list[str] | tuple[str, ...] = COLUMNS) -> str:
+    """The document's columns of ``rows_sql`` (one authority's rows, aliased ``j``); with ``window``,
+    only the rows of each indicator's latest ``window`` distinct periods, in the table's column order;
+    with ``owner``, only the rows of that owner (the window still taken over every row)."""
+    cols = ", ".join(f"m.{c}" for c in columns)
+    mine = f" AND m.owner = '{owner}'" if owner is not None else ""
+    if not window:
+        return f"SELECT {cols} FROM ({rows_sql}) m WHERE TRUE{mine}"
+    return (f"WITH m AS ({rows_sql}), p AS (SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY "
+            "period_end DESC NULLS LAST, period_start DESC NULLS LAST, period_label DESC) AS r "
+            "FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) "
+            f"SELECT {cols} FROM m JOIN p ON p.indicator = m.indicator AND p.period_label IS NOT DISTINCT FROM m.period_label "
+            "AND p.period_end IS NOT DISTINCT FROM m.period_end AND p.period_start IS NOT DISTINCT FROM m.period_start "
+            f"WHERE p.r <= {int(window)}{mine}")
+
+
+def _window_keys_sql(rows_sql: str, window: int) -> str:
+    return (f"WITH m AS ({rows_sql}) SELECT indicator, period_label, period_end, period_start FROM ("
+            "SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY period_end DESC NULLS LAST, "
+            "period_start DESC NULLS LAST, period_label DESC) AS r "
+            f"FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) WHERE r <= {int(window)}")
+
+
+class SharedRows:
+    """What every report of a batch shares, kept between ``build_apa_document`` calls on one
+    prepared connection (see cspa.outputs.batch): the rows of England, the regions and the other
+    non-LA geographies, read once per owner rather than once per report, and the observation and
+    judgement entries made from them (the same for every authority that shows them)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], list[dict]] = {}
+        self.ids: set[int] = set()  # the rows kept here: only they are remembered by identity
+        self.keyed: dict[tuple[str, str], list[tuple[tuple, dict]]] = {}
+        self.entries: dict[tuple[int, str], tuple] = {}
+
+    def owner_rows(self, con: duckdb.DuckDBPyConnection, framework: str, owner: str) -> list[dict]:
+        key = (framework, owner)
+        if key not in self.rows:
+            inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
+            rows = f"SELECT j.* FROM {PREPARED} j WHERE j.owner = '{owner}' AND {inds}"
+            result = con.sql(_select(rows, None, columns=present_columns(con, rows)))
+            cols = result.columns
+            self.rows[key] = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
+            self.ids.update(id(r) for r in self.rows[key])
+            self.keyed[key] = [((r["indicator"], r["period_label"], r["period_end"], r["period_start"]), r)
+                               for r in self.rows[key]]
+        return self.rows[key]
+
+    def in_periods(self, con: duckdb.DuckDBPyConnection, framework: str, owner: str, keys: set | None) -> list[dict]:
+        """The owner's rows, or those of the periods ``keys`` names ((indicator, label, end, start))."""
+        rows = self.owner_rows(con, framework, owner)
+        if keys is None:
+            return rows
+        return [r for k, r in self.keyed[(framework, owner)] if k in keys]
+
+
+def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, window: int | None = None,
+                   shared: SharedRows | None = None) -> list[dict]:
+    """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
+
+    With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
+    ``shared`` (on a connection prepared by cspa.outputs.batch) keeps the rows every report shows.
+    """
     region = area.region_code or ""
-    keep = (f"(j.area = '{area.code}' OR j.area LIKE 'SN:%:{area.code}' OR j.area = '{ENGLAND}' OR j.area = '{region}' "
-            f"OR coalesce(a.type, 'x') NOT IN ('la', 'region') AND j.area NOT LIKE 'SN:%')")
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
-    if has_table:
-        rel = con.sql(f"SELECT j.* FROM judgement j LEFT JOIN area a ON a.code = j.area WHERE {inds} AND {keep}")
+    if _has_table(con, PREPARED):
+        if _has_table(con, f"{PREPARED}_meta") and con.execute(
+                f"SELECT framework FROM {PREPARED}_meta").fetchall() == [(framework,)]:
+            inds = "TRUE"  # the prepared rows are this framework's, and only its
+        rows = f"SELECT j.* FROM {PREPARED} j WHERE j.owner IN ('{area.code}', '{region}', '') AND {inds}"
+        if shared is not None:
+            return _rows_with_shared(con, framework, area, window, shared, rows)
+        columns = present_columns(con, rows)
     else:
-        # compute for the whole framework (ranks and neighbour aggregates need every authority)
-        rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
-        rel = con.sql(f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}")
-    cols = rel.columns
-    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+        keep = f"{owner_sql()} IN ('{area.code}', '{region}', '')"
+        if _has_table(con, "judgement"):
+            rows = f"SELECT j.* FROM judgement j LEFT JOIN area a ON a.code = j.area WHERE {inds} AND {keep}"
+            columns = present_columns(con, rows)
+        else:
+            # compute for the whole framework (ranks and neighbour aggregates need every authority)
+            from cspa.engine.run import compute  # here only: the engine's imports (scipy) take seconds
+
+            rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
+            rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
+            columns = [c for c in COLUMNS if c in rel.columns]
+    result = con.sql(_select(rows, window, columns=columns))
+    cols = result.columns
+    return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
+
+
+def _rows_with_shared(con: duckdb.DuckDBPyConnection, framework: str, area: Area, window: int | None,
+                      shared: SharedRows, rows_sql: str) -> list[dict]:
+    """The authority's own rows read now, the shared ones from ``shared``; the window taken over both."""
+    # the window's periods come from every row the report shows; only the authority's own are read
+    result = con.sql(_select(rows_sql, window, owner=area.code, columns=present_columns(con, rows_sql)))
+    cols = result.columns
+    own = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
+    keys = set(con.execute(_window_keys_sql(rows_sql, window)).fetchall()) if window else None
+    others = shared.in_periods(con, framework, "", keys)
+    if area.region_code:
+        others = others + shared.in_periods(con, framework, area.region_code, keys)
+    return own + others
 
 
 # Geographies that are the authority's own area under another name: a drug action team and a
@@ -59,8 +192,17 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area) -
 COTERMINOUS_TYPES = ("dat", "yot")
 
 
-def _geography(row: dict, area: Area, names: dict[str, str]) -> str:
+def _geography(row: dict, area: Area, names: dict[str, str], cache: dict[str, str] | None = None) -> str:
     code = row["area"]
+    if cache is not None and code in cache:
+        return cache[code]
+    geo = _geography_of(code, area, names)
+    if cache is not None:
+        cache[code] = geo
+    return geo
+
+
+def _geography_of(code: str, area: Area, names: dict[str, str]) -> str:
     if code == area.code:
         return "area"
     other = load_areas().get(code)
@@ -81,16 +223,28 @@ def _round(v, decimals):
     return round(float(v), int(decimals))
 
 
-def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int, framework: str | None = None) -> dict:
+def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int, framework: str | None = None, *,
+                       periods: int | None = None, history: bool = True, shared: SharedRows | None = None) -> dict:
+    """The APA dataset report document for one authority (docs/report-spec.md).
+
+    ``periods`` is how many of the latest periods each indicator's table and chart show (0 = every
+    period; None = the framework's default, :data:`PERIOD_WINDOW`). With ``history`` (the default)
+    the document keeps every period all the same: ``observations`` and ``judgements`` hold the whole
+    history (the JSON contract) and each table holds every column, ``table["window"]`` saying how
+    many of the latest the HTML and PDF show (Excel shows them all). ``history=False`` builds only
+    the periods shown, which is all the HTML and PDF need and much less work for a batch of reports.
+    ``shared`` keeps what every report of a batch shares between calls (see :class:`SharedRows`).
+    """
     areas = load_areas()
     area = areas.resolve(area_query)
     framework = framework or framework_for_year(year)
     cat = load_catalogue()
     fw = cat.frameworks[framework]
+    window = period_window(framework, periods)
     names = {a.code: a.name for a in areas}
     names.update(dict(con.execute("SELECT code, name FROM area").fetchall()))
     decimals = {(i, m): d for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()}
-    rows = judgement_rows(con, framework, area)
+    rows = judgement_rows(con, framework, area, None if history else window, shared)
     by_ind: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_ind[r["indicator"]].append(r)
@@ -103,9 +257,10 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     sections: list[dict] = []
     docs = []
     vintages: set[str] = set()
+    geo_cache: dict[str, str] = {}
     for ind in indicators:
         irows = by_ind.get(ind.code, [])
-        docs.append(_indicator_doc(ind, irows, area, names, decimals))
+        docs.append(_indicator_doc(ind, irows, area, names, decimals, window, geo_cache, shared))
         vintages.update(r["vintage"] for r in irows if r["vintage"])
         title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
         sec_id = ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
@@ -142,6 +297,8 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
         "title": fw.title if framework == "apa2008" else f"{fw.title}: benchmarking report",
         "area": {"name": area.name, "dfe_code": area.dfe_code, "ons_code": area.ons_code, "region": area.region_name},
         "period": str(year),
+        "period_window": window,
+        "history": history,
         "framework": {"id": fw.id, "title": fw.title, "publisher": fw.publisher, "vintage": fw.vintage, "licence": fw.licence},
         "version": f"cspa {__version__}",
         "produced": dt.date.today().isoformat(),
@@ -163,37 +320,69 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     }
 
 
-def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str, str], decimals: dict) -> dict:
+JUDGEMENT_FIELDS = ("band", "band_range", "traffic_light", "quartile", "quartile_position", "rank", "trend",
+                    "significance", "progress")
+
+
+def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> tuple[dict | None, dict | None, list]:
+    """One engine row as the document's observation (None for a judgement made for an authority),
+    its judgement (None if nothing is judged) and the parts of the judgement's basis."""
+    mid = r["measure"]
+    measure = mlabels.get(mid) if mid != "value" else None
+    obs = None
+    if r["for_area"] is None:
+        if mid not in places:
+            places[mid] = decimals.get((r["indicator"], mid), 1) + 2
+        status = r["status"]
+        obs = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
+               "value": _round(r["value"], places[mid]) if status is None else None,
+               "display": r["display"], "numerator": r["numerator"], "denominator": r["denominator"],
+               "status": status, "source": r["source"], "basis": r["basis"]}
+    values = (r["band"], r["band_range"], r["traffic_light"], r["quartile"] or r["position_quartile"],
+              r["quartile_position"], r["rank"], r["improving"] or r["trend"], r["significance"], r["progress"])
+    if values.count(None) == len(values):
+        return obs, None, []
+    parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
+                         r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
+    judgement = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
+                 **dict(zip(JUDGEMENT_FIELDS, values)), "rag": None, "target": None, "basis": "; ".join(parts)}
+    return obs, judgement, parts
+
+
+def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str, str], decimals: dict,
+                   window: int | None = None, geo_cache: dict[str, str] | None = None,
+                   shared: SharedRows | None = None) -> dict:
     mlabels = {m.id: m.label for m in ind.measures}
     observations, judgements = [], []
     periods: dict[str, tuple] = {}
+    judged: dict[tuple, list[str]] = {}
+    places: dict[str, int] = {}  # decimals shown per measure, plus two
+    memo = shared.entries if shared is not None else None
     for r in sorted(rows, key=lambda r: (r["measure"], r["period_end"] or dt.date.min, r["area"])):
-        geo = _geography(r, area, names)
-        measure = mlabels.get(r["measure"]) if r["measure"] != "value" else None
-        if r["for_area"] is None:
-            observations.append({
-                "measure": measure, "measure_id": r["measure"], "period": r["period_label"], "geography": geo,
-                "value": _round(r["value"], decimals.get((r["indicator"], r["measure"]), 1) + 2) if r["status"] is None else None,
-                "display": r["display"], "numerator": r["numerator"], "denominator": r["denominator"],
-                "status": r["status"], "source": r["source"], "basis": r["basis"],
-            })
-            periods.setdefault(r["period_label"], (r["period_end"] or dt.date.min, r["period_start"] or dt.date.min))
-        if r["for_area"] is not None and r["for_area"] != area.code:
+        geo = _geography(r, area, names, geo_cache)
+        for_area = r["for_area"]
+        if for_area is not None and for_area != area.code:
             continue
-        fields = {
-            "band": r["band"], "band_range": r["band_range"], "traffic_light": r["traffic_light"],
-            "quartile": r["quartile"] or r["position_quartile"], "quartile_position": r["quartile_position"],
-            "rank": r["rank"], "trend": r["improving"] or r.get("trend"), "significance": r["significance"],
-            "progress": r["progress"], "rag": None, "target": None,
-        }
-        if any(v is not None for v in fields.values()):
-            basis = "; ".join(b for b in (r.get("band_basis"), r.get("light_basis"), r.get("position_basis"),
-                                         r.get("distribution_basis"), r.get("progress_basis"),
-                                         r.get("trend_basis"), r.get("significance_basis")) if b)
-            judgements.append({"measure": measure, "measure_id": r["measure"], "period": r["period_label"],
-                               "geography": geo, **fields, "basis": basis})
+        key = (id(r), geo)
+        if memo is not None and key in memo:  # a shared row, made into entries by an earlier report
+            obs, judgement, parts = memo[key]
+        else:
+            obs, judgement, parts = _entries(r, geo, mlabels, decimals, places)
+            if memo is not None and id(r) in shared.ids:
+                memo[key] = (obs, judgement, parts)
+        if obs is not None:
+            observations.append(obs)
+            if obs["period"] not in periods:
+                periods[obs["period"]] = (r["period_end"] or dt.date.min, r["period_start"] or dt.date.min)
+        if judgement is not None:
+            judgements.append(judgement)
+            # a figure can be judged twice (an SN average's progress, and its shading for this authority)
+            cell_parts = judged.setdefault((r["measure"], r["period_label"], geo), [])
+            cell_parts.extend(b for b in parts if b not in cell_parts)
     cols = [p for p, _ in sorted(periods.items(), key=lambda kv: kv[1])]
-    table = _table(ind, observations, judgements, cols, mlabels)
+    table = _table(ind, observations, judgements, cols, mlabels, area, judged)
+    table["window"] = window
+    shown = cols[-window:] if window else cols
     light = ind.traffic_light
     return {
         "code": ind.code, "title": ind.title, "section": OUTCOME_TITLES.get(ind.outcome) if ind.outcome else ind.topic,
@@ -204,42 +393,61 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
         "light_rule": getattr(light, "reason", None) if light.rule == "none" else light.rule.replace("_", " "),
         "bands": [{"periods": b.periods, "cutoffs": b.cutoffs, "blobs": b.blobs} for b in ind.bands],
         "observations": observations, "judgements": judgements, "table": table,
-        "chart": _chart(ind, observations, cols, area), "notes": ind.notes,
+        "chart": _chart(ind, observations, shown, area), "notes": ind.notes,
     }
 
 
-def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[str], mlabels: dict) -> dict:
+ROW_LABELS = {"statistical_neighbours": "Statistical neighbours", "england": "England", "region": "Region"}
+
+
+def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[str], mlabels: dict,
+           area: Area | None = None, judged: dict[tuple, list[str]] | None = None) -> dict:
+    """The printed table: a row group per measure, a row per geography, a cell per period.
+
+    Each cell carries its figure's ``basis`` and, where the figure is judged, the parts of the
+    judgement's basis (``judged``: band, light, position, distribution, progress, trend, significance).
+    """
     jx = {(j["measure_id"], j["period"], j["geography"]): j for j in judgements}
+    judged = judged or {}
+    ox: dict[str, dict[tuple, dict]] = defaultdict(dict)
+    for o in obs:
+        ox[o["measure_id"]].setdefault((o["geography"], o["period"]), o)
     groups = []
     for mid in [m.id for m in ind.measures] or ["value"]:
-        mobs = [o for o in obs if o["measure_id"] == mid]
+        mobs = ox.get(mid)
         if not mobs:
             continue
-        geos = sorted({o["geography"] for o in mobs}, key=lambda g: (GEO_ORDER.get(g, 1), g))
+        geos = sorted({g for g, _p in mobs}, key=lambda g: (GEO_ORDER.get(g, 1), g))
         rows = []
         for g in geos:
             cells = []
             for p in cols:
-                o = next((o for o in mobs if o["geography"] == g and o["period"] == p), None)
+                o = mobs.get((g, p))
+                if o is None:
+                    cells.append({"display": "", "status": None, "light": None, "blobs": None, "band_range": None,
+                                  "source": None, "basis": "no figure for this period"})
+                    continue
                 j = jx.get((mid, p, g), {})
-                cells.append({"display": "", "status": None, "light": None, "blobs": None, "band_range": None,
-                              "source": None, "basis": "no figure for this period"} if o is None else {
-                    "display": o["display"], "status": o["status"], "light": j.get("traffic_light"),
-                    "blobs": j.get("band"), "band_range": j.get("band_range"), "source": o["source"],
-                    "basis": o["basis"]})
-            label = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England",
-                     "region": "Region"}.get(g, g)
+                cell = {"display": o["display"], "status": o["status"], "light": j.get("traffic_light"),
+                        "blobs": j.get("band"), "band_range": j.get("band_range"), "source": o["source"],
+                        "basis": o["basis"]}
+                if (mid, p, g) in judged:
+                    cell["judged"] = judged[(mid, p, g)]
+                cells.append(cell)
+            label = area.name if g == "area" and area is not None else ROW_LABELS.get(g, g)
             rows.append({"label": label, "geography": g, "cells": cells})
         groups.append({"label": mlabels.get(mid), "rows": rows})
     return {"caption": ind.title, "columns": cols, "row_groups": groups}
 
 
 def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict | None:
+    """LA vs statistical neighbours vs England over the periods ``cols`` (those the table shows)."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
+    shown = set(cols)
     series = []
     for g, name in (("area", area.name), ("statistical_neighbours", "Statistical neighbours"), ("england", "England")):
         pts = [{"period": o["period"], "value": o["value"]} for o in obs
-               if o["measure_id"] == mid and o["geography"] == g and o["value"] is not None]
+               if o["measure_id"] == mid and o["geography"] == g and o["value"] is not None and o["period"] in shown]
         if pts:
             series.append({"name": name, "points": pts})
     if not series or max(len(s["points"]) for s in series) < 2:
