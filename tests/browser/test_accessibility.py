@@ -99,15 +99,20 @@ def test_skip_link_is_first_tab_stop_and_moves_focus(browser, page_file):
         context.close()
 
 
-def test_basis_is_on_hover_and_in_details(browser, page_file):
+def test_figure_links_to_its_note_and_the_note_opens(browser, page_file):
     context, page, _requests = _open(browser, page_file, 1280)
     try:
-        cell = page.locator("#ind-2022SC td[title]").first
-        assert "PAF band" in cell.get_attribute("title")
+        link = page.locator("#ind-2022SC td a.cspa-fig").first
+        target = link.get_attribute("href")
+        assert link.get_attribute("aria-describedby") == target[1:]
         details = page.locator("#ind-2022SC details.cspa-basis")
-        details.locator("summary").click()
-        assert details.evaluate("d => d.open")
-        assert "PAF band 2006-08" in details.inner_text()
+        assert not details.evaluate("d => d.open")
+        link.click()
+        assert page.evaluate("location.hash") == target
+        assert details.evaluate("d => d.open")  # the browser opens the notes to show the target
+        note = page.locator(target)
+        assert note.is_visible()
+        assert "PAF band 2006-08" in note.inner_text() or "PAF band 2004-05" in note.inner_text()
     finally:
         context.close()
 

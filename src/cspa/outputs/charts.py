@@ -92,7 +92,8 @@ def _values(chart: dict[str, Any]) -> list[float]:
 
 
 def _finite(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    # a number (not a bool), neither infinite nor NaN (both give NaN when subtracted from themselves)
+    return isinstance(v, (int, float)) and v is not True and v is not False and v - v == 0
 
 
 def _nice_step(span: float, target: int = 5) -> float:
@@ -136,7 +137,8 @@ def _text_width(text: str, size: float) -> float:
     return 0.52 * size * len(text)
 
 
-def _legend(items: list[tuple[str, str]], top: float) -> tuple[list[str], float]:
+@functools.lru_cache(maxsize=64)
+def _legend(items: tuple[tuple[str, str], ...], top: float) -> tuple[list[str], float]:
     """Lay legend entries left to right, wrapping; return the SVG parts and the height used."""
     parts, x, y = [], float(MARGIN_LEFT), top
     for sample, name in items:
@@ -144,9 +146,41 @@ def _legend(items: list[tuple[str, str]], top: float) -> tuple[list[str], float]
         if x + w > WIDTH - MARGIN_RIGHT and x > MARGIN_LEFT:
             x, y = float(MARGIN_LEFT), y + 22
         parts.append(f'<g transform="translate({x:.1f},{y:.1f})">{sample}'
-                     f'<text x="34" y="4.5" font-size="13">{escape(name)}</text></g>')
+                     f'<text x="34" y="4.5">{escape(name)}</text></g>')
         x += w
     return parts, (y - top) + 22
+
+
+@functools.lru_cache(maxsize=1024)
+def _frame(ticks: tuple[float, ...], step: float, periods: tuple[str, ...], top: float, plot_h: float,
+           y_label: str | None) -> str:
+    """Grid, axes and their labels: the same for every chart with these ticks and periods (most of a
+    report's charts share a few), so each is drawn once. Shared attributes sit on groups."""
+    lo, hi = ticks[0], ticks[-1]
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    slot = plot_w / max(len(periods), 1)
+    xs = [MARGIN_LEFT + (i + 0.5) * slot for i in range(len(periods))]
+
+    def y(v: float) -> float:
+        return top + plot_h - (v - lo) / (hi - lo) * plot_h
+
+    out = [f'<g stroke="{GRID}">']
+    out += [f'<line x1="{MARGIN_LEFT}" y1="{y(t):.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{y(t):.1f}"/>' for t in ticks]
+    out.append('</g><g text-anchor="end">')
+    out += [f'<text x="{MARGIN_LEFT - 8}" y="{y(t) + 4.5:.1f}">{escape(_fmt_tick(t, step))}</text>' for t in ticks]
+    out.append("</g>")
+    if y_label:
+        out.append(f'<text transform="translate(16,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                   f'{escape(str(y_label))}</text>')
+    base = top + plot_h
+    out.append(f'<g stroke="{AXIS}"><line x1="{MARGIN_LEFT}" y1="{base:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{base:.1f}"/>')
+    out += [f'<line x1="{x:.1f}" y1="{base:.1f}" x2="{x:.1f}" y2="{base + 5:.1f}"/>' for x in xs]
+    out.append('</g><g text-anchor="middle">')
+    every = max(1, math.ceil(len(periods) * 62 / plot_w))
+    out += [f'<text x="{x:.1f}" y="{base + 21:.1f}">{escape(p)}</text>'
+            for i, (x, p) in enumerate(zip(xs, periods, strict=True)) if i % every == 0]
+    out.append("</g>")
+    return "".join(out)
 
 
 def _hand_svg(chart: dict[str, Any]) -> str:
@@ -169,7 +203,7 @@ def _hand_svg(chart: dict[str, Any]) -> str:
         if any(_finite(b.get("median")) for b in bands):
             legend_items.append((f'<line x1="0" y1="0" x2="28" y2="0" stroke="{MEDIAN}" stroke-width="1.5" stroke-dasharray="4 3"/>',
                                  "England median"))
-    legend_parts, legend_h = _legend(legend_items, 16)
+    legend_parts, legend_h = _legend(tuple(legend_items), 16)  # the same few legends, chart after chart
     top = 16 + legend_h + 8
 
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
@@ -186,27 +220,11 @@ def _hand_svg(chart: dict[str, Any]) -> str:
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
            f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} '
-           f'font-family="{FONT}" fill="{TEXT}">',
+           f'font-family="{FONT}" font-size="13" fill="{TEXT}">',
            f"<title>{escape(label)}</title>",
            f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>']
     out += legend_parts
-    # grid and y axis
-    for t in ticks:
-        ty = y(t)
-        out.append(f'<line x1="{MARGIN_LEFT}" y1="{ty:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{ty:.1f}" stroke="{GRID}"/>')
-        out.append(f'<text x="{MARGIN_LEFT - 8}" y="{ty + 4.5:.1f}" font-size="13" text-anchor="end">{escape(_fmt_tick(t, step))}</text>')
-    y_label = chart.get("y_label")
-    if y_label:
-        cy = top + plot_h / 2
-        out.append(f'<text transform="translate(16,{cy:.1f}) rotate(-90)" font-size="13" text-anchor="middle">{escape(str(y_label))}</text>')
-    # x axis
-    base = top + plot_h
-    out.append(f'<line x1="{MARGIN_LEFT}" y1="{base:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{base:.1f}" stroke="{AXIS}"/>')
-    every = max(1, math.ceil(len(periods) * 62 / plot_w))
-    for i, p in enumerate(periods):
-        out.append(f'<line x1="{xpos[p]:.1f}" y1="{base:.1f}" x2="{xpos[p]:.1f}" y2="{base + 5:.1f}" stroke="{AXIS}"/>')
-        if i % every == 0:
-            out.append(f'<text x="{xpos[p]:.1f}" y="{base + 21:.1f}" font-size="13" text-anchor="middle">{escape(p)}</text>')
+    out.append(_frame(tuple(ticks), step, tuple(periods), top, plot_h, chart.get("y_label") or None))
     # quartile band and median
     if bands:
         bands = [b for b in bands if str(b["period"]) in xpos]

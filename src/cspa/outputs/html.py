@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,17 @@ def light_shape_svg(light: str | None, size: int = 14) -> Markup:
                   f'focusable="false">{body}</svg>')
 
 
+#: the lights' shapes as text, for print: the same circle, triangle and square as light_shape_svg
+LIGHT_GLYPHS = {"green": "\u25cf", "amber": "\u25b2", "red": "\u25a0"}
+
+
+def light_glyph(light: str | None) -> Markup:
+    """The light's shape as a coloured glyph (print: far cheaper for WeasyPrint than an SVG per cell)."""
+    if light not in LIGHTS:
+        return Markup("")
+    return Markup(f'<span class="cspa-glyph cspa-glyph--{light}" aria-hidden="true">{LIGHT_GLYPHS[light]}</span>')
+
+
 def light_word(light: str | None) -> str:
     return LIGHTS[light][0] if light in LIGHTS else (light or "").capitalize()
 
@@ -97,10 +109,13 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
+        auto_reload=False,  # the templates are package data: no stat() per include
     )
     env.filters.update(light_shape=light_shape_svg, light_word=light_word, blobs=blob_glyphs,
-                       plain_number=plain_number, nice_date=nice_date)
-    env.globals.update(MAX_BLOBS=MAX_BLOBS, chart_svg=lambda c: Markup(indicator_chart_svg(c)),
+                       plain_number=plain_number, nice_date=nice_date, anchor=anchor,
+                       light_glyph=light_glyph)
+    env.globals.update(MAX_BLOBS=MAX_BLOBS, chart_svg=lambda c: Markup(indicator_chart_svg(c)), chart_table=chart_table, chart_in_table=chart_in_table,
+                       data_table=data_table, notes_list=notes_list, indicator_part=indicator_part,
                        map_svg=lambda m: Markup(neighbour_map_svg(m)), map_text=neighbour_map_text)
     return env
 
@@ -108,6 +123,26 @@ def _environment() -> Environment:
 @functools.cache
 def _env() -> Environment:
     return _environment()
+
+
+_PARTS: dict[tuple, Markup] = {}
+
+
+def indicator_part(name: str, ind: dict[str, Any], hl: int, related_codes: set[str], status_symbols: dict[str, str]) -> Markup:
+    """A partial that shows only what the catalogue says of an indicator (``_definition.html``,
+    ``_bands.html``): the same for every authority's report, so a batch renders each once."""
+    related = tuple((code, code in related_codes) for code in ind.get("related") or ())
+    fields = ("code", "title", "definition", "numerator_definition", "denominator_definition", "guidance",
+              "health_warning", "source", "owner")
+    key = (name, hl, related, tuple(ind.get(f) for f in fields), tuple(ind.get("notes") or ()),
+           repr(ind.get("bands")) if name == "_bands.html" else None, tuple(sorted(status_symbols.items())))
+    part = _PARTS.get(key)
+    if part is None:
+        if len(_PARTS) > 5000:
+            _PARTS.clear()
+        part = _PARTS[key] = Markup(_env().get_template(name).render(
+            ind=ind, hl=hl, related_codes=related_codes, status_symbols=status_symbols))
+    return part
 
 
 def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -134,33 +169,243 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _basis_items(ind: dict[str, Any]) -> list[dict[str, str]]:
-    """Where each figure made or judged by cspa came from, as (where, basis) pairs, in table order."""
+def anchor(code: Any) -> str:
+    """An indicator code as an HTML id fragment: letters, digits, ``_`` and ``-`` kept, anything
+    else (LAIT codes hold spaces, ``%``, ``<`` and commas) written as ``_`` and its hex code point,
+    so ids stay valid, unique and usable in ``href`` and ``aria-labelledby``."""
+    return _ANCHOR_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}", str(code))
+
+
+_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _esc(text: Any) -> str:
+    """HTML-escape text exactly as markupsafe does (``&#34;``, ``&#39;``), for the parts of the page
+    built in Python: a few plain ``str.replace`` calls are several times cheaper per call, and a
+    report makes tens of thousands."""
+    text = str(text)
+    if not _NEEDS_ESCAPE.search(text):  # most figures and labels: nothing to replace
+        return text
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
+
+
+def shown_columns(table: dict[str, Any]) -> tuple[int, list[str]]:
+    """Where the shown columns start, and the columns: the latest ``table["window"]`` periods (all if no window)."""
+    columns = list(table.get("columns") or [])
+    window = table.get("window")
+    start = len(columns) - window if window and len(columns) > window else 0
+    return start, columns[start:]
+
+
+def provenance(ind: dict[str, Any]) -> dict[str, Any]:
+    """The indicator's table as shown, with how each figure was made as numbered notes.
+
+    Every figure has a basis (from the engine) and, when judged, the parts of its judgement's basis.
+    Each distinct part is printed once, in a numbered list under the table, saying where it applies
+    (every figure, a row's figures, or the rows and periods it names); the parts only one figure
+    has make that figure's own note. A figure links to its own note, or else to the first note that
+    covers it, so the basis is one click (or, for a screen reader, the link's description) away
+    without the same sentence repeated in every cell. A part saying only that the indicator has no
+    traffic light is left out: the sentence under the table says so, for every figure.
+
+    Returns ``columns`` (the shown periods), ``groups`` (row groups of rows of cells: ``cell``,
+    ``col`` and ``note``, the id of the note the figure links to) and ``notes`` (``n``, ``id``,
+    ``where``, ``text``).
+    """
     table = ind.get("table") or {}
-    columns = table.get("columns") or []
-    items, seen = [], set()
+    start, columns = shown_columns(table)
+    code = anchor(ind.get("code"))
+    no_light = f"no traffic light: {ind.get('light_rule')}" if ind.get("light_rule") else None
+    groups, rows_flat = [], []
+    found: dict[str, list[tuple[int, str]]] = {}  # part -> (row number, period) of every figure with it
+    n_figures = 0
     for group in table.get("row_groups") or []:
+        glabel = group.get("label")
+        rows = []
         for row in group.get("rows") or []:
-            for col, cell in zip(columns, row.get("cells") or [], strict=False):
-                basis = (cell.get("basis") or "").strip()
-                if not basis:
-                    continue
-                if cell.get("source") != "computed" and not cell.get("light") and not cell.get("blobs"):
-                    continue
-                where = ", ".join(str(x) for x in (group.get("label"), row.get("label"), col) if x)
-                items.append({"where": where, "basis": basis})
-                seen.add(basis)
-    for j in ind.get("judgements") or []:
-        basis = (j.get("basis") or "").strip()
-        if basis and basis not in seen:
-            where = ", ".join(str(x) for x in (j.get("measure"), j.get("geography"), j.get("period")) if x)
-            items.append({"where": where, "basis": basis})
-            seen.add(basis)
-    return items
+            label = row.get("label")
+            ri = len(rows_flat)
+            cells = []
+            for col, cell in zip(columns, (row.get("cells") or [])[start:], strict=False):
+                parts = []
+                if cell.get("display") or cell.get("status"):
+                    basis, judged = cell.get("basis"), cell.get("judged")
+                    if basis:
+                        parts.append(basis)
+                    if judged:
+                        parts += [p for p in judged if p != basis and p != no_light]
+                    for part in parts:
+                        found.setdefault(part, []).append((ri, col))
+                    n_figures += 1
+                cells.append({"cell": cell, "col": col, "parts": parts, "note": None})
+            where = f"{glabel}, {label}" if glabel and label else (glabel or label or "Figure")
+            r = {"label": label, "where": where, "cells": cells, "n": sum(1 for c in cells if c["parts"])}
+            rows.append(r)
+            rows_flat.append(r)
+        groups.append({"label": glabel, "rows": rows})
+
+    notes: list[dict[str, Any]] = []
+    index: dict[str, str] = {}
+
+    def where(places: list[tuple[int, str]]) -> str:
+        if len(places) == 1:
+            return f"{rows_flat[places[0][0]]['where']}, {places[0][1]}"
+        if len(places) == n_figures and n_figures > 1:
+            return "Every figure in the table"
+        by_row: dict[int, list[str]] = {}
+        for ri, col in places:
+            by_row.setdefault(ri, []).append(col)
+        return "; ".join(f"{rows_flat[ri]['where']}, every period shown" if len(cols) == rows_flat[ri]["n"] > 1
+                         else f"{rows_flat[ri]['where']}, {', '.join(str(c) for c in cols)}"
+                         for ri, cols in by_row.items())
+
+    def note(text: str, places: list[tuple[int, str]]) -> str:
+        if text not in index:
+            index[text] = f"n{len(notes) + 1}-{code}"
+            notes.append({"n": len(notes) + 1, "id": index[text], "where": where(places), "text": text})
+        return index[text]
+
+    everywhere = [note(p, places) for p, places in found.items() if len(places) == n_figures and n_figures > 1]
+    for r in rows_flat:
+        for c in r["cells"]:
+            if not c["parts"]:
+                continue
+            own = [p for p in c["parts"] if len(found[p]) == 1]
+            shared = [note(p, found[p]) for p in c["parts"] if len(found[p]) > 1]
+            c["note"] = note("; ".join(own), found[own[0]]) if own else (shared or everywhere)[0]
+    return {"columns": columns, "groups": groups, "notes": notes, "anchor": code}
 
 
-def render_html(doc: dict[str, Any]) -> str:
-    """Render a report document as one self-contained HTML page (a ``str``)."""
+def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str, str], for_print: bool = False) -> Markup:
+    """The indicator's table as shown (``pv`` from :func:`provenance`), as HTML.
+
+    A real table: caption, ``th scope="col"`` per period, ``th scope="row"`` per geography, a
+    ``rowgroup`` header per measure. Each figure links to its note (on screen; print names the
+    places in each note instead); a published figure carries a dagger, a status symbol its meaning
+    for screen readers, a light its word and shape, a band its blobs and number. Written in Python
+    rather than a template: it is most of the page, and this is several times faster.
+    """
+    aid = pv["anchor"]
+    columns = pv["columns"]
+    out = [f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
+           '<table class="govuk-table cspa-data">\n'
+           f'<caption class="govuk-table__caption govuk-table__caption--s" id="cap-{aid}">'
+           f'{_esc((ind.get("table") or {}).get("caption") or "")}</caption>\n'
+           '<thead><tr><td class="govuk-table__header"></td>']
+    out += [f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>' for c in columns]
+    out.append("</tr></thead>\n")
+    shapes = light_glyph if for_print else light_shape_svg
+    for group in pv["groups"]:
+        out.append("<tbody>\n")
+        if group["label"]:
+            out.append(f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
+                       f'{_esc(group["label"])}</th></tr>\n')
+        for row in group["rows"]:
+            out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n')
+            for c in row["cells"]:
+                cell = c["cell"]
+                display, status, light, blobs = cell.get("display"), cell.get("status"), cell.get("light"), cell.get("blobs")
+                dagger = cell.get("source") == "published" and display and not status
+                classes = "govuk-table__cell govuk-table__cell--numeric"
+                if light:
+                    classes += f" cspa-light--{light}"
+                if not dagger and (display or status):
+                    classes += " cspa-nd"
+                if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
+                    figure = (f'<span class="cspa-status">{_esc(display or status)}</span>' if status
+                              else _esc(display or "") + ("†" if dagger else ""))
+                    out.append(f'<td class="{classes}">{figure}')
+                else:
+                    if status and status_symbols.get(status):
+                        figure = (f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
+                                  f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>')
+                    else:
+                        figure = _esc(display or "")
+                    if c["note"]:
+                        figure = f'<a class="cspa-fig" href="#{c["note"]}" aria-describedby="{c["note"]}">{figure}</a>'
+                    out.append(f'<td class="{classes}">{figure}')
+                    if dagger:
+                        out.append('<span class="cspa-dagger" aria-hidden="true">†</span>'
+                                   '<span class="govuk-visually-hidden"> (published)</span>')
+                if light:
+                    out.append(f'<span class="cspa-cell-extra cspa-light">{shapes(light)} {_esc(light_word(light))}</span>')
+                if blobs:
+                    out.append(f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
+                               f'{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>')
+                out.append("</td>\n")
+            out.append("</tr>\n")
+        out.append("</tbody>\n")
+    out.append("</table>\n</div>\n")
+    return Markup("".join(out))
+
+
+def notes_list(ind: dict[str, Any], pv: dict[str, Any], for_print: bool = False) -> Markup:
+    """The numbered notes saying how the table's figures were made (``pv`` from :func:`provenance`):
+    a details element under the table, printed open."""
+    if not pv["notes"]:
+        return Markup("")
+    out = [f'<details class="govuk-details cspa-basis"{" open" if for_print else ""}>\n'
+           '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">How these figures were made'
+           f'<span class="govuk-visually-hidden"> ({_esc(ind.get("code"))})</span></span></summary>\n'
+           '<div class="govuk-details__text">\n<ol class="govuk-list cspa-notes">\n']
+    if for_print:  # plain text: no links point here, and every box costs WeasyPrint time
+        out += [f'<li>{n["n"]}. {_esc(n["where"])}: {_esc(n["text"])}</li>\n' for n in pv["notes"]]
+    else:
+        out += [f'<li id="{n["id"]}">{n["n"]}. <span class="cspa-basis__where">{_esc(n["where"])}:</span> '
+                f'{_esc(n["text"])}</li>\n' for n in pv["notes"]]
+    out.append("</ol>\n</div>\n</details>\n")
+    return Markup("".join(out))
+
+
+def chart_in_table(chart: dict[str, Any], pv: dict[str, Any] | None) -> bool:
+    """True when the indicator's table (as ``provenance`` shows it) already holds every point of the
+    chart: same series as rows, same periods as columns, no quartile band. Then the table above the
+    chart is its data table, and a second one would only repeat it."""
+    if not pv or chart.get("quartile_bands") or not pv.get("groups"):
+        return False
+    rows = {r["label"] for r in pv["groups"][0]["rows"]}
+    columns = set(pv["columns"])
+    return all(s.get("name") in rows and all(p["period"] in columns for p in s.get("points") or [])
+               for s in chart.get("series") or [])
+
+
+def chart_table(chart: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]:
+    """The chart's data table: (period, a value per series, England quartiles if any) per period."""
+    periods: list[str] = []
+    by_series = []
+    for s in chart.get("series") or []:
+        pts = {}
+        for p in s.get("points") or []:
+            pts.setdefault(p["period"], p["value"])
+            if p["period"] not in periods:
+                periods.append(p["period"])
+        by_series.append(pts)
+    bands = {b["period"]: b for b in reversed(chart.get("quartile_bands") or [])}
+    rows = []
+    for period in periods:
+        values = [plain_number(pts[period]) if period in pts else "" for pts in by_series]
+        quart = []
+        if chart.get("quartile_bands"):
+            b = bands.get(period)
+            quart = [plain_number(b[k]) if b else "" for k in ("lower_quartile", "median", "upper_quartile")]
+        rows.append((period, values, quart))
+    return rows
+
+
+def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: dict[str, int] | None = None,
+                extra_css: str = "") -> str:
+    """Render a report document as one self-contained HTML page (a ``str``).
+
+    ``for_print`` leaves out what only a screen uses (the chart data tables, which print hides, and
+    the lights' inline SVG shapes, printed as the same shapes in text): the page a PDF is printed
+    from. ``page_numbers`` (anchor id -> page) writes the contents' page numbers into the page, for
+    a printer that cannot compute them itself (pdf.py's Chromium path; WeasyPrint uses
+    ``target-counter``); an empty dict keeps their room. ``extra_css`` is added after the stylesheet.
+    """
     env = _env()
     template = env.get_template("report.html")
     status_symbols = (doc.get("legend") or {}).get("status_symbols") or {}
@@ -168,10 +413,12 @@ def render_html(doc: dict[str, Any]) -> str:
     return template.render(
         doc=doc,
         layout=_layout(doc),
-        css=Markup(stylesheet()),
+        css=Markup(stylesheet() + ("\n" + extra_css if extra_css else "")),
         status_symbols=status_symbols,
         related_codes=related_codes,
-        basis_items=_basis_items,
+        provenance=provenance,
         lights=LIGHTS,
         escape=escape,
+        for_print=for_print,
+        page_numbers=page_numbers,
     )

@@ -153,16 +153,61 @@ def test_status_symbols_are_explained_to_screen_readers(html_page):
     assert t.count('<span class="govuk-visually-hidden">Data suppressed due to small numbers</span>') == 2
 
 
-def test_basis_on_hover_and_in_details(html_page, doc):
+def test_each_figure_links_to_the_note_saying_how_it_was_made(html_page):
     t = _section(html_page, "1003HC")
     basis = "1884 / 3202 x 100 = 58.8% (mothers initiating breastfeeding / deliveries with known status)"
-    assert f'title="{basis}"' in t
+    assert basis not in t[: t.index("<details")]  # not repeated in the table (no per-cell title)
     details = t[t.index('<details class="govuk-details cspa-basis">'): t.index("</details>")]
     assert "How these figures were made" in details
-    assert f'<span class="cspa-basis__where">Luton PCT, 2006/07, Indicator value:</span> {basis}' in details
-    # input-only cells without a judgement are not listed (their basis is still on hover)
-    assert "Input: Luton PCT 2006/07, numerator" not in details
-    assert 'title="Input: Luton PCT 2006/07, numerator (1884)"' in t
+    note = re.search(r'<li id="(n\d+-1003HC)">(\d+)\. <span class="cspa-basis__where">'
+                     r"Luton PCT, 2006/07, Indicator value:</span> " + re.escape(basis) + "</li>", details)
+    assert note, details[:600]
+    # the figure links to its note, and the note describes the link for screen readers
+    assert f'<a class="cspa-fig" href="#{note.group(1)}" aria-describedby="{note.group(1)}">58.8%</a>' in t
+    # a basis several figures share is one note naming every place it applies to
+    flag = "Significance flag as printed by the Healthcare Commission (&#39;-&#39;: no significant difference flagged)"
+    assert details.count(flag) == 1
+    shared = re.search(r'<li id="(n\d+-1003HC)">\d+\. <span class="cspa-basis__where">([^<]*)</span> '
+                       + re.escape(flag), details)
+    assert shared.group(2) == ("Luton PCT, 2006/07, Significant difference vs benchmark group?, Significant difference "
+                               "vs England?; Luton PCT, 2005/06, Significant difference vs benchmark group?, Significant "
+                               "difference vs England?; Luton PCT, 2003/04, Significant difference vs benchmark group?, "
+                               "Significant difference vs England?:")
+    assert t.count(f'href="#{shared.group(1)}"') == 6
+    # every figure in the table links to a note that exists
+    for target in re.findall(r'<a class="cspa-fig" href="#([^"]+)"', t):
+        assert f'<li id="{target}">' in details
+
+
+def test_a_basis_shared_by_the_table_or_a_row_is_one_note():
+    from cspa.outputs.html import provenance
+
+    def cell(display, basis, *judged, source="input"):
+        return {"display": display, "status": None, "source": source, "basis": basis, "judged": list(judged)}
+
+    ind = {"code": "X 1%", "light_rule": "none here", "table": {"caption": "c", "columns": ["2019", "2020", "2021"],
+           "window": 2, "row_groups": [{"label": None, "rows": [
+               {"label": "Luton", "cells": [cell("0", "as supplied", "rank 1 of 10"),
+                                            cell("1", "as supplied", "rank 3 of 10", "no traffic light: none here", "by cspa"),
+                                            cell("2", "as supplied", "rank 4 of 10", "by cspa")]},
+               {"label": "England", "cells": [cell("4", "published", "by cspa", source="published"),
+                                              cell("5", "published", "by cspa", source="published"),
+                                              cell("", "no figure for this period")]}]}]}}
+    pv = provenance(ind)
+    assert pv["columns"] == ["2020", "2021"]  # the window: the latest two periods
+    assert pv["anchor"] == "X_201_25"
+    notes = [(n["id"], n["where"], n["text"]) for n in pv["notes"]]
+    assert notes == [
+        ("n1-X_201_25", "Every figure in the table", "by cspa"),
+        ("n2-X_201_25", "Luton, every period shown", "as supplied"),
+        ("n3-X_201_25", "Luton, 2020", "rank 3 of 10"),  # "no traffic light: none here" is the sentence under the table
+        ("n4-X_201_25", "Luton, 2021", "rank 4 of 10"),
+        ("n5-X_201_25", "England, 2020", "published"),
+    ]
+    luton, england = pv["groups"][0]["rows"]
+    assert [c["note"] for c in luton["cells"]] == ["n3-X_201_25", "n4-X_201_25"]
+    # a figure with no note of its own links to the first note that covers it; an empty cell to none
+    assert [c["note"] for c in england["cells"]] == ["n5-X_201_25", None]
 
 
 def test_bands_table(html_page):
@@ -227,7 +272,7 @@ def test_text_is_escaped(doc):
     page = render_html(doc)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
-    assert 'title="say &#34;hi&#34; &lt;b&gt;"' in page
+    assert "</span> say &#34;hi&#34; &lt;b&gt;</li>" in page  # the note saying how the figure was made
 
 
 def test_minimal_document_renders(doc):
