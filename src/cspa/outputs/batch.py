@@ -1,50 +1,153 @@
-"""Render one report per authority: judgements computed once, documents built in one process,
-rendering spread over the machine's cores (a progress bar shows the work)."""
+"""Render one report per authority, on every core.
+
+The engine judges the whole framework once (ranks and neighbour averages need every authority),
+in this process. Its rows are written to a temporary Parquet file, tagged and sorted by the
+authority whose report shows them (``owner``, see :func:`cspa.outputs.document_apa.owner_sql`),
+beside the few reference tables a document reads. Worker processes read those files and each
+builds and renders whole reports: one authority's rows are a few row groups of the sorted file,
+and nothing large crosses between processes (a task is an area code, a result a path). Each
+worker keeps the rows every report shares (England, the regions) after the first report that
+reads them.
+
+The workers are forked from a server process that has already loaded the catalogue, the areas,
+the neighbour groups and the templates (``cspa.outputs._batch_warm``), which it does while the
+engine runs; fork, but not from this process, which holds DuckDB's threads. Where there is no
+fork server (Windows) they are spawned and load those themselves. Either way a script that
+calls :func:`render_all_areas` needs the usual ``if __name__ == "__main__":`` guard. A progress
+bar shows the work.
+"""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import duckdb
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cspa.catalogue.areas import load_areas
+from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns
+
+#: Formats whose renderers show only the period window: their documents are built without the
+#: earlier periods (Excel and JSON keep every period, see build_apa_document).
+WINDOW_ONLY_FORMATS = ("html", "pdf")
+#: The reference tables a document reads besides the judgements.
+REFERENCE_TABLES = ("area", "measure", "indicator")
+
+_worker: dict = {}
 
 
-def _render_one(args) -> str:
-    doc, fmt, path = args
+def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: Path) -> int:
+    """Write ``framework``'s judgements (the columns a document reads), tagged and sorted by owner,
+    and the reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them.
+    Uses a stored ``judgement`` table when the database has one, else runs the engine. Returns the
+    number of judgement rows written."""
+    from cspa.engine.run import compute
+
+    inds = f"indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
+    stored = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
+    source = (f"(SELECT * FROM judgement WHERE {inds})" if stored
+              else f"({compute(con, 'o.' + inds).sql_query()})")
+    cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
+    progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+    con.execute("SET enable_progress_bar = false")  # ours is on the screen
+    try:
+        con.execute(f"COPY (SELECT {cols}, {owner_sql('j', 'a')} AS owner FROM {source} j LEFT JOIN area a "
+                    f"ON a.code = j.area ORDER BY owner) TO '{folder / PREPARED}.parquet' (FORMAT parquet)")
+    finally:
+        con.execute(f"SET enable_progress_bar = {'true' if progress_bar else 'false'}")
+    for table in REFERENCE_TABLES:
+        con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / table}.parquet' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT '{framework}' AS framework) TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)")
+    return con.execute(f"SELECT count(*) FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()[0][0]
+
+
+def open_prepared(folder: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection whose views read the files :func:`prepare_judgements` wrote."""
+    con = duckdb.connect()
+    for table in (PREPARED, f"{PREPARED}_meta", *REFERENCE_TABLES):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{folder / table}.parquet')")
+    return con
+
+
+def _start_worker() -> None:
+    """Load what every report needs, once per process (cached by the loaders)."""
+    import cspa.cli  # noqa: F401 - the report writer (_write_report) and what it imports
+    from cspa.catalogue.load import load_catalogue
+    from cspa.catalogue.neighbours import load_neighbours
+    from cspa.outputs import html, render  # noqa: F401
+
+    load_catalogue()
+    load_areas()
+    load_neighbours()
+    html._env().get_template("report.html")
+
+
+def _context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cspa.outputs._batch_warm"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _render_one(folder: str, area_code: str, framework: str, year: int, fmt: str, path: str,
+                periods: int | None) -> str:
     from cspa.cli import _write_report
+    from cspa.outputs.document_apa import SharedRows, build_apa_document
 
-    _write_report(doc, fmt, Path(path))
+    if _worker.get("folder") != folder:
+        _worker.update(folder=folder, con=open_prepared(Path(folder)), shared=SharedRows())
+    # A report is tens of thousands of small dicts and strings, freed by reference counting once it
+    # is written; the cyclic garbage collector would walk them (and the shared rows) again and again,
+    # for a quarter of the time. So a worker collects only between reports, every 25th.
+    gc.disable()
+    try:
+        doc = build_apa_document(_worker["con"], area_code, year, framework, periods=periods,
+                                 history=fmt not in WINDOW_ONLY_FORMATS, shared=_worker["shared"])
+        _write_report(doc, fmt, Path(path))
+        del doc
+    finally:
+        _worker["reports"] = _worker.get("reports", 0) + 1
+        if _worker["reports"] % 25 == 0:
+            gc.collect()
     return path
 
 
 def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, fmt: str, out: Path,
-                     console=None, workers: int | None = None) -> int:
-    from cspa.engine.run import compute
-    from cspa.outputs.document_apa import build_apa_document
-
+                     console=None, workers: int | None = None, periods: int | None = None) -> int:
+    """Render the APA dataset report of every authority of the framework's era into ``out``;
+    return how many were written. ``periods`` as in ``build_apa_document``."""
     out.mkdir(parents=True, exist_ok=True)
-    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
-    if not has:
-        rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
-        con.execute(f"CREATE TEMP TABLE judgement AS {rel.sql_query()}")
-    era = "2008" if framework == "apa2008" else "2025"
-    present = {r[0] for r in con.execute(
-        "SELECT DISTINCT area FROM judgement WHERE indicator IN (SELECT code FROM indicator WHERE framework = ?)",
-        [framework]).fetchall()}
-    las = [a for a in load_areas().local_authorities(era) if a.code in present]
     workers = workers or min(2, os.cpu_count() or 1)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as prog:
-        task = prog.add_task(f"Rendering {len(las)} reports", total=len(las))
-        jobs = []
-        for a in las:
-            doc = build_apa_document(con, a.code, year, framework)
-            jobs.append((doc, fmt, str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}")))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(_render_one, jobs, chunksize=4):
+    folder = Path(tempfile.mkdtemp(prefix="cspa-batch-"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as prog:
+            task = prog.add_task(f"Judging the {framework} framework", total=None)
+            # start the workers now: they get ready while the engine runs
+            ready = [pool.submit(_start_worker) for _ in range(workers)]
+            prepare_judgements(con, framework, folder)
+            era = "2008" if framework == "apa2008" else "2025"
+            present = {r[0] for r in con.execute(
+                f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()}
+            las = [a for a in load_areas().local_authorities(era) if a.code in present]
+            for f in ready:
+                f.result()
+            prog.update(task, description=f"Rendering {len(las)} reports", total=len(las), completed=0)
+            jobs = [pool.submit(_render_one, str(folder), a.code, framework, year, fmt,
+                                str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}"), periods)
+                    for a in las]
+            for job in as_completed(jobs):
+                job.result()
                 prog.advance(task)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return len(las)

@@ -75,3 +75,120 @@ def test_current_authorities_on_lait(demo_con, area, tmp_path):
                for i in doc["indicators"] for o in i["observations"])
     render(doc, "html", tmp_path / "r.html")
     assert area in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def _shown_periods(page: str, code: str) -> list[str]:
+    from cspa.outputs.html import anchor
+
+    start = page.index(f'id="ind-{anchor(code)}"')
+    table = page[start: page.index("</thead>", start)]
+    return re.findall(r'<th scope="col" class="govuk-table__header govuk-table__header--numeric">([^<]+)</th>', table)
+
+
+def test_lait_report_shows_the_latest_five_periods_and_keeps_the_rest_for_json(demo_con):
+    from cspa.outputs.html import render_html
+
+    doc = build_apa_document(demo_con, "Luton", 2025, "lait")
+    assert doc["period_window"] == 5
+    page = render_html(doc)
+    assert "Each table and chart shows the latest 5 periods of its indicator." in page
+    long = [i for i in doc["indicators"] if len(i["table"]["columns"]) > 5]
+    assert len(long) > 100  # LAIT's histories run to ten years
+    for ind in long[:25]:
+        assert ind["table"]["window"] == 5
+        assert _shown_periods(page, ind["code"]) == ind["table"]["columns"][-5:]
+        # the JSON keeps every period: observations before the window are still in the document
+        periods = {o["period"] for o in ind["observations"]}
+        assert set(ind["table"]["columns"]) <= periods and len(periods) > 5
+        # the chart shows the window too, so its summary speaks of the periods shown
+        if ind["chart"]:
+            assert {p["period"] for s in ind["chart"]["series"] for p in s["points"]} <= set(ind["table"]["columns"][-5:])
+
+
+def test_period_window_is_an_option(demo_con):
+    from cspa.outputs.html import render_html
+
+    every = build_apa_document(demo_con, "Luton", 2025, "lait", periods=0)
+    assert every["period_window"] is None
+    three = build_apa_document(demo_con, "Luton", 2025, "lait", periods=3, history=False)
+    code = next(i["code"] for i in every["indicators"] if len(i["table"]["columns"]) >= 8)
+    ind_all = next(i for i in every["indicators"] if i["code"] == code)
+    ind_three = next(i for i in three["indicators"] if i["code"] == code)
+    assert _shown_periods(render_html(every), code) == ind_all["table"]["columns"]
+    # built without history, the document holds only the periods it shows
+    assert ind_three["table"]["columns"] == ind_all["table"]["columns"][-3:]
+    assert {o["period"] for o in ind_three["observations"]} == set(ind_all["table"]["columns"][-3:])
+    assert _shown_periods(render_html(three), code) == ind_all["table"]["columns"][-3:]
+
+
+def test_the_2008_dataset_shows_every_period_it_printed(luton):
+    from cspa.outputs.html import render_html
+
+    assert luton["period_window"] is None
+    page = render_html(luton)
+    ind = next(i for i in luton["indicators"] if i["code"] == "3091DE")
+    assert len(ind["table"]["columns"]) >= 10
+    assert _shown_periods(page, "3091DE") == ind["table"]["columns"]
+    assert "Periods shown" not in page
+
+
+def test_every_figure_of_a_real_report_links_to_a_note_with_its_basis(luton):
+    from cspa.outputs.html import render_html
+
+    page = render_html(luton)
+    start = page.index('id="ind-1003HC"')
+    section = page[start: page.index("</section>", start)]
+    notes = dict(re.findall(r'<li id="([^"]+)">\d+\. <span class="cspa-basis__where">[^<]*</span> ([^<]*)</li>', section))
+    links = re.findall(r'<a class="cspa-fig" href="#([^"]+)" aria-describedby="\1">([^<]*)<', section)
+    figures = [c for g in next(i for i in luton["indicators"] if i["code"] == "1003HC")["table"]["row_groups"]
+               for r in g["rows"] for c in r["cells"] if c["display"] or c["status"]]
+    assert len(links) == len(figures) > 5  # every figure links to its note
+    for target, _display in links:
+        assert target in notes  # every link lands on a note
+    # each note is printed once: no two notes say the same
+    assert len(set(notes.values())) == len(notes)
+
+
+def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_path):
+    """The batch renderer's workers read the judgements from Parquet files, sorted by the authority
+    whose report shows them, and keep the shared rows (England, regions) between reports: the
+    documents are exactly those built straight from the database's judgements."""
+    import duckdb
+
+    from cspa.engine.run import compute
+    from cspa.outputs.batch import open_prepared, prepare_judgements
+    from cspa.outputs.document_apa import SharedRows
+    from cspa.outputs.json_out import to_json
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        # judged once, for both: the engine's sums are not bit-for-bit the same from run to run
+        rel = compute(con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')")
+        con.execute(f"CREATE TEMP TABLE judgement AS {rel.sql_query()}")
+        rows = prepare_judgements(con, "lait", tmp_path)
+        assert rows == con.execute("SELECT count(*) FROM judgement").fetchall()[0][0] > 100_000
+        prepared, shared = open_prepared(tmp_path), SharedRows()
+        for area in ("Luton", "Bedford", "Kent"):  # two in one region: the second reuses the first's shared rows
+            for history in (False, True):
+                direct = build_apa_document(con, area, 2025, "lait", history=history)
+                batch = build_apa_document(prepared, area, 2025, "lait", history=history, shared=shared)
+                assert to_json(batch) == to_json(direct), (area, history)
+        assert ("lait", "") in shared.rows and shared.entries
+    finally:
+        con.close()
+
+
+def test_report_command_takes_a_period_window(demo_db, tmp_path):
+    from typer.testing import CliRunner
+
+    from cspa.cli import app
+
+    out = tmp_path / "luton.html"
+    result = CliRunner().invoke(app, ["report", "apa-dataset", "--db", str(demo_db), "--area", "Luton", "--year", "2025",
+                                      "--framework", "lait", "--periods", "2", "--format", "html", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Each table and chart shows the latest 2 periods of its indicator." in page
+    heads = re.findall(r"<thead>(.*?)</thead>", page, flags=re.S)
+    counts = {h.count('scope="col"') for h in heads}
+    assert max(counts) == 2
