@@ -20,11 +20,15 @@ def html_page():
     return render_html(fixture_report())
 
 
-@pytest.fixture(scope="session")
-def pdf_path(tmp_path_factory):
-    from cspa.outputs.pdf import render_pdf
+@pytest.fixture(scope="session", params=["chromium", "weasyprint"])
+def pdf_path(request, tmp_path_factory):
+    """The fixture report printed by each PDF printer (Chromium where it is installed)."""
+    from cspa.outputs.pdf import find_chromium, render_pdf
 
-    return render_pdf(fixture_report(), tmp_path_factory.mktemp("pdf") / "apa-dataset-Luton.pdf")
+    if request.param == "chromium" and find_chromium() is None:
+        pytest.skip("no Chromium to print with (apt-get install chromium); the WeasyPrint PDF is still checked")
+    return render_pdf(fixture_report(), tmp_path_factory.mktemp(f"pdf-{request.param}") / "apa-dataset-Luton.pdf",
+                      engine=request.param)
 
 
 @pytest.fixture(scope="session")

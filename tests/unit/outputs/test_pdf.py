@@ -9,6 +9,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from cspa.outputs.pdf import chromium_page_css, pdf_engine
 from tests.unit.outputs.fixture_report import fixture_report
 
 
@@ -57,7 +58,8 @@ def test_each_outcome_area_starts_a_page(pages):
 
 def test_contents_page_numbers_point_at_the_indicators(pages):
     flat_pages = [" ".join(t.split()) for t in pages]
-    pattern = r"2022SC PAF CF/C64: percentage of core assessments .*? commencement ?\.{5,} ?(\d+)"
+    # WeasyPrint draws a dotted leader in text, Chromium a dotted rule
+    pattern = r"2022SC PAF CF/C64: percentage of core assessments .*? commencement ?\.* ?(\d+)"
     found = [m for t in flat_pages[:5] if (m := re.search(pattern, t))]
     assert found, flat_pages[1:4]
     page_no = int(found[0].group(1))
@@ -92,3 +94,29 @@ def test_first_page_renders_to_png(pdf_path, tmp_path):
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 5_000
+
+
+def test_chromium_page_furniture_is_literal_text_and_named_pages():
+    """Chromium has margin boxes and page counters but no string-set or running elements: the
+    header, footer and each section's running title are written into the page CSS."""
+    doc = fixture_report()
+    css = chromium_page_css(doc)
+    assert '@top-left { content: "Luton \u2014  Annual Performance Assessment dataset";' in css
+    footer = css[css.index("@bottom-left"):]
+    for line in doc["attribution"]:
+        assert line.replace('"', '\\"') in footer
+    assert "\\A " in footer and "white-space: pre-wrap" in footer  # one attribution line per line
+    assert '[id="staying_safe"].cspa-outcome { page: cspa-section-1; }' in css
+    assert '@page cspa-section-1 { @top-right { content: "Staying safe";' in css
+    assert ".cspa-print-attribution { display: none !important; }" in css
+
+
+def test_printer_choice(monkeypatch):
+    monkeypatch.setenv("CSPA_PDF_ENGINE", "weasyprint")
+    assert pdf_engine() == "weasyprint"
+    monkeypatch.setenv("CSPA_PDF_ENGINE", "Chromium")
+    assert pdf_engine() == "chromium"
+    monkeypatch.delenv("CSPA_PDF_ENGINE")
+    monkeypatch.setenv("CSPA_CHROMIUM", "/nonexistent/chromium")
+    assert pdf_engine() == "weasyprint"  # no Chromium: WeasyPrint prints
+    assert pdf_engine(variant="pdf/ua-1") == "weasyprint"
