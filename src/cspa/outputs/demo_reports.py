@@ -21,8 +21,8 @@ def render_all(db: Path, output: Path, prog=None, task=None) -> list[str]:
     written: list[str] = []
     con = duckdb.connect(str(db), read_only=True)
     try:
-        # The APA PDF (about 250 pages, over a minute) is left to `cspa report ... --format pdf`, so the
-        # demo stays near two minutes.
+        # The APA PDF (about 190 pages; some 20 s printed by Chromium, three-quarters of a minute or more
+        # by WeasyPrint) is left to `cspa report ... --format pdf`, so the demo stays near two minutes.
         for area, year, fw, formats in (("Luton", 2008, "apa2008", ("html", "xlsx", "json")),
                                         ("Luton", 2025, "lait", ("html", "xlsx", "json"))):
             if prog is not None:
