@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -131,9 +132,14 @@ def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as prog:
             task = prog.add_task(f"Judging the {framework} framework", total=None)
-            # start the workers now: they get ready while the engine runs
-            ready = [pool.submit(_start_worker) for _ in range(workers)]
+            # Start the workers now, from another thread: starting the fork server waits for it to
+            # load the catalogue and templates, which it does while the engine runs here.
+            ready: list = []
+            starter = threading.Thread(target=lambda: ready.extend(pool.submit(_start_worker) for _ in range(workers)),
+                                       daemon=True)
+            starter.start()
             prepare_judgements(con, framework, folder)
+            starter.join()
             era = "2008" if framework == "apa2008" else "2025"
             present = {r[0] for r in con.execute(
                 f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()}
