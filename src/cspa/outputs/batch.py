@@ -121,9 +121,11 @@ def _render_one(folder: str, area_code: str, framework: str, year: int, fmt: str
 
 
 def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, fmt: str, out: Path,
-                     console=None, workers: int | None = None, periods: int | None = None) -> int:
-    """Render the APA dataset report of every authority of the framework's era into ``out``;
-    return how many were written. ``periods`` as in ``build_apa_document``."""
+                     console=None, workers: int | None = None, periods: int | None = None,
+                     areas: list[str] | None = None) -> int:
+    """Render the APA dataset report of every authority of the framework's era into ``out`` (or of
+    the authorities ``areas`` names, DfE codes); return how many were written. ``periods`` as in
+    ``build_apa_document``."""
     out.mkdir(parents=True, exist_ok=True)
     workers = workers or min(2, os.cpu_count() or 1)
     folder = Path(tempfile.mkdtemp(prefix="cspa-batch-"))
@@ -143,7 +145,8 @@ def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, 
             era = "2008" if framework == "apa2008" else "2025"
             present = {r[0] for r in con.execute(
                 f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()}
-            las = [a for a in load_areas().local_authorities(era) if a.code in present]
+            las = [a for a in load_areas().local_authorities(era) if a.code in present
+                   and (areas is None or a.code in areas)]
             for f in ready:
                 f.result()
             prog.update(task, description=f"Rendering {len(las)} reports", total=len(las), completed=0)

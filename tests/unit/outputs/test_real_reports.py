@@ -192,3 +192,20 @@ def test_report_command_takes_a_period_window(demo_db, tmp_path):
     heads = re.findall(r"<thead>(.*?)</thead>", page, flags=re.S)
     counts = {h.count('scope="col"') for h in heads}
     assert max(counts) == 2
+
+
+@pytest.mark.slow
+def test_batch_renders_reports_in_worker_processes(demo_con, tmp_path):
+    """The whole batch path: the engine once, the prepared file, worker processes forked from the
+    warm server, one file per authority (here three of them), each with only the period window."""
+    from cspa.outputs.batch import render_all_areas
+
+    n = render_all_areas(demo_con, "lait", 2025, "html", tmp_path, areas=["821", "822", "202"])
+    assert n == 3
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["apa-dataset-202-Camden.html", "apa-dataset-821-Luton.html", "apa-dataset-822-Bedford.html"]
+    page = (tmp_path / "apa-dataset-822-Bedford.html").read_text(encoding="utf-8")
+    assert "<h1 class=\"govuk-heading-xl cspa-doc-title\">" in page and "Bedford" in page
+    assert "Each table and chart shows the latest 5 periods of its indicator." in page
+    assert max(h.count('scope="col"') for h in re.findall(r"<thead>(.*?)</thead>", page, flags=re.S)) == 5
+    assert "Open Government Licence" in page
