@@ -169,6 +169,8 @@ def _page_numbers(pdf: Path) -> dict[str, int]:
 def _chromium_print(chromium: str, html: Path, pdf: Path) -> None:
     args = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            # a profile of its own: printers running at once must not share (or wait for) one
+            f"--user-data-dir={html.parent / 'profile'}",
             "--no-pdf-header-footer", "--generate-pdf-document-outline", f"--print-to-pdf={pdf}",
             html.as_uri()]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
