@@ -161,8 +161,9 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, w
             rows = f"SELECT j.* FROM judgement j LEFT JOIN area a ON a.code = j.area WHERE {inds} AND {keep}"
             columns = present_columns(con, rows)
         else:
-            # compute for the whole framework (ranks and neighbour aggregates need every authority)
-            from cspa.engine.run import compute  # here only: the engine's imports (scipy) take seconds
+            # compute for the whole framework (ranks and neighbour aggregates need every authority);
+            # the engine is imported here only: its imports (scipy) take seconds
+            from cspa.engine.run import compute
 
             rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
             rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
@@ -345,7 +346,7 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
     parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
                          r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
     judgement = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
-                 **dict(zip(JUDGEMENT_FIELDS, values)), "rag": None, "target": None, "basis": "; ".join(parts)}
+                 **dict(zip(JUDGEMENT_FIELDS, values, strict=True)), "rag": None, "target": None, "basis": "; ".join(parts)}
     return obs, judgement, parts
 
 
