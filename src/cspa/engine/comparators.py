@@ -47,7 +47,9 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     ),
     agg AS (
         SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k,
-               avg(x.value) AS mean_value,
+               -- parallel float sums add in any order, and the last bits decide printed figures on a
+               -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
+               round(fsum(x.value) / count(x.value), 10) AS mean_value,
                median(x.value) FILTER (WHERE m.sn_method = 'median') AS median_value,
                sum(x.numerator) FILTER (WHERE x.value IS NOT NULL) AS numerator,
                sum(x.denominator) FILTER (WHERE x.value IS NOT NULL) AS denominator,

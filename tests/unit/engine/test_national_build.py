@@ -74,3 +74,17 @@ def test_luton_by_hand(judged, code, year):
     assert by_area["821"][2] == rank
     assert by_area["821"][3] == quartile
     assert by_area["SN:dfe_2025:821"][1] == pytest.approx(sn_mean)
+
+
+def test_neighbour_means_are_the_same_every_run(demo_con):
+    """Parallel float sums add in any order; the printed SN figures must not depend on it."""
+    from cspa.engine.run import build
+
+    where = "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')"
+    for i in range(2):
+        p = build(demo_con, where)
+        demo_con.execute(f"CREATE OR REPLACE TEMP TABLE _det{i} AS SELECT area, indicator, measure, period, value "
+                         f"FROM {p}_presented WHERE area_type = 'sn_group'")
+    n, differ = demo_con.execute("SELECT count(*), count(*) FILTER (WHERE a.value IS DISTINCT FROM b.value) FROM _det0 a "
+                                 "JOIN _det1 b USING (area, indicator, measure, period)").fetchall()[0]
+    assert n > 1000 and differ == 0
