@@ -6,6 +6,13 @@
 * ``pooled``: sum of numerators / sum of denominators (seed 000:L3956 for national figures);
 * ``published``: nothing is computed; the published figure is shown and marked.
 
+England and region figures (the catalogue's ``england_method``) are published, or ``pooled``
+across the authorities: sum of numerators over sum of denominators (000:L3956 "national figures
+... the sum of the numerators divided by the sum of the denominators"; 3097DE's definition,
+000:L4786: "the number of exclusions in all LAs divided by the sum of the pupils in all LAs").
+A published figure for the same key wins, as for neighbours: it counts the authorities whose
+figures are suppressed, which a pooled figure cannot.
+
 Missing and suppressed neighbours are skipped and counted: every aggregate says how many of
 the group's members it used (``n_used`` of ``n_members``). The group is the measure's
 ``neighbour_group`` or the framework's default for the period (data, not code).
@@ -16,9 +23,24 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import BITS, figure_key
-from cspa.engine.provenance import sn_basis_sql
+from cspa.engine.provenance import count_sql, sn_basis_sql
 
 _MASK = (1 << BITS) - 1
+
+ENGLAND = "E92000001"
+
+# A pooled national figure needs national data: with fewer authorities in a cell (the seed's
+# 2008 dataset holds one authority's rows) a "pooled England" would be that authority's figure.
+# The same floor as the seed's trend classes, which rank every authority (run.MIN_TREND_AREAS).
+MIN_POOLED_AREAS = 20
+
+
+def pooled_scale_sql(m: str = "m") -> str:
+    """SQL: the factor a pooled numerator / denominator is multiplied by, from the measure's formula
+    (x 100 for percentages and standardised ratios, the multiplier for rates, per cent units x 100)."""
+    return (f"CASE {m}.formula_type WHEN 'percentage' THEN 100 WHEN 'standardised_ratio' THEN 100"
+            f" WHEN 'rate' THEN {m}.multiplier WHEN 'ratio' THEN coalesce({m}.multiplier, 1)"
+            f" ELSE CASE WHEN {m}.unit = 'percent' THEN 100 ELSE coalesce({m}.multiplier, 1) END END")
 
 
 def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: str = "dfe_2025",
@@ -33,7 +55,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     """
     return con.sql(f"""
     WITH m AS (
-        SELECT sid, gid, grp, sn_method, unit, indicator, measure FROM _cspa_key_measure
+        SELECT sid, gid, grp, sn_method, unit, formula_type, multiplier, indicator, measure FROM _cspa_key_measure
         WHERE sn_method IN ('median', 'mean', 'pooled')
     ),
     members AS (
@@ -73,7 +95,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
            CASE m.sn_method
                 WHEN 'median' THEN u.median_value
                 WHEN 'mean' THEN u.mean_value
-                ELSE u.numerator / nullif(u.denominator, 0) * CASE WHEN m.unit = 'percent' THEN 100 ELSE 1 END
+                ELSE u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql('m')}
            END AS value,
            u.numerator, u.denominator,
            CASE WHEN u.n_used < {min_used} THEN '..' END AS status,
@@ -86,4 +108,61 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     JOIN cells c ON c.sid = u.sid AND c.pid = u.pid
     JOIN _cspa_key_period kp ON kp.pid = u.pid
     LEFT JOIN _cspa_key_vintage vk ON vk.vid = c.vid
+    """)
+
+
+def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """England and region figures pooled from the authorities' numerators and denominators.
+
+    For measures whose ``england_method`` is ``pooled``, every (measure, period) with figures from
+    at least :data:`MIN_POOLED_AREAS` authorities gets an England figure (all authorities) and one
+    per region (the authorities whose ``region_code`` it is): sum of numerators / sum of
+    denominators x the formula's scale (:func:`pooled_scale_sql`), over the authorities with a
+    figure and both counts; the rest are skipped and counted (``n_used`` of ``n_members``, the
+    authorities with a row in that cell, suppressed ones included). Output columns as
+    :func:`neighbour_aggregates`, with the provenance line in ``basis``.
+    """
+    usable = "x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator > 0"
+    return con.sql(f"""
+    WITH m AS (
+        SELECT sid, indicator, measure, unit, formula_type, multiplier FROM _cspa_key_measure
+        WHERE england_method = 'pooled'
+    ),
+    la AS (
+        SELECT x.sid, x.pid, x.vid, x.value, x.numerator, x.denominator, x.provisional, x.period_label,
+               x.period_start, x.period_end, x.first_year, x.last_year, {usable} AS usable, a.region_code,
+               count(*) OVER (PARTITION BY x.sid, x.pid) AS n_cell
+        FROM {v} x JOIN m ON m.sid = x.sid JOIN _cspa_key_area a ON a.aid = x.aid
+        WHERE x.area_type = 'la'
+    ),
+    geo AS (
+        SELECT '{ENGLAND}' AS code, * FROM la WHERE n_cell >= {MIN_POOLED_AREAS}
+        UNION ALL SELECT region_code AS code, * FROM la WHERE n_cell >= {MIN_POOLED_AREAS} AND region_code IS NOT NULL
+    ),
+    agg AS (
+        SELECT sid, pid, code, sum(numerator) FILTER (WHERE usable) AS numerator,
+               sum(denominator) FILTER (WHERE usable) AS denominator,
+               count(*) FILTER (WHERE usable) AS n_used, count(*) AS n_members,
+               bool_or(provisional) AS provisional, any_value(period_label) AS period_label,
+               any_value(period_start) AS period_start, any_value(period_end) AS period_end,
+               any_value(first_year) AS first_year, any_value(last_year) AS last_year, any_value(vid) AS vid
+        FROM geo GROUP BY sid, pid, code
+    )
+    SELECT g.sid, a.aid, g.pid, m.indicator, m.measure, a.code AS area, a.type AS area_type,
+           kp.period, g.period_label, kp.period_kind, g.period_start, g.period_end, g.first_year, g.last_year,
+           g.numerator / nullif(g.denominator, 0) * {pooled_scale_sql('m')} AS value,
+           g.numerator, g.denominator,
+           CASE WHEN g.n_used = 0 OR coalesce(g.denominator, 0) = 0 THEN '..' END AS status,
+           CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, g.provisional, FALSE AS published,
+           'computed' AS source,
+           'pooled over ' || g.n_used || ' of ' || g.n_members || ' authorities'
+             || CASE WHEN g.n_used < g.n_members THEN ' (' || (g.n_members - g.n_used) || ' missing or suppressed)'
+                     ELSE '' END
+             || ': sum of numerators / sum of denominators = ' || {count_sql('g.numerator')} || ' / '
+             || {count_sql('g.denominator')} || ' x ' || format('{{:g}}', {pooled_scale_sql('m')}) AS basis,
+           CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, g.vid, g.n_used, g.n_members, 'pooled' AS sn_method
+    FROM agg g JOIN m ON m.sid = g.sid
+    JOIN _cspa_key_area a ON a.code = g.code
+    JOIN _cspa_key_period kp ON kp.pid = g.pid
+    LEFT JOIN _cspa_key_vintage vk ON vk.vid = g.vid
     """)

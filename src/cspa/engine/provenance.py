@@ -25,6 +25,11 @@ def _g(x: str) -> str:
     return f"format('{{:g}}', {x})"
 
 
+def count_sql(x: str) -> str:
+    """SQL: a count as people write it (``1,268,505``; ``{:g}`` would print ``1.2685e+06``)."""
+    return f"CASE WHEN {x} = round({x}) AND abs({x}) < 1e15 THEN format('{{:,}}', CAST({x} AS BIGINT)) ELSE {_g(x)} END"
+
+
 def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
     """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed)`` (000:L3956)."""
     return (f"{method} || ' of ' || {n_used} || ' of ' || {n_members} || ' ' || {grp} || ' neighbours'"
@@ -35,7 +40,7 @@ def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
 def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
     """How an observed figure was made: its formula and inputs, or its status, and its vintage."""
     vint = f"' (' || coalesce({vintage}, '') || ')'"
-    formula = (f"{m}.formula_type || ': ' || {_g(f'{v}.numerator')} || ' / ' || {_g(f'{v}.denominator')}"
+    formula = (f"{m}.formula_type || ': ' || {count_sql(f'{v}.numerator')} || ' / ' || {count_sql(f'{v}.denominator')}"
                f" || CASE {m}.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'"
                f" ELSE coalesce(' x ' || {_g(f'{m}.multiplier')}, '') END")
     return (f"CASE WHEN {v}.source = 'computed' THEN {formula} || {vint}"

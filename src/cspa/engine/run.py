@@ -18,7 +18,7 @@ import time
 import duckdb
 
 from cspa.engine.bands import bands
-from cspa.engine.comparators import neighbour_aggregates
+from cspa.engine.comparators import neighbour_aggregates, pooled_comparators
 from cspa.engine.compared import recent_trends, significance_vs_england
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles
 from cspa.engine.keys import figure_key, persist_keys
@@ -74,13 +74,19 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     if stored:
         persist_keys(con, f"{prefix}_key")
         keys = f"{prefix}_key"
-    # a computed neighbour aggregate is used where no published figure exists for that key
-    # (published neighbour figures are few, the seed's, so the anti-join is cheap)
+    # a computed comparator (neighbour aggregate, pooled England or region) is used where no
+    # published figure exists for that key (published comparator figures are a few thousand,
+    # so the anti-join is cheap); neighbour lines are composed on read, pooled ones kept
     sn = table(f"""
         SELECT {_NARROW.replace('basis', 'CAST(NULL AS VARCHAR) AS basis')}, n_used, n_members
         FROM ({neighbour_aggregates(con, observed, default_group).sql_query()}) s
         WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
-            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o WHERE o.area_type = 'sn_group')""", "sn")
+            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o WHERE o.area_type = 'sn_group')
+        UNION ALL
+        SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
+        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
+            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
+            WHERE o.area_type IN ('country', 'region'))""", "sn")
     # a figure's row id is its position in its table (DuckDB's rowid): numbering rows with a
     # window would sort and copy every column once more
     n_observed = con.execute(f"SELECT count(*) FROM {observed}").fetchall()[0][0]
