@@ -293,7 +293,7 @@ def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str
     columns = pv["columns"]
     out = [f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
            '<table class="govuk-table cspa-data">\n'
-           f'<caption class="govuk-table__caption govuk-table__caption--s" id="cap-{aid}">'
+           f'<caption class="govuk-table__caption" id="cap-{aid}">'
            f'{_esc((ind.get("table") or {}).get("caption") or "")}</caption>\n'
            '<thead><tr><td class="govuk-table__header"></td>']
     out += [f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>' for c in columns]
