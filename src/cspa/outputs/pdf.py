@@ -167,6 +167,8 @@ def _page_numbers(pdf: Path) -> dict[str, int]:
 
 
 def _chromium_print(chromium: str, html: Path, pdf: Path) -> None:
+    # absolute paths: a file URI cannot be relative, and `--output X.pdf` gives a relative folder
+    html, pdf = html.resolve(), pdf.resolve()
     args = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             # a profile of its own: printers running at once must not share (or wait for) one

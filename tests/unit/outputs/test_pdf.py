@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -120,3 +121,17 @@ def test_printer_choice(monkeypatch):
     monkeypatch.setenv("CSPA_CHROMIUM", "/nonexistent/chromium")
     assert pdf_engine() == "weasyprint"  # no Chromium: WeasyPrint prints
     assert pdf_engine(variant="pdf/ua-1") == "weasyprint"
+
+
+def test_chromium_prints_to_a_relative_path(tmp_path, monkeypatch):
+    """`cspa report ... --output X.pdf` names a file in the working folder: a relative path."""
+    from cspa.outputs.pdf import find_chromium, render_pdf
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium to print with")
+    monkeypatch.chdir(tmp_path)
+    doc = fixture_report()
+    doc["indicators"] = doc["indicators"][:2]
+    out = render_pdf(doc, "relative.pdf", engine="chromium")
+    assert (tmp_path / "relative.pdf").stat().st_size > 1000
+    assert out == Path("relative.pdf")
