@@ -44,18 +44,30 @@ def pooled_scale_sql(m: str = "m") -> str:
 
 
 def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: str = "dfe_2025",
-                         min_used: int = 1) -> duckdb.DuckDBPyRelation:
+                         min_used: int = 1, names: bool = True) -> duckdb.DuckDBPyRelation:
     """Statistical-neighbour aggregates for every authority, indicator, measure and period at once.
 
     ``v`` is a table of :func:`cspa.engine.values.values` rows (with the run's integer keys).
     Output: the value columns of ``v`` for area ``SN:<group>:<la>`` plus ``n_used``, ``n_members``
-    and ``sn_method``. The join of every figure with the authorities it is a neighbour of is the
-    engine's largest (ten rows per figure), so it runs on integer keys and one packed group key;
-    the median, a holistic aggregate, is only accumulated for measures that ask for it.
+    and ``sn_method``; with ``names=False`` only the integer keys and figures (the engine's build,
+    which joins names when a row is read). The join of every figure with the authorities it is a
+    neighbour of is the engine's largest (ten rows per figure), so it runs on integer keys and one
+    packed group key; the median, a holistic aggregate, is accumulated in a pass of its own over
+    the measures that ask for it, so the others pay only for sums and counts.
     """
-    return con.sql(f"""
+    def agg(methods: str, value: str) -> str:
+        return f"""
+        SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k, {value} AS value,
+               sum(x.numerator) FILTER (WHERE x.value IS NOT NULL) AS numerator,
+               sum(x.denominator) FILTER (WHERE x.value IS NOT NULL) AS denominator,
+               count(x.value) AS n_used, any_value(mb.n_members) AS n_members,
+               bool_or(x.provisional) AS provisional
+        FROM {v} x JOIN m ON m.sid = x.sid AND m.sn_method IN ({methods})
+        JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
+        GROUP BY k"""
+    narrow = f"""
     WITH m AS (
-        SELECT sid, gid, grp, sn_method, unit, formula_type, multiplier, indicator, measure FROM _cspa_key_measure
+        SELECT sid, gid, grp, sn_method, unit, formula_type, multiplier FROM _cspa_key_measure
         WHERE sn_method IN ('median', 'mean', 'pooled')
     ),
     members AS (
@@ -68,17 +80,10 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
         WHERE n.neighbour_code IS NOT NULL
     ),
     agg AS (
-        SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k,
-               -- parallel float sums add in any order, and the last bits decide printed figures on a
-               -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
-               round(fsum(x.value) / count(x.value), 10) AS mean_value,
-               median(x.value) FILTER (WHERE m.sn_method = 'median') AS median_value,
-               sum(x.numerator) FILTER (WHERE x.value IS NOT NULL) AS numerator,
-               sum(x.denominator) FILTER (WHERE x.value IS NOT NULL) AS denominator,
-               count(x.value) AS n_used, any_value(mb.n_members) AS n_members,
-               bool_or(x.provisional) AS provisional
-        FROM {v} x JOIN m ON m.sid = x.sid JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
-        GROUP BY k
+        -- parallel float sums add in any order, and the last bits decide printed figures on a
+        -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
+        {agg("'mean', 'pooled'", "round(fsum(x.value) / count(x.value), 10)")}
+        UNION ALL {agg("'median'", "median(x.value)")}
     ),
     cells AS (   -- the period's labels and vintage, once per measure and period
         SELECT sid, pid, any_value(period_label) AS period_label,
@@ -90,24 +95,27 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     unpacked AS (
         SELECT k >> {2 * BITS} AS sid, (k >> {BITS}) & {_MASK} AS aid, k & {_MASK} AS pid, * EXCLUDE (k) FROM agg
     )
-    SELECT u.sid, u.aid, u.pid, m.indicator, m.measure, a.code AS area, 'sn_group' AS area_type,
-           kp.period, c.period_label, kp.period_kind, c.period_start, c.period_end, c.first_year, c.last_year,
-           CASE m.sn_method
-                WHEN 'median' THEN u.median_value
-                WHEN 'mean' THEN u.mean_value
-                ELSE u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql('m')}
-           END AS value,
+    SELECT u.sid, u.aid, u.pid, c.vid, 'sn_group' AS area_type, c.period_label, c.period_start, c.period_end,
+           c.first_year, c.last_year,
+           CASE WHEN m.sn_method = 'pooled'
+                THEN u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql('m')} ELSE u.value END AS value,
            u.numerator, u.denominator,
            CASE WHEN u.n_used < {min_used} THEN '..' END AS status,
            CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, u.provisional, FALSE AS published,
-           'computed' AS source,
-           {sn_basis_sql('m.sn_method', 'u.n_used', 'u.n_members', 'm.grp')} AS basis,
-           CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, c.vid, u.n_used, u.n_members, m.sn_method
+           'computed' AS source, CAST(NULL AS VARCHAR) AS basis, CAST(NULL AS VARCHAR) AS seed_ref,
+           u.n_used, u.n_members
     FROM unpacked u JOIN m ON m.sid = u.sid
-    JOIN _cspa_key_area a ON a.aid = u.aid
     JOIN cells c ON c.sid = u.sid AND c.pid = u.pid
-    JOIN _cspa_key_period kp ON kp.pid = u.pid
-    LEFT JOIN _cspa_key_vintage vk ON vk.vid = c.vid
+    """
+    if not names:
+        return con.sql(narrow)
+    return con.sql(f"""
+    SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, kp.period, kp.period_kind,
+           {sn_basis_sql('m.sn_method', 'n.n_used', 'n.n_members', 'm.grp')} AS basis, vk.vintage, m.sn_method
+    FROM ({narrow}) n JOIN _cspa_key_measure m ON m.sid = n.sid
+    JOIN _cspa_key_area a ON a.aid = n.aid
+    JOIN _cspa_key_period kp ON kp.pid = n.pid
+    LEFT JOIN _cspa_key_vintage vk ON vk.vid = n.vid
     """)
 
 

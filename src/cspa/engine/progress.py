@@ -11,20 +11,34 @@ from __future__ import annotations
 
 import duckdb
 
-from cspa.engine.keys import series_key
+from cspa.engine.keys import figure_key
 
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """Output: ``rid, change, prev_value, prev_label, progress, improving`` for every figure with a
-    previous period in its series (one window over the packed ``series_key``, in ``pid`` order)."""
+    """Output: ``rid, change, prev_value, prev_label, progress, improving`` for every figure whose
+    area has a figure in the measure's previous period.
+
+    The previous period is the one before it among the periods the measure has figures for (any
+    area), so a year an area did not report is not skipped over: its next figure has no progress
+    rather than a comparison with an older year. Numbering the periods of each measure (a few
+    thousand cells) and joining each figure to its previous one on one packed key costs a hash
+    join, where a window over every series would sort a million rows.
+    """
     return con.sql(f"""
-    WITH s AS (
-        SELECT v.rid, v.value, m.polarity, m.trend,
-               lag(v.value) OVER w AS prev_value, lag(v.period_label) OVER w AS prev_label
+    WITH f AS (
+        SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label, m.polarity, m.trend
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         -- only where a direction is set: polarity none has no progress to judge
         WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference') AND m.polarity IN ('high', 'low')
-        WINDOW w AS (PARTITION BY {series_key('v.sid', 'v.aid')} ORDER BY v.pid)
+    ),
+    cells AS (
+        SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid
+        FROM (SELECT DISTINCT sid, pid FROM f)
+    ),
+    s AS (
+        SELECT f.rid, f.value, f.polarity, f.trend, p.value AS prev_value, p.period_label AS prev_label
+        FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
+        JOIN f p ON {figure_key('p.sid', 'p.aid', 'p.pid')} = {figure_key('f.sid', 'f.aid', 'c.prev_pid')}
     )
     SELECT rid, value - prev_value AS change, prev_value, prev_label,
            CASE WHEN value IS NULL OR prev_value IS NULL THEN NULL
@@ -33,5 +47,5 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
            CASE WHEN trend = 'improving' AND value IS NOT NULL AND prev_value IS NOT NULL THEN
                 CASE WHEN (polarity = 'high' AND value >= prev_value) OR (polarity = 'low' AND value <= prev_value)
                      THEN 'Improving' ELSE 'Not Improving' END END AS improving
-    FROM s WHERE prev_label IS NOT NULL
+    FROM s
     """)

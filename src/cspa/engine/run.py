@@ -78,8 +78,8 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     # published figure exists for that key (published comparator figures are a few thousand,
     # so the anti-join is cheap); neighbour lines are composed on read, pooled ones kept
     sn = table(f"""
-        SELECT {_NARROW.replace('basis', 'CAST(NULL AS VARCHAR) AS basis')}, n_used, n_members
-        FROM ({neighbour_aggregates(con, observed, default_group).sql_query()}) s
+        SELECT {_NARROW}, n_used, n_members
+        FROM ({neighbour_aggregates(con, observed, default_group, names=False).sql_query()}) s
         WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
             SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o WHERE o.area_type = 'sn_group')
         UNION ALL
