@@ -74,7 +74,14 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: s
     ``aid`` and ``pid`` beside its string keys.
     """
     build_keys(con, default_group)
-    observed = _observed(con, where)
+    # only indicators with a derived measure go through the derivation and its anti-joins; every
+    # other figure (nearly all of a national build) passes straight through
+    derived_in = [r[0] for r in con.execute(
+        "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
+        "'difference', 'sum')").fetchall()]
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived_in) or "NULL"
+    observed = _observed(con, f"({where}) AND o.indicator IN ({codes})")
+    passing = _observed(con, f"({where}) AND o.indicator NOT IN ({codes})") if derived_in else _observed(con, where)
     sql = f"""
     WITH obs AS ({observed}),
     der AS (SELECT * FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', 'difference', 'sum')),
@@ -182,5 +189,7 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: s
     UNION ALL
     SELECT * FROM obs WHERE NOT EXISTS (
         SELECT 1 FROM derived d WHERE d.sid = obs.sid AND d.aid = obs.aid AND d.pid = obs.pid AND d.value IS NOT NULL)
+    UNION ALL
+    SELECT * FROM ({passing})
     """
     return con.sql(sql)
