@@ -207,26 +207,23 @@ def _report(kind: str, area: str, year: int, fmt: str, output: Path | None, db: 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
     app.add_typer(assess_app, name="assess")
 
-    @report_app.command("profile")
-    def report_profile(area: str = AreaOption, year: int = YearOption,
-                       fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
-                       output: Path = typer.Option(None, "--output", "-o", help="File to write."),
-                       ruleset: str = RulesetOption,
-                       template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
-                       all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
-                       db: Path = DbOption) -> None:
-        """The performance profile: inspection outcomes by provider type and super-group, inspections,
-        the education overview and the assessment history."""
-        _report("profile", area, year, fmt, output, db, ruleset, template, all_areas)
+    # the profile and the letter take the same options; one command definition serves both
+    for kind, summary in (
+            ("profile", "The performance profile: inspection outcomes by provider type and super-group, inspections,\n"
+                        "        the education overview and the assessment history."),
+            ("letter", "The assessment letter: grades (moderated where an inspector has), summary, strengths and areas\n"
+                       "        for improvement, each sentence linked to its evidence.")):
+        report_app.command(kind, help=summary)(_report_command(kind))
 
-    @report_app.command("letter")
-    def report_letter(area: str = AreaOption, year: int = YearOption,
-                      fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
-                      output: Path = typer.Option(None, "--output", "-o", help="File to write."),
-                      ruleset: str = RulesetOption,
-                      template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
-                      all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
-                      db: Path = DbOption) -> None:
-        """The assessment letter: grades (moderated where an inspector has), summary, strengths and areas for
-        improvement, each sentence linked to its evidence."""
-        _report("letter", area, year, fmt, output, db, ruleset, template, all_areas)
+
+def _report_command(kind: str):
+    def command(area: str = AreaOption, year: int = YearOption,
+                fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
+                output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+                ruleset: str = RulesetOption,
+                template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
+                all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
+                db: Path = DbOption) -> None:
+        _report(kind, area, year, fmt, output, db, ruleset, template, all_areas)
+    command.__name__ = f"report_{kind}"
+    return command
