@@ -6,6 +6,8 @@ tests check exactly what users get.
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -30,6 +32,16 @@ def demo_db(tmp_path_factory):
     with Store.open(path) as store:
         build_demo_store(store)
     return path
+
+
+@pytest.fixture
+def demo_store(demo_db, tmp_path):
+    """A private, writable copy of the demo store (for tests that moderate, load or edit), closed afterwards."""
+    path = tmp_path / "cspa.duckdb"
+    shutil.copy(demo_db, path)
+    store = Store.open(path)
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,27 +12,20 @@ L112, L132; golden ``seed002_004.csv``); 2011 letter, "Performs excellently (4)"
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from cspa.assessment.moderation import history, moderate
 from cspa.assessment.report import build_letter_document
 from cspa.assessment.rules import proposal_rows, propose
 from cspa.assessment.ruleset import load_rulesets
-from cspa.store.database import Store
 from tests.golden.cases import read_cases
 
 GRADE_CASES = read_cases("seed002_004.csv")
 
 
 @pytest.fixture
-def store(demo_db, tmp_path):
-    path = tmp_path / "cspa.duckdb"
-    shutil.copy(demo_db, path)
-    s = Store.open(path)
-    yield s
-    s.close()
+def store(demo_store):
+    return demo_store
 
 
 def _by_indicator(doc: dict, rs) -> dict:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import warnings
 
 import pytest
 
-from cspa.store.database import Store
-
 
 @pytest.fixture
-def store(demo_db, tmp_path):
-    """A writable copy of the demo store (seed 001 targets and narrative loaded), closed afterwards."""
-    path = tmp_path / "cspa.duckdb"
-    shutil.copy(demo_db, path)
-    s = Store.open(path)
-    yield s
-    s.close()
+def store(demo_store):
+    """A writable copy of the demo store (seed 001 targets and narrative loaded)."""
+    return demo_store
 
 
 def open_book(path):
