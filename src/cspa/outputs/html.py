@@ -2,9 +2,9 @@
 
 ``render_html(doc)`` lays out a report document (docs/report-spec.md) with the Jinja2
 templates in ``templates/`` (autoescaped; ``_``-prefixed files are partials).  Everything
-the page needs is inside it: the stylesheet is inlined, charts and the map are inline
-SVG, there are no scripts and no web fonts, so it opens offline and prints (and WeasyPrint
-turns it into the PDF, see pdf.py).
+the page needs is inside it: the stylesheet (GOV.UK Frontend's, then cspa's, see styles.py) is
+inlined, charts and the map are inline SVG, there are no scripts and no web fonts, so it opens
+offline and prints (Chromium or WeasyPrint turns it into the PDF, see pdf.py).
 
 The renderer computes nothing: it shows the ``display`` strings, lights, blobs and
 ``basis`` lines it is given.  Its only work is arranging them: looking indicators up by
@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from cspa.outputs.charts import indicator_chart_svg
 from cspa.outputs.maps import neighbour_map_svg, neighbour_map_text
+from cspa.outputs.styles import govuk_frontend_version, stylesheet
 
 __all__ = ["LIGHTS", "render_html", "stylesheet"]
 
@@ -39,15 +40,6 @@ LIGHTS: dict[str, tuple[str, str, str]] = {
 }
 MAX_BLOBS = 5
 BLOB = "●"
-
-
-@functools.cache
-def stylesheet(*, print_css: bool = True) -> str:
-    """The inlined CSS: cspa's GOV.UK-style screen sheet, then the print sheet."""
-    css = (STATIC / "cspa-govuk.css").read_text(encoding="utf-8")
-    if print_css:
-        css += "\n" + (STATIC / "cspa-print.css").read_text(encoding="utf-8")
-    return css
 
 
 def light_shape_svg(light: str | None, size: int = 14) -> Markup:
@@ -116,7 +108,8 @@ def _environment() -> Environment:
                        light_glyph=light_glyph)
     env.globals.update(MAX_BLOBS=MAX_BLOBS, chart_svg=lambda c: Markup(indicator_chart_svg(c)), chart_table=chart_table, chart_in_table=chart_in_table,
                        data_table=data_table, notes_list=notes_list, indicator_part=indicator_part,
-                       map_svg=lambda m: Markup(neighbour_map_svg(m)), map_text=neighbour_map_text)
+                       map_svg=lambda m: Markup(neighbour_map_svg(m)), map_text=neighbour_map_text,
+                       govuk_frontend_version=govuk_frontend_version())
     return env
 
 

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from cspa.errors import CspaError
 from cspa.outputs.html import TEMPLATES, nice_date, plain_number, stylesheet
+from cspa.outputs.styles import govuk_frontend_version
 
 __all__ = ["render_assessment", "render_assessment_html"]
 
@@ -36,6 +37,7 @@ def _env(extra: str | None) -> Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters.update(nice_date=nice_date, plain_number=plain_number)
+    env.globals.update(govuk_frontend_version=govuk_frontend_version())
     return env
 
 

@@ -1,8 +1,8 @@
 """PDF renderer: the report's HTML page, printed.
 
 ``render_pdf(doc, path)`` prints the page ``render_html(doc, for_print=True)`` gives with the
-print stylesheet (static/cspa-print.css): A4, "Page n of m", a running header with the area,
-report title and outcome area, the attribution lines in every page's footer, a page break
+print stylesheet (static/cspa-print.css, after GOV.UK Frontend's and cspa.css, see styles.py):
+A4, "Page n of m", a running header with the area, report title and outcome area, the attribution lines in every page's footer, a page break
 before each outcome section, and contents with page numbers. Two printers can do it:
 
 * **Chromium** (headless, the ``chromium`` command; ``$CSPA_CHROMIUM`` names another), the
@@ -130,14 +130,14 @@ def chromium_page_css(doc: dict[str, Any]) -> str:
     title = str(doc.get("title") or "")
     header = f"{area} \u2014  {title}" if area else title
     footer = "\n".join(str(line) for line in doc.get("attribution") or [])
-    font = 'font-family: arial, "Liberation Sans", helvetica, sans-serif; font-size: 8.5pt;'
+    font = "font-family: arial, sans-serif; font-size: 8.5pt;"  # GOV.UK's fallback stack, as cspa.css
     rules = [
         "@media print {",
         ".cspa-print-attribution { display: none !important; }",
         "@page {",
         f"  @top-left {{ content: {_css_string(header)}; {font} color: #505a5f; vertical-align: bottom; padding-bottom: 3mm; }}",
-        f"  @bottom-left {{ content: {_css_string(footer)}; white-space: pre-wrap; font-family: arial, \"Liberation Sans\", "
-        "helvetica, sans-serif; font-size: 7pt; line-height: 1.3; color: #505a5f; vertical-align: top; padding-top: 3mm; width: 78%; }",
+        f"  @bottom-left {{ content: {_css_string(footer)}; white-space: pre-wrap; font-family: arial, sans-serif; "
+        "font-size: 7pt; line-height: 1.3; color: #505a5f; vertical-align: top; padding-top: 3mm; width: 78%; }",
         "}",
         "@page :first { @top-left { content: none; } @top-right { content: none; } }",
         ".cspa-front-matter { page: cspa-front; }",
