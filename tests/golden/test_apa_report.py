@@ -101,3 +101,28 @@ def test_report_case(case, by_key):
     got = hit[0][field]
     expected = case.expected.lower() if field == "traffic_light" else case.expected
     assert (str(got) if got is not None else None) == expected
+
+
+@pytest.mark.golden
+def test_judgement_columns_print_the_seeds_quartile_position_and_improving(doc):
+    """Seed 000 prints 3067AC's quartile position and "Improving?" in columns beside each year's
+    figure for 20 hours or more a week (000:L4045, L4050); the HTML table shows them in columns of
+    their own, as text, under Luton's heading. The seed prints no rank: no table has a rank column."""
+    from cspa.outputs.html import render_html
+
+    page = render_html(doc)
+    start = page.index('id="ind-3067AC"')
+    table = page[start: page.index("</table>", start)]
+    head = table[: table.index("</thead>")]
+    subs = re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head)
+    assert subs[:4] == ["Figure", "Quartile position", "Progress", "Trend"]
+    group = table[table.index(">20 hours or more a week (159d)</th>"):]
+    for line, period in ((4045, "2003-04"), (4050, "2004-05")):
+        printed = LINES[line].split("\t")  # measure, area, SN, lower quartile, median, upper quartile, position, improving?
+        row = re.search(r'<tr><th scope="row" class="govuk-table__header">' + period + r"</th>\n(.*?)</tr>",
+                        group, flags=re.S).group(1)
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        assert cells[0] == printed[1]  # Luton's figure
+        assert cells[1] == printed[6].replace("'", "&#39;")  # Best Q'tile
+        assert cells[3] == printed[7]  # Improving
+    assert ">Rank</th>" not in page

@@ -324,6 +324,50 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
 JUDGEMENT_FIELDS = ("band", "band_range", "traffic_light", "quartile", "quartile_position", "rank", "trend",
                     "significance", "progress")
 
+#: The judgements a table shows in columns of their own beside each figure, in this order, with their
+#: column headings (the light and the band stay in the figure's cell, as word, shape and blobs).
+JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "Rank"), ("quartile", "Quartile band"), ("quartile_position", "Quartile position"),
+    ("progress", "Progress"), ("trend", "Trend"), ("significance", "Significance vs England"))
+
+#: What each judgement column means, for the report's legend.
+JUDGEMENT_MEANINGS = {
+    "rank": "The authority's rank among every authority with a figure: 1 is the best under the indicator's polarity "
+            "(ties share the best rank).",
+    "quartile": "The quarter of authorities the figure falls in, as LAIT shows it: A is the best quarter, D the worst.",
+    "quartile_position": "The figure's place against the published England quartiles, as the source prints it.",
+    "progress": "The figure against the same series' previous figure: improved, same or worsened under the "
+                "indicator's polarity.",
+    "trend": "The direction of the series over recent periods, as the source or the trend test states it.",
+    "significance": "Whether the figure differs significantly from England's, from the published flag or from "
+                    "confidence intervals.",
+}
+
+_PROGRESS_WORDS = {"improved": "Improved", "same": "Same", "worsened": "Worsened"}
+_SIGNIFICANCE_WORDS = {"-": "Not significant", "high": "Significantly high", "low": "Significantly low"}
+
+
+def _judgement_display(key: str, value) -> str:
+    """A judgement as the words (or number) its column prints: the quartile as LAIT's letter (1 = A,
+    the best quarter), progress and significance as words (a published "-" flag means no significant
+    difference, not a suppressed figure)."""
+    if key == "quartile":
+        return "ABCD"[int(value) - 1] if 1 <= int(value) <= 4 else str(value)
+    if key == "progress":
+        return _PROGRESS_WORDS.get(value, str(value).capitalize())
+    if key == "significance":
+        return _SIGNIFICANCE_WORDS.get(value, str(value).capitalize())
+    return str(value)
+
+
+def _judgement_bases(r: dict) -> dict[str, str | None]:
+    """Which basis line says how each column judgement was made (the seed's "Improving?" is made
+    from the previous figure, so its basis is the progress basis)."""
+    distribution = r["distribution_basis"] if r["quartile"] is not None else r["position_basis"]
+    return {"rank": r["distribution_basis"], "quartile": distribution, "quartile_position": r["position_basis"],
+            "progress": r["progress_basis"], "trend": r["trend_basis"] if r["trend"] else r["progress_basis"],
+            "significance": r.get("significance_basis")}
+
 
 def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> tuple[dict | None, dict | None, list]:
     """One engine row as the document's observation (None for a judgement made for an authority),
@@ -346,8 +390,24 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
     parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
                          r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
     judgement = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
-                 **dict(zip(JUDGEMENT_FIELDS, values, strict=True)), "rag": None, "target": None, "basis": "; ".join(parts)}
+                 **dict(zip(JUDGEMENT_FIELDS, values, strict=True)), "rag": None, "target": None, "basis": "; ".join(parts),
+                 "_bases": _judgement_bases(r)}
     return obs, judgement, parts
+
+
+def _column_judgements(judgements: list[dict]) -> list[dict]:
+    """The judgements of one figure (it may be judged twice: an SN average's progress, and its
+    shading for this authority) as the entries of its judgement columns: key, value, display, basis.
+    A quartile read from the published quartile position is shown as that position, not again as a band."""
+    out: dict[str, dict] = {}
+    for j in judgements:
+        bases = j.get("_bases") or {}
+        for key, _label in JUDGEMENT_COLUMNS:
+            value = j.get(key)
+            if value is None or key in out or (key == "quartile" and j.get("quartile_position")):
+                continue
+            out[key] = {"key": key, "value": value, "display": _judgement_display(key, value), "basis": bases.get(key)}
+    return [out[k] for k, _label in JUDGEMENT_COLUMNS if k in out]
 
 
 def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str, str], decimals: dict,
@@ -409,7 +469,11 @@ def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[s
     judgement's basis (``judged``: band, light, position, distribution, progress, trend, significance).
     """
     jx = {(j["measure_id"], j["period"], j["geography"]): j for j in judgements}
+    jall: dict[tuple, list[dict]] = defaultdict(list)
+    for j in judgements:
+        jall[(j["measure_id"], j["period"], j["geography"])].append(j)
     judged = judged or {}
+    kinds: set[str] = set()
     ox: dict[str, dict[tuple, dict]] = defaultdict(dict)
     for o in obs:
         ox[o["measure_id"]].setdefault((o["geography"], o["period"]), o)
@@ -434,11 +498,18 @@ def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[s
                         "basis": o["basis"]}
                 if (mid, p, g) in judged:
                     cell["judged"] = judged[(mid, p, g)]
+                columns = _column_judgements(jall.get((mid, p, g), ()))
+                if columns:
+                    cell["_judgements"] = columns
+                    kinds.update(c["key"] for c in columns)
                 cells.append(cell)
             label = area.name if g == "area" and area is not None else ROW_LABELS.get(g, g)
             rows.append({"label": label, "geography": g, "cells": cells})
         groups.append({"label": mlabels.get(mid), "rows": rows})
-    return {"caption": ind.title, "columns": cols, "row_groups": groups}
+    # the judgements shown in columns of their own, for the renderers (not in the JSON: its judgements say it)
+    return {"caption": ind.title, "columns": cols, "row_groups": groups,
+            "_judgement_columns": [{"key": k, "label": label, "meaning": JUDGEMENT_MEANINGS[k]}
+                                   for k, label in JUDGEMENT_COLUMNS if k in kinds]}
 
 
 def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict | None:

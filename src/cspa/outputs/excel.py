@@ -8,8 +8,10 @@
 * one sheet per **outcome area** (the document's ``sections``): for each indicator a
   heading, the table caption and a real Excel table (``add_table``) with one row per
   printed cell: where it sits in the printed table (group, row, column), the figure, its
-  status, its source, the traffic light as a word, the band as blobs and "n of 5", and
-  the one-line basis;
+  status, its source, the traffic light as a word, the band as blobs and "n of 5", a
+  column for each judgement the document's tables show (rank as a number, quartile band
+  as LAIT's letter, progress, trend and significance as words), and the one-line bases
+  of the figure and of its judgements;
 * **Definitions**: each indicator's definition, numerator, denominator, guidance, health
   warning, traffic-light rule, bands, source, owner and related indicators;
 * **Appendices**: the neighbour lists and the map's points.
@@ -29,6 +31,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cspa.outputs.judgement_columns import judgement_columns
+
 __all__ = ["display_number", "render_xlsx"]
 
 LIGHT_WORDS = {"green": "Green", "amber": "Amber", "red": "Red"}
@@ -42,6 +46,13 @@ DATA_COLUMNS = [
     ("Status meaning", 24), ("Source", 12), ("Traffic light", 12), ("Band", 14), ("Band range", 12),
     ("How the figure was made", 80),
 ]
+#: After the judgement columns (see cspa.outputs.judgement_columns): the judgements' own basis lines.
+JUDGED_COLUMN = ("How it was judged", 80)
+
+
+def _data_columns(judged: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The indicator tables' columns: the figure's, a column per judgement, then the two basis columns."""
+    return [*DATA_COLUMNS[:-1], *((jc["label"], 14) for jc in judged), DATA_COLUMNS[-1], JUDGED_COLUMN]
 
 
 def display_number(display: str | None) -> tuple[float, str] | None:
@@ -155,7 +166,7 @@ def _layout(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str | None, list[
 
 
 def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any], fmt: _Formats,
-                     symbols: dict[str, str]) -> int:
+                     symbols: dict[str, str], judged: list[dict[str, Any]] | None = None) -> int:
     code = ind["code"]
     ws.write_string(row, 0, code, fmt.heading)
     ws.write_string(row, 1, ind.get("title") or "", fmt.heading)
@@ -170,12 +181,17 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
         for r in group.get("rows") or []:
             for col, cell in zip(columns, r.get("cells") or [], strict=False):
                 records.append((group.get("label"), r.get("label"), col, cell))
+    judged = judged or []
+    columns_out = _data_columns(judged)
+    # the sentence under the table says it, once: not in every row (as in the HTML's notes)
+    no_light = f"no traffic light: {ind['light_rule']}" if ind.get("light_rule") else None
+    basis_col = len(columns_out) - 2
     if records:
         first = row
         last = row + len(records)
-        ws.add_table(first, 0, last, len(DATA_COLUMNS) - 1, {
+        ws.add_table(first, 0, last, len(columns_out) - 1, {
             "name": f"T_{re.sub(r'[^A-Za-z0-9_]', '_', code)}",
-            "columns": [{"header": h} for h, _w in DATA_COLUMNS],
+            "columns": [{"header": h} for h, _w in columns_out],
             "style": "Table Style Light 1",
         })
         for i, (group, rlabel, col, cell) in enumerate(records, start=first + 1):
@@ -199,7 +215,18 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
             _put(ws, i, 8, LIGHT_WORDS.get(light, light or ""), fmt.get(None, light) if light else None)
             _put(ws, i, 9, _blobs_text(cell.get("blobs")))
             _put(ws, i, 10, cell.get("band_range"))
-            _put(ws, i, 11, cell.get("basis"))
+            entries = {e["key"]: e for e in cell.get("_judgements") or ()}
+            for c, jc in enumerate(judged, start=11):
+                e = entries.get(jc["key"])
+                if e is None:
+                    continue
+                number = display_number(str(e.get("display") or ""))
+                if number is not None:  # a rank: a number, as the table shows it
+                    ws.write_number(i, c, number[0], fmt.get(number[1]))
+                else:  # words, and the quartile band as its letter
+                    _put(ws, i, c, str(e.get("display") or ""))
+            _put(ws, i, basis_col, cell.get("basis"))
+            _put(ws, i, basis_col + 1, "; ".join(p for p in cell.get("judged") or () if p not in (cell.get("basis"), no_light)))
         row = last + 1
     if ind.get("light_rule"):
         ws.write_string(row, 1, f"Traffic lights: {ind['light_rule']}")
@@ -278,6 +305,10 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
     if legend.get("published"):
         ws.write_string(row, 0, "†", fmt.bold)
         ws.write_string(row, 1, legend["published"])
+        row += 1
+    for jc in judgement_columns(doc):
+        ws.write_string(row, 0, jc["label"], fmt.bold)
+        ws.write_string(row, 1, jc.get("meaning") or "", fmt.wrap)
         row += 1
     ws.write_string(row, 0, "Numbers", fmt.bold)
     ws.write_string(row, 1, "Figures are stored as numbers with the report's decimals; a percentage such as 58.8% is stored as 58.8.", fmt.wrap)
@@ -382,14 +413,16 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     wb.add_worksheet("Contents")
     used = {"contents", "definitions", "appendices"}
     locations: dict[str, tuple[str, int]] = {}
+    judged = judgement_columns(doc)
+    data_columns = _data_columns(judged)
     for section_title, subs in _layout(doc):
         name = _sheet_name(section_title, used)
         ws = wb.add_worksheet(name)
-        for c, (_h, width) in enumerate(DATA_COLUMNS):
+        for c, (_h, width) in enumerate(data_columns):
             ws.set_column(c, c, width)
         ws.write_string(0, 0, f"{section_title}: {_doc_title(doc)}", fmt.title)
         row = _attribution(ws, doc, fmt, 1)
-        for c, (h, _w) in enumerate(DATA_COLUMNS):  # the column guide, frozen above every table
+        for c, (h, _w) in enumerate(data_columns):  # the column guide, frozen above every table
             ws.write_string(row, c, h, fmt.header)
         ws.freeze_panes(row + 1, 0)
         row += 2
@@ -399,7 +432,7 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
                 row += 2
             for ind in inds:
                 locations[ind["code"]] = (name, row)
-                row = _write_indicator(ws, row, ind, doc, fmt, symbols)
+                row = _write_indicator(ws, row, ind, doc, fmt, symbols, judged)
     _contents_sheet(wb, doc, fmt, locations)
     _definitions_sheet(wb, doc, fmt)
     _appendices_sheet(wb, doc, fmt)

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from cspa.outputs.charts import indicator_chart_svg
+from cspa.outputs.judgement_columns import judgement_columns
 from cspa.outputs.maps import neighbour_map_svg, neighbour_map_text
 from cspa.outputs.styles import govuk_frontend_version, stylesheet
 
@@ -270,70 +271,157 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
             own = [p for p in c["parts"] if len(found[p]) == 1]
             shared = [note(p, found[p]) for p in c["parts"] if len(found[p]) > 1]
             c["note"] = note("; ".join(own), found[own[0]]) if own else (shared or everywhere)[0]
-    return {"columns": columns, "groups": groups, "notes": notes, "anchor": code}
+            # each judgement in a column of its own links to the note holding its basis (the figure's
+            # own note when no other figure shares it)
+            c["judgements"] = {
+                e["key"]: (e, index[e["basis"]] if e.get("basis") in index and len(found[e["basis"]]) > 1
+                           else c["note"])
+                for e in c["cell"].get("_judgements") or ()}
+    return {"columns": columns, "groups": groups, "notes": notes, "anchor": code,
+            "judgement_columns": _judgement_columns(table, groups)}
+
+
+def _judgement_columns(table: dict[str, Any], groups: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Per row label (geography), in order, the judgement columns its shown figures have: a column
+    only where at least one figure has that judgement (``table["_judgement_columns"]`` gives their
+    order, headings and meanings)."""
+    labels: dict[str, set[str]] = {}
+    for group in groups:
+        for row in group["rows"]:
+            have = labels.setdefault(row["label"], set())
+            for c in row["cells"]:
+                have.update(e["key"] for e in c["cell"].get("_judgements") or ())
+    columns = table.get("_judgement_columns") or []
+    return [(label, [jc for jc in columns if jc["key"] in have]) for label, have in labels.items()]
+
+
+def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: bool) -> str:
+    """One figure's ``<td>``: the figure (linked to its note on screen), a dagger if published, a
+    status symbol's meaning for screen readers, a light's word and shape, a band's blobs and number."""
+    cell = c["cell"]
+    display, status, light, blobs = cell.get("display"), cell.get("status"), cell.get("light"), cell.get("blobs")
+    dagger = cell.get("source") == "published" and display and not status
+    classes = "govuk-table__cell govuk-table__cell--numeric"
+    if light:
+        classes += f" cspa-light--{light}"
+    if not dagger and (display or status):
+        classes += " cspa-nd"
+    out = []
+    if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
+        figure = (f'<span class="cspa-status">{_esc(display or status)}</span>' if status
+                  else _esc(display or "") + ("†" if dagger else ""))
+        out.append(f'<td class="{classes}">{figure}')
+    else:
+        if status and status_symbols.get(status):
+            figure = (f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
+                      f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>')
+        else:
+            figure = _esc(display or "")
+        if c["note"]:
+            figure = f'<a class="cspa-fig" href="#{c["note"]}" aria-describedby="{c["note"]}">{figure}</a>'
+        out.append(f'<td class="{classes}">{figure}')
+        if dagger:
+            out.append('<span class="cspa-dagger" aria-hidden="true">†</span>'
+                       '<span class="govuk-visually-hidden"> (published)</span>')
+    if light:
+        shape = light_glyph(light) if for_print else light_shape_svg(light)
+        out.append(f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>')
+    if blobs:
+        out.append(f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
+                   f'{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>')
+    out.append("</td>\n")
+    return "".join(out)
+
+
+def _judgement_cell(c: dict[str, Any] | None, key: str, for_print: bool) -> str:
+    """One judgement's ``<td>``: its words (a rank as a number), linked on screen to the note saying how it was made."""
+    entry, note = (c or {}).get("judgements", {}).get(key, (None, None))
+    if entry is None:
+        return '<td class="govuk-table__cell"></td>\n'
+    text = _esc(entry.get("display"))
+    if note and not for_print:
+        text = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{text}</a>'
+    numeric = " govuk-table__cell--numeric" if entry.get("key") == "rank" else ""
+    return f'<td class="govuk-table__cell cspa-judgement{numeric}">{text}</td>\n'
 
 
 def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str, str], for_print: bool = False) -> Markup:
     """The indicator's table as shown (``pv`` from :func:`provenance`), as HTML.
 
-    A real table: caption, ``th scope="col"`` per period, ``th scope="row"`` per geography, a
-    ``rowgroup`` header per measure. Each figure links to its note (on screen; print names the
-    places in each note instead); a published figure carries a dagger, a status symbol its meaning
-    for screen readers, a light its word and shape, a band its blobs and number. Written in Python
-    rather than a template: it is most of the page, and this is several times faster.
+    A real table: caption, ``th scope="col"`` per column, ``th scope="row"`` per row, a ``rowgroup``
+    header per measure. A table whose shown figures carry judgements in columns of their own
+    (``cell["_judgements"]``: rank, quartile band, progress ...) is laid out with its columns as rows,
+    as the seed prints its judged tables (000:L4035): a row per period, a column per geography and,
+    beside each geography's figures, a column for each judgement one of them has, headed
+    ``th scope="col"`` under the geography's ``colgroup`` heading. Periods across would need each
+    judgement once per period: too wide for the page. Each figure and judgement links to its note (on screen;
+    print names the places in each note instead); a published figure carries a dagger, a status
+    symbol its meaning for screen readers, a light its word and shape, a band its blobs and number.
+    Written in Python rather than a template: it is most of the page, and this is several times faster.
     """
     aid = pv["anchor"]
     columns = pv["columns"]
+    table = ind.get("table") or {}
     out = [f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
            '<table class="govuk-table cspa-data">\n'
            f'<caption class="govuk-table__caption" id="cap-{aid}">'
-           f'{_esc((ind.get("table") or {}).get("caption") or "")}</caption>\n'
-           '<thead><tr><td class="govuk-table__header"></td>']
-    out += [f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>' for c in columns]
-    out.append("</tr></thead>\n")
-    shapes = light_glyph if for_print else light_shape_svg
+           f'{_esc(table.get("caption") or "")}</caption>\n']
+    judged = pv.get("judgement_columns") or []
+    if any(kinds for _label, kinds in judged):
+        out += _periods_down(pv, judged, status_symbols, for_print)
+    else:
+        out.append('<thead><tr><td class="govuk-table__header"></td>')
+        out += [f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>'
+                for c in columns]
+        out.append("</tr></thead>\n")
+        for group in pv["groups"]:
+            out.append("<tbody>\n")
+            if group["label"]:
+                out.append(f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
+                           f'{_esc(group["label"])}</th></tr>\n')
+            for row in group["rows"]:
+                out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n')
+                out += [_figure_cell(c, status_symbols, for_print) for c in row["cells"]]
+                out.append("</tr>\n")
+            out.append("</tbody>\n")
+    out.append("</table>\n</div>\n")
+    return Markup("".join(out))
+
+
+def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any]]]], status_symbols: dict[str, str],
+                  for_print: bool) -> list[str]:
+    """The table's head and bodies with its columns (periods) as rows and its rows (geographies) as
+    columns, each followed by its judgement columns (see :func:`data_table`)."""
+    columns = pv["columns"]
+    width = sum(1 + len(kinds) for _label, kinds in judged)
+    num = "govuk-table__header govuk-table__header--numeric"
+    top = ['<thead><tr><td class="govuk-table__header" rowspan="2"></td>']
+    sub = ["<tr>"]
+    for label, kinds in judged:
+        if kinds:
+            top.append(f'<th scope="colgroup" colspan="{1 + len(kinds)}" class="govuk-table__header">{_esc(label)}</th>')
+            sub.append(f'<th scope="col" class="{num}">Figure</th>')
+            sub += [f'<th scope="col" class="govuk-table__header">{_esc(jc["label"])}</th>' for jc in kinds]
+        else:
+            top.append(f'<th scope="col" rowspan="2" class="{num}">{_esc(label)}</th>')
+    out = [*top, "</tr>\n", *sub, "</tr></thead>\n"]
     for group in pv["groups"]:
         out.append("<tbody>\n")
         if group["label"]:
-            out.append(f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
+            out.append(f'<tr><th scope="rowgroup" colspan="{width + 1}" class="govuk-table__header">'
                        f'{_esc(group["label"])}</th></tr>\n')
-        for row in group["rows"]:
-            out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n')
-            for c in row["cells"]:
-                cell = c["cell"]
-                display, status, light, blobs = cell.get("display"), cell.get("status"), cell.get("light"), cell.get("blobs")
-                dagger = cell.get("source") == "published" and display and not status
-                classes = "govuk-table__cell govuk-table__cell--numeric"
-                if light:
-                    classes += f" cspa-light--{light}"
-                if not dagger and (display or status):
-                    classes += " cspa-nd"
-                if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
-                    figure = (f'<span class="cspa-status">{_esc(display or status)}</span>' if status
-                              else _esc(display or "") + ("†" if dagger else ""))
-                    out.append(f'<td class="{classes}">{figure}')
-                else:
-                    if status and status_symbols.get(status):
-                        figure = (f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
-                                  f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>')
-                    else:
-                        figure = _esc(display or "")
-                    if c["note"]:
-                        figure = f'<a class="cspa-fig" href="#{c["note"]}" aria-describedby="{c["note"]}">{figure}</a>'
-                    out.append(f'<td class="{classes}">{figure}')
-                    if dagger:
-                        out.append('<span class="cspa-dagger" aria-hidden="true">†</span>'
-                                   '<span class="govuk-visually-hidden"> (published)</span>')
-                if light:
-                    out.append(f'<span class="cspa-cell-extra cspa-light">{shapes(light)} {_esc(light_word(light))}</span>')
-                if blobs:
-                    out.append(f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
-                               f'{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>')
-                out.append("</td>\n")
+        by_label = {row["label"]: row for row in group["rows"]}
+        for i, col in enumerate(columns):
+            out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(col)}</th>\n')
+            for label, kinds in judged:
+                row = by_label.get(label)
+                c = row["cells"][i] if row is not None and i < len(row["cells"]) else None
+                out.append(_figure_cell(c, status_symbols, for_print) if c is not None
+                           else '<td class="govuk-table__cell govuk-table__cell--numeric"></td>\n')
+                out += [_judgement_cell(c, jc["key"], for_print) for jc in kinds]
             out.append("</tr>\n")
         out.append("</tbody>\n")
-    out.append("</table>\n</div>\n")
-    return Markup("".join(out))
+    return out
 
 
 def notes_list(ind: dict[str, Any], pv: dict[str, Any], for_print: bool = False) -> Markup:
@@ -410,6 +498,7 @@ def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: d
         status_symbols=status_symbols,
         related_codes=related_codes,
         provenance=provenance,
+        judgement_columns=judgement_columns(doc),
         lights=LIGHTS,
         escape=escape,
         for_print=for_print,
