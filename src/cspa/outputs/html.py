@@ -149,7 +149,9 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
     used: set[str] = set()
     out = []
     for s_i, section in enumerate(doc.get("sections") or []):
-        sid = str(section.get("id") or f"section-{s_i + 1}")
+        sid = anchor(section.get("id") or f"section-{s_i + 1}")
+        if sid in PAGE_IDS:  # the seed's "Appendices" outcome beside the page's own appendices
+            sid = f"outcome-{sid}"
         subsections = []
         for sub_i, sub in enumerate(section.get("subsections") or []):
             inds = [by_code[c] for c in sub.get("indicators") or [] if c in by_code]
@@ -160,6 +162,26 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
     if rest:
         out.append({"id": "other-indicators", "title": "Other indicators",
                     "subsections": [{"id": "other-indicators-1", "title": None, "indicators": rest}]})
+    return out
+
+
+#: The ids the report page's own parts use (templates/report.html and its partials).
+PAGE_IDS = frozenset({"main-content", "changes", "how-to-read", "contents-heading", "appendices",
+                      "appendices-heading", "map"})
+
+
+def appendices(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document's appendices, each with the id of its place in the page (``id``): ``app-`` and
+    its code, else its neighbour group, else its number; unique (a repeat gets ``-2``, ``-3`` ...)
+    and the same in every run, so a link to an appendix keeps working."""
+    out, seen = [], set()
+    for i, app in enumerate(doc.get("appendices") or [], start=1):
+        base = "app-" + anchor(app.get("code") or app.get("group") or i)
+        aid, n = base, 2
+        while aid in seen:
+            aid, n = f"{base}-{n}", n + 1
+        seen.add(aid)
+        out.append({**app, "id": aid})
     return out
 
 
@@ -499,6 +521,7 @@ def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: d
         related_codes=related_codes,
         provenance=provenance,
         judgement_columns=judgement_columns(doc),
+        appendices=appendices(doc),
         lights=LIGHTS,
         escape=escape,
         for_print=for_print,
