@@ -122,10 +122,13 @@ def _env() -> Environment:
 _PARTS: dict[tuple, Markup] = {}
 
 
-def indicator_part(name: str, ind: dict[str, Any], hl: int, related_codes: set[str], status_symbols: dict[str, str]) -> Markup:
+def indicator_part(name: str, ind: dict[str, Any], hl: int, related_targets: dict[str, str],
+                   status_symbols: dict[str, str]) -> Markup:
     """A partial that shows only what the catalogue says of an indicator (``_definition.html``,
-    ``_bands.html``): the same for every authority's report, so a batch renders each once."""
-    related = tuple((code, code in related_codes) for code in ind.get("related") or ())
+    ``_bands.html``): the same for every authority's report, so a batch renders each once.
+    ``related_targets`` maps each indicator code in the page to its section's id: a related
+    indicator links there only when it is in the page."""
+    related = tuple((code, related_targets.get(code)) for code in ind.get("related") or ())
     fields = ("code", "title", "definition", "numerator_definition", "denominator_definition", "guidance",
               "health_warning", "source", "owner")
     key = (name, hl, related, tuple(ind.get(f) for f in fields), tuple(ind.get("notes") or ()),
@@ -135,7 +138,7 @@ def indicator_part(name: str, ind: dict[str, Any], hl: int, related_codes: set[s
         if len(_PARTS) > 5000:
             _PARTS.clear()
         part = _PARTS[key] = Markup(_env().get_template(name).render(
-            ind=ind, hl=hl, related_codes=related_codes, status_symbols=status_symbols))
+            ind=ind, hl=hl, related_targets=related_targets, status_symbols=status_symbols))
     return part
 
 
@@ -512,13 +515,13 @@ def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: d
     env = _env()
     template = env.get_template("report.html")
     status_symbols = (doc.get("legend") or {}).get("status_symbols") or {}
-    related_codes = {ind["code"] for ind in doc.get("indicators") or []}
+    related_targets = {ind["code"]: "ind-" + anchor(ind["code"]) for ind in doc.get("indicators") or []}
     return template.render(
         doc=doc,
         layout=_layout(doc),
         css=Markup(stylesheet() + ("\n" + extra_css if extra_css else "")),
         status_symbols=status_symbols,
-        related_codes=related_codes,
+        related_targets=related_targets,
         provenance=provenance,
         judgement_columns=judgement_columns(doc),
         appendices=appendices(doc),

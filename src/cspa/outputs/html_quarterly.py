@@ -52,7 +52,8 @@ def render_quarterly_html(doc: dict[str, Any]) -> str:
     return _env().get_template("quarterly.html").render(
         doc=doc, css=Markup(stylesheet()), lights=LIGHTS,
         status_symbols=(doc.get("legend") or {}).get("status_symbols") or {},
-        related_codes={ind["code"] for ind in doc.get("indicators") or []},
+        # a related indicator links to its section when it is in this report (its id is its anchor)
+        related_targets={ind["code"]: ind["anchor"] for ind in doc.get("indicators") or [] if ind.get("anchor")},
         by_code={ind["code"]: ind for ind in doc.get("indicators") or []},
     )
 

@@ -95,3 +95,17 @@ def test_quarterly(quarterly):
 
     _check(render_quarterly_html(quarterly))
 
+
+def test_quarterly_related_indicator_links_to_its_section(quarterly):
+    """A related indicator in the report links to its section (the quarterly report's ids are not
+    the APA report's ``ind-<code>``); one not in the report is plain text."""
+    import copy
+
+    from cspa.outputs.html_quarterly import render_quarterly_html
+
+    doc = copy.deepcopy(quarterly)
+    first, second = doc["indicators"][:2]
+    first["related"] = [second["code"], "NOT IN THE REPORT"]
+    page = render_quarterly_html(doc)
+    _check(page)
+    assert f'<a class="govuk-link" href="#{second["anchor"]}">{second["code"]}</a>, NOT IN THE REPORT' in page
