@@ -30,7 +30,6 @@ from collections.abc import Sequence
 import duckdb
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 __all__ = [
     "CHI2_QUANTILE_UDF",
@@ -127,10 +126,21 @@ def levels_text(levels: Sequence[float]) -> str:
     return " and ".join(level_text(c) for c in levels)
 
 
+#: z for the confidence levels the catalogue's rules use, exactly as scipy.stats.norm.ppf gives them
+#: (tests/unit/outputs/test_lazy_scipy.py checks): written out so that a build imports scipy.stats
+#: (~4 s) only for another level or an exact Poisson limit.
+_Z = {0.95: 1.959963984540054, 0.998: 3.090232306167813}
+
+
 def z_for(c: float) -> float:
     """Two-sided normal quantile z(c + (1 - c)/2): 1.959964 at 95%, 3.090232 at 99.8%."""
     if c >= 1:
         return math.inf
+    z = _Z.get(round(c, 12))
+    if z is not None:
+        return z
+    from scipy import stats
+
     return float(stats.norm.ppf(c + (1 - c) / 2))
 
 
@@ -186,6 +196,8 @@ def polarity_sql(polarity: str | None, polarity_column: str) -> str:
 def _chi2_quantile(p: pa.Array, df: pa.Array) -> pa.Array:
     """chi2inv(p, df) on whole arrays; df = 0 gives 0 (the degenerate Poisson lower limit at O = 0);
     invalid inputs give NULL."""
+    from scipy import stats  # imported when a query first calls the UDF (see _Z)
+
     pv = np.asarray(p.to_numpy(zero_copy_only=False), dtype=float)
     dv = np.asarray(df.to_numpy(zero_copy_only=False), dtype=float)
     with np.errstate(invalid="ignore"):

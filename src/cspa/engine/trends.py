@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
-from scipy import stats
 
 from cspa.engine.significance import (
     check_new_columns,
@@ -28,8 +27,10 @@ __all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "recent_trend", "seed_trend"]
 #: The seed's classes, best rank first (000:L3083): top 10%, next 20%, 40%, 20%, final 10%.
 TREND_CLASSES = ("Well above", "Above", "In line", "Below", "Well below")
 
-#: chi2inv(0.998, 1): Fingertips tests the recent trend at the 99.8% level.
-TREND_CHI2_CRITICAL = float(stats.chi2.ppf(0.998, 1))
+#: chi2inv(0.998, 1) = scipy.stats.chi2.ppf(0.998, 1): Fingertips tests the recent trend at the 99.8%
+#: level. Written out, not computed here: importing scipy.stats takes ~4 s, and most builds need
+#: nothing else from it (tests/unit/outputs/test_lazy_scipy.py checks the value against scipy's).
+TREND_CHI2_CRITICAL = 9.549535706083237
 
 
 def _same(cols: Sequence[str], left: str, right: str) -> str:
