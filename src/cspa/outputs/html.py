@@ -413,10 +413,16 @@ def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str
     return Markup("".join(out))
 
 
+def _shows(c: dict[str, Any]) -> bool:
+    return bool(c["cell"].get("display") or c["cell"].get("status"))
+
+
 def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any]]]], status_symbols: dict[str, str],
                   for_print: bool) -> list[str]:
     """The table's head and bodies with its columns (periods) as rows and its rows (geographies) as
-    columns, each followed by its judgement columns (see :func:`data_table`)."""
+    columns, each followed by its judgement columns (see :func:`data_table`). A measure's body leaves
+    out the periods it has no figure for: the change measures' periods (``03/04``) are not the
+    levels' (``2003``), and a row of empty cells for each would double the table's length."""
     columns = pv["columns"]
     width = sum(1 + len(kinds) for _label, kinds in judged)
     num = "govuk-table__header govuk-table__header--numeric"
@@ -437,6 +443,8 @@ def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any
                        f'{_esc(group["label"])}</th></tr>\n')
         by_label = {row["label"]: row for row in group["rows"]}
         for i, col in enumerate(columns):
+            if not any(i < len(row["cells"]) and _shows(row["cells"][i]) for row in group["rows"]):
+                continue  # a period this measure has no figure for (the table's columns are every measure's)
             out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(col)}</th>\n')
             for label, kinds in judged:
                 row = by_label.get(label)

@@ -181,3 +181,20 @@ def test_a_judgement_column_only_where_a_shown_figure_has_it():
 
     html = str(data_table(ind, provenance(ind), {}))
     assert "colgroup" not in html and ">Rank<" not in html
+
+
+def test_a_measure_shows_only_the_periods_it_has_figures_for():
+    """The table's columns are every measure's periods (a change measure's ``03/04`` beside the
+    levels' ``2003``): laid out periods down, each measure lists only its own."""
+    from cspa.outputs.html import data_table, provenance
+
+    ind = _indicator()
+    change = {"label": "Change", "rows": [
+        {"label": "Luton", "geography": "area", "cells": [{"display": "", "basis": "no figure"}, _cell("-1", "4 - 5")]},
+        {"label": "England", "geography": "england", "cells": [{"display": "", "basis": "no figure"}, _cell("0", "6 - 6")]}]}
+    ind["table"]["row_groups"][0]["label"] = "Level"
+    ind["table"]["row_groups"].append(change)
+    html = str(data_table(ind, provenance(ind), {}))
+    bodies = html.split("<tbody>")[1:]
+    periods = [re.findall(r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>', b) for b in bodies]
+    assert periods == [["2020", "2021"], ["2021"]]
