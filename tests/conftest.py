@@ -60,3 +60,19 @@ def judgements(demo_con):
     rel = compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')")
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+# Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the accessibility checks (one per test module)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -12,4 +12,4 @@ SEED000 = SHARED / "seeds" / "000_1755010fd6423bb4.txt"
 
 def seed_lines(path: Path = SEED000) -> list[str]:
     """The seed's lines, 1-based (index 0 is empty) so tests can cite line numbers directly."""
-    return [""] + path.read_text(encoding="utf-8").splitlines()
+    return ["", *path.read_text(encoding="utf-8").splitlines()]

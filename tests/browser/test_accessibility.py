@@ -19,8 +19,6 @@ from tests.unit.outputs.fixture_report import fixture_report
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 if not CHROMIUM.exists():
@@ -38,13 +36,6 @@ def page_file(tmp_path_factory) -> Path:
     path.write_text(render_html(fixture_report()), encoding="utf-8")
     return path
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, page_file: Path, width: int):

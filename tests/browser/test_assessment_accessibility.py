@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-# the browser fixture and the axe helpers are shared with the APA report's checks
-from tests.browser.test_accessibility import _open, _violations, browser  # noqa: F401 - browser is a fixture
+# the axe helpers are shared with the APA report's checks (the browser fixture is in tests/conftest.py)
+from tests.browser.test_accessibility import _open, _violations
 
 pytestmark = pytest.mark.browser
 

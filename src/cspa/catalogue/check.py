@@ -9,6 +9,7 @@ problems found.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 from pathlib import Path
@@ -34,12 +35,10 @@ GOLDEN_FIELDS = {
 def _catalogue(root: Path) -> dict[str, Indicator]:
     out = {}
     for p in sorted(root.glob("*/*.yaml")):
-        try:
-            out[Indicator.model_validate(yaml.safe_load(p.read_text(encoding="utf-8"))).code] = (
-                Indicator.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-            )
-        except (ValidationError, yaml.YAMLError):
-            pass
+        # a file that does not parse is reported by the catalogue's own check, not here
+        with contextlib.suppress(ValidationError, yaml.YAMLError):
+            ind = Indicator.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+            out[ind.code] = ind
     return out
 
 

@@ -19,8 +19,8 @@ from cspa.catalogue.areas import AreaRegistry, load_areas
 from cspa.catalogue.load import Catalogue, load_catalogue
 from cspa.catalogue.models import file_stem, parse_cutoff
 from cspa.catalogue.neighbours import NeighbourGroups, load_neighbours
-from cspa.errors import CatalogueError
 from cspa.catalogue.periods import PeriodError, parse_period
+from cspa.errors import CatalogueError
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 SCHEMA_VERSION = "1"

@@ -9,6 +9,7 @@ the low-value side) and the mean of its ten neighbours.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import statistics
 from pathlib import Path
@@ -39,10 +40,8 @@ def _source(code: str, year: str) -> dict[str, float]:
                           WHERE "Short Desc" = '{code}' AND "Years" = '{year}' AND "LA Number" < 970""").fetchall()
     out = {}
     for la, v in rows:
-        try:
+        with contextlib.suppress(TypeError, ValueError):  # suppressed ('-', 'c') or missing: not ranked
             out[la] = float(v)
-        except (TypeError, ValueError):
-            pass  # suppressed ('-', 'c') or missing: not ranked
     return out
 
 
