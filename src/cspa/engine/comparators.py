@@ -23,7 +23,7 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import BITS, figure_key
-from cspa.engine.provenance import count_sql, sn_basis_sql
+from cspa.engine.provenance import count_sql, sn_basis_sql, used_of_sql
 
 _MASK = (1 << BITS) - 1
 
@@ -163,9 +163,7 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
            CASE WHEN g.n_used = 0 OR coalesce(g.denominator, 0) = 0 THEN '..' END AS status,
            CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, g.provisional, FALSE AS published,
            'computed' AS source,
-           'pooled over ' || g.n_used || ' of ' || g.n_members || ' authorities'
-             || CASE WHEN g.n_used < g.n_members THEN ' (' || (g.n_members - g.n_used) || ' missing or suppressed)'
-                     ELSE '' END
+           'pooled over ' || {used_of_sql('g.n_used', 'g.n_members', "'authorities'")}
              || ': sum of numerators / sum of denominators = ' || {count_sql('g.numerator')} || ' / '
              || {count_sql('g.denominator')} || ' x ' || format('{{:g}}', {pooled_scale_sql('m')}) AS basis,
            CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, g.vid, g.n_used, g.n_members, 'pooled' AS sn_method

@@ -30,11 +30,17 @@ def count_sql(x: str) -> str:
     return f"CASE WHEN {x} = round({x}) AND abs({x}) < 1e15 THEN format('{{:,}}', CAST({x} AS BIGINT)) ELSE {_g(x)} END"
 
 
-def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
-    """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed)`` (000:L3956)."""
-    return (f"{method} || ' of ' || {n_used} || ' of ' || {n_members} || ' ' || {grp} || ' neighbours'"
+def used_of_sql(n_used: str, n_members: str, members: str) -> str:
+    """``9 of 10 <members> (1 missing or suppressed)``: how many members an aggregate used."""
+    return (f"{n_used} || ' of ' || {n_members} || ' ' || {members}"
             f" || CASE WHEN {n_used} < {n_members} THEN ' (' || ({n_members} - {n_used})"
             f" || ' missing or suppressed)' ELSE '' END")
+
+
+def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
+    """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed)`` (000:L3956)."""
+    members = f"{grp} || ' neighbours'"
+    return f"{method} || ' of ' || {used_of_sql(n_used, n_members, members)}"
 
 
 def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
