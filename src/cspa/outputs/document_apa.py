@@ -17,6 +17,7 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator, Outcome
 from cspa.catalogue.neighbours import load_neighbours
+from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
 
 OUTCOME_ORDER = list(Outcome)
 GEO_ORDER = {"area": 0, "statistical_neighbours": 2, "region": 3, "england": 4}
@@ -323,25 +324,6 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
 
 JUDGEMENT_FIELDS = ("band", "band_range", "traffic_light", "quartile", "quartile_position", "rank", "trend",
                     "significance", "progress")
-
-#: The judgements a table shows in columns of their own beside each figure, in this order, with their
-#: column headings (the light and the band stay in the figure's cell, as word, shape and blobs).
-JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "Rank"), ("quartile", "Quartile band"), ("quartile_position", "Quartile position"),
-    ("progress", "Progress"), ("trend", "Trend"), ("significance", "Significance vs England"))
-
-#: What each judgement column means, for the report's legend.
-JUDGEMENT_MEANINGS = {
-    "rank": "The authority's rank among every authority with a figure: 1 is the best under the indicator's polarity "
-            "(ties share the best rank).",
-    "quartile": "The quarter of authorities the figure falls in, as LAIT shows it: A is the best quarter, D the worst.",
-    "quartile_position": "The figure's place against the published England quartiles, as the source prints it.",
-    "progress": "The figure against the same series' previous figure: improved, same or worsened under the "
-                "indicator's polarity.",
-    "trend": "The direction of the series over recent periods, as the source or the trend test states it.",
-    "significance": "Whether the figure differs significantly from England's, from the published flag or from "
-                    "confidence intervals.",
-}
 
 _PROGRESS_WORDS = {"improved": "Improved", "same": "Same", "worsened": "Worsened"}
 _SIGNIFICANCE_WORDS = {"-": "Not significant", "high": "Significantly high", "low": "Significantly low"}

@@ -3,24 +3,40 @@
 An APA document's table names the judgements it shows in columns of their own beside each figure
 (``table["_judgement_columns"]``: ``key``, ``label``, ``meaning``; see docs/report-spec.md). A
 renderer that needs them for the whole document (a legend, a workbook's column guide) takes them
-from here: every table's, once each, in the tables' own order.
+from here: every table's, once each, in the one order every table follows.
 """
 
 from __future__ import annotations
 
-from graphlib import TopologicalSorter
 from typing import Any
 
-__all__ = ["judgement_columns"]
+__all__ = ["JUDGEMENT_COLUMNS", "JUDGEMENT_MEANINGS", "judgement_columns"]
+
+#: The judgements a table shows in columns of their own beside each figure, in this order, with their
+#: column headings (the light and the band stay in the figure's cell, as word, shape and blobs).
+JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "Rank"), ("quartile", "Quartile band"), ("quartile_position", "Quartile position"),
+    ("progress", "Progress"), ("trend", "Trend"), ("significance", "Significance vs England"))
+
+#: What each judgement column means, for the report's legend.
+JUDGEMENT_MEANINGS = {
+    "rank": "The authority's rank among every authority with a figure: 1 is the best under the indicator's polarity "
+            "(ties share the best rank).",
+    "quartile": "The quarter of authorities the figure falls in, as LAIT shows it: A is the best quarter, D the worst.",
+    "quartile_position": "The figure's place against the published England quartiles, as the source prints it.",
+    "progress": "The figure against the same area's figure for the previous period: improved, same or worsened "
+                "under the indicator's polarity.",
+    "trend": "The direction of the series over recent periods, as the source or the trend test states it.",
+    "significance": "Whether the figure differs significantly from England's, from the published flag or from "
+                    "confidence intervals.",
+}
 
 
 def judgement_columns(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every judgement column any indicator table of ``doc`` has, once, in the order the tables give them."""
-    order: TopologicalSorter = TopologicalSorter()
+    """Every judgement column any indicator table of ``doc`` has, once, in :data:`JUDGEMENT_COLUMNS` order
+    (each table's columns follow that order too)."""
     found: dict[str, dict[str, Any]] = {}
     for ind in doc.get("indicators") or []:
-        columns = (ind.get("table") or {}).get("_judgement_columns") or []
-        for i, jc in enumerate(columns):
+        for jc in (ind.get("table") or {}).get("_judgement_columns") or []:
             found.setdefault(jc["key"], jc)
-            order.add(jc["key"], *(c["key"] for c in columns[:i]))
-    return [found[k] for k in order.static_order()]
+    return [found[k] for k, _label in JUDGEMENT_COLUMNS if k in found]
