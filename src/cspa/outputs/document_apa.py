@@ -194,16 +194,6 @@ def _rows_with_shared(con: duckdb.DuckDBPyConnection, framework: str, area: Area
 COTERMINOUS_TYPES = ("dat", "yot")
 
 
-def _geography(row: dict, area: Area, names: dict[str, str], cache: dict[str, str] | None = None) -> str:
-    code = row["area"]
-    if cache is not None and code in cache:
-        return cache[code]
-    geo = _geography_of(code, area, names)
-    if cache is not None:
-        cache[code] = geo
-    return geo
-
-
 def _geography_of(code: str, area: Area, names: dict[str, str]) -> str:
     if code == area.code:
         return "area"
@@ -351,9 +341,10 @@ def _judgement_bases(r: dict) -> dict[str, str | None]:
             "significance": r.get("significance_basis")}
 
 
-def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> tuple[dict | None, dict | None, list]:
+def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> tuple:
     """One engine row as the document's observation (None for a judgement made for an authority),
-    its judgement (None if nothing is judged) and the parts of the judgement's basis."""
+    its judgement (None if nothing is judged), the parts of the judgement's basis, each once (the
+    figure's ``judged``), and the judgement's column entries (see :func:`_column_judgements`)."""
     mid = r["measure"]
     measure = mlabels.get(mid) if mid != "value" else None
     obs = None
@@ -368,16 +359,16 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
     values = (r["band"], r["band_range"], r["traffic_light"], r["quartile"] or r["position_quartile"],
               r["quartile_position"], r["rank"], r["improving"] or r["trend"], r["significance"], r["progress"])
     if values.count(None) == len(values):
-        return obs, None, []
+        return obs, None, [], []
     parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
                          r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
     judgement = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
                  **dict(zip(JUDGEMENT_FIELDS, values, strict=True)), "rag": None, "target": None, "basis": "; ".join(parts),
                  "_bases": _judgement_bases(r)}
-    return obs, judgement, parts
+    return obs, judgement, list(dict.fromkeys(parts)), _column_judgements((judgement,))
 
 
-def _column_judgements(judgements: list[dict]) -> list[dict]:
+def _column_judgements(judgements: tuple[dict, ...] | list[dict]) -> list[dict]:
     """The judgements of one figure (it may be judged twice: an SN average's progress, and its
     shading for this authority) as the entries of its judgement columns: key, value, display, basis.
     A quartile read from the published quartile position is shown as that position, not again as a band."""
@@ -398,32 +389,44 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
     mlabels = {m.id: m.label for m in ind.measures}
     observations, judgements = [], []
     periods: dict[str, tuple] = {}
-    judged: dict[tuple, list[str]] = {}
+    figures: dict[str, dict[tuple, dict]] = defaultdict(dict)  # measure -> (geography, period) -> its first figure
+    judged: dict[tuple, tuple] = {}  # (measure, period, geography) -> the figure's judgements, parts, columns
     places: dict[str, int] = {}  # decimals shown per measure, plus two
     memo = shared.entries if shared is not None else None
-    for r in sorted(rows, key=lambda r: (r["measure"], r["period_end"] or dt.date.min, r["area"])):
-        geo = _geography(r, area, names, geo_cache)
+    geo_cache = {} if geo_cache is None else geo_cache
+    for r in sorted(rows, key=_row_order):
         for_area = r["for_area"]
         if for_area is not None and for_area != area.code:
             continue
+        geo = geo_cache.get(r["area"])
+        if geo is None:
+            geo = geo_cache[r["area"]] = _geography_of(r["area"], area, names)
         key = (id(r), geo)
-        if memo is not None and key in memo:  # a shared row, made into entries by an earlier report
-            obs, judgement, parts = memo[key]
-        else:
-            obs, judgement, parts = _entries(r, geo, mlabels, decimals, places)
-            if memo is not None and id(r) in shared.ids:
-                memo[key] = (obs, judgement, parts)
+        entry = memo.get(key) if memo is not None else None
+        if entry is None:
+            entry = _entries(r, geo, mlabels, decimals, places)
+            if memo is not None and id(r) in shared.ids:  # a shared row: the next report reuses its entries
+                memo[key] = entry
+        obs, judgement, parts, columns = entry
         if obs is not None:
             observations.append(obs)
-            if obs["period"] not in periods:
-                periods[obs["period"]] = (r["period_end"] or dt.date.min, r["period_start"] or dt.date.min)
+            period = obs["period"]
+            if period not in periods:
+                periods[period] = (r["period_end"] or _MIN_DATE, r["period_start"] or _MIN_DATE)
+            figures[obs["measure_id"]].setdefault((geo, period), obs)
         if judgement is not None:
             judgements.append(judgement)
-            # a figure can be judged twice (an SN average's progress, and its shading for this authority)
-            cell_parts = judged.setdefault((r["measure"], r["period_label"], geo), [])
-            cell_parts.extend(b for b in parts if b not in cell_parts)
+            at = (r["measure"], r["period_label"], geo)
+            had = judged.get(at)
+            if had is None:
+                judged[at] = ([judgement], parts, columns)
+            else:
+                # a figure can be judged twice (an SN average's progress, and its shading for this
+                # authority): new lists, as the first judgement's may be a shared row's
+                js = [*had[0], judgement]
+                judged[at] = (js, had[1] + [b for b in parts if b not in had[1]], _column_judgements(js))
     cols = [p for p, _ in sorted(periods.items(), key=lambda kv: kv[1])]
-    table = _table(ind, observations, judgements, cols, mlabels, area, judged)
+    table = _table(ind, figures, judged, cols, mlabels, area)
     table["window"] = window
     shown = cols[-window:] if window else cols
     light = ind.traffic_light
@@ -440,28 +443,30 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
     }
 
 
+_MIN_DATE = dt.date.min
+
+
+def _row_order(r: dict) -> tuple:
+    """Rows in table order: by measure, then period, then area."""
+    return r["measure"], r["period_end"] or _MIN_DATE, r["area"]
+
+
 ROW_LABELS = {"statistical_neighbours": "Statistical neighbours", "england": "England", "region": "Region"}
 
 
-def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[str], mlabels: dict,
-           area: Area | None = None, judged: dict[tuple, list[str]] | None = None) -> dict:
+def _table(ind: Indicator, figures: dict[str, dict[tuple, dict]], judged: dict[tuple, tuple], cols: list[str],
+           mlabels: dict, area: Area | None = None) -> dict:
     """The printed table: a row group per measure, a row per geography, a cell per period.
 
-    Each cell carries its figure's ``basis`` and, where the figure is judged, the parts of the
-    judgement's basis (``judged``: band, light, position, distribution, progress, trend, significance).
+    ``figures`` holds each measure's observations by (geography, period); ``judged`` each judged
+    figure's judgements, the parts of their bases and its column entries, by (measure, period,
+    geography). Each cell carries its figure's ``basis`` and, where the figure is judged, the parts of
+    the judgement's basis (``judged``: band, light, position, distribution, progress, trend, significance).
     """
-    jx = {(j["measure_id"], j["period"], j["geography"]): j for j in judgements}
-    jall: dict[tuple, list[dict]] = defaultdict(list)
-    for j in judgements:
-        jall[(j["measure_id"], j["period"], j["geography"])].append(j)
-    judged = judged or {}
     kinds: set[str] = set()
-    ox: dict[str, dict[tuple, dict]] = defaultdict(dict)
-    for o in obs:
-        ox[o["measure_id"]].setdefault((o["geography"], o["period"]), o)
     groups = []
     for mid in [m.id for m in ind.measures] or ["value"]:
-        mobs = ox.get(mid)
+        mobs = figures.get(mid)
         if not mobs:
             continue
         geos = sorted({g for g, _p in mobs}, key=lambda g: (GEO_ORDER.get(g, 1), g))
@@ -474,13 +479,16 @@ def _table(ind: Indicator, obs: list[dict], judgements: list[dict], cols: list[s
                     cells.append({"display": "", "status": None, "light": None, "blobs": None, "band_range": None,
                                   "source": None, "basis": "no figure for this period"})
                     continue
-                j = jx.get((mid, p, g), {})
-                cell = {"display": o["display"], "status": o["status"], "light": j.get("traffic_light"),
-                        "blobs": j.get("band"), "band_range": j.get("band_range"), "source": o["source"],
-                        "basis": o["basis"]}
-                if (mid, p, g) in judged:
-                    cell["judged"] = judged[(mid, p, g)]
-                columns = _column_judgements(jall.get((mid, p, g), ()))
+                at = judged.get((mid, p, g))
+                if at is None:
+                    cells.append({"display": o["display"], "status": o["status"], "light": None, "blobs": None,
+                                  "band_range": None, "source": o["source"], "basis": o["basis"]})
+                    continue
+                js, parts, columns = at
+                j = js[-1]
+                cell = {"display": o["display"], "status": o["status"], "light": j["traffic_light"],
+                        "blobs": j["band"], "band_range": j["band_range"], "source": o["source"],
+                        "basis": o["basis"], "judged": parts}
                 if columns:
                     cell["_judgements"] = columns
                     kinds.update(c["key"] for c in columns)
@@ -498,12 +506,12 @@ def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict
     """LA vs statistical neighbours vs England over the periods ``cols`` (those the table shows)."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
     shown = set(cols)
-    series = []
-    for g, name in (("area", area.name), ("statistical_neighbours", "Statistical neighbours"), ("england", "England")):
-        pts = [{"period": o["period"], "value": o["value"]} for o in obs
-               if o["measure_id"] == mid and o["geography"] == g and o["value"] is not None and o["period"] in shown]
-        if pts:
-            series.append({"name": name, "points": pts})
+    names = {"area": area.name, "statistical_neighbours": "Statistical neighbours", "england": "England"}
+    points: dict[str, list[dict]] = {g: [] for g in names}
+    for o in obs:
+        if o["measure_id"] == mid and o["value"] is not None and o["period"] in shown and o["geography"] in points:
+            points[o["geography"]].append({"period": o["period"], "value": o["value"]})
+    series = [{"name": name, "points": points[g]} for g, name in names.items() if points[g]]
     if not series or max(len(s["points"]) for s in series) < 2:
         return None
     first = series[0]["points"]
