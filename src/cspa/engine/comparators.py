@@ -52,17 +52,21 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     and ``sn_method``; with ``names=False`` only the integer keys and figures (the engine's build,
     which joins names when a row is read). The join of every figure with the authorities it is a
     neighbour of is the engine's largest (ten rows per figure), so it runs on integer keys and one
-    packed group key; the median, a holistic aggregate, is accumulated in a pass of its own over
-    the measures that ask for it, so the others pay only for sums and counts.
+    packed group key; each method is accumulated in a pass of its own over the measures that ask
+    for it (the median is holistic; only pooled figures need the counts summed), so a measure pays
+    only for its own aggregate. A median or mean has no numerator or denominator.
     """
-    def agg(methods: str, value: str) -> str:
+    def agg(method: str, value: str, counts: bool = False) -> str:
+        # only a pooled figure is made of the neighbours' counts; a median or mean of rates shown
+        # beside the sum of the neighbours' numerators would read as that sum's rate, so they have none
+        sums = ("sum(x.numerator) FILTER (WHERE x.value IS NOT NULL)", "sum(x.denominator) FILTER (WHERE x.value IS NOT NULL)")
+        num, den = sums if counts else ("CAST(NULL AS DOUBLE)", "CAST(NULL AS DOUBLE)")
         return f"""
         SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k, {value} AS value,
-               sum(x.numerator) FILTER (WHERE x.value IS NOT NULL) AS numerator,
-               sum(x.denominator) FILTER (WHERE x.value IS NOT NULL) AS denominator,
+               {num} AS numerator, {den} AS denominator,
                count(x.value) AS n_used, any_value(mb.n_members) AS n_members,
                bool_or(x.provisional) AS provisional
-        FROM {v} x JOIN m ON m.sid = x.sid AND m.sn_method IN ({methods})
+        FROM {v} x JOIN m ON m.sid = x.sid AND m.sn_method = '{method}'
         JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
         GROUP BY k"""
     narrow = f"""
@@ -82,8 +86,9 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     agg AS (
         -- parallel float sums add in any order, and the last bits decide printed figures on a
         -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
-        {agg("'mean', 'pooled'", "round(fsum(x.value) / count(x.value), 10)")}
-        UNION ALL {agg("'median'", "median(x.value)")}
+        {agg("mean", "round(fsum(x.value) / count(x.value), 10)")}
+        UNION ALL {agg("pooled", "CAST(NULL AS DOUBLE)", counts=True)}
+        UNION ALL {agg("median", "median(x.value)")}
     ),
     cells AS (   -- the period's labels and vintage, once per measure and period
         SELECT sid, pid, any_value(period_label) AS period_label,

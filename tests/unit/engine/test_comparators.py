@@ -22,7 +22,7 @@ def sn(demo_con):
     demo_con.execute("CREATE OR REPLACE TEMP TABLE _t_sn AS " + rel.sql_query())
     rows = demo_con.execute(f"""
         SELECT s.indicator, s.measure, s.period, s.value, {display_sql('s.value', 's.status')}, s.n_used,
-               s.n_members, s.basis
+               s.n_members, s.basis, s.numerator, s.denominator
         FROM _t_sn s JOIN measure m ON m.indicator = s.indicator AND m.measure = s.measure
         WHERE s.area = 'SN:nfer_2007:821'""").fetchall()
     return {(r[0], r[1], r[2]): r for r in rows}
@@ -45,3 +45,11 @@ def test_nfer_median_2007_from_real_data(sn, line, indicator, measure, expected)
 
 def test_aggregate_says_how_many_neighbours(sn):
     assert all(r[5] <= r[6] for r in sn.values())
+
+
+def test_median_has_no_numerator_or_denominator(sn):
+    # the neighbours' rates are medianed, not their counts pooled: a sum of the neighbours'
+    # numerators beside the median would read as that sum's rate (4,263 / 327,203 = 1.30% beside
+    # a median of 1.00% for 3091DE in 2007/08, as cspa printed before)
+    assert sn, "Luton's NFER neighbour medians are computed"
+    assert all(r[8] is None and r[9] is None for r in sn.values())
