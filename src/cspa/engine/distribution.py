@@ -1,7 +1,8 @@
 """Where a figure sits among all authorities: rank, quartile band, the seed's quartile position.
 
 * **Rank** (LAIT ``calculate_rank``, methods.md 7.1): 1 = best under polarity, ties share the
-  lowest rank ("min"), missing values are not ranked; polarity none -> no rank.
+  lowest rank ("min"), missing values are not ranked; polarity none -> no rank; fewer than
+  four authorities with a figure -> not judged.
 * **Quartile band** (LAIT ``calculate_quartile_band``): type-7 quartiles over the authorities'
   values for the period (regions and England excluded); 1 = best quarter (LAIT's A). A value
   on a cut point goes to the band on the low-value side (upper bounds inclusive).
@@ -18,12 +19,16 @@ from cspa.engine.keys import cell_key
 
 POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
 
+# Type-7 quartiles need four values to cut; a rank among fewer authorities (the seed's 2008
+# dataset holds Luton's figures only) says nothing about the country, so neither is judged.
+MIN_RANKED_AREAS = 4
+
 
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     """Rank and quartile band of every authority's figure, per measure and period (``cell_key``).
 
-    Output: ``rid, rank, quartile, n_areas, q1, q2, q3`` (the cut-offs are kept so the
-    provenance line can be composed when read, :mod:`cspa.engine.provenance`).
+    Output: ``rid, cell, rank, quartile, n_areas, q1, q2, q3`` (the cut-offs are kept so the
+    provenance line can be composed when read, once per cell, :mod:`cspa.engine.provenance`).
     """
     return con.sql(f"""
     WITH x AS (
@@ -38,9 +43,10 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
                quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
         FROM x GROUP BY cell
     )
-    SELECT x.rid,
-           CASE WHEN x.ranks AND x.best_first IS NOT NULL THEN rank() OVER (PARTITION BY x.cell ORDER BY x.best_first) END AS rank,
-           CASE WHEN NOT x.quartiles OR x.polarity NOT IN ('high', 'low') OR q.n_areas < 4 THEN NULL
+    SELECT x.rid, x.cell,
+           CASE WHEN x.ranks AND x.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
+                THEN rank() OVER (PARTITION BY x.cell ORDER BY x.best_first) END AS rank,
+           CASE WHEN NOT x.quartiles OR x.polarity NOT IN ('high', 'low') OR q.n_areas < {MIN_RANKED_AREAS} THEN NULL
                 WHEN x.polarity = 'low' THEN CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2
                                                   WHEN x.value <= q.q3 THEN 3 ELSE 4 END
                 ELSE CASE WHEN x.value <= q.q1 THEN 4 WHEN x.value <= q.q2 THEN 3 WHEN x.value <= q.q3 THEN 2 ELSE 1 END

@@ -14,6 +14,10 @@ Rules (docs/data-formats.md, the catalogue's ``display`` block):
 from __future__ import annotations
 
 
+# Decimals up to this many print through a DECIMAL cast (the catalogue uses 0-2); more, through format().
+_FIXED = 4
+
+
 def rounded_sql(value: str, decimals: str) -> str:
     """The value rounded half away from zero to ``decimals`` places (a DOUBLE)."""
     # DuckDB's round() on a DOUBLE rounds half away from zero and is exact on the printed decimal
@@ -26,12 +30,18 @@ def display_sql(value: str, status: str, m: str = "m") -> str:
 
     ``value``/``status`` are SQL expressions; ``m`` is the alias of a ``measure`` table row.
     """
-    r = rounded_sql(value, f"coalesce({m}.decimals, 0)")
+    d = f"coalesce({m}.decimals, 0)"
+    r = rounded_sql(value, d)
     mag = f"abs({r})"
+    # A rounded value cast to a DECIMAL of its decimals prints them with trailing zeros, and costs
+    # a third of format() (which a national build calls a million times); format() remains for
+    # thousands separators and for what a DECIMAL(18, d) cannot hold.
+    fixed = " ".join(f"WHEN {k} THEN CAST(CAST({mag} AS DECIMAL(18, {k})) AS VARCHAR)" for k in range(_FIXED + 1))
     num = (
         f"CASE WHEN coalesce({m}.thousands, FALSE) "
-        f"THEN format('{{:,.{{}}f}}', {mag}, coalesce({m}.decimals, 0)) "
-        f"ELSE format('{{:.{{}}f}}', {mag}, coalesce({m}.decimals, 0)) END"
+        f"THEN format('{{:,.{{}}f}}', {mag}, {d}) "
+        f"WHEN {mag} < 1e12 THEN CASE {d} {fixed} ELSE format('{{:.{{}}f}}', {mag}, {d}) END "
+        f"ELSE format('{{:.{{}}f}}', {mag}, {d}) END"
     )
     sign = f"CASE WHEN {r} < 0 THEN '-' WHEN {r} > 0 AND coalesce({m}.plus_sign, FALSE) THEN '+' ELSE '' END"
     text = (

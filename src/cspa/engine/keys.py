@@ -5,7 +5,8 @@ engine's heavy steps (the statistical-neighbour join, the series windows, the ra
 join hundreds of thousands of rows; hashing and comparing strings there costs several times
 more than integers, so each run first numbers the keys in small temporary tables:
 
-* ``_cspa_key_measure``: ``sid`` per (indicator, measure), with the measure's settings;
+* ``_cspa_key_measure``: ``sid`` per (indicator, measure), with the measure's settings (and the
+  line a figure without a traffic light carries, ``no_light_basis``);
 * ``_cspa_key_area``: ``aid`` per area code, including every statistical-neighbour pseudo-area
   ``SN:<group>:<la>`` and any code the observations use that is not a reference area;
 * ``_cspa_key_period``: ``pid`` per period key (with its kind), numbered in time order (end, then start), so
@@ -52,7 +53,10 @@ def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
         FROM (SELECT DISTINCT grp FROM neighbour UNION SELECT '{default_group}');
     CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
         SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.*,
-               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid{sig}
+               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid{sig},
+               -- the line every figure of a measure without a light carries, made once per measure
+               CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
+                    || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END AS no_light_basis
         FROM measure m LEFT JOIN _cspa_key_group g ON g.grp = coalesce(m.neighbour_group, '{default_group}');
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,

@@ -14,11 +14,13 @@ relation :func:`cspa.engine.run.compute` returns), so the words are the same eve
 
 from __future__ import annotations
 
-from cspa.engine.distribution import POSITION_LABELS
+from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
-from cspa.engine.keys import figure_key
+from cspa.engine.keys import BITS, figure_key
 
-_POS = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in POSITION_LABELS) + "]"
+# the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
+_POS = ("CASE c.position_quartile " + " ".join(
+    f"WHEN {i} THEN '" + p.replace("'", "''") + "'" for i, p in enumerate(POSITION_LABELS, 1)) + " END")
 
 
 def _g(x: str) -> str:
@@ -58,7 +60,10 @@ def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -
 def distribution_basis_sql(c: str = "c", m: str = "m") -> str:
     """Rank and quartile band: population, polarity and the type-7 cut-offs (methods.md 7.1)."""
     q = " || ' / ' || ".join(_g(f"round({c}.{k}, 4)") for k in ("q1", "q2", "q3"))
-    return (f"CASE WHEN {c}.n_areas IS NOT NULL THEN 'rank of ' || {c}.n_areas || ' authorities (' || {m}.polarity"
+    return (f"CASE WHEN {c}.n_areas < {MIN_RANKED_AREAS} THEN 'not ranked or banded: ' || {c}.n_areas"
+            f" || CASE WHEN {c}.n_areas = 1 THEN ' authority has' ELSE ' authorities have' END"
+            f" || ' a figure here, and ranks and quartiles need at least {MIN_RANKED_AREAS}'"
+            f" WHEN {c}.n_areas IS NOT NULL THEN 'rank of ' || {c}.n_areas || ' authorities (' || {m}.polarity"
             f" || ' is good, ties share the lowest rank); type-7 quartiles ' || {q}"
             f" || ', a value on a cut point goes to the low-value side' END")
 
@@ -75,11 +80,18 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
     ``_area``, ``_period``, ``_vintage``)."""
     rare = f"""
         SELECT rid, for_area, traffic_light, light_basis FROM {prefix}_lights"""
+    # the rank's line depends only on its cell (measure and period): composed once per cell, not
+    # for each of the cell's hundred-odd authorities
+    dist = f"""
+        SELECT c.cell, {distribution_basis_sql('c', 'm')} AS distribution_basis
+        FROM (SELECT cell, any_value(n_areas) AS n_areas, any_value(q1) AS q1, any_value(q2) AS q2,
+                     any_value(q3) AS q3 FROM {prefix}_ranks GROUP BY cell) c
+        JOIN {keys}_measure m ON m.sid = c.cell >> {BITS}"""
     return f"""
     WITH c AS (
         SELECT f.*, CAST(NULL AS VARCHAR) AS for_area,
                b.band, b.band_range, b.band_basis, l.traffic_light, l.light_basis,
-               r.rank, r.quartile, r.n_areas, r.q1, r.q2, r.q3,
+               r.rank, r.quartile, r.cell AS rank_cell,
                q.position_quartile, q.position_basis,
                p.prev_value, p.prev_label, p.progress, p.improving,
                t.trend, t.trend_sn, t.trend_basis,
@@ -113,13 +125,13 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                     ELSE {observed_basis_sql('c', 'm', 'vk.vintage')} END) END AS basis,
            c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
            c.band, c.band_range, c.band_basis, c.traffic_light,
-           coalesce(c.light_basis, CASE WHEN m.light_rule = 'none' AND c.for_area IS NULL THEN 'no traffic light: '
-                    || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END) AS light_basis,
-           c.rank, c.quartile, {distribution_basis_sql('c', 'm')} AS distribution_basis,
-           CASE WHEN c.position_quartile IS NOT NULL THEN {_POS}[c.position_quartile] END AS quartile_position,
+           coalesce(c.light_basis, CASE WHEN c.for_area IS NULL THEN m.no_light_basis END) AS light_basis,
+           c.rank, c.quartile, d.distribution_basis,
+           {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,
            c.value - c.prev_value AS change, c.progress, c.improving, {progress_basis_sql('c', 'm')} AS progress_basis,
            c.trend, c.trend_sn, c.trend_basis, c.significance, c.significance_vs_benchmark, c.significance_basis
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid
+    LEFT JOIN ({dist}) d ON d.cell = c.rank_cell
     """

@@ -87,3 +87,16 @@ def test_neighbour_means_are_the_same_every_run(demo_con):
     n, differ = demo_con.execute("SELECT count(*), count(*) FILTER (WHERE a.value IS DISTINCT FROM b.value) FROM _det0 a "
                                  "JOIN _det1 b USING (area, indicator, measure, period)").fetchall()[0]
     assert n > 1000 and differ == 0
+
+
+def test_no_rank_or_quartile_among_fewer_than_four(demo_con):
+    """The seed's 2008 dataset holds Luton's figures only: a "rank of 1 authorities" with quartiles
+    45.3 / 45.3 / 45.3 said nothing, so such cells are not judged and the line says why."""
+    from cspa.engine.run import compute
+
+    rows = compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'apa2008')").filter(
+        "distribution_basis IS NOT NULL").project("area, rank, quartile, distribution_basis").fetchall()
+    assert rows, "2008 measures ask for ranks or quartiles"
+    assert all(r[1] is None and r[2] is None for r in rows)
+    assert {r[3] for r in rows} == {"not ranked or banded: 1 authority has a figure here, and ranks and "
+                                    "quartiles need at least 4"}
