@@ -15,8 +15,12 @@ from cspa.engine.keys import figure_key
 
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """Output: ``rid, change, prev_value, prev_label, progress, improving`` for every figure whose
-    area has a figure in the measure's previous period.
+    """Output: ``rid, prev_value, prev_label`` for every figure that has a value, of a measure with a
+    direction, whose area has a value in the measure's previous period: the comparison's inputs.
+
+    The words (``progress``, ``improving``) follow from the value, the previous value and the
+    measure's polarity, so they are decided when a row is read (:func:`progress_sql`) and the
+    table holds no strings per figure but the previous period's label.
 
     The previous period is the one before it among the periods the measure has figures for (any
     area), so a year an area did not report is not skipped over: its next figure has no progress
@@ -26,7 +30,7 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     """
     return con.sql(f"""
     WITH f AS (
-        SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label, m.polarity, m.trend
+        SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         -- only where a direction is set: polarity none has no progress to judge
         WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference') AND m.polarity IN ('high', 'low')
@@ -34,18 +38,21 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     cells AS (
         SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid
         FROM (SELECT DISTINCT sid, pid FROM f)
-    ),
-    s AS (
-        SELECT f.rid, f.value, f.polarity, f.trend, p.value AS prev_value, p.period_label AS prev_label
-        FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
-        JOIN f p ON {figure_key('p.sid', 'p.aid', 'p.pid')} = {figure_key('f.sid', 'f.aid', 'c.prev_pid')}
     )
-    SELECT rid, value - prev_value AS change, prev_value, prev_label,
-           CASE WHEN value IS NULL OR prev_value IS NULL THEN NULL
-                WHEN value = prev_value THEN 'same'
-                WHEN (value > prev_value) = (polarity = 'high') THEN 'improved' ELSE 'worsened' END AS progress,
-           CASE WHEN trend = 'improving' AND value IS NOT NULL AND prev_value IS NOT NULL THEN
-                CASE WHEN (polarity = 'high' AND value >= prev_value) OR (polarity = 'low' AND value <= prev_value)
-                     THEN 'Improving' ELSE 'Not Improving' END END AS improving
-    FROM s
+    SELECT f.rid, p.value AS prev_value, p.period_label AS prev_label
+    FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
+    JOIN f p ON {figure_key('p.sid', 'p.aid', 'p.pid')} = {figure_key('f.sid', 'f.aid', 'c.prev_pid')}
+    WHERE f.value IS NOT NULL AND p.value IS NOT NULL
     """)
+
+
+def progress_sql(c: str = "c", m: str = "m") -> tuple[str, str]:
+    """SQL of ``progress`` and ``improving`` for a row ``c`` with ``value`` and ``prev_value`` (from
+    :func:`progress`) of measure ``m``: high is good means a rise is improved; the Audit
+    Commission's "Improving?" counts a value held as Improving (000:L4035-4050)."""
+    progress = (f"CASE WHEN {c}.prev_value IS NULL OR {c}.value IS NULL THEN NULL WHEN {c}.value = {c}.prev_value THEN 'same'"
+                f" WHEN ({c}.value > {c}.prev_value) = ({m}.polarity = 'high') THEN 'improved' ELSE 'worsened' END")
+    improving = (f"CASE WHEN {m}.trend = 'improving' AND {c}.value IS NOT NULL AND {c}.prev_value IS NOT NULL THEN"
+                 f" CASE WHEN ({m}.polarity = 'high' AND {c}.value >= {c}.prev_value)"
+                 f" OR ({m}.polarity = 'low' AND {c}.value <= {c}.prev_value) THEN 'Improving' ELSE 'Not Improving' END END")
+    return progress, improving

@@ -17,7 +17,9 @@ from __future__ import annotations
 from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
+from cspa.engine.progress import progress_sql
 
+_PROGRESS, _IMPROVING = progress_sql("c", "m")
 # the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
 _POS = ("CASE c.position_quartile " + " ".join(
     f"WHEN {i} THEN '" + p.replace("'", "''") + "'" for i, p in enumerate(POSITION_LABELS, 1)) + " END")
@@ -93,7 +95,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                b.band, b.band_range, b.band_basis, l.traffic_light, l.light_basis,
                r.rank, r.quartile, r.cell AS rank_cell,
                q.position_quartile, q.position_basis,
-               p.prev_value, p.prev_label, p.progress, p.improving,
+               p.prev_value, p.prev_label,
                t.trend, t.trend_sn, t.trend_basis,
                -- a published flag (the seed's health indicators) wins over a computed comparison
                coalesce(s.significance, cs.significance_computed) AS significance,
@@ -129,7 +131,8 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.rank, c.quartile, d.distribution_basis,
            {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,
-           c.value - c.prev_value AS change, c.progress, c.improving, {progress_basis_sql('c', 'm')} AS progress_basis,
+           c.value - c.prev_value AS change, {_PROGRESS} AS progress, {_IMPROVING} AS improving,
+           {progress_basis_sql('c', 'm')} AS progress_basis,
            c.trend, c.trend_sn, c.trend_basis, c.significance, c.significance_vs_benchmark, c.significance_basis
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid

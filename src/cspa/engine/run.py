@@ -186,6 +186,6 @@ def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
                                 WHERE for_area IS NOT NULL),
                                (SELECT count(band) FROM {prefix}_bands), (SELECT count(traffic_light) FROM {prefix}_lights),
                                (SELECT count(rank) FROM {prefix}_ranks), (SELECT count(quartile) FROM {prefix}_ranks),
-                               (SELECT count(progress) FROM {prefix}_progress)""").fetchall()[0]
+                               (SELECT count(*) FROM {prefix}_progress)""").fetchall()[0]
     return {"rows": n[0], "bands": n[1], "lights": n[2], "ranks": n[3], "quartiles": n[4], "progress": n[5],
             "seconds": time.perf_counter() - started}
