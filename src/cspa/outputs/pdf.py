@@ -12,7 +12,9 @@ before each outcome section, and contents with page numbers. Two printers can do
   gives each contents target's page (the PDF's named destinations), the second prints those
   numbers, in boxes of fixed width so nothing moves; the running header and footer are
   literal text, the outcome area through a named page per section
-  (:func:`chromium_page_css`). Its PDF is tagged (structure tree, ``/Lang``) and has an outline.
+  (:func:`chromium_page_css`), with a landscape one for an indicator whose table has too many
+  periods side by side for portrait (:data:`WIDE_INDICATOR`). Its PDF is tagged (structure
+  tree, ``/Lang``) and has an outline.
 * **WeasyPrint**, where Chromium is missing or ``$CSPA_PDF_ENGINE=weasyprint``, or for a
   ``variant`` (``"pdf/ua-1"``). It does everything in CSS in one pass, but takes several times
   as long on a long report. Tagged (``pdf_tags=True``); PDF/UA-1 is not the default because
@@ -34,9 +36,21 @@ from typing import Any
 from cspa.errors import CspaError
 from cspa.outputs.html import _layout, render_html
 
-__all__ = ["ENGINES", "chromium_page_css", "find_chromium", "pdf_engine", "render_pdf"]
+__all__ = ["ENGINES", "WIDE_INDICATOR", "WIDE_OUTCOME", "WIDE_SUBSECTION", "WIDE_TABLE", "chromium_page_css",
+           "find_chromium", "pdf_engine", "render_pdf"]
 
 ENGINES = ("chromium", "weasyprint")
+#: a periods-across figures table of eight or more periods (nine header cells): too wide for
+#: portrait A4, so its indicator prints on landscape pages. The print stylesheet
+#: (static/cspa-print.css) has the same selectors for its one landscape page; the Chromium page
+#: rules below repeat them for each part's own landscape page, which names the part. (No leading
+#: child combinator inside ``:has()``: WeasyPrint's selector engine does not match one followed by
+#: further combinators.)
+WIDE_TABLE = ".cspa-table-wrap > .cspa-data > thead > tr:only-child > :nth-child(9)"
+WIDE_INDICATOR = f".cspa-indicator:has({WIDE_TABLE})"
+#: a subsection or part that opens with a wide indicator starts landscape, so its heading goes with it
+WIDE_SUBSECTION = f".cspa-subsection:has(.cspa-indicator:first-of-type > {WIDE_TABLE})"
+WIDE_OUTCOME = f".cspa-outcome:has(.cspa-subsection:first-of-type > .cspa-indicator:first-of-type > {WIDE_TABLE})"
 CHROMIUM_TIMEOUT_S = 600
 #: passes of the Chromium printer before giving up on the contents' page numbers settling
 MAX_PASSES = 3
@@ -150,9 +164,17 @@ def chromium_page_css(doc: dict[str, Any]) -> str:
         ".cspa-contents--numbered .cspa-toc-page { flex: 0 0 3em; margin-left: auto; text-align: right; }",
     ]
     for i, section in enumerate(_layout(doc)):
-        rules.append(f"[id={_css_string(str(section['id']))}].cspa-outcome {{ page: cspa-section-{i}; }}")
-        rules.append(f"@page cspa-section-{i} {{ @top-right {{ content: {_css_string(str(section['title']))}; "
-                     f"{font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }} }}")
+        part = f"[id={_css_string(str(section['id']))}].cspa-outcome"
+        top_right = (f"@top-right {{ content: {_css_string(str(section['title']))}; "
+                     f"{font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }}")
+        rules.append(f"{part} {{ page: cspa-section-{i}; }}")
+        # the stylesheet names every subsection's and indicator's page (portrait or landscape):
+        # here they take the part's, so its running header names it
+        rules.append(f"{part} .cspa-subsection, {part} .cspa-indicator {{ page: cspa-section-{i}; }}")
+        rules.append(f"@page cspa-section-{i} {{ {top_right} }}")
+        rules.append(f"[id={_css_string(str(section['id']))}]{WIDE_OUTCOME}, {part} {WIDE_SUBSECTION}, "
+                     f"{part} {WIDE_INDICATOR} {{ page: cspa-section-{i}-wide; }}")
+        rules.append(f"@page cspa-section-{i}-wide {{ size: A4 landscape; {top_right} }}")
     rules.append("}")
     return "\n".join(rules)
 
