@@ -13,7 +13,6 @@ Rules (docs/data-formats.md, the catalogue's ``display`` block):
 
 from __future__ import annotations
 
-
 # Decimals up to this many print through a DECIMAL cast (the catalogue uses 0-2); more, through format().
 _FIXED = 4
 
