@@ -203,13 +203,11 @@ def _esc(text: Any) -> str:
     built in Python: a few plain ``str.replace`` calls are several times cheaper per call, and a
     report makes tens of thousands."""
     text = str(text)
-    if not _NEEDS_ESCAPE.search(text):  # most figures and labels: nothing to replace
-        return text
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&#34;").replace("'", "&#39;"))
-
-
-_NEEDS_ESCAPE = re.compile(r"[&<>\"']")
+    # most figures and labels have nothing to replace; five substring tests beat a regex search
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace('"', "&#34;").replace("'", "&#39;"))
+    return text
 
 
 def shown_columns(table: dict[str, Any]) -> tuple[int, list[str]]:
@@ -232,7 +230,8 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
     traffic light is left out: the sentence under the table says so, for every figure.
 
     Returns ``columns`` (the shown periods), ``groups`` (row groups of rows of cells: ``cell``,
-    ``col`` and ``note``, the id of the note the figure links to) and ``notes`` (``n``, ``id``,
+    ``col`` and ``note``, the id of the note the figure links to; each group's ``shown``, the
+    indexes of the columns in which one of its rows has a figure) and ``notes`` (``n``, ``id``,
     ``where``, ``text``).
     """
     table = ind.get("table") or {}
@@ -242,30 +241,50 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
     groups, rows_flat = [], []
     found: dict[str, list[tuple[int, str]]] = {}  # part -> (row number, period) of every figure with it
     n_figures = 0
+    kinds: dict[str, set[str]] = {}  # row label (geography) -> the judgements its shown figures have
+    noted = []  # (cell as shown, its parts, its column judgements) of each figure with a basis, in table order
     for group in table.get("row_groups") or []:
         glabel = group.get("label")
         rows = []
+        shown: set[int] = set()  # the shown columns in which a row of the group has a figure
         for row in group.get("rows") or []:
             label = row.get("label")
             ri = len(rows_flat)
             cells = []
-            for col, cell in zip(columns, (row.get("cells") or [])[start:], strict=False):
+            with_parts = 0
+            have = kinds.setdefault(label, set())
+            for i, (col, cell) in enumerate(zip(columns, (row.get("cells") or [])[start:], strict=False)):
                 parts = []
+                judgements = cell.get("_judgements")
                 if cell.get("display") or cell.get("status"):
-                    basis, judged = cell.get("basis"), cell.get("judged")
+                    shown.add(i)
+                    n_figures += 1
+                    basis = cell.get("basis")
                     if basis:
                         parts.append(basis)
-                    if judged:
-                        parts += [p for p in judged if p != basis and p != no_light]
-                    for part in parts:
-                        found.setdefault(part, []).append((ri, col))
-                    n_figures += 1
-                cells.append({"cell": cell, "col": col, "parts": parts, "note": None})
+                    for part in cell.get("judged") or ():
+                        if part != basis and part != no_light:
+                            parts.append(part)
+                    if parts:
+                        with_parts += 1
+                        place = (ri, col)
+                        for part in parts:
+                            places = found.get(part)
+                            if places is None:
+                                found[part] = [place]
+                            else:
+                                places.append(place)
+                for e in judgements or ():
+                    have.add(e["key"])
+                c = {"cell": cell, "col": col, "parts": parts, "note": None}
+                cells.append(c)
+                if parts:
+                    noted.append((c, parts, judgements))
             where = f"{glabel}, {label}" if glabel and label else (glabel or label or "Figure")
-            r = {"label": label, "where": where, "cells": cells, "n": sum(1 for c in cells if c["parts"])}
+            r = {"label": label, "where": where, "cells": cells, "n": with_parts}
             rows.append(r)
             rows_flat.append(r)
-        groups.append({"label": glabel, "rows": rows})
+        groups.append({"label": glabel, "rows": rows, "shown": shown})
 
     notes: list[dict[str, Any]] = []
     index: dict[str, str] = {}
@@ -289,35 +308,40 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
         return index[text]
 
     everywhere = [note(p, places) for p, places in found.items() if len(places) == n_figures and n_figures > 1]
-    for r in rows_flat:
-        for c in r["cells"]:
-            if not c["parts"]:
-                continue
-            own = [p for p in c["parts"] if len(found[p]) == 1]
-            shared = [note(p, found[p]) for p in c["parts"] if len(found[p]) > 1]
-            c["note"] = note("; ".join(own), found[own[0]]) if own else (shared or everywhere)[0]
-            # each judgement in a column of its own links to the note holding its basis (the figure's
-            # own note when no other figure shares it)
+    for c, parts, judgements in noted:
+        # the parts other figures share are numbered first, in the figure's order; then its own
+        own, first_shared = [], None
+        for p in parts:
+            places = found[p]
+            if len(places) == 1:
+                own.append(p)
+            elif first_shared is None:
+                first_shared = index.get(p) or note(p, places)
+            elif p not in index:
+                note(p, places)
+        c["note"] = note("; ".join(own), found[own[0]]) if own else first_shared or everywhere[0]
+        # each judgement in a column of its own links to the note holding its basis (the figure's
+        # own note when no other figure shares it)
+        if judgements:
             c["judgements"] = {
                 e["key"]: (e, index[e["basis"]] if e.get("basis") in index and len(found[e["basis"]]) > 1
                            else c["note"])
-                for e in c["cell"].get("_judgements") or ()}
+                for e in judgements}
     return {"columns": columns, "groups": groups, "notes": notes, "anchor": code,
-            "judgement_columns": _judgement_columns(table, groups)}
+            "judgement_columns": _judgement_columns(table, kinds)}
 
 
-def _judgement_columns(table: dict[str, Any], groups: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Per row label (geography), in order, the judgement columns its shown figures have: a column
-    only where at least one figure has that judgement (``table["_judgement_columns"]`` gives their
-    order, headings and meanings)."""
-    labels: dict[str, set[str]] = {}
-    for group in groups:
-        for row in group["rows"]:
-            have = labels.setdefault(row["label"], set())
-            for c in row["cells"]:
-                have.update(e["key"] for e in c["cell"].get("_judgements") or ())
+def _judgement_columns(table: dict[str, Any], kinds: dict[str, set[str]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Per row label (geography), in order, the judgement columns its shown figures have (``kinds``):
+    a column only where at least one figure has that judgement (``table["_judgement_columns"]``
+    gives their order, headings and meanings)."""
     columns = table.get("_judgement_columns") or []
-    return [(label, [jc for jc in columns if jc["key"] in have]) for label, have in labels.items()]
+    return [(label, [jc for jc in columns if jc["key"] in have]) for label, have in kinds.items()]
+
+
+_NUMERIC_TD = "govuk-table__cell govuk-table__cell--numeric"
+_EMPTY_FIGURE = f'<td class="{_NUMERIC_TD}"></td>\n'
+_DAGGER = '<span class="cspa-dagger" aria-hidden="true">†</span><span class="govuk-visually-hidden"> (published)</span>'
 
 
 def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: bool) -> str:
@@ -326,48 +350,51 @@ def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: b
     cell = c["cell"]
     display, status, light, blobs = cell.get("display"), cell.get("status"), cell.get("light"), cell.get("blobs")
     dagger = cell.get("source") == "published" and display and not status
-    classes = "govuk-table__cell govuk-table__cell--numeric"
-    if light:
-        classes += f" cspa-light--{light}"
+    classes = f"{_NUMERIC_TD} cspa-light--{light}" if light else _NUMERIC_TD
     if not dagger and (display or status):
         classes += " cspa-nd"
-    out = []
     if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
         figure = (f'<span class="cspa-status">{_esc(display or status)}</span>' if status
                   else _esc(display or "") + ("†" if dagger else ""))
-        out.append(f'<td class="{classes}">{figure}')
     else:
         if status and status_symbols.get(status):
             figure = (f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
                       f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>')
         else:
-            figure = _esc(display or "")
-        if c["note"]:
-            figure = f'<a class="cspa-fig" href="#{c["note"]}" aria-describedby="{c["note"]}">{figure}</a>'
-        out.append(f'<td class="{classes}">{figure}')
+            figure = _esc(display) if display else ""
+        note = c["note"]
+        if note:
+            figure = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{figure}</a>'
         if dagger:
-            out.append('<span class="cspa-dagger" aria-hidden="true">†</span>'
-                       '<span class="govuk-visually-hidden"> (published)</span>')
+            figure += _DAGGER
     if light:
         shape = light_glyph(light) if for_print else light_shape_svg(light)
-        out.append(f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>')
+        figure += f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>'
     if blobs:
-        out.append(f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
+        figure += (f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
                    f'{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>')
-    out.append("</td>\n")
-    return "".join(out)
+    return f'<td class="{classes}">{figure}</td>\n'
 
 
-def _judgement_cell(c: dict[str, Any] | None, key: str, for_print: bool) -> str:
-    """One judgement's ``<td>``: its words (a rank as a number), linked on screen to the note saying how it was made."""
-    entry, note = (c or {}).get("judgements", {}).get(key, (None, None))
-    if entry is None:
-        return '<td class="govuk-table__cell"></td>\n'
-    text = _esc(entry.get("display"))
-    if note and not for_print:
-        text = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{text}</a>'
-    numeric = " govuk-table__cell--numeric" if entry.get("key") == "rank" else ""
-    return f'<td class="govuk-table__cell cspa-judgement{numeric}">{text}</td>\n'
+_JUDGEMENT_TD = '<td class="govuk-table__cell cspa-judgement">'
+_RANK_TD = '<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'  # a rank is a number
+
+
+def _judgement_cells(c: dict[str, Any] | None, keys: list[str], for_print: bool) -> list[str]:
+    """A figure's judgement ``<td>``s, one per column ``keys``: its words (a rank as a number),
+    linked on screen to the note saying how it was made; empty where the figure has no such judgement."""
+    judgements = c.get("judgements") if c is not None else None
+    out = []
+    for key in keys:
+        entry, note = judgements.get(key, (None, None)) if judgements else (None, None)
+        if entry is None:
+            out.append('<td class="govuk-table__cell"></td>\n')
+            continue
+        text = _esc(entry.get("display"))
+        if note and not for_print:
+            text = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{text}</a>'
+        out.append(f"{_RANK_TD if entry.get('key') == 'rank' else _JUDGEMENT_TD}{text}</td>\n")
+    return out
 
 
 def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str, str], for_print: bool = False) -> Markup:
@@ -413,10 +440,6 @@ def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str
     return Markup("".join(out))
 
 
-def _shows(c: dict[str, Any]) -> bool:
-    return bool(c["cell"].get("display") or c["cell"].get("status"))
-
-
 def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any]]]], status_symbols: dict[str, str],
                   for_print: bool) -> list[str]:
     """The table's head and bodies with its columns (periods) as rows and its rows (geographies) as
@@ -436,22 +459,24 @@ def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any
         else:
             top.append(f'<th scope="col" rowspan="2" class="{num}">{_esc(label)}</th>')
     out = [*top, "</tr>\n", *sub, "</tr></thead>\n"]
+    keys = [(label, [jc["key"] for jc in kinds]) for label, kinds in judged]
     for group in pv["groups"]:
         out.append("<tbody>\n")
         if group["label"]:
             out.append(f'<tr><th scope="rowgroup" colspan="{width + 1}" class="govuk-table__header">'
                        f'{_esc(group["label"])}</th></tr>\n')
-        by_label = {row["label"]: row for row in group["rows"]}
+        by_label = {row["label"]: row["cells"] for row in group["rows"]}
+        # the geographies' cells in column order (a geography the group lacks has none)
+        geographies = [(by_label.get(label, ()), kinds) for label, kinds in keys]
         for i, col in enumerate(columns):
-            if not any(i < len(row["cells"]) and _shows(row["cells"][i]) for row in group["rows"]):
+            if i not in group["shown"]:
                 continue  # a period this measure has no figure for (the table's columns are every measure's)
             out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(col)}</th>\n')
-            for label, kinds in judged:
-                row = by_label.get(label)
-                c = row["cells"][i] if row is not None and i < len(row["cells"]) else None
-                out.append(_figure_cell(c, status_symbols, for_print) if c is not None
-                           else '<td class="govuk-table__cell govuk-table__cell--numeric"></td>\n')
-                out += [_judgement_cell(c, jc["key"], for_print) for jc in kinds]
+            for cells, kinds in geographies:
+                c = cells[i] if i < len(cells) else None
+                out.append(_figure_cell(c, status_symbols, for_print) if c is not None else _EMPTY_FIGURE)
+                if kinds:
+                    out += _judgement_cells(c, kinds, for_print)
             out.append("</tr>\n")
         out.append("</tbody>\n")
     return out
