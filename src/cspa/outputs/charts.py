@@ -77,15 +77,22 @@ def _periods(chart: dict[str, Any]) -> list[str]:
         order.setdefault(p, None)
     # keep the series' order, but periods that sort as text (years, 2004-05) in text order
     periods = list(order)
-    if all(re.match(r"^\d{4}", p) for p in periods):
+    if all(_YEAR_LIKE.match(p) for p in periods):
         periods.sort()
     return periods
 
 
-def _values(chart: dict[str, Any]) -> list[float]:
-    vals: list[float] = []
-    for series in chart.get("series") or []:
-        vals += [float(p["value"]) for p in series.get("points") or [] if _finite(p.get("value"))]
+_YEAR_LIKE = re.compile(r"\d{4}")
+
+
+def _points(series: dict[str, Any]) -> list[tuple[str, float]]:
+    """A series' points that have a finite value, as (period, value)."""
+    return [(str(p["period"]), float(p["value"])) for p in series.get("points") or [] if _finite(p.get("value"))]
+
+
+def _values(chart: dict[str, Any], points: list[list[tuple[str, float]]]) -> list[float]:
+    """Every value the chart places (``points``: each series', from :func:`_points`)."""
+    vals = [v for pts in points for _p, v in pts]
     for band in chart.get("quartile_bands") or []:
         vals += [float(band[k]) for k in ("lower_quartile", "median", "upper_quartile") if _finite(band.get(k))]
     return vals
@@ -122,19 +129,42 @@ def _fmt_tick(v: float, step: float) -> str:
 
 
 def _marker(shape: str, x: float, y: float, colour: str, r: float = 4.5) -> str:
+    xs = _marker_xs(shape, x, r)
     if shape == "square":
-        return f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" fill="{colour}"/>'
+        return f'<rect x="{xs[0]}" y="{y - r:.1f}" width="{xs[1]}" height="{xs[1]}" fill="{colour}"/>'
     if shape == "triangle":
-        pts = f"{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y + r:.1f} {x - r - 1:.1f},{y + r:.1f}"
-        return f'<polygon points="{pts}" fill="{colour}"/>'
+        bottom = f"{y + r:.1f}"
+        return f'<polygon points="{xs[0]},{y - r - 1:.1f} {xs[1]},{bottom} {xs[2]},{bottom}" fill="{colour}"/>'
     if shape == "diamond":
-        pts = f"{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y:.1f} {x:.1f},{y + r + 1:.1f} {x - r - 1:.1f},{y:.1f}"
-        return f'<polygon points="{pts}" fill="{colour}"/>'
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
+        middle = f"{y:.1f}"
+        return (f'<polygon points="{xs[0]},{y - r - 1:.1f} {xs[1]},{middle} {xs[0]},{y + r + 1:.1f} {xs[2]},{middle}" '
+                f'fill="{colour}"/>')
+    return f'<circle cx="{xs[0]}" cy="{y:.1f}" r="{xs[1]}" fill="{colour}"/>'
+
+
+@functools.lru_cache(maxsize=1024)
+def _marker_xs(shape: str, x: float, r: float) -> tuple[str, ...]:
+    """What a marker writes that does not depend on its figure (its x and size), formatted once: a
+    chart's markers stand at a few x positions, chart after chart, and formatting floats is most of
+    a marker's cost."""
+    if shape == "square":
+        return f"{x - r:.1f}", f"{2 * r:.1f}"
+    if shape in ("triangle", "diamond"):
+        return f"{x:.1f}", f"{x + r + 1:.1f}", f"{x - r - 1:.1f}"
+    return f"{x:.1f}", f"{r:.1f}"
 
 
 def _text_width(text: str, size: float) -> float:
     return 0.52 * size * len(text)
+
+
+@functools.cache
+def _legend_sample(i: int) -> str:
+    """The legend's sample of the ``i``th series: its line and marker."""
+    colour, dash, shape = SERIES_STYLES[i % len(SERIES_STYLES)]
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<line x1="0" y1="0" x2="28" y2="0" stroke="{colour}" stroke-width="{3 if i == 0 else 2}"{dash_attr}/>'
+            + _marker(shape, 14, 0, colour, 4))
 
 
 @functools.lru_cache(maxsize=64)
@@ -151,7 +181,9 @@ def _legend(items: tuple[tuple[str, str], ...], top: float) -> tuple[list[str], 
     return parts, (y - top) + 22
 
 
-@functools.lru_cache(maxsize=1024)
+# a worker renders dozens of reports: every indicator's frames at a few scales each, about 20
+# distinct frames for each new report once the common ones are in (a few KB each)
+@functools.lru_cache(maxsize=4096)
 def _frame(ticks: tuple[float, ...], step: float, periods: tuple[str, ...], top: float, plot_h: float,
            y_label: str | None) -> str:
     """Grid, axes and their labels: the same for every chart with these ticks and periods (most of a
@@ -190,13 +222,7 @@ def _hand_svg(chart: dict[str, Any]) -> str:
              if _finite(b.get("lower_quartile")) and _finite(b.get("upper_quartile"))]
     label = _label(chart)
 
-    legend_items: list[tuple[str, str]] = []
-    for i, s in enumerate(series):
-        colour, dash, shape = SERIES_STYLES[i % len(SERIES_STYLES)]
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        sample = (f'<line x1="0" y1="0" x2="28" y2="0" stroke="{colour}" stroke-width="{3 if i == 0 else 2}"{dash_attr}/>'
-                  + _marker(shape, 14, 0, colour, 4))
-        legend_items.append((sample, str(s.get("name", f"Series {i + 1}"))))
+    legend_items = [(_legend_sample(i), str(s.get("name", f"Series {i + 1}"))) for i, s in enumerate(series)]
     if bands:
         legend_items.append(('<rect x="0" y="-6" width="28" height="12" fill="' + BAND_FILL + '"/>',
                              "England interquartile range"))
@@ -208,15 +234,18 @@ def _hand_svg(chart: dict[str, Any]) -> str:
 
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - top - MARGIN_BOTTOM
-    values = _values(chart)
+    points = [_points(s) for s in series]
+    values = _values(chart, points)
     ticks = _ticks(min(values), max(values)) if values else [0.0, 1.0]
     lo, hi = ticks[0], ticks[-1]
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     slot = plot_w / max(len(periods), 1)
     xpos = {p: MARGIN_LEFT + (i + 0.5) * slot for i, p in enumerate(periods)}
+    xtext = {p: f"{x:.1f}" for p, x in xpos.items()}
+    base, span = top + plot_h, hi - lo  # y(v) below, with its sums made once
 
     def y(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo) * plot_h
+        return base - (v - lo) / span * plot_h
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
            f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} '
@@ -242,16 +271,15 @@ def _hand_svg(chart: dict[str, Any]) -> str:
             out.append(f'<polyline points="{" ".join(med)}" fill="none" stroke="{MEDIAN}" stroke-width="1.5" stroke-dasharray="4 3"/>')
     # series: comparators first so the area's line is drawn on top
     for i in reversed(range(len(series))):
-        s = series[i]
         colour, dash, shape = SERIES_STYLES[i % len(SERIES_STYLES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width = 3 if i == 0 else 2
-        pts = {str(p["period"]): float(p["value"]) for p in s.get("points") or [] if _finite(p.get("value"))}
+        ys = {p: y(v) for p, v in dict(points[i]).items()}  # each point's place, for its line and its marker
         segment: list[str] = []
         segments: list[list[str]] = []
         for p in periods:
-            if p in pts:
-                segment.append(f"{xpos[p]:.1f},{y(pts[p]):.1f}")
+            if p in ys:
+                segment.append(f"{xtext[p]},{ys[p]:.1f}")
             elif segment:
                 segments.append(segment)
                 segment = []
@@ -261,9 +289,9 @@ def _hand_svg(chart: dict[str, Any]) -> str:
             if len(seg) > 1:
                 out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" '
                            f'stroke-width="{width}" stroke-linejoin="round"{dash_attr}/>')
-        for p, v in pts.items():
+        for p, yp in ys.items():
             if p in xpos:
-                out.append(_marker(shape, xpos[p], y(v), colour))
+                out.append(_marker(shape, xpos[p], yp, colour))
     out.append("</svg>")
     return "".join(out)
 
