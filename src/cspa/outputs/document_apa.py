@@ -312,9 +312,6 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     }
 
 
-JUDGEMENT_FIELDS = ("band", "band_range", "traffic_light", "quartile", "quartile_position", "rank", "trend",
-                    "significance", "progress")
-
 _PROGRESS_WORDS = {"improved": "Improved", "same": "Same", "worsened": "Worsened"}
 _SIGNIFICANCE_WORDS = {"-": "Not significant", "high": "Significantly high", "low": "Significantly low"}
 
@@ -345,14 +342,14 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
     """One engine row as the document's observation (None for a judgement made for an authority),
     its judgement (None if nothing is judged), the parts of the judgement's basis, each once (the
     figure's ``judged``), and the judgement's column entries (see :func:`_column_judgements`)."""
-    mid = r["measure"]
+    mid, period = r["measure"], r["period_label"]
     measure = mlabels.get(mid) if mid != "value" else None
     obs = None
     if r["for_area"] is None:
         if mid not in places:
             places[mid] = decimals.get((r["indicator"], mid), 1) + 2
         status = r["status"]
-        obs = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
+        obs = {"measure": measure, "measure_id": mid, "period": period, "geography": geo,
                "value": _round(r["value"], places[mid]) if status is None else None,
                "display": r["display"], "numerator": r["numerator"], "denominator": r["denominator"],
                "status": status, "source": r["source"], "basis": r["basis"]}
@@ -362,9 +359,11 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         return obs, None, [], []
     parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
                          r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
-    judgement = {"measure": measure, "measure_id": mid, "period": r["period_label"], "geography": geo,
-                 **dict(zip(JUDGEMENT_FIELDS, values, strict=True)), "rag": None, "target": None, "basis": "; ".join(parts),
-                 "_bases": _judgement_bases(r)}
+    band, band_range, light, quartile, position, rank, trend, significance, progress = values
+    judgement = {"measure": measure, "measure_id": mid, "period": period, "geography": geo, "band": band,
+                 "band_range": band_range, "traffic_light": light, "quartile": quartile, "quartile_position": position,
+                 "rank": rank, "trend": trend, "significance": significance, "progress": progress, "rag": None,
+                 "target": None, "basis": "; ".join(parts), "_bases": _judgement_bases(r)}
     return obs, judgement, list(dict.fromkeys(parts)), _column_judgements((judgement,))
 
 
