@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from operator import itemgetter
 
 import duckdb
 
@@ -253,7 +254,7 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     for ind in indicators:
         irows = by_ind.get(ind.code, [])
         docs.append(_indicator_doc(ind, irows, area, names, decimals, window, geo_cache, shared))
-        vintages.update(r["vintage"] for r in irows if r["vintage"])
+        vintages.update(map(_VINTAGE, irows))
         title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
         sec_id = ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
         if not sections or sections[-1]["id"] != sec_id:
@@ -282,7 +283,7 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     map_doc = _map(area, ng, default_group, areas)
     attribution = [OGL] if framework != "apa2008" else []
     attribution.append(f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; "))
-    for v in sorted(vintages)[:12]:
+    for v in sorted(v for v in vintages if v)[:12]:
         attribution.append(f"Data vintage: {v}.")
     return {
         "report": "apa-dataset",
@@ -393,19 +394,25 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
     places: dict[str, int] = {}  # decimals shown per measure, plus two
     memo = shared.entries if shared is not None else None
     geo_cache = {} if geo_cache is None else geo_cache
-    for r in sorted(rows, key=_row_order):
+    try:  # sorting by the rows' own values (C) is several times cheaper than by a Python key function
+        ordered = sorted(rows, key=_ROW_ORDER)
+    except TypeError:  # a period without an end: None does not compare with a date
+        ordered = sorted(rows, key=_row_order)
+    ids = shared.ids if shared is not None else ()
+    for r in ordered:
         for_area = r["for_area"]
         if for_area is not None and for_area != area.code:
             continue
         geo = geo_cache.get(r["area"])
         if geo is None:
             geo = geo_cache[r["area"]] = _geography_of(r["area"], area, names)
-        key = (id(r), geo)
-        entry = memo.get(key) if memo is not None else None
-        if entry is None:
+        if id(r) in ids:  # a shared row: made into entries once, for every report that shows it
+            key = (id(r), geo)
+            entry = memo.get(key)
+            if entry is None:
+                entry = memo[key] = _entries(r, geo, mlabels, decimals, places)
+        else:
             entry = _entries(r, geo, mlabels, decimals, places)
-            if memo is not None and id(r) in shared.ids:  # a shared row: the next report reuses its entries
-                memo[key] = entry
         obs, judgement, parts, columns = entry
         if obs is not None:
             observations.append(obs)
@@ -443,10 +450,13 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
 
 
 _MIN_DATE = dt.date.min
+#: :func:`_row_order` for rows whose periods all have an end: the same order (a date is never false)
+_ROW_ORDER = itemgetter("measure", "period_end", "area")
+_VINTAGE = itemgetter("vintage")
 
 
 def _row_order(r: dict) -> tuple:
-    """Rows in table order: by measure, then period, then area."""
+    """Rows in table order: by measure, then period, then area (:data:`_ROW_ORDER`, where no period lacks an end)."""
     return r["measure"], r["period_end"] or _MIN_DATE, r["area"]
 
 
@@ -490,7 +500,8 @@ def _table(ind: Indicator, figures: dict[str, dict[tuple, dict]], judged: dict[t
                         "basis": o["basis"], "judged": parts}
                 if columns:
                     cell["_judgements"] = columns
-                    kinds.update(c["key"] for c in columns)
+                    for c in columns:
+                        kinds.add(c["key"])
                 cells.append(cell)
             label = area.name if g == "area" and area is not None else ROW_LABELS.get(g, g)
             rows.append({"label": label, "geography": g, "cells": cells})
