@@ -370,17 +370,24 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
 
 def _column_judgements(judgements: tuple[dict, ...] | list[dict]) -> list[dict]:
     """The judgements of one figure (it may be judged twice: an SN average's progress, and its
-    shading for this authority) as the entries of its judgement columns: key, value, display, basis.
-    A quartile read from the published quartile position is shown as that position, not again as a band."""
+    shading for this authority) as the entries of its judgement columns: key, value, display, basis;
+    where two judge the same column, the first's."""
+    if len(judgements) == 1:
+        return _judgement_entries(judgements[0])
     out: dict[str, dict] = {}
     for j in judgements:
-        bases = j.get("_bases") or {}
-        for key, _label in JUDGEMENT_COLUMNS:
-            value = j.get(key)
-            if value is None or key in out or (key == "quartile" and j.get("quartile_position")):
-                continue
-            out[key] = {"key": key, "value": value, "display": _judgement_display(key, value), "basis": bases.get(key)}
+        for e in _judgement_entries(j):
+            out.setdefault(e["key"], e)
     return [out[k] for k, _label in JUDGEMENT_COLUMNS if k in out]
+
+
+def _judgement_entries(j: dict) -> list[dict]:
+    """One judgement's column entries, in column order. A quartile read from the published quartile
+    position is shown as that position, not again as a band."""
+    bases = j.get("_bases") or {}
+    return [{"key": key, "value": value, "display": _judgement_display(key, value), "basis": bases.get(key)}
+            for key, _label in JUDGEMENT_COLUMNS
+            if (value := j.get(key)) is not None and not (key == "quartile" and j.get("quartile_position"))]
 
 
 def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str, str], decimals: dict,
