@@ -56,7 +56,9 @@ def run_bare(con: duckdb.DuckDBPyConnection) -> int:
 
 def run_copy(con: duckdb.DuckDBPyConnection) -> int:
     """Copy the figure rows of the last build once, judging nothing: what writing the output costs."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _bench_copy AS SELECT * FROM _cspa_figure_rows")
+    from cspa.engine.run import TEMP_PREFIX
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _bench_copy AS SELECT * FROM {TEMP_PREFIX}_figure_rows")
     return con.execute("SELECT count(*) FROM _bench_copy").fetchall()[0][0]
 
 

@@ -37,9 +37,8 @@ def display_sql(value: str, status: str, m: str = "m") -> str:
     # thousands separators and for what a DECIMAL(18, d) cannot hold.
     fixed = " ".join(f"WHEN {k} THEN CAST(CAST({mag} AS DECIMAL(18, {k})) AS VARCHAR)" for k in range(_FIXED + 1))
     num = (
-        f"CASE WHEN coalesce({m}.thousands, FALSE) "
-        f"THEN format('{{:,.{{}}f}}', {mag}, {d}) "
-        f"WHEN {mag} < 1e12 THEN CASE {d} {fixed} ELSE format('{{:.{{}}f}}', {mag}, {d}) END "
+        f"CASE WHEN coalesce({m}.thousands, FALSE) THEN format('{{:,.{{}}f}}', {mag}, {d}) "
+        f"WHEN {mag} < 1e12 AND {d} BETWEEN 0 AND {_FIXED} THEN CASE {d} {fixed} END "
         f"ELSE format('{{:.{{}}f}}', {mag}, {d}) END"
     )
     sign = f"CASE WHEN {r} < 0 THEN '-' WHEN {r} > 0 AND coalesce({m}.plus_sign, FALSE) THEN '+' ELSE '' END"
