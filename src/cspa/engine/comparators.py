@@ -49,8 +49,8 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
 
     ``v`` is a table of :func:`cspa.engine.values.values` rows (with the run's integer keys).
     Output: the value columns of ``v`` for area ``SN:<group>:<la>`` plus ``n_used``, ``n_members``
-    and ``sn_method``; with ``names=False`` only the integer keys and figures (the engine's build,
-    which joins names when a row is read). The join of every figure with the authorities it is a
+    and ``sn_method``; with ``names=False`` only the integer keys, the period's label and the figures
+    (the engine's build, which joins names, dates and area types when a row is read). The join of every figure with the authorities it is a
     neighbour of is the engine's largest (ten rows per figure), so it runs on integer keys and one
     packed group key; each method is accumulated in a pass of its own over the measures that ask
     for it (the median is holistic; only pooled figures need the counts summed), so a measure pays
@@ -86,22 +86,18 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     agg AS (
         -- parallel float sums add in any order, and the last bits decide printed figures on a
         -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
-        {agg("mean", "round(fsum(x.value) / count(x.value), 10)")}
+        -- (+ 0.0: a residual of either sign rounds to zero, and -0 would print as '-0')
+        {agg("mean", "round(fsum(x.value) / count(x.value), 10) + 0.0")}
         UNION ALL {agg("pooled", "CAST(NULL AS DOUBLE)", counts=True)}
         UNION ALL {agg("median", "median(x.value)")}
     ),
-    cells AS (   -- the period's labels and vintage, once per measure and period
-        SELECT sid, pid, any_value(period_label) AS period_label,
-               any_value(period_start) AS period_start,
-               any_value(period_end) AS period_end, any_value(first_year) AS first_year,
-               any_value(last_year) AS last_year, any_value(vid) AS vid
-        FROM {v} GROUP BY sid, pid
+    cells AS (   -- the period's label and vintage, once per measure and period
+        SELECT sid, pid, any_value(period_label) AS period_label, any_value(vid) AS vid FROM {v} GROUP BY sid, pid
     ),
     unpacked AS (
         SELECT k >> {2 * BITS} AS sid, (k >> {BITS}) & {_MASK} AS aid, k & {_MASK} AS pid, * EXCLUDE (k) FROM agg
     )
-    SELECT u.sid, u.aid, u.pid, c.vid, 'sn_group' AS area_type, c.period_label, c.period_start, c.period_end,
-           c.first_year, c.last_year,
+    SELECT u.sid, u.aid, u.pid, c.vid, c.period_label,
            CASE WHEN m.sn_method = 'pooled'
                 THEN u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql('m')} ELSE u.value END AS value,
            u.numerator, u.denominator,
@@ -115,7 +111,8 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     if not names:
         return con.sql(narrow)
     return con.sql(f"""
-    SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, kp.period, kp.period_kind,
+    SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, a.type AS area_type, kp.period,
+           kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
            {sn_basis_sql('m.sn_method', 'n.n_used', 'n.n_members', 'm.grp')} AS basis, vk.vintage, m.sn_method
     FROM ({narrow}) n JOIN _cspa_key_measure m ON m.sid = n.sid
     JOIN _cspa_key_area a ON a.aid = n.aid
@@ -143,10 +140,10 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     ),
     la AS (
         SELECT x.sid, x.pid, x.vid, x.value, x.numerator, x.denominator, x.provisional, x.period_label,
-               x.period_start, x.period_end, x.first_year, x.last_year, {usable} AS usable, a.region_code,
+               {usable} AS usable, a.region_code,
                count(*) OVER (PARTITION BY x.sid, x.pid) AS n_cell
         FROM {v} x JOIN m ON m.sid = x.sid JOIN _cspa_key_area a ON a.aid = x.aid
-        WHERE x.area_type = 'la'
+        WHERE a.type = 'la'
     ),
     geo AS (
         SELECT '{ENGLAND}' AS code, * FROM la WHERE n_cell >= {MIN_POOLED_AREAS}
@@ -156,13 +153,11 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
         SELECT sid, pid, code, sum(numerator) FILTER (WHERE usable) AS numerator,
                sum(denominator) FILTER (WHERE usable) AS denominator,
                count(*) FILTER (WHERE usable) AS n_used, count(*) AS n_members,
-               bool_or(provisional) AS provisional, any_value(period_label) AS period_label,
-               any_value(period_start) AS period_start, any_value(period_end) AS period_end,
-               any_value(first_year) AS first_year, any_value(last_year) AS last_year, any_value(vid) AS vid
+               bool_or(provisional) AS provisional, any_value(period_label) AS period_label, any_value(vid) AS vid
         FROM geo GROUP BY sid, pid, code
     )
     SELECT g.sid, a.aid, g.pid, m.indicator, m.measure, a.code AS area, a.type AS area_type,
-           kp.period, g.period_label, kp.period_kind, g.period_start, g.period_end, g.first_year, g.last_year,
+           kp.period, g.period_label, kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
            g.numerator / nullif(g.denominator, 0) * {pooled_scale_sql('m')} AS value,
            g.numerator, g.denominator,
            CASE WHEN g.n_used = 0 OR coalesce(g.denominator, 0) = 0 THEN '..' END AS status,

@@ -27,8 +27,10 @@ MIN_RANKED_AREAS = 4
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     """Rank and quartile band of every authority's figure, per measure and period (``cell_key``).
 
-    Output: ``rid, cell, rank, quartile, n_areas, q1, q2, q3`` (the cut-offs are kept so the
-    provenance line can be composed when read, once per cell, :mod:`cspa.engine.provenance`).
+    ``v``: figure rows on the run's integer keys (``rid, sid, aid, pid, value``); the authorities are
+    the areas of type ``la`` in ``_cspa_key_area``. Output: ``rid, cell, rank, quartile, n_areas,
+    q1, q2, q3`` (the cut-offs are kept so the provenance line can be composed when read, once per
+    cell, :mod:`cspa.engine.provenance`).
     """
     return con.sql(f"""
     WITH x AS (
@@ -36,7 +38,8 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
                -- one sort key for both polarities: the best value sorts first
                CASE m.polarity WHEN 'low' THEN v.value WHEN 'high' THEN -v.value END AS best_first
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
-        WHERE v.area_type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
+        WHERE v.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'la') AND v.value IS NOT NULL
+          AND (m.quartiles OR m.ranks)
     ),
     q AS (
         SELECT cell, count(*) AS n_areas,

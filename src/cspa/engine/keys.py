@@ -9,8 +9,8 @@ more than integers, so each run first numbers the keys in small temporary tables
   line a figure without a traffic light carries, ``no_light_basis``);
 * ``_cspa_key_area``: ``aid`` per area code, including every statistical-neighbour pseudo-area
   ``SN:<group>:<la>`` and any code the observations use that is not a reference area;
-* ``_cspa_key_period``: ``pid`` per period key (with its kind), numbered in time order (end, then start), so
-  ordering by ``pid`` orders a series;
+* ``_cspa_key_period``: ``pid`` per period key (with its kind, dates and years: a period key names
+  one span of time), numbered in time order (end, then start), so ordering by ``pid`` orders a series;
 * ``_cspa_key_group``: ``gid`` per neighbour group;
 * ``_cspa_key_vintage``: ``vid`` per data vintage (a sentence repeated on every row of a load).
 
@@ -69,7 +69,8 @@ def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
         LEFT JOIN area a ON a.code = k.code;
     CREATE OR REPLACE TEMP TABLE _cspa_key_period AS
         SELECT CAST(row_number() OVER (ORDER BY period_end NULLS FIRST, period_start NULLS FIRST, period) AS BIGINT) AS pid,
-               period, period_kind
+               period, period_kind, period_start, period_end,
+               year(period_start) AS first_year, year(period_end) AS last_year
         FROM (SELECT period, min(period_end) AS period_end, min(period_start) AS period_start,
                      min(period_kind) AS period_kind
               FROM observation WHERE statistic = 'value' GROUP BY period);

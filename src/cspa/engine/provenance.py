@@ -116,8 +116,8 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
         SELECT f.*, l.for_area, l.traffic_light, l.light_basis
         FROM ({rare} WHERE for_area IS NOT NULL) l JOIN {prefix}_figure_rows f ON f.rid = l.rid
     )
-    SELECT m.indicator, m.measure, a.code AS area, c.area_type, c.for_area, p.period, c.period_label, p.period_kind,
-           c.period_start, c.period_end, c.value,
+    SELECT m.indicator, m.measure, a.code AS area, a.type AS area_type, c.for_area, p.period, c.period_label,
+           p.period_kind, p.period_start, p.period_end, c.value,
            CASE WHEN c.text IS NOT NULL AND m.unit IN ('category', 'text') THEN c.text
                 ELSE {display_sql('c.value', 'c.status')} END AS display,
            c.numerator, c.denominator, c.status, c.source,

@@ -34,22 +34,43 @@ TEMP_PREFIX = "_cspa"
 STORED_PREFIX = "judgement"
 
 # What the figure tables keep per figure: integer keys instead of the repeated strings
-# (indicator, measure, area, period, vintage), which the key tables hold once.
-_NARROW = ("sid, aid, pid, vid, area_type, period_label, period_start, period_end, first_year, last_year, value, "
-           "numerator, denominator, status, text, quality, provisional, published, source, basis, seed_ref")
+# (indicator, measure, area, period, vintage), which the key tables hold once, and nothing that
+# is the area's or the period's (area type, dates, years: read from the key tables). The label
+# stays: a period key is printed differently by different indicators ('2022', '2021/22').
+_NARROW = ("sid, aid, pid, vid, period_label, value, numerator, denominator, status, text, quality, provisional, "
+           "published, source, basis, seed_ref")
 
 
-def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str) -> str:
-    """A view of ``v`` holding only the measures a family applies to.
+def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str, built: set[int]) -> str | None:
+    """A view of ``v`` holding only the measures a family applies to, among those ``built``.
 
     The measure ids are read first and written into the view as constants, so the filter is
     pushed down to the scans: a family that applies to a few measures (bands, lights, trends)
-    never touches the national figures of the others.
+    never touches the national figures of the others, and one that applies to none of this
+    build's measures (a LAIT build has no bands or lights) is skipped: None.
     """
-    sids = [r[0] for r in con.execute(measures_sql).fetchall()]
-    cond = f"v.sid IN ({', '.join(str(x) for x in sids)})" if sids else "FALSE"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE {cond}")
+    sids = sorted(r[0] for r in con.execute(measures_sql).fetchall() if r[0] in built)
+    if not sids:
+        return None
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE v.sid IN ({', '.join(map(str, sids))})")
     return name
+
+
+# The tables of the families that apply to a few measures, as readers find them. A family that
+# applies to none of a build's measures is written empty with these columns, without planning
+# its SQL (planning the trend or light rules costs more than running them on nothing);
+# test_run.py checks that they match the tables the families write.
+_EMPTY = {
+    "bands": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, band INTEGER, "
+             "band_range VARCHAR, band_basis VARCHAR",
+    "lights": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, for_area VARCHAR, "
+              "traffic_light VARCHAR, light_basis VARCHAR",
+    "position": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, "
+                "position_quartile INTEGER, position_basis VARCHAR",
+    "trend": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, trend VARCHAR, trend_sn VARCHAR, "
+             "trend_basis VARCHAR",
+    "computed_significance": "rid BIGINT, significance_computed VARCHAR, significance_basis VARCHAR",
+}
 
 
 def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025",
@@ -81,12 +102,13 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
         SELECT {_NARROW}, n_used, n_members
         FROM ({neighbour_aggregates(con, observed, default_group, names=False).sql_query()}) s
         WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
-            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o WHERE o.area_type = 'sn_group')
+            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
+            WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'sn_group'))
         UNION ALL
         SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
         WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
             SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
-            WHERE o.area_type IN ('country', 'region'))""", "sn")
+            WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ('country', 'region')))""", "sn")
     # a figure's row id is its position in its table (DuckDB's rowid): numbering rows with a
     # window would sort and copy every column once more
     n_observed = con.execute(f"SELECT count(*) FROM {observed}").fetchall()[0][0]
@@ -99,27 +121,38 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     # they read a few measures, and the measure filter is pushed below the joins
     v = "_cspa_values"
     con.execute(f"""CREATE OR REPLACE TEMP VIEW {v} AS
-        SELECT f.*, m.indicator, m.measure, a.code AS area, p.period, p.period_kind, vk.vintage
+        SELECT f.*, a.type AS area_type, p.period_start, p.period_end, p.first_year, p.last_year,
+               m.indicator, m.measure, a.code AS area, p.period, p.period_kind, vk.vintage
         FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
         JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
     km = "SELECT sid FROM _cspa_key_measure"
-    vb = _subset(con, v, "_cspa_v_banded", f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)")
-    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'")
+    # the measures this build has figures for (every comparator figure is of an observed measure)
+    built = {r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall()}
+    vb = _subset(con, v, "_cspa_v_banded", f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)", built)
+    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built)
     vq = _subset(con, v, "_cspa_v_positioned", f"""{km} WHERE (indicator, measure) IN (
-        SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""")
-    vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'")
-    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'")
-    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL")
-    b = table(bands(con, vb), "bands")
-    table(lights(con, vl, b), "lights")
+        SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
+                 built)
+    vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
+    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'", built)
+    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL", built)
+    def family(name: str, make, *subsets: str | None) -> str:
+        if not any(subsets):
+            con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} ({_EMPTY[name]})")
+            return f"{prefix}_{name}"
+        return table(make(), name)
+
+    b = family("bands", lambda: bands(con, vb), vb)
+    family("lights", lambda: lights(con, vl, b), vl)
     # ranks and quartiles are among authorities, whose figures are all observed (row id = rowid)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}")
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
-    table(quartile_position(con, vq), "position")
+    family("position", lambda: quartile_position(con, vq), vq)
     table(progress(con, f), "progress")
-    table(f"""SELECT * FROM ({_seed_trends(con, vt).sql_query()})
-              UNION ALL BY NAME SELECT * FROM ({recent_trends(con, vr).sql_query()})""", "trend")
-    table(significance_vs_england(con, vs), "computed_significance")
+    family("trend", lambda: " UNION ALL BY NAME ".join(
+        f"SELECT * FROM ({make(con, sv).sql_query()})" for make, sv in ((_seed_trends, vt), (recent_trends, vr)) if sv),
+        vt, vr)
+    family("computed_significance", lambda: significance_vs_england(con, vs), vs)
     # published significance flags are few: resolved to figure keys once, joined on one integer
     table(f"""
         SELECT {figure_key('m.sid', 'a.aid', 'p.pid')} AS fk,

@@ -1,0 +1,43 @@
+"""The build's family tables: a family that applies to none of a build's measures is written empty,
+with the columns it writes when it applies (readers join them the same way either way)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cspa.engine import run
+
+
+def _columns(con, table: str) -> str:
+    return con.execute(f"""SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position)
+                           FROM information_schema.columns WHERE table_name = '{table}'""").fetchall()[0][0]
+
+
+@pytest.fixture(scope="module")
+def cur(demo_con):
+    con = demo_con.cursor()
+    yield con
+    con.close()
+
+
+def test_every_family_applies_to_the_whole_catalogue(cur):
+    # the seed's measures have bands, lights, quartile positions and trends; the DfE children's
+    # social care measures have computed significance: a build of everything fills every family
+    prefix = run.build(cur, "TRUE")
+    for name, columns in run._EMPTY.items():
+        assert _columns(cur, f"{prefix}_{name}") == columns, name
+        assert cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0] > 0, name
+
+
+def test_family_not_applying_is_empty_with_the_same_columns(cur):
+    # LAIT measures have no bands, lights, trends or computed significance (catalogue: all 'none')
+    prefix = run.build(cur, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait') "
+                            "AND o.period = 'FY2023-24'")
+    for name, columns in run._EMPTY.items():
+        assert _columns(cur, f"{prefix}_{name}") == columns, name
+        assert cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0] == 0, name
+    # and the rows readers use are complete: display strings and provenance for every figure
+    missing = cur.execute(f"SELECT count(*) FROM {prefix}_presented WHERE display IS NULL OR basis IS NULL "
+                          "OR light_basis IS NULL").fetchall()[0][0]
+    assert missing == 0
+    assert cur.execute(f"SELECT count(*) FROM {prefix}_presented").fetchall()[0][0] > 10_000
