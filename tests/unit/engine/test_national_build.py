@@ -51,6 +51,18 @@ def test_every_lait_figure_judged(judged):
     assert con.execute("SELECT count(DISTINCT area) FROM judgement WHERE area_type = 'la'").fetchall()[0][0] >= 153
 
 
+def test_no_neighbour_mean_is_negative_zero(judged):
+    """Neighbours' values that cancel (Rutland's ten Progress 8 neighbours in 2017/18: -0.13, 0.01,
+    0.06, 0.02, -0.09, -0.04, 0.13, -0.08, 0.11, 0.01) leave a float residual of either sign, by the
+    order the threads add them; rounded, a negative one was -0.0, printed '-0' in about 30 progress
+    lines of each national build."""
+    con, _ = judged
+    zeros = con.execute("""SELECT count(*), count(*) FILTER (WHERE CAST(value AS VARCHAR) = '-0.0'),
+                                  count(*) FILTER (WHERE progress_basis LIKE '%: -0 vs%' OR progress_basis LIKE '% vs -0 (%')
+                           FROM judgement WHERE area_type = 'sn_group' AND value = 0""").fetchall()[0]
+    assert zeros[0] > 20 and zeros[1:] == (0, 0), zeros
+
+
 @pytest.mark.parametrize(("code", "year"), [("ReReferral", "2025"), ("LACStable_2016on", "2024")])
 def test_luton_by_hand(judged, code, year):
     con, _ = judged
