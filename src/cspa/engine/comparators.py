@@ -63,9 +63,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
         num, den = sums if counts else ("CAST(NULL AS DOUBLE)", "CAST(NULL AS DOUBLE)")
         return f"""
         SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k, {value} AS value,
-               {num} AS numerator, {den} AS denominator,
-               count(x.value) AS n_used, any_value(mb.n_members) AS n_members,
-               bool_or(x.provisional) AS provisional
+               {num} AS numerator, {den} AS denominator, count(x.value) AS n_used
         FROM {v} x JOIN m ON m.sid = x.sid AND m.sn_method = '{method}'
         JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
         GROUP BY k"""
@@ -91,11 +89,22 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
         UNION ALL {agg("pooled", "CAST(NULL AS DOUBLE)", counts=True)}
         UNION ALL {agg("median", "median(x.value)")}
     ),
+    -- the group's size and whether any member's figure is provisional are joined after the
+    -- grouping, not aggregated in it: each aggregate costs a pass over the ten rows per figure,
+    -- and provisional figures are a handful (a dozen in the whole store)
+    sizes AS (SELECT DISTINCT sn_aid, n_members FROM members),
+    provisional AS (
+        SELECT DISTINCT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k
+        FROM {v} x JOIN m ON m.sid = x.sid JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
+        WHERE x.provisional
+    ),
     cells AS (   -- the period's label and vintage, once per measure and period
         SELECT sid, pid, any_value(period_label) AS period_label, any_value(vid) AS vid FROM {v} GROUP BY sid, pid
     ),
     unpacked AS (
-        SELECT k >> {2 * BITS} AS sid, (k >> {BITS}) & {_MASK} AS aid, k & {_MASK} AS pid, * EXCLUDE (k) FROM agg
+        SELECT k >> {2 * BITS} AS sid, (k >> {BITS}) & {_MASK} AS aid, k & {_MASK} AS pid, * EXCLUDE (k),
+               k IN (SELECT k FROM provisional) AS provisional
+        FROM agg
     )
     SELECT u.sid, u.aid, u.pid, c.vid, c.period_label,
            CASE WHEN m.sn_method = 'pooled'
@@ -104,9 +113,10 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
            CASE WHEN u.n_used < {min_used} THEN '..' END AS status,
            CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, u.provisional, FALSE AS published,
            'computed' AS source, CAST(NULL AS VARCHAR) AS basis, CAST(NULL AS VARCHAR) AS seed_ref,
-           u.n_used, u.n_members
+           u.n_used, z.n_members
     FROM unpacked u JOIN m ON m.sid = u.sid
     JOIN cells c ON c.sid = u.sid AND c.pid = u.pid
+    JOIN sizes z ON z.sn_aid = u.aid
     """
     if not names:
         return con.sql(narrow)

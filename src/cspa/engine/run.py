@@ -97,26 +97,33 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
         keys = f"{prefix}_key"
     # a computed comparator (neighbour aggregate, pooled England or region) is used where no
     # published figure exists for that key (published comparator figures are a few thousand,
-    # so the anti-join is cheap); neighbour lines are composed on read, pooled ones kept
+    # so the anti-join is cheap). A neighbour aggregate's line is composed on read and its
+    # columns that are the same for every aggregate (source, no text) are the view's constants,
+    # not written 600,000 times; pooled figures keep their lines.
+    published = f"""SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
+                     WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
     sn = table(f"""
-        SELECT {_NARROW}, n_used, n_members
+        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members
         FROM ({neighbour_aggregates(con, observed, default_group, names=False).sql_query()}) s
-        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
-            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
-            WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'sn_group'))
-        UNION ALL
+        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN ({published.format("'sn_group'")})""", "sn")
+    # the measures this build has figures for (every comparator figure is of an observed measure)
+    built = {r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall()}
+    pools = {r[0] for r in con.execute("SELECT sid FROM _cspa_key_measure WHERE england_method = 'pooled'").fetchall()}
+    pooled = table(f"""
         SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
-        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN (
-            SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
-            WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ('country', 'region')))""", "sn")
-    # a figure's row id is its position in its table (DuckDB's rowid): numbering rows with a
-    # window would sort and copy every column once more
-    n_observed = con.execute(f"SELECT count(*) FROM {observed}").fetchall()[0][0]
+        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN ({published.format("'country', 'region'")})
+          AND {'TRUE' if built & pools else 'FALSE'}""", "pooled")
+    # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
+    # numbering rows with a window would sort and copy every column once more
+    n_observed, n_sn = con.execute(f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})").fetchall()[0]
     view = "VIEW" if stored else "TEMP VIEW"
     f = f"{prefix}_figure_rows"
     con.execute(f"""CREATE OR REPLACE {view} {f} AS
         SELECT rowid AS rid, *, CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
-        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * FROM {sn}""")
+        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, *, CAST(NULL AS VARCHAR) AS text,
+            CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
+            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn}
+        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * FROM {pooled}""")
     # the families that read names (bands, lights, positions, trends) see them through this view;
     # they read a few measures, and the measure filter is pushed below the joins
     v = "_cspa_values"
@@ -126,8 +133,6 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
         FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
         JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
     km = "SELECT sid FROM _cspa_key_measure"
-    # the measures this build has figures for (every comparator figure is of an observed measure)
-    built = {r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall()}
     vb = _subset(con, v, "_cspa_v_banded", f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)", built)
     vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built)
     vq = _subset(con, v, "_cspa_v_positioned", f"""{km} WHERE (indicator, measure) IN (

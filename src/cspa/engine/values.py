@@ -75,13 +75,20 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: s
     """
     build_keys(con, default_group)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
-    # other figure (nearly all of a national build) passes straight through
-    derived_in = [r[0] for r in con.execute(
+    # other figure (nearly all of a national build) passes straight through. Which of them this
+    # run has is read first (the constant list is pushed down to the scan), so a run with none
+    # (a LAIT build) neither plans the derivation nor scans the store for it
+    derived = [r[0] for r in con.execute(
         "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
         "'difference', 'sum')").fetchall()]
-    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived_in) or "NULL"
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived) or "NULL"
+    derived_in = [r[0] for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
+        WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()]
+    if not derived_in:
+        return con.sql(_observed(con, where))
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived_in)
     observed = _observed(con, f"({where}) AND o.indicator IN ({codes})")
-    passing = _observed(con, f"({where}) AND o.indicator NOT IN ({codes})") if derived_in else _observed(con, where)
+    passing = _observed(con, f"({where}) AND o.indicator NOT IN ({codes})")
     sql = f"""
     WITH obs AS ({observed}),
     der AS (SELECT * FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', 'difference', 'sum')),
