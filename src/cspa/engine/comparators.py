@@ -23,7 +23,7 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import BITS, figure_key
-from cspa.engine.provenance import count_sql, sn_basis_sql, used_of_sql
+from cspa.engine.provenance import count_sql, sn_basis_sql, used_of_sql, vintage_sql
 
 _MASK = (1 << BITS) - 1
 
@@ -123,7 +123,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     return con.sql(f"""
     SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, a.type AS area_type, kp.period,
            kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
-           {sn_basis_sql('m.sn_method', 'n.n_used', 'n.n_members', 'm.grp')} AS basis, vk.vintage, m.sn_method
+           {sn_basis_sql('m.sn_method', 'n.n_used', 'n.n_members', 'm.grp', 'vk.vintage')} AS basis, vk.vintage, m.sn_method
     FROM ({narrow}) n JOIN _cspa_key_measure m ON m.sid = n.sid
     JOIN _cspa_key_area a ON a.aid = n.aid
     JOIN _cspa_key_period kp ON kp.pid = n.pid
@@ -175,7 +175,8 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
            'computed' AS source,
            'pooled over ' || {used_of_sql('g.n_used', 'g.n_members', "'authorities'")}
              || ': sum of numerators / sum of denominators = ' || {count_sql('g.numerator')} || ' / '
-             || {count_sql('g.denominator')} || ' x ' || format('{{:g}}', {pooled_scale_sql('m')}) AS basis,
+             || {count_sql('g.denominator')} || ' x ' || format('{{:g}}', {pooled_scale_sql('m')})
+             || {vintage_sql('vk.vintage')} AS basis,
            CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, g.vid, g.n_used, g.n_members, 'pooled' AS sn_method
     FROM agg g JOIN m ON m.sid = g.sid
     JOIN _cspa_key_area a ON a.code = g.code

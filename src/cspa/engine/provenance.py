@@ -41,10 +41,17 @@ def used_of_sql(n_used: str, n_members: str, members: str) -> str:
             f" || ' missing or suppressed)' ELSE '' END")
 
 
-def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str) -> str:
-    """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed)`` (000:L3956)."""
+def vintage_sql(vintage: str) -> str:
+    """`` (<vintage>)``, or nothing where the figures have no vintage."""
+    return f"coalesce(' (' || {vintage} || ')', '')"
+
+
+def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str, vintage: str | None = None) -> str:
+    """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed) (<vintage>)`` (000:L3956):
+    the method, the group and its version, how many members were used, the members' data vintage."""
     members = f"{grp} || ' neighbours'"
-    return f"{method} || ' of ' || {used_of_sql(n_used, n_members, members)}"
+    line = f"{method} || ' of ' || {used_of_sql(n_used, n_members, members)}"
+    return f"{line} || {vintage_sql(vintage)}" if vintage else line
 
 
 def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
@@ -123,7 +130,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.numerator, c.denominator, c.status, c.source,
            CASE WHEN c.for_area IS NOT NULL THEN NULL
                 ELSE coalesce(c.basis, CASE WHEN c.n_members IS NOT NULL
-                    THEN {sn_basis_sql('m.sn_method', 'c.n_used', 'c.n_members', "split_part(a.code, ':', 2)")}
+                    THEN {sn_basis_sql('m.sn_method', 'c.n_used', 'c.n_members', "split_part(a.code, ':', 2)", 'vk.vintage')}
                     ELSE {observed_basis_sql('c', 'm', 'vk.vintage')} END) END AS basis,
            c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
            c.band, c.band_range, c.band_basis, c.traffic_light,

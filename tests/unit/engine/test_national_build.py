@@ -77,7 +77,7 @@ def test_luton_by_hand(judged, code, year):
                if r["model"] == "DfE May 2025" and r["dfe_la_code"] == "821"]
     sn_mean = statistics.mean(values[c] for c in sns if c in values)
 
-    got = con.execute("""SELECT area, value, rank, quartile FROM judgement
+    got = con.execute("""SELECT area, value, rank, quartile, basis, vintage FROM judgement
                          WHERE indicator = ? AND period_label = ? AND area IN ('821', 'SN:dfe_2025:821')""",
                       [code, year]).fetchall()
     by_area = {r[0]: r for r in got}
@@ -85,6 +85,12 @@ def test_luton_by_hand(judged, code, year):
     assert by_area["821"][2] == rank
     assert by_area["821"][3] == quartile
     assert by_area["SN:dfe_2025:821"][1] == pytest.approx(sn_mean)
+    # the neighbour figure's line: method, group and version, members used, the data's vintage
+    used = sum(1 for c in sns if c in values)
+    missing = f" ({len(sns) - used} missing or suppressed)" if used < len(sns) else ""
+    assert by_area["SN:dfe_2025:821"][4] == (f"mean of {used} of {len(sns)} dfe_2025 neighbours{missing} "
+                                             f"({by_area['821'][5]})")
+    assert by_area["821"][5].startswith("LAIT base data set")
 
 
 def test_neighbour_means_are_the_same_every_run(demo_con):

@@ -65,7 +65,7 @@ def test_england_permanent_exclusions_2016_17(pooled):
 def test_london_pooled_where_the_file_prints_inner_and_outer_only(pooled):
     """The file has no London row (Inner and Outer London only), so London is pooled from its boroughs,
     and agrees with Inner + Outer London's published counts."""
-    _, _, presented = pooled
+    con, _, presented = pooled
     london = {(i, m, p): (v, d, s, b) for i, m, a, p, v, d, s, b in presented if a == "E12000007"}
     value, display, source, basis = london[("EXCL_TOTAL", "fixed", "AY2016-17")]
     inner, outer = (_published("Region", n, "201617") for n in ("Inner London", "Outer London"))
@@ -75,9 +75,12 @@ def test_london_pooled_where_the_file_prints_inner_and_outer_only(pooled):
     assert value == pytest.approx(expected, abs=0.005)
     assert display == f"{expected:.2f}%"
     assert source == "computed"
-    # 33 London authorities (the City included); counts as people write them, not 1.2685e+06
+    # 33 London authorities (the City included); counts as people write them, not 1.2685e+06; the
+    # authorities' data vintage
+    (vintage,) = con.execute("SELECT DISTINCT vintage FROM observation_current WHERE indicator = 'EXCL_TOTAL' "
+                             "AND period = 'AY2016-17' AND area IN (SELECT code FROM area WHERE type = 'la')").fetchall()
     assert basis == ("pooled over 33 of 33 authorities: sum of numerators / sum of denominators = "
-                     f"{excluded:,} / {pupils:,} x 100")
+                     f"{excluded:,} / {pupils:,} x 100 ({vintage[0]})")
 
 
 def test_published_comparator_wins(pooled):
