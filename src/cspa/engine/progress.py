@@ -14,6 +14,12 @@ import duckdb
 from cspa.engine.keys import figure_key
 
 
+def judged_sql(m: str = "m") -> str:
+    """SQL: whether measure ``m`` has progress judged: it has a direction, and is not itself a change
+    (a change's own change is not progress)."""
+    return f"({m}.formula_type NOT IN ('change', 'percent_change', 'difference') AND {m}.polarity IN ('high', 'low'))"
+
+
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     """Output: ``rid, prev_value, prev_label`` for every figure that has a value, of a measure with a
     direction, whose area has a value in the measure's previous period: the comparison's inputs.
@@ -33,7 +39,7 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
         SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         -- only where a direction is set: polarity none has no progress to judge
-        WHERE m.formula_type NOT IN ('change', 'percent_change', 'difference') AND m.polarity IN ('high', 'low')
+        WHERE {judged_sql('m')}
     ),
     cells AS (
         SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid

@@ -17,7 +17,7 @@ from __future__ import annotations
 from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
-from cspa.engine.progress import progress_sql
+from cspa.engine.progress import judged_sql, progress_sql
 
 _PROGRESS, _IMPROVING = progress_sql("c", "m")
 # the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
@@ -77,10 +77,25 @@ def distribution_basis_sql(c: str = "c", m: str = "m") -> str:
             f" || ', a value on a cut point goes to the low-value side' END")
 
 
+def _no_figure(c: str) -> str:
+    """`` (status x, as published)`` or `` (missing)``: why a figure has no value."""
+    return f"' (' || coalesce('status ' || {c}.status, 'missing') || ')'"
+
+
 def progress_basis_sql(c: str = "c", m: str = "m") -> str:
-    """Change on the previous period of the same series, under polarity."""
+    """Change on the previous period of the same series, under polarity; where the measure has
+    progress judged but this figure cannot have it, the reason (no figure, or none the period before)."""
     return (f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
-            f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)' END")
+            f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)'"
+            f" WHEN NOT {judged_sql(m)} OR {c}.for_area IS NOT NULL THEN NULL"
+            f" WHEN {c}.value IS NULL THEN 'progress not judged: no figure this period' || {_no_figure(c)}"
+            f" ELSE 'progress not judged: the area has no figure for the period before' END")
+
+
+def no_rank_basis_sql(c: str = "c", m: str = "m", area_type: str = "a.type") -> str:
+    """Why an authority's figure of a ranked measure has no rank or quartile band: it has no value."""
+    return (f"CASE WHEN {area_type} = 'la' AND ({m}.ranks OR {m}.quartiles) AND {c}.value IS NULL"
+            f" AND {c}.for_area IS NULL THEN 'not ranked or banded: no figure' || {_no_figure(c)} END")
 
 
 def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
@@ -135,7 +150,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
            c.band, c.band_range, c.band_basis, c.traffic_light,
            coalesce(c.light_basis, CASE WHEN c.for_area IS NULL THEN m.no_light_basis END) AS light_basis,
-           c.rank, c.quartile, d.distribution_basis,
+           c.rank, c.quartile, coalesce(d.distribution_basis, {no_rank_basis_sql('c', 'm')}) AS distribution_basis,
            {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,
            c.value - c.prev_value AS change, {_PROGRESS} AS progress, {_IMPROVING} AS improving,

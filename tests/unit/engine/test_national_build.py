@@ -51,6 +51,30 @@ def test_every_lait_figure_judged(judged):
     assert con.execute("SELECT count(DISTINCT area) FROM judgement WHERE area_type = 'la'").fetchall()[0][0] >= 153
 
 
+def test_a_judgement_not_made_says_why(judged):
+    """A suppressed figure is not ranked and has no progress, and says so; so does the first year of
+    a series (issue 5: "an explicit 'not judged' with the reason, never a silent blank")."""
+    con, _ = judged
+    rows = con.execute("""SELECT area, period_label, status, rank, quartile, distribution_basis, progress, progress_basis
+                          FROM judgement WHERE indicator = 'ReReferral' AND area_type = 'la'
+                            AND (status IS NOT NULL OR (area = '821' AND period_label = '2016'))""").fetchall()
+    suppressed = [r for r in rows if r[2] is not None]
+    assert len(suppressed) > 10
+    for area, _, status, rank, quartile, dist, prog, prog_basis in suppressed:
+        assert rank is None and quartile is None and prog is None, area
+        assert dist == f"not ranked or banded: no figure (status {status})"
+        assert prog_basis == f"progress not judged: no figure this period (status {status})"
+    first = next(r for r in rows if r[0] == "821")   # LAIT's re-referrals start in 2016
+    assert first[3] is not None and first[6] is None
+    assert first[7] == "progress not judged: the area has no figure for the period before"
+    # every authority's figure of a ranked measure has a rank line, and every one of a measure with
+    # a direction a progress line: none is left blank
+    blank = con.execute("""SELECT count(*) FILTER (WHERE distribution_basis IS NULL),
+                                  count(*) FILTER (WHERE progress_basis IS NULL) FROM judgement
+                           WHERE indicator = 'ReReferral' AND area_type = 'la'""").fetchall()[0]
+    assert blank == (0, 0)
+
+
 def test_no_neighbour_mean_is_negative_zero(judged):
     """Neighbours' values that cancel (Rutland's ten Progress 8 neighbours in 2017/18: -0.13, 0.01,
     0.06, 0.02, -0.09, -0.04, 0.13, -0.08, 0.11, 0.01) leave a float residual of either sign, by the
