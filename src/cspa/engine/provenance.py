@@ -18,6 +18,7 @@ from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
 from cspa.engine.progress import judged_sql, progress_sql
+from cspa.engine.values import COMPARATOR_TYPES
 
 _PROGRESS, _IMPROVING = progress_sql("c", "m")
 # the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
@@ -149,7 +150,14 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                     ELSE {observed_basis_sql('c', 'm', 'vk.vintage')} END) END AS basis,
            c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
            c.band, c.band_range, c.band_basis, c.traffic_light,
-           coalesce(c.light_basis, CASE WHEN c.for_area IS NULL THEN m.no_light_basis END) AS light_basis,
+           coalesce(c.light_basis, CASE WHEN c.for_area IS NOT NULL THEN NULL
+                                        WHEN m.light_rule = 'none' THEN m.no_light_basis
+                                        -- an area's own figure that a rule would light, had it a value
+                                        WHEN c.value IS NULL AND a.type NOT IN {COMPARATOR_TYPES}
+                                        THEN 'no traffic light: no figure' || {_no_figure('c')}
+                                        -- a band's colour needs a band; the band line says why there is none
+                                        WHEN m.light_rule = 'paf_band' AND c.band IS NULL AND c.band_basis IS NOT NULL
+                                        THEN 'no traffic light: no band to take a colour from' END) AS light_basis,
            c.rank, c.quartile, coalesce(d.distribution_basis, {no_rank_basis_sql('c', 'm')}) AS distribution_basis,
            {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,

@@ -41,3 +41,20 @@ def test_family_not_applying_is_empty_with_the_same_columns(cur):
                           "OR light_basis IS NULL").fetchall()[0][0]
     assert missing == 0
     assert cur.execute(f"SELECT count(*) FROM {prefix}_presented").fetchall()[0][0] > 10_000
+
+
+def test_no_light_says_why(cur):
+    """A figure a light rule applies to but that has no light says why (issue 5: never a silent blank):
+    a figure not available (3104OF, Luton 2003: '..', 000:L3620), or a figure without a band for a
+    band's colour (1043SC: "Data is not banded for 2005-06", 000:L509)."""
+    rel = run.compute(cur, "o.indicator IN ('3104OF', '1043SC')")
+    rows = cur.execute(f"""SELECT indicator, area, period_label, status, band, band_basis, traffic_light, light_basis
+                           FROM ({rel.sql_query()}) WHERE for_area IS NULL""").fetchall()
+    luton = {(r[0], r[2]): r for r in rows if r[1] == "821"}
+    assert luton[("3104OF", "2003")][3] == ".."
+    assert luton[("3104OF", "2003")][7] == "no traffic light: no figure (status ..)"
+    assert luton[("1043SC", "2005-06")][5] == "not banded: no cut-offs for this period"
+    unbanded = [r for r in rows if r[0] == "1043SC" and r[4] is None and r[5] is not None]
+    assert len(unbanded) >= 3
+    assert all(r[6] is None and r[7] == "no traffic light: no band to take a colour from" for r in unbanded)
+    assert all(r[7] for r in rows if r[0] == "1043SC")
