@@ -112,7 +112,7 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     pooled = table(f"""
         SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
         WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN ({published.format("'country', 'region'")})
-          AND {'TRUE' if built & pools else 'FALSE'}""", "pooled")
+          AND {'TRUE' if built & pools else 'FALSE'}""", "pooled")   # FALSE: no scan when nothing is pooled
     # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
     # numbering rows with a window would sort and copy every column once more
     n_observed, n_sn = con.execute(f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})").fetchall()[0]
@@ -141,7 +141,9 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
     vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'", built)
     vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL", built)
+
     def family(name: str, make, *subsets: str | None) -> str:
+        # ``make`` is called (the family's SQL planned) only when one of its subsets has measures
         if not any(subsets):
             con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} ({_EMPTY[name]})")
             return f"{prefix}_{name}"
