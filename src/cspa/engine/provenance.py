@@ -57,7 +57,7 @@ def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str, vintage: st
 
 def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
     """How an observed figure was made: its formula and inputs, or its status, and its vintage."""
-    vint = f"' (' || coalesce({vintage}, '') || ')'"
+    vint = vintage_sql(vintage)
     formula = (f"{m}.formula_type || ': ' || {count_sql(f'{v}.numerator')} || ' / ' || {count_sql(f'{v}.denominator')}"
                f" || CASE {m}.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'"
                f" ELSE coalesce(' x ' || {_g(f'{m}.multiplier')}, '') END")
@@ -89,8 +89,8 @@ def progress_basis_sql(c: str = "c", m: str = "m") -> str:
     return (f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
             f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)'"
             f" WHEN NOT {judged_sql(m)} OR {c}.for_area IS NOT NULL THEN NULL"
-            f" WHEN {c}.value IS NULL THEN 'progress not judged: no figure this period' || {_no_figure(c)}"
-            f" ELSE 'progress not judged: the area has no figure for the period before' END")
+            f" WHEN {c}.value IS NULL THEN 'no progress judged: no figure this period' || {_no_figure(c)}"
+            f" ELSE 'no progress judged: the area has no figure for the period before' END")
 
 
 def no_rank_basis_sql(c: str = "c", m: str = "m", area_type: str = "a.type") -> str:

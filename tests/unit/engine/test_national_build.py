@@ -63,10 +63,10 @@ def test_a_judgement_not_made_says_why(judged):
     for area, _, status, rank, quartile, dist, prog, prog_basis in suppressed:
         assert rank is None and quartile is None and prog is None, area
         assert dist == f"not ranked or banded: no figure (status {status})"
-        assert prog_basis == f"progress not judged: no figure this period (status {status})"
+        assert prog_basis == f"no progress judged: no figure this period (status {status})"
     first = next(r for r in rows if r[0] == "821")   # LAIT's re-referrals start in 2016
     assert first[3] is not None and first[6] is None
-    assert first[7] == "progress not judged: the area has no figure for the period before"
+    assert first[7] == "no progress judged: the area has no figure for the period before"
     # every authority's figure of a ranked measure has a rank line, and every one of a measure with
     # a direction a progress line: none is left blank
     blank = con.execute("""SELECT count(*) FILTER (WHERE distribution_basis IS NULL),
