@@ -79,7 +79,7 @@ def distribution_basis_sql(c: str = "c", m: str = "m") -> str:
 
 
 def _no_figure(c: str) -> str:
-    """`` (status x, as published)`` or `` (missing)``: why a figure has no value."""
+    """`` (status x)`` or `` (missing)``: why a figure has no value."""
     return f"' (' || coalesce('status ' || {c}.status, 'missing') || ')'"
 
 

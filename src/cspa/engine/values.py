@@ -32,6 +32,7 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import build_keys
+from cspa.engine.significance import literal
 
 COMPARATOR_TYPES = ("country", "region", "sn_group", "benchmark_group", "region_other")
 
@@ -81,12 +82,12 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: s
     derived = [r[0] for r in con.execute(
         "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
         "'difference', 'sum')").fetchall()]
-    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived) or "NULL"
+    codes = ", ".join(map(literal, derived)) or "NULL"
     derived_in = [r[0] for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
         WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()]
     if not derived_in:
         return con.sql(_observed(con, where))
-    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in derived_in)
+    codes = ", ".join(map(literal, derived_in))
     observed = _observed(con, f"({where}) AND o.indicator IN ({codes})")
     passing = _observed(con, f"({where}) AND o.indicator NOT IN ({codes})")
     sql = f"""
