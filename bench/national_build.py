@@ -59,7 +59,7 @@ def run_bare(con: duckdb.DuckDBPyConnection) -> int:
 def skeleton_steps() -> list[tuple[str, str]]:
     """The least SQL that yields the raw numbers of the judgements LAIT asks for, judging nothing:
     the observations keyed and written, the neighbour join grouped into a sum and count per figure,
-    a rank window, the previous period's value joined. No display, polarity, quartiles, status,
+    a rank window over the authorities, the previous period's value joined. No display, polarity, quartiles, status,
     comparator rules or provenance. Runs on the key tables the engine made in this process."""
     from cspa.engine.keys import cell_key, figure_key
 
@@ -81,7 +81,7 @@ def skeleton_steps() -> list[tuple[str, str]]:
         ("ranks", f"""
             CREATE OR REPLACE TEMP TABLE _bench_rank AS
             SELECT rowid AS rid, rank() OVER (PARTITION BY {cell_key('sid', 'pid')} ORDER BY value) AS rank
-            FROM _bench_obs WHERE value IS NOT NULL"""),
+            FROM _bench_obs WHERE value IS NOT NULL AND aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'la')"""),
         ("previous values", f"""
             CREATE OR REPLACE TEMP TABLE _bench_prev AS
             WITH c AS (SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev
