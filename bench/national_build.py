@@ -5,9 +5,9 @@ Times, in one process on the same database:
 * cspa's engine: the national build (`cspa.engine.run.build` over the LAIT framework: every
   figure, neighbour aggregate and judgement computed and materialised, as `cspa judge` stores
   them; LAIT's catalogue asks for values, neighbour means, ranks, quartile bands and progress,
-  the same judgements as (a), and the families it does not ask for are written empty), and, on a second line, that build plus presenting every row (the display string and
-  provenance line of all 1.2 million figures, which readers otherwise compose only for the
-  rows they read);
+  the same judgements as (a), and the families it does not ask for are written empty), and, on
+  a second line, that build plus presenting every row (the display string and provenance line
+  of all 1.2 million figures, which readers otherwise compose only for the rows they read);
 * (a) a straightforward vectorised pandas implementation of the same judgements written here
   (values, display strings, SN means over the DfE 2025 neighbours, ranks, quartile bands,
   progress on the previous period);
