@@ -642,7 +642,7 @@ def _indicator_doc(
         "section": OUTCOME_TITLES.get(ind.outcome) if ind.outcome else ind.topic,
         "subsection": ind.section,
         "page": ind.page,
-        "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
+        "polarity": ind.polarity.value,
         "unit": ind.unit.value,
         "definition": ind.definition,
         "numerator_definition": ind.numerator,

@@ -11,7 +11,6 @@ no scripts, accessible). The renderer computes nothing.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -84,16 +83,7 @@ def render_assessment(
         path.write_text(html, encoding="utf-8")
         return path
     if fmt == "pdf":
-        import weasyprint
+        from cspa.outputs.pdf import weasyprint_pdf
 
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        document = weasyprint.HTML(string=html, base_url=str(path.parent)).render()
-        document.metadata.title = (
-            f"{doc.get('title', 'Report')}: {(doc.get('area') or {}).get('name', '')}"
-        )
-        document.metadata.authors = ["cspa"]
-        document.metadata.generator = str(doc.get("version") or "cspa")
-        document.metadata.lang = "en-GB"
-        document.write_pdf(path, pdf_tags=True)
-        return path
+        return weasyprint_pdf(html, path, doc)
     raise CspaError(f"--format must be html, pdf or json for this report, not {fmt!r}")

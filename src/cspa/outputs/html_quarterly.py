@@ -15,7 +15,6 @@ as colour, with the chart's summary as its text alternative.
 from __future__ import annotations
 
 import functools
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -77,22 +76,9 @@ def _write_html(doc: dict[str, Any], path: str | Path) -> Path:
 
 def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
     """The same page printed by WeasyPrint (A4, tagged; see cspa.outputs.pdf)."""
-    import weasyprint
+    from cspa.outputs.pdf import weasyprint_pdf
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = weasyprint.HTML(
-        string=render_quarterly_html(doc), base_url=str(path.parent)
-    ).render()
-    document.metadata.title = (
-        f"{doc.get('title', 'Quarterly report')}: {(doc.get('area') or {}).get('name', '')}"
-    )
-    document.metadata.authors = [str((doc.get("framework") or {}).get("publisher") or "cspa")]
-    document.metadata.generator = str(doc.get("version") or "cspa")
-    document.metadata.lang = "en-GB"
-    document.write_pdf(path, pdf_tags=True)
-    return path
+    return weasyprint_pdf(render_quarterly_html(doc), path, doc)
 
 
 # ----------------------------------------------------------------------------------------- SPC chart

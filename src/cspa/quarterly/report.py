@@ -654,7 +654,7 @@ def _indicator_doc(
         "section": ind.section or ind.topic,
         "subsection": None,
         "page": None,
-        "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
+        "polarity": ind.polarity.value,
         "unit": ind.unit.value,
         "key_financial_driver": r.key_financial_driver or title.rstrip().endswith("(F)"),
         "year_to_date": r.year_to_date,
