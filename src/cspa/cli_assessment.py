@@ -1,4 +1,4 @@
-"""CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, agreement) and
+"""CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, evaluate) and
 ``cspa report profile`` / ``cspa report letter``. Registered by :func:`cspa.cli._register_extensions`."""
 
 from __future__ import annotations
@@ -141,31 +141,6 @@ def assess_history(area: str = AreaOption, year: int = YearOption, ruleset: str 
         t.add_row(str(h["at"])[:19], h["by"], h["event"], h["judgement"] or "",
                   "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}", h["detail"][:200])
     console.print(t if rows else f"Nothing proposed or moderated yet for {a.name} {year}.")
-
-
-@assess_app.command("agreement")
-def assess_agreement(year: int = typer.Option(2025, "--year"), db: Path = DbOption,
-                     output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON.")) -> None:
-    """How often the proposed overall effectiveness agrees with each authority's latest ILACS grade."""
-    import json
-
-    import duckdb
-
-    from cspa.assessment.agreement import ilacs_agreement
-
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
-        res = ilacs_agreement(con, year)
-    finally:
-        con.close()
-    console.print(res["summary"])
-    for name, m in res["matrices"].items():
-        t = Table("proposed \\ latest ILACS", *[str(c) for c in res["labels"]], title=name)
-        for g, row in zip([*res["labels"], "no proposal"], m, strict=True):
-            t.add_row(str(g), *[str(x) for x in row])
-        console.print(t)
-    if output:
-        output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
 
 
 def _report(kind: str, area: str, year: int, fmt: str, output: Path | None, db: Path | None, ruleset: str | None,

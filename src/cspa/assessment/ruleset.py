@@ -34,6 +34,7 @@ shown to the inspector and its ``source`` (a seed line, or "cspa" where the rule
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from pathlib import Path
@@ -169,7 +170,6 @@ class Evidence(_Strict):
     select: dict[str, Any] | None = None
     # inspection
     where: dict[str, Any] | None = None
-    before_latest: bool = False
     # record
     year_offset: int | None = None
     # judgement
@@ -295,6 +295,12 @@ class RuleSet(_Strict):
                     if name not in {j.id for j in self.judgements}:
                         raise ValueError(f"evidence {e.id!r} names judgement {name!r}, which is not defined")
         return self
+
+    def as_at(self, year: int) -> dt.date:
+        """The date an assessment of ``year`` is made as at: the data cut-off day of that year. Figures for
+        periods ending by then and inspections published by then are its evidence."""
+        month, day = (int(x) for x in self.data_cutoff.split("-"))
+        return dt.date(year, month, day)
 
     def judgement(self, jid: str) -> Judgement:
         for j in self.judgements:
