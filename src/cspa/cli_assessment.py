@@ -143,6 +143,54 @@ def assess_history(area: str = AreaOption, year: int = YearOption, ruleset: str 
     console.print(t if rows else f"Nothing proposed or moderated yet for {a.name} {year}.")
 
 
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f}%"
+
+
+@assess_app.command("evaluate")
+def assess_evaluate(
+    split_date: str = typer.Option(None, "--split-date", help="YYYY-MM-DD (default: the rule set's model.split_date)."),
+    ruleset: str = typer.Option("ilacs_2025", "--ruleset", help="Rule set whose model to measure."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: Path = DbOption,
+) -> None:
+    """Measure the proposals against Ofsted's grades on a date split, beside three baselines."""
+    import datetime as dt
+    import json
+
+    import duckdb
+
+    from cspa.assessment.evaluate import evaluate
+    from cspa.assessment.ruleset import ruleset_for_year
+
+    if fmt not in ("text", "json"):
+        raise CspaError(f"--format must be text or json, not {fmt!r}")
+    try:
+        split = dt.date.fromisoformat(split_date) if split_date else None
+    except ValueError as e:
+        raise CspaError(f"--split-date must be a date as YYYY-MM-DD, not {split_date!r}") from e
+    rs = ruleset_for_year(2025, ruleset)
+    con = duckdb.connect(str(_db(db)), read_only=True)
+    try:
+        res = evaluate(con, rs, split)
+    finally:
+        con.close()
+    if fmt == "json":
+        print(json.dumps(res, indent=1, default=str))
+        return
+    console.print(f"[bold]{rs.id}[/]: {res['method']}")
+    for jid, r in res["judgements"].items():
+        t = Table("Method", "Exact", "Within one", "Weighted kappa", "Brier",
+                  title=f"{rs.judgement(jid).label}: train {r['train']['n']} (published before {r['split_date']}), "
+                        f"test {r['test']['n']} (begun on or after)")
+        t.add_row("model", _pct(r["test"]["exact"]), _pct(r["test"]["within_one"]), f"{r['test']['weighted_kappa']:.2f}",
+                  f"{r['test']['brier']:.3f}")
+        for b in r["baselines"].values():
+            t.add_row(b["label"], _pct(b["exact"]), _pct(b["within_one"]), f"{b['weighted_kappa']:.2f}", "")
+        console.print(t)
+        console.print(r["summary"])
+
+
 def _report(kind: str, area: str, year: int, fmt: str, output: Path | None, db: Path | None, ruleset: str | None,
             template: Path | None, all_areas: bool = False) -> None:
     import duckdb

@@ -123,23 +123,32 @@ def events_sql(con: duckdb.DuckDBPyConnection) -> str | None:
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
-def inspections_sql(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> str:
-    """The inspection judgements published on or before ``as_at``, each marked current or history."""
+def judgements_sql(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Every inspection judgement held with its areas of practice (``judgement_areas``), whatever its date."""
     events = events_sql(con)
     if events is None:
+        return None
+    return f"""(
+    SELECT x.*, strftime(x.published, '%d/%m/%Y') AS published_text,
+           coalesce(m.judgement_areas,
+                    [x.framework || ':' || coalesce(x.judgement, x.inspection || coalesce(': ' || x.aspect, ''))])
+             AS judgement_areas
+    FROM {events} x(area, framework, inspection, judgement, aspect, event_date, published, date_text, outcome, grade,
+                    adequate_or_better, conducted, row_order, ref, year)
+    LEFT JOIN {_areas_sql()} m ON m.framework = x.framework AND m.judgement = x.judgement
+    WHERE x.area IS NOT NULL)"""
+
+
+def inspections_sql(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> str:
+    """The inspection judgements published on or before ``as_at``, each marked current or history."""
+    judgements = judgements_sql(con)
+    if judgements is None:
         return _EMPTY
     day = f"DATE '{as_at.isoformat()}'"
     return f"""(
-    WITH x AS (SELECT * FROM {events} e(area, framework, inspection, judgement, aspect, event_date, published,
-                                        date_text, outcome, grade, adequate_or_better, conducted, row_order, ref, year)),
-    seen AS (
-        SELECT row_number() OVER () AS rid, x.*, strftime(x.published, '%d/%m/%Y') AS published_text,
-               coalesce(m.judgement_areas,
-                        [x.framework || ':' || coalesce(x.judgement, x.inspection || coalesce(': ' || x.aspect, ''))])
-                 AS judgement_areas
-        FROM x LEFT JOIN {_areas_sql()} m ON m.framework = x.framework AND m.judgement = x.judgement
-        WHERE x.area IS NOT NULL
-          AND CASE WHEN x.published IS NOT NULL THEN x.published <= {day} ELSE coalesce(x.year, 0) <= {as_at.year} END
+    WITH seen AS (
+        SELECT row_number() OVER () AS rid, j.* FROM {judgements} j
+        WHERE CASE WHEN j.published IS NOT NULL THEN j.published <= {day} ELSE coalesce(j.year, 0) <= {as_at.year} END
     ),
     per_area AS (
         SELECT s.rid, s.area, u.ja, s.published, s.row_order,
@@ -163,4 +172,4 @@ def build_inspections(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> str:
     return INSPECTIONS
 
 
-__all__ = ["AREAS", "AREA_LABELS", "INSPECTIONS", "build_inspections", "events_sql", "inspections_sql"]
+__all__ = ["AREAS", "AREA_LABELS", "INSPECTIONS", "build_inspections", "events_sql", "inspections_sql", "judgements_sql"]
