@@ -113,8 +113,15 @@ def assess_moderate(
         if action in ("confirm", "override") and judgement and not latest_proposals(store.con, rs.id, a.code, year):
             propose(store.con, rs, year)
             save_proposal(store, rs, year, areas=[a.code])
+        items = None
+        if action in ("edit_text", "remove_text"):
+            # the items as the letter shows them now (drafted, earlier text moderations applied)
+            from cspa.assessment.report import build_letter_document
+
+            doc = build_letter_document(store.con, a.code, year, rs.id)
+            items = {sec: [i["key"] for i in doc.get(sec) or []] for sec in ("strengths", "areas_for_improvement")}
         mid = moderate(store, rs, a.code, year, action, reason or "", judgement=judgement, grade=grade,
-                       section=section, item_key=item, text=text, user=user)
+                       section=section, item_key=item, text=text, user=user, items=items)
     console.print(f"Recorded moderation {mid} ({action}) for {a.name} {year}.")
 
 

@@ -63,8 +63,11 @@ def moderate(store: Store, rs: RuleSet, area: str, year: int, action: str, reaso
              judgement: str | None = None, grade: int | None = None, section: str | None = None,
              item_key: str | None = None, text: str | None = None, user: str | None = None,
              seed_ref: str | None = None, proposed_grade: int | None = None, proposal_id: int | None = None,
-             at: dt.datetime | None = None) -> int:
-    """Record one moderation (one transaction); returns its id. Bad input changes nothing."""
+             at: dt.datetime | None = None, items: dict[str, list[str]] | None = None) -> int:
+    """Record one moderation (one transaction); returns its id. Bad input changes nothing.
+
+    ``items``: the letter's item keys per section as the inspector sees them (drafted, with earlier text
+    moderations applied); editing or removing a key not among them is refused, naming those that exist."""
     if not (reason or "").strip():
         raise CspaError("a moderation needs a reason (--reason): say why the grade or text is confirmed or changed")
     if action not in GRADE_ACTIONS + TEXT_ACTIONS:
@@ -88,6 +91,10 @@ def moderate(store: Store, rs: RuleSet, area: str, year: int, action: str, reaso
                             "--format json` lists each item's key)")
         if action in ("edit_text", "add_text") and not (text or "").strip():
             raise CspaError("editing or adding text needs the new text (--text)")
+        if action in ("edit_text", "remove_text") and items is not None and item_key not in items.get(section, []):
+            have = items.get(section, [])
+            raise CspaError(f"the {year} letter for {area} has no item {item_key!r} in {section}, so nothing was "
+                            f"recorded; its {section} items are: {', '.join(have) if have else 'none'}")
         if action == "add_text" and not item_key:
             item_key = f"added:{dt.datetime.now():%Y%m%d%H%M%S%f}"
     with store.transaction() as c:
