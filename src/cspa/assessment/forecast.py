@@ -48,10 +48,14 @@ MODEL_PROPOSAL = "_cspa_model_proposal"
 SCORES = "_cspa_model_scores"
 GRADES = [1, 2, 3, 4]
 GRADE_LABELS = {1: "outstanding", 2: "good", 3: "requires improvement to be good", 4: "inadequate"}
-TARGET_COLUMNS = {"overall": "overall_grade", "leaders": "leaders_grade",
-                  "help_and_protection": "help_and_protection_grade", "children_in_care": "children_in_care_grade",
-                  # before 2023 ILACS judged care leavers with children in care: that grade is theirs too
-                  "care_leavers": "coalesce(care_leavers_grade, children_in_care_grade)"}
+TARGET_COLUMNS = {
+    "overall": "overall_grade",
+    "leaders": "leaders_grade",
+    "help_and_protection": "help_and_protection_grade",
+    "children_in_care": "children_in_care_grade",
+    # before 2023 ILACS judged care leavers with children in care: that grade is theirs too
+    "care_leavers": "coalesce(care_leavers_grade, children_in_care_grade)",
+}
 
 
 def _q(s: str) -> str:
@@ -68,13 +72,21 @@ def inspections_sql() -> str:
                 WHERE dataset = 'history' AND la_code IS NOT NULL AND overall_grade IS NOT NULL)"""
 
 
-PREVIOUS = ("previous:1", "previous:3", "previous:4")   # the previous grade as a category; good is the reference
+PREVIOUS = (
+    "previous:1",
+    "previous:3",
+    "previous:4",
+)  # the previous grade as a category; good is the reference
 
 
 def feature_names(model: Model, judgement: str) -> list[str]:
     j = model.judgements[judgement]
-    return [*PREVIOUS, "years_since", *(["neighbour_grade"] if j.neighbours else []),
-            *(f"domain:{d}" for d in j.domains)]
+    return [
+        *PREVIOUS,
+        "years_since",
+        *(["neighbour_grade"] if j.neighbours else []),
+        *(f"domain:{d}" for d in j.domains),
+    ]
 
 
 def feature_group(name: str) -> str:
@@ -84,17 +96,24 @@ def feature_group(name: str) -> str:
 
 # ------------------------------------------------------------------------------------ features (SQL)
 
+
 def build_scores(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     """Every authority's position on each domain indicator per period (engine ranks), once per connection."""
     from cspa.engine.run import compute
 
     codes = sorted({c for d in model.domains for c in d.indicators})
     if not codes:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORES} (area VARCHAR, indicator VARCHAR, title VARCHAR, "
-                    "period_label VARCHAR, period_end DATE, display VARCHAR, score DOUBLE, rank INTEGER, n INTEGER, "
-                    "ref VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SCORES} (area VARCHAR, indicator VARCHAR, title VARCHAR, "
+            "period_label VARCHAR, period_end DATE, display VARCHAR, score DOUBLE, rank INTEGER, n INTEGER, "
+            "ref VARCHAR)"
+        )
         return SCORES
-    rel = compute(con, f"o.indicator IN ({', '.join(_q(c) for c in codes)})", default_group=model.neighbour_group)
+    rel = compute(
+        con,
+        f"o.indicator IN ({', '.join(_q(c) for c in codes)})",
+        default_group=model.neighbour_group,
+    )
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE {SCORES} AS
     WITH e AS (SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL AND area_type = 'la' AND measure = 'value'),
@@ -113,7 +132,9 @@ def build_features(con: duckdb.DuckDBPyConnection, model: Model, pairs: str) -> 
     neighbour_grade, neighbour_n, neighbour_grades, domains`` (a list of ``{domain, score, n, details}``)."""
     judgements = judgements_sql(con)
     if judgements is None:
-        raise ValueError("the store holds no inspection judgements (run `cspa demo` or load Ofsted's data)")
+        raise ValueError(
+            "the store holds no inspection judgements (run `cspa demo` or load Ofsted's data)"
+        )
     build_scores(con, model)
     js = ", ".join(f"({_q(jid)}, {_q(j.area)})" for jid, j in model.judgements.items())
     dom_rows = [(d.id, c) for d in model.domains for c in d.indicators]
@@ -189,20 +210,26 @@ def build_features(con: duckdb.DuckDBPyConnection, model: Model, pairs: str) -> 
 
 # ------------------------------------------------------------------------------------ matrices
 
+
 @dataclass
 class Rows:
     """Feature rows of one judgement: keys, areas, the matrix (NaN where missing) and the raw records."""
+
     keys: list[str]
     areas: list[str]
     x: np.ndarray
     records: list[dict]
 
 
-def feature_rows(con: duckdb.DuckDBPyConnection, model: Model, judgement: str, where: str = "TRUE") -> Rows:
+def feature_rows(
+    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, where: str = "TRUE"
+) -> Rows:
     """The feature matrix of one judgement (rows with a previous grade only), from ``_cspa_model_features``."""
     names = feature_names(model, judgement)
-    rel = con.sql(f"SELECT * FROM {FEATURES} WHERE judgement = {_q(judgement)} AND previous_grade IS NOT NULL "
-                  f"AND ({where}) ORDER BY key")
+    rel = con.sql(
+        f"SELECT * FROM {FEATURES} WHERE judgement = {_q(judgement)} AND previous_grade IS NOT NULL "
+        f"AND ({where}) ORDER BY key"
+    )
     cols = rel.columns
     records = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
     x = np.full((len(records), len(names)), np.nan)
@@ -242,49 +269,80 @@ def predict(m: OrdinalModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return m.predict(xi), m.probabilities(xi), m.contributions(xi)
 
 
-def training_set(con: duckdb.DuckDBPyConnection, model: Model, judgement: str, published_before: dt.date
-                 ) -> tuple[Rows, np.ndarray]:
+def training_set(
+    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, published_before: dt.date
+) -> tuple[Rows, np.ndarray]:
     """Training rows for a judgement: inspections published before the date with a grade for its target."""
-    target = model.judgements[judgement].target   # a column of inspections_sql()
-    rows = feature_rows(con, model, judgement,
-                        f"key IN (SELECT key FROM {inspections_sql()} WHERE published < DATE '{published_before}' "
-                        f"AND {target} IS NOT NULL)")
+    target = model.judgements[judgement].target  # a column of inspections_sql()
+    rows = feature_rows(
+        con,
+        model,
+        judgement,
+        f"key IN (SELECT key FROM {inspections_sql()} WHERE published < DATE '{published_before}' "
+        f"AND {target} IS NOT NULL)",
+    )
     grades = dict(con.execute(f"SELECT key, {target} FROM {inspections_sql()}").fetchall())
     return rows, np.array([grades[k] for k in rows.keys], dtype=int)
 
 
 # ------------------------------------------------------------------------------------ explanations
 
+
 def _feature_text(model: Model, name: str, r: dict) -> tuple[str, str]:
     """(label, what the value was) of one feature for one row, in words."""
     if name == "previous_grade":
         area = AREA_LABELS.get(r["previous_area"], r["previous_area"])
-        return ("Latest judgement", f"{area}: {r['previous_label'].lower()} ({r['previous_inspection']}, "
-                                    f"published {r['previous_published']:%d/%m/%Y})")
+        return (
+            "Latest judgement",
+            f"{area}: {r['previous_label'].lower()} ({r['previous_inspection']}, "
+            f"published {r['previous_published']:%d/%m/%Y})",
+        )
     if name == "years_since":
-        return ("Time since that inspection", f"{r['years_since']:.1f} years" + (
-            f" (counted as {model.years_cap:g}, the most the model reads)" if r["years_since"] >= model.years_cap else ""))
+        return (
+            "Time since that inspection",
+            f"{r['years_since']:.1f} years"
+            + (
+                f" (counted as {model.years_cap:g}, the most the model reads)"
+                if r["years_since"] >= model.years_cap
+                else ""
+            ),
+        )
     if name == "neighbour_grade":
         if r["neighbour_grade"] is None:
             return ("Statistical neighbours", "no neighbour inspected yet (counted as the average)")
-        return ("Statistical neighbours", f"their latest grades for this area average {r['neighbour_grade']:.1f} "
-                                          f"({r['neighbour_n']} neighbours; 1 outstanding ... 4 inadequate)")
+        return (
+            "Statistical neighbours",
+            f"their latest grades for this area average {r['neighbour_grade']:.1f} "
+            f"({r['neighbour_n']} neighbours; 1 outstanding ... 4 inadequate)",
+        )
     d = next(x for x in model.domains if x.id == name.split(":", 1)[1])
     got = r["domain_map"].get(d.id)
     if not got:
         return (d.label, "no figures published yet (counted as the average)")
-    return (d.label, f"average position {100 * got['score']:.0f} of 100 among authorities (100 = best), "
-                     f"over {got['n']} of {len(d.indicators)} indicators")
+    return (
+        d.label,
+        f"average position {100 * got['score']:.0f} of 100 among authorities (100 = best), "
+        f"over {got['n']} of {len(d.indicators)} indicators",
+    )
 
 
 def _push(c: float) -> str:
     if abs(c) < 0.05:
         return "made little difference"
-    return f"moved the grade towards {'worse' if c > 0 else 'better'} ({c:+.2f} on the model's scale)"
+    return (
+        f"moved the grade towards {'worse' if c > 0 else 'better'} ({c:+.2f} on the model's scale)"
+    )
 
 
-def explain(model: Model, m: OrdinalModel, r: dict, contributions: np.ndarray, probs: np.ndarray,
-            grade: int, trained_before: dt.date) -> list[dict]:
+def explain(
+    model: Model,
+    m: OrdinalModel,
+    r: dict,
+    contributions: np.ndarray,
+    probs: np.ndarray,
+    grade: int,
+    trained_before: dt.date,
+) -> list[dict]:
     """One rule-like entry per feature (the previous grade's categories summed), largest push first, then
     the probabilities."""
     groups: dict[str, float] = {}
@@ -293,17 +351,37 @@ def explain(model: Model, m: OrdinalModel, r: dict, contributions: np.ndarray, p
     out = []
     for name, c in sorted(groups.items(), key=lambda kv: -abs(kv[1])):
         label, value = _feature_text(model, name, r)
-        out.append({"id": name, "kind": "model", "text": f"{label}: {value}; {_push(c)}.",
-                    "source": f"ordinal model trained on {m.n} ILACS inspections published before "
-                              f"{trained_before:%d/%m/%Y}", "applied": True, "grade": None, "evidence": []})
-    chances = ", ".join(f"{GRADE_LABELS[g]} {100 * p:.0f}%" for g, p in zip(GRADES, probs, strict=True))
-    out.append({"id": "probabilities", "kind": "model",
-                "text": f"Most probable grade: {GRADE_LABELS[grade]} (chances: {chances}).",
-                "source": "ordinal model", "applied": True, "grade": int(grade), "evidence": []})
+        out.append(
+            {
+                "id": name,
+                "kind": "model",
+                "text": f"{label}: {value}; {_push(c)}.",
+                "source": f"ordinal model trained on {m.n} ILACS inspections published before "
+                f"{trained_before:%d/%m/%Y}",
+                "applied": True,
+                "grade": None,
+                "evidence": [],
+            }
+        )
+    chances = ", ".join(
+        f"{GRADE_LABELS[g]} {100 * p:.0f}%" for g, p in zip(GRADES, probs, strict=True)
+    )
+    out.append(
+        {
+            "id": "probabilities",
+            "kind": "model",
+            "text": f"Most probable grade: {GRADE_LABELS[grade]} (chances: {chances}).",
+            "source": "ordinal model",
+            "applied": True,
+            "grade": int(grade),
+            "evidence": [],
+        }
+    )
     return out
 
 
 # ------------------------------------------------------------------------------------ proposals
+
 
 def _arrow_table(cols: dict[str, tuple[list, object]]):
     import pyarrow as pa
@@ -319,8 +397,13 @@ def _insert(con: duckdb.DuckDBPyConnection, sql: str, table) -> None:
         con.unregister("_cspa_model_arrow")
 
 
-def model_proposals(con: duckdb.DuckDBPyConnection, rs: RuleSet, as_at: dt.date, population: str,
-                    evidence_table: str | None = None) -> str:
+def model_proposals(
+    con: duckdb.DuckDBPyConnection,
+    rs: RuleSet,
+    as_at: dt.date,
+    population: str,
+    evidence_table: str | None = None,
+) -> str:
     """Propose every modelled judgement of ``rs`` for every authority of ``population`` as at ``as_at``.
 
     Creates ``_cspa_model_proposal`` (``area, judgement, grade, probabilities, rules, basis, evidence_ids,
@@ -333,20 +416,37 @@ def model_proposals(con: duckdb.DuckDBPyConnection, rs: RuleSet, as_at: dt.date,
 
     model = rs.model
     assert model is not None
-    pairs = (f"(SELECT 'P:' || area AS key, area, DATE '{as_at}' AS as_at FROM {population} "
-             f"UNION ALL SELECT key, area, as_at FROM {inspections_sql()} WHERE published < DATE '{as_at}')")
+    pairs = (
+        f"(SELECT 'P:' || area AS key, area, DATE '{as_at}' AS as_at FROM {population} "
+        f"UNION ALL SELECT key, area, as_at FROM {inspections_sql()} WHERE published < DATE '{as_at}')"
+    )
     build_features(con, model, pairs)
     # the rule set's evidence items on each area's judgements cite the inspections behind previous_grade
-    by_area = {a: [e.id for e in rs.evidence if e.kind == "inspection" and a in ((e.where or {}).get("area_in") or [])]
-               for a in {j.area for j in model.judgements.values()}}
-    cols = ("area", "judgement", "grade", "probabilities", "rules", "basis", "evidence_ids", "carry_forward",
-            "neighbour_majority")
+    by_area = {
+        a: [
+            e.id
+            for e in rs.evidence
+            if e.kind == "inspection" and a in ((e.where or {}).get("area_in") or [])
+        ]
+        for a in {j.area for j in model.judgements.values()}
+    }
+    cols = (
+        "area",
+        "judgement",
+        "grade",
+        "probabilities",
+        "rules",
+        "basis",
+        "evidence_ids",
+        "carry_forward",
+        "neighbour_majority",
+    )
     out: dict[str, list] = {k: [] for k in cols}
     domain_rows: dict[tuple[str, str], dict] = {}
     for jid, mj in model.judgements.items():
         train_rows, y = training_set(con, model, jid, as_at)
         if len(y) < 20:
-            continue   # too few inspections before the date to learn from: no proposal
+            continue  # too few inspections before the date to learn from: no proposal
         m = train(train_rows.x, y, feature_names(model, jid), model.penalty)
         rows = feature_rows(con, model, jid, "key LIKE 'P:%'")
         if not rows.keys:
@@ -360,40 +460,100 @@ def model_proposals(con: duckdb.DuckDBPyConnection, rs: RuleSet, as_at: dt.date,
             out["probabilities"].append([float(p) for p in probs[i]])
             out["rules"].append(rules)
             out["basis"].append("; ".join(x["text"] for x in rules[:3]))
-            out["evidence_ids"].append(by_area.get(mj.area, []) + [f"model:{d}" for d in mj.domains])
+            out["evidence_ids"].append(
+                by_area.get(mj.area, []) + [f"model:{d}" for d in mj.domains]
+            )
             out["carry_forward"].append(r["previous_grade"])
             out["neighbour_majority"].append(neighbour_majority(r["neighbour_grades"]))
             for d in model.domains:
                 got = r["domain_map"].get(d.id)
                 if got and (r["area"], d.id) not in domain_rows:
                     domain_rows[(r["area"], d.id)] = {**got, "spec": d}
-    rule_type = pa.struct([("id", pa.string()), ("kind", pa.string()), ("text", pa.string()), ("source", pa.string()),
-                           ("applied", pa.bool_()), ("grade", pa.int32()), ("evidence", pa.list_(pa.string()))])
-    table = _arrow_table({"area": (out["area"], pa.string()), "judgement": (out["judgement"], pa.string()),
-                          "grade": (out["grade"], pa.int32()), "probabilities": (out["probabilities"], pa.list_(pa.float64())),
-                          "rules": (out["rules"], pa.list_(rule_type)), "basis": (out["basis"], pa.string()),
-                          "evidence_ids": (out["evidence_ids"], pa.list_(pa.string())),
-                          "carry_forward": (out["carry_forward"], pa.int32()),
-                          "neighbour_majority": (out["neighbour_majority"], pa.int32())})
+    rule_type = pa.struct(
+        [
+            ("id", pa.string()),
+            ("kind", pa.string()),
+            ("text", pa.string()),
+            ("source", pa.string()),
+            ("applied", pa.bool_()),
+            ("grade", pa.int32()),
+            ("evidence", pa.list_(pa.string())),
+        ]
+    )
+    table = _arrow_table(
+        {
+            "area": (out["area"], pa.string()),
+            "judgement": (out["judgement"], pa.string()),
+            "grade": (out["grade"], pa.int32()),
+            "probabilities": (out["probabilities"], pa.list_(pa.float64())),
+            "rules": (out["rules"], pa.list_(rule_type)),
+            "basis": (out["basis"], pa.string()),
+            "evidence_ids": (out["evidence_ids"], pa.list_(pa.string())),
+            "carry_forward": (out["carry_forward"], pa.int32()),
+            "neighbour_majority": (out["neighbour_majority"], pa.int32()),
+        }
+    )
     _insert(con, f"CREATE OR REPLACE TEMP TABLE {MODEL_PROPOSAL} AS SELECT * FROM {{src}}", table)
     if evidence_table and domain_rows:
-        detail = pa.struct([(k, pa.string()) for k in ("indicator", "title", "measure", "period", "display",
-                                                       "comparator_display", "judgement", "ref")])
+        detail = pa.struct(
+            [
+                (k, pa.string())
+                for k in (
+                    "indicator",
+                    "title",
+                    "measure",
+                    "period",
+                    "display",
+                    "comparator_display",
+                    "judgement",
+                    "ref",
+                )
+            ]
+        )
         vals = list(domain_rows.items())
-        ev = _arrow_table({
-            "area": ([a for (a, _), _ in vals], pa.string()),
-            "evidence_id": ([f"model:{d}" for (_, d), _ in vals], pa.string()),
-            "label": ([v["spec"].label + ": average position among authorities (100 = best)" for _, v in vals],
-                      pa.string()),
-            "value": ([100 * v["score"] for _, v in vals], pa.float64()),
-            "display": ([f"{100 * v['score']:.0f} of 100 ({v['n']} of {len(v['spec'].indicators)} indicators)"
-                         for _, v in vals], pa.string()),
-            "details": ([[dict(x) for x in v["details"]] for _, v in vals], pa.list_(detail)),
-            "ref": (["DfE LAIT via the engine's ranks" for _ in vals], pa.string())})
-        _insert(con, f"""INSERT INTO {evidence_table} BY NAME
-                         SELECT area, evidence_id, label, value, display, details, ref FROM {{src}}""", ev)
+        ev = _arrow_table(
+            {
+                "area": ([a for (a, _), _ in vals], pa.string()),
+                "evidence_id": ([f"model:{d}" for (_, d), _ in vals], pa.string()),
+                "label": (
+                    [
+                        v["spec"].label + ": average position among authorities (100 = best)"
+                        for _, v in vals
+                    ],
+                    pa.string(),
+                ),
+                "value": ([100 * v["score"] for _, v in vals], pa.float64()),
+                "display": (
+                    [
+                        f"{100 * v['score']:.0f} of 100 ({v['n']} of {len(v['spec'].indicators)} indicators)"
+                        for _, v in vals
+                    ],
+                    pa.string(),
+                ),
+                "details": ([[dict(x) for x in v["details"]] for _, v in vals], pa.list_(detail)),
+                "ref": (["DfE LAIT via the engine's ranks" for _ in vals], pa.string()),
+            }
+        )
+        _insert(
+            con,
+            f"""INSERT INTO {evidence_table} BY NAME
+                         SELECT area, evidence_id, label, value, display, details, ref FROM {{src}}""",
+            ev,
+        )
     return MODEL_PROPOSAL
 
 
-__all__ = ["FEATURES", "MODEL_PROPOSAL", "build_features", "explain", "feature_group", "feature_names", "feature_rows",
-           "inspections_sql", "model_proposals", "predict", "train", "training_set"]
+__all__ = [
+    "FEATURES",
+    "MODEL_PROPOSAL",
+    "build_features",
+    "explain",
+    "feature_group",
+    "feature_names",
+    "feature_rows",
+    "inspections_sql",
+    "model_proposals",
+    "predict",
+    "train",
+    "training_set",
+]

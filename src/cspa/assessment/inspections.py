@@ -65,21 +65,30 @@ AREA_LABELS = {
     "care_leavers": "care leavers",
 }
 # ILACS columns (inspection_ilacs) -> judgement id and aspect as printed
-ILACS_COLUMNS = (("overall", "overall_effectiveness", "overall effectiveness"),
-                 ("leaders", "impact_of_leaders", "impact of leaders"),
-                 ("help_and_protection", "help_and_protection", "help and protection"),
-                 ("children_in_care", "children_in_care", "children in care"),
-                 ("care_leavers", "care_leavers", "care leavers"))
+ILACS_COLUMNS = (
+    ("overall", "overall_effectiveness", "overall effectiveness"),
+    ("leaders", "impact_of_leaders", "impact of leaders"),
+    ("help_and_protection", "help_and_protection", "help and protection"),
+    ("children_in_care", "children_in_care", "children in care"),
+    ("care_leavers", "care_leavers", "care leavers"),
+)
 
-_EMPTY = ("(SELECT NULL::VARCHAR area, NULL::VARCHAR framework, NULL::VARCHAR inspection, NULL::VARCHAR judgement, "
-          "NULL::VARCHAR aspect, NULL::DATE event_date, NULL::DATE published, NULL::VARCHAR date_text, "
-          "NULL::VARCHAR published_text, NULL::VARCHAR outcome, NULL::INTEGER grade, NULL::INTEGER adequate_or_better, "
-          "NULL::INTEGER conducted, NULL::INTEGER row_order, NULL::VARCHAR ref, NULL::INTEGER year, "
-          "NULL::VARCHAR[] judgement_areas, FALSE current, NULL::DATE superseded_on WHERE FALSE)")
+_EMPTY = (
+    "(SELECT NULL::VARCHAR area, NULL::VARCHAR framework, NULL::VARCHAR inspection, NULL::VARCHAR judgement, "
+    "NULL::VARCHAR aspect, NULL::DATE event_date, NULL::DATE published, NULL::VARCHAR date_text, "
+    "NULL::VARCHAR published_text, NULL::VARCHAR outcome, NULL::INTEGER grade, NULL::INTEGER adequate_or_better, "
+    "NULL::INTEGER conducted, NULL::INTEGER row_order, NULL::VARCHAR ref, NULL::INTEGER year, "
+    "NULL::VARCHAR[] judgement_areas, FALSE current, NULL::DATE superseded_on WHERE FALSE)"
+)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def _q(s: str) -> str:
@@ -87,7 +96,10 @@ def _q(s: str) -> str:
 
 
 def _areas_sql() -> str:
-    rows = ", ".join(f"({_q(f)}, {_q(j)}, [{', '.join(_q(a) for a in areas)}])" for (f, j), areas in AREAS.items())
+    rows = ", ".join(
+        f"({_q(f)}, {_q(j)}, [{', '.join(_q(a) for a in areas)}])"
+        for (f, j), areas in AREAS.items()
+    )
     return f"(SELECT * FROM (VALUES {rows}) t(framework, judgement, judgement_areas))"
 
 
@@ -108,10 +120,16 @@ def events_sql(con: duckdb.DuckDBPyConnection) -> str | None:
     if _table_exists(con, "inspection_ilacs"):
         for col, jid, aspect in ILACS_COLUMNS:
             # before care leavers had a judgement of their own, the children-in-care column held the combined one
-            j = (f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children_in_care_and_care_leavers' ELSE '{jid}' END"
-                 if col == "children_in_care" else f"'{jid}'")
-            a = (f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children in care and care leavers' ELSE '{aspect}' END"
-                 if col == "children_in_care" else f"'{aspect}'")
+            j = (
+                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children_in_care_and_care_leavers' ELSE '{jid}' END"
+                if col == "children_in_care"
+                else f"'{jid}'"
+            )
+            a = (
+                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children in care and care leavers' ELSE '{aspect}' END"
+                if col == "children_in_care"
+                else f"'{aspect}'"
+            )
             parts.append(f"""
         SELECT h.la_code, 'ILACS', coalesce(h.inspection_type, 'ILACS inspection'), {j}, {a}, h.inspection_date,
                coalesce(h.publication_date, h.inspection_date), strftime(h.inspection_date, '%d/%m/%Y'),
@@ -168,8 +186,18 @@ def inspections_sql(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> str:
 
 def build_inspections(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> str:
     """Create ``_cspa_inspections`` as at the date; returns its name."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, as_at)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, as_at)}"
+    )
     return INSPECTIONS
 
 
-__all__ = ["AREAS", "AREA_LABELS", "INSPECTIONS", "build_inspections", "events_sql", "inspections_sql", "judgements_sql"]
+__all__ = [
+    "AREAS",
+    "AREA_LABELS",
+    "INSPECTIONS",
+    "build_inspections",
+    "events_sql",
+    "inspections_sql",
+    "judgements_sql",
+]

@@ -66,11 +66,13 @@ def _probs(eta: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 
 def _unpack(theta: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     b = theta[:p]
-    cuts = np.concatenate([[theta[p]], theta[p] + np.cumsum(np.exp(theta[p + 1:]))])
+    cuts = np.concatenate([[theta[p]], theta[p] + np.cumsum(np.exp(theta[p + 1 :]))])
     return b, cuts
 
 
-def fit(x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], penalty: float = 1.0) -> OrdinalModel:
+def fit(
+    x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], penalty: float = 1.0
+) -> OrdinalModel:
     """Fit the model to rows ``x`` (unstandardised) and grades ``y`` (values of ``grades``, best first)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y)
@@ -83,7 +85,7 @@ def fit(x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], pe
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     z = (x - mean) / scale
     k = len(grades)
-    idx = np.searchsorted(np.asarray(grades), y)          # 0-based category of each row
+    idx = np.searchsorted(np.asarray(grades), y)  # 0-based category of each row
     n, p = z.shape
     rows = np.arange(n)
 
@@ -99,7 +101,7 @@ def fit(x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], pe
         # derivatives of log pr with respect to eta and each cut point
         du = fu * (1 - fu)
         dl = fl * (1 - fl)
-        d_eta = (du - dl) / pr                       # d(-log pr)/d eta
+        d_eta = (du - dl) / pr  # d(-log pr)/d eta
         g_b = z.T @ d_eta + 2 * penalty * b
         g_cut = np.zeros(k - 1)
         upper = idx < k - 1
@@ -121,9 +123,18 @@ def fit(x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], pe
     res = minimize(objective, theta0, jac=True, method="L-BFGS-B")
     b, cuts = _unpack(res.x, p)
     del rows
-    return OrdinalModel(features=list(features), mean=mean, scale=scale, coef=b, cuts=cuts, grades=list(grades),
-                        penalty=penalty, n=n, converged=bool(res.success),
-                        counts={g: int((y == g).sum()) for g in grades})
+    return OrdinalModel(
+        features=list(features),
+        mean=mean,
+        scale=scale,
+        coef=b,
+        cuts=cuts,
+        grades=list(grades),
+        penalty=penalty,
+        n=n,
+        converged=bool(res.success),
+        counts={g: int((y == g).sum()) for g in grades},
+    )
 
 
 __all__ = ["OrdinalModel", "fit"]

@@ -28,14 +28,16 @@ def test_agreement_on_known_vectors():
     # margins (pred 1,3,1,1; actual 2,2,1,1): (11/3 + 3 * 13/3 + 11/3 + 7/3) / 36 = 17/27; kappa = 0.55
     assert a["weighted_kappa"] == pytest.approx((5 / 6 - 17 / 27) / (1 - 17 / 27))
     assert a["weighted_kappa"] == pytest.approx(0.55)
-    assert agreement(np.array([2, 2]), np.array([2, 2]))["weighted_kappa"] is None   # no spread: kappa undefined
+    assert (
+        agreement(np.array([2, 2]), np.array([2, 2]))["weighted_kappa"] is None
+    )  # no spread: kappa undefined
 
 
 def test_brier_and_neighbour_majority():
     assert brier(np.array([[1, 0, 0, 0.0]]), np.array([1])) == 0.0
     assert brier(np.full((2, 4), 0.25), np.array([1, 4])) == pytest.approx(0.75)
-    assert neighbour_majority([2, 2, 3, 3, 1]) == 2        # tie 2/3, mean 2.2: the nearer is 2
-    assert neighbour_majority([1, 1, 3, 3]) == 1           # tie, mean 2 equidistant: the better grade
+    assert neighbour_majority([2, 2, 3, 3, 1]) == 2  # tie 2/3, mean 2.2: the nearer is 2
+    assert neighbour_majority([1, 1, 3, 3]) == 1  # tie, mean 2 equidistant: the better grade
     assert neighbour_majority([4, 4, 4, 1]) == 4
     assert neighbour_majority([]) is None
 
@@ -47,8 +49,12 @@ def result(demo_con):
 
 def test_split_sizes_and_no_leakage(result, demo_con):
     assert result["split_date"] == "2022-04-01"
-    assert result["train"]["n"] == 121 and result["train"]["last"] < "2022-04-01"   # published before the split
-    assert result["test"]["n"] == 131 and result["test"]["first"] >= "2022-04-01"   # begun on or after it
+    assert (
+        result["train"]["n"] == 121 and result["train"]["last"] < "2022-04-01"
+    )  # published before the split
+    assert (
+        result["test"]["n"] == 131 and result["test"]["first"] >= "2022-04-01"
+    )  # begun on or after it
     # 4 test inspections had no earlier judgement; 13 began before the split but were published after it
     assert result["excluded"] == {"no_earlier_judgement": 4, "inspected_before_published_after": 13}
     # Luton's 2022 inspection (begun 11/07/2022) reads the 2020 ILACS, published 24/02/2020, not itself
@@ -61,11 +67,16 @@ def test_split_sizes_and_no_leakage(result, demo_con):
 def test_the_method_beats_every_baseline_on_overall_effectiveness(result):
     t, b = result["test"], result["baselines"]
     n = t["n"]
-    assert (round(t["exact"] * n), round(t["within_one"] * n)) == (68, 122)          # 51.9%, 93.1%
+    assert (round(t["exact"] * n), round(t["within_one"] * n)) == (68, 122)  # 51.9%, 93.1%
     assert t["weighted_kappa"] == pytest.approx(0.375, abs=0.001)
-    assert t["brier"] == pytest.approx(0.594, abs=0.001) and t["brier_training_shares"] == pytest.approx(0.736, abs=0.001)
+    assert t["brier"] == pytest.approx(0.594, abs=0.001) and t[
+        "brier_training_shares"
+    ] == pytest.approx(0.736, abs=0.001)
     assert {k: (round(v["exact"] * n), round(v["within_one"] * n)) for k, v in b.items()} == {
-        "carry_forward": (55, 117), "always_good": (52, 115), "neighbour_majority": (51, 115)}
+        "carry_forward": (55, 117),
+        "always_good": (52, 115),
+        "neighbour_majority": (51, 115),
+    }
     assert result["beats_every_baseline"] is True
     assert "beats every baseline" in result["summary"]
 
@@ -89,8 +100,14 @@ def test_cli_json_contract(demo_db):
     assert d["train"]["n"] == 121
     assert set(d["test"]) >= {"n", "exact", "within_one", "weighted_kappa", "brier"}
     assert set(d["baselines"]) == {"carry_forward", "always_good", "neighbour_majority"}
-    for v in [d["test"]["exact"], d["test"]["within_one"], d["test"]["brier"],
-              *(b[m] for b in d["baselines"].values() for m in ("exact", "within_one"))]:
+    for v in [
+        d["test"]["exact"],
+        d["test"]["within_one"],
+        d["test"]["brier"],
+        *(b[m] for b in d["baselines"].values() for m in ("exact", "within_one")),
+    ]:
         assert 0 <= v <= 1
-    r = CliRunner().invoke(app, ["assess", "evaluate", "--split-date", "2018-01-01", "--db", str(demo_db)])
+    r = CliRunner().invoke(
+        app, ["assess", "evaluate", "--split-date", "2018-01-01", "--db", str(demo_db)]
+    )
     assert r.exit_code != 0 and "choose a date with inspections on both sides" in str(r.exception)

@@ -14,7 +14,7 @@ def data():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(3000, 3)) * [1.0, 2.0, 1.0] + [0.0, 5.0, 0.0]
     latent = x @ np.array([1.0, -0.5, 0.0]) + rng.logistic(size=len(x))
-    y = np.digitize(latent, [-4.0, -2.5, -1.0]) + 1        # grades 1..4
+    y = np.digitize(latent, [-4.0, -2.5, -1.0]) + 1  # grades 1..4
     return x, y
 
 
@@ -36,8 +36,12 @@ def test_analytic_gradient_gives_the_same_fit_as_a_derivative_free_one(data):
         b, cuts = _unpack(theta, 3)
         return -np.log(_probs(z @ b, cuts)[np.arange(len(y)), y - 1]).sum() + 0.5 * b @ b
 
-    ref = minimize(objective, np.array([0, 0, 0, -1.0, 0, 0]), method="Nelder-Mead",
-                   options={"maxiter": 20000, "xatol": 1e-8, "fatol": 1e-10})
+    ref = minimize(
+        objective,
+        np.array([0, 0, 0, -1.0, 0, 0]),
+        method="Nelder-Mead",
+        options={"maxiter": 20000, "xatol": 1e-8, "fatol": 1e-10},
+    )
     b, cuts = _unpack(ref.x, 3)
     assert m.coef == pytest.approx(b, abs=2e-3)
     assert m.cuts == pytest.approx(cuts, abs=2e-3)
