@@ -100,6 +100,7 @@ def feature_group(name: str) -> str:
 def build_scores(con: duckdb.DuckDBPyConnection, model: Model) -> str:
     """Every authority's position on each domain indicator per period (engine ranks), once per connection."""
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
     codes = sorted({c for d in model.domains for c in d.indicators})
     if not codes:
@@ -109,11 +110,7 @@ def build_scores(con: duckdb.DuckDBPyConnection, model: Model) -> str:
             "ref VARCHAR)"
         )
         return SCORES
-    rel = compute(
-        con,
-        f"o.indicator IN ({', '.join(_q(c) for c in codes)})",
-        default_group=model.neighbour_group,
-    )
+    rel = compute(con, Selection(indicators=codes, neighbour_group=model.neighbour_group))
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE {SCORES} AS
     WITH e AS (SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL AND area_type = 'la' AND measure = 'value'),

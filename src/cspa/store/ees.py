@@ -28,17 +28,11 @@ import yaml
 
 from cspa.catalogue.areas import DATA
 from cspa.errors import LoadError, Problem
+from cspa.store.sql import ident as _q
+from cspa.store.sql import string as _lit
 
 SOURCES = DATA / "catalogue" / "sources"
 SUPPRESSION = ("x", "c", "z", "k", "low", ".", "..", ":", "u")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(v: str) -> str:
-    return "'" + str(v).replace("'", "''") + "'"
 
 
 def _match(conds: dict) -> str:

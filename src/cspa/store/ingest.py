@@ -32,6 +32,7 @@ from cspa.catalogue.load import Catalogue, load_catalogue
 from cspa.catalogue.periods import parse_period
 from cspa.errors import CatalogueError, CspaError, LoadError, PeriodError, Problem
 from cspa.store.database import Store
+from cspa.store.sql import path_literal
 
 # Status symbols and what they mean (seed legend 000:L263-265, L3956; DfE/GSS: methods.md 10).
 STATUS_SYMBOLS = {
@@ -109,7 +110,7 @@ def read_table(path: Path) -> tuple[pa.Table, list[Problem]]:
         raise LoadError([Problem(name, None, None, "file not found")])
     if suffix == ".parquet":
         try:
-            t = duckdb.sql(f"SELECT * FROM read_parquet('{_sql_str(path)}')").to_arrow_table()
+            t = duckdb.sql(f"SELECT * FROM read_parquet({path_literal(path)})").to_arrow_table()
         except (duckdb.Error, OSError) as e:
             raise LoadError(
                 [Problem(name, None, None, f"not a readable Parquet file ({e})")]
@@ -139,10 +140,6 @@ def _text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
-
-
-def _sql_str(p: Path) -> str:
-    return str(p).replace("'", "''")
 
 
 def _read_csv(path: Path) -> tuple[pa.Table, list[Problem]]:
