@@ -26,7 +26,7 @@ def bare_store():
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     """Path of a demo database built once for the session."""
-    from cspa.store.demo import build_demo_store
+    from cspa.app.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("demo") / "cspa.duckdb"
     with Store.open(path) as store:

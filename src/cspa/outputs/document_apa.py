@@ -45,7 +45,7 @@ OGL = "Contains public sector information licensed under the Open Government Lic
 #: every period whatever the window (see ``build_apa_document``).
 PERIOD_WINDOW: dict[str, int] = {"lait": 5, "dfe_csc": 5}
 
-#: The prepared judgement table the batch renderer writes (see cspa.outputs.batch): one framework's
+#: The prepared judgement table the batch renderer writes (see cspa.app.batch): one framework's
 #: rows, each tagged with the authority whose report shows it in ``owner`` ('' = every report).
 PREPARED = "report_judgement"
 
@@ -161,7 +161,7 @@ def _window_keys_sql(rows_sql: str, window: int) -> str:
 
 class SharedRows:
     """What every report of a batch shares, kept between ``build_apa_document`` calls on one
-    prepared connection (see cspa.outputs.batch): the rows of England, the regions and the other
+    prepared connection (see cspa.app.batch): the rows of England, the regions and the other
     non-LA geographies, read once per owner rather than once per report, and the observation and
     judgement entries made from them (the same for every authority that shows them)."""
 
@@ -206,7 +206,7 @@ def judgement_rows(
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
 
     With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
-    ``shared`` (on a connection prepared by cspa.outputs.batch) keeps the rows every report shows.
+    ``shared`` (on a connection prepared by cspa.app.batch) keeps the rows every report shows.
     """
     region = area.region_code or ""
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -24,7 +23,7 @@ from markupsafe import Markup
 
 from cspa.outputs.html import LIGHTS, MAX_BLOBS, _environment, stylesheet
 
-__all__ = ["render_quarterly_html", "render_quarterly_pdf", "spc_chart_svg"]
+__all__ = ["render_quarterly_html", "spc_chart_svg"]
 
 FONT = "arial, 'Liberation Sans', helvetica, sans-serif"
 WIDTH, HEIGHT = 680, 320
@@ -65,20 +64,6 @@ def render_quarterly_html(doc: dict[str, Any]) -> str:
             by_code={ind["code"]: ind for ind in doc.get("indicators") or []},
         )
     )
-
-
-def _write_html(doc: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_quarterly_html(doc), encoding="utf-8")
-    return path
-
-
-def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
-    """The same page printed by WeasyPrint (A4, tagged; see cspa.outputs.pdf)."""
-    from cspa.outputs.pdf import weasyprint_pdf
-
-    return weasyprint_pdf(render_quarterly_html(doc), path, doc)
 
 
 # ----------------------------------------------------------------------------------------- SPC chart

@@ -118,7 +118,9 @@ def _weasyprint_pdf(doc: dict[str, Any], path: Path, variant: str | None) -> Pat
     return weasyprint_pdf(render_html(doc, for_print=True), path, doc, variant)
 
 
-def weasyprint_pdf(html: str, path: str | Path, doc: dict[str, Any], variant: str | None = None) -> Path:
+def weasyprint_pdf(
+    html: str, path: str | Path, doc: dict[str, Any], variant: str | None = None
+) -> Path:
     """Print an HTML page (any report kind's) with WeasyPrint: A4 as its print stylesheet says,
     tagged, with the document's title, publisher and version as the PDF's metadata."""
     import weasyprint

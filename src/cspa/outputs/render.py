@@ -80,7 +80,9 @@ def render(
     fn = _renderer(kind, key)
     if fn is None:
         choose = ", ".join(formats_for(kind)) or "none"
-        raise CspaError(f"A {kind or 'report'} cannot be written as {fmt!r}: choose one of {choose}.")
+        raise CspaError(
+            f"A {kind or 'report'} cannot be written as {fmt!r}: choose one of {choose}."
+        )
     path = Path(destination)
     if path.is_dir() or not path.suffix:
         area = str((document.get("area") or {}).get("name") or "report")

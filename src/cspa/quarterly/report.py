@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -1025,51 +1023,3 @@ def _chart(ind, area, table, cols, observations, target_docs, judged_ids, rules)
         "quartile_bands": None,
         "summary": summary,
     }
-
-
-# ------------------------------------------------------------------------------------------ writing
-
-FORMATS = ("html", "pdf", "xlsx", "json")
-
-
-def write_quarterly(doc: dict[str, Any], fmt: str, path: Path) -> Path:
-    """Write the document as html, pdf, xlsx or json (the quarterly layout for html/pdf/xlsx)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "html":
-        from cspa.outputs.html_quarterly import render_quarterly_html
-
-        path.write_text(render_quarterly_html(doc), encoding="utf-8")
-    elif fmt == "pdf":
-        from cspa.outputs.html_quarterly import render_quarterly_pdf
-
-        render_quarterly_pdf(doc, path)
-    elif fmt == "xlsx":
-        from cspa.quarterly.excel import render_quarterly_xlsx
-
-        render_quarterly_xlsx(doc, path)
-    elif fmt == "json":
-        from cspa.outputs.json_out import render_json
-
-        render_json(doc, path)
-    else:
-        raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    return path
-
-
-def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """The demo's quarterly reports: Luton January-March 2008 (seed 001) as HTML, JSON and Excel, and Luton's
-    2024-25 Q4 report on the real LAIT figures (HTML and JSON). The PDF (about 7 s) is left to
-    `cspa report quarterly --format pdf` to keep the demo quick."""
-    written = []
-    for area, period, formats in (
-        ("Luton", "2007-08-Q4", ("html", "json", "xlsx")),
-        ("Luton", "2024-25-Q4", ("html", "json")),
-    ):
-        started = time.perf_counter()
-        doc = build_quarterly_document(con, area, period)
-        for fmt in formats:
-            path = Path(folder) / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
-            write_quarterly(doc, fmt, path)
-            written.append(f"{path} ({time.perf_counter() - started:.1f} s)")
-    return written
