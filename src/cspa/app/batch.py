@@ -33,6 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cspa.app.reports import WINDOW_ONLY_FORMATS
 from cspa.catalogue.areas import load_areas
+from cspa.catalogue.load import load_catalogue
 from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns
 from cspa.outputs.render import render
 
@@ -171,7 +172,7 @@ def render_all_areas(
             starter.start()
             prepare_judgements(con, framework, folder)
             starter.join()
-            era = "2008" if framework == "apa2008" else "2025"
+            era = load_catalogue().frameworks[framework].areas_era or "2025"
             present = {
                 r[0]
                 for r in con.execute(

@@ -31,9 +31,9 @@ from cspa.assessment.rules import evidence_rows, proposal_rows, propose
 from cspa.assessment.ruleset import RuleSet, ruleset_for_year
 from cspa.catalogue.areas import DATA, Area, load_areas
 from cspa.catalogue.load import load_catalogue
+from cspa.catalogue.vocabulary import attribution_for
 from cspa.errors import CspaError
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 GEO_LABEL = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England"}
 SEED_LETTERS = DATA / "seeds" / "letters"
 SEED_PROFILE = DATA / "seeds" / "003" / "profile.yaml"
@@ -72,8 +72,8 @@ def _framework_doc(rs: RuleSet) -> dict:
 def _attribution(rs: RuleSet, con, area: Area, refs: set[str]) -> list[str]:
     fw = _framework_doc(rs)
     out = []
-    if rs.framework == "lait" or (rs.profile and rs.profile.kind == "ofsted"):
-        out.append(OGL)
+    # the statements the figures' licences ask for: the framework's, and the profile's data
+    out += attribution_for(fw["licence"], rs.profile.licence if rs.profile else None)
     if rs.profile and rs.profile.source:
         out.append(f"Source: {rs.profile.source}; {rs.profile.licence or ''}".rstrip("; "))
     elif fw["publisher"]:

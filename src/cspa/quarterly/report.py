@@ -28,6 +28,7 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import Indicator
 from cspa.catalogue.periods import Period
+from cspa.catalogue.vocabulary import attribution_for, status_legend
 from cspa.errors import CspaError
 from cspa.quarterly import judge
 from cspa.quarterly.fields import ACTION_PLAN_HEADING, INDICATOR_FIELDS
@@ -49,17 +50,6 @@ from cspa.quarterly.rules import (
     target_measure,
 )
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
-STATUS_LEGEND = {
-    "n/a": "Not applicable",
-    "..": "Data not available",
-    ".": "Data not applicable",
-    "-": "Data suppressed due to small numbers",
-    "x": "Not available",
-    "c": "Confidential (suppressed)",
-    "z": "Not applicable",
-    "*": "Provisional",
-}
 # NHS Making Data Count icon meanings (NHSRplotthedots ptd_create_ggplot icons; methods.md 6).
 VARIATION_TEXT = {
     "common_cause": "Common cause variation: no significant change",
@@ -394,7 +384,7 @@ def build_quarterly_document(
     meta["reporting_period"] = meta["reporting_period"] or {"text": quarter_words(p)}
     title_t = one("title")
     vintages = sorted({r["vintage"] for r in obs if r.get("vintage")})
-    attribution = [] if basket.framework == "quarterly2008" else [OGL]
+    attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip(
             "; "
@@ -441,7 +431,7 @@ def build_quarterly_document(
         "attribution": attribution,
         "changes": changes,
         "legend": {
-            "status_symbols": STATUS_LEGEND,
+            "status_symbols": status_legend(fw),
             "traffic_lights": [
                 {"light": e["light"], "label": e["label"], "meaning": e["meaning"]}
                 for e in key_entries
