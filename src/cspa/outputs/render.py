@@ -98,8 +98,10 @@ def render(
 
 @register_renderer("*", "json")
 def _json(doc: dict[str, Any], path: Path, options: RenderOptions) -> Path:
+    from cspa.outputs.document import validate
     from cspa.outputs.json_out import render_json
 
+    validate(doc)  # the JSON is the published contract (docs/report-schema.json): check it first
     return render_json(doc, path)
 
 
