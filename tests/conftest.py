@@ -55,17 +55,28 @@ def demo_con(demo_db):
 def judgements(demo_con):
     """Every judgement the engine makes on the demo data, as a list of dicts."""
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
     # the seed frameworks' indicators (with the real exclusions data loaded under 3091DE/3092DE)
-    rel = compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')")
+    rel = compute(
+        demo_con,
+        Selection(exclude_frameworks=("lait", "dfe_csc")),
+    )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
 # Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
