@@ -28,9 +28,17 @@ import pyarrow as pa
 from cspa.errors import CspaError
 from cspa.records.measures import MEASURES, Measure, applicable, measure_expr
 
-OBS_SCHEMA = pa.schema([("indicator", pa.string()), ("measure", pa.string()), ("LA", pa.string()),
-                        ("YEAR", pa.int32()), ("value", pa.float64()), ("numerator", pa.float64()),
-                        ("denominator", pa.float64())])
+OBS_SCHEMA = pa.schema(
+    [
+        ("indicator", pa.string()),
+        ("measure", pa.string()),
+        ("LA", pa.string()),
+        ("YEAR", pa.int32()),
+        ("value", pa.float64()),
+        ("numerator", pa.float64()),
+        ("denominator", pa.float64()),
+    ]
+)
 
 
 @dataclass
@@ -41,8 +49,12 @@ class SparkConfig:
 
     @classmethod
     def from_env(cls, master: str | None = None, conf: dict[str, str] | None = None) -> SparkConfig:
-        env = dict(kv.split("=", 1) for kv in os.environ.get("CSPA_SPARK_CONF", "").split(";") if "=" in kv)
-        return cls(master or os.environ.get("CSPA_SPARK_MASTER", "local[2]"), conf={**env, **(conf or {})})
+        env = dict(
+            kv.split("=", 1) for kv in os.environ.get("CSPA_SPARK_CONF", "").split(";") if "=" in kv
+        )
+        return cls(
+            master or os.environ.get("CSPA_SPARK_MASTER", "local[2]"), conf={**env, **(conf or {})}
+        )
 
 
 # Settings that keep a small local session quick and quiet; a cluster's own settings override them.
@@ -69,8 +81,10 @@ def spark_session(config: SparkConfig | None = None):
     except ImportError as e:  # pragma: no cover - pyspark is a dependency
         raise CspaError("the Spark backend needs pyspark (uv sync installs it)") from e
     if not _java_available():
-        raise CspaError("the Spark backend needs Java: install Debian's default-jre-headless "
-                        "(.ci/run does) or set JAVA_HOME")
+        raise CspaError(
+            "the Spark backend needs Java: install Debian's default-jre-headless "
+            "(.ci/run does) or set JAVA_HOME"
+        )
     config = config or SparkConfig.from_env()
     b = SparkSession.builder.master(config.master).appName(config.app_name)
     for k, v in {**LOCAL_DEFAULTS, **config.conf}.items():
@@ -96,7 +110,11 @@ class Backend:
 
     @classmethod
     def duckdb(cls, duckdb_con=None) -> Backend:
-        return DuckDBBackend(ibis.duckdb.from_connection(duckdb_con) if duckdb_con is not None else ibis.duckdb.connect())
+        return DuckDBBackend(
+            ibis.duckdb.from_connection(duckdb_con)
+            if duckdb_con is not None
+            else ibis.duckdb.connect()
+        )
 
     @classmethod
     def spark(cls, config: SparkConfig | None = None) -> Backend:
@@ -117,13 +135,20 @@ class Backend:
     def from_parquet(self, folder: str | Path, prefix: str = "p") -> dict[str, ibis.Table]:
         raise NotImplementedError
 
-    def run(self, measures: list[Measure], tables: dict[str, ibis.Table], timings: dict | None = None,
-            together: bool = False) -> pa.Table:
+    def run(
+        self,
+        measures: list[Measure],
+        tables: dict[str, ibis.Table],
+        timings: dict | None = None,
+        together: bool = False,
+    ) -> pa.Table:
         """Each measure's expression executed; the observations stacked (LA, YEAR, value, numerator, denominator).
 
         ``together`` runs them as one query (a union), which saves Spark a job per measure."""
         if together and measures:
-            return self.con.to_pyarrow(ibis.union(*(measure_expr(m, tables) for m in measures))).cast(OBS_SCHEMA)
+            return self.con.to_pyarrow(
+                ibis.union(*(measure_expr(m, tables) for m in measures))
+            ).cast(OBS_SCHEMA)
         parts = []
         for m in measures:
             t0 = time.perf_counter()
@@ -146,7 +171,9 @@ class DuckDBBackend(Backend):
     def from_parquet(self, folder, prefix="p"):
         out = {}
         for name, path in parquet_tables(folder).items():
-            self.con.con.execute(f"CREATE OR REPLACE VIEW {prefix}_{name} AS SELECT * FROM read_parquet('{path}')")
+            self.con.con.execute(
+                f"CREATE OR REPLACE VIEW {prefix}_{name} AS SELECT * FROM read_parquet('{path}')"
+            )
             out[name] = self.con.table(f"{prefix}_{name}")
         return out
 
@@ -169,7 +196,9 @@ class SparkBackend(Backend):
     def from_parquet(self, folder, prefix="p"):
         out = {}
         for name, path in parquet_tables(folder).items():
-            self.session.read.parquet(path.replace("/*.parquet", "")).createOrReplaceTempView(f"{prefix}_{name}")
+            self.session.read.parquet(path.replace("/*.parquet", "")).createOrReplaceTempView(
+                f"{prefix}_{name}"
+            )
             out[name] = self.con.table(f"{prefix}_{name}")
         return out
 
@@ -177,8 +206,14 @@ class SparkBackend(Backend):
 def _spark_schema(schema: pa.Schema):
     from pyspark.sql import types as T
 
-    m = {pa.string(): T.StringType(), pa.date32(): T.DateType(), pa.int32(): T.IntegerType(),
-         pa.int64(): T.LongType(), pa.float64(): T.DoubleType(), pa.bool_(): T.BooleanType()}
+    m = {
+        pa.string(): T.StringType(),
+        pa.date32(): T.DateType(),
+        pa.int32(): T.IntegerType(),
+        pa.int64(): T.LongType(),
+        pa.float64(): T.DoubleType(),
+        pa.bool_(): T.BooleanType(),
+    }
     return T.StructType([T.StructField(f.name, m[f.type], True) for f in schema])
 
 
@@ -188,7 +223,11 @@ def parquet_tables(folder: str | Path) -> dict[str, str]:
     if "://" in folder:  # an object store: the layout is the generator's, one folder per table
         from cspa.records.returns import load_spec
 
-        names = [*load_spec("ssda903_tables.yaml")["tables"], *load_spec("cin_tables.yaml")["tables"], "population"]
+        names = [
+            *load_spec("ssda903_tables.yaml")["tables"],
+            *load_spec("cin_tables.yaml")["tables"],
+            "population",
+        ]
         return {n: f"{folder.rstrip('/')}/{n}/*.parquet" for n in names}
     p = Path(folder)
     if not p.is_dir():
@@ -202,7 +241,12 @@ def parquet_tables(folder: str | Path) -> dict[str, str]:
     return out
 
 
-def compute(tables: dict[str, ibis.Table], backend: Backend, measures: list[Measure] | None = None,
-            timings: dict | None = None, together: bool = False) -> pa.Table:
+def compute(
+    tables: dict[str, ibis.Table],
+    backend: Backend,
+    measures: list[Measure] | None = None,
+    timings: dict | None = None,
+    together: bool = False,
+) -> pa.Table:
     """Every applicable measure on ``backend`` (the tables must live in it)."""
     return backend.run(applicable(tables, measures or MEASURES), tables, timings, together)

@@ -71,7 +71,16 @@ def parse_xml(path: Path) -> Node:
         with path.open("rb") as f:
             p.ParseFile(f)
     except xml.parsers.expat.ExpatError as e:
-        raise LoadError([Problem(path.name, e.lineno, None, f"not well-formed XML ({xml.parsers.expat.errors.messages[e.code]})")]) from None
+        raise LoadError(
+            [
+                Problem(
+                    path.name,
+                    e.lineno,
+                    None,
+                    f"not well-formed XML ({xml.parsers.expat.errors.messages[e.code]})",
+                )
+            ]
+        ) from None
     except FileNotFoundError:
         raise LoadError([Problem(path.name, None, None, "file not found")]) from None
     return root.children[0]
@@ -82,11 +91,17 @@ def read_cin(path: Path, la: str | None = None, year: int | None = None) -> Reco
     sp = spec()
     root = parse_xml(path)
     if root.tag != "Message":
-        raise LoadError([Problem(path.name, root.line, None, f"root element is <{root.tag}>, not <Message>")])
+        raise LoadError(
+            [Problem(path.name, root.line, None, f"root element is <{root.tag}>, not <Message>")]
+        )
     rows: dict[str, list[dict]] = {n: [] for n in sp["tables"]}
     for child in root.findall("Children/Child"):
         ids = child.find("ChildIdentifiers")
-        child_id = ids.find("LAchildID").value() if ids is not None and ids.find("LAchildID") is not None else None
+        child_id = (
+            ids.find("LAchildID").value()
+            if ids is not None and ids.find("LAchildID") is not None
+            else None
+        )
         for name, tspec in sp["tables"].items():
             names = tspec.get("names") or {}
             path_ = tspec["path"]
@@ -94,7 +109,11 @@ def read_cin(path: Path, la: str | None = None, year: int | None = None) -> Reco
             episodes = child.findall("CINdetails") if under_episode else [child]
             for ep_no, ep in enumerate(episodes, start=1):
                 sub = path_.split("/", 1)[1] if under_episode and "/" in path_ else None
-                nodes = [ep] if under_episode and sub is None else (ep.findall(sub) if under_episode else child.findall(path_))
+                nodes = (
+                    [ep]
+                    if under_episode and sub is None
+                    else (ep.findall(sub) if under_episode else child.findall(path_))
+                )
                 for n in nodes:
                     rec = {"CHILD": child_id, "_row": n.line}
                     if under_episode:
@@ -102,17 +121,25 @@ def read_cin(path: Path, la: str | None = None, year: int | None = None) -> Reco
                     if tspec.get("value_as"):
                         rec[tspec["value_as"]] = n.value()
                     else:
-                        for c in n.children + [g for extra in tspec.get("also", []) for e in child.findall(extra)
-                                               for g in e.children]:
+                        for c in n.children + [
+                            g
+                            for extra in tspec.get("also", [])
+                            for e in child.findall(extra)
+                            for g in e.children
+                        ]:
                             if not c.children:
                                 rec[names.get(c.tag, c.tag)] = c.value()
                     rows[name].append(rec)
     tables = {}
     for name, recs in rows.items():
         cols = list(sp["tables"][name]["columns"])
-        tables[name] = pa.table({**{c: pa.array([r.get(c) for r in recs], pa.string()) for c in cols},
-                                 "_file": pa.array([path.name] * len(recs), pa.string()),
-                                 "_row": pa.array([r["_row"] for r in recs], pa.int64())})
+        tables[name] = pa.table(
+            {
+                **{c: pa.array([r.get(c) for r in recs], pa.string()) for c in cols},
+                "_file": pa.array([path.name] * len(recs), pa.string()),
+                "_row": pa.array([r["_row"] for r in recs], pa.int64()),
+            }
+        )
     header = root.find("Header")
     lea = _text(header, "Source/LEA")
     y = _text(header, "CollectionDetails/Year")
@@ -120,10 +147,21 @@ def read_cin(path: Path, la: str | None = None, year: int | None = None) -> Reco
     if year is not None:
         ret.year, ret.year_basis = int(year), "given"
     elif y and y.isdigit():
-        ret.year, ret.year_basis = int(y), f"the header's CollectionDetails/Year ({y}: the year ending 31 March {y})"
+        ret.year, ret.year_basis = (
+            int(y),
+            f"the header's CollectionDetails/Year ({y}: the year ending 31 March {y})",
+        )
     else:
-        raise LoadError([Problem(path.name, header.line if header else None, "Year",
-                                 "the header gives no collection year; give --year")])
+        raise LoadError(
+            [
+                Problem(
+                    path.name,
+                    header.line if header else None,
+                    "Year",
+                    "the header gives no collection year; give --year",
+                )
+            ]
+        )
     if la is None and lea:
         ret.notes.append(f"authority taken from the header's Source/LEA ({lea})")
     return ret

@@ -34,7 +34,9 @@ class Measure:
     kind: str  # "ssda903" or "cin": the return it reads
     tables: tuple[str, ...]
     fn: Callable[..., ir.Table]
-    multiplier: float | None = None  # value = numerator / denominator * multiplier; None: value given
+    multiplier: float | None = (
+        None  # value = numerator / denominator * multiplier; None: value given
+    )
 
     @property
     def key(self) -> str:
@@ -42,6 +44,7 @@ class Measure:
 
 
 # ------------------------------------------------------------------------------- helpers
+
 
 def year_start(t: ir.Table) -> ir.DateValue:
     return ibis.date(t.YEAR - 1, 4, 1)
@@ -79,7 +82,9 @@ def weekdays_before(d: ir.DateValue) -> ir.IntegerValue:
 
 def working_days(start: ir.DateValue, end: ir.DateValue) -> ir.IntegerValue:
     """Working days after ``start`` up to and including ``end`` (weekends out; bank holidays are not known)."""
-    return weekdays_before(end + ibis.interval(days=1)) - weekdays_before(start + ibis.interval(days=1))
+    return weekdays_before(end + ibis.interval(days=1)) - weekdays_before(
+        start + ibis.interval(days=1)
+    )
 
 
 def _keys(t: ir.Table) -> list:
@@ -87,23 +92,35 @@ def _keys(t: ir.Table) -> list:
 
 
 def _count(t: ir.Table, n: ir.IntegerValue) -> ir.Table:
-    return t.group_by(["LA", "YEAR"]).agg(numerator=n.cast("float64")).mutate(
-        denominator=ibis.null("float64"), value=ibis._.numerator)
+    return (
+        t.group_by(["LA", "YEAR"])
+        .agg(numerator=n.cast("float64"))
+        .mutate(denominator=ibis.null("float64"), value=ibis._.numerator)
+    )
 
 
-def _share(t: ir.Table, num: ir.IntegerValue, den: ir.IntegerValue, multiplier: float = 100.0) -> ir.Table:
-    out = t.group_by(["LA", "YEAR"]).agg(numerator=num.cast("float64"), denominator=den.cast("float64"))
+def _share(
+    t: ir.Table, num: ir.IntegerValue, den: ir.IntegerValue, multiplier: float = 100.0
+) -> ir.Table:
+    out = t.group_by(["LA", "YEAR"]).agg(
+        numerator=num.cast("float64"), denominator=den.cast("float64")
+    )
     return out.mutate(value=(out.numerator / out.denominator * multiplier))
 
 
 def _rate(counts: ir.Table, population: ir.Table) -> ir.Table:
     j = counts.left_join(population, [counts.LA == population.LA, counts.YEAR == population.YEAR])
-    j = j.select(LA=counts.LA, YEAR=counts.YEAR, numerator=counts.numerator,
-                 denominator=population.POP.cast("float64"))
+    j = j.select(
+        LA=counts.LA,
+        YEAR=counts.YEAR,
+        numerator=counts.numerator,
+        denominator=population.POP.cast("float64"),
+    )
     return j.mutate(value=j.numerator / j.denominator * 10000)
 
 
 # ------------------------------------------------------------------------------- SSDA903
+
 
 def cla_31mar_count(episodes: ir.Table) -> ir.Table:
     """Children looked after at 31 March: distinct children with an episode open on 31 March
@@ -153,10 +170,13 @@ def placements_3plus(episodes: ir.Table) -> ir.Table:
     status (reason for new episode other than L). LAIT ``LACStable_2016on`` (former NI 62)."""
     e = looked_after(episodes)
     e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
-    e = e.mutate(n=ibis.row_number().over(group_by=[e.LA, e.YEAR, e.CHILD], order_by=[e.DECOM, e.DEC]))
+    e = e.mutate(
+        n=ibis.row_number().over(group_by=[e.LA, e.YEAR, e.CHILD], order_by=[e.DECOM, e.DEC])
+    )
     per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
         placements=((e.n == 0) | (e.RNE != "L")).cast("int64").sum(),
-        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any())
+        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
+    )
     per_child = per_child.filter(per_child.open_end)
     return _share(per_child, (per_child.placements >= 3).cast("int64").sum(), per_child.count())
 
@@ -171,14 +191,21 @@ def long_term_stability(episodes: ir.Table, header: ir.Table) -> ir.Table:
     e = looked_after(episodes)
     e = e.filter(year_end(e) >= e.DECOM)
     per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
-        first=e.DECOM.min(), care_start=e.DECOM.max(where=e.RNE == "S"),
+        first=e.DECOM.min(),
+        care_start=e.DECOM.max(where=e.RNE == "S"),
         place_start=e.DECOM.max(where=e.RNE != "L"),
         open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
-        adoption=(open_at_end(e) & e.PLACE.isin(ADOPTION_PLACEMENTS)).any())
-    h = header.select("LA", "YEAR", "CHILD", "DOB").distinct(on=["LA", "YEAR", "CHILD"], keep="first")
+        adoption=(open_at_end(e) & e.PLACE.isin(ADOPTION_PLACEMENTS)).any(),
+    )
+    h = header.select("LA", "YEAR", "CHILD", "DOB").distinct(
+        on=["LA", "YEAR", "CHILD"], keep="first"
+    )
     j = per_child.join(h, ["LA", "YEAR", "CHILD"])
-    j = j.filter(j.open_end & (ibis.date(j.YEAR - 16, 3, 31) < j.DOB)
-                 & (j.care_start.fill_null(j.first) <= ibis.date(j.YEAR - 3, 9, 30)))
+    j = j.filter(
+        j.open_end
+        & (ibis.date(j.YEAR - 16, 3, 31) < j.DOB)
+        & (j.care_start.fill_null(j.first) <= ibis.date(j.YEAR - 3, 9, 30))
+    )
     stable = (j.place_start.fill_null(j.first) <= ibis.date(j.YEAR - 2, 3, 31)) | j.adoption
     return _share(j, stable.cast("int64").sum(), j.count())
 
@@ -203,11 +230,15 @@ def adopted(episodes: ir.Table) -> ir.Table:
 def _adopted_children(episodes: ir.Table) -> ir.Table:
     """Per adopted child: the adoption date and the start of the period of care it ended."""
     e = episodes
-    adopted_ = e.filter(in_year(e.DEC, e) & e.REC.isin(ADOPTED)).group_by(["LA", "YEAR", "CHILD"]).agg(
-        adoption=e.DEC.max())
+    adopted_ = (
+        e.filter(in_year(e.DEC, e) & e.REC.isin(ADOPTED))
+        .group_by(["LA", "YEAR", "CHILD"])
+        .agg(adoption=e.DEC.max())
+    )
     j = e.join(adopted_, ["LA", "YEAR", "CHILD"]).filter(lambda t: t.adoption > t.DECOM)
     return j.group_by(["LA", "YEAR", "CHILD"]).agg(
-        adoption=j.adoption.max(), first=j.DECOM.min(), care_start=j.DECOM.max(where=j.RNE == "S"))
+        adoption=j.adoption.max(), first=j.DECOM.min(), care_start=j.DECOM.max(where=j.RNE == "S")
+    )
 
 
 def adoption_a1(episodes: ir.Table) -> ir.Table:
@@ -221,8 +252,9 @@ def adoption_a1(episodes: ir.Table) -> ir.Table:
     start = j.care_start.fill_null(j.first)
     j = j.filter(start <= j.DECOM)
     per_child = j.group_by(["LA", "YEAR", "CHILD"]).agg(d=days(start.min(), j.DECOM.min()))
-    out = per_child.group_by(["LA", "YEAR"]).agg(numerator=per_child.d.sum().cast("float64"),
-                                                  denominator=per_child.count().cast("float64"))
+    out = per_child.group_by(["LA", "YEAR"]).agg(
+        numerator=per_child.d.sum().cast("float64"), denominator=per_child.count().cast("float64")
+    )
     return out.mutate(value=out.numerator / out.denominator)
 
 
@@ -235,9 +267,15 @@ def adoption_a2(episodes: ir.Table, ad1: ir.Table) -> ir.Table:
     j = c.join(e, ["LA", "YEAR", "CHILD"])
     j = j.filter(j.care_start.fill_null(j.first) <= j.DECOM)
     po = j.group_by(["LA", "YEAR", "CHILD"]).agg(order=j.DECOM.min())
-    a = ad1.filter(ad1.DATE_MATCH.notnull()).group_by(["LA", "YEAR", "CHILD"]).agg(match=ad1.DATE_MATCH.max())
+    a = (
+        ad1.filter(ad1.DATE_MATCH.notnull())
+        .group_by(["LA", "YEAR", "CHILD"])
+        .agg(match=ad1.DATE_MATCH.max())
+    )
     k = po.join(a, ["LA", "YEAR", "CHILD"]).mutate(d=lambda t: days(t.order, t.match))
-    out = k.group_by(["LA", "YEAR"]).agg(numerator=k.d.sum().cast("float64"), denominator=k.count().cast("float64"))
+    out = k.group_by(["LA", "YEAR"]).agg(
+        numerator=k.d.sum().cast("float64"), denominator=k.count().cast("float64")
+    )
     return out.mutate(value=out.numerator / out.denominator)
 
 
@@ -275,7 +313,9 @@ def missing_children(episodes: ir.Table, missing: ir.Table) -> ir.Table:
     cla = e.select("LA", "YEAR", "CHILD").distinct()
     m = missing.filter((missing.MISSING == "M") & in_year(missing.MIS_START, missing))
     went = m.select("LA", "YEAR", "CHILD").distinct().mutate(went=ibis.literal(1))
-    j = cla.left_join(went, ["LA", "YEAR", "CHILD"]).select(cla.LA, cla.YEAR, cla.CHILD, went=ibis._.went)
+    j = cla.left_join(went, ["LA", "YEAR", "CHILD"]).select(
+        cla.LA, cla.YEAR, cla.CHILD, went=ibis._.went
+    )
     return _share(j, j.went.fill_null(0).sum(), j.count())
 
 
@@ -286,6 +326,7 @@ def missing_episodes(missing: ir.Table) -> ir.Table:
 
 
 # ------------------------------------------------------------------------------- CIN census
+
 
 def referrals(cin_details: ir.Table) -> ir.Table:
     """Referrals received in the year (CIN episodes whose referral date is in the year). LAIT ``CIN_Referrals``."""
@@ -298,8 +339,11 @@ def rereferrals_12m(cin_details: ir.Table) -> ir.Table:
     referrals in the year. A referral on the same day as another counts as within 12 months of it.
     LAIT ``ReReferral``; DfE c1 table."""
     c = cin_details.filter(cin_details.CINreferralDate.notnull())
-    c = c.mutate(prev=c.CINreferralDate.lag().over(group_by=[c.LA, c.YEAR, c.CHILD],
-                                                    order_by=[c.CINreferralDate, c.EPISODE]))
+    c = c.mutate(
+        prev=c.CINreferralDate.lag().over(
+            group_by=[c.LA, c.YEAR, c.CHILD], order_by=[c.CINreferralDate, c.EPISODE]
+        )
+    )
     r = c.filter(in_year(c.CINreferralDate, c))
     within = r.prev.notnull() & (days(r.prev, r.CINreferralDate) <= 365)
     return _share(r, within.cast("int64").sum(), r.count())
@@ -309,8 +353,10 @@ def assessments_45_days(assessments: ir.Table) -> ir.Table:
     """Assessments completed (authorised) in the year within 45 working days of their start, % of
     assessments completed in the year. Working days leave out weekends; bank holidays are not
     known to the return and are counted as working days. LAIT ``Continue_Assess_Comp`` (single assessment)."""
-    a = assessments.filter(in_year(assessments.AssessmentAuthorisationDate, assessments)
-                           & assessments.AssessmentActualStartDate.notnull())
+    a = assessments.filter(
+        in_year(assessments.AssessmentAuthorisationDate, assessments)
+        & assessments.AssessmentActualStartDate.notnull()
+    )
     ok = working_days(a.AssessmentActualStartDate, a.AssessmentAuthorisationDate) <= 45
     return _share(a, ok.cast("int64").sum(), a.count())
 
@@ -337,7 +383,9 @@ def cpp_2_years(cp_plans: ir.Table) -> ir.Table:
     p = cp_plans
     end = year_end(p)
     o = p.filter((p.CPPstartDate <= end) & (p.CPPendDate.isnull() | (p.CPPendDate > end)))
-    return _share(o, (o.CPPstartDate <= ibis.date(o.YEAR - 2, 3, 31)).cast("int64").sum(), o.count())
+    return _share(
+        o, (o.CPPstartDate <= ibis.date(o.YEAR - 2, 3, 31)).cast("int64").sum(), o.count()
+    )
 
 
 # ------------------------------------------------------------------------------- the registry
@@ -346,17 +394,30 @@ MEASURES: list[Measure] = [
     Measure("REC_CLA_31MAR", "count", "ssda903", ("episodes",), cla_31mar_count),
     Measure("REC_CLA_31MAR", "rate", "ssda903", ("episodes", "population"), cla_31mar_rate, 10000),
     Measure("REC_CLA_STARTED", "count", "ssda903", ("episodes",), cla_started_count),
-    Measure("REC_CLA_STARTED", "rate", "ssda903", ("episodes", "population"), cla_started_rate, 10000),
+    Measure(
+        "REC_CLA_STARTED", "rate", "ssda903", ("episodes", "population"), cla_started_rate, 10000
+    ),
     Measure("REC_CLA_CEASED", "count", "ssda903", ("episodes",), cla_ceased_count),
-    Measure("REC_CLA_CEASED", "rate", "ssda903", ("episodes", "population"), cla_ceased_rate, 10000),
+    Measure(
+        "REC_CLA_CEASED", "rate", "ssda903", ("episodes", "population"), cla_ceased_rate, 10000
+    ),
     Measure("REC_PLACEMENTS_3PLUS", "value", "ssda903", ("episodes",), placements_3plus, 100),
-    Measure("REC_LONG_TERM_STABILITY", "value", "ssda903", ("episodes", "header"), long_term_stability, 100),
+    Measure(
+        "REC_LONG_TERM_STABILITY",
+        "value",
+        "ssda903",
+        ("episodes", "header"),
+        long_term_stability,
+        100,
+    ),
     Measure("REC_PLACED_20_MILES", "value", "ssda903", ("episodes",), placed_20_miles, 100),
     Measure("REC_ADOPTED", "value", "ssda903", ("episodes",), adopted),
     Measure("REC_ADOPTION_A1", "value", "ssda903", ("episodes",), adoption_a1),
     Measure("REC_ADOPTION_A2", "value", "ssda903", ("episodes", "ad1"), adoption_a2),
     Measure("REC_CARE_LEAVERS_IN_TOUCH", "value", "ssda903", ("oc3",), care_leavers_in_touch, 100),
-    Measure("REC_CARE_LEAVERS_ACCOM", "value", "ssda903", ("oc3",), care_leavers_accommodation, 100),
+    Measure(
+        "REC_CARE_LEAVERS_ACCOM", "value", "ssda903", ("oc3",), care_leavers_accommodation, 100
+    ),
     Measure("REC_CARE_LEAVERS_EET", "value", "ssda903", ("oc3",), care_leavers_eet, 100),
     Measure("REC_MISSING", "children", "ssda903", ("episodes", "missing"), missing_children, 100),
     Measure("REC_MISSING", "episodes", "ssda903", ("missing",), missing_episodes),
@@ -372,9 +433,15 @@ MEASURES: list[Measure] = [
 def measure_expr(m: Measure, tables: dict[str, ir.Table]) -> ir.Table:
     """The measure's expression with the indicator and measure named (one row per authority and year)."""
     e = m.fn(*(tables[t] for t in m.tables))
-    return e.select(indicator=ibis.literal(m.indicator), measure=ibis.literal(m.measure), LA=e.LA,
-                    YEAR=e.YEAR.cast("int32"), value=e.value.cast("float64"),
-                    numerator=e.numerator.cast("float64"), denominator=e.denominator.cast("float64"))
+    return e.select(
+        indicator=ibis.literal(m.indicator),
+        measure=ibis.literal(m.measure),
+        LA=e.LA,
+        YEAR=e.YEAR.cast("int32"),
+        value=e.value.cast("float64"),
+        numerator=e.numerator.cast("float64"),
+        denominator=e.denominator.cast("float64"),
+    )
 
 
 def applicable(tables: dict[str, ir.Table], measures: list[Measure] | None = None) -> list[Measure]:

@@ -30,6 +30,15 @@ def read_return(paths: list[Path], la: str | None = None, year: int | None = Non
     if return_kind(paths) == "cin":
         files = expand(paths)
         if len(files) != 1:
-            raise LoadError([Problem(files[0].name, None, None, "a CIN census return is one XML file; give one at a time")])
+            raise LoadError(
+                [
+                    Problem(
+                        files[0].name,
+                        None,
+                        None,
+                        "a CIN census return is one XML file; give one at a time",
+                    )
+                ]
+            )
         return read_cin(files[0], la=la, year=year)
     return read_903(paths, la=la, year=year)

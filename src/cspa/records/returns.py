@@ -74,8 +74,13 @@ def collection_year_of(d: date) -> int:
 
 
 def empty_table(columns: list[str]) -> pa.Table:
-    return pa.table({**{c: pa.array([], pa.string()) for c in columns},
-                     "_file": pa.array([], pa.string()), "_row": pa.array([], pa.int64())})
+    return pa.table(
+        {
+            **{c: pa.array([], pa.string()) for c in columns},
+            "_file": pa.array([], pa.string()),
+            "_row": pa.array([], pa.int64()),
+        }
+    )
 
 
 def typed_tables(ret: RecordReturn, spec: dict) -> dict[str, pa.Table]:
@@ -107,21 +112,36 @@ def typed_tables(ret: RecordReturn, spec: dict) -> dict[str, pa.Table]:
                 select.append(f"TRY_CAST({x} AS DOUBLE) AS {c}")
             else:
                 select.append(f"nullif({x}, '') AS {c}")
-        out[name] = con.sql(f"SELECT {', '.join(select)} FROM t ORDER BY _file, _row",
-                            params=[ret.la, ret.year]).to_arrow_table()
+        out[name] = con.sql(
+            f"SELECT {', '.join(select)} FROM t ORDER BY _file, _row", params=[ret.la, ret.year]
+        ).to_arrow_table()
         con.unregister("t")
     con.close()
     return out
 
 
-_SQL_TYPE = {"text": "VARCHAR", "code": "VARCHAR", "date": "DATE", "int": "INTEGER", "float": "DOUBLE"}
+_SQL_TYPE = {
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "date": "DATE",
+    "int": "INTEGER",
+    "float": "DOUBLE",
+}
 
 
 def arrow_schema(spec: dict) -> dict[str, pa.Schema]:
     """The typed tables' Arrow schemas (what the generator writes and the measures read)."""
-    types = {"text": pa.string(), "code": pa.string(), "date": pa.date32(), "int": pa.int32(), "float": pa.float64()}
+    types = {
+        "text": pa.string(),
+        "code": pa.string(),
+        "date": pa.date32(),
+        "int": pa.int32(),
+        "float": pa.float64(),
+    }
     out = {}
     for name, tspec in spec["tables"].items():
         cols = dict(tspec["columns"]) | dict(tspec.get("optional") or {})
-        out[name] = pa.schema([("LA", pa.string()), ("YEAR", pa.int32())] + [(c, types[t]) for c, t in cols.items()])
+        out[name] = pa.schema(
+            [("LA", pa.string()), ("YEAR", pa.int32())] + [(c, types[t]) for c, t in cols.items()]
+        )
     return out

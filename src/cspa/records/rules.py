@@ -61,7 +61,9 @@ class Validation:
     rule_version: str
     findings: list[Finding]
     rules_run: list[str]
-    rules_skipped: dict[str, str] = field(default_factory=dict)  # code -> why not run on this return
+    rules_skipped: dict[str, str] = field(
+        default_factory=dict
+    )  # code -> why not run on this return
 
     @property
     def blocking(self) -> list[Finding]:
@@ -95,17 +97,30 @@ def load_rules(kind: str = "ssda903", blocking: list[str] | None = None) -> Rule
     messages = {}
     if data.get("rule_info"):
         with (RECORDS_DATA / data["rule_info"]).open(encoding="utf-8", newline="") as f:
-            messages = {r["Rule code"]: " ".join(r["Rule message"].split()) for r in csv.DictReader(f)}
+            messages = {
+                r["Rule code"]: " ".join(r["Rule message"].split()) for r in csv.DictReader(f)
+            }
     for r in data["rules"]:
         if r["kind"] not in KINDS:
-            raise CspaError(f"{RULES_FILE[kind]}: rule {r['code']}: unknown kind {r['kind']!r} ({', '.join(KINDS)})")
+            raise CspaError(
+                f"{RULES_FILE[kind]}: rule {r['code']}: unknown kind {r['kind']!r} ({', '.join(KINDS)})"
+            )
         messages.setdefault(r["code"], r.get("message", ""))
     chosen = data.get("blocking", []) if blocking is None else blocking
     unknown = sorted(set(chosen) - {r["code"] for r in data["rules"]})
     if unknown:
-        raise CspaError(f"blocking rules {', '.join(unknown)} are not rules of the {data['version']} rule set")
-    return RuleSet(kind, data["version"], data["rules"], data.get("views") or {}, frozenset(map(str, chosen)),
-                   messages, data.get("source", ""))
+        raise CspaError(
+            f"blocking rules {', '.join(unknown)} are not rules of the {data['version']} rule set"
+        )
+    return RuleSet(
+        kind,
+        data["version"],
+        data["rules"],
+        data.get("views") or {},
+        frozenset(map(str, chosen)),
+        messages,
+        data.get("source", ""),
+    )
 
 
 def coverage(kind: str = "ssda903") -> dict:
@@ -116,12 +131,16 @@ def coverage(kind: str = "ssda903") -> dict:
     with (RECORDS_DATA / data["rule_info"]).open(encoding="utf-8", newline="") as f:
         listed = [r["Rule code"] for r in csv.DictReader(f)]
     done = {r["code"]: bool(r.get("partial")) for r in rs.rules}
-    return {"listed": len(listed), "implemented": sum(1 for c in listed if c in done),
-            "partial": sum(1 for c in listed if done.get(c)),
-            "not_implemented": [c for c in listed if c not in done]}
+    return {
+        "listed": len(listed),
+        "implemented": sum(1 for c in listed if c in done),
+        "partial": sum(1 for c in listed if done.get(c)),
+        "not_implemented": [c for c in listed if c not in done],
+    }
 
 
 # ------------------------------------------------------------------------------- running
+
 
 def validate(ret: RecordReturn, rules: RuleSet | None = None) -> Validation:
     rules = rules or load_rules(ret.kind)
@@ -142,13 +161,26 @@ def validate(ret: RecordReturn, rules: RuleSet | None = None) -> Validation:
             try:
                 rows = con.execute(sql).fetchall()
             except duckdb.Error as e:
-                raise CspaError(f"{RULES_FILE[ret.kind]}: rule {r['code']} does not run: {e}") from None
+                raise CspaError(
+                    f"{RULES_FILE[ret.kind]}: rule {r['code']} does not run: {e}"
+                ) from None
             run.append(r["code"])
             blocking = r["code"] in rules.blocking
             msg = rules.messages.get(r["code"], "")
             for file, row, child, value in rows:
-                findings.append(Finding(r["code"], msg, r["table"].removesuffix("_x"), file, row, child,
-                                        r.get("field"), value, blocking))
+                findings.append(
+                    Finding(
+                        r["code"],
+                        msg,
+                        r["table"].removesuffix("_x"),
+                        file,
+                        row,
+                        child,
+                        r.get("field"),
+                        value,
+                        blocking,
+                    )
+                )
     finally:
         con.close()
     findings.sort(key=lambda f: (not f.blocking, f.file or "", f.row or 0, f.rule))
@@ -160,8 +192,10 @@ def _stage(con: duckdb.DuckDBPyConnection, ret: RecordReturn, spec: dict) -> dic
     start, end = ret.collection_start, ret.collection_end
     con.execute(f"CREATE MACRO cstart() AS DATE '{start.isoformat()}'")
     con.execute(f"CREATE MACRO cend() AS DATE '{end.isoformat()}'")
-    con.execute("CREATE MACRO age(dob, d) AS date_diff('year', dob, d) "
-                "- CASE WHEN strftime(d, '%m-%d') < strftime(dob, '%m-%d') THEN 1 ELSE 0 END")
+    con.execute(
+        "CREATE MACRO age(dob, d) AS date_diff('year', dob, d) "
+        "- CASE WHEN strftime(d, '%m-%d') < strftime(dob, '%m-%d') THEN 1 ELSE 0 END"
+    )
     con.execute(f"CREATE MACRO valid_date(x) AS x IS NULL OR {DATE_SQL.format(x='x')} IS NOT NULL")
     present: dict[str, set[str]] = {}
     for name, tspec in spec["tables"].items():
@@ -185,11 +219,15 @@ def _stage(con: duckdb.DuckDBPyConnection, ret: RecordReturn, spec: dict) -> dic
             select.append(f"{typed} AS {c}")
             select.append(f"{txt} AS {c}_txt")
         if t is not None:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT {', '.join(select)}, _file, _row FROM raw_{name}")
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {', '.join(select)}, _file, _row FROM raw_{name}"
+            )
             con.unregister(f"raw_{name}")
         else:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT {', '.join(select)}, CAST(NULL AS VARCHAR) AS _file, "
-                        "CAST(NULL AS BIGINT) AS _row WHERE FALSE")
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT {', '.join(select)}, CAST(NULL AS VARCHAR) AS _file, "
+                "CAST(NULL AS BIGINT) AS _row WHERE FALSE"
+            )
     return present
 
 
@@ -213,9 +251,13 @@ def compile_rule(r: dict, con: duckdb.DuckDBPyConnection) -> str:
     if kind == "child_in":
         return f"{head} t WHERE NOT EXISTS (SELECT 1 FROM {r['other']} o WHERE o.CHILD = t.CHILD)"
     if kind == "same_as":
-        return (f"{head} t WHERE EXISTS (SELECT 1 FROM {r['other']} o WHERE o.CHILD = t.CHILD "
-                f"AND o.{f} IS DISTINCT FROM t.{f})")
+        return (
+            f"{head} t WHERE EXISTS (SELECT 1 FROM {r['other']} o WHERE o.CHILD = t.CHILD "
+            f"AND o.{f} IS DISTINCT FROM t.{f})"
+        )
     if kind == "unique":
-        return (f"SELECT _file, _row, CHILD, CHILD FROM (SELECT *, row_number() OVER (PARTITION BY CHILD "
-                f"ORDER BY _file, _row) AS n FROM {t}) WHERE n > 1 AND CHILD IS NOT NULL")
+        return (
+            f"SELECT _file, _row, CHILD, CHILD FROM (SELECT *, row_number() OVER (PARTITION BY CHILD "
+            f"ORDER BY _file, _row) AS n FROM {t}) WHERE n > 1 AND CHILD IS NOT NULL"
+        )
     return f"{head} WHERE {r['where']}"

@@ -61,8 +61,15 @@ def read_903(paths: list[Path], la: str | None = None, year: int | None = None) 
         name = _match_table(t.column_names, sp)
         if name is None:
             known = "; ".join(f"{n}: {', '.join(s['columns'])}" for n, s in sp["tables"].items())
-            problems.append(Problem(path.name, 1, None, f"the header {[c for c in t.column_names if c != '_row']} "
-                                    f"is not a 903 table's (known tables: {known})"))
+            problems.append(
+                Problem(
+                    path.name,
+                    1,
+                    None,
+                    f"the header {[c for c in t.column_names if c != '_row']} "
+                    f"is not a 903 table's (known tables: {known})",
+                )
+            )
             continue
         t = t.append_column("_file", pa.array([path.name] * t.num_rows, pa.string()))
         parts.setdefault(name, []).append(t)
@@ -70,8 +77,11 @@ def read_903(paths: list[Path], la: str | None = None, year: int | None = None) 
         raise LoadError(problems)
     tables = {}
     for name, ts in parts.items():
-        cols = list(sp["tables"][name]["columns"]) + [c for c in (sp["tables"][name].get("optional") or {})
-                                                     if any(c in t.column_names for t in ts)]
+        cols = list(sp["tables"][name]["columns"]) + [
+            c
+            for c in (sp["tables"][name].get("optional") or {})
+            if any(c in t.column_names for t in ts)
+        ]
         tables[name] = pa.concat_tables([_conform(t, cols) for t in ts])
     ret = RecordReturn("ssda903", tables, files, la=la, spec_version=sp["version"])
     _set_year(ret, year)
@@ -90,7 +100,10 @@ def _match_table(columns: list[str], sp: dict) -> str | None:
 def _conform(t: pa.Table, cols: list[str]) -> pa.Table:
     """Columns in the table's order (upper case), missing optional ones as nulls, then _file and _row."""
     by_upper = {c.strip().upper(): c for c in t.column_names}
-    arrays = {c: t.column(by_upper[c]) if c in by_upper else pa.nulls(t.num_rows, pa.string()) for c in cols}
+    arrays = {
+        c: t.column(by_upper[c]) if c in by_upper else pa.nulls(t.num_rows, pa.string())
+        for c in cols
+    }
     return pa.table({**arrays, "_file": t.column("_file"), "_row": t.column("_row")})
 
 
@@ -98,9 +111,13 @@ def _read_xml(path: Path, sp: dict) -> dict[str, pa.Table]:
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as e:
-        raise LoadError([Problem(path.name, e.position[0], None, f"not well-formed XML ({e})")]) from None
+        raise LoadError(
+            [Problem(path.name, e.position[0], None, f"not well-formed XML ({e})")]
+        ) from None
     if root.tag != "EXPSSDA903":
-        raise LoadError([Problem(path.name, None, None, f"root element is <{root.tag}>, not <EXPSSDA903>")])
+        raise LoadError(
+            [Problem(path.name, None, None, f"root element is <{root.tag}>, not <EXPSSDA903>")]
+        )
     rows: dict[str, list[dict]] = {n: [] for n in sp["tables"]}
     for child in root.iter("CHILD"):
         header = child.find("HEADER")
@@ -127,12 +144,18 @@ def _read_xml(path: Path, sp: dict) -> dict[str, pa.Table]:
     out = {}
     for name, recs in rows.items():
         tspec = sp["tables"][name]
-        cols = list(tspec["columns"]) + [c for c in (tspec.get("optional") or {}) if any(c in r for r in recs)]
+        cols = list(tspec["columns"]) + [
+            c for c in (tspec.get("optional") or {}) if any(c in r for r in recs)
+        ]
         if not recs:
             continue
-        out[name] = pa.table({**{c: pa.array([r.get(c) for r in recs], pa.string()) for c in cols},
-                              "_file": pa.array([path.name] * len(recs), pa.string()),
-                              "_row": pa.array(range(1, len(recs) + 1), pa.int64())})
+        out[name] = pa.table(
+            {
+                **{c: pa.array([r.get(c) for r in recs], pa.string()) for c in cols},
+                "_file": pa.array([path.name] * len(recs), pa.string()),
+                "_row": pa.array(range(1, len(recs) + 1), pa.int64()),
+            }
+        )
     return out
 
 
@@ -150,10 +173,20 @@ def _set_year(ret: RecordReturn, year: int | None) -> None:
     if eps is not None and eps.num_rows:
         latest = duckdb.sql(f"SELECT max({DATE_SQL.format(x='DECOM')}) FROM eps").fetchall()[0][0]
     if latest is None:
-        raise LoadError([Problem(ret.files[0].name if ret.files else "(no files)", None, "DECOM",
-                                 "cannot work out the collection year: no episode start dates; give --year")])
+        raise LoadError(
+            [
+                Problem(
+                    ret.files[0].name if ret.files else "(no files)",
+                    None,
+                    "DECOM",
+                    "cannot work out the collection year: no episode start dates; give --year",
+                )
+            ]
+        )
     ret.year = collection_year_of(latest)
-    ret.year_basis = f"the year ending 31 March in which the latest episode start ({latest:%d/%m/%Y}) falls"
+    ret.year_basis = (
+        f"the year ending 31 March in which the latest episode start ({latest:%d/%m/%Y}) falls"
+    )
 
 
 __all__ = ["empty_table", "expand", "read_903", "spec"]
