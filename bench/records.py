@@ -378,7 +378,16 @@ def main() -> int:
         print(
             f"spark: local[2] session started in {time.perf_counter() - t0:.1f} s (not counted below)"
         )
-        compute(tables, spark, timings=t_spark)
+        sp = compute(tables, spark, timings=t_spark).to_pandas()
+        k = ["indicator", "measure", "LA", "YEAR"]
+        a, b = obs.sort_values(k).reset_index(drop=True), sp.sort_values(k).reset_index(drop=True)
+        same = a[k].equals(b[k]) and all(
+            np.allclose(a[c].to_numpy(float), b[c].to_numpy(float), equal_nan=True)
+            for c in ("value", "numerator", "denominator")
+        )
+        print(
+            f"Spark and DuckDB {'agree on every one' if same else 'DIFFER on some'} of {len(a):,} figures"
+        )
 
     print(
         f"\n{'measure':<34}{'DuckDB s':>10}{'pandas s':>10}{'Spark s':>10}{'pandas/DuckDB':>15}{'Spark/DuckDB':>14}"
