@@ -168,11 +168,13 @@ class DuckDBBackend(Backend):
             out[name] = self.con.table(f"{prefix}_{name}")
         return out
 
-    def from_parquet(self, folder, prefix="p"):
+    def from_parquet(self, folder, prefix="p", materialize: bool = False):
+        """Views over the Parquet files (read at each query), or with ``materialize`` tables in memory."""
         out = {}
+        kind = "TABLE" if materialize else "VIEW"
         for name, path in parquet_tables(folder).items():
             self.con.con.execute(
-                f"CREATE OR REPLACE VIEW {prefix}_{name} AS SELECT * FROM read_parquet('{path}')"
+                f"CREATE OR REPLACE {kind} {prefix}_{name} AS SELECT * FROM read_parquet('{path}')"
             )
             out[name] = self.con.table(f"{prefix}_{name}")
         return out

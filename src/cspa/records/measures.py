@@ -170,8 +170,14 @@ def placements_3plus(episodes: ir.Table) -> ir.Table:
     status (reason for new episode other than L). LAIT ``LACStable_2016on`` (former NI 62)."""
     e = looked_after(episodes)
     e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
+    # the earliest episode is the placement the year opens with; of episodes starting the same day a
+    # new placement (reason other than L) comes first, so a same-day change of legal status is not
+    # counted as a placement; nulls last on every backend (Spark puts them first by default)
     e = e.mutate(
-        n=ibis.row_number().over(group_by=[e.LA, e.YEAR, e.CHILD], order_by=[e.DECOM, e.DEC])
+        n=ibis.row_number().over(
+            group_by=[e.LA, e.YEAR, e.CHILD],
+            order_by=[e.DECOM, (e.RNE == "L").cast("int8"), e.DEC.asc(nulls_first=False)],
+        )
     )
     per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
         placements=((e.n == 0) | (e.RNE != "L")).cast("int64").sum(),

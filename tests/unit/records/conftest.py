@@ -89,6 +89,10 @@ def crafted() -> dict[str, pa.Table]:
         ep("H", "2017-01-01", None, "P", "C2", "U2", None, 22.0),
         # I: 16th birthday on 31 March: not under 16, so outside the long-term cohort
         ep("I", "2014-06-01", None, "S", "C2", "U1"),
+        # K: a start and a change of legal status on one day, then a move: two placements, not three
+        ep("K", "2017-05-01", "2017-05-01", "S", "C1", "U1", "X1"),
+        ep("K", "2017-05-01", "2017-09-01", "L", "C2", "U1", "X1"),
+        ep("K", "2017-09-01", None, "P", "C2", "U2"),
     ]
     dobs = {
         "A": "2001-03-01",
@@ -100,6 +104,7 @@ def crafted() -> dict[str, pa.Table]:
         "G": "2008-05-05",
         "H": "2006-01-01",
         "I": "2002-03-31",
+        "K": "2010-01-01",
     }
     header = [{**Y, "CHILD": c, "DOB": d(v), "SEX": "M"} for c, v in dobs.items()]
     ad1 = [
