@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cspa import cli_assessment, cli_quarterly
+from cspa import cli_assessment, cli_quarterly, cli_records
 from cspa.errors import CspaError
 
 console = Console()
@@ -382,9 +382,11 @@ def demo(
     console.print(summary)
 
 
-# Command groups that live in their own modules (quarterly performance, assessment) register here.
+# Command groups that live in their own modules (quarterly performance, assessment, record-level
+# returns) register here.
 cli_quarterly.register(app, report_app)
 cli_assessment.register(app, report_app)
+cli_records.register(app, report_app)
 
 
 def main() -> None:

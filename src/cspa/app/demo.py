@@ -19,6 +19,7 @@ from cspa.assessment.seed import load_seed_assessment
 from cspa.catalogue.areas import DATA
 from cspa.outputs.render import render
 from cspa.quarterly.seed import load_seed_quarterly
+from cspa.records.demo import load_demo_returns
 from cspa.store.database import Store
 from cspa.store.ingest import load_files
 from cspa.store.real_data import load_real_data
@@ -85,7 +86,12 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
         if progress:
             progress(f"seed {seed}")
     # targets, actuals and commentary (seed 001), assessment records and moderations (seeds 002-004)
-    for name, step in (("quarterly", load_seed_quarterly), ("assessment", load_seed_assessment)):
+    # and the record-level returns (fake SSDA903 and CIN census) with the measures computed from them
+    for name, step in (
+        ("quarterly", load_seed_quarterly),
+        ("assessment", load_seed_assessment),
+        ("records", load_demo_returns),
+    ):
         summary += step(store) or []
         if progress:
             progress(name)
