@@ -33,8 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cspa.app.reports import WINDOW_ONLY_FORMATS
 from cspa.catalogue.areas import load_areas
-from cspa.catalogue.load import load_catalogue
-from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns
+from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns, report_selection
 from cspa.outputs.render import render
 
 #: The reference tables a document reads besides the judgements.
@@ -43,15 +42,17 @@ REFERENCE_TABLES = ("area", "measure", "indicator")
 _worker: dict = {}
 
 
-def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: Path) -> int:
-    """Write ``framework``'s judgements (the columns a document reads), tagged and sorted by owner,
-    and the reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them.
-    Uses a stored ``judgement`` table when the database has one, else runs the engine. Returns the
-    number of judgement rows written."""
+def prepare_judgements(
+    con: duckdb.DuckDBPyConnection, framework: str, folder: Path, year: int | None = None
+) -> int:
+    """Write ``framework``'s judgements (the columns a document reads) as reports of ``year`` see
+    them (:func:`cspa.outputs.document_apa.report_selection`), tagged and sorted by owner, and the
+    reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them. Uses a
+    stored ``judgement`` table when the database has one and the year allows, else runs the
+    engine. Returns the number of judgement rows written."""
     from cspa.engine.run import judgements
-    from cspa.engine.selection import Selection
 
-    source = f"({judgements(con, Selection.framework(framework)).sql_query()})"
+    source = f"({judgements(con, report_selection(con, framework, year)).sql_query()})"
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen
@@ -170,19 +171,23 @@ def render_all_areas(
                 daemon=True,
             )
             starter.start()
-            prepare_judgements(con, framework, folder)
+            prepare_judgements(con, framework, folder, year)
             starter.join()
-            era = load_catalogue().frameworks[framework].areas_era or "2025"
+            # every authority that existed in the year and has a figure of its own in the periods
+            # judged (Northamptonshire in a report of 2019, North Northamptonshire from 2021)
             present = {
                 r[0]
                 for r in con.execute(
-                    f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')"
+                    f"SELECT DISTINCT owner FROM read_parquet('{folder / PREPARED}.parquet') "
+                    "WHERE value IS NOT NULL AND for_area IS NULL AND owner = area"
                 ).fetchall()
             }
             las = [
                 a
-                for a in load_areas().local_authorities(era)
-                if a.code in present and (areas is None or a.code in areas)
+                for a in load_areas().local_authorities()
+                if a.code in present
+                and (year is None or a.existed_in(year))
+                and (areas is None or a.code in areas)
             ]
             for f in ready:
                 f.result()

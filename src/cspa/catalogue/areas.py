@@ -11,6 +11,7 @@ case), a DfE number or an ONS code, and suggests close matches when nothing matc
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -63,10 +64,22 @@ class Area:
     lait_number: int | None = None
     parent: str | None = None
     note: str | None = None
+    #: the day the authority began (mySociety's start date; None: before the lists begin) and the
+    #: day it ceased, its successors' first day (None: it still exists)
+    start: dt.date | None = None
+    end: dt.date | None = None
 
     @property
     def region_name(self) -> str | None:
         return REGIONS.get(self.region_code or "", (None,))[0]
+
+    def existed_in(self, year: int) -> bool:
+        """Whether the authority existed on any day of ``year`` (Bournemouth, which ended on
+        1 April 2019, and Bournemouth, Christchurch and Poole, which began then, both existed in
+        2019; Northamptonshire did not in 2022)."""
+        return (self.start is None or self.start <= dt.date(year, 12, 31)) and (
+            self.end is None or self.end > dt.date(year, 1, 1)
+        )
 
 
 @dataclass
@@ -147,6 +160,28 @@ class AreaRegistry:
         )
 
 
+def _date_reorganisations(
+    reg: AreaRegistry,
+    rows08: dict[str, dict[str, str]],
+    rows25: dict[str, dict[str, str]],
+    starts: dict[str, dt.date],
+) -> None:
+    """Date the authorities created and abolished between the 2007-08 and 2025 lists: one created
+    since 2008 began on mySociety's start date for its ONS code; one abolished ended on its
+    successors' first day (``successor_dfe_codes`` of the 2007-08 list)."""
+    import dataclasses
+
+    for dfe in set(rows25) - set(rows08):
+        a = reg.areas[dfe]
+        if a.ons_code in starts:
+            reg.areas[dfe] = dataclasses.replace(a, start=starts[a.ons_code])
+    for dfe in set(rows08) - set(rows25):
+        a = reg.areas[dfe]
+        began = [reg.areas[s].start for s in a.successors if s in reg.areas]
+        if began and all(began):
+            reg.areas[dfe] = dataclasses.replace(a, end=min(d for d in began if d))
+
+
 def _f(s: str | None) -> float | None:
     try:
         return float(s) if s not in (None, "") else None
@@ -171,12 +206,15 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     region_by_name = {_norm(n): c for c, (n, _) in REGIONS.items()}
 
     coords: dict[str, tuple[float | None, float | None]] = {}
+    starts: dict[str, dt.date] = {}  # ONS code -> the day mySociety says the authority began
     for r in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
         num = (r.get("old-ons-la-code") or "").split(".")[0]
         lat, long = _f(r.get("lat")), _f(r.get("long"))
         for key in (r.get("gss-code"), num if num.isdigit() else None):
             if key and lat is not None:
                 coords.setdefault(key, (lat, long))
+        if r.get("gss-code") and r.get("start-date"):
+            starts[r["gss-code"]] = dt.date.fromisoformat(r["start-date"])
 
     rows25 = {
         r["dfe_la_code"]: r
@@ -219,6 +257,7 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
         )
         if r08 and r08["la_name_2007_08"] != name:
             reg._index.setdefault(_norm(r08["la_name_2007_08"]), dfe)
+    _date_reorganisations(reg, rows08, rows25, starts)
 
     for path in sorted((data_dir / "areas").glob("seed_geographies*.csv")):
         for n, r in enumerate(_read(path), start=2):

@@ -194,7 +194,6 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
             "geography_level": "la",
             "year_type": year_type,
             "comparators": ["statistical_neighbours", "region", "england"],
-            "neighbour_group": "dfe_2025",
             "sn_method": "mean",
             "england_method": "published",
             "traffic_light": {"rule": "none", "reason": LIGHT_REASON},

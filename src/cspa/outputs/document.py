@@ -193,6 +193,10 @@ class ApaDocument(_Envelope):
     report: Literal["apa-dataset"]
     period_window: int | None = None
     history: bool
+    scope: list[str] = Field(
+        default=[],
+        description="what the report covers, for its reader: periods, neighbour group, indicators held",
+    )
     legend: dict[str, Any]
     changes: list[str] = []
     sections: list[Section]

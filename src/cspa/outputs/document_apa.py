@@ -19,8 +19,11 @@ from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator, Outcome
 from cspa.catalogue.neighbours import load_neighbours
 from cspa.catalogue.vocabulary import attribution_for, status_legend
+from cspa.engine.selection import Selection
 from cspa.errors import CspaError
 from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
+from cspa.store.coverage import area_coverage, coverage_sentence, mapped_owners, not_then
+from cspa.store.sql import string
 
 OUTCOME_ORDER = list(Outcome)
 GEO_ORDER = {"area": 0, "statistical_neighbours": 2, "region": 3, "england": 4}
@@ -58,13 +61,53 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+#: The owner of rows no report shows: a geography the catalogue maps to no authority.
+NO_OWNER = "-"
+
+
 def owner_sql(alias: str = "j", area_alias: str = "a") -> str:
     """SQL for the authority whose report shows a judgement row: the authority itself, the authority
     a statistical-neighbour aggregate belongs to (``SN:<group>:<code>``), the region (shown in the
-    reports of its authorities), or '' for England and the other non-LA geographies (every report)."""
+    reports of its authorities), '' for England and the other countries (every report), and for a
+    PCT, trust, drug action team, youth offending team or benchmark group the authority the
+    catalogue maps it to (its ``parent`` chain); a geography mapped to none is shown by no report
+    (:data:`NO_OWNER`), so one authority's PCT never appears in another's report."""
+    mapped = " ".join(
+        f"WHEN {string(code)} THEN {string(owner if owner is not None else NO_OWNER)}"
+        for code, owner in sorted(mapped_owners().items())
+    )
     return (
         f"CASE WHEN {alias}.area LIKE 'SN:%' THEN regexp_extract({alias}.area, '[^:]+$') "
-        f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area ELSE '' END"
+        f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area "
+        f"WHEN {area_alias}.type = 'country' THEN '' "
+        + (
+            f"ELSE coalesce(CASE {alias}.area {mapped} END, '{NO_OWNER}') END"
+            if mapped
+            else f"ELSE '{NO_OWNER}' END"
+        )
+    )
+
+
+def report_selection(con: duckdb.DuckDBPyConnection, framework: str, year: int | None) -> Selection:
+    """What the engine judges for a report of ``framework`` in ``year``: the figures of periods that
+    ended by the end of that year (a report of 2019 knows nothing later: its ranks, neighbour
+    averages, progress and trends use none of it) and the neighbour group in force then
+    (``Framework.neighbour_group_for``). Where the store holds nothing later and the group is the
+    default, the selection is the whole framework, which a stored build answers."""
+    fw = load_catalogue().frameworks[framework]
+    if year is None:
+        return Selection.framework(framework)
+    up_to = dt.date(year, 12, 31)
+    (latest,) = con.execute(
+        "SELECT max(o.period_end) FROM observation o JOIN indicator i ON i.code = o.indicator "
+        "WHERE i.framework = ?",
+        [framework],
+    ).fetchall()[0]
+    group = fw.neighbour_group_for(year)
+    return Selection.framework(
+        framework,
+        up_to=up_to if latest is not None and latest > up_to else None,
+        neighbour_group=group if group != fw.default_neighbour_group.get("default") else None,
     )
 
 
@@ -187,11 +230,14 @@ def judgement_rows(
     area: Area,
     window: int | None = None,
     shared: SharedRows | None = None,
+    selection: Selection | None = None,
 ) -> list[dict]:
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
 
     With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
     ``shared`` (on a connection prepared by cspa.app.batch) keeps the rows every report shows.
+    ``selection`` is what the engine judges (:func:`report_selection`; default: the framework);
+    a prepared connection was judged with the batch's selection already.
     """
     region = area.region_code or ""
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
@@ -209,9 +255,8 @@ def judgement_rows(
         # the stored build, or the whole framework computed now (ranks and neighbour aggregates
         # need every authority); the engine is imported here only: its imports take seconds
         from cspa.engine.run import judgements
-        from cspa.engine.selection import Selection
 
-        rel = judgements(con, Selection.framework(framework))
+        rel = judgements(con, selection or Selection.framework(framework))
         rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
         columns = [c for c in COLUMNS if c in rel.columns]
     result = con.sql(_select(rows, window, columns=columns))
@@ -239,6 +284,15 @@ def _rows_with_shared(
     if area.region_code:
         others = others + shared.in_periods(con, framework, area.region_code, keys)
     return own + others
+
+
+def _is_own(code: str, area: Area) -> bool:
+    """A figure filed under ``code`` is the authority's own: its code, or a geography the catalogue
+    maps to it (a PCT, drug action team ...), not a comparator (neighbours, region, England)."""
+    if code == area.code:
+        return True
+    owner = mapped_owners().get(code)
+    return owner == area.code
 
 
 # Geographies that are the authority's own area under another name: a drug action team and a
@@ -304,10 +358,33 @@ def build_apa_document(
         (i, m): d
         for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()
     }
-    rows = judgement_rows(con, framework, area, None if history else window, shared)
+    if area.type != "la":
+        raise CspaError(
+            f"{area.name} is a {area.type}, not a local authority: an APA dataset report is of one "
+            "authority."
+        )
+    if not area.existed_in(year):
+        raise CspaError(
+            not_then(area, year) + " " + coverage_sentence(area, area_coverage(con, area))
+        )
+    selection = None if shared is not None else report_selection(con, framework, year)
+    rows = judgement_rows(con, framework, area, None if history else window, shared, selection)
     by_ind: dict[str, list[dict]] = defaultdict(list)
+    own: set[str] = set()  # the indicators with a figure of the authority's own (a value)
+    listed: set[str] = set()  # ... or a status symbol in its place (suppressed, not available)
     for r in rows:
         by_ind[r["indicator"]].append(r)
+        if r["for_area"] is None and _is_own(r["area"], area):
+            listed.add(r["indicator"])
+            if r["value"] is not None:
+                own.add(r["indicator"])
+    if not own:
+        # a report about an authority shows its figures: none here, so say what there is instead
+        raise CspaError(
+            f"{area.name} has no figures in the {fw.title} ({framework}) for periods ending by "
+            f"{year}, so there is no report to make. "
+            + coverage_sentence(area, area_coverage(con, area))
+        )
 
     indicators = sorted(
         cat.in_framework(framework),
@@ -318,11 +395,11 @@ def build_apa_document(
             i.code,
         ),
     )
-    if fw.only_indicators_with_figures:
-        # current frameworks: only indicators with figures for this authority
-        indicators = [
-            i for i in indicators if any(r["area"] == area.code for r in by_ind.get(i.code, []))
-        ]
+    subject = area.code in fw.report_subjects
+    if fw.only_indicators_with_figures or not subject:
+        # current frameworks, and a printed document's framework for an authority other than its
+        # subject: only the indicators with figures of this authority's own
+        indicators = [i for i in indicators if i.code in listed]
     sections: list[dict] = []
     docs = []
     vintages: set[str] = set()
@@ -344,9 +421,9 @@ def build_apa_document(
 
     ng = load_neighbours()
     appendices = []
+    year_group = fw.neighbour_group_for(year)
     groups = sorted(
-        {i.neighbour_group for i in indicators if i.neighbour_group}
-        | {fw.default_neighbour_group.get("default")} - {None}
+        {i.neighbour_group for i in indicators if i.neighbour_group} | {year_group} - {None}
     )
     for g in groups:
         try:
@@ -367,8 +444,8 @@ def build_apa_document(
                     ],
                 }
             )
-    default_group = fw.default_neighbour_group.get("default")
-    map_doc = _map(area, ng, default_group, areas)
+    map_doc = _map(area, ng, year_group, areas)
+    scope = _scope(fw, area, year, year_group, ng, len(indicators), subject, selection)
     attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; ")
@@ -397,6 +474,7 @@ def build_apa_document(
         "version": f"cspa {__version__}",
         "produced": dt.date.today().isoformat(),
         "attribution": attribution,
+        "scope": scope,
         "changes": list(fw.notes),
         "legend": {
             "status_symbols": status_legend(fw),
@@ -798,12 +876,63 @@ def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict
     }
 
 
+def _scope(
+    fw,
+    area: Area,
+    year: int,
+    group: str | None,
+    ng,
+    n_indicators: int,
+    subject: bool,
+    selection: Selection | None,
+) -> list[str]:
+    """What the report covers, in sentences for its reader: the periods (a report of a past year
+    leaves out what came later), the neighbour group and, for an authority that is not the subject
+    of the published document a framework reproduces, how much of it cspa holds for this one."""
+    out = []
+    if selection is not None and selection.up_to is not None:
+        out.append(
+            f"Figures for periods ending by {selection.up_to.day} {selection.up_to:%B %Y}; later "
+            "figures are left out, and every rank, average and comparison is made as it stood then."
+        )
+    info = ng.info.get(group) if group else None
+    if info is not None:
+        try:
+            group_year = int(info.period)
+        except ValueError:
+            group_year = None
+        members = ng.of(group, area.code) if group in ng.groups else []
+        if not members:
+            out.append(
+                f"{area.name} has no statistical neighbours in the {info.name}, so no neighbour "
+                "average is shown."
+            )
+        elif group_year is not None and group_year > year:
+            out.append(
+                f"Statistical neighbours are the {info.name}, the earliest model cspa holds; the "
+                f"model in force in {year} is not held."
+            )
+    if fw.report_subjects and not subject:
+        subjects = ", ".join(
+            a.name for code in fw.report_subjects if (a := load_areas().get(code)) is not None
+        )
+        total = len(load_catalogue().in_framework(fw.id))
+        out.append(
+            f"The published {fw.title} that cspa reproduces is {subjects}'s. For {area.name} cspa "
+            f"holds figures of its own for {n_indicators} of its {total} indicators, which are "
+            "the ones shown here."
+        )
+    return out
+
+
 def _map(area: Area, ng, group: str | None, areas) -> dict | None:
     if area.lat is None or not group:
         return None
     try:
         ns = ng.of(group, area.code)
     except Exception:  # the authority has no neighbours in this group
+        return None
+    if not ns:  # nothing to place around the authority
         return None
     pts, missing = [], []
     for n in ns:

@@ -163,7 +163,8 @@ def test_the_2008_dataset_shows_every_period_it_printed(luton):
     assert luton["period_window"] is None
     page = render_html(luton)
     ind = next(i for i in luton["indicators"] if i["code"] == "3091DE")
-    assert len(ind["table"]["columns"]) >= 10
+    # every period up to 2008 (the later releases' periods are not the 2008 document's)
+    assert len(ind["table"]["columns"]) >= 5
     assert _shown_periods(page, "3091DE") == ind["table"]["columns"]
     assert "Periods shown" not in page
 
@@ -222,7 +223,9 @@ def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_pat
         # judged once, for both: the engine's sums are not bit-for-bit the same from run to run
         rel = compute(con, Selection.framework("lait"))
         con.execute(f"CREATE TEMP TABLE judgement AS {rel.sql_query()}")
-        rows = prepare_judgements(con, "lait", tmp_path)
+        # a report of 2026 holds every period the store has, so both read the judgement table (a
+        # report of an earlier year is judged as it stood then: test_reports_scope.py)
+        rows = prepare_judgements(con, "lait", tmp_path, 2026)
         assert rows == con.execute("SELECT count(*) FROM judgement").fetchall()[0][0] > 100_000
         prepared, shared = open_prepared(tmp_path), SharedRows()
         for area in (
@@ -231,9 +234,9 @@ def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_pat
             "Kent",
         ):  # two in one region: the second reuses the first's shared rows
             for history in (False, True):
-                direct = build_apa_document(con, area, 2025, "lait", history=history)
+                direct = build_apa_document(con, area, 2026, "lait", history=history)
                 batch = build_apa_document(
-                    prepared, area, 2025, "lait", history=history, shared=shared
+                    prepared, area, 2026, "lait", history=history, shared=shared
                 )
                 assert to_json(batch) == to_json(direct), (area, history)
         assert ("lait", "") in shared.rows and shared.entries
