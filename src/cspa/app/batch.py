@@ -35,6 +35,7 @@ from cspa.app.reports import WINDOW_ONLY_FORMATS
 from cspa.catalogue.areas import load_areas
 from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns, report_selection
 from cspa.outputs.render import render
+from cspa.store.sql import literal, string
 
 #: The reference tables a document reads besides the judgements.
 REFERENCE_TABLES = ("area", "measure", "indicator")
@@ -52,7 +53,8 @@ def prepare_judgements(
     engine. Returns the number of judgement rows written."""
     from cspa.engine.run import judgements
 
-    source = f"({judgements(con, report_selection(con, framework, year)).sql_query()})"
+    selection = report_selection(con, framework, year)
+    source = f"({judgements(con, selection).sql_query()})"
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen
@@ -66,7 +68,10 @@ def prepare_judgements(
     for table in REFERENCE_TABLES:
         con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / table}.parquet' (FORMAT parquet)")
     con.execute(
-        f"COPY (SELECT '{framework}' AS framework) TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)"
+        f"COPY (SELECT {string(framework)} AS framework, "
+        f"{literal(selection.up_to.isoformat()) if selection.up_to else 'NULL'}::DATE AS up_to, "
+        f"{literal(selection.neighbour_group)}::VARCHAR AS neighbour_group) "
+        f"TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)"
     )
     return con.execute(
         f"SELECT count(*) FROM read_parquet('{folder / PREPARED}.parquet')"
@@ -104,7 +109,15 @@ def _context():
 
 
 def _render_one(
-    folder: str, area_code: str, framework: str, year: int, fmt: str, path: str, periods: int | None
+    folder: str,
+    area_code: str,
+    framework: str,
+    year: int,
+    fmt: str,
+    path: str,
+    periods: int | None,
+    themes: tuple[str, ...] = (),
+    indicators: tuple[str, ...] = (),
 ) -> str:
     from cspa.outputs.document_apa import SharedRows, build_apa_document
 
@@ -123,6 +136,8 @@ def _render_one(
             periods=periods,
             history=fmt not in WINDOW_ONLY_FORMATS,
             shared=_worker["shared"],
+            themes=themes,
+            indicators=indicators,
         )
         render(doc, fmt, Path(path))
         del doc
@@ -143,6 +158,8 @@ def render_all_areas(
     workers: int | None = None,
     periods: int | None = None,
     areas: list[str] | None = None,
+    themes: tuple[str, ...] = (),
+    indicators: tuple[str, ...] = (),
 ) -> int:
     """Render the APA dataset report of every authority of the framework's era into ``out`` (or of
     the authorities ``areas`` names, DfE codes); return how many were written. ``periods`` as in
@@ -204,6 +221,8 @@ def render_all_areas(
                     fmt,
                     str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}"),
                     periods,
+                    themes,
+                    indicators,
                 )
                 for a in las
             ]

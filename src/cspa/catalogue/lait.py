@@ -51,7 +51,7 @@ TOPIC_OUTCOME: dict[str, str | None] = {
     "economic factors": "achieving_economic_wellbeing",
     "children's services workforce": "service_management",
     "children's service finance": "service_management",
-    "contextual\\other": None,
+    "contextual/other": None,
 }
 
 POLARITY = {"high": "high", "low": "low", "-": "none", "na": "none", "": "none"}
@@ -134,7 +134,8 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
     entries = []
     for code, (n, r) in first.items():
         notes: list[str] = []
-        topic = _clean(r.get("Topic"))
+        # the dictionary writes one topic "Contextual\\Other": shown as a theme title, so "/"
+        topic = _clean(r.get("Topic")).replace("\\", "/")
         outcome, note = _outcome(topic)
         if note:
             notes.append(note)

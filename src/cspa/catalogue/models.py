@@ -550,6 +550,20 @@ class Framework(Strict):
         default_factory=dict,
         description="symbols this framework gives a meaning of its own (vocabulary.yaml has the rest)",
     )
+    report_sections: Literal["outcome", "topic"] = Field(
+        default="outcome",
+        description=(
+            "how the report groups indicators: by Every Child Matters outcome and the seed's "
+            "sections (the 2008 dataset), or by the source's own topics (LAIT's themes)"
+        ),
+    )
+    show_codes: bool = Field(
+        default=True,
+        description=(
+            "whether headings and contents show indicator codes (the 2008 dataset prints its "
+            "codes; LAIT's short names are database keys, shown only in each indicator's details)"
+        ),
+    )
     report_subjects: list[str] = Field(
         default_factory=list,
         description=(

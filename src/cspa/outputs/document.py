@@ -50,6 +50,19 @@ class FrameworkRef(_Open):
     licence: str | None = None
 
 
+class SummaryEntry(_Closed):
+    """One "at a glance" sentence: a judgement of the authority's own figure, worded (issue 18)."""
+
+    indicator: str = Field(description="the code of an indicator in the report")
+    measure: str | None = Field(
+        description="the measure as the judgement names it (null: the indicator's one)"
+    )
+    period: str
+    kind: Literal["significance", "quartile", "trend", "progress", "band"]
+    direction: Literal["better", "worse"]
+    sentence: str = Field(description="the judgement and its evidence, in words")
+
+
 class _Envelope(_Open):
     """What every report kind carries: what it is, of whom, when, and where its figures come from."""
 
@@ -61,6 +74,10 @@ class _Envelope(_Open):
     produced: str = Field(description="the date the report was made (ISO 8601)")
     attribution: list[str] = Field(
         description="source, vintage and licence statements every output carries"
+    )
+    summary: list[SummaryEntry] = Field(
+        default=[],
+        description="what stands out, in sentences made from the engine's judgements (APA-type reports)",
     )
 
 
@@ -99,6 +116,9 @@ class Judgement(_Open):
     quartile: int | None = None
     quartile_position: str | None = None
     rank: int | None = None
+    rank_of: int | None = Field(
+        default=None, description="how many authorities the rank is among (rank 12 of 152)"
+    )
     trend: str | None = None
     significance: str | None = None
     progress: Literal["improved", "same", "worsened"] | None = None

@@ -8,6 +8,7 @@ and arranges them in the seed's order (outcome, section, page) and table layout.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from operator import itemgetter
 
@@ -22,6 +23,7 @@ from cspa.catalogue.vocabulary import attribution_for, status_legend
 from cspa.engine.selection import Selection
 from cspa.errors import CspaError
 from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
+from cspa.outputs.summary import summarise
 from cspa.store.coverage import area_coverage, coverage_sentence, mapped_owners, not_then
 from cspa.store.sql import string
 
@@ -134,6 +136,7 @@ COLUMNS = (
     "traffic_light",
     "light_basis",
     "rank",
+    "rank_of",
     "quartile",
     "distribution_basis",
     "quartile_position",
@@ -224,6 +227,17 @@ class SharedRows:
         return [r for k, r in self.keyed[(framework, owner)] if k in keys]
 
 
+def prepared_selection(con: duckdb.DuckDBPyConnection, framework: str) -> Selection | None:
+    """The selection a batch's prepared rows were judged with (cspa.app.batch writes it beside them)."""
+    if not _has_table(con, f"{PREPARED}_meta"):
+        return None
+    cols = set(con.sql(f"SELECT * FROM {PREPARED}_meta LIMIT 0").columns)
+    if "up_to" not in cols:
+        return Selection.framework(framework)
+    up_to, group = con.execute(f"SELECT up_to, neighbour_group FROM {PREPARED}_meta").fetchall()[0]
+    return Selection.framework(framework, up_to=up_to, neighbour_group=group)
+
+
 def judgement_rows(
     con: duckdb.DuckDBPyConnection,
     framework: str,
@@ -286,6 +300,52 @@ def _rows_with_shared(
     return own + others
 
 
+def _section_of(ind: Indicator, fw) -> tuple[str, str, str | None]:
+    """The section (id and title) and subsection title an indicator is filed under: its outcome
+    and the seed's section, or, where the framework reports by the source's themes, its topic."""
+    if fw.report_sections == "topic":
+        topic = ind.topic or "Other"
+        return "theme-" + re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-"), topic, None
+    title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
+    sec_id = ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
+    return sec_id, title, ind.section or ind.topic or ""
+
+
+def _chosen(
+    indicators: list[Indicator], fw, themes: tuple[str, ...] | list[str], codes
+) -> list[Indicator]:
+    """The indicators of the themes and codes a user chose (all when none are given); an unknown
+    theme or code is refused, naming those there are."""
+    if not themes and not codes:
+        return indicators
+    by_theme: dict[str, list[Indicator]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for ind in indicators:
+        sec_id, title, _sub = _section_of(ind, fw)
+        by_theme[sec_id].append(ind)
+        names[sec_id] = title
+    keys = {
+        k.lower(): sid for sid, t in names.items() for k in (sid, t, sid.removeprefix("theme-"))
+    }
+    picked: set[str] = set()
+    for t in themes:
+        sid = keys.get(str(t).strip().lower())
+        if sid is None:
+            raise CspaError(f"no theme {t!r} in this report; themes: " + "; ".join(names.values()))
+        picked.update(i.code for i in by_theme[sid])
+    have = {i.code: i for i in indicators}
+    lower = {c.lower(): c for c in have}
+    for c in codes:
+        code = lower.get(str(c).strip().lower())
+        if code is None:
+            raise CspaError(
+                f"no indicator {c!r} in this report (codes are shown in each indicator's "
+                "details, e.g. " + ", ".join(list(have)[:5]) + ")"
+            )
+        picked.add(code)
+    return [i for i in indicators if i.code in picked]
+
+
 def _is_own(code: str, area: Area) -> bool:
     """A figure filed under ``code`` is the authority's own: its code, or a geography the catalogue
     maps to it (a PCT, drug action team ...), not a comparator (neighbours, region, England)."""
@@ -331,8 +391,13 @@ def build_apa_document(
     periods: int | None = None,
     history: bool = True,
     shared: SharedRows | None = None,
+    themes: tuple[str, ...] | list[str] = (),
+    indicators: tuple[str, ...] | list[str] = (),
 ) -> dict:
     """The APA dataset report document for one authority (docs/report-spec.md).
+
+    ``themes`` and ``indicators`` narrow the report to those sections (by title or id, any case)
+    and indicator codes; the judgements are the same (ranks and averages need every authority).
 
     ``periods`` is how many of the latest periods each indicator's table and chart show (0 = every
     period; None = the framework's ``period_window``). With ``history`` (the default)
@@ -367,7 +432,11 @@ def build_apa_document(
         raise CspaError(
             not_then(area, year) + " " + coverage_sentence(area, area_coverage(con, area))
         )
-    selection = None if shared is not None else report_selection(con, framework, year)
+    selection = (
+        prepared_selection(con, framework)
+        if shared is not None
+        else report_selection(con, framework, year)
+    )
     rows = judgement_rows(con, framework, area, None if history else window, shared, selection)
     by_ind: dict[str, list[dict]] = defaultdict(list)
     own: set[str] = set()  # the indicators with a figure of the authority's own (a value)
@@ -386,20 +455,31 @@ def build_apa_document(
             + coverage_sentence(area, area_coverage(con, area))
         )
 
-    indicators = sorted(
-        cat.in_framework(framework),
-        key=lambda i: (
-            OUTCOME_ORDER.index(i.outcome) if i.outcome else 99,
-            i.page or 0,
-            i.section or i.topic or "",
-            i.code,
-        ),
-    )
+    chosen_themes, chosen_codes = themes, indicators
+    if fw.report_sections == "topic":
+        # the source's own themes (LAIT's topics), alphabetically as LAIT lists them; within a
+        # theme, by title, so a reader finds an indicator by its name
+        indicators = sorted(
+            cat.in_framework(framework),
+            key=lambda i: ((i.topic or "Other").lower(), i.title.lower(), i.code),
+        )
+    else:
+        indicators = sorted(
+            cat.in_framework(framework),
+            key=lambda i: (
+                OUTCOME_ORDER.index(i.outcome) if i.outcome else 99,
+                i.page or 0,
+                i.section or i.topic or "",
+                i.code,
+            ),
+        )
     subject = area.code in fw.report_subjects
     if fw.only_indicators_with_figures or not subject:
         # current frameworks, and a printed document's framework for an authority other than its
         # subject: only the indicators with figures of this authority's own
         indicators = [i for i in indicators if i.code in listed]
+    n_listed = len(indicators)
+    indicators = _chosen(indicators, fw, chosen_themes, chosen_codes)
     sections: list[dict] = []
     docs = []
     vintages: set[str] = set()
@@ -408,13 +488,9 @@ def build_apa_document(
         irows = by_ind.get(ind.code, [])
         docs.append(_indicator_doc(ind, irows, area, names, decimals, window, geo_cache, shared))
         vintages.update(map(_VINTAGE, irows))
-        title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
-        sec_id = (
-            ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
-        )
+        sec_id, title, sub = _section_of(ind, fw)
         if not sections or sections[-1]["id"] != sec_id:
             sections.append({"id": sec_id, "title": title, "subsections": []})
-        sub = ind.section or ind.topic or ""
         if not sections[-1]["subsections"] or sections[-1]["subsections"][-1]["title"] != sub:
             sections[-1]["subsections"].append({"title": sub, "indicators": []})
         sections[-1]["subsections"][-1]["indicators"].append(ind.code)
@@ -445,7 +521,14 @@ def build_apa_document(
                 }
             )
     map_doc = _map(area, ng, year_group, areas)
-    scope = _scope(fw, area, year, year_group, ng, len(indicators), subject, selection)
+    scope = _scope(fw, area, year, year_group, ng, n_listed, subject, selection)
+    if len(indicators) < n_listed:
+        shown = ", ".join(dict.fromkeys(s["title"] for s in sections))
+        scope.append(
+            f"This report shows only what was chosen: {len(indicators)} of the {n_listed} "
+            f"indicators with {area.name}'s figures, under {shown}."
+        )
+    summary, summary_layout = summarise(area.name, docs, sections)
     attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; ")
@@ -475,6 +558,9 @@ def build_apa_document(
         "produced": dt.date.today().isoformat(),
         "attribution": attribution,
         "scope": scope,
+        "summary": summary,
+        "_summary": summary_layout,
+        "_show_codes": fw.show_codes,
         "changes": list(fw.notes),
         "legend": {
             "status_symbols": status_legend(fw),
@@ -594,6 +680,7 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         "quartile": quartile,
         "quartile_position": position,
         "rank": rank,
+        "rank_of": r.get("rank_of") if rank is not None else None,
         "trend": trend,
         "significance": significance,
         "progress": progress,
@@ -626,7 +713,9 @@ def _judgement_entries(j: dict) -> list[dict]:
         {
             "key": key,
             "value": value,
-            "display": _judgement_display(key, value),
+            "display": f"{value} of {j['rank_of']}"
+            if key == "rank" and j.get("rank_of")
+            else _judgement_display(key, value),
             "basis": bases.get(key),
         }
         for key, _label in JUDGEMENT_COLUMNS
