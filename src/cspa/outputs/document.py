@@ -75,10 +75,6 @@ class _Envelope(_Open):
     attribution: list[str] = Field(
         description="source, vintage and licence statements every output carries"
     )
-    summary: list[SummaryEntry] = Field(
-        default=[],
-        description="what stands out, in sentences made from the engine's judgements (APA-type reports)",
-    )
 
 
 # ------------------------------------------------------------------------------ APA dataset
@@ -216,6 +212,10 @@ class ApaDocument(_Envelope):
     scope: list[str] = Field(
         default=[],
         description="what the report covers, for its reader: periods, neighbour group, indicators held",
+    )
+    summary: list[SummaryEntry] = Field(
+        default=[],
+        description="what stands out, in sentences made from the engine's judgements (issue 18)",
     )
     legend: dict[str, Any]
     changes: list[str] = []

@@ -19,12 +19,18 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator, Outcome
 from cspa.catalogue.neighbours import load_neighbours
-from cspa.catalogue.vocabulary import attribution_for, status_legend
+from cspa.catalogue.vocabulary import attribution_for, reader_words, status_legend
 from cspa.engine.selection import Selection
 from cspa.errors import CspaError
 from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
 from cspa.outputs.summary import summarise
-from cspa.store.coverage import area_coverage, coverage_sentence, mapped_owners, not_then
+from cspa.store.coverage import (
+    area_coverage,
+    coverage_sentence,
+    mapped_owners,
+    not_then,
+    own_codes,
+)
 from cspa.store.sql import string
 
 OUTCOME_ORDER = list(Outcome)
@@ -346,6 +352,11 @@ def _chosen(
     return [i for i in indicators if i.code in picked]
 
 
+def _own_names(area: Area, names: dict[str, str]) -> frozenset:
+    """The printed names of the geographies the catalogue files the authority's figures under."""
+    return frozenset(names.get(c, c) for c in own_codes(area) if c != area.code)
+
+
 def _is_own(code: str, area: Area) -> bool:
     """A figure filed under ``code`` is the authority's own: its code, or a geography the catalogue
     maps to it (a PCT, drug action team ...), not a comparator (neighbours, region, England)."""
@@ -561,6 +572,8 @@ def build_apa_document(
         "summary": summary,
         "_summary": summary_layout,
         "_show_codes": fw.show_codes,
+        # a report of the source's themes runs its indicators on in print (the seed's one a page)
+        "_flow": fw.report_sections == "topic",
         "changes": list(fw.notes),
         "legend": {
             "status_symbols": status_legend(fw),
@@ -574,6 +587,21 @@ def build_apa_document(
                 {"light": "red", "label": "Red", "meaning": "performance that needs to improve"},
             ],
             "bands": "Bands run from Low (1 blob) to High (5 blobs); on symmetric indicators the middle band is best.",
+            "comparator_shading": (
+                f"Where statistical neighbours' or England's figures are shaded, the shading "
+                f"compares {area.name} with that figure, as the published dataset does for "
+                f"attainment and absence: green, {area.name}'s figure is better; amber, similar; "
+                f"red, {area.name}'s is worse. It says nothing of how the neighbours or England "
+                "perform. The cell says which, in words."
+            )
+            if any(
+                c.get("light_label")
+                for d in docs
+                for g in d["table"]["row_groups"]
+                for row in g["rows"]
+                for c in row["cells"]
+            )
+            else None,
             "published": "Figures marked † are published by the source and cannot be recomputed by cspa.",
         },
         "sections": sections,
@@ -688,6 +716,9 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         "target": None,
         "basis": "; ".join(parts),
         "_bases": _judgement_bases(r),
+        # a comparator's light judged for the authority (000:L45): it says how the authority
+        # compares with that figure, not how the figure itself performs
+        "_for_area": r["for_area"] is not None,
     }
     return obs, judgement, list(dict.fromkeys(parts)), _column_judgements((judgement,))
 
@@ -810,15 +841,16 @@ def _indicator_doc(
         "related": ind.related,
         "light_rule": getattr(light, "reason", None)
         if light.rule == "none"
-        else light.rule.replace("_", " "),
+        else LIGHT_RULE_WORDS.get(light.rule, light.rule.replace("_", " ")).format(area=area.name),
         "bands": [
             {"periods": b.periods, "cutoffs": b.cutoffs, "blobs": b.blobs} for b in ind.bands
         ],
         "observations": observations,
         "judgements": judgements,
         "table": table,
-        "chart": _chart(ind, observations, shown, area),
-        "notes": ind.notes,
+        "chart": _chart(ind, observations, shown, area, _own_names(area, names)),
+        # transcription notes, worded for a reader (the renderers show them as provenance)
+        "notes": [reader_words(n) for n in ind.notes],
     }
 
 
@@ -832,6 +864,32 @@ def _row_order(r: dict) -> tuple:
     """Rows in table order: by measure, then period, then area (:data:`_ROW_ORDER`, where no period lacks an end)."""
     return r["measure"], r["period_end"] or _MIN_DATE, r["area"]
 
+
+#: A light rule in a reader's words (catalogue.models' TrafficLight rules; lights.py says how each
+#: is applied).
+LIGHT_RULE_WORDS = {
+    "paf_band": "the colour of the figure's PAF band (a red, amber or green blob band)",
+    "comparator_shading": (
+        "the neighbours' and England's figures are shaded by how {area} compares with them, as "
+        "the published dataset shades attainment and absence"
+    ),
+    "fixed_thresholds": "green or red beyond the indicator's thresholds for the year, amber between",
+    "points_tolerance": (
+        "amber within the indicator's tolerance of its comparator, green better than that, red worse"
+    ),
+    "published_significance": (
+        "the published significance against England: green significantly better, red "
+        "significantly worse, amber not significantly different"
+    ),
+    "vs_statistical_neighbours": (
+        "green where {area} is better than its statistical neighbours, red where worse"
+    ),
+}
+
+#: What a comparator's shading says of the authority (000:L45: the shading compares the authority
+#: with the neighbours' and England's figures): green, the authority is better; amber, within the
+#: rule's tolerance; red, worse.
+SHADING_WORDS = {"green": "better", "amber": "similar", "red": "worse"}
 
 ROW_LABELS = {
     "statistical_neighbours": "Statistical neighbours",
@@ -896,16 +954,19 @@ def _table(
                     continue
                 js, parts, columns = at
                 j = js[-1]
+                lit = next((x for x in reversed(js) if x["traffic_light"]), j)
                 cell = {
                     "display": o["display"],
                     "status": o["status"],
-                    "light": j["traffic_light"],
+                    "light": lit["traffic_light"],
                     "blobs": j["band"],
                     "band_range": j["band_range"],
                     "source": o["source"],
                     "basis": o["basis"],
                     "judged": parts,
                 }
+                if lit["traffic_light"] and lit.get("_for_area") and area is not None:
+                    cell["light_label"] = f"{area.name} {SHADING_WORDS[lit['traffic_light']]}"
                 if columns:
                     cell["_judgements"] = columns
                     for c in columns:
@@ -927,42 +988,66 @@ def _table(
     }
 
 
-def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict | None:
-    """LA vs statistical neighbours vs England over the periods ``cols`` (those the table shows)."""
+def _chart(
+    ind: Indicator, obs: list[dict], cols: list[str], area: Area, own_names: frozenset = frozenset()
+) -> dict | None:
+    """The authority against its statistical neighbours and England over the periods ``cols`` (those
+    the table shows). The authority is always drawn: its own figures, else those of the geography
+    the catalogue files its figures under (Luton's PCT for breastfeeding, 1003HC); with none, there
+    is no chart. The summary quotes the figures as the table prints them."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
     shown = set(cols)
+    points: dict[str, list[dict]] = defaultdict(list)
+    for o in obs:
+        if o["measure_id"] == mid and o["value"] is not None and o["period"] in shown:
+            points[o["geography"]].append(
+                {"period": o["period"], "value": o["value"], "display": o["display"]}
+            )
+    own = "area"
+    if not points.get("area"):
+        # the authority's figures filed under another geography of its own (a PCT, a trust)
+        mapped = [g for g in points if g in own_names]
+        own = max(mapped, key=lambda g: len(points[g]), default=None)
+        if own is None:
+            return None
     names = {
-        "area": area.name,
+        own: area.name if own == "area" else own,
         "statistical_neighbours": "Statistical neighbours",
         "england": "England",
     }
-    points: dict[str, list[dict]] = {g: [] for g in names}
-    for o in obs:
-        if (
-            o["measure_id"] == mid
-            and o["value"] is not None
-            and o["period"] in shown
-            and o["geography"] in points
-        ):
-            points[o["geography"]].append({"period": o["period"], "value": o["value"]})
-    series = [{"name": name, "points": points[g]} for g, name in names.items() if points[g]]
-    if not series or max(len(s["points"]) for s in series) < 2:
+    series = [
+        {"name": name, "kind": "area" if g == own else g, "points": points[g]}
+        for g, name in names.items()
+        if points.get(g)
+    ]
+    if len(series[0]["points"]) < 2 and max(len(s["points"]) for s in series) < 2:
         return None
     first = series[0]["points"]
-    summary = (
-        f"{series[0]['name']}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in "
-        f"{first[-1]['period']}."
-    )
+    summary = f"{series[0]['name']}: {first[0]['display']} in {first[0]['period']}"
+    if len(first) > 1:
+        summary += f" and {first[-1]['display']} in {first[-1]['period']}"
+    summary += "."
     for s in series[1:]:
-        summary += f" {s['name']}: {s['points'][-1]['value']:g} in {s['points'][-1]['period']}."
+        last = s["points"][-1]
+        summary += f" {s['name']}: {last['display']} in {last['period']}."
     return {
         "kind": "line",
         "title": ind.title,
-        "y_label": ind.unit.value.replace("_", " "),
+        "y_label": _UNIT_WORDS.get(ind.unit.value, ind.unit.value.replace("_", " ")),
         "series": series,
         "quartile_bands": None,
         "summary": summary,
     }
+
+
+#: A unit as a chart's axis names it.
+_UNIT_WORDS = {
+    "percent": "%",
+    "rate_per_1000": "rate per 1,000",
+    "rate_per_10000": "rate per 10,000",
+    "rate_per_100000": "rate per 100,000",
+    "currency_gbp": "£",
+}
 
 
 def _scope(

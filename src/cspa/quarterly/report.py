@@ -1009,17 +1009,28 @@ def _chart(ind, area, table, cols, observations, target_docs, judged_ids, rules)
                 and o["value"] is not None
             ]
         pts = sorted(
-            ({"period": label_of[o["period_key"]], "value": o["value"]} for o in src),
+            (
+                {
+                    "period": label_of[o["period_key"]],
+                    "value": o["value"],
+                    "display": o.get("display") or f"{o['value']:g}",
+                }
+                for o in src
+            ),
             key=lambda x: list(label_of.values()).index(x["period"]),
         )
         if pts:
-            series.append({"name": name, "points": pts})
+            # the kind says how the chart draws it: the same encoding in every report
+            series.append({"name": name, "kind": geo, "points": pts})
     if not series or series[0]["name"] != f"{area.name} actual" or len(series[0]["points"]) < 2:
         return None
     first = series[0]["points"]
-    summary = f"{area.name}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in {first[-1]['period']}."
+    summary = (
+        f"{area.name}: {first[0]['display']} in {first[0]['period']} and "
+        f"{first[-1]['display']} in {first[-1]['period']}."
+    )
     for s in series[1:]:
-        summary += f" {s['name']}: {s['points'][-1]['value']:g} in {s['points'][-1]['period']}."
+        summary += f" {s['name']}: {s['points'][-1]['display']} in {s['points'][-1]['period']}."
     return {
         "kind": "line",
         "title": ind.short_title or ind.title,

@@ -54,8 +54,13 @@ INSPECTIONS = REAL / "inspections"
 OGL = "Open Government Licence v3.0"
 
 LAIT_FILE = INDICATORS / "bds_long_0.parquet"
-LAIT_VINTAGE = "LAIT base data set, dfe-analytical-services/local-authority-interactive-tool @ 2e30e395 (2026-04-08)"
-LAIT_SOURCE = "DfE Local Authority Interactive Tool (LAIT) base data set, bds_long_0.parquet"
+# how every LAIT figure's note names its release, for a reader; the repository and commit it was
+# taken from are the load's source (LAIT_SOURCE) and the framework's
+LAIT_VINTAGE = "LAIT base data set of 8 April 2026"
+LAIT_SOURCE = (
+    "DfE Local Authority Interactive Tool (LAIT) base data set, bds_long_0.parquet "
+    "(dfe-analytical-services/local-authority-interactive-tool @ 2e30e395, 2026-04-08)"
+)
 
 _CSC = "dfe-analytical-services/CSC_outcomes_and_enablers"
 
