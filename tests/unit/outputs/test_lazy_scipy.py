@@ -49,7 +49,7 @@ def test_a_report_judged_on_the_fly_imports_no_scipy(demo_db):
 def test_the_batch_workers_import_no_scipy():
     got = _run("""
         import sys
-        from cspa.outputs.batch import _render_one, _start_worker
+        from cspa.app.batch import _render_one, _start_worker
         _start_worker()
         print("scipy" in sys.modules)
     """)
