@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cspa import cli_assessment, cli_quarterly, cli_records
+from cspa import cli_assessment, cli_quarterly, cli_records, cli_web
 from cspa.errors import CspaError
 
 console = Console()
@@ -204,8 +204,17 @@ def load(
     source: str = typer.Option(None, "--source", help="Who published it."),
     licence: str = typer.Option(None, "--licence", help="Licence of the figures."),
 ) -> None:
-    """Validate and load files, all or nothing."""
+    """Validate and load files, all or nothing (through the server, while one runs on the database)."""
     from rich.progress import Progress
+
+    from cspa.app.web.client import load_through_server
+    from cspa.store.database import default_path
+
+    through = load_through_server(Path(db or default_path()), files, vintage, source, licence)
+    if through is not None:
+        for line in through:
+            console.print(line)
+        return
 
     from cspa.store.database import Store
     from cspa.store.ingest import load_files
@@ -387,6 +396,7 @@ def demo(
 cli_quarterly.register(app, report_app)
 cli_assessment.register(app, report_app)
 cli_records.register(app, report_app)
+cli_web.register(app)
 
 
 def main() -> None:

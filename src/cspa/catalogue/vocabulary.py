@@ -10,13 +10,21 @@ names the statement every output showing its figures must carry (the Open Govern
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import yaml
 
 from cspa.catalogue.areas import DATA
 from cspa.catalogue.models import Framework
 
-__all__ = ["attribution_for", "load_vocabulary", "status_legend", "status_symbols"]
+__all__ = [
+    "SmallNumbers",
+    "attribution_for",
+    "load_vocabulary",
+    "small_number_rule",
+    "status_legend",
+    "status_symbols",
+]
 
 VOCABULARY = DATA / "catalogue" / "vocabulary.yaml"
 
@@ -53,3 +61,26 @@ def attribution_for(*licences: str | None) -> list[str]:
         if statement and statement not in out:
             out.append(statement)
     return out
+
+
+@dataclass(frozen=True)
+class SmallNumbers:
+    """The small-number rule (vocabulary.yaml ``small_numbers``): counts in [1, below) of these
+    units are shown to the public as ``symbol``."""
+
+    below: float
+    symbol: str
+    units: tuple[str, ...]
+
+
+@functools.cache
+def small_number_rule() -> SmallNumbers:
+    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8")).get("small_numbers") or {}
+    rule = SmallNumbers(
+        float(data.get("below", 0)), str(data.get("symbol", "c")), tuple(data.get("units", ()))
+    )
+    if rule.symbol not in status_symbols():
+        raise ValueError(
+            f"{VOCABULARY}: small_numbers.symbol {rule.symbol!r} is not a status symbol"
+        )
+    return rule
