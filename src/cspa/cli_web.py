@@ -91,6 +91,8 @@ def register(app: typer.Typer) -> None:
             uvicorn.run(app_, host=host, port=port, log_level="warning")
         finally:
             remove_note(settings.db)
+            app_.state.state.close()
+            app_.state.db.close()
 
     web_app = typer.Typer(help="Web app accounts: users and API tokens.", no_args_is_help=True)
     app.add_typer(web_app, name="web")

@@ -143,12 +143,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(module.router)
     app.mount("/api/v1", api.create_api(app))
 
-    @app.on_event("shutdown")
-    def close() -> None:
-        state.close()
-        if database is None:
-            db.close()
-
     return app
 
 

@@ -55,6 +55,9 @@ class Database:
         self._pending: set[str] = set()
         self._pending_cv = threading.Condition()
         self._refresher: threading.Thread | None = None
+        self._busy = False
+        self._closing = False
+        self._rejudge = False
         self.refresh_errors: list[str] = []
 
     # ------------------------------------------------------------------ connections
@@ -101,6 +104,19 @@ class Database:
                 self._writing.cur = None
                 cur.close()
 
+    @contextmanager
+    def write_autocommit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The writer's lock without a transaction around the block: for the engine's stored build,
+        whose row ids are DuckDB rowids and so must be written by committed statements (rows
+        written inside an open transaction carry provisional row ids)."""
+        with self._write_lock:
+            cur = self.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+                self.version += 1
+
     def _bump(self, bumps: list[bool | str]) -> None:
         if any(b is True for b in bumps):
             self.version += 1
@@ -119,10 +135,12 @@ class Database:
         the stages' functions that open their own (moderation, loading)."""
         return _JoinedStore(cur, self.path)
 
-    def schedule_refresh(self, indicators: tuple[str, ...]) -> None:
-        """Recompute these indicators' judged figures in the background (one at a time, coalesced)."""
+    def schedule_refresh(self, indicators: tuple[str, ...], rejudge: bool = False) -> None:
+        """Recompute these indicators' judged figures in the background (one at a time, coalesced);
+        ``rejudge``: also remake the engine's stored build (after a load, which reports read)."""
         with self._pending_cv:
             self._pending.update(indicators)
+            self._rejudge = self._rejudge or rejudge
             if self._refresher is None:
                 self._refresher = threading.Thread(
                     target=self._refresh_loop, daemon=True, name="cspa-refresh"
@@ -133,20 +151,42 @@ class Database:
     def _refresh_loop(self) -> None:
         while True:
             with self._pending_cv:
-                while not self._pending:
+                while not self._pending and not self._closing:
                     self._pending_cv.wait()
+                if self._closing:
+                    return
                 todo = tuple(sorted(self._pending))
+                rejudge, self._rejudge = self._rejudge, False
                 self._pending.clear()
+                self._busy = True
             try:
+                if rejudge:
+                    rejudge_store(self)
                 refresh_web_table(self, todo)
             except Exception as e:  # kept and shown on /healthz; the next edit tries again
                 self.refresh_errors.append(f"{todo}: {type(e).__name__}: {e}")
+            finally:
+                with self._pending_cv:
+                    self._busy = False
+                    self._pending_cv.notify_all()
 
     def refreshing(self) -> bool:
         with self._pending_cv:
-            return bool(self._pending)
+            return bool(self._pending) or self._busy
+
+    def wait_refreshed(self, timeout: float = 120) -> bool:
+        """Wait until scheduled recomputations are done (tests, the bench, shutdown)."""
+        with self._pending_cv:
+            return self._pending_cv.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def close(self) -> None:
+        # let a recomputation in progress finish: closing its connection under it would abort
+        self.wait_refreshed()
+        with self._pending_cv:
+            self._closing = True
+            self._pending_cv.notify_all()
+        if self._refresher is not None:
+            self._refresher.join(30)
         with self._cursors_lock:
             for c in self._cursors:
                 c.close()
@@ -209,19 +249,13 @@ def prepare(db: Database, log: Callable[[str], None] = lambda _m: None) -> dict:
     Builds what is missing (``cspa judge``'s build, then ``web_judgement``) and returns what was
     done with timings. A store whose build is older than its last load is rebuilt.
     """
-    from cspa.engine.run import judge
-
     done: dict[str, float] = {}
     with db.read() as cur:
         stale = _stale(cur)
     if stale:
         log(f"Judging every figure ({stale}) ...")
         started = time.perf_counter()
-        with db.write() as cur:
-            judge(cur)
-            cur.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('web_judged_load', ?)", [_last_load(cur)]
-            )
+        rejudge_store(db)
         done["judge_seconds"] = time.perf_counter() - started
     with db.read() as cur:
         need_table = stale or not has_table(cur, WEB_TABLE) or not has_table(cur, LATEST_TABLE)
@@ -231,6 +265,15 @@ def prepare(db: Database, log: Callable[[str], None] = lambda _m: None) -> dict:
         refresh_web_table(db)
         done["web_table_seconds"] = time.perf_counter() - started
     return done
+
+
+def rejudge_store(db: Database) -> None:
+    """Remake the engine's stored build (``cspa judge``), noting the last load it includes."""
+    from cspa.engine.run import judge
+
+    with db.write_autocommit() as cur:
+        judge(cur)
+        cur.execute("INSERT OR REPLACE INTO meta VALUES ('web_judged_load', ?)", [_last_load(cur)])
 
 
 def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -> None:
@@ -250,7 +293,7 @@ def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _web_fresh AS {_web_select('(' + rel.sql_query() + ')')}"
         )
-        fresh = cur.execute("SELECT * FROM _web_fresh").fetch_arrow_table()
+        fresh = cur.sql("SELECT * FROM _web_fresh").to_arrow_table()
     with db.write() as cur:
         cur.register("_web_fresh_rows", fresh)
         cur.execute(
@@ -265,7 +308,7 @@ def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -
         )
         cur.execute(
             f"INSERT INTO {LATEST_TABLE} BY NAME {_latest_select('j.indicator IN (SELECT * FROM unnest(?))')}",
-            [list(indicators)],
+            [list(indicators), list(indicators)],
         )
 
 

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import threading
 from pathlib import Path
 
-from cspa.app.web.database import Database, prepare
+from cspa.app.web.database import Database
 from cspa.app.web.state import StateStore, User
 from cspa.store.ingest import load_files
-
-_rebuild_lock = threading.Lock()
 
 
 def load_upload(
@@ -47,8 +44,17 @@ def load_upload(
                 licence=licence or None,
                 loaded_by=user.username,
             )
+            ids = [r.load_id for r in results]
+            loaded = tuple(
+                i
+                for (i,) in cur.execute(
+                    "SELECT DISTINCT indicator FROM observation WHERE load_id IN (SELECT unnest(?))",
+                    [ids],
+                ).fetchall()
+            )
             summary = {
                 "file": name,
+                "indicators": len(loaded),
                 "rows": sum(r.rows for r in results),
                 "load_ids": [r.load_id for r in results],
                 "superseded": sum(r.superseded for r in results),
@@ -66,15 +72,6 @@ def load_upload(
                     after=summary,
                     via=via,
                 )
-    rebuild_later(db)
+    # the stored build and the loaded indicators' web rows are remade off the request
+    db.schedule_refresh(loaded, rejudge=True)
     return summary
-
-
-def rebuild_later(db: Database) -> None:
-    """Rebuild the stored judgements and the web table after a load, off the request."""
-
-    def run() -> None:
-        with _rebuild_lock:
-            prepare(db)
-
-    threading.Thread(target=run, daemon=True, name="cspa-rebuild").start()

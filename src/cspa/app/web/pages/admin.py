@@ -104,7 +104,10 @@ async def load_file(request: Request, form: FormData = Depends(checked_form)):
     if not isinstance(upload, UploadFile) or not upload.filename:
         problems = ["File: choose a file to load"]
     else:
-        content = await upload.read()
+        try:
+            content = await upload.read()
+        finally:
+            await upload.close()
         try:
             summary = await run_in_threadpool(
                 load_upload,

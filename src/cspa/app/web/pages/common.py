@@ -7,6 +7,7 @@ string is text on the page, never markup); the views hand them computed values o
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +93,23 @@ def error_page(request: Request, status: int, detail: str, headers: dict | None 
     )
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token is checked (403 without a valid one)."""
+async def checked_form(request: Request) -> AsyncIterator[FormData]:
+    """The posted form, once its CSRF token is checked (403 without a valid one); its uploaded
+    files are closed when the request is done."""
     form = await request.form()
-    token = form.get("csrf_token") or request.headers.get("x-csrf-token")
-    if not security.csrf_ok(request.app.state.secret, request.state.csrf_base, str(token or "")):
-        raise HTTPException(
-            403,
-            "This form has expired or did not come from this site (its security token did not "
-            "match). Go back, reload the page and try again.",
-        )
-    return form
+    try:
+        token = form.get("csrf_token") or request.headers.get("x-csrf-token")
+        if not security.csrf_ok(
+            request.app.state.secret, request.state.csrf_base, str(token or "")
+        ):
+            raise HTTPException(
+                403,
+                "This form has expired or did not come from this site (its security token did not "
+                "match). Go back, reload the page and try again.",
+            )
+        yield form
+    finally:
+        await form.close()
 
 
 def require_user(request: Request) -> User:
