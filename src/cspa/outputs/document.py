@@ -120,7 +120,7 @@ class Cell(_Open):
 
 class Row(_Open):
     label: str
-    geography: Geography
+    geography: Geography | None = Field(description="None where the row is a period (periods down)")
     cells: list[Cell]
 
 
