@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         loopback = host in ("127.0.0.1", "localhost", "::1")
         if insecure_cookies and not loopback:
             raise CspaError("--insecure-cookies is only for a server on loopback (127.0.0.1).")
-        settings = _settings(db, state, secure_cookies=not insecure_cookies)
+        settings = _settings(db, state, secure_cookies=not insecure_cookies, warm=True)
         url = f"http://{host}:{port}"
         err_console.print(
             f"Preparing {settings.db} (the first start judges every figure: about a minute) ..."

@@ -87,7 +87,9 @@ def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_pa
         assert page.get_by_role("heading", name="At a glance").is_visible()
         assert page.locator("#summary ~ ul li").count() > 0
         check(page, "area")
-        # an indicator, from the first theme's table
+        # a theme's figures, then an indicator from its table
+        page.locator(".cspa-theme-index a").first.click()
+        assert "theme=" in page.url
         page.locator("#themes ~ .cspa-table-wrap tbody th a").first.click()
         assert "/areas/821/indicators/" in page.url
         assert page.locator("#area-figure").inner_text().strip() != ""

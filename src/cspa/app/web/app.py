@@ -14,12 +14,15 @@ import logging
 import secrets
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cspa.app.web import api, security
+from cspa.app.web import api, security, warm
 from cspa.app.web.database import Database, prepare
 from cspa.app.web.edits import sync_journal
 from cspa.app.web.pages import (
@@ -74,38 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.state = state
     app.state.secret = settings.secret or secrets.token_urlsafe(32)
 
-    @app.middleware("http")
-    async def identify(request: Request, call_next):
-        """Who is asking, the CSRF base for their forms, and the security headers on every answer."""
-        request.state.user = None
-        sid = request.cookies.get(security.SESSION_COOKIE)
-        if sid:
-            request.state.user = await _run(state.session_user, security.digest(sid))
-        pre = request.cookies.get(security.PRE_COOKIE)
-        new_pre = None
-        if request.state.user is None:
-            sid = None
-            if not pre or len(pre) > 64:
-                pre = new_pre = secrets.token_urlsafe(24)
-        request.state.csrf_base = ("s:" + sid) if sid else ("p:" + (pre or ""))
-        request.state.csrf = security.csrf_token(app.state.secret, request.state.csrf_base)
-        response: Response = await call_next(request)
-        if new_pre:
-            response.set_cookie(
-                security.PRE_COOKIE,
-                new_pre,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-                path="/",
-            )
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.state.user is not None and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "private, no-store"
-        return response
+    app.add_middleware(Identify, web=app)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -123,7 +95,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 n = cur.execute("SELECT count(*) FROM area").fetchall()[0][0]
         except Exception as e:  # any failure to read is "not healthy", said as such
             return PlainTextResponse(f"store not readable: {type(e).__name__}", status_code=503)
-        return PlainTextResponse(f"ok: {n} areas, data version {db.version}")
+        warmth = getattr(app.state, "warm", None)
+        return PlainTextResponse(
+            f"ok: {n} areas, data version {db.version}" + (f", caches {warmth}" if warmth else "")
+        )
 
     app.mount("/static/govuk", StaticFiles(directory=OUTPUT_STATIC / "vendor" / "govuk-frontend"))
     app.mount("/static/cspa", StaticFiles(directory=OUTPUT_STATIC))
@@ -142,11 +117,75 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ):
         app.include_router(module.router)
     app.mount("/api/v1", api.create_api(app))
+    if settings.warm:
+        warm.start(app)
 
     return app
 
 
-async def _run(fn, *args):
-    from starlette.concurrency import run_in_threadpool
+class Identify:
+    """Who is asking, the CSRF base for their forms, and the security headers on every answer.
 
-    return await run_in_threadpool(fn, *args)
+    A plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which copies every response
+    body through a stream: measured in bench/web.py, it cost more than rendering a cached page).
+    """
+
+    def __init__(self, app, web: FastAPI):
+        self.app = app
+        self.web = web
+        self.limited = False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        web = self.web
+        if not self.limited:
+            # how many requests run in threads at once (anyio's default is 40)
+            anyio.to_thread.current_default_thread_limiter().total_tokens = (
+                web.state.settings.threads
+            )
+            self.limited = True
+        request = Request(scope)
+        user = None
+        sid = request.cookies.get(security.SESSION_COOKIE)
+        if sid and len(sid) <= 100:
+            user = await run_in_threadpool(web.state.state.session_user, security.digest(sid))
+        pre = request.cookies.get(security.PRE_COOKIE)
+        new_pre = None
+        if user is None:
+            sid = None
+            if not pre or len(pre) > 64:
+                pre = new_pre = secrets.token_urlsafe(24)
+        base = ("s:" + sid) if sid else ("p:" + (pre or ""))
+        st = scope.setdefault("state", {})
+        st["user"] = user
+        st["csrf_base"] = base
+        st["csrf"] = security.csrf_token(web.state.secret, base)
+        secure = web.state.settings.secure_cookies
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                if new_pre:
+                    h.append(
+                        "set-cookie",
+                        f"{security.PRE_COOKIE}={new_pre}; HttpOnly; Path=/; SameSite=lax"
+                        + ("; Secure" if secure else ""),
+                    )
+                for k, v in SECURITY_HEADERS.items():
+                    if k not in h:
+                        h[k] = v
+                if user is not None and "cache-control" not in h:
+                    h["Cache-Control"] = "private, no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}

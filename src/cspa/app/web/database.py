@@ -51,7 +51,7 @@ class Database:
         #: (targets, commentary, moderation): its quarterly report and letter are rebuilt, the
         #: comparisons every page shows are not
         self.area_versions: dict[str, int] = {}
-        self.cache = Cache(512)
+        self.cache = Cache(3000)
         self._pending: set[str] = set()
         self._pending_cv = threading.Condition()
         self._refresher: threading.Thread | None = None

@@ -23,5 +23,8 @@ class Settings:
     secure_cookies: bool = True
     #: build the engine's stored judgements at start if missing or stale
     prepare: bool = True
-    #: the public base URL (for the server note ``cspa load`` reads)
-    url: str | None = None
+    #: warm the caches in the background after the start (``cspa serve`` does; tests need not)
+    warm: bool = False
+    #: request threads at once (DuckDB queries and page rendering hold the GIL in turns: a few
+    #: threads keep latency low under load, measured in bench/web.py)
+    threads: int = 8

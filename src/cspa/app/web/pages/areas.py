@@ -7,7 +7,14 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 
 from cspa.app.web import queries
-from cspa.app.web.pages.common import area_or_404, db, is_viewer, quarterly_periods, render
+from cspa.app.web.pages.common import (
+    area_or_404,
+    cached_page,
+    db,
+    is_viewer,
+    quarterly_periods,
+    render,
+)
 from cspa.app.web.reports_menu import downloads_for
 from cspa.catalogue.load import load_catalogue
 
@@ -87,6 +94,9 @@ def at_a_glance(rows: list[dict]) -> list[dict]:
 @router.get("/areas/{dfe}")
 def area_page(request: Request, dfe: str, framework: str | None = None, theme: str | None = None):
     a = area_or_404(request, dfe)
+    hit = cached_page(request, "area.html", a["code"])
+    if hit is not None:
+        return hit
     d = db(request)
     viewer = is_viewer(request)
     with d.read() as cur:
@@ -105,8 +115,21 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
         r["topic"] = queries.topic_of(r["definition_json"], r["section"], r["framework"])
         themes[r["topic"]].append(r)
     theme_names = sorted(themes)
+    summary_ids = {(x["indicator"], x["measure"]) for x in at_a_glance(shown)}
+    index = [
+        {
+            "topic": t,
+            "count": len(themes[t]),
+            "standing_out": sum((r["indicator"], r["measure"]) in summary_ids for r in themes[t]),
+        }
+        for t in theme_names
+    ]
+    # the summary page lists the themes; one theme's figures (or all) are a click away, so the
+    # page a reader lands on stays light (a current authority has some 430 indicators)
     if theme in themes:
         themes = {theme: themes[theme]}
+    elif theme != "all":
+        themes = {}
     summary = at_a_glance(shown)
     cat = load_catalogue()
     fw = cat.frameworks.get(chosen) if chosen else None
@@ -122,6 +145,7 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
     return render(
         request,
         "area.html",
+        public=True,
         title=a["name"],
         area=a,
         frameworks=present,
@@ -129,7 +153,8 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
         framework_info=fw,
         themes=dict(sorted(themes.items())),
         theme_names=theme_names,
-        theme=theme if theme in theme_names else None,
+        theme=theme if theme in theme_names or theme == "all" else None,
+        theme_index=index,
         summary=summary,
         neighbours=nbs,
         group=group,

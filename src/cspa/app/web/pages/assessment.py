@@ -87,6 +87,7 @@ def assessment_page(request: Request, dfe: str, year: int | None = None, saved: 
     return render(
         request,
         "assessment.html",
+        public=True,
         title=f"Assessment {y}: {a['name']}",
         area=a,
         year=y,

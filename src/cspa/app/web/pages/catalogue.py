@@ -30,6 +30,7 @@ def catalogue_page(request: Request, framework: str | None = None, q: str | None
     return render(
         request,
         "catalogue.html",
+        public=True,
         title="Indicators and sources",
         frameworks=fws,
         framework=fw,
@@ -46,4 +47,4 @@ def definition_page(request: Request, code: str):
         ind = d.cached(("indicator", code), lambda: queries.indicator(cur, code))
     if ind is None:
         raise HTTPException(404, f"There is no indicator {code!r} in the catalogue.")
-    return render(request, "definition.html", title=ind["title"], indicator=ind)
+    return render(request, "definition.html", public=True, title=ind["title"], indicator=ind)

@@ -56,9 +56,43 @@ def is_viewer(request: Request) -> bool:
     return u is None or not u.sees_unpublished
 
 
+def _page_key(request: Request, template: str, area_code: str | None) -> tuple:
+    d = db(request)
+    return (
+        d.version,
+        "page",
+        d.area_versions.get(area_code, 0) if area_code else None,
+        template,
+        request.url.path,
+        request.url.query,
+    )
+
+
+def _cacheable(request: Request) -> bool:
+    return user(request) is None and request.method == "GET"
+
+
+def cached_page(
+    request: Request, template: str, area_code: str | None = None
+) -> HTMLResponse | None:
+    """The page as last rendered for anonymous readers at this data version, if it is kept."""
+    if not _cacheable(request):
+        return None
+    hit = db(request).cache.get(_page_key(request, template, area_code))
+    return HTMLResponse(hit) if hit is not None else None
+
+
 def render(
-    request: Request, template: str, status_code: int = 200, headers: dict | None = None, **ctx: Any
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    headers: dict | None = None,
+    public: bool = False,
+    **ctx: Any,
 ) -> HTMLResponse:
+    """The page. ``public``: a read-only page whose HTML is the same for every anonymous reader
+    (no form token, no name): kept per data version (and per authority version for an
+    authority's page), so :func:`cached_page` can serve it again without computing it."""
     html = env.get_template(template).render(
         request=request,
         user=user(request),
@@ -66,6 +100,10 @@ def render(
         path=request.url.path,
         **ctx,
     )
+    if public and status_code == 200 and _cacheable(request):
+        a = ctx.get("area")
+        code = a["code"] if isinstance(a, dict) and "code" in a else None
+        db(request).cache.put(_page_key(request, template, code), html)
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 

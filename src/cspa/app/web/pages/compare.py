@@ -102,6 +102,7 @@ def compare_page(
     return render(
         request,
         "compare.html",
+        public=True,
         title="Compare authorities",
         areas_text=",".join(codes),
         chosen=chosen,

@@ -18,5 +18,11 @@ def home(request: Request, q: str | None = None):
         found = d.cached(("areas", q), lambda: queries.areas(cur, q))
         every = found if q is None else d.cached(("areas", None), lambda: queries.areas(cur))
     return render(
-        request, "home.html", title="Find a local authority", q=q, found=found, every=every
+        request,
+        "home.html",
+        public=True,
+        title="Find a local authority",
+        q=q,
+        found=found,
+        every=every,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from cspa.app.web import charts, queries
-from cspa.app.web.pages.common import area_or_404, db, is_viewer, render
+from cspa.app.web.pages.common import area_or_404, cached_page, db, is_viewer, render
 
 router = APIRouter()
 
@@ -114,5 +114,10 @@ def indicator_page(
     request: Request, dfe: str, code: str, measure: str | None = None, period: str | None = None
 ):
     a = area_or_404(request, dfe)
+    hit = cached_page(request, "indicator.html", a["code"])
+    if hit is not None:
+        return hit
     v = indicator_view(request, a, code, measure, period)
-    return render(request, "indicator.html", title=f"{v['indicator']['title']}: {a['name']}", **v)
+    return render(
+        request, "indicator.html", public=True, title=f"{v['indicator']['title']}: {a['name']}", **v
+    )
