@@ -82,7 +82,19 @@ def register(app: typer.Typer) -> None:
         err_console.print(
             f"Preparing {settings.db} (the first start judges every figure: about a minute) ..."
         )
-        app_ = create_app(settings)
+
+        def stopped() -> None:
+            # uvicorn re-raises the stopping signal after the app's shutdown, so nothing after
+            # run() would run: the note goes and the store is closed here
+            remove_note(settings.db)
+            app_.state.closing = True  # the cache warmer stops at its next page
+            warmer = getattr(app_.state, "warm_thread", None)
+            if warmer is not None:
+                warmer.join(30)
+            app_.state.state.close()
+            app_.state.db.close()
+
+        app_ = create_app(settings, on_shutdown=stopped)
         app_.state.local_token = write_note(settings.db, url)
         err_console.print(
             f"cspa is serving {settings.db} at {url} (state: {app_.state.state.describe()})."
@@ -91,8 +103,6 @@ def register(app: typer.Typer) -> None:
             uvicorn.run(app_, host=host, port=port, log_level="warning")
         finally:
             remove_note(settings.db)
-            app_.state.state.close()
-            app_.state.db.close()
 
     web_app = typer.Typer(help="Web app accounts: users and API tokens.", no_args_is_help=True)
     app.add_typer(web_app, name="web")

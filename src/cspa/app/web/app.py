@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -55,7 +57,12 @@ CSP = (
 )
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The app; ``on_shutdown`` runs when the server stops (uvicorn's lifespan), before it exits."""
     settings = settings or Settings()
     db = database or Database(settings.db)
     state = open_state(settings.state, db)
@@ -66,7 +73,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         prepare(db, log=log.info)
     sync_journal(db, state)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if on_shutdown is not None:
+            on_shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cspa",
         docs_url=None,
         redoc_url=None,
@@ -118,7 +132,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(module.router)
     app.mount("/api/v1", api.create_api(app))
     if settings.warm:
-        warm.start(app)
+        app.state.warm_thread = warm.start(app)
 
     return app
 
