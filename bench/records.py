@@ -109,8 +109,10 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
 
     def placements():
         e = _la(E)
-        e = e[(e.DECOM <= e.E) & (e.DEC.isna() | (e.DEC >= e.S))].sort_values(
-            [*keys, "CHILD", "DECOM", "DEC"]
+        e = e[(e.DECOM <= e.E) & (e.DEC.isna() | (e.DEC >= e.S))]
+        # the year's first placement: earliest start, a new placement before a same-day change of status
+        e = e.assign(isl=(e.RNE == "L").fillna(False)).sort_values(
+            [*keys, "CHILD", "DECOM", "isl", "DEC"]
         )
         first = ~e.duplicated([*keys, "CHILD"])
         e = e.assign(p=(first | (e.RNE != "L")).astype(int), o=(e.DEC.isna() | (e.DEC > e.E)))
