@@ -62,6 +62,9 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", help="Port to listen on."),
         db: Path = DbOption,
         state: str = StateOption,
+        warm: bool = typer.Option(
+            True, "--warm/--no-warm", help="Warm the page caches in the background after the start."
+        ),
         insecure_cookies: bool = typer.Option(
             False,
             "--insecure-cookies",
@@ -77,7 +80,7 @@ def register(app: typer.Typer) -> None:
         loopback = host in ("127.0.0.1", "localhost", "::1")
         if insecure_cookies and not loopback:
             raise CspaError("--insecure-cookies is only for a server on loopback (127.0.0.1).")
-        settings = _settings(db, state, secure_cookies=not insecure_cookies, warm=True)
+        settings = _settings(db, state, secure_cookies=not insecure_cookies, warm=warm)
         url = f"http://{host}:{port}"
         err_console.print(
             f"Preparing {settings.db} (the first start judges every figure: about a minute) ..."

@@ -27,6 +27,7 @@ def test_serve_then_load_goes_through_the_server(web_copy, tmp_path):
             "--port",
             str(port),
             "--insecure-cookies",
+            "--no-warm",
         ],
         env=env,
         stdout=subprocess.PIPE,

@@ -281,7 +281,8 @@ def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -
     edit of their figures) with the engine and replace their rows."""
     if indicators is None:
         with db.write() as cur:
-            cur.execute(f"CREATE OR REPLACE TABLE {WEB_TABLE} AS {_web_select('judgement')}")
+            cols = [r[0] for r in cur.execute("DESCRIBE judgement").fetchall()]
+            cur.execute(f"CREATE OR REPLACE TABLE {WEB_TABLE} AS {_web_select('judgement', cols)}")
             cur.execute(f"CREATE OR REPLACE TABLE {LATEST_TABLE} AS {_latest_select('TRUE')}")
         return
     from cspa.engine.run import compute
@@ -291,7 +292,8 @@ def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -
     with db.read() as cur:
         rel = compute(cur, Selection.of(*indicators))
         cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE _web_fresh AS {_web_select('(' + rel.sql_query() + ')')}"
+            f"CREATE OR REPLACE TEMP TABLE _web_fresh AS "
+            f"{_web_select('(' + rel.sql_query() + ')', rel.columns)}"
         )
         fresh = cur.sql("SELECT * FROM _web_fresh").to_arrow_table()
     with db.write() as cur:
@@ -317,13 +319,18 @@ def refresh_web_table(db: Database, indicators: tuple[str, ...] | None = None) -
 PRIVATE_SOURCES = ("quarterly template", "web form")
 
 
-def _web_select(source: str) -> str:
-    """The web table's rows from a relation of judgements: each figure with how many authorities
-    its rank is among (``rank_of``: "rank 12 of 150") and whether it is public."""
+def _web_select(source: str, columns: list[str]) -> str:
+    """The web table's rows from a relation of judgements (with these ``columns``): each figure
+    with how many authorities its rank is among (``rank_of``: "rank 12 of 150", the engine's own
+    where it gives one) and whether it is public."""
     private = ", ".join(f"'{s}'" for s in PRIVATE_SOURCES)
+    rank_of = (
+        ""
+        if "rank_of" in columns
+        else ", count(j.rank) OVER (PARTITION BY j.indicator, j.measure, j.period) AS rank_of"
+    )
     return f"""
-        SELECT j.*, count(j.rank) OVER (PARTITION BY j.indicator, j.measure, j.period) AS rank_of,
-               p.area IS NULL AS public
+        SELECT j.*{rank_of}, p.area IS NULL AS public
         FROM {source} j
         LEFT JOIN (SELECT DISTINCT indicator, measure, area, period FROM observation_current
                    WHERE source IN ({private})) p
