@@ -96,6 +96,7 @@ class Stats:
         self.lat: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
         self.measuring = False
+        self.cpu0 = self.cpu1 = self.load0 = self.load1 = 0.0
 
     def add(self, kind: str, seconds: float, ok: bool) -> None:
         if not self.measuring:
@@ -270,7 +271,7 @@ def main() -> None:
             f"{READERS} readers and {EDITORS} editors for {a.warmup:.0f} s warm-up + {a.seconds:.0f} s measured ...",
             flush=True,
         )
-        asyncio.run(load(base, areas, tokens, a.seconds, a.warmup, stats, accepted))
+        asyncio.run(load(base, areas, tokens, a.seconds, a.warmup, stats, accepted, server.pid))
         base_lat = baseline(base, areas)
         # every accepted save must be in the store: read back through the API's history-free view
         # of the store is not enough, so stop the server and read its database directly
