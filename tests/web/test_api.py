@@ -161,6 +161,20 @@ def test_writes_need_a_token_and_the_right_role(client, tokens):
     )
 
 
+def test_only_who_may_change_an_entry_reads_its_current_version(client, tokens):
+    q = {"indicator": "NI 59", "period": "2007-08-Q4", "measure": "actual"}
+    assert client.get("/api/v1/areas/821/actuals/current", params=q).status_code == 401
+    for who in ("viewer1", "editor909", "inspector821"):
+        r = client.get("/api/v1/areas/821/actuals/current", params=q, headers=auth(tokens[who]))
+        assert r.status_code == 403, who
+    assert (
+        client.get(
+            "/api/v1/areas/821/actuals/current", params=q, headers=auth(tokens["editor821"])
+        ).status_code
+        == 200
+    )
+
+
 def test_editor_writes_target_then_a_stale_write_is_a_conflict(client, tokens):
     h = auth(tokens["editor821"])
     cur = client.get(

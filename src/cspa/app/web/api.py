@@ -424,6 +424,10 @@ def get_current(
         "commentary": "commentary",
         "moderations": "moderation",
     }[kind]
+    # the current entry may be unpublished: only those who may change it read it here
+    allowed = user.can_moderate(a["code"]) if k == "moderation" else user.can_edit(a["code"])
+    if not allowed:
+        raise HTTPException(403, f"{user.username} does not edit or moderate authority {dfe}")
     data = {
         "indicator": indicator,
         "period": period,
