@@ -161,6 +161,12 @@ async def editor(base: str, token: str, n: int, stats: Stats, stop: float, accep
                 break
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def load(
     base: str,
     areas: list[str],
@@ -169,13 +175,19 @@ async def load(
     warmup: float,
     stats: Stats,
     accepted: list,
+    pid: int,
 ):
     stop = time.monotonic() + warmup + seconds
 
     async def measure_after_warmup() -> None:
         await asyncio.sleep(warmup)
         stats.measuring = True
+        stats.cpu0 = cpu_seconds(pid)
+        stats.load0 = os.getloadavg()[0]
         accepted.clear()
+        await asyncio.sleep(seconds)
+        stats.cpu1 = cpu_seconds(pid)
+        stats.load1 = os.getloadavg()[0]
 
     tasks = [reader(base, areas, stats, stop, seed) for seed in range(READERS)]
     tasks += [editor(base, tok, n, stats, stop, accepted) for n, tok in enumerate(tokens)]
@@ -307,8 +319,15 @@ def main() -> None:
     print(
         f"\n{total:,} requests in {a.seconds:.0f} s: {total / a.seconds:,.1f} requests per second"
     )
+    cpu = stats.cpu1 - stats.cpu0
     print(
-        f"{'page kind':<14}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}{'aim p95':>10}{'alone p50':>11}{'p95/alone':>11}"
+        f"server CPU: {cpu:.1f} s in {a.seconds:.0f} s ({cpu / a.seconds:.2f} cores), "
+        f"{cpu / max(total, 1) * 1000:.1f} ms per request; machine load average "
+        f"{stats.load0:.1f} at the start, {stats.load1:.1f} at the end ({os.cpu_count()} cores)"
+    )
+    print(
+        f"{'page kind':<14}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}  "
+        f"{'aim p95':<11}{'alone p50':>9}{'p95/alone':>11}"
     )
     ok = True
     for kind in ("summary", "indicator", "read version", "save"):
