@@ -7,6 +7,9 @@ import pytest
 
 from cspa.app.web.security import new_token
 
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-api")
+
 
 @pytest.fixture(scope="module")
 def tokens(app):

@@ -14,7 +14,8 @@ import pytest
 
 from tests.web.conftest import PASSWORD, LiveServer, make_app
 
-pytestmark = pytest.mark.browser
+# one worker runs the module: one server, one browser, the journeys in order
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cspa.app.web import edits
 from tests.web.conftest import csrf_of, form_fields, sign_in
+
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-edits")
 
 QUARTER = "/areas/821/quarterly?period=2007-08-Q4"
 

@@ -13,6 +13,9 @@ import pytest
 
 from tests.web.conftest import sign_in
 
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-pages")
+
 
 @pytest.fixture(scope="module")
 def con(web_copy, app):

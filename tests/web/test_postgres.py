@@ -8,10 +8,14 @@ import shutil
 import threading
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from cspa.app.web import edits
 from tests.web.conftest import form_fields, make_app, sign_in
+
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-postgres")
 
 QUARTER = "/areas/821/quarterly?period=2007-08-Q4"
 

@@ -8,6 +8,9 @@ from fastapi.testclient import TestClient
 
 from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-security")
+
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 
 

@@ -9,8 +9,12 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.web.conftest import free_port
+
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-serve")
 
 
 def test_serve_then_load_goes_through_the_server(web_copy, tmp_path):
