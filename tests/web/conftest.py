@@ -15,6 +15,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,14 @@ def make_app(db_path: Path, state: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def web_copy(web_db, tmp_path_factory) -> Path:
+def web_copy(web_db, tmp_path_factory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("web") / "cspa.duckdb"
     shutil.copy(web_db, path)
     path.chmod(0o644)
-    return path
+    yield path
+    # the copy is large (the stored build): not kept among pytest's last runs' folders
+    for p in path.parent.glob("cspa.duckdb*"):
+        p.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
