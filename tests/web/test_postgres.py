@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -34,6 +35,9 @@ def _close(*apps):
     for a in apps:
         a.state.db.close()
         a.state.state.close()
+        path = Path(a.state.db.path)
+        for p in path.parent.glob(path.name + "*"):  # large copies: not kept in pytest's folders
+            p.unlink(missing_ok=True)
 
 
 def test_sign_in_and_edit_with_state_in_postgresql(web_db, tmp_path, pg_db):
