@@ -252,3 +252,22 @@ def test_an_unknown_user_costs_one_password_check_like_a_known_one(app, monkeypa
     assert len(calls) == 2 and calls[0] == security._DUMMY and calls[1] != security._DUMMY
     st.clear_failures("nobody-here")
     st.clear_failures("viewer1")
+
+
+def test_an_authoritys_quarterly_report_is_for_its_own_people(client):
+    url = "/areas/821/quarterly?period=2007-08-Q4"
+    assert client.get(url).status_code == 303  # anonymous: sign in first
+    for who, status in (
+        ("viewer1", 403),
+        ("editor909", 403),
+        ("editor821", 200),
+        ("inspector821", 200),
+        ("admin1", 200),
+    ):
+        client.cookies.clear()
+        sign_in(client, who)
+        assert client.get(url).status_code == status, who
+        r = client.get(
+            "/areas/821/reports/quarterly", params={"format": "json", "period": "2007-08-Q4"}
+        )
+        assert r.status_code == status, who

@@ -274,7 +274,7 @@ def get_report(
         ok = False
     if not ok:
         raise HTTPException(404, f"no report kind {kind!r}")
-    if kind in INTERNAL_KINDS and _viewer(user):
+    if kind in INTERNAL_KINDS and (user is None or not user.reads_internal(a["code"])):
         raise HTTPException(
             401 if user is None else 403, "this report holds figures not yet published"
         )

@@ -83,6 +83,11 @@ class User:
     def sees_unpublished(self) -> bool:
         return self.role != "viewer"
 
+    def reads_internal(self, area: str) -> bool:
+        """An authority's internal reports (the quarterly report, with figures not yet published)
+        are for its own editors, the inspectors assigned to it, and administrators."""
+        return self.role == "admin" or (self.role in ("editor", "inspector") and area in self.areas)
+
 
 def _user(row: tuple | None) -> User | None:
     if row is None:

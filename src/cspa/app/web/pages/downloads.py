@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse
 
 from cspa.app.reports import ReportRequest, write_report
 from cspa.app.web.database import Database
-from cspa.app.web.pages.common import area_or_404, db, is_viewer, require_user
+from cspa.app.web.pages.common import area_or_404, db, require_user
 from cspa.errors import CspaError
 from cspa.outputs.render import formats_for
 
@@ -63,10 +63,8 @@ def download(
     ruleset: str | None = None,
 ):
     a = area_or_404(request, dfe)
-    if kind in INTERNAL_KINDS:
-        require_user(request)
-        if is_viewer(request):
-            raise HTTPException(403, "The quarterly report holds figures not yet published.")
+    if kind in INTERNAL_KINDS and not require_user(request).reads_internal(a["code"]):
+        raise HTTPException(403, "The quarterly report holds figures not yet published.")
     try:
         fmts = formats_for(kind)
     except CspaError:

@@ -21,7 +21,6 @@ from cspa.app.web.pages.common import (
     area_or_404,
     checked_form,
     db,
-    is_viewer,
     quarterly_periods,
     redirect,
     render,
@@ -120,12 +119,12 @@ def quarterly_page(request: Request, dfe: str, period: str | None = None, saved:
             periods=periods,
             period=None,
         )
-    if is_viewer(request):
+    if not require_user(request).reads_internal(a["code"]):
         # figures typed by the authority are not public until published
-        require_user(request)
         raise HTTPException(
             403,
-            "The quarterly report holds figures not yet published: it is for the authority's editors, inspectors and administrators.",
+            "The quarterly report holds figures not yet published: it is for the authority's own "
+            "editors, the inspectors assigned to it and administrators.",
         )
     try:
         doc = quarterly_doc(request, a["code"], period)
