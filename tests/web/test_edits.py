@@ -56,6 +56,27 @@ def test_editor_enters_a_quarter_and_sees_the_rag(client, app):
     assert kept == [(57.7, False), (66.2, False), (59.5, True)]
 
 
+def test_an_unpublished_actual_is_seen_by_its_authority_only(app):
+    """After the editor's entry above, Luton's NI 59 for the quarter (59.5) is not yet published:
+    its own editors and administrators see it on the indicator page, nobody else does."""
+    assert app.state.db.wait_refreshed(300)
+    url = "/areas/821/indicators/NI%2059?measure=actual&period=FY2007-08-Q4"
+    shown = {}
+    for who in (None, "viewer1", "editor909", "editor821", "inspector821", "admin1"):
+        c = TestClient(app, follow_redirects=False)
+        if who:
+            sign_in(c, who)
+        shown[who] = 'id="area-figure">59.5</dd>' in c.get(url).text
+    assert shown == {
+        None: False,
+        "viewer1": False,
+        "editor909": False,
+        "editor821": True,
+        "inspector821": True,
+        "admin1": True,
+    }
+
+
 def test_a_stale_form_gets_the_conflict_page_and_writes_nothing(app):
     a = TestClient(app, follow_redirects=False)
     b = TestClient(app, follow_redirects=False)

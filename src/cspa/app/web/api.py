@@ -98,10 +98,6 @@ def writer(request: Request) -> User:
     return u
 
 
-def _viewer(u: User | None) -> bool:
-    return u is None or not u.sees_unpublished
-
-
 # ------------------------------------------------------------------ answers
 
 
@@ -210,7 +206,7 @@ def get_observations(
 ):
     a = _area(request, dfe)
     db = _app(request).db
-    viewer = _viewer(user)
+    viewer = user is None or not user.reads_internal(a["code"])
     with db.read() as cur:
         total, found = queries.observations(
             cur,
@@ -239,7 +235,7 @@ def get_judgements(
 ):
     a = _area(request, dfe)
     db = _app(request).db
-    viewer = _viewer(user)
+    viewer = user is None or not user.reads_internal(a["code"])
     with db.read() as cur:
         total, found = queries.judgements(
             cur,

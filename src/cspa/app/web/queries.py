@@ -176,16 +176,30 @@ _FIGURE_COLS = """j.indicator, j.measure, j.area, j.area_type, j.for_area, j.per
     j.significance_basis, j.public, m.unit, m.polarity, m.label AS measure_label"""
 
 
+def _public(alias: str, public_only: bool, own: str | None) -> tuple[str, list]:
+    """SQL keeping public figures only, or those and ``own`` authority's (its own editors)."""
+    if not public_only:
+        return "", []
+    if own is None:
+        return f"AND {alias}public", []
+    return f"AND ({alias}public OR {alias}area = ?)", [own]
+
+
 def periods(
-    cur: duckdb.DuckDBPyConnection, code: str, measure: str, public_only: bool
+    cur: duckdb.DuckDBPyConnection,
+    code: str,
+    measure: str,
+    public_only: bool,
+    own: str | None = None,
 ) -> list[dict]:
+    sql, params = _public("", public_only, own)
     return rows(
         cur,
         f"""SELECT period, any_value(period_label) AS period_label, max(period_end) AS period_end
             FROM web_judgement WHERE indicator = ? AND measure = ? AND area_type = 'la'
-              AND value IS NOT NULL {"AND public" if public_only else ""}
+              AND value IS NOT NULL {sql}
             GROUP BY period ORDER BY max(period_end)""",
-        [code, measure],
+        [code, measure, *params],
     )
 
 
@@ -195,18 +209,19 @@ def figures(
     measure: str,
     period: str,
     public_only: bool,
+    own: str | None = None,
 ) -> list[dict]:
     """Every area's figure for one indicator, measure and period (authorities, regions, England,
     neighbour averages), ranked authorities first."""
+    sql, params = _public("j.", public_only, own)
     return rows(
         cur,
         f"""SELECT {_FIGURE_COLS}, a.name AS area_name, a.dfe_code
             FROM web_judgement j JOIN measure m ON m.indicator = j.indicator AND m.measure = j.measure
             LEFT JOIN area a ON a.code = j.area
-            WHERE j.indicator = ? AND j.measure = ? AND j.period = ? AND j.for_area IS NULL
-              {"AND j.public" if public_only else ""}
+            WHERE j.indicator = ? AND j.measure = ? AND j.period = ? AND j.for_area IS NULL {sql}
             ORDER BY j.area_type <> 'la', j.rank NULLS LAST, a.name""",
-        [code, measure, period],
+        [code, measure, period, *params],
     )
 
 

@@ -11,9 +11,9 @@ from cspa.app.web.pages.common import (
     area_or_404,
     cached_page,
     db,
-    is_viewer,
     quarterly_periods,
     render,
+    sees_private,
 )
 from cspa.app.web.reports_menu import downloads_for
 from cspa.catalogue.load import load_catalogue
@@ -98,7 +98,7 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
     if hit is not None:
         return hit
     d = db(request)
-    viewer = is_viewer(request)
+    viewer = not sees_private(request, a["code"])
     with d.read() as cur:
         latest = d.cached(
             ("latest", a["code"], viewer), lambda: queries.area_latest(cur, a["code"], viewer)

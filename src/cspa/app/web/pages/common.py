@@ -51,6 +51,18 @@ def user(request: Request) -> User | None:
     return request.state.user
 
 
+def sees_private(request: Request, area_code: str | None) -> bool:
+    """Whether the reader sees ``area_code``'s figures not yet published (typed through the
+    quarterly template or the web form): its own editors, its inspectors and administrators; with
+    None, whether they see every authority's (administrators only)."""
+    u = user(request)
+    if u is None:
+        return False
+    if area_code is None:
+        return u.role == "admin"
+    return u.reads_internal(area_code)
+
+
 def is_viewer(request: Request) -> bool:
     u = user(request)
     return u is None or not u.sees_unpublished

@@ -8,7 +8,7 @@ import re
 from fastapi import APIRouter, HTTPException, Request
 
 from cspa.app.web import charts, queries
-from cspa.app.web.pages.common import db, is_viewer, render
+from cspa.app.web.pages.common import db, render, sees_private
 
 router = APIRouter()
 
@@ -38,7 +38,7 @@ def compare_page(
     measure: str | None = None,
 ):
     d = db(request)
-    viewer = is_viewer(request)
+    viewer = not sees_private(request, None)  # unpublished figures: administrators only
     codes = parse_areas(areas)
     with d.read() as cur:
         chosen = [

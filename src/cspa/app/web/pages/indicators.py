@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from cspa.app.web import charts, queries
-from cspa.app.web.pages.common import area_or_404, cached_page, db, is_viewer, render
+from cspa.app.web.pages.common import area_or_404, cached_page, db, render, sees_private
 
 router = APIRouter()
 
@@ -15,7 +15,11 @@ def indicator_view(
     request: Request, a: dict, code: str, measure: str | None, period: str | None
 ) -> dict:
     d = db(request)
-    viewer = is_viewer(request)
+    # figures not yet published: every authority's for administrators, this authority's for its
+    # own editors and inspectors, none for anyone else
+    viewer = not sees_private(request, a["code"])
+    own = None if sees_private(request, None) else (a["code"] if not viewer else None)
+    public_only = viewer or own is not None
     with d.read() as cur:
         ind = d.cached(("indicator", code), lambda: queries.indicator(cur, code))
         if ind is None:
@@ -25,15 +29,15 @@ def indicator_view(
         if m is None:
             raise HTTPException(404, f"Indicator {code!r} has no measures.")
         pers = d.cached(
-            ("periods", code, m["measure"], viewer),
-            lambda: queries.periods(cur, code, m["measure"], viewer),
+            ("periods", code, m["measure"], public_only, own),
+            lambda: queries.periods(cur, code, m["measure"], public_only, own),
         )
         keys = [p["period"] for p in pers]
         chosen = period if period in keys else (keys[-1] if keys else None)
         figs = (
             d.cached(
-                ("figures", code, m["measure"], chosen, viewer),
-                lambda: queries.figures(cur, code, m["measure"], chosen, viewer),
+                ("figures", code, m["measure"], chosen, public_only, own),
+                lambda: queries.figures(cur, code, m["measure"], chosen, public_only, own),
             )
             if chosen
             else []
