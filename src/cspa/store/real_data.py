@@ -257,7 +257,9 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
     for reason, n in con.execute("SELECT _skip, count(*) FROM classified WHERE _skip IS NOT NULL GROUP BY 1").fetchall():
         skipped[reason] += n
     out = tmp / LAIT_FILE.name
-    kept = con.sql("SELECT * EXCLUDE (_skip, _r) FROM classified WHERE _skip IS NULL ORDER BY _r").to_arrow_table()
+    # _row: the row's number in LAIT's own file, so a problem names the row a user can find
+    kept = con.sql("SELECT * EXCLUDE (_skip, _r), _r + 1 AS _row FROM classified WHERE _skip IS NULL ORDER BY _r"
+                   ).to_arrow_table()
     pq.write_table(kept, out)
     con.close()
     res = load_files(store, [out], source=LAIT_SOURCE, vintage=LAIT_VINTAGE, licence=OGL)
