@@ -42,7 +42,9 @@ def main() -> None:
     con = duckdb.connect(str(a.db), read_only=True)
 
     t = time.perf_counter()
-    build_apa_document(con, "Luton", 2025, "lait")  # baseline: one document, judgements computed inline
+    build_apa_document(
+        con, "Luton", 2025, "lait"
+    )  # baseline: one document, judgements computed inline
     one_doc = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -50,9 +52,11 @@ def main() -> None:
     all_html = time.perf_counter() - t
     size = sum(p.stat().st_size for p in (out / "html").glob("*.html"))
     print(f"one LAIT document (judgements computed inline): {one_doc:6.1f} s  (baseline)")
-    print(f"all {n} authorities' HTML reports:               {all_html:6.1f} s  (aim < 60 s on 2 cores); "
-          f"{all_html / n:.2f} s per report = {all_html / n / one_doc:.2f}x the baseline; "
-          f"{size / 1e6:.0f} MB, {size / n / 1e6:.1f} MB each")
+    print(
+        f"all {n} authorities' HTML reports:               {all_html:6.1f} s  (aim < 60 s on 2 cores); "
+        f"{all_html / n:.2f} s per report = {all_html / n / one_doc:.2f}x the baseline; "
+        f"{size / 1e6:.0f} MB, {size / n / 1e6:.1f} MB each"
+    )
 
     if not a.skip_pdf:
         from pypdf import PdfReader
@@ -66,8 +70,10 @@ def main() -> None:
         render(doc, "pdf", out / "luton-2008.pdf")
         pdf = time.perf_counter() - t
         pages = len(PdfReader(str(out / "luton-2008.pdf")).pages)
-        print(f"one full PDF (Luton 2008, {pages} pages, {pdf_engine()}):  {pdf:6.1f} s  (aim < 30 s); "
-              f"its document {build:.1f} s before that")
+        print(
+            f"one full PDF (Luton 2008, {pages} pages, {pdf_engine()}):  {pdf:6.1f} s  (aim < 30 s); "
+            f"its document {build:.1f} s before that"
+        )
     print(f"output: {out}")
 
 

@@ -57,15 +57,25 @@ def judgements(demo_con):
     from cspa.engine.run import compute
 
     # the seed frameworks' indicators (with the real exclusions data loaded under 3091DE/3092DE)
-    rel = compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')")
+    rel = compute(
+        demo_con,
+        "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')",
+    )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
 # Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")

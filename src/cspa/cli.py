@@ -21,19 +21,25 @@ err_console = Console(stderr=True)
 
 app = typer.Typer(
     help="cspa: children's services performance assessment for English local authorities.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 catalogue_app = typer.Typer(help="Browse the indicator catalogue.", no_args_is_help=True)
 areas_app = typer.Typer(help="Browse local authorities and other areas.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect what the database holds.", no_args_is_help=True)
-report_app = typer.Typer(help="Render reports (APA dataset, quarterly, profile, letter).", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Render reports (APA dataset, quarterly, profile, letter).", no_args_is_help=True
+)
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(areas_app, name="areas")
 app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
 
 STATE = {"debug": False}
-DbOption = typer.Option(None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb).")
+DbOption = typer.Option(
+    None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
+)
 
 
 @app.callback()
@@ -43,9 +49,12 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 
 # ------------------------------------------------------------------------------- catalogue
 
+
 @catalogue_app.command("list")
 def catalogue_list(
-    framework: str = typer.Option(None, "--framework", "-f", help="Only this framework (apa2008, lait, ...)."),
+    framework: str = typer.Option(
+        None, "--framework", "-f", help="Only this framework (apa2008, lait, ...)."
+    ),
 ) -> None:
     """List indicators: code, outcome, title."""
     from cspa.catalogue.load import load_catalogue
@@ -54,11 +63,26 @@ def catalogue_list(
     cat = load_catalogue()
     order = list(Outcome)
     inds = [i for i in cat.indicators.values() if framework in (None, i.framework)]
-    t = Table("Code", "Framework", "Outcome / topic", "Page", "Title", title=f"{len(inds)} indicators")
+    t = Table(
+        "Code", "Framework", "Outcome / topic", "Page", "Title", title=f"{len(inds)} indicators"
+    )
     # the seed's order: framework, then outcome (being healthy ... service management), then page
-    for i in sorted(inds, key=lambda x: (x.framework, order.index(x.outcome) if x.outcome else 99, x.page or 0, x.code)):
-        t.add_row(i.code, i.framework, OUTCOME_TITLES.get(i.outcome, i.topic or "") if i.outcome else (i.topic or ""),
-                  str(i.page or ""), i.title)
+    for i in sorted(
+        inds,
+        key=lambda x: (
+            x.framework,
+            order.index(x.outcome) if x.outcome else 99,
+            x.page or 0,
+            x.code,
+        ),
+    ):
+        t.add_row(
+            i.code,
+            i.framework,
+            OUTCOME_TITLES.get(i.outcome, i.topic or "") if i.outcome else (i.topic or ""),
+            str(i.page or ""),
+            i.title,
+        )
     console.print(t)
 
 
@@ -73,35 +97,62 @@ def catalogue_show(code: str = typer.Argument(..., help="Indicator code, e.g. 10
 
 # ------------------------------------------------------------------------------- areas
 
+
 @areas_app.command("list")
 def areas_list(
-    era: str = typer.Option(None, "--era", help="2008 (the 150 LAs of 2007-08) or 2025 (the 153 current LAs)."),
-    kind: str = typer.Option("la", "--type", help="Area type: la, region, country, pct, trust, ..."),
+    era: str = typer.Option(
+        None, "--era", help="2008 (the 150 LAs of 2007-08) or 2025 (the 153 current LAs)."
+    ),
+    kind: str = typer.Option(
+        "la", "--type", help="Area type: la, region, country, pct, trust, ..."
+    ),
 ) -> None:
     """List areas with their DfE number, ONS code and region."""
     from cspa.catalogue.areas import load_areas
 
     reg = load_areas()
-    rows = reg.local_authorities(era) if kind == "la" else sorted((a for a in reg if a.type == kind), key=lambda a: a.name)
-    t = Table("Code", "Name", "ONS code", "Region", "Type", "2007-08", "2025", title=f"{len(rows)} areas")
+    rows = (
+        reg.local_authorities(era)
+        if kind == "la"
+        else sorted((a for a in reg if a.type == kind), key=lambda a: a.name)
+    )
+    t = Table(
+        "Code", "Name", "ONS code", "Region", "Type", "2007-08", "2025", title=f"{len(rows)} areas"
+    )
     for a in rows:
-        t.add_row(a.code, a.name, a.ons_code or "", a.region_name or "", a.la_type or a.type,
-                  "yes" if a.in_2008 else "", "yes" if a.in_2025 else "")
+        t.add_row(
+            a.code,
+            a.name,
+            a.ons_code or "",
+            a.region_name or "",
+            a.la_type or a.type,
+            "yes" if a.in_2008 else "",
+            "yes" if a.in_2025 else "",
+        )
     console.print(t)
 
 
 @areas_app.command("show")
-def areas_show(area: str = typer.Argument(..., help="Name, DfE LA number (821) or ONS code (E06000032).")) -> None:
+def areas_show(
+    area: str = typer.Argument(..., help="Name, DfE LA number (821) or ONS code (E06000032)."),
+) -> None:
     """Show one area."""
     from cspa.catalogue.areas import load_areas
 
     a = load_areas().resolve(area)
     t = Table(show_header=False, title=a.name)
-    for k, v in [("Code", a.code), ("Type", a.la_type or a.type), ("DfE LA number", a.dfe_code),
-                 ("ONS code", a.ons_code), ("Region", a.region_name), ("An LA in 2007-08", a.in_2008),
-                 ("An LA in 2025", a.in_2025), ("Successors", ", ".join(a.successors)),
-                 ("Latitude, longitude", f"{a.lat:.4f}, {a.long:.4f}" if a.lat is not None else "not known"),
-                 ("Note", a.note)]:
+    for k, v in [
+        ("Code", a.code),
+        ("Type", a.la_type or a.type),
+        ("DfE LA number", a.dfe_code),
+        ("ONS code", a.ons_code),
+        ("Region", a.region_name),
+        ("An LA in 2007-08", a.in_2008),
+        ("An LA in 2025", a.in_2025),
+        ("Successors", ", ".join(a.successors)),
+        ("Latitude, longitude", f"{a.lat:.4f}, {a.long:.4f}" if a.lat is not None else "not known"),
+        ("Note", a.note),
+    ]:
         if v not in (None, ""):
             t.add_row(k, str(v))
     console.print(t)
@@ -110,7 +161,9 @@ def areas_show(area: str = typer.Argument(..., help="Name, DfE LA number (821) o
 @app.command("neighbours")
 def neighbours(
     area: str = typer.Argument(..., help="Name, DfE LA number or ONS code."),
-    group: str = typer.Option(None, "--set", help="Neighbour group: dfe_2025 (default), dfe_2021, nfer_2007, ..."),
+    group: str = typer.Option(
+        None, "--set", help="Neighbour group: dfe_2025 (default), dfe_2021, nfer_2007, ..."
+    ),
 ) -> None:
     """List an authority's statistical neighbours in rank order."""
     from cspa.catalogue.areas import load_areas
@@ -121,11 +174,15 @@ def neighbours(
     group = group or "dfe_2025"
     ns = ng.of(group, a.code)
     info = ng.info.get(group)
-    t = Table("Rank", "Code", "Neighbour", "Closeness", title=f"{a.name}: {info.name if info else group}")
+    t = Table(
+        "Rank", "Code", "Neighbour", "Closeness", title=f"{a.name}: {info.name if info else group}"
+    )
     for n in ns:
         t.add_row(str(n.rank), n.code or "", n.name, n.closeness or "")
     if not ns:
-        raise CspaError(f"{a.name} has no neighbours in group {group!r}; groups: {', '.join(ng.names())}")
+        raise CspaError(
+            f"{a.name} has no neighbours in group {group!r}; groups: {', '.join(ng.names())}"
+        )
     console.print(t)
     if info:
         console.print(f"Source: {info.source}. {info.licence}.")
@@ -133,11 +190,16 @@ def neighbours(
 
 # ------------------------------------------------------------------------------- loading
 
+
 @app.command("load")
 def load(
-    files: list[Path] = typer.Argument(..., help="CSV, XLSX or Parquet files (long format, LAIT or DfE EES)."),
+    files: list[Path] = typer.Argument(
+        ..., help="CSV, XLSX or Parquet files (long format, LAIT or DfE EES)."
+    ),
     db: Path = DbOption,
-    vintage: str = typer.Option(None, "--vintage", help="Label of this release, e.g. 'SSDA903 2025 final'."),
+    vintage: str = typer.Option(
+        None, "--vintage", help="Label of this release, e.g. 'SSDA903 2025 final'."
+    ),
     source: str = typer.Option(None, "--source", help="Who published it."),
     licence: str = typer.Option(None, "--licence", help="Licence of the figures."),
 ) -> None:
@@ -152,14 +214,23 @@ def load(
             store.sync_reference()
         with Progress(console=err_console, transient=True) as prog:
             task = prog.add_task("Validating", total=len(files))
-            results = load_files(store, files, vintage=vintage, source=source, licence=licence,
-                                 progress=lambda p: prog.advance(task))
+            results = load_files(
+                store,
+                files,
+                vintage=vintage,
+                source=source,
+                licence=licence,
+                progress=lambda p: prog.advance(task),
+            )
     for r in results:
-        console.print(f"Loaded {r.rows:,} rows from {r.file} ({r.format} format, load {r.load_id}; "
-                      f"{r.superseded:,} earlier rows kept as history).")
+        console.print(
+            f"Loaded {r.rows:,} rows from {r.file} ({r.format} format, load {r.load_id}; "
+            f"{r.superseded:,} earlier rows kept as history)."
+        )
 
 
 # ------------------------------------------------------------------------------- data
+
 
 @data_app.command("status")
 def data_status(db: Path = DbOption) -> None:
@@ -168,7 +239,9 @@ def data_status(db: Path = DbOption) -> None:
 
     path = db or default_path()
     if not Path(path).exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` to build one, or `cspa load FILE --db {path}`.")
+        raise CspaError(
+            f"No database at {path}. Run `cspa demo` to build one, or `cspa load FILE --db {path}`."
+        )
     with Store.open(path, read_only=True) as store:
         s = store.status()
     t = Table("Framework", "Indicators", "Observations (current)", title="Frameworks")
@@ -189,7 +262,9 @@ def data_status(db: Path = DbOption) -> None:
     console.print(t)
     t = Table("Load", "File", "Format", "Vintage", "Rows", "Loaded", title="Loads (vintages)")
     for r in s["loads"]:
-        t.add_row(str(r[0]), Path(r[1]).name, r[2], r[3] or "", f"{r[4]:,}", f"{r[5]:%Y-%m-%d %H:%M}")
+        t.add_row(
+            str(r[0]), Path(r[1]).name, r[2], r[3] or "", f"{r[4]:,}", f"{r[5]:%Y-%m-%d %H:%M}"
+        )
     console.print(t)
     t = Table("Status", "Rows", title="Current rows by status")
     for r in s["by_status"]:
@@ -215,7 +290,9 @@ def _write_report(doc: dict, fmt: str, output: Path) -> None:
                 return [clean(v) for v in x]
             return x
 
-        output.write_text(json.dumps(clean(doc), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        output.write_text(
+            json.dumps(clean(doc), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
         return
     from cspa.outputs.render import render
 
@@ -225,15 +302,27 @@ def _write_report(doc: dict, fmt: str, output: Path) -> None:
 @report_app.command("apa-dataset")
 def report_apa(
     area: str = typer.Option(None, "--area", help="Name, DfE LA number or ONS code."),
-    year: int = typer.Option(2008, "--year", help="Assessment year (2008 = the seed's APA dataset)."),
-    framework: str = typer.Option(None, "--framework", help="apa2008 (default up to 2011) or lait (current data)."),
+    year: int = typer.Option(
+        2008, "--year", help="Assessment year (2008 = the seed's APA dataset)."
+    ),
+    framework: str = typer.Option(
+        None, "--framework", help="apa2008 (default up to 2011) or lait (current data)."
+    ),
     fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx or json."),
-    output: Path = typer.Option(None, "--output", "-o", help="File to write (a folder with --all-areas)."),
-    all_areas: bool = typer.Option(False, "--all-areas", help="Render every authority of the framework's era."),
-    periods: int = typer.Option(None, "--periods", min=0,
-                                help="How many of the latest periods each table and chart shows in HTML and PDF "
-                                     "(0 = every period; default: the framework's, 5 for LAIT, every period for the "
-                                     "2008 dataset). Excel and JSON keep every period."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="File to write (a folder with --all-areas)."
+    ),
+    all_areas: bool = typer.Option(
+        False, "--all-areas", help="Render every authority of the framework's era."
+    ),
+    periods: int = typer.Option(
+        None,
+        "--periods",
+        min=0,
+        help="How many of the latest periods each table and chart shows in HTML and PDF "
+        "(0 = every period; default: the framework's, 5 for LAIT, every period for the "
+        "2008 dataset). Excel and JSON keep every period.",
+    ),
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
@@ -260,7 +349,9 @@ def report_apa(
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
         # HTML and PDF show only the period window, so their document need not hold earlier periods
-        doc = build_apa_document(con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf"))
+        doc = build_apa_document(
+            con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf")
+        )
         out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
         _write_report(doc, fmt, out)
         console.print(f"Wrote {out}")
@@ -270,30 +361,43 @@ def report_apa(
 
 @app.command("judge")
 def judge_cmd(
-    framework: str = typer.Option(None, "--framework", help="Only this framework (apa2008, lait, ...)."),
+    framework: str = typer.Option(
+        None, "--framework", help="Only this framework (apa2008, lait, ...)."
+    ),
     db: Path = DbOption,
 ) -> None:
     """Compute every judgement for every authority, indicator and period, and store them."""
     from cspa.engine.run import judge
     from cspa.store.database import Store
 
-    where = f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')" if framework else "TRUE"
+    where = (
+        f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
+        if framework
+        else "TRUE"
+    )
     if framework:
         from cspa.catalogue.load import load_catalogue
 
         if framework not in load_catalogue().frameworks:
-            raise CspaError(f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}")
+            raise CspaError(
+                f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}"
+            )
     with Store.open(db) as store:
         r = judge(store.con, where)
-    console.print(f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
-                  f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements.")
+    console.print(
+        f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
+        f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements."
+    )
 
 
 # ------------------------------------------------------------------------------- demo
 
+
 @app.command("demo")
 def demo(
-    output: Path = typer.Option(Path("cspa-output"), "--output", "-o", help="Folder for the database and reports."),
+    output: Path = typer.Option(
+        Path("cspa-output"), "--output", "-o", help="Folder for the database and reports."
+    ),
 ) -> None:
     """Build the demo database (2008 Luton documents + today's real data) and render the demo reports."""
     from cspa.store.demo import build_demo
@@ -335,8 +439,10 @@ def main() -> None:
         if STATE["debug"] or "--debug" in sys.argv:
             raise
         msg = textwrap.shorten(f"{type(e).__name__}: {e}", 600)
-        err_console.print(f"[bold red]Unexpected error:[/] {msg} (run with --debug for the traceback)",
-                          highlight=False)
+        err_console.print(
+            f"[bold red]Unexpected error:[/] {msg} (run with --debug for the traceback)",
+            highlight=False,
+        )
         sys.exit(2)
 
 

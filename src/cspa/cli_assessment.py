@@ -13,14 +13,23 @@ from cspa.errors import CspaError
 
 console = Console()
 err_console = Console(stderr=True)
-DbOption = typer.Option(None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb).")
+DbOption = typer.Option(
+    None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
+)
 AreaOption = typer.Option(None, "--area", help="Name, DfE LA number or ONS code.")
-YearOption = typer.Option(None, "--year", help="Assessment year: 2006 (APA), 2011 (profile), 2025 (ILACS terms).")
-RulesetOption = typer.Option(None, "--ruleset", help="Rule set id (default: the one covering --year).")
+YearOption = typer.Option(
+    None, "--year", help="Assessment year: 2006 (APA), 2011 (profile), 2025 (ILACS terms)."
+)
+RulesetOption = typer.Option(
+    None, "--ruleset", help="Rule set id (default: the one covering --year)."
+)
 REPORT_FORMATS = ("html", "pdf", "json")
 
-assess_app = typer.Typer(help="Propose grades from the rule sets, moderate them, and show their history.",
-                         invoke_without_command=True, no_args_is_help=False)
+assess_app = typer.Typer(
+    help="Propose grades from the rule sets, moderate them, and show their history.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
 
 def _db(db: Path | None) -> Path:
@@ -38,9 +47,16 @@ def _need(area, year):
 
 
 @assess_app.callback()
-def assess(ctx: typer.Context, area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
-           save: bool = typer.Option(True, "--save/--no-save", help="Store the proposal (append-only) for moderation."),
-           db: Path = DbOption) -> None:
+def assess(
+    ctx: typer.Context,
+    area: str = AreaOption,
+    year: int = YearOption,
+    ruleset: str = RulesetOption,
+    save: bool = typer.Option(
+        True, "--save/--no-save", help="Store the proposal (append-only) for moderation."
+    ),
+    db: Path = DbOption,
+) -> None:
     """Propose a grade per judgement, with the rules that fired and the evidence behind them."""
     if ctx.invoked_subcommand is not None:
         return
@@ -60,10 +76,15 @@ def assess(ctx: typer.Context, area: str = AreaOption, year: int = YearOption, r
             raise CspaError(f"{a.name} is not assessed by rule set {rs.id} ({rs.population})")
         ev = {e["evidence_id"]: e for e in evidence_rows(store.con, a.code)}
         run = save_proposal(store, rs, year, areas=[a.code]) if save else None
-    console.print(f"[bold]{a.name} {year}[/]: rule set {rs.id} v{rs.version}" + (f" (stored as run {run})" if run else ""))
+    console.print(
+        f"[bold]{a.name} {year}[/]: rule set {rs.id} v{rs.version}"
+        + (f" (stored as run {run})" if run else "")
+    )
     for r in rows:
-        console.print(f"\n[bold]{r['judgement_label']}[/]: "
-                      + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal"))
+        console.print(
+            f"\n[bold]{r['judgement_label']}[/]: "
+            + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal")
+        )
         for rule in r["rules"]:
             mark = "" if rule["applied"] else " (held, did not change the grade)"
             console.print(f"  {rule['kind']} {rule['id']}{mark}: {rule['text']}")
@@ -71,19 +92,30 @@ def assess(ctx: typer.Context, area: str = AreaOption, year: int = YearOption, r
         for eid in r["evidence_ids"]:
             e = ev.get(eid)
             if e:
-                t.add_row(e["label"], e["display"] or "", f"{e['comparator'] or ''} {e['comparator_display'] or ''}".strip(),
-                          e["vs"] or "", (e["ref"] or "")[:80])
+                t.add_row(
+                    e["label"],
+                    e["display"] or "",
+                    f"{e['comparator'] or ''} {e['comparator_display'] or ''}".strip(),
+                    e["vs"] or "",
+                    (e["ref"] or "")[:80],
+                )
         if t.row_count:
             console.print(t)
 
 
 @assess_app.command("moderate")
 def assess_moderate(
-    area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
-    judgement: str = typer.Option(None, "--judgement", help="Judgement id (see `cspa assess`), for a grade."),
+    area: str = AreaOption,
+    year: int = YearOption,
+    ruleset: str = RulesetOption,
+    judgement: str = typer.Option(
+        None, "--judgement", help="Judgement id (see `cspa assess`), for a grade."
+    ),
     grade: int = typer.Option(None, "--grade", help="The moderated grade (an override)."),
     confirm: bool = typer.Option(False, "--confirm", help="Confirm the proposed grade."),
-    section: str = typer.Option(None, "--section", help="strengths or areas_for_improvement, for text."),
+    section: str = typer.Option(
+        None, "--section", help="strengths or areas_for_improvement, for text."
+    ),
     item: str = typer.Option(None, "--item", help="The text item's key (in the letter's JSON)."),
     text: str = typer.Option(None, "--text", help="The new or edited text."),
     remove: bool = typer.Option(False, "--remove", help="Remove the text item."),
@@ -108,19 +140,41 @@ def assess_moderate(
     elif grade is not None:
         action = "override"
     else:
-        raise CspaError("say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove")
+        raise CspaError(
+            "say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove"
+        )
     with Store.open(_db(db)) as store:
-        if action in ("confirm", "override") and judgement and not latest_proposals(store.con, rs.id, a.code, year):
+        if (
+            action in ("confirm", "override")
+            and judgement
+            and not latest_proposals(store.con, rs.id, a.code, year)
+        ):
             propose(store.con, rs, year)
             save_proposal(store, rs, year, areas=[a.code])
-        mid = moderate(store, rs, a.code, year, action, reason or "", judgement=judgement, grade=grade,
-                       section=section, item_key=item, text=text, user=user)
+        mid = moderate(
+            store,
+            rs,
+            a.code,
+            year,
+            action,
+            reason or "",
+            judgement=judgement,
+            grade=grade,
+            section=section,
+            item_key=item,
+            text=text,
+            user=user,
+        )
     console.print(f"Recorded moderation {mid} ({action}) for {a.name} {year}.")
 
 
 @assess_app.command("history")
-def assess_history(area: str = AreaOption, year: int = YearOption, ruleset: str = RulesetOption,
-                   db: Path = DbOption) -> None:
+def assess_history(
+    area: str = AreaOption,
+    year: int = YearOption,
+    ruleset: str = RulesetOption,
+    db: Path = DbOption,
+) -> None:
     """Every stored proposal and moderation for an authority and year, oldest first."""
     _need(area, year)
     import duckdb
@@ -136,16 +190,27 @@ def assess_history(area: str = AreaOption, year: int = YearOption, ruleset: str 
         rows = history(con, rs.id, a.code, year)
     finally:
         con.close()
-    t = Table("When", "Who", "What", "Judgement", "Grade", "Detail", title=f"{a.name} {year} ({rs.id})")
+    t = Table(
+        "When", "Who", "What", "Judgement", "Grade", "Detail", title=f"{a.name} {year} ({rs.id})"
+    )
     for h in rows:
-        t.add_row(str(h["at"])[:19], h["by"], h["event"], h["judgement"] or "",
-                  "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}", h["detail"][:200])
+        t.add_row(
+            str(h["at"])[:19],
+            h["by"],
+            h["event"],
+            h["judgement"] or "",
+            "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}",
+            h["detail"][:200],
+        )
     console.print(t if rows else f"Nothing proposed or moderated yet for {a.name} {year}.")
 
 
 @assess_app.command("agreement")
-def assess_agreement(year: int = typer.Option(2025, "--year"), db: Path = DbOption,
-                     output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON.")) -> None:
+def assess_agreement(
+    year: int = typer.Option(2025, "--year"),
+    db: Path = DbOption,
+    output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON."),
+) -> None:
     """How often the proposed overall effectiveness agrees with each authority's latest ILACS grade."""
     import json
 
@@ -168,8 +233,17 @@ def assess_agreement(year: int = typer.Option(2025, "--year"), db: Path = DbOpti
         output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
 
 
-def _report(kind: str, area: str, year: int, fmt: str, output: Path | None, db: Path | None, ruleset: str | None,
-            template: Path | None, all_areas: bool = False) -> None:
+def _report(
+    kind: str,
+    area: str,
+    year: int,
+    fmt: str,
+    output: Path | None,
+    db: Path | None,
+    ruleset: str | None,
+    template: Path | None,
+    all_areas: bool = False,
+) -> None:
     import duckdb
 
     from cspa.assessment.report import (
@@ -209,21 +283,36 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
     # the profile and the letter take the same options; one command definition serves both
     for kind, summary in (
-            ("profile", "The performance profile: inspection outcomes by provider type and super-group, inspections,\n"
-                        "        the education overview and the assessment history."),
-            ("letter", "The assessment letter: grades (moderated where an inspector has), summary, strengths and areas\n"
-                       "        for improvement, each sentence linked to its evidence.")):
+        (
+            "profile",
+            "The performance profile: inspection outcomes by provider type and super-group, inspections,\n"
+            "        the education overview and the assessment history.",
+        ),
+        (
+            "letter",
+            "The assessment letter: grades (moderated where an inspector has), summary, strengths and areas\n"
+            "        for improvement, each sentence linked to its evidence.",
+        ),
+    ):
         report_app.command(kind, help=summary)(_report_command(kind))
 
 
 def _report_command(kind: str):
-    def command(area: str = AreaOption, year: int = YearOption,
-                fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
-                output: Path = typer.Option(None, "--output", "-o", help="File to write."),
-                ruleset: str = RulesetOption,
-                template: Path = typer.Option(None, "--template", help="An organisation's template file or folder."),
-                all_areas: bool = typer.Option(False, "--all-areas", help="Every authority (--output is a folder)."),
-                db: Path = DbOption) -> None:
+    def command(
+        area: str = AreaOption,
+        year: int = YearOption,
+        fmt: str = typer.Option("html", "--format", help="html, pdf or json."),
+        output: Path = typer.Option(None, "--output", "-o", help="File to write."),
+        ruleset: str = RulesetOption,
+        template: Path = typer.Option(
+            None, "--template", help="An organisation's template file or folder."
+        ),
+        all_areas: bool = typer.Option(
+            False, "--all-areas", help="Every authority (--output is a folder)."
+        ),
+        db: Path = DbOption,
+    ) -> None:
         _report(kind, area, year, fmt, output, db, ruleset, template, all_areas)
+
     command.__name__ = f"report_{kind}"
     return command

@@ -13,7 +13,9 @@ import typer
 from cspa.errors import CspaError
 
 FORMATS = ("html", "pdf", "xlsx", "json")
-DbOption = typer.Option(None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb).")
+DbOption = typer.Option(
+    None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
+)
 
 
 def _db(db: Path | None) -> Path:
@@ -34,16 +36,22 @@ def _read(db: Path | None):
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
     from cspa.cli import console
 
-    quarterly_app = typer.Typer(help="Quarterly performance management: targets, actuals and commentary.",
-                                no_args_is_help=True)
+    quarterly_app = typer.Typer(
+        help="Quarterly performance management: targets, actuals and commentary.",
+        no_args_is_help=True,
+    )
     app.add_typer(quarterly_app, name="quarterly")
 
     @quarterly_app.command("template")
     def template_cmd(
         area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
-        period: str = typer.Option(..., "--period", help="Financial quarter, e.g. 2007-08-Q4 or 2024-25-Q2."),
+        period: str = typer.Option(
+            ..., "--period", help="Financial quarter, e.g. 2007-08-Q4 or 2024-25-Q2."
+        ),
         output: Path = typer.Option(None, "--output", "-o", help="The .xlsx to write."),
-        basket: str = typer.Option(None, "--basket", help="Indicator basket (default: the one for the period)."),
+        basket: str = typer.Option(
+            None, "--basket", help="Indicator basket (default: the one for the period)."
+        ),
         db: Path = DbOption,
     ) -> None:
         """Write the Excel template for an area and quarter: actuals, targets and words to fill in."""
@@ -55,18 +63,25 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             from cspa.quarterly.periods import report_period
 
             a, p = load_areas().resolve(area), report_period(period)
-            out = output or Path("cspa-output") / f"quarterly-template-{a.dfe_code or a.code}-{p.key}.xlsx"
+            out = (
+                output
+                or Path("cspa-output") / f"quarterly-template-{a.dfe_code or a.code}-{p.key}.xlsx"
+            )
             s = write_template(con, area, period, out, basket)
         finally:
             con.close()
-        console.print(f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
-                      f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
-                      f"Load it with: cspa quarterly load {out} --user NAME")
+        console.print(
+            f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
+            f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
+            f"Load it with: cspa quarterly load {out} --user NAME"
+        )
 
     @quarterly_app.command("load")
     def load_cmd(
         file: Path = typer.Argument(..., help="A filled-in template (.xlsx)."),
-        user: str = typer.Option(None, "--user", help="Who is loading it (kept with every change; default: login name)."),
+        user: str = typer.Option(
+            None, "--user", help="Who is loading it (kept with every change; default: login name)."
+        ),
         db: Path = DbOption,
     ) -> None:
         """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
@@ -76,14 +91,18 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
         with Store.open(_db(db)) as store:
             s = load_template(store, file, user or _user())
-        console.print(f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
-                      f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "
-                      f"{s['unchanged']} row(s) unchanged.")
+        console.print(
+            f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
+            f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "
+            f"{s['unchanged']} row(s) unchanged."
+        )
 
     @quarterly_app.command("history")
     def history_cmd(
         area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
-        period: str = typer.Option(None, "--period", help="Only this report quarter (e.g. 2007-08-Q4)."),
+        period: str = typer.Option(
+            None, "--period", help="Only this report quarter (e.g. 2007-08-Q4)."
+        ),
         indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
         fmt: str = typer.Option("table", "--format", help="table, csv or json."),
         db: Path = DbOption,
@@ -106,7 +125,18 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             import sys
 
             w = csv.writer(sys.stdout)
-            cols = ["when", "who", "kind", "indicator", "what", "period", "old", "new", "source", "revision"]
+            cols = [
+                "when",
+                "who",
+                "kind",
+                "indicator",
+                "what",
+                "period",
+                "old",
+                "new",
+                "source",
+                "revision",
+            ]
             w.writerow(cols)
             for r in rows:
                 w.writerow([r[c] for c in cols])
@@ -119,20 +149,43 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             s = "" if s is None else str(s)
             return s if len(s) <= 50 else s[:47] + "..."
 
-        t = Table("When", "Who", "Kind", "Indicator", "What", "Period", "Old", "New", "Revision",
-                  title=f"{len(rows)} change(s)")
+        t = Table(
+            "When",
+            "Who",
+            "Kind",
+            "Indicator",
+            "What",
+            "Period",
+            "Old",
+            "New",
+            "Revision",
+            title=f"{len(rows)} change(s)",
+        )
         for r in rows:
-            t.add_row(str(r["when"])[:16], r["who"], r["kind"], r["indicator"] or "(report)", r["what"],
-                      short(r["period"]), short(r["old"]), short(r["new"]), str(r["revision"]))
+            t.add_row(
+                str(r["when"])[:16],
+                r["who"],
+                r["kind"],
+                r["indicator"] or "(report)",
+                r["what"],
+                short(r["period"]),
+                short(r["old"]),
+                short(r["new"]),
+                str(r["revision"]),
+            )
         console.print(t)
 
     @report_app.command("quarterly")
     def report_quarterly(
         area: str = typer.Option(..., "--area", help="Name, DfE LA number or ONS code."),
-        period: str = typer.Option(..., "--period", help="Financial quarter, e.g. 2007-08-Q4 (January-March 2008)."),
+        period: str = typer.Option(
+            ..., "--period", help="Financial quarter, e.g. 2007-08-Q4 (January-March 2008)."
+        ),
         fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx or json."),
         output: Path = typer.Option(None, "--output", "-o", help="File to write."),
-        basket: str = typer.Option(None, "--basket", help="Indicator basket (default: the one for the period)."),
+        basket: str = typer.Option(
+            None, "--basket", help="Indicator basket (default: the one for the period)."
+        ),
         db: Path = DbOption,
     ) -> None:
         """The quarterly performance report: targets, progress, RAG, comparators, commentary, action plans, SPC."""
@@ -145,6 +198,10 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             doc = build_quarterly_document(con, area, period, basket)
         finally:
             con.close()
-        out = output or Path("cspa-output") / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
+        out = (
+            output
+            or Path("cspa-output")
+            / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
+        )
         write_quarterly(doc, fmt, out)
         console.print(f"Wrote {out}")

@@ -22,9 +22,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 if not CHROMIUM.exists():
-    pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium "
-                "(apt-get install -y chromium); browser accessibility checks skipped",
-                allow_module_level=True)
+    pytest.skip(
+        "Debian's Chromium is not installed at /usr/bin/chromium "
+        "(apt-get install -y chromium); browser accessibility checks skipped",
+        allow_module_level=True,
+    )
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -37,7 +39,6 @@ def page_file(tmp_path_factory) -> Path:
     return path
 
 
-
 def _open(browser, page_file: Path, width: int):
     context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
     page = context.new_page()
@@ -48,8 +49,10 @@ def _open(browser, page_file: Path, width: int):
 
 
 def _violations(page) -> str:
-    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                                  "resultTypes": ["violations"]})
+    results = axe_module.Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
     return results.generate_report() if results.violations_count else ""
 
 
@@ -72,7 +75,9 @@ def test_no_wcag22aa_violations(browser, page_file, width):
 def test_reflow_has_no_page_level_horizontal_scroll(browser, page_file):
     context, page, _requests = _open(browser, page_file, 320)
     try:
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 1, f"page scrolls sideways by {overflow}px at 320px"
     finally:
         context.close()
@@ -83,7 +88,9 @@ def test_skip_link_is_first_tab_stop_and_moves_focus(browser, page_file):
     try:
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "govuk-skip-link"
-        assert page.evaluate("document.activeElement.getBoundingClientRect().width") > 10  # visible on focus
+        assert (
+            page.evaluate("document.activeElement.getBoundingClientRect().width") > 10
+        )  # visible on focus
         page.keyboard.press("Enter")
         assert page.evaluate("location.hash") == "#main-content"
     finally:
@@ -125,7 +132,9 @@ def real_page(tmp_path_factory, demo_con) -> Path:
     from cspa.outputs.document_apa import build_apa_document
 
     path = tmp_path_factory.mktemp("a11y-real") / "apa-dataset-821-2008.html"
-    path.write_text(render_html(build_apa_document(demo_con, "Luton", 2008, "apa2008")), encoding="utf-8")
+    path.write_text(
+        render_html(build_apa_document(demo_con, "Luton", 2008, "apa2008")), encoding="utf-8"
+    )
     return path
 
 

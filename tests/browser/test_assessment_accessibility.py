@@ -30,7 +30,9 @@ def pages(demo_con, tmp_path_factory) -> dict[tuple[str, int], Path]:
     out = {}
     for kind, year in PAGES:
         build = build_profile_document if kind == "profile" else build_letter_document
-        out[(kind, year)] = render_assessment(build(demo_con, "Luton", year), "html", folder / f"{kind}-{year}.html")
+        out[(kind, year)] = render_assessment(
+            build(demo_con, "Luton", year), "html", folder / f"{kind}-{year}.html"
+        )
     return out
 
 
@@ -45,7 +47,9 @@ def test_no_wcag22aa_violations(browser, pages, key, width):
         assert not (report := _violations(page)), report
         assert [u for u in requests if u != path.as_uri()] == []
         if width == 320:
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             assert overflow <= 1, f"page scrolls sideways by {overflow}px at 320px"
     finally:
         context.close()
@@ -70,6 +74,8 @@ def test_every_evidence_link_lands_on_its_evidence(browser, pages):
         for i in range(links.count()):
             target = links.nth(i).get_attribute("href")
             assert page.locator(target).count() == 1, target
-        assert "003:L36" in page.locator("section[aria-labelledby=evidence]").inner_text()   # LA adoption agency
+        assert (
+            "003:L36" in page.locator("section[aria-labelledby=evidence]").inner_text()
+        )  # LA adoption agency
     finally:
         context.close()

@@ -41,8 +41,28 @@ def read_cases(pattern: str) -> list[Case]:
                 if not stat and first in ("lower_quartile", "median", "upper_quartile"):
                     stat = first
                 if not stat and (note.startswith("statistic=") or note.startswith("statistic:")):
-                    stat = note.split(";")[0].replace(":", "=", 1).split("=", 1)[1].strip().split()[0].rstrip(",.")
-                out.append(Case(path.name, n, r["seed_line"], r["indicator"].strip(), (r.get("measure") or "").strip() or "value",
-                                r["area"].strip(), r["period"].strip(), r["field"].strip(), r["expected"],
-                                (r.get("xfail") or "").strip(), note, stat or "value"))
+                    stat = (
+                        note.split(";")[0]
+                        .replace(":", "=", 1)
+                        .split("=", 1)[1]
+                        .strip()
+                        .split()[0]
+                        .rstrip(",.")
+                    )
+                out.append(
+                    Case(
+                        path.name,
+                        n,
+                        r["seed_line"],
+                        r["indicator"].strip(),
+                        (r.get("measure") or "").strip() or "value",
+                        r["area"].strip(),
+                        r["period"].strip(),
+                        r["field"].strip(),
+                        r["expected"],
+                        (r.get("xfail") or "").strip(),
+                        note,
+                        stat or "value",
+                    )
+                )
     return out

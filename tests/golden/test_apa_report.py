@@ -31,13 +31,21 @@ def test_every_contents_indicator_appears_in_order(doc):
     codes = [i["code"] for i in doc["indicators"]]
     assert sorted(set(CONTENTS) - set(codes)) == []
     # the report follows the seed's outcome order: the first and last sections
-    assert doc["sections"][0]["title"] == "Being healthy" and doc["sections"][0]["subsections"][0]["indicators"][0] == "1003HC"
+    assert (
+        doc["sections"][0]["title"] == "Being healthy"
+        and doc["sections"][0]["subsections"][0]["indicators"][0] == "1003HC"
+    )
     assert doc["sections"][-1]["title"] == "Appendices"
 
 
 def test_envelope(doc):
     assert doc["report"] == "apa-dataset"
-    assert doc["area"] == {"name": "Luton", "dfe_code": "821", "ons_code": "E06000032", "region": "East of England"}
+    assert doc["area"] == {
+        "name": "Luton",
+        "dfe_code": "821",
+        "ons_code": "E06000032",
+        "region": "East of England",
+    }
     assert any("Version 2 - Final" in a for a in doc["attribution"])
     nfer = next(a for a in doc["appendices"] if a["group"] == "nfer_2007")
     assert len(nfer["neighbours"]) == 10
@@ -56,15 +64,21 @@ def _geo(area_ref: str) -> str:
     return a.name
 
 
-REPORT_CASES = [c for c in read_cases("seed000_*.csv") if c.statistic == "value"
-                and c.field in ("display", "band", "band_range", "traffic_light", "quartile_position", "status")]
+REPORT_CASES = [
+    c
+    for c in read_cases("seed000_*.csv")
+    if c.statistic == "value"
+    and c.field in ("display", "band", "band_range", "traffic_light", "quartile_position", "status")
+]
 
 
 def _params():
     for c in REPORT_CASES:
         marks = [pytest.mark.golden]
         if c.xfail:
-            marks.append(pytest.mark.xfail(strict=True, reason=f"seed 000 line {c.seed_line}: {c.xfail}"))
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=f"seed 000 line {c.seed_line}: {c.xfail}")
+            )
         yield pytest.param(c, id=c.id, marks=marks)
 
 
@@ -95,9 +109,17 @@ def test_report_case(case, by_key):
         yt = cat.get(case.indicator).year_type.value
         key = parse_period(case.period, yt).key
         hit = [r for r in rows if parse_period(r["period"], yt).key == key]
-    assert hit, f"no {kind[:-1]} for {case.indicator}/{case.measure}/{_geo(case.area)} {case.period}"
-    field = {"band": "band", "band_range": "band_range", "traffic_light": "traffic_light",
-             "quartile_position": "quartile_position", "display": "display", "status": "status"}[case.field]
+    assert hit, (
+        f"no {kind[:-1]} for {case.indicator}/{case.measure}/{_geo(case.area)} {case.period}"
+    )
+    field = {
+        "band": "band",
+        "band_range": "band_range",
+        "traffic_light": "traffic_light",
+        "quartile_position": "quartile_position",
+        "display": "display",
+        "status": "status",
+    }[case.field]
     got = hit[0][field]
     expected = case.expected.lower() if field == "traffic_light" else case.expected
     assert (str(got) if got is not None else None) == expected
@@ -112,16 +134,23 @@ def test_judgement_columns_print_the_seeds_quartile_position_and_improving(doc):
 
     page = render_html(doc)
     start = page.index('id="ind-3067AC"')
-    table = page[start: page.index("</table>", start)]
+    table = page[start : page.index("</table>", start)]
     head = table[: table.index("</thead>")]
     subs = re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head)
     assert subs[:4] == ["Figure", "Quartile position", "Progress", "Trend"]
-    group = table[table.index(">20 hours or more a week (159d)</th>"):]
+    group = table[table.index(">20 hours or more a week (159d)</th>") :]
     for line, period in ((4045, "2003-04"), (4050, "2004-05")):
-        printed = LINES[line].split("\t")  # measure, area, SN, lower quartile, median, upper quartile, position, improving?
-        row = re.search(r'<tr><th scope="row" class="govuk-table__header">' + period + r"</th>\n(.*?)</tr>",
-                        group, flags=re.S).group(1)
-        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        printed = LINES[line].split(
+            "\t"
+        )  # measure, area, SN, lower quartile, median, upper quartile, position, improving?
+        row = re.search(
+            r'<tr><th scope="row" class="govuk-table__header">' + period + r"</th>\n(.*?)</tr>",
+            group,
+            flags=re.S,
+        ).group(1)
+        cells = [
+            re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        ]
         assert cells[0] == printed[1]  # Luton's figure
         assert cells[1] == printed[6].replace("'", "&#39;")  # Best Q'tile
         assert cells[3] == printed[7]  # Improving

@@ -57,19 +57,43 @@ def test_2011_proposal_moderation_and_final_letter(store):
     p = proposal_rows(con, "821")[0]
     assert (p["grade"], p["grade_label"]) == (3, "Performs well")
     assert [r["id"] for r in p["rules"]] == ["T3-large-majority"]
-    ev = con.execute("SELECT display, ref FROM _cspa_evidence WHERE area = '821' AND evidence_id = 'go_all'").fetchall()
+    ev = con.execute(
+        "SELECT display, ref FROM _cspa_evidence WHERE area = '821' AND evidence_id = 'go_all'"
+    ).fetchall()
     assert ev == [("71.5%", "003:L51; 003:L52; 003:L53; 003:L54; 003:L55; 003:L56; 003:L57")]
     # 2. the demo's moderation reproduces the printed grade
     doc = build_letter_document(con, "Luton", 2011)
     g = doc["grades"][0]
-    assert (g["grade"], g["label"], g["status"], g["proposed_grade"]) == (4, "Performs excellently", "overridden", 3)
-    assert doc["grade_table"] == [{"judgement": "Children's services assessment", "grade": 4,
-                                   "label": "Performs excellently", "status": "overridden"}]
+    assert (g["grade"], g["label"], g["status"], g["proposed_grade"]) == (
+        4,
+        "Performs excellently",
+        "overridden",
+        3,
+    )
+    assert doc["grade_table"] == [
+        {
+            "judgement": "Children's services assessment",
+            "grade": 4,
+            "label": "Performs excellently",
+            "status": "overridden",
+        }
+    ]
     assert doc["summary"][0] == "Children's services in Luton perform excellently."
-    assert doc["addressee"][0] == "Mr Martin Pratt" and doc["date"] == "8 November 2011"   # 004:L19-21
+    assert (
+        doc["addressee"][0] == "Mr Martin Pratt" and doc["date"] == "8 November 2011"
+    )  # 004:L19-21
     # 3. an inspector changes it again: the letter follows, and nothing is lost
-    moderate(store, rs, "821", 2011, "override", "re-moderated at the panel", judgement="childrens_services_assessment",
-             grade=3, user="inspector B")
+    moderate(
+        store,
+        rs,
+        "821",
+        2011,
+        "override",
+        "re-moderated at the panel",
+        judgement="childrens_services_assessment",
+        grade=3,
+        user="inspector B",
+    )
     doc = build_letter_document(con, "Luton", 2011)
     assert (doc["grades"][0]["grade"], doc["grades"][0]["label"]) == (3, "Performs well")
     events = [(h["event"], h["by"], h["grade"]) for h in history(con, "profile_2011", "821", 2011)]
@@ -80,21 +104,35 @@ def test_2011_proposal_moderation_and_final_letter(store):
 @pytest.mark.golden
 def test_2006_letter_has_the_seed_structure_and_grades(demo_con):
     doc = build_letter_document(demo_con, "Luton", 2006)
-    assert [g["grade"] for g in doc["grade_table"]] == [3, 3, 3]          # 002:L27-29
+    assert [g["grade"] for g in doc["grade_table"]] == [3, 3, 3]  # 002:L27-29
     assert [o["heading"] for o in doc["outcomes"]] == [
-        "Being healthy", "Staying safe", "Enjoying and achieving", "Making a positive contribution",
+        "Being healthy",
+        "Staying safe",
+        "Enjoying and achieving",
+        "Making a positive contribution",
         "Achieving economic well-being",
         "The council's management of its services for children and young people, including its capacity to improve "
-        "them further"]
+        "them further",
+    ]
     assert {o["sentence"] for o in doc["outcomes"]} == {
-        "The contribution the council's services make to improving outcomes in this area is good."}   # 002:L47 etc.
-    assert doc["summary"][1] == ("The council's overall capacity to improve its services for children and young "
-                                 "people is good.")                                                  # 002:L43
+        "The contribution the council's services make to improving outcomes in this area is good."
+    }  # 002:L47 etc.
+    assert doc["summary"][1] == (
+        "The council's overall capacity to improve its services for children and young "
+        "people is good."
+    )  # 002:L43
     proposed = {g["judgement_id"]: g["proposed_grade"] for g in doc["grades"]}
-    assert proposed == {"being_healthy": 3, "staying_safe": 3, "enjoying_and_achieving": 3,
-                        "making_a_positive_contribution": 4, "achieving_economic_wellbeing": 2,
-                        "service_management": 4, "childrens_services": 3, "capacity_to_improve": 4,
-                        "social_care": 3}
+    assert proposed == {
+        "being_healthy": 3,
+        "staying_safe": 3,
+        "enjoying_and_achieving": 3,
+        "making_a_positive_contribution": 4,
+        "achieving_economic_wellbeing": 2,
+        "service_management": 4,
+        "childrens_services": 3,
+        "capacity_to_improve": 4,
+        "social_care": 3,
+    }
     assert [g["status"] for g in doc["grades"]].count("overridden") == 4
 
 
@@ -104,22 +142,41 @@ def test_drafted_text_is_linked_to_evidence_and_editable(store, demo_con):
     ia = next(i for i in areas if i["key"] == "figure:2020SC:value")
     # 2020SC, 2005-06: 40.3 against statistical neighbours 67.2 (000:L1254); the letter printed 'initial
     # assessments need to be undertaken more promptly' (002:L150)
-    assert ia["text"].startswith("Percentage of initial assessments within seven working days of referral: 40.3 in "
-                                 "2005-06, worse than statistical neighbours (67.2)")
+    assert ia["text"].startswith(
+        "Percentage of initial assessments within seven working days of referral: 40.3 in "
+        "2005-06, worse than statistical neighbours (67.2)"
+    )
     assert ia["evidence"][0]["ref"] == "000:L1254"
     rs = load_rulesets()["apa_2006"]
-    moderate(store, rs, "821", 2006, "edit_text", "the letter's own words (002:L150)", section="areas_for_improvement",
-             item_key="figure:2020SC:value", text="Initial assessments need to be undertaken more promptly.",
-             user="inspector A")
+    moderate(
+        store,
+        rs,
+        "821",
+        2006,
+        "edit_text",
+        "the letter's own words (002:L150)",
+        section="areas_for_improvement",
+        item_key="figure:2020SC:value",
+        text="Initial assessments need to be undertaken more promptly.",
+        user="inspector A",
+    )
     doc = build_letter_document(store.con, "Luton", 2006)
     item = next(i for i in doc["areas_for_improvement"] if i["key"] == "figure:2020SC:value")
     assert item["text"] == "Initial assessments need to be undertaken more promptly."
     assert item["evidence"][0]["ref"] == "000:L1254" and item["edited"]["by"] == "inspector A"
-    assert "Initial assessments need to be undertaken more promptly." in doc["text"]["areas_for_improvement"]
+    assert (
+        "Initial assessments need to be undertaken more promptly."
+        in doc["text"]["areas_for_improvement"]
+    )
 
 
 def test_2011_strengths_draw_on_inspection_outcomes(demo_con):
     doc = build_letter_document(demo_con, "Luton", 2011)
-    assert ("Fostering & adoption: every LA adoption agency and LA fostering agency inspected is good or outstanding."
-            in doc["text"]["strengths"])                                     # 003:L36-37; the letter, 004:L67
-    assert "Post-16: all of the 3 providers inspected are good or outstanding (100%)." in doc["text"]["strengths"]
+    assert (
+        "Fostering & adoption: every LA adoption agency and LA fostering agency inspected is good or outstanding."
+        in doc["text"]["strengths"]
+    )  # 003:L36-37; the letter, 004:L67
+    assert (
+        "Post-16: all of the 3 providers inspected are good or outstanding (100%)."
+        in doc["text"]["strengths"]
+    )

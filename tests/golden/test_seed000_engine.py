@@ -24,7 +24,9 @@ def _params():
     for c in CASES:
         marks = [pytest.mark.golden]
         if c.xfail:
-            marks.append(pytest.mark.xfail(strict=True, reason=f"seed 000 line {c.seed_line}: {c.xfail}"))
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=f"seed 000 line {c.seed_line}: {c.xfail}")
+            )
         yield pytest.param(c, id=c.id, marks=marks)
 
 
@@ -56,8 +58,10 @@ def _find(case: Case, index) -> dict:
     yt = cat.get(case.indicator).year_type.value
     key = _period_key(case.period, yt)
     by_key = [r for r in rows if key is not None and r["period"] == key]
-    assert by_key, (f"no figure for {case.indicator}/{case.measure}/{area} period {case.period!r}; "
-                    f"have {sorted({r['period_label'] for r in rows})}")
+    assert by_key, (
+        f"no figure for {case.indicator}/{case.measure}/{area} period {case.period!r}; "
+        f"have {sorted({r['period_label'] for r in rows})}"
+    )
     return by_key[0]
 
 
@@ -66,11 +70,13 @@ def _statistic_display(case: Case, con) -> str | None:
     from cspa.engine.formatting import display_sql
 
     area = load_areas().resolve(case.area).code
-    rows = con.execute(f"""
-        SELECT o.period_label, {display_sql('o.value', 'o.status')} FROM observation_current o
+    rows = con.execute(
+        f"""
+        SELECT o.period_label, {display_sql("o.value", "o.status")} FROM observation_current o
         JOIN measure m ON m.indicator = o.indicator AND m.measure = o.measure
         WHERE o.indicator = ? AND o.measure = ? AND o.area = ? AND o.statistic = ?""",
-        [case.indicator, case.measure, area, case.statistic]).fetchall()
+        [case.indicator, case.measure, area, case.statistic],
+    ).fetchall()
     return next((d for p, d in rows if p == case.period), None)
 
 
@@ -89,11 +95,17 @@ def test_seed000_case(case: Case, index, demo_con):
         "quartile_position": j["quartile_position"],
         "quartile": None if j["quartile"] is None else str(j["quartile"]),
         "rank": None if j["rank"] is None else str(j["rank"]),
-        "significance": j["significance_vs_benchmark"] if case.statistic == "significance_vs_benchmark" else j["significance"],
+        "significance": j["significance_vs_benchmark"]
+        if case.statistic == "significance_vs_benchmark"
+        else j["significance"],
     }
     if case.field == "progress":
         # the seed prints both "Not Improving" (000:L4040) and "Not improving" (000:L4730)
-        value = j["improving"] if case.expected.lower() in ("improving", "not improving") else j["progress"]
+        value = (
+            j["improving"]
+            if case.expected.lower() in ("improving", "not improving")
+            else j["progress"]
+        )
         assert (value or "").lower() == case.expected.lower(), j["progress_basis"]
     elif case.field == "value":
         assert j["value"] == pytest.approx(float(case.expected), abs=1e-9)
@@ -104,4 +116,5 @@ def test_seed000_case(case: Case, index, demo_con):
             expected = expected.lower()
         assert got[case.field] == expected, (
             f"{case.field}: expected {expected!r}, got {got[case.field]!r} "
-            f"({j['basis']}; {j.get('band_basis')}; {j.get('light_basis')})")
+            f"({j['basis']}; {j.get('band_basis')}; {j.get('light_basis')})"
+        )

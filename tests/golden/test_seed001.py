@@ -21,14 +21,21 @@ from tests.seeds import SHARED, seed_lines
 
 CASES = read_cases("seed001.csv")
 SEED001 = SHARED / "seeds" / "001_6f4cf877a258b12c.txt"
-GEOGRAPHY = {"821": "area", "england": "england", "SN:nfer_2007:821": "statistical_neighbours", "E12000006": "region"}
+GEOGRAPHY = {
+    "821": "area",
+    "england": "england",
+    "SN:nfer_2007:821": "statistical_neighbours",
+    "E12000006": "region",
+}
 
 
 def _params():
     for c in CASES:
         marks = [pytest.mark.golden]
         if c.xfail:
-            marks.append(pytest.mark.xfail(strict=True, reason=f"seed 001 line {c.seed_line}: {c.xfail}"))
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=f"seed 001 line {c.seed_line}: {c.xfail}")
+            )
         yield pytest.param(c, id=c.id, marks=marks)
 
 
@@ -52,8 +59,13 @@ def _indicator(report: dict, code: str) -> dict:
 def _matches(items: list[dict], case: Case) -> list[dict]:
     period = case.period or None
     geo = GEOGRAPHY[case.area]
-    return [o for o in items if o.get("measure_id") == case.measure and o.get("period") == period
-            and o.get("geography", "area") == geo]
+    return [
+        o
+        for o in items
+        if o.get("measure_id") == case.measure
+        and o.get("period") == period
+        and o.get("geography", "area") == geo
+    ]
 
 
 @pytest.mark.parametrize("case", list(_params()))
@@ -61,13 +73,19 @@ def test_seed001_case(case: Case, report):
     ind = _indicator(report, case.indicator)
     if case.field in ("display", "status"):
         found = _matches(ind["observations"], case)
-        assert found, (f"no observation {case.measure}/{case.area}/{case.period!r}; have "
-                       f"{sorted({(o['measure_id'], o['geography'], o['period']) for o in ind['observations']}, key=str)}")
+        assert found, (
+            f"no observation {case.measure}/{case.area}/{case.period!r}; have "
+            f"{sorted({(o['measure_id'], o['geography'], o['period']) for o in ind['observations']}, key=str)}"
+        )
         got = [o["display"] if case.field == "display" else o["status"] for o in found]
-        assert case.expected in got, f"seed 001 line {case.seed_line} prints {case.expected!r}; the report has {got}"
+        assert case.expected in got, (
+            f"seed 001 line {case.seed_line} prints {case.expected!r}; the report has {got}"
+        )
     elif case.field == "progress":
         found = _matches(ind["judgements"], case)
-        assert len(found) == 1, f"expected one judgement for {case.measure} {case.period!r}, found {len(found)}"
+        assert len(found) == 1, (
+            f"expected one judgement for {case.measure} {case.period!r}, found {len(found)}"
+        )
         assert found[0]["progress"] == case.expected, found[0]["basis"]
     else:
         pytest.fail(f"unknown golden field {case.field!r}")
@@ -76,18 +94,29 @@ def test_seed001_case(case: Case, report):
 # Cells of the "Progress on last period?" rows where the extracted text holds no glyph. The seed's
 # symbol (if it printed one) is lost, so the report must not guess one: no figure before, no progress.
 LOST_GLYPHS = [
-    (135, "LQ05", "2005/06", "the 2005/06 cell of 'Progress on last period (Total)?' is blank in the extracted text"),
+    (
+        135,
+        "LQ05",
+        "2005/06",
+        "the 2005/06 cell of 'Progress on last period (Total)?' is blank in the extracted text",
+    ),
     (182, "LQ07", "2005/06", "the 2005/06 cell is blank in the extracted text"),
     (217, "PAF A1", "2005/06", "the cell holds only '_' (debris of the row label)"),
 ]
 
 
 @pytest.mark.golden
-@pytest.mark.parametrize(("line", "code", "period", "why"), LOST_GLYPHS, ids=[f"L{x[0]}-{x[1]}-{x[2]}" for x in LOST_GLYPHS])
+@pytest.mark.parametrize(
+    ("line", "code", "period", "why"),
+    LOST_GLYPHS,
+    ids=[f"L{x[0]}-{x[1]}-{x[2]}" for x in LOST_GLYPHS],
+)
 def test_lost_glyphs_are_not_guessed(line, code, period, why, report):
     ind = _indicator(report, code)
     j = [j for j in ind["judgements"] if j["measure_id"] == "actual" and j["period"] == period]
-    assert j and j[0]["progress"] is None, f"seed 001 line {line}: {why}; the report should show no glyph"
+    assert j and j[0]["progress"] is None, (
+        f"seed 001 line {line}: {why}; the report should show no glyph"
+    )
     row = next(r for g in ind["table"]["row_groups"] for r in g["rows"] if r["kind"] == "progress")
     assert row["cells"][ind["table"]["columns"].index(period)]["display"] == ""
 
@@ -107,9 +136,21 @@ def test_table_columns_as_printed(report):
     lines = seed_lines(SEED001)
     assert "4th Qtr Mar 08" in lines[39]
     assert _indicator(report, "NI 59")["table"]["columns"] == [
-        "2005/06", "2006/07", "1st Qtr Jun 07", "2nd Qtr Sep 07", "3rd Qtr Dec 07", "4th Qtr Mar 08"]
+        "2005/06",
+        "2006/07",
+        "1st Qtr Jun 07",
+        "2nd Qtr Sep 07",
+        "3rd Qtr Dec 07",
+        "4th Qtr Mar 08",
+    ]
     assert _indicator(report, "PAF C24")["table"]["columns"] == [
-        "2005/06", "2006/07", "2007/08", "Autumn Term only 07/8", "Autumn & Spring Term 07/8", "Full year (3 terms) 07/8"]
+        "2005/06",
+        "2006/07",
+        "2007/08",
+        "Autumn Term only 07/8",
+        "Autumn & Spring Term 07/8",
+        "Full year (3 terms) 07/8",
+    ]
     assert _indicator(report, "LQ11")["table"]["columns"] == ["2005", "2006", "2007"]
     assert _indicator(report, "LQ04")["table"]["columns"][-1] == "4th Qtr Mar 08 (provisional)"
 
@@ -120,10 +161,17 @@ def test_judgement_target_and_glyphs(report):
     of its progress (001:L42 '\\checkmark' for 54.1 -> 57.7)."""
     ni59 = {j["period"]: j for j in _indicator(report, "NI 59")["judgements"]}
     q4 = ni59["4th Qtr Mar 08"]
-    assert (q4["target"], q4["target_type"], q4["progress"], q4["progress_glyph"], q4["progress_word"]) == (
-        65.0, "local", "improved", "✓", "Improved")
+    assert (
+        q4["target"],
+        q4["target_type"],
+        q4["progress"],
+        q4["progress_glyph"],
+        q4["progress_word"],
+    ) == (65.0, "local", "improved", "✓", "Improved")
     assert ni59["3rd Qtr Dec 07"]["progress_glyph"] == "✗"
-    assert {j["period"]: j["target"] for j in _indicator(report, "NI 117")["judgements"]}["4th Qtr Mar 08"] == 8.2
+    assert {j["period"]: j["target"] for j in _indicator(report, "NI 117")["judgements"]}[
+        "4th Qtr Mar 08"
+    ] == 8.2
     # the LAA target is a target of its own type, not the RAG target of the quarter (001:L46)
     laa = [t for t in _indicator(report, "NI 59")["targets"] if t["target_type"] == "LAA"]
     assert [(t["period"], t["value"]) for t in laa] == [("2007/08", 54.0)]
@@ -140,9 +188,11 @@ def test_report_front_matter(report):
     assert report["report_meta"]["date_dmt"]["date"] == "2008-05-19"
     assert report["report_meta"]["provisional_caveat"]["marker"] == "*"
     assert [(e["light"], e["meaning"]) for e in report["key"]["entries"]] == [
-        ("green", "Performance is good"), ("amber", "Performance is satisfactory but could be improved"),
-        ("red", "Performance needs to improve")]
+        ("green", "Performance is good"),
+        ("amber", "Performance is satisfactory but could be improved"),
+        ("red", "Performance needs to improve"),
+    ]
     plan = {n["field"]: n for n in _indicator(report, "NI 59")["action_plan"]}
-    assert plan["overall_action_plan_rag"]["rag"] == "amber"          # 001:L66 '... = AMBER.'
+    assert plan["overall_action_plan_rag"]["rag"] == "amber"  # 001:L66 '... = AMBER.'
     assert plan["milestones"]["text"].startswith("Next milestone: July 2008")  # 001:L68
-    assert _indicator(report, "LQ04")["key_financial_driver"]         # 001:L103 '(F)'
+    assert _indicator(report, "LQ04")["key_financial_driver"]  # 001:L103 '(F)'

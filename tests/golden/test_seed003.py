@@ -33,16 +33,22 @@ def _params():
     for c in CASES:
         marks = [pytest.mark.golden]
         if c.xfail:
-            marks.append(pytest.mark.xfail(strict=True, reason=f"seed 003 line {c.seed_line}: {c.xfail}"))
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=f"seed 003 line {c.seed_line}: {c.xfail}")
+            )
         yield pytest.param(c, id=c.id, marks=marks)
 
 
 @pytest.fixture(scope="module")
 def profile(demo_con):
     build_profile(demo_con, load_rulesets()["profile_2011"], 2011)
-    rows = demo_con.execute(f"SELECT indicator, measure_id, geography, period, display, seed_ref, basis "
-                            f"FROM {PROFILE} WHERE area = '821'").fetchall()
-    hist = demo_con.execute(f"SELECT period, grade, label, ref FROM {HISTORY} WHERE area = '821'").fetchall()
+    rows = demo_con.execute(
+        f"SELECT indicator, measure_id, geography, period, display, seed_ref, basis "
+        f"FROM {PROFILE} WHERE area = '821'"
+    ).fetchall()
+    hist = demo_con.execute(
+        f"SELECT period, grade, label, ref FROM {HISTORY} WHERE area = '821'"
+    ).fetchall()
     return {(r[0], r[1], r[2], r[3]): r[4:] for r in rows}, {h[0]: h[1:] for h in hist}
 
 
@@ -60,22 +66,29 @@ def test_seed003_case(case: Case, profile):
     display, seed_ref, basis = figures[key]
     assert display == case.expected, basis
     if case.measure in ("value", "number_inspected") and case.indicator.startswith(("PT_", "ED_")):
-        assert seed_ref == f"003:L{case.seed_line}"   # the figure cites the line that prints it
+        assert seed_ref == f"003:L{case.seed_line}"  # the figure cites the line that prints it
 
 
 def test_every_printed_line_of_the_profile_tables_has_cases():
     lines = {int(c.seed_line) for c in CASES}
-    assert lines >= set(range(19, 30)) | set(range(31, 35)) | set(range(36, 41)) | set(range(51, 58)) \
-        | set(range(72, 80)) | {83, 84}
+    assert lines >= set(range(19, 30)) | set(range(31, 35)) | set(range(36, 41)) | set(
+        range(51, 58)
+    ) | set(range(72, 80)) | {83, 84}
 
 
 def test_nat_improvements_differ_from_the_printed_values_as_noted(profile):
     """003:L73-79: seven of eight NAT improvements are not the difference of the printed values."""
     figures, _ = profile
-    printed = {("ED_EYFS", "one_year_improvement"): "4.45", ("ED_EYFS", "four_year_improvement"): "10.54",
-               ("ED_KS2", "one_year_improvement"): "1.54", ("ED_KS2", "four_year_improvement"): "2.89",
-               ("ED_GCSE_5AC", "one_year_improvement"): "4.33", ("ED_GCSE_5AC", "four_year_improvement"): "9.73",
-               ("ED_L3_AT_19", "one_year_improvement"): "2.70", ("ED_L3_AT_19", "four_year_improvement"): "6.06"}
+    printed = {
+        ("ED_EYFS", "one_year_improvement"): "4.45",
+        ("ED_EYFS", "four_year_improvement"): "10.54",
+        ("ED_KS2", "one_year_improvement"): "1.54",
+        ("ED_KS2", "four_year_improvement"): "2.89",
+        ("ED_GCSE_5AC", "one_year_improvement"): "4.33",
+        ("ED_GCSE_5AC", "four_year_improvement"): "9.73",
+        ("ED_L3_AT_19", "one_year_improvement"): "2.70",
+        ("ED_L3_AT_19", "four_year_improvement"): "6.06",
+    }
     same = {k for k, v in printed.items() if figures[(k[0], k[1], "england", "2010")][0] == v}
     assert same == {("ED_L3_AT_19", "one_year_improvement")}
 
@@ -84,8 +97,13 @@ def test_childcare_domestic_lone_provider_is_not_outstanding(profile):
     """003:L20 prints '100' then 0% good or outstanding: the derivation reads it as satisfactory."""
     figures, _ = profile
     assert figures[("PT_CHILDCARE_DOMESTIC", "pct_outstanding", "area", "03 August 2011")][0] == ""
-    assert figures[("PT_CHILDCARE_DOMESTIC", "pct_satisfactory", "area", "03 August 2011")][0] == "100"
-    assert figures[("PT_CHILDCARE_DOMESTIC", "pct_good_or_outstanding", "area", "03 August 2011")][0] == "0%"
+    assert (
+        figures[("PT_CHILDCARE_DOMESTIC", "pct_satisfactory", "area", "03 August 2011")][0] == "100"
+    )
+    assert (
+        figures[("PT_CHILDCARE_DOMESTIC", "pct_good_or_outstanding", "area", "03 August 2011")][0]
+        == "0%"
+    )
 
 
 def test_general_fe_count_is_the_profiles_not_the_letters(profile):

@@ -20,8 +20,10 @@ from cspa.store.ingest import load_files
 
 HEADER = ["indicator", "measure", "area", "period", "value", "status", "seed_line"]
 # real definitions: 2022SC (percent, financial years), 3002OF level2 (academic years)
-SERIES = [("2022SC", "", ["2004-05", "2005-06", "2006-07", "2007-08"]),
-          ("3002OF", "level2", ["2003", "2004", "2005", "2006", "2007"])]
+SERIES = [
+    ("2022SC", "", ["2004-05", "2005-06", "2006-07", "2007-08"]),
+    ("3002OF", "level2", ["2003", "2004", "2005", "2006", "2007"]),
+]
 AREAS = ["821", "Luton", "E06000032", "england", "SN:nfer_2007:821", "Slough", "872"]
 
 
@@ -32,15 +34,31 @@ def valid_rows(draw):
         code, measure, periods = draw(st.sampled_from(SERIES))
         area = draw(st.sampled_from(AREAS))
         period = draw(st.sampled_from(periods))
-        key = (code, measure, area if not area[0].isalpha() or area.startswith("SN") else area.lower(), period)
+        key = (
+            code,
+            measure,
+            area if not area[0].isalpha() or area.startswith("SN") else area.lower(),
+            period,
+        )
         canon = (code, measure, {"Luton": "821", "E06000032": "821"}.get(area, area), period)
         if canon in seen or key in seen:
             continue
         seen.add(canon)
-        value = draw(st.one_of(st.floats(0, 100, allow_nan=False).map(lambda x: f"{x:.1f}"), st.just("")))
+        value = draw(
+            st.one_of(st.floats(0, 100, allow_nan=False).map(lambda x: f"{x:.1f}"), st.just(""))
+        )
         status = "" if value else draw(st.sampled_from([".", "..", "-", "n/a"]))
-        rows.append({"indicator": code, "measure": measure, "area": area, "period": period,
-                     "value": value, "status": status, "seed_line": "1"})
+        rows.append(
+            {
+                "indicator": code,
+                "measure": measure,
+                "area": area,
+                "period": period,
+                "value": value,
+                "status": status,
+                "seed_line": "1",
+            }
+        )
     return rows
 
 
@@ -64,8 +82,10 @@ def _csv(rows) -> bytes:
 
 
 def _snapshot(store: Store):
-    return store.con.execute("SELECT count(*), sum(hash(indicator, measure, area, period, value, is_current)) "
-                             "FROM observation").fetchone(), store.count("load_log")
+    return store.con.execute(
+        "SELECT count(*), sum(hash(indicator, measure, area, period, value, is_current)) "
+        "FROM observation"
+    ).fetchone(), store.count("load_log")
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +97,14 @@ def store():
     s.close()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=valid_rows(), damage=st.sampled_from(sorted(DAMAGE)), where=st.integers(0, 100))
 def test_damaged_row_refused_and_store_unchanged(store, tmp_path_factory, rows, damage, where):
     path = tmp_path_factory.mktemp("load") / "input.csv"
     path.write_bytes(_csv(rows))
-    load_files(store, [path], vintage="base")           # valid files load
+    load_files(store, [path], vintage="base")  # valid files load
     before = _snapshot(store)
     i = where % len(rows)
     field, bad = DAMAGE[damage]
@@ -99,14 +121,16 @@ def test_damaged_row_refused_and_store_unchanged(store, tmp_path_factory, rows, 
     assert _snapshot(store) == before
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=valid_rows(), cut=st.floats(0.3, 0.95))
 def test_truncated_file_refused(store, tmp_path_factory, rows, cut):
     data = _csv(rows)
     # cut inside a row (never exactly at a line end, which would just be a shorter valid file)
     # a cut inside the header is a different error (a damaged header, also refused); cut inside a row
     pos = max(int(len(data) * cut), data.index(b"\n") + 2)
-    while pos < len(data) and data[pos - 1:pos] in (b"\n", b","):
+    while pos < len(data) and data[pos - 1 : pos] in (b"\n", b","):
         pos += 1
     path = tmp_path_factory.mktemp("trunc") / "input.csv"
     path.write_bytes(data[:pos])
@@ -121,8 +145,26 @@ def test_truncated_file_refused(store, tmp_path_factory, rows, cut):
 
 
 def test_duplicate_key_refused(store, tmp_path):
-    rows = [{"indicator": "2022SC", "measure": "", "area": "821", "period": "2004-05", "value": "46", "status": "", "seed_line": "1381"},
-            {"indicator": "2022SC", "measure": "", "area": "Luton", "period": "2004-05", "value": "47", "status": "", "seed_line": "1381"}]
+    rows = [
+        {
+            "indicator": "2022SC",
+            "measure": "",
+            "area": "821",
+            "period": "2004-05",
+            "value": "46",
+            "status": "",
+            "seed_line": "1381",
+        },
+        {
+            "indicator": "2022SC",
+            "measure": "",
+            "area": "Luton",
+            "period": "2004-05",
+            "value": "47",
+            "status": "",
+            "seed_line": "1381",
+        },
+    ]
     path = tmp_path / "dup.csv"
     path.write_bytes(_csv(rows))
     before = _snapshot(store)
@@ -134,7 +176,9 @@ def test_duplicate_key_refused(store, tmp_path):
 
 def test_wrong_encoding_refused(store, tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("indicator,area,period,value,note\n2022SC,821,2004-05,46,Café\n".encode("latin-1"))
+    path.write_bytes(
+        "indicator,area,period,value,note\n2022SC,821,2004-05,46,Café\n".encode("latin-1")
+    )
     before = _snapshot(store)
     with pytest.raises(LoadError) as e:
         load_files(store, [path])
@@ -144,9 +188,37 @@ def test_wrong_encoding_refused(store, tmp_path):
 
 def test_second_file_bad_means_nothing_written(store, tmp_path):
     good = tmp_path / "good.csv"
-    good.write_bytes(_csv([{"indicator": "2022SC", "measure": "", "area": "872", "period": "2004-05", "value": "50", "status": "", "seed_line": "1"}]))
+    good.write_bytes(
+        _csv(
+            [
+                {
+                    "indicator": "2022SC",
+                    "measure": "",
+                    "area": "872",
+                    "period": "2004-05",
+                    "value": "50",
+                    "status": "",
+                    "seed_line": "1",
+                }
+            ]
+        )
+    )
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(_csv([{"indicator": "2022SC", "measure": "", "area": "872", "period": "2004-05", "value": "seventy", "status": "", "seed_line": "1"}]))
+    bad.write_bytes(
+        _csv(
+            [
+                {
+                    "indicator": "2022SC",
+                    "measure": "",
+                    "area": "872",
+                    "period": "2004-05",
+                    "value": "seventy",
+                    "status": "",
+                    "seed_line": "1",
+                }
+            ]
+        )
+    )
     before = _snapshot(store)
     with pytest.raises(LoadError):
         load_files(store, [good, bad])
@@ -155,11 +227,21 @@ def test_second_file_bad_means_nothing_written(store, tmp_path):
 
 def test_newer_vintage_keeps_history(store, tmp_path):
     p = tmp_path / "v.csv"
-    row = {"indicator": "2022SC", "measure": "", "area": "874", "period": "2006-07", "value": "70", "status": "", "seed_line": "1"}
+    row = {
+        "indicator": "2022SC",
+        "measure": "",
+        "area": "874",
+        "period": "2006-07",
+        "value": "70",
+        "status": "",
+        "seed_line": "1",
+    }
     p.write_bytes(_csv([row]))
     load_files(store, [p], vintage="April 2008 v1")
     p.write_bytes(_csv([dict(row, value="72")]))
     load_files(store, [p], vintage="September 2008 v2")
-    changes = store.con.execute("SELECT previous_value, previous_vintage, value, vintage FROM observation_changes "
-                                "WHERE area = '874' AND period = 'FY2006-07'").fetchall()
+    changes = store.con.execute(
+        "SELECT previous_value, previous_vintage, value, vintage FROM observation_changes "
+        "WHERE area = '874' AND period = 'FY2006-07'"
+    ).fetchall()
     assert changes == [(70.0, "April 2008 v1", 72.0, "September 2008 v2")]

@@ -46,9 +46,15 @@ def _stats(m: list[list[int]]) -> dict:
     w = [[1 - abs(i - j) / 3 for j in range(4)] for i in range(4)]
     pow_ = sum(w[i][j] * graded[i][j] for i in range(4) for j in range(4)) / n
     pew = sum(w[i][j] * rows[i] * cols[j] for i in range(4) for j in range(4)) / n / n
-    return {"n": n, "no_grade": sum(m[4]), "agree": agree, "rate": po, "within_one": within1 / n,
-            "kappa": (po - pe) / (1 - pe) if pe < 1 else None,
-            "weighted_kappa": (pow_ - pew) / (1 - pew) if pew < 1 else None}
+    return {
+        "n": n,
+        "no_grade": sum(m[4]),
+        "agree": agree,
+        "rate": po,
+        "within_one": within1 / n,
+        "kappa": (po - pe) / (1 - pe) if pe < 1 else None,
+        "weighted_kappa": (pow_ - pew) / (1 - pew) if pew < 1 else None,
+    }
 
 
 def ilacs_agreement(con: duckdb.DuckDBPyConnection, year: int = 2025) -> dict:
@@ -72,12 +78,22 @@ def ilacs_agreement(con: duckdb.DuckDBPyConnection, year: int = 2025) -> dict:
     matrices = {k: _matrix(v) for k, v in pairs.items()}
     stats = {k: _stats(m) for k, m in matrices.items()}
     s = stats["rules"]
-    summary = (f"{len(rows)} authorities with a latest ILACS grade; the rules propose a grade for {s['n']} "
-               f"({s['no_grade']} have no earlier inspection to start from). Exact agreement {s['agree']}/{s['n']} = "
-               f"{100 * s['rate']:.1f}% (within one grade {100 * s['within_one']:.1f}%; kappa {s['kappa']:.2f}, "
-               f"weighted {s['weighted_kappa']:.2f}). Persistence alone: {100 * stats['persistence']['rate']:.1f}%; "
-               f"always 'Good': {100 * stats['always_good']['rate']:.1f}%; weakest latest sub-judgement (same "
-               f"inspection, not a prediction): {100 * stats['weakest_latest_subjudgement']['rate']:.1f}%.")
-    return {"ruleset": rs.id, "version": rs.version, "labels": [f"{g} {rs.scale.label(g)}" for g in GRADES],
-            "matrices": matrices, "stats": stats, "summary": summary,
-            "authorities": [{"area": r[0], "ilacs": r[1], "proposed": r[2], "previous": r[3]} for r in rows]}
+    summary = (
+        f"{len(rows)} authorities with a latest ILACS grade; the rules propose a grade for {s['n']} "
+        f"({s['no_grade']} have no earlier inspection to start from). Exact agreement {s['agree']}/{s['n']} = "
+        f"{100 * s['rate']:.1f}% (within one grade {100 * s['within_one']:.1f}%; kappa {s['kappa']:.2f}, "
+        f"weighted {s['weighted_kappa']:.2f}). Persistence alone: {100 * stats['persistence']['rate']:.1f}%; "
+        f"always 'Good': {100 * stats['always_good']['rate']:.1f}%; weakest latest sub-judgement (same "
+        f"inspection, not a prediction): {100 * stats['weakest_latest_subjudgement']['rate']:.1f}%."
+    )
+    return {
+        "ruleset": rs.id,
+        "version": rs.version,
+        "labels": [f"{g} {rs.scale.label(g)}" for g in GRADES],
+        "matrices": matrices,
+        "stats": stats,
+        "summary": summary,
+        "authorities": [
+            {"area": r[0], "ilacs": r[1], "proposed": r[2], "previous": r[3]} for r in rows
+        ],
+    }

@@ -51,37 +51,63 @@ from cspa.engine.formatting import display_sql
 EVIDENCE = "_cspa_evidence"
 FIGURES = "_cspa_figures"
 
-_N = {"n_outstanding": "pct_outstanding", "n_good": "pct_good", "n_satisfactory": "pct_satisfactory",
-      "n_inadequate": "pct_inadequate"}
+_N = {
+    "n_outstanding": "pct_outstanding",
+    "n_good": "pct_good",
+    "n_satisfactory": "pct_satisfactory",
+    "n_inadequate": "pct_inadequate",
+}
 
-_COLS = ("area, evidence_id, label, value, display, comparator, comparator_value, comparator_display, vs, quartile, "
-         "details, ref")
-_DETAIL = ("STRUCT_PACK(indicator := {ind}, title := {title}, measure := {measure}, period := {period}, "
-           "display := {display}, comparator_display := {cdisplay}, judgement := {judgement}, ref := {ref})")
+_COLS = (
+    "area, evidence_id, label, value, display, comparator, comparator_value, comparator_display, vs, quartile, "
+    "details, ref"
+)
+_DETAIL = (
+    "STRUCT_PACK(indicator := {ind}, title := {title}, measure := {measure}, period := {period}, "
+    "display := {display}, comparator_display := {cdisplay}, judgement := {judgement}, ref := {ref})"
+)
 
 
 def _detail(**kw) -> str:
-    return _DETAIL.format(**{k: kw.get(k, "NULL::VARCHAR") for k in
-                             ("ind", "title", "measure", "period", "display", "cdisplay", "judgement", "ref")})
+    return _DETAIL.format(
+        **{
+            k: kw.get(k, "NULL::VARCHAR")
+            for k in (
+                "ind",
+                "title",
+                "measure",
+                "period",
+                "display",
+                "cdisplay",
+                "judgement",
+                "ref",
+            )
+        }
+    )
 
 
 def _vs(value: str, comp: str, polarity: str, margin: str) -> str:
     """SQL: 'better' / 'worse' / 'similar' of value against comp under polarity, margin in percent."""
     gap = f"(({value}) - ({comp}))"
     tol = f"abs({comp}) * ({margin}) / 100.0"
-    return (f"CASE WHEN ({value}) IS NULL OR ({comp}) IS NULL OR ({polarity}) NOT IN ('high', 'low') THEN NULL "
-            f"WHEN ({polarity}) = 'high' AND {gap} > {tol} THEN 'better' "
-            f"WHEN ({polarity}) = 'high' AND -{gap} > {tol} THEN 'worse' "
-            f"WHEN ({polarity}) = 'low' AND -{gap} > {tol} THEN 'better' "
-            f"WHEN ({polarity}) = 'low' AND {gap} > {tol} THEN 'worse' ELSE 'similar' END")
+    return (
+        f"CASE WHEN ({value}) IS NULL OR ({comp}) IS NULL OR ({polarity}) NOT IN ('high', 'low') THEN NULL "
+        f"WHEN ({polarity}) = 'high' AND {gap} > {tol} THEN 'better' "
+        f"WHEN ({polarity}) = 'high' AND -{gap} > {tol} THEN 'worse' "
+        f"WHEN ({polarity}) = 'low' AND -{gap} > {tol} THEN 'better' "
+        f"WHEN ({polarity}) = 'low' AND {gap} > {tol} THEN 'worse' ELSE 'similar' END"
+    )
 
 
 def _num(v: str, decimals: int = 1) -> str:
-    return (f"CASE WHEN {v} IS NULL THEN NULL "
-            f"ELSE format('{{:.{decimals}f}}', round(CAST({v} AS DOUBLE), {decimals})) END")
+    return (
+        f"CASE WHEN {v} IS NULL THEN NULL "
+        f"ELSE format('{{:.{decimals}f}}', round(CAST({v} AS DOUBLE), {decimals})) END"
+    )
 
 
 # ------------------------------------------------------------------------------------ engine figures
+
 
 def figure_indicators(rs: RuleSet) -> tuple[list[str], list[dict]]:
     """Indicator codes and selections every engine evidence item and the letter read."""
@@ -121,7 +147,9 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
     parts += [f"o.indicator IN {_select_sql(s)}" for s in selects]
     where = " OR ".join(parts) if parts else "FALSE"
     rel = compute(con, where, default_group=rs.neighbour_group)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_engine AS SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _cspa_engine AS SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL"
+    )
     cutoff = f"DATE '{year}-{rs.data_cutoff}'"
     margin = rs.letter.margin_percent
     pop = population(con, rs)
@@ -151,8 +179,8 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
              AND sn.indicator = l.indicator AND sn.measure = l.measure AND sn.period = l.period
     )
     SELECT x.*,
-           {_vs('x.value', 'x.england_value', 'x.polarity', str(margin))} AS vs_england,
-           {_vs('x.value', 'x.sn_value', 'x.polarity', str(margin))} AS vs_sn,
+           {_vs("x.value", "x.england_value", "x.polarity", str(margin))} AS vs_england,
+           {_vs("x.value", "x.sn_value", "x.polarity", str(margin))} AS vs_sn,
            CASE WHEN x.england_value IS NULL OR x.england_value = 0 THEN NULL
                 ELSE (x.value - x.england_value) / abs(x.england_value)
                      * CASE x.polarity WHEN 'low' THEN -1 ELSE 1 END END AS gap_england,
@@ -166,6 +194,7 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
 
 # ------------------------------------------------------------------------------------ kinds
 
+
 def _profile_ev(e: Evidence) -> str:
     inds = ", ".join(_q(i) for i in e.indicators)
     nums = ", ".join(_q(_N.get(n, n)) for n in e.numerator)
@@ -174,27 +203,41 @@ def _profile_ev(e: Evidence) -> str:
         "pooled": ("100.0 * sum(num) / nullif(sum(den), 0)", True),
         "min_share": (f"min({share}) FILTER (WHERE den > 0)", False),
         "count_below": (f"count(*) FILTER (WHERE den > 0 AND {share} < {e.threshold or 0})", False),
-        "count_at_least": (f"count(*) FILTER (WHERE den > 0 AND {share} >= {e.threshold or 0})", False),
+        "count_at_least": (
+            f"count(*) FILTER (WHERE den > 0 AND {share} >= {e.threshold or 0})",
+            False,
+        ),
         "count": ("sum(num)", False),
     }[e.stat]
     pol = _q(e.polarity or "high")
     has_comp = agg[1]
     return f"""
     SELECT r.area, {_q(e.id)}, {_q(e.label)}, r.value,
-           {_num('r.value', 1 if e.stat in ('pooled', 'min_share') else 0)}
+           {_num("r.value", 1 if e.stat in ("pooled", "min_share") else 0)}
              || CASE WHEN {_q(e.stat)} IN ('pooled', 'min_share') THEN '%' ELSE '' END,
-           CASE WHEN c.value IS NOT NULL THEN 'england' END, c.value, {_num('c.value')} || '%',
-           {_vs('r.value', 'c.value', pol, '0') if has_comp else 'NULL'}, NULL::INTEGER, r.details, r.ref
+           CASE WHEN c.value IS NOT NULL THEN 'england' END, c.value, {_num("c.value")} || '%',
+           {
+        _vs("r.value", "c.value", pol, "0") if has_comp else "NULL"
+    }, NULL::INTEGER, r.details, r.ref
     FROM (
         SELECT area, geography, {agg[0]} AS value,
-               list({_detail(ind='indicator', title='title', measure="'share'", period='period',
-                             display="CAST(CAST(num AS BIGINT) AS VARCHAR) || ' of ' || CAST(CAST(den AS BIGINT) AS VARCHAR)",
-                             judgement="CASE WHEN den > 0 THEN format('{:.0f}%', 100.0 * num / den) END",
-                             ref='ref')} ORDER BY row_order) AS details,
+               list({
+        _detail(
+            ind="indicator",
+            title="title",
+            measure="'share'",
+            period="period",
+            display="CAST(CAST(num AS BIGINT) AS VARCHAR) || ' of ' || CAST(CAST(den AS BIGINT) AS VARCHAR)",
+            judgement="CASE WHEN den > 0 THEN format('{:.0f}%', 100.0 * num / den) END",
+            ref="ref",
+        )
+    } ORDER BY row_order) AS details,
                string_agg(DISTINCT ref, '; ' ORDER BY ref) AS ref
         FROM (
             SELECT p.area, p.geography, p.indicator, any_value(p.title) AS title, any_value(p.row_order) AS row_order,
-                   any_value(p.period) AS period, sum(p.numerator) FILTER (WHERE p.measure_id IN ({nums})) AS num,
+                   any_value(p.period) AS period, sum(p.numerator) FILTER (WHERE p.measure_id IN ({
+        nums
+    })) AS num,
                    max(p.value) FILTER (WHERE p.measure_id = 'number_inspected') AS den,
                    coalesce(min(p.seed_ref), 'Ofsted provider outcomes') AS ref
             FROM {PROFILE} p WHERE p.indicator IN ({inds}) AND p.block <> 'education'
@@ -203,7 +246,9 @@ def _profile_ev(e: Evidence) -> str:
     ) r
     LEFT JOIN (
         SELECT area, 100.0 * sum(num) / nullif(sum(den), 0) AS value FROM (
-            SELECT p.area, p.indicator, sum(p.numerator) FILTER (WHERE p.measure_id IN ({nums})) AS num,
+            SELECT p.area, p.indicator, sum(p.numerator) FILTER (WHERE p.measure_id IN ({
+        nums
+    })) AS num,
                    max(p.value) FILTER (WHERE p.measure_id = 'number_inspected') AS den
             FROM {PROFILE} p WHERE p.indicator IN ({inds}) AND p.geography = 'england' GROUP BY ALL
         ) GROUP BY 1
@@ -215,14 +260,29 @@ def _profile_ev(e: Evidence) -> str:
 def _profile_education_ev(e: Evidence) -> str:
     op = ">" if e.stat == "count_better" else "<"
     return f"""
-    SELECT a.area, {_q(e.id)}, {_q(e.label)}, CAST(count(*) FILTER (WHERE a.value {op} c.value) AS DOUBLE),
-           CAST(count(*) FILTER (WHERE a.value {op} c.value) AS VARCHAR) || ' of ' || CAST(count(*) AS VARCHAR),
+    SELECT a.area, {_q(e.id)}, {_q(e.label)}, CAST(count(*) FILTER (WHERE a.value {
+        op
+    } c.value) AS DOUBLE),
+           CAST(count(*) FILTER (WHERE a.value {
+        op
+    } c.value) AS VARCHAR) || ' of ' || CAST(count(*) AS VARCHAR),
            {_q(e.comparator)}, NULL, NULL, NULL, NULL::INTEGER,
-           list({_detail(ind='a.indicator', title='a.title', measure='a.measure', period='a.period', display='a.display',
-                         cdisplay='c.display', judgement=f"CASE WHEN a.value {op} c.value THEN 'yes' ELSE 'no' END",
-                         ref='a.seed_ref')} ORDER BY a.row_order),
+           list({
+        _detail(
+            ind="a.indicator",
+            title="a.title",
+            measure="a.measure",
+            period="a.period",
+            display="a.display",
+            cdisplay="c.display",
+            judgement=f"CASE WHEN a.value {op} c.value THEN 'yes' ELSE 'no' END",
+            ref="a.seed_ref",
+        )
+    } ORDER BY a.row_order),
            string_agg(DISTINCT a.seed_ref, '; ' ORDER BY a.seed_ref)
-    FROM {PROFILE} a JOIN {PROFILE} c ON c.area = a.area AND c.indicator = a.indicator AND c.measure_id = a.measure_id
+    FROM {PROFILE} a JOIN {
+        PROFILE
+    } c ON c.area = a.area AND c.indicator = a.indicator AND c.measure_id = a.measure_id
          AND c.period = a.period AND c.geography = {_q(e.comparator)}
     WHERE a.block = 'education' AND a.geography = 'area' AND a.measure_id = {_q(e.measure)}
       AND a.value IS NOT NULL AND c.value IS NOT NULL
@@ -236,7 +296,9 @@ def _inspection_ev(e: Evidence, year: int) -> str:
     if w.get("inspection_like"):
         conds.append(f"inspection LIKE {_q(w['inspection_like'])}")
     if w.get("inspection_like_any"):
-        conds.append("(" + " OR ".join(f"inspection LIKE {_q(x)}" for x in w["inspection_like_any"]) + ")")
+        conds.append(
+            "(" + " OR ".join(f"inspection LIKE {_q(x)}" for x in w["inspection_like_any"]) + ")"
+        )
     if w.get("outcome_in"):
         conds.append(f"outcome IN ({', '.join(_q(x) for x in w['outcome_in'])})")
     if w.get("grade_in"):
@@ -259,9 +321,20 @@ def _inspection_ev(e: Evidence, year: int) -> str:
         "latest_grade": f"arg_max(outcome, event_date) FILTER (WHERE {cond} AND grade IS NOT NULL)",
     }.get(e.stat, f"CAST(CAST({agg} AS BIGINT) AS VARCHAR)")
     return f"""
-    SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE), {display}, NULL, NULL, NULL, NULL, NULL::INTEGER,
-           list({_detail(ind='framework', title='inspection', measure='aspect', period='date_text', display='outcome',
-                         judgement='CAST(grade AS VARCHAR)', ref='ref')} ORDER BY event_date, row_order)
+    SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE), {
+        display
+    }, NULL, NULL, NULL, NULL, NULL::INTEGER,
+           list({
+        _detail(
+            ind="framework",
+            title="inspection",
+            measure="aspect",
+            period="date_text",
+            display="outcome",
+            judgement="CAST(grade AS VARCHAR)",
+            ref="ref",
+        )
+    } ORDER BY event_date, row_order)
              FILTER (WHERE {cond}),
            string_agg(DISTINCT ref, '; ' ORDER BY ref) FILTER (WHERE {cond})
     FROM {INSPECTIONS} WHERE area IS NOT NULL GROUP BY area
@@ -270,17 +343,32 @@ def _inspection_ev(e: Evidence, year: int) -> str:
 
 def _engine_ev(e: Evidence) -> str:
     comp = e.comparator or "england"
-    cv, cd, vs = (("england_value", "england_display", "vs_england") if comp == "england"
-                  else ("sn_value", "sn_display", "vs_sn"))
+    cv, cd, vs = (
+        ("england_value", "england_display", "vs_england")
+        if comp == "england"
+        else ("sn_value", "sn_display", "vs_sn")
+    )
     measure = e.measure or "value"
     if e.margin_percent is not None:
         vs_sql = _vs("value", cv, "polarity", str(e.margin_percent))
     else:
         vs_sql = vs
     return f"""
-    SELECT area, {_q(e.id)}, {_q(e.label)}, value, display, {_q(comp)}, {cv}, {cd}, {vs_sql}, quartile,
-           [{_detail(ind='indicator', title='title', measure='measure_label', period='period_label', display='display',
-                     cdisplay=cd, judgement=vs_sql, ref='ref')}],
+    SELECT area, {_q(e.id)}, {_q(e.label)}, value, display, {_q(comp)}, {cv}, {cd}, {
+        vs_sql
+    }, quartile,
+           [{
+        _detail(
+            ind="indicator",
+            title="title",
+            measure="measure_label",
+            period="period_label",
+            display="display",
+            cdisplay=cd,
+            judgement=vs_sql,
+            ref="ref",
+        )
+    }],
            ref
     FROM {FIGURES} WHERE indicator = {_q(e.indicator)} AND measure = {_q(measure)}
     """
@@ -288,8 +376,11 @@ def _engine_ev(e: Evidence) -> str:
 
 def _engine_share_ev(e: Evidence) -> str:
     comp = e.comparator or "england"
-    cv, cd, vs = (("england_value", "england_display", "vs_england") if comp == "england"
-                  else ("sn_value", "sn_display", "vs_sn"))
+    cv, cd, vs = (
+        ("england_value", "england_display", "vs_england")
+        if comp == "england"
+        else ("sn_value", "sn_display", "vs_sn")
+    )
     if e.margin_percent is not None:
         vs = _vs("value", cv, "polarity", str(e.margin_percent))
     sets = []
@@ -303,8 +394,10 @@ def _engine_share_ev(e: Evidence) -> str:
     agg = {
         "share_better": f"100.0 * count(*) FILTER (WHERE {vs} = 'better') / nullif(count({vs}), 0)",
         "share_worse": f"100.0 * count(*) FILTER (WHERE {vs} = 'worse') / nullif(count({vs}), 0)",
-        "net_better": (f"100.0 * (count(*) FILTER (WHERE {vs} = 'better') - count(*) FILTER (WHERE {vs} = 'worse'))"
-                       f" / nullif(count({vs}), 0)"),
+        "net_better": (
+            f"100.0 * (count(*) FILTER (WHERE {vs} = 'better') - count(*) FILTER (WHERE {vs} = 'worse'))"
+            f" / nullif(count({vs}), 0)"
+        ),
         "count_better": f"count(*) FILTER (WHERE {vs} = 'better')",
         "count_worse": f"count(*) FILTER (WHERE {vs} = 'worse')",
         "count_top_quartile": "count(*) FILTER (WHERE quartile = 1)",
@@ -313,16 +406,32 @@ def _engine_share_ev(e: Evidence) -> str:
         "share_worsened": "100.0 * count(*) FILTER (WHERE progress = 'worsened') / nullif(count(progress), 0)",
         "count": "count(*)",
     }[e.stat]
-    judged = {"count_top_quartile": "CAST(quartile AS VARCHAR)", "count_bottom_quartile": "CAST(quartile AS VARCHAR)",
-              "share_improved": "progress", "share_worsened": "progress"}.get(e.stat, vs)
+    judged = {
+        "count_top_quartile": "CAST(quartile AS VARCHAR)",
+        "count_bottom_quartile": "CAST(quartile AS VARCHAR)",
+        "share_improved": "progress",
+        "share_worsened": "progress",
+    }.get(e.stat, vs)
     share = e.stat.startswith("share") or e.stat == "net_better"
     return f"""
     SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE),
-           CASE WHEN {agg} IS NULL THEN NULL ELSE {_num(f'CAST({agg} AS DOUBLE)', 0)}
-                || {"'%'" if share else "''"} || ' of ' || CAST(count(*) AS VARCHAR) || ' figures' END,
+           CASE WHEN {agg} IS NULL THEN NULL ELSE {_num(f"CAST({agg} AS DOUBLE)", 0)}
+                || {
+        "'%'" if share else "''"
+    } || ' of ' || CAST(count(*) AS VARCHAR) || ' figures' END,
            {_q(comp)}, NULL, NULL, NULL, NULL::INTEGER,
-           list({_detail(ind='indicator', title='title', measure='measure_label', period='period_label',
-                         display='display', cdisplay=cd, judgement=judged, ref='ref')} ORDER BY indicator, measure),
+           list({
+        _detail(
+            ind="indicator",
+            title="title",
+            measure="measure_label",
+            period="period_label",
+            display="display",
+            cdisplay=cd,
+            judgement=judged,
+            ref="ref",
+        )
+    } ORDER BY indicator, measure),
            string_agg(DISTINCT ref, '; ' ORDER BY ref)
     FROM {FIGURES} WHERE {where} GROUP BY area
     """
@@ -331,10 +440,21 @@ def _engine_share_ev(e: Evidence) -> str:
 def _record_ev(e: Evidence, year: int) -> str:
     y = year + (e.year_offset or 0)
     return f"""
-    SELECT area, {_q(e.id)}, {_q(e.label)}, CAST(grade AS DOUBLE), coalesce(printed, label), NULL, NULL, NULL, NULL,
+    SELECT area, {_q(e.id)}, {
+        _q(e.label)
+    }, CAST(grade AS DOUBLE), coalesce(printed, label), NULL, NULL, NULL, NULL,
            NULL::INTEGER,
-           [{_detail(ind='indicator', title='judgement', measure="'grade'", period='CAST(year AS VARCHAR)',
-                     display='coalesce(printed, label)', judgement='CAST(grade AS VARCHAR)', ref='seed_ref')}],
+           [{
+        _detail(
+            ind="indicator",
+            title="judgement",
+            measure="'grade'",
+            period="CAST(year AS VARCHAR)",
+            display="coalesce(printed, label)",
+            judgement="CAST(grade AS VARCHAR)",
+            ref="seed_ref",
+        )
+    }],
            seed_ref
     FROM (SELECT *, row_number() OVER (PARTITION BY area ORDER BY seed_ref) AS k FROM assessment_record
           WHERE indicator = {_q(e.indicator)} AND year = {y} AND grade IS NOT NULL)
@@ -350,7 +470,9 @@ def build_evidence(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> st
         # no profile: an empty one, so profile evidence kinds and the letter read nothing
         from cspa.assessment.profile import inspections_sql
 
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}"
+        )
     build_figures(con, rs, year)
     parts = []
     for e in rs.evidence:
@@ -366,12 +488,16 @@ def build_evidence(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> st
             parts.append(_engine_share_ev(e))
         elif e.kind == "record" and _table_exists(con, "assessment_record"):
             parts.append(_record_ev(e, year))
-    empty = (f"SELECT NULL::VARCHAR AS area, NULL::VARCHAR AS evidence_id, NULL::VARCHAR AS label, NULL::DOUBLE AS value, "
-             "NULL::VARCHAR AS display, NULL::VARCHAR AS comparator, NULL::DOUBLE AS comparator_value, "
-             "NULL::VARCHAR AS comparator_display, NULL::VARCHAR AS vs, NULL::INTEGER AS quartile, "
-             f"[{_detail()}][1:0] AS details, NULL::VARCHAR AS ref WHERE FALSE")
+    empty = (
+        f"SELECT NULL::VARCHAR AS area, NULL::VARCHAR AS evidence_id, NULL::VARCHAR AS label, NULL::DOUBLE AS value, "
+        "NULL::VARCHAR AS display, NULL::VARCHAR AS comparator, NULL::DOUBLE AS comparator_value, "
+        "NULL::VARCHAR AS comparator_display, NULL::VARCHAR AS vs, NULL::INTEGER AS quartile, "
+        f"[{_detail()}][1:0] AS details, NULL::VARCHAR AS ref WHERE FALSE"
+    )
     body = " UNION ALL ".join(f"SELECT * FROM ({p}) t({_COLS})" for p in parts) or empty
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {EVIDENCE} AS SELECT * FROM ({empty} UNION ALL {body})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {EVIDENCE} AS SELECT * FROM ({empty} UNION ALL {body})"
+    )
     return EVIDENCE
 
 

@@ -72,7 +72,12 @@ def _values(rows: list[tuple], cols: list[str]) -> str:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def population(con: duckdb.DuckDBPyConnection, rs: RuleSet) -> str:
@@ -84,9 +89,12 @@ def population(con: duckdb.DuckDBPyConnection, rs: RuleSet) -> str:
 
 # ------------------------------------------------------------------------------------ counts
 
+
 def _counts_catalogue(con, p: Profile) -> str:
     """Per area, provider type and super-group: the four counts (profile2011 observations)."""
-    types = _values([(c, i + 1) for i, c in enumerate(p.provider_types)], ["indicator", "row_order"])
+    types = _values(
+        [(c, i + 1) for i, c in enumerate(p.provider_types)], ["indicator", "row_order"]
+    )
     sgs = _values([(c, i + 1) for i, c in enumerate(p.super_groups)], ["indicator", "row_order"])
     return f"""
     WITH pt AS {types}, sg AS {sgs},
@@ -180,12 +188,22 @@ def _counts_ofsted(con, p: Profile, rs: RuleSet) -> str:
 def _provider_rows(con, rs: RuleSet, counts_sql: str, titles_sql: str) -> str:
     """Every printed provider figure from the counts (one row per column)."""
     p = rs.profile
-    cols = _values([(c.measure, c.label, _MEASURES[c.measure][1], c.decimals, c.percent_sign, c.zero)
-                    for c in p.columns],
-                   ["measure_id", "measure", "col_order", "decimals", "percent_sign", "zero"])
-    num_case = "CASE f.measure_id " + " ".join(f"WHEN '{m}' THEN {e}" for m, (e, _) in _MEASURES.items()) + " END"
-    value = ("CASE WHEN x.measure_id = 'number_inspected' THEN num "
-             "WHEN den > 0 THEN 100.0 * num / den END")
+    cols = _values(
+        [
+            (c.measure, c.label, _MEASURES[c.measure][1], c.decimals, c.percent_sign, c.zero)
+            for c in p.columns
+        ],
+        ["measure_id", "measure", "col_order", "decimals", "percent_sign", "zero"],
+    )
+    num_case = (
+        "CASE f.measure_id "
+        + " ".join(f"WHEN '{m}' THEN {e}" for m, (e, _) in _MEASURES.items())
+        + " END"
+    )
+    value = (
+        "CASE WHEN x.measure_id = 'number_inspected' THEN num "
+        "WHEN den > 0 THEN 100.0 * num / den END"
+    )
     return f"""
     WITH c AS ({counts_sql}), f AS {cols}, t AS {titles_sql},
     x AS (
@@ -204,7 +222,7 @@ def _provider_rows(con, rs: RuleSet, counts_sql: str, titles_sql: str) -> str:
     SELECT v.area, v.block, v.indicator, t.title, v.row_order, v.super_group, v.measure_id, v.measure, v.col_order,
            {_q(p.period)} AS period, v.geography, v.value,
            CASE WHEN v.zero = 'blank' AND coalesce(v.value, 0) = 0 THEN ''
-                ELSE coalesce({display_sql('v.value', 'NULL', 'v')}, '') END AS display,
+                ELSE coalesce({display_sql("v.value", "NULL", "v")}, '') END AS display,
            CASE WHEN v.measure_id <> 'number_inspected' THEN v.num END AS numerator,
            CASE WHEN v.measure_id <> 'number_inspected' THEN v.den END AS denominator,
            CAST(NULL AS VARCHAR) AS status,
@@ -234,11 +252,14 @@ def _provider_rows(con, rs: RuleSet, counts_sql: str, titles_sql: str) -> str:
 
 # ------------------------------------------------------------------------------------ education
 
+
 def _education_rows(con, rs: RuleSet, year: int) -> str:
     """Education overview: values by year, 1-year and 4-year improvements, LA and comparators."""
     p = rs.profile
-    eds = _values([(e.indicator, i + 1, e.title) for i, e in enumerate(p.education)],
-                  ["indicator", "row_order", "title_override"])
+    eds = _values(
+        [(e.indicator, i + 1, e.title) for i, e in enumerate(p.education)],
+        ["indicator", "row_order", "title_override"],
+    )
     codes = ", ".join(_q(e.indicator) for e in p.education)
     cutoff = f"DATE '{year}-{rs.data_cutoff}'"
     pop = population(con, rs)
@@ -260,8 +281,10 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
         from cspa.engine.run import compute
 
         rel = compute(con, f"o.indicator IN ({codes})", default_group=rs.neighbour_group)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_profile_engine AS SELECT * FROM ({rel.sql_query()}) "
-                    "WHERE for_area IS NULL AND measure = 'value'")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _cspa_profile_engine AS SELECT * FROM ({rel.sql_query()}) "
+            "WHERE for_area IS NULL AND measure = 'value'"
+        )
         src = f"""
         SELECT area AS own, area_type, indicator, measure, period_label, period_end, value, status, seed_ref, vintage,
                quartile
@@ -336,7 +359,7 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
     )
     SELECT r.area, 'education' AS block, r.indicator, coalesce(e.title_override, i.title) AS title, e.row_order,
            NULL AS super_group, r.measure_id, r.measure, r.col_order, r.period, r.geography, r.value,
-           coalesce({display_sql('r.value', 'r.status', 'r')}, '') AS display,
+           coalesce({display_sql("r.value", "r.status", "r")}, '') AS display,
            CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator, r.status, r.source,
            r.basis, r.seed_ref, r.quartile
     FROM fmt r JOIN e USING (indicator) JOIN indicator i ON i.code = r.indicator
@@ -345,13 +368,16 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
 
 # ------------------------------------------------------------------------------------ blocks
 
+
 def _titles(con, rs: RuleSet) -> str:
     p = rs.profile
     if p.kind == "catalogue":
         codes = ", ".join(_q(c) for c in [*p.provider_types, *p.super_groups])
         return f"(SELECT code AS indicator, title FROM indicator WHERE code IN ({codes}))"
-    return _values([(t.id, t.title) for t in p.provider_types] + [(g.id, g.title) for g in p.super_groups],
-                   ["indicator", "title"])
+    return _values(
+        [(t.id, t.title) for t in p.provider_types] + [(g.id, g.title) for g in p.super_groups],
+        ["indicator", "title"],
+    )
 
 
 def inspections_sql(con, rs: RuleSet) -> str:
@@ -369,17 +395,25 @@ def inspections_sql(con, rs: RuleSet) -> str:
                source || ', row ' || row_no, year(publication_date)
         FROM inspection_la_history WHERE la_code IS NOT NULL AND framework <> 'ILACS'""")
     if _table_exists(con, "inspection_ilacs"):
-        judgements = [("overall", "overall_effectiveness", "overall effectiveness"),
-                      ("leaders", "impact_of_leaders", "impact of leaders"),
-                      ("help_and_protection", "help_and_protection", "help and protection"),
-                      ("children_in_care", "children_in_care", "children in care"),
-                      ("care_leavers", "care_leavers", "care leavers")]
+        judgements = [
+            ("overall", "overall_effectiveness", "overall effectiveness"),
+            ("leaders", "impact_of_leaders", "impact of leaders"),
+            ("help_and_protection", "help_and_protection", "help and protection"),
+            ("children_in_care", "children_in_care", "children in care"),
+            ("care_leavers", "care_leavers", "care leavers"),
+        ]
         for col, jid, aspect in judgements:
             # before care leavers had a judgement of their own, the children-in-care column held the combined one
-            j = (f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children_in_care_and_care_leavers' ELSE '{jid}' END"
-                 if col == "children_in_care" else f"'{jid}'")
-            a = (f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children in care and care leavers' ELSE '{aspect}' END"
-                 if col == "children_in_care" else f"'{aspect}'")
+            j = (
+                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children_in_care_and_care_leavers' ELSE '{jid}' END"
+                if col == "children_in_care"
+                else f"'{jid}'"
+            )
+            a = (
+                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children in care and care leavers' ELSE '{aspect}' END"
+                if col == "children_in_care"
+                else f"'{aspect}'"
+            )
             parts.append(f"""
         SELECT h.la_code, 'ILACS', coalesce(h.inspection_type, 'ILACS inspection'), {j}, {a}, h.inspection_date,
                strftime(h.inspection_date, '%d/%m/%Y'), h.{col}_label, h.{col}_grade, NULL, NULL,
@@ -388,10 +422,12 @@ def inspections_sql(con, rs: RuleSet) -> str:
                h.source || ', row ' || h.row_no, year(h.inspection_date)
         FROM inspection_ilacs h WHERE h.dataset = 'history' AND h.la_code IS NOT NULL AND h.{col}_grade IS NOT NULL""")
     if not parts:
-        return ("(SELECT NULL::VARCHAR area, NULL::VARCHAR framework, NULL::VARCHAR inspection, NULL::VARCHAR judgement, "
-                "NULL::VARCHAR aspect, NULL::DATE event_date, NULL::VARCHAR date_text, NULL::VARCHAR outcome, "
-                "NULL::INTEGER grade, NULL::INTEGER adequate_or_better, NULL::INTEGER conducted, FALSE is_latest, "
-                "NULL::INTEGER row_order, NULL::VARCHAR ref, NULL::INTEGER year WHERE FALSE)")
+        return (
+            "(SELECT NULL::VARCHAR area, NULL::VARCHAR framework, NULL::VARCHAR inspection, NULL::VARCHAR judgement, "
+            "NULL::VARCHAR aspect, NULL::DATE event_date, NULL::VARCHAR date_text, NULL::VARCHAR outcome, "
+            "NULL::INTEGER grade, NULL::INTEGER adequate_or_better, NULL::INTEGER conducted, FALSE is_latest, "
+            "NULL::INTEGER row_order, NULL::VARCHAR ref, NULL::INTEGER year WHERE FALSE)"
+        )
     body = " UNION ALL ".join(parts)
     return f"""(
     WITH x AS ({body}),
@@ -417,7 +453,9 @@ def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dic
     if rs.profile is None:
         from cspa.errors import CspaError
 
-        raise CspaError(f"the rule set {rs.id} ({rs.title}) defines no performance profile for {year}")
+        raise CspaError(
+            f"the rule set {rs.id} ({rs.title}) defines no performance profile for {year}"
+        )
     p = rs.profile
     if p.kind == "catalogue":
         counts = _counts_catalogue(con, p)
@@ -425,12 +463,18 @@ def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dic
         if not _table_exists(con, "inspection_provider"):
             from cspa.errors import CspaError
 
-            raise CspaError("the database has no Ofsted provider outcomes (inspection_provider): run `cspa demo` "
-                            "or load the real data first")
+            raise CspaError(
+                "the database has no Ofsted provider outcomes (inspection_provider): run `cspa demo` "
+                "or load the real data first"
+            )
         counts = _counts_ofsted(con, p, rs)
     prov = _provider_rows(con, rs, counts, _titles(con, rs))
     edu = _education_rows(con, rs, year)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {PROFILE} AS SELECT * FROM ({prov}) UNION ALL BY NAME SELECT * FROM ({edu})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PROFILE} AS SELECT * FROM ({prov}) UNION ALL BY NAME SELECT * FROM ({edu})"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}"
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {HISTORY} AS SELECT * FROM {history_sql(con, rs)}")
     return {"profile": PROFILE, "inspections": INSPECTIONS, "history": HISTORY}

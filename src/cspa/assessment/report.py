@@ -46,15 +46,27 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 
 
 def _area_doc(area: Area) -> dict:
-    return {"name": area.name, "dfe_code": area.dfe_code, "ons_code": area.ons_code, "region": area.region_name}
+    return {
+        "name": area.name,
+        "dfe_code": area.dfe_code,
+        "ons_code": area.ons_code,
+        "region": area.region_name,
+    }
 
 
 def _framework_doc(rs: RuleSet) -> dict:
     cat = load_catalogue()
     fw = cat.frameworks.get(rs.framework)
-    return {"id": rs.framework, "title": rs.title, "publisher": fw.publisher if fw else None,
-            "vintage": fw.vintage if fw else None, "licence": fw.licence if fw else None,
-            "ruleset": rs.id, "ruleset_version": rs.version, "ruleset_sha256": rs.sha256}
+    return {
+        "id": rs.framework,
+        "title": rs.title,
+        "publisher": fw.publisher if fw else None,
+        "vintage": fw.vintage if fw else None,
+        "licence": fw.licence if fw else None,
+        "ruleset": rs.id,
+        "ruleset_version": rs.version,
+        "ruleset_sha256": rs.sha256,
+    }
 
 
 def _attribution(rs: RuleSet, con, area: Area, refs: set[str]) -> list[str]:
@@ -65,15 +77,20 @@ def _attribution(rs: RuleSet, con, area: Area, refs: set[str]) -> list[str]:
     if rs.profile and rs.profile.source:
         out.append(f"Source: {rs.profile.source}; {rs.profile.licence or ''}".rstrip("; "))
     elif fw["publisher"]:
-        out.append(f"Source: {fw['publisher']}; {fw['vintage'] or ''}; {fw['licence'] or ''}".strip("; "))
+        out.append(
+            f"Source: {fw['publisher']}; {fw['vintage'] or ''}; {fw['licence'] or ''}".strip("; ")
+        )
     seeds = sorted({r.split(":")[0] for r in refs if r and ":L" in r})
     if seeds:
         out.append("Seed documents cited by line: " + ", ".join(seeds) + ".")
-    out.append(f"Grades proposed by cspa rule set {rs.id} version {rs.version}; final grades are moderated by an inspector.")
+    out.append(
+        f"Grades proposed by cspa rule set {rs.id} version {rs.version}; final grades are moderated by an inspector."
+    )
     return out
 
 
 # ------------------------------------------------------------------------------------ profile
+
 
 def _profile_table(rows: list[dict], block: str, caption: str, comparators: bool) -> dict:
     blk = [r for r in rows if r["block"] == block]
@@ -81,28 +98,62 @@ def _profile_table(rows: list[dict], block: str, caption: str, comparators: bool
     columns = [c[1] for c in cols]
     extra = []
     if comparators:
-        extra = [("england", "% Good or Outstanding: England"), ("statistical_neighbours",
-                                                                  "% Good or Outstanding: statistical neighbours")]
+        extra = [
+            ("england", "% Good or Outstanding: England"),
+            ("statistical_neighbours", "% Good or Outstanding: statistical neighbours"),
+        ]
     out_rows = []
     for ind in sorted({(r["row_order"], r["indicator"]) for r in blk}):
-        own = {r["measure"]: r for r in blk if r["indicator"] == ind[1] and r["geography"] == "area"}
+        own = {
+            r["measure"]: r for r in blk if r["indicator"] == ind[1] and r["geography"] == "area"
+        }
         first = next(iter(own.values()), None)
         if first is None:
             continue
-        cells = [{"display": (own.get(c) or {}).get("display") or "", "basis": (own.get(c) or {}).get("basis"),
-                  "source": (own.get(c) or {}).get("source")} for c in columns]
+        cells = [
+            {
+                "display": (own.get(c) or {}).get("display") or "",
+                "basis": (own.get(c) or {}).get("basis"),
+                "source": (own.get(c) or {}).get("source"),
+            }
+            for c in columns
+        ]
         for geo, _label in extra:
-            r = next((x for x in blk if x["indicator"] == ind[1] and x["geography"] == geo
-                      and x["measure_id"] == "pct_good_or_outstanding"), None)
-            cells.append({"display": (r or {}).get("display") or "", "basis": (r or {}).get("basis"),
-                          "source": "computed"})
+            r = next(
+                (
+                    x
+                    for x in blk
+                    if x["indicator"] == ind[1]
+                    and x["geography"] == geo
+                    and x["measure_id"] == "pct_good_or_outstanding"
+                ),
+                None,
+            )
+            cells.append(
+                {
+                    "display": (r or {}).get("display") or "",
+                    "basis": (r or {}).get("basis"),
+                    "source": "computed",
+                }
+            )
         q = (own.get("% Good or Outstanding") or {}).get("quartile")
         if comparators:
-            cells.append({"display": f"{q}" if q else "", "basis": "quartile of % good or outstanding among authorities "
-                          "(1 = best quarter; type-7 cut points)" if q else None, "source": "computed"})
+            cells.append(
+                {
+                    "display": f"{q}" if q else "",
+                    "basis": "quartile of % good or outstanding among authorities "
+                    "(1 = best quarter; type-7 cut points)"
+                    if q
+                    else None,
+                    "source": "computed",
+                }
+            )
         out_rows.append({"label": first["title"], "code": ind[1], "cells": cells})
-    return {"caption": caption, "columns": columns + [e[1] for e in extra] + (["Quartile"] if comparators else []),
-            "rows": out_rows}
+    return {
+        "caption": caption,
+        "columns": columns + [e[1] for e in extra] + (["Quartile"] if comparators else []),
+        "rows": out_rows,
+    }
 
 
 def _education_table(rows: list[dict], caption: str) -> dict:
@@ -119,42 +170,107 @@ def _education_table(rows: list[dict], caption: str) -> dict:
             cells = []
             for y in years:
                 r = next((x for x in g if x["measure_id"] == "value" and x["period"] == y), None)
-                cells.append({"display": (r or {}).get("display") or "", "basis": (r or {}).get("basis"),
-                              "source": (r or {}).get("source")})
+                cells.append(
+                    {
+                        "display": (r or {}).get("display") or "",
+                        "basis": (r or {}).get("basis"),
+                        "source": (r or {}).get("source"),
+                    }
+                )
             for _, m in imps:
                 r = next((x for x in g if x["measure"] == m), None)
-                cells.append({"display": (r or {}).get("display") or "", "basis": (r or {}).get("basis"),
-                              "source": (r or {}).get("source")})
-            out_rows.append({"label": irows[0]["title"], "geography": {"area": "LA", "england": "NAT",
-                                                                       "statistical_neighbours": "SN"}[geo],
-                             "code": ind[1], "cells": cells})
+                cells.append(
+                    {
+                        "display": (r or {}).get("display") or "",
+                        "basis": (r or {}).get("basis"),
+                        "source": (r or {}).get("source"),
+                    }
+                )
+            out_rows.append(
+                {
+                    "label": irows[0]["title"],
+                    "geography": {"area": "LA", "england": "NAT", "statistical_neighbours": "SN"}[
+                        geo
+                    ],
+                    "code": ind[1],
+                    "cells": cells,
+                }
+            )
     return {"caption": caption, "columns": columns, "rows": out_rows}
 
 
 def _indicators(rows: list[dict], rs: RuleSet) -> list[dict]:
     out = []
-    sections = {"provider_type": rs.profile.provider_heading.text, "super_group": "Super-groups",
-                "education": rs.profile.education_heading.text}
-    for key in sorted({(r["block"] != "provider_type", r["block"] == "education", r["row_order"], r["indicator"])
-                       for r in rows}):
+    sections = {
+        "provider_type": rs.profile.provider_heading.text,
+        "super_group": "Super-groups",
+        "education": rs.profile.education_heading.text,
+    }
+    for key in sorted(
+        {
+            (
+                r["block"] != "provider_type",
+                r["block"] == "education",
+                r["row_order"],
+                r["indicator"],
+            )
+            for r in rows
+        }
+    ):
         irows = [r for r in rows if r["indicator"] == key[3]]
         first = irows[0]
-        obs = [{"measure": r["measure"], "measure_id": r["measure_id"], "period": r["period"], "geography": r["geography"],
-                "value": r["value"], "display": r["display"], "numerator": r["numerator"],
-                "denominator": r["denominator"], "status": r["status"], "source": r["source"], "basis": r["basis"],
-                "seed_ref": r["seed_ref"]}
-               for r in sorted(irows, key=lambda r: (r["col_order"], r["period"], r["geography"]))]
-        judgements = [{"measure": r["measure"], "period": r["period"], "geography": "area", "quartile": r["quartile"],
-                       "basis": "quartile among authorities, 1 = best quarter"}
-                      for r in irows if r.get("quartile") is not None]
-        out.append({"code": first["indicator"], "title": first["title"], "section": sections[first["block"]],
-                    "block": first["block"], "super_group": first["super_group"], "observations": obs,
-                    "judgements": judgements, "table": None, "chart": None, "notes": []})
+        obs = [
+            {
+                "measure": r["measure"],
+                "measure_id": r["measure_id"],
+                "period": r["period"],
+                "geography": r["geography"],
+                "value": r["value"],
+                "display": r["display"],
+                "numerator": r["numerator"],
+                "denominator": r["denominator"],
+                "status": r["status"],
+                "source": r["source"],
+                "basis": r["basis"],
+                "seed_ref": r["seed_ref"],
+            }
+            for r in sorted(irows, key=lambda r: (r["col_order"], r["period"], r["geography"]))
+        ]
+        judgements = [
+            {
+                "measure": r["measure"],
+                "period": r["period"],
+                "geography": "area",
+                "quartile": r["quartile"],
+                "basis": "quartile among authorities, 1 = best quarter",
+            }
+            for r in irows
+            if r.get("quartile") is not None
+        ]
+        out.append(
+            {
+                "code": first["indicator"],
+                "title": first["title"],
+                "section": sections[first["block"]],
+                "block": first["block"],
+                "super_group": first["super_group"],
+                "observations": obs,
+                "judgements": judgements,
+                "table": None,
+                "chart": None,
+                "notes": [],
+            }
+        )
     return out
 
 
-def build_profile_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int,
-                           ruleset: str | None = None, prepared: bool = False) -> dict:
+def build_profile_document(
+    con: duckdb.DuckDBPyConnection,
+    area_query: str,
+    year: int,
+    ruleset: str | None = None,
+    prepared: bool = False,
+) -> dict:
     """The performance profile of one authority for one year (the rule set covering the year).
 
     ``prepared=True`` reuses the profile relations already built for every authority."""
@@ -163,22 +279,35 @@ def build_profile_document(con: duckdb.DuckDBPyConnection, area_query: str, year
     if not prepared:
         build_profile(con, rs, year)
     p = rs.profile
-    rows = _rows(con, f"SELECT * FROM {PROFILE} WHERE area = '{area.code}' "
-                      "ORDER BY block, row_order, col_order, period, geography")
+    rows = _rows(
+        con,
+        f"SELECT * FROM {PROFILE} WHERE area = '{area.code}' "
+        "ORDER BY block, row_order, col_order, period, geography",
+    )
     if not rows:
-        raise CspaError(f"no performance profile figures for {area.name} in {year} "
-                        f"(rule set {rs.id}: {p.title}); is the database built (`cspa demo`)?")
-    inspections = _rows(con, f"SELECT * FROM {INSPECTIONS} WHERE area = '{area.code}' "
-                             f"AND coalesce(year, {year}) <= {year} "
-                             f"AND (framework <> 'seed' OR year >= {rs.years[0]}) "
-                             "ORDER BY event_date NULLS LAST, row_order")
+        raise CspaError(
+            f"no performance profile figures for {area.name} in {year} "
+            f"(rule set {rs.id}: {p.title}); is the database built (`cspa demo`)?"
+        )
+    inspections = _rows(
+        con,
+        f"SELECT * FROM {INSPECTIONS} WHERE area = '{area.code}' "
+        f"AND coalesce(year, {year}) <= {year} "
+        f"AND (framework <> 'seed' OR year >= {rs.years[0]}) "
+        "ORDER BY event_date NULLS LAST, row_order",
+    )
     hist = _rows(con, f"SELECT * FROM {HISTORY} WHERE area = '{area.code}' ORDER BY year, period")
     comparators = any(r["geography"] != "area" for r in rows if r["block"] != "education")
     notes = []
     if p.notes_from and area.code == "821" and SEED_PROFILE.exists():
         seed = yaml.safe_load(SEED_PROFILE.read_text(encoding="utf-8"))
-        notes = [{"text": i["text"], "ref": f"003:L{i['seed_line']}"} for i in seed.get(p.notes_from, {}).get("items", [])]
-    refs = {r["seed_ref"] for r in rows if r["seed_ref"]} | {i["ref"] for i in inspections if i.get("ref")}
+        notes = [
+            {"text": i["text"], "ref": f"003:L{i['seed_line']}"}
+            for i in seed.get(p.notes_from, {}).get("items", [])
+        ]
+    refs = {r["seed_ref"] for r in rows if r["seed_ref"]} | {
+        i["ref"] for i in inspections if i.get("ref")
+    }
     return {
         "report": "profile",
         "title": p.title,
@@ -189,36 +318,77 @@ def build_profile_document(con: duckdb.DuckDBPyConnection, area_query: str, year
         "version": f"cspa {__version__}",
         "produced": dt.date.today().isoformat(),
         "attribution": _attribution(rs, con, area, refs),
-        "sections": [{"id": "provider-types", "title": p.provider_heading.text},
-                     {"id": "super-groups", "title": "Super-groups"},
-                     {"id": "inspections", "title": p.inspections_heading.text},
-                     {"id": "education", "title": p.education_heading.text},
-                     {"id": "history", "title": p.history_heading.text}],
-        "headings": {"provider": p.provider_heading.model_dump(), "inspections": p.inspections_heading.model_dump(),
-                     "education": p.education_heading.model_dump(), "history": p.history_heading.model_dump(),
-                     "title_ref": p.title_ref, "period_ref": p.period_ref},
+        "sections": [
+            {"id": "provider-types", "title": p.provider_heading.text},
+            {"id": "super-groups", "title": "Super-groups"},
+            {"id": "inspections", "title": p.inspections_heading.text},
+            {"id": "education", "title": p.education_heading.text},
+            {"id": "history", "title": p.history_heading.text},
+        ],
+        "headings": {
+            "provider": p.provider_heading.model_dump(),
+            "inspections": p.inspections_heading.model_dump(),
+            "education": p.education_heading.model_dump(),
+            "history": p.history_heading.model_dump(),
+            "title_ref": p.title_ref,
+            "period_ref": p.period_ref,
+        },
         "indicators": _indicators(rows, rs),
         "profile_tables": {
-            "provider_types": _profile_table(rows, "provider_type", p.provider_caption.text, comparators),
-            "super_groups": _profile_table(rows, "super_group", p.super_group_caption.text, comparators),
-            "education": _education_table(rows, f"{p.education_heading.text}: {area.name} (LA), "
-                                                f"{'statistical neighbours (SN), ' if comparators else ''}"
-                                                "England (NAT)"),
+            "provider_types": _profile_table(
+                rows, "provider_type", p.provider_caption.text, comparators
+            ),
+            "super_groups": _profile_table(
+                rows, "super_group", p.super_group_caption.text, comparators
+            ),
+            "education": _education_table(
+                rows,
+                f"{p.education_heading.text}: {area.name} (LA), "
+                f"{'statistical neighbours (SN), ' if comparators else ''}"
+                "England (NAT)",
+            ),
         },
-        "inspections": [{"inspection": i["inspection"], "date": i["date_text"], "aspect": i["aspect"],
-                         "outcome": i["outcome"], "grade": i["grade"], "framework": i["framework"],
-                         "adequate_or_better": i["adequate_or_better"], "conducted": i["conducted"], "ref": i["ref"]}
-                        for i in inspections],
-        "assessment_history": [{"period": h["period"], "judgement": h["judgement"], "grade": h["grade"],
-                                "label": h["label"], "ref": h["ref"]} for h in hist],
-        "grades": [{"judgement": f"{p.history_heading.text} {h['period']}", "grade": h["grade"], "label": h["label"],
-                    "basis": f"as published ({h['ref']})", "period": h["period"]} for h in hist],
+        "inspections": [
+            {
+                "inspection": i["inspection"],
+                "date": i["date_text"],
+                "aspect": i["aspect"],
+                "outcome": i["outcome"],
+                "grade": i["grade"],
+                "framework": i["framework"],
+                "adequate_or_better": i["adequate_or_better"],
+                "conducted": i["conducted"],
+                "ref": i["ref"],
+            }
+            for i in inspections
+        ],
+        "assessment_history": [
+            {
+                "period": h["period"],
+                "judgement": h["judgement"],
+                "grade": h["grade"],
+                "label": h["label"],
+                "ref": h["ref"],
+            }
+            for h in hist
+        ],
+        "grades": [
+            {
+                "judgement": f"{p.history_heading.text} {h['period']}",
+                "grade": h["grade"],
+                "label": h["label"],
+                "basis": f"as published ({h['ref']})",
+                "period": h["period"],
+            }
+            for h in hist
+        ],
         "text": {"strengths": [], "areas_for_improvement": []},
         "notes": notes,
     }
 
 
 # ------------------------------------------------------------------------------------ letter
+
 
 def _seed_letter(area: Area, year: int) -> dict | None:
     path = SEED_LETTERS / f"{area.name.lower().replace(' ', '_')}_{year}.yaml"
@@ -245,11 +415,17 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
         intro = seed.get("introduction")
         intro = intro if isinstance(intro, list) else [intro] if intro else []
         sender = seed.get("sender") or {}
-        sender_lines = ([a["text"] for a in sender.get("address", [])] if isinstance(sender, dict) and "address" in sender
-                        else [_text(sender)] if sender else [])
+        sender_lines = (
+            [a["text"] for a in sender.get("address", [])]
+            if isinstance(sender, dict) and "address" in sender
+            else [_text(sender)]
+            if sender
+            else []
+        )
         return {
             "sender": [x for x in sender_lines if x],
-            "date": _text(seed.get("date")), "iso_date": (seed.get("date") or {}).get("iso_date"),
+            "date": _text(seed.get("date")),
+            "iso_date": (seed.get("date") or {}).get("iso_date"),
             "addressee": [a["text"] for a in seed["addressee"]["lines"]],
             "salutation": _text(seed.get("salutation")),
             "letter_title": _text(seed.get("title")),
@@ -257,19 +433,28 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
             "assessment_heading": _text(seed.get("assessment_heading")),
             "closing": [_text(seed.get(k)) for k in ("closing", "statutory_basis") if seed.get(k)],
             "valediction": _text(seed.get("valediction")),
-            "signatories": [{"name": _text(x.get("name")), "role": _text(x.get("role"))} for x in seed.get("signatories", [])],
+            "signatories": [
+                {"name": _text(x.get("name")), "role": _text(x.get("role"))}
+                for x in seed.get("signatories", [])
+            ],
             "frame_source": f"Letter frame as printed in seed {s} (addressee, date, introduction, signatories)",
         }
     return {
-        "sender": [], "date": dt.date.today().strftime("%-d %B %Y"), "iso_date": dt.date.today().isoformat(),
+        "sender": [],
+        "date": dt.date.today().strftime("%-d %B %Y"),
+        "iso_date": dt.date.today().isoformat(),
         "addressee": ["The Director of Children's Services", f"{area.name} Council"],
         "salutation": "Dear Director of Children's Services",
         "letter_title": f"{rs.title}: {area.name}, {year}",
-        "introduction": [f"This letter sets out the proposed assessment of children's services in {area.name} for "
-                         f"{year}, derived by cspa rule set {rs.id} (version {rs.version}) from the published data "
-                         "listed under each grade, and moderated by an inspector where shown."],
+        "introduction": [
+            f"This letter sets out the proposed assessment of children's services in {area.name} for "
+            f"{year}, derived by cspa rule set {rs.id} (version {rs.version}) from the published data "
+            "listed under each grade, and moderated by an inspector where shown."
+        ],
         "assessment_heading": f"{area.name} children's services assessment {year}",
-        "closing": [], "valediction": "Yours sincerely", "signatories": [],
+        "closing": [],
+        "valediction": "Yours sincerely",
+        "signatories": [],
         "frame_source": "Neutral letter frame (no seed letter for this authority and year)",
     }
 
@@ -277,28 +462,41 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
 def _summary(rs: RuleSet, area: Area, grades: list[dict], ev: dict[str, dict]) -> list[str]:
     head = grades[0] if grades else None
     if head is None or head["grade"] is None:
-        return [f"No grade can be proposed for {area.name}: the evidence the rules need is missing."]
+        return [
+            f"No grade can be proposed for {area.name}: the evidence the rules need is missing."
+        ]
     out = []
     g = next((x for x in rs.scale.grades if x.grade == head["grade"]), None)
     if rs.letter.kind == "annual_assessment":
         verb = head["label"].lower().replace("performs", "perform")
         out.append(f"Children's services in {area.name} {verb}.")
     elif rs.letter.kind == "apa":
-        out.append(f"{area.name}: {g.descriptor[0].lower() + g.descriptor[1:] if g and g.descriptor else head['label']}.")
+        out.append(
+            f"{area.name}: {g.descriptor[0].lower() + g.descriptor[1:] if g and g.descriptor else head['label']}."
+        )
         cap = next((x for x in grades if x["judgement_id"] == "capacity_to_improve"), None)
         if cap and cap["grade"] is not None:
-            word = next((x.capacity_descriptor for x in rs.scale.grades if x.grade == cap["grade"]), cap["label"])
-            out.append(f"The council's overall capacity to improve its services for children and young people is "
-                       f"{word.lower()}.")
+            word = next(
+                (x.capacity_descriptor for x in rs.scale.grades if x.grade == cap["grade"]),
+                cap["label"],
+            )
+            out.append(
+                f"The council's overall capacity to improve its services for children and young people is "
+                f"{word.lower()}."
+            )
     else:
         out.append(f"Proposed overall effectiveness for {area.name}: {head['label'].lower()}.")
     go = ev.get("go_all")
     if go and go.get("value") is not None:
-        out.append(f"{go['display']} of the services, settings and institutions inspected are good or outstanding.")
+        out.append(
+            f"{go['display']} of the services, settings and institutions inspected are good or outstanding."
+        )
     return out
 
 
-def prepare_letters(con: duckdb.DuckDBPyConnection, year: int, ruleset: str | None = None) -> RuleSet:
+def prepare_letters(
+    con: duckdb.DuckDBPyConnection, year: int, ruleset: str | None = None
+) -> RuleSet:
     """Propose every grade and draft every letter's text, for all authorities at once."""
     rs = ruleset_for_year(year, ruleset)
     propose(con, rs, year)
@@ -306,8 +504,13 @@ def prepare_letters(con: duckdb.DuckDBPyConnection, year: int, ruleset: str | No
     return rs
 
 
-def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int,
-                          ruleset: str | None = None, prepared: bool = False) -> dict:
+def build_letter_document(
+    con: duckdb.DuckDBPyConnection,
+    area_query: str,
+    year: int,
+    ruleset: str | None = None,
+    prepared: bool = False,
+) -> dict:
     """The assessment letter of one authority for one year: proposal, moderation, drafted text.
 
     ``prepared=True`` reuses what :func:`prepare_letters` computed (for every authority in one go)."""
@@ -315,21 +518,38 @@ def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year:
     rs = ruleset_for_year(year, ruleset) if prepared else prepare_letters(con, year, ruleset)
     props = proposal_rows(con, area.code)
     if not props:
-        raise CspaError(f"{area.name} is not among the authorities rule set {rs.id} assesses "
-                        f"({rs.population}); choose an authority of that era")
+        raise CspaError(
+            f"{area.name} is not among the authorities rule set {rs.id} assesses "
+            f"({rs.population}); choose an authority of that era"
+        )
     mods = moderations(con, rs.id, area.code, year)
     grades = final_grades(rs, props, mods)
     drafted = items_for(con, area.code)
-    text = apply_text({"strengths": drafted.get("strengths", []),
-                       "areas_for_improvement": drafted.get("areas_for_improvement", [])}, mods)
+    text = apply_text(
+        {
+            "strengths": drafted.get("strengths", []),
+            "areas_for_improvement": drafted.get("areas_for_improvement", []),
+        },
+        mods,
+    )
     ev_rows = evidence_rows(con, area.code)
     ev = {e["evidence_id"]: e for e in ev_rows}
     used = sorted({i for g in grades for i in g["evidence_ids"]})
-    evidence = [{"id": e["evidence_id"], "label": e["label"], "value": e["value"], "display": e["display"],
-                 "comparator": e["comparator"], "comparator_display": e["comparator_display"], "judgement": e["vs"],
-                 "ref": e["ref"],
-                 "details": [d for d in (e["details"] or []) if d is not None][:40]}
-                for e in ev_rows if e["evidence_id"] in used]
+    evidence = [
+        {
+            "id": e["evidence_id"],
+            "label": e["label"],
+            "value": e["value"],
+            "display": e["display"],
+            "comparator": e["comparator"],
+            "comparator_display": e["comparator_display"],
+            "judgement": e["vs"],
+            "ref": e["ref"],
+            "details": [d for d in (e["details"] or []) if d is not None][:40],
+        }
+        for e in ev_rows
+        if e["evidence_id"] in used
+    ]
     by_id = {g["judgement_id"]: g for g in grades}
     summary_ids = rs.letter.summary_judgements or [g["judgement_id"] for g in grades[:1]]
     grade_table = [by_id[j] for j in summary_ids if j in by_id]
@@ -339,22 +559,44 @@ def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year:
             if j.id in summary_ids:
                 continue
             g = by_id[j.id]
-            word = next((x.capacity_descriptor for x in rs.scale.grades if x.grade == g["grade"]), None)
-            outcomes.append({
-                "id": j.id, "heading": j.label, "grade": g["grade"], "label": g["label"], "status": g["status"],
-                "sentence": (rs.letter.outcome_sentence or "{word}").format(word=(word or "not graded").lower()),
-                "strengths": [i for i in text["strengths"] if i.get("outcome") == (j.outcome or j.id)],
-                "areas_for_improvement": [i for i in text["areas_for_improvement"] if i.get("outcome") == (j.outcome or j.id)],
-            })
+            word = next(
+                (x.capacity_descriptor for x in rs.scale.grades if x.grade == g["grade"]), None
+            )
+            outcomes.append(
+                {
+                    "id": j.id,
+                    "heading": j.label,
+                    "grade": g["grade"],
+                    "label": g["label"],
+                    "status": g["status"],
+                    "sentence": (rs.letter.outcome_sentence or "{word}").format(
+                        word=(word or "not graded").lower()
+                    ),
+                    "strengths": [
+                        i for i in text["strengths"] if i.get("outcome") == (j.outcome or j.id)
+                    ],
+                    "areas_for_improvement": [
+                        i
+                        for i in text["areas_for_improvement"]
+                        if i.get("outcome") == (j.outcome or j.id)
+                    ],
+                }
+            )
     frame = _letter_frame(rs, area, year)
-    refs = {e["ref"] or "" for e in evidence} | {d.get("ref") or "" for e in evidence for d in e["details"]}
+    refs = {e["ref"] or "" for e in evidence} | {
+        d.get("ref") or "" for e in evidence for d in e["details"]
+    }
     for sec in text.values():
         for item in sec:
             refs |= {d.get("ref") or "" for d in item.get("evidence") or []}
     attribution = _attribution(rs, con, area, {r for x in refs for r in x.split("; ")})
-    scale = {"intro": rs.scale.intro.text if rs.scale.intro else "The assessment uses a four point scale:",
-             "grades": [g.model_dump() for g in rs.scale.grades],
-             "capacity_column": any(g.capacity_descriptor for g in rs.scale.grades)}
+    scale = {
+        "intro": rs.scale.intro.text
+        if rs.scale.intro
+        else "The assessment uses a four point scale:",
+        "grades": [g.model_dump() for g in rs.scale.grades],
+        "capacity_column": any(g.capacity_descriptor for g in rs.scale.grades),
+    }
     hist = history(con, rs.id, area.code, year)
     return {
         "report": "letter",
@@ -369,18 +611,45 @@ def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year:
         "letter_kind": rs.letter.kind,
         **frame,
         "scale": scale,
-        "grades": [{k: g[k] for k in ("judgement", "grade", "label", "basis", "status", "proposed_grade",
-                                       "proposed_label", "judgement_id")} | {
-                        "rules": [dict(r) for r in g["rules"]], "evidence_ids": list(g["evidence_ids"]),
-                        "moderation": g["moderation"], "proposal_basis": g["proposal_basis"]} for g in grades],
-        "grade_table": [{"judgement": g["judgement"], "grade": g["grade"], "label": g["label"], "status": g["status"]}
-                        for g in grade_table],
+        "grades": [
+            {
+                k: g[k]
+                for k in (
+                    "judgement",
+                    "grade",
+                    "label",
+                    "basis",
+                    "status",
+                    "proposed_grade",
+                    "proposed_label",
+                    "judgement_id",
+                )
+            }
+            | {
+                "rules": [dict(r) for r in g["rules"]],
+                "evidence_ids": list(g["evidence_ids"]),
+                "moderation": g["moderation"],
+                "proposal_basis": g["proposal_basis"],
+            }
+            for g in grades
+        ],
+        "grade_table": [
+            {
+                "judgement": g["judgement"],
+                "grade": g["grade"],
+                "label": g["label"],
+                "status": g["status"],
+            }
+            for g in grade_table
+        ],
         "summary": _summary(rs, area, grade_table or grades, ev),
         "outcomes": outcomes,
         "strengths": text["strengths"],
         "areas_for_improvement": text["areas_for_improvement"],
-        "text": {"strengths": [i["text"] for i in text["strengths"]],
-                 "areas_for_improvement": [i["text"] for i in text["areas_for_improvement"]]},
+        "text": {
+            "strengths": [i["text"] for i in text["strengths"]],
+            "areas_for_improvement": [i["text"] for i in text["areas_for_improvement"]],
+        },
         "evidence": evidence,
         "moderation_history": [{**h, "at": str(h["at"])[:19]} for h in hist],
         "draft": any(g["status"] == "proposed" for g in grades),
@@ -388,8 +657,15 @@ def build_letter_document(con: duckdb.DuckDBPyConnection, area_query: str, year:
     }
 
 
-def render_all_areas(con: duckdb.DuckDBPyConnection, kind: str, year: int, fmt: str, folder: Path,
-                     ruleset: str | None = None, template: str | Path | None = None) -> list[Path]:
+def render_all_areas(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    year: int,
+    fmt: str,
+    folder: Path,
+    ruleset: str | None = None,
+    template: str | Path | None = None,
+) -> list[Path]:
     """Every authority's profile or letter for a year: the relations are computed once for all of them."""
     from cspa.assessment.profile import population
     from cspa.outputs.html_letter import render_assessment
@@ -399,19 +675,25 @@ def render_all_areas(con: duckdb.DuckDBPyConnection, kind: str, year: int, fmt: 
         build_profile(con, rs, year)
     else:
         prepare_letters(con, year, ruleset)
-    codes = [r[0] for r in con.execute(f"SELECT area FROM {population(con, rs)} ORDER BY area").fetchall()]
+    codes = [
+        r[0]
+        for r in con.execute(f"SELECT area FROM {population(con, rs)} ORDER BY area").fetchall()
+    ]
     build = build_profile_document if kind == "profile" else build_letter_document
     written = []
     for code in codes:
         try:
             doc = build(con, code, year, ruleset, prepared=True)
-        except CspaError:   # an authority with no figures at all for this year
+        except CspaError:  # an authority with no figures at all for this year
             continue
-        written.append(render_assessment(doc, fmt, Path(folder) / f"{kind}-{code}-{year}.{fmt}", template))
+        written.append(
+            render_assessment(doc, fmt, Path(folder) / f"{kind}-{code}-{year}.{fmt}", template)
+        )
     return written
 
 
 # ------------------------------------------------------------------------------------ demo
+
 
 def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """The demo's profiles and letters for Luton: the 2011 profile (seed 003), the 2006 and 2011 letters
@@ -420,11 +702,17 @@ def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
 
     folder = Path(folder)
     written = []
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'assessment_record'"
-                       ).fetchall()[0][0]:
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'assessment_record'"
+    ).fetchall()[0][0]:
         return written
-    jobs = [("profile", 2011, ("html", "json")), ("letter", 2006, ("html", "json")), ("letter", 2011, ("html", "json", "pdf")),
-            ("profile", 2025, ("html", "json")), ("letter", 2025, ("html", "json"))]
+    jobs = [
+        ("profile", 2011, ("html", "json")),
+        ("letter", 2006, ("html", "json")),
+        ("letter", 2011, ("html", "json", "pdf")),
+        ("profile", 2025, ("html", "json")),
+        ("letter", 2025, ("html", "json")),
+    ]
     for kind, year, formats in jobs:
         build = build_profile_document if kind == "profile" else build_letter_document
         try:
@@ -438,5 +726,11 @@ def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     return written
 
 
-__all__ = ["EVIDENCE", "build_letter_document", "build_profile_document", "prepare_letters", "render_all_areas",
-           "render_demo"]
+__all__ = [
+    "EVIDENCE",
+    "build_letter_document",
+    "build_profile_document",
+    "prepare_letters",
+    "render_all_areas",
+    "render_demo",
+]

@@ -57,14 +57,19 @@ class _Compiler:
         if e.stat == "mean":
             return f"list_avg({lst})"
         worst_is_max = not self.rs.scale.higher_is_better
-        pick = {"worst": "list_max" if worst_is_max else "list_min", "best": "list_min" if worst_is_max else "list_max"}
+        pick = {
+            "worst": "list_max" if worst_is_max else "list_min",
+            "best": "list_min" if worst_is_max else "list_max",
+        }
         return f"{pick[e.stat]}({lst})"
 
     def cond(self, c: Any, where: str) -> str:
         if c is True:
             return "TRUE"
         if not isinstance(c, dict):
-            raise RuleSetError(f"{self.rs.id}: {where}: a condition is a mapping or true, got {c!r}")
+            raise RuleSetError(
+                f"{self.rs.id}: {where}: a condition is a mapping or true, got {c!r}"
+            )
         if "all" in c:
             return "(" + " AND ".join(self.cond(x, where) for x in c["all"]) + ")"
         if "any" in c:
@@ -72,14 +77,18 @@ class _Compiler:
         if "not" in c:
             return f"(NOT coalesce({self.cond(c['not'], where)}, FALSE))"
         if "at_least" in c:
-            parts = " + ".join(f"CASE WHEN {self.cond(x, where)} THEN 1 ELSE 0 END" for x in c.get("of") or [])
+            parts = " + ".join(
+                f"CASE WHEN {self.cond(x, where)} THEN 1 ELSE 0 END" for x in c.get("of") or []
+            )
             return f"(({parts or '0'}) >= {int(c['at_least'])})"
         if "evidence" in c:
             eid = c["evidence"]
             v = self.value(eid)
             if "op" in c:
                 if c["op"] not in _OPS:
-                    raise RuleSetError(f"{self.rs.id}: {where}: op must be one of {', '.join(_OPS)}, got {c['op']!r}")
+                    raise RuleSetError(
+                        f"{self.rs.id}: {where}: op must be one of {', '.join(_OPS)}, got {c['op']!r}"
+                    )
                 return f"({v} {_OPS[c['op']]} {float(c['value'])})"
             if "compare" in c:
                 return f"({_col('vs', eid)} = {_q(c['compare'])})"
@@ -112,20 +121,26 @@ def _judgement_sql(rs: RuleSet, j: Judgement, k: int, comp: _Compiler) -> tuple[
         f = f'"t{k}_{i}"'
         cols.append(f"coalesce({comp.cond(r.when, f'{j.id}.{r.id}')}, FALSE) AS {f}")
         t_flags.append(f)
-    base = "CASE " + " ".join(f"WHEN {f} THEN {r.grade}" for f, r in zip(t_flags, j.thresholds, strict=True)) + " END"
+    base = (
+        "CASE "
+        + " ".join(f"WHEN {f} THEN {r.grade}" for f, r in zip(t_flags, j.thresholds, strict=True))
+        + " END"
+    )
     shifts = []
     for i, r in enumerate(j.adjustments):
         f = f'"a{k}_{i}"'
         cols.append(f"coalesce({comp.cond(r.when, f'{j.id}.{r.id}')}, FALSE) AS {f}")
         step = (1 if r.shift == "better" else -1) * (1 if hib else -1)
         shifts.append(f"CASE WHEN {f} THEN {step} ELSE 0 END")
-    adjusted = (f"CASE WHEN ({base}) IS NOT NULL "
-                f"THEN greatest({lo}, least({hi}, ({base}) + {' + '.join(shifts) or '0'})) END")
-    cols.append(f"{adjusted} AS \"pre{k}\"")
+    adjusted = (
+        f"CASE WHEN ({base}) IS NOT NULL "
+        f"THEN greatest({lo}, least({hi}, ({base}) + {' + '.join(shifts) or '0'})) END"
+    )
+    cols.append(f'{adjusted} AS "pre{k}"')
     for i, r in enumerate(j.limits):
-        cols.append(f"coalesce({comp.cond(r.when, f'{j.id}.{r.id}')}, FALSE) AS \"l{k}_{i}\"")
+        cols.append(f'coalesce({comp.cond(r.when, f"{j.id}.{r.id}")}, FALSE) AS "l{k}_{i}"')
     for i, r in enumerate(j.floors):
-        cols.append(f"coalesce({comp.cond(r.when, f'{j.id}.{r.id}')}, FALSE) AS \"f{k}_{i}\"")
+        cols.append(f'coalesce({comp.cond(r.when, f"{j.id}.{r.id}")}, FALSE) AS "f{k}_{i}"')
     return cols, base
 
 
@@ -134,19 +149,25 @@ def _final_sql(rs: RuleSet, j: Judgement, k: int, comp: _Compiler) -> str:
     capped = f'"pre{k}"'
     for i, r in enumerate(j.limits):
         b = _bound(rs, r.cap, comp)
-        capped = (f"CASE WHEN \"l{k}_{i}\" AND {b} IS NOT NULL THEN {'least' if hib else 'greatest'}({capped}, {b}) "
-                  f"ELSE {capped} END")
+        capped = (
+            f'CASE WHEN "l{k}_{i}" AND {b} IS NOT NULL THEN {"least" if hib else "greatest"}({capped}, {b}) '
+            f"ELSE {capped} END"
+        )
     for i, r in enumerate(j.floors):
         b = _bound(rs, r.floor, comp)
-        capped = (f"CASE WHEN \"f{k}_{i}\" AND {b} IS NOT NULL THEN {'greatest' if hib else 'least'}({capped}, {b}) "
-                  f"ELSE {capped} END")
-    return f"CASE WHEN \"pre{k}\" IS NOT NULL THEN {capped} END"
+        capped = (
+            f'CASE WHEN "f{k}_{i}" AND {b} IS NOT NULL THEN {"greatest" if hib else "least"}({capped}, {b}) '
+            f"ELSE {capped} END"
+        )
+    return f'CASE WHEN "pre{k}" IS NOT NULL THEN {capped} END'
 
 
 def _struct(r: Rule, kind: str, applied: str, grade: str) -> str:
-    return (f"STRUCT_PACK(id := {_q(r.id)}, kind := {_q(kind)}, text := {_q(r.text)}, source := {_q(r.source)}, "
-            f"applied := {applied}, grade := CAST({grade} AS INTEGER), evidence := "
-            f"[{', '.join(_q(e) for e in evidence_ids(r.when)) or 'NULL'}]::VARCHAR[])")
+    return (
+        f"STRUCT_PACK(id := {_q(r.id)}, kind := {_q(kind)}, text := {_q(r.text)}, source := {_q(r.source)}, "
+        f"applied := {applied}, grade := CAST({grade} AS INTEGER), evidence := "
+        f"[{', '.join(_q(e) for e in evidence_ids(r.when)) or 'NULL'}]::VARCHAR[])"
+    )
 
 
 def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
@@ -160,41 +181,57 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
         if e.kind == "judgement":
             continue
         f = f"evidence_id = {_q(e.id)}"
-        pivot_cols += [f"max(ev.value) FILTER (WHERE {f}) AS {_col('v', e.id)}",
-                       f"max(ev.vs) FILTER (WHERE {f}) AS {_col('vs', e.id)}",
-                       f"max(ev.quartile) FILTER (WHERE {f}) AS {_col('q', e.id)}"]
+        pivot_cols += [
+            f"max(ev.value) FILTER (WHERE {f}) AS {_col('v', e.id)}",
+            f"max(ev.vs) FILTER (WHERE {f}) AS {_col('vs', e.id)}",
+            f"max(ev.quartile) FILTER (WHERE {f}) AS {_col('q', e.id)}",
+        ]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PIVOT} AS
-        SELECT p.area{', ' if pivot_cols else ''}{', '.join(pivot_cols)}
+        SELECT p.area{", " if pivot_cols else ""}{", ".join(pivot_cols)}
         FROM {population(con, rs)} p LEFT JOIN {EVIDENCE} ev ON ev.area = p.area GROUP BY p.area""")
     stages = [f"s0 AS (SELECT * FROM {PIVOT})"]
     for k, j in enumerate(rs.judgements, start=1):
         cols, _base = _judgement_sql(rs, j, k, comp)
         stages.append(f"s{k}x AS (SELECT *, {', '.join(cols)} FROM s{k - 1})")
-        stages.append(f"s{k} AS (SELECT *, {_final_sql(rs, j, k, comp)} AS {_col('g', j.id)} FROM s{k}x)")
+        stages.append(
+            f"s{k} AS (SELECT *, {_final_sql(rs, j, k, comp)} AS {_col('g', j.id)} FROM s{k}x)"
+        )
     hib = rs.scale.higher_is_better
     outs = []
-    labels = "CASE " + " ".join(f"WHEN g = {g.grade} THEN {_q(g.label)}" for g in rs.scale.grades) + " END"
+    labels = (
+        "CASE "
+        + " ".join(f"WHEN g = {g.grade} THEN {_q(g.label)}" for g in rs.scale.grades)
+        + " END"
+    )
     for k, j in enumerate(rs.judgements, start=1):
         g = _col("g", j.id)
         items = []
         for i, r in enumerate(j.thresholds):
             earlier = " AND ".join(f'NOT "t{k}_{x}"' for x in range(i)) or "TRUE"
-            items.append(f"CASE WHEN \"t{k}_{i}\" AND {earlier} THEN {_struct(r, 'threshold', 'TRUE', str(r.grade))} END")
+            items.append(
+                f'CASE WHEN "t{k}_{i}" AND {earlier} THEN {_struct(r, "threshold", "TRUE", str(r.grade))} END'
+            )
         for i, r in enumerate(j.adjustments):
-            items.append(f"CASE WHEN \"a{k}_{i}\" THEN {_struct(r, 'adjustment', 'TRUE', 'NULL')} END")
+            items.append(
+                f'CASE WHEN "a{k}_{i}" THEN {_struct(r, "adjustment", "TRUE", "NULL")} END'
+            )
         for i, r in enumerate(j.limits):
             b = _bound(rs, r.cap, comp)
-            worse = f"({b} {'<' if hib else '>'} \"pre{k}\")"
-            items.append(f"CASE WHEN \"l{k}_{i}\" THEN {_struct(r, 'limit', f'coalesce({worse}, FALSE)', b)} END")
+            worse = f'({b} {"<" if hib else ">"} "pre{k}")'
+            items.append(
+                f'CASE WHEN "l{k}_{i}" THEN {_struct(r, "limit", f"coalesce({worse}, FALSE)", b)} END'
+            )
         for i, r in enumerate(j.floors):
             b = _bound(rs, r.floor, comp)
-            better = f"({b} {'>' if hib else '<'} \"pre{k}\")"
-            items.append(f"CASE WHEN \"f{k}_{i}\" THEN {_struct(r, 'floor', f'coalesce({better}, FALSE)', b)} END")
+            better = f'({b} {">" if hib else "<"} "pre{k}")'
+            items.append(
+                f'CASE WHEN "f{k}_{i}" THEN {_struct(r, "floor", f"coalesce({better}, FALSE)", b)} END'
+            )
         rules = f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
         outs.append(f"""SELECT area, {_q(j.id)} AS judgement, {_q(j.label)} AS judgement_label, {k} AS judgement_order,
                                {g} AS grade, {rules} AS rules FROM s{len(rs.judgements)}""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PROPOSAL} AS
-        WITH {', '.join(stages)}, o AS ({' UNION ALL '.join(outs)})
+        WITH {", ".join(stages)}, o AS ({" UNION ALL ".join(outs)})
         SELECT area, judgement, judgement_label, judgement_order, grade,
                (SELECT {labels} FROM (SELECT o.grade AS g)) AS grade_label, rules,
                list_sort(list_distinct(flatten(list_transform(rules, lambda r: r.evidence)))) AS evidence_ids,
@@ -207,12 +244,16 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
 
 def proposal_rows(con: duckdb.DuckDBPyConnection, area: str) -> list[dict]:
     """The proposal of one area as dicts (after :func:`propose`), judgements in rule-set order."""
-    rel = con.sql(f"SELECT * FROM {PROPOSAL} WHERE area = ? ORDER BY judgement_order".replace("?", _q(area)))
+    rel = con.sql(
+        f"SELECT * FROM {PROPOSAL} WHERE area = ? ORDER BY judgement_order".replace("?", _q(area))
+    )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
-def evidence_rows(con: duckdb.DuckDBPyConnection, area: str, ids: list[str] | None = None) -> list[dict]:
+def evidence_rows(
+    con: duckdb.DuckDBPyConnection, area: str, ids: list[str] | None = None
+) -> list[dict]:
     """The evidence items of one area (all, or those named), as dicts."""
     where = f"area = {_q(area)}"
     if ids is not None:

@@ -90,8 +90,14 @@ class Scale(_Strict):
 
 
 class Column(_Strict):
-    measure: Literal["number_inspected", "pct_outstanding", "pct_good", "pct_satisfactory", "pct_inadequate",
-                     "pct_good_or_outstanding"]
+    measure: Literal[
+        "number_inspected",
+        "pct_outstanding",
+        "pct_good",
+        "pct_satisfactory",
+        "pct_inadequate",
+        "pct_good_or_outstanding",
+    ]
     label: str
     decimals: int = 0
     percent_sign: bool = False
@@ -154,7 +160,15 @@ class Profile(_Strict):
 class Evidence(_Strict):
     id: str
     label: str
-    kind: Literal["profile", "profile_education", "inspection", "engine", "engine_share", "record", "judgement"]
+    kind: Literal[
+        "profile",
+        "profile_education",
+        "inspection",
+        "engine",
+        "engine_share",
+        "record",
+        "judgement",
+    ]
     # profile
     indicators: list[str] | None = None
     numerator: list[str] | None = None
@@ -183,17 +197,35 @@ class Evidence(_Strict):
             "profile_education": {"count_better", "count_worse"},
             "inspection": {"count", "worst_grade", "latest_grade", "shortfall"},
             "engine": {None, "value"},
-            "engine_share": {"share_better", "share_worse", "net_better", "count_better", "count_worse", "count_top_quartile",
-                             "count_bottom_quartile", "share_improved", "share_worsened", "count"},
+            "engine_share": {
+                "share_better",
+                "share_worse",
+                "net_better",
+                "count_better",
+                "count_worse",
+                "count_top_quartile",
+                "count_bottom_quartile",
+                "share_improved",
+                "share_worsened",
+                "count",
+            },
             "record": {None},
             "judgement": {"mean", "worst", "best"},
         }[self.kind]
         if self.stat not in stats:
-            raise ValueError(f"evidence {self.id!r} of kind {self.kind} needs stat one of "
-                             f"{sorted(s for s in stats if s)}; got {self.stat!r}")
-        need = {"profile": ["indicators", "numerator"], "profile_education": ["measure", "comparator"],
-                "inspection": ["where"], "engine": ["indicator"], "engine_share": [],
-                "record": ["indicator", "year_offset"], "judgement": ["judgements"]}[self.kind]
+            raise ValueError(
+                f"evidence {self.id!r} of kind {self.kind} needs stat one of "
+                f"{sorted(s for s in stats if s)}; got {self.stat!r}"
+            )
+        need = {
+            "profile": ["indicators", "numerator"],
+            "profile_education": ["measure", "comparator"],
+            "inspection": ["where"],
+            "engine": ["indicator"],
+            "engine_share": [],
+            "record": ["indicator", "year_offset"],
+            "judgement": ["judgements"],
+        }[self.kind]
         for f in need:
             if getattr(self, f) in (None, []):
                 raise ValueError(f"evidence {self.id!r} of kind {self.kind} needs {f!r}")
@@ -207,17 +239,17 @@ class Rule(_Strict):
     when: Any
     text: str
     source: str | None = None
-    grade: int | None = None          # thresholds
-    shift: Literal["better", "worse"] | None = None   # adjustments
-    cap: int | dict[str, Any] | None = None            # limits: a grade cannot be better than this
-    floor: int | dict[str, Any] | None = None          # floors: a grade cannot be worse than this
+    grade: int | None = None  # thresholds
+    shift: Literal["better", "worse"] | None = None  # adjustments
+    cap: int | dict[str, Any] | None = None  # limits: a grade cannot be better than this
+    floor: int | dict[str, Any] | None = None  # floors: a grade cannot be worse than this
 
 
 class Judgement(_Strict):
     id: str
     label: str
     indicator: str | None = None
-    outcome: str | None = None       # the catalogue outcome whose evidence the letter groups under it
+    outcome: str | None = None  # the catalogue outcome whose evidence the letter groups under it
     thresholds: list[Rule]
     adjustments: list[Rule] = Field(default_factory=list)
     limits: list[Rule] = Field(default_factory=list)
@@ -271,37 +303,51 @@ class RuleSet(_Strict):
             for r in [*j.thresholds, *j.adjustments, *j.limits, *j.floors]:
                 for e in evidence_ids(r.when):
                     if e not in ev:
-                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} uses evidence {e!r}, which is not defined")
+                        raise ValueError(
+                            f"judgement {j.id!r} rule {r.id!r} uses evidence {e!r}, which is not defined"
+                        )
                 for bound in (r.cap, r.floor):
                     if isinstance(bound, dict) and bound.get("judgement") not in seen:
-                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} limits by judgement "
-                                         f"{bound.get('judgement')!r}, which is not an earlier judgement")
+                        raise ValueError(
+                            f"judgement {j.id!r} rule {r.id!r} limits by judgement "
+                            f"{bound.get('judgement')!r}, which is not an earlier judgement"
+                        )
                     if isinstance(bound, int) and bound not in grades:
-                        raise ValueError(f"judgement {j.id!r} rule {r.id!r}: {bound} is not a grade of the scale")
+                        raise ValueError(
+                            f"judgement {j.id!r} rule {r.id!r}: {bound} is not a grade of the scale"
+                        )
             for r in j.thresholds:
                 if r.grade not in grades:
-                    raise ValueError(f"judgement {j.id!r} threshold {r.id!r} needs a grade of the scale, got {r.grade!r}")
+                    raise ValueError(
+                        f"judgement {j.id!r} threshold {r.id!r} needs a grade of the scale, got {r.grade!r}"
+                    )
             kinds = {e.id: e for e in self.evidence}
             for r in [*j.thresholds, *j.adjustments, *j.limits, *j.floors]:
                 for eid in evidence_ids(r.when):
                     e = kinds[eid]
                     if e.kind == "judgement" and not set(e.judgements or []) <= seen:
-                        raise ValueError(f"judgement {j.id!r} rule {r.id!r} uses evidence {eid!r}, which needs "
-                                         f"judgements {e.judgements} proposed before {j.id!r}")
+                        raise ValueError(
+                            f"judgement {j.id!r} rule {r.id!r} uses evidence {eid!r}, which needs "
+                            f"judgements {e.judgements} proposed before {j.id!r}"
+                        )
             seen.add(j.id)
         for e in self.evidence:
             if e.kind == "judgement":
                 for name in e.judgements or []:
                     if name not in {j.id for j in self.judgements}:
-                        raise ValueError(f"evidence {e.id!r} names judgement {name!r}, which is not defined")
+                        raise ValueError(
+                            f"evidence {e.id!r} names judgement {name!r}, which is not defined"
+                        )
         return self
 
     def judgement(self, jid: str) -> Judgement:
         for j in self.judgements:
             if j.id == jid:
                 return j
-        raise CspaError(f"rule set {self.id} has no judgement {jid!r}; judgements: "
-                        f"{', '.join(j.id for j in self.judgements)}")
+        raise CspaError(
+            f"rule set {self.id} has no judgement {jid!r}; judgements: "
+            f"{', '.join(j.id for j in self.judgements)}"
+        )
 
     def evidence_by_id(self) -> dict[str, Evidence]:
         return {e.id: e for e in self.evidence}
@@ -330,9 +376,14 @@ def _read(path: Path) -> RuleSet:
     if not isinstance(data, dict):
         raise RuleSetError(f"{path.name}: a rule set is a mapping")
     try:
-        rs = RuleSet.model_validate({**data, "sha256": hashlib.sha256(raw).hexdigest(), "path": str(path)})
+        rs = RuleSet.model_validate(
+            {**data, "sha256": hashlib.sha256(raw).hexdigest(), "path": str(path)}
+        )
     except ValidationError as e:
-        errs = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()[:6])
+        errs = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or '(top)'}: {err['msg']}"
+            for err in e.errors()[:6]
+        )
         raise RuleSetError(f"{path.name}: invalid rule set: {errs}") from e
     if rs.id != path.stem:
         raise RuleSetError(f"{path.name}: id {rs.id!r} must match the file name {path.stem!r}")

@@ -49,17 +49,53 @@ def seed_records() -> list[tuple]:
     l06 = _yaml(SEEDS / "letters" / "luton_2006.yaml")
     scale06 = {g["grade"]: g["capacity_descriptor"] for g in l06["grade_scale"]["grades"]}
     for j in l06["summary_table"]["judgements"] + l06["outcome_judgements"]:
-        rows.append((l06["area"], int(l06["year"]), l06["framework"], j["id"], j["indicator"], j["grade"],
-                     scale06.get(j["grade"]), j["printed"], "002", _line("002", j["seed_line"])))
+        rows.append(
+            (
+                l06["area"],
+                int(l06["year"]),
+                l06["framework"],
+                j["id"],
+                j["indicator"],
+                j["grade"],
+                scale06.get(j["grade"]),
+                j["printed"],
+                "002",
+                _line("002", j["seed_line"]),
+            )
+        )
     l11 = _yaml(SEEDS / "letters" / "luton_2011.yaml")
     for j in l11["judgements"]:
-        rows.append((l11["area"], int(l11["year"]), l11["framework"], j["id"], j["indicator"], j["grade"],
-                     j["grade_label"], j["printed"], "004", _line("004", j["seed_line"])))
+        rows.append(
+            (
+                l11["area"],
+                int(l11["year"]),
+                l11["framework"],
+                j["id"],
+                j["indicator"],
+                j["grade"],
+                j["grade_label"],
+                j["printed"],
+                "004",
+                _line("004", j["seed_line"]),
+            )
+        )
     prof = _yaml(SEEDS / "003" / "profile.yaml")
     labels = {g["grade"]: g["label"] for g in l11["grade_scale"]["grades"]}
     for h in prof["assessment_history"]:
-        rows.append((prof["area"], int(h["year"]), prof["framework"], "childrens_services_assessment", "CSA",
-                     h.get("grade"), labels.get(h.get("grade")), h["text"], "003", _line("003", h["seed_line"])))
+        rows.append(
+            (
+                prof["area"],
+                int(h["year"]),
+                prof["framework"],
+                "childrens_services_assessment",
+                "CSA",
+                h.get("grade"),
+                labels.get(h.get("grade")),
+                h["text"],
+                "003",
+                _line("003", h["seed_line"]),
+            )
+        )
     return rows
 
 
@@ -72,9 +108,23 @@ def seed_inspection_events() -> list[tuple]:
         outcome = s.get("outcome")
         grade = OFSTED_GRADE.get(str(outcome).lower())
         line = s.get("outcome_seed_line") or s["seed_line"]
-        rows.append((prof["area"], year, s["text"], s.get("iso_date"), s.get("date") or s.get("period"),
-                     (s.get("aspect") or "").rstrip(":") or None, outcome, grade, s.get("adequate_or_better"),
-                     s.get("conducted"), i, _line("003", line), "seed 003"))
+        rows.append(
+            (
+                prof["area"],
+                year,
+                s["text"],
+                s.get("iso_date"),
+                s.get("date") or s.get("period"),
+                (s.get("aspect") or "").rstrip(":") or None,
+                outcome,
+                grade,
+                s.get("adequate_or_better"),
+                s.get("conducted"),
+                i,
+                _line("003", line),
+                "seed 003",
+            )
+        )
     return rows
 
 
@@ -88,17 +138,36 @@ def load_seed_assessment(store: Store) -> list[dict]:
     now = dt.datetime.now()
     with store.transaction() as c:
         c.execute("DELETE FROM assessment_record WHERE source = ?", [SOURCE])
-        c.executemany("INSERT INTO assessment_record VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      [(*r, SOURCE, now, _user()) for r in records])
+        c.executemany(
+            "INSERT INTO assessment_record VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*r, SOURCE, now, _user()) for r in records],
+        )
         c.execute("DELETE FROM assessment_inspection_event WHERE source = 'seed 003'")
-        c.executemany("INSERT INTO assessment_inspection_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
-    out = [{"source": "assessment records (seeds 002-004)", "rows": len(records)},
-           {"source": "inspection events (seed 003)", "rows": len(events)}]
+        c.executemany(
+            "INSERT INTO assessment_inspection_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+    out = [
+        {"source": "assessment records (seeds 002-004)", "rows": len(records)},
+        {"source": "inspection events (seed 003)", "rows": len(events)},
+    ]
     n = 0
-    for seed, name, vintage in (("002", "luton_2006_grades.csv", "Ofsted/CSCI APA letter to Luton, 01 November 2006"),
-                                ("004", "luton_2011_grades.csv", "Ofsted children's services assessment letter to Luton, 8 November 2011")):
-        res = load_files(store, [SEEDS / "letters" / name], source=f"seed {seed}", vintage=vintage, seed_file=seed,
-                         licence="Published document; grades reproduced as data")
+    for seed, name, vintage in (
+        ("002", "luton_2006_grades.csv", "Ofsted/CSCI APA letter to Luton, 01 November 2006"),
+        (
+            "004",
+            "luton_2011_grades.csv",
+            "Ofsted children's services assessment letter to Luton, 8 November 2011",
+        ),
+    ):
+        res = load_files(
+            store,
+            [SEEDS / "letters" / name],
+            source=f"seed {seed}",
+            vintage=vintage,
+            seed_file=seed,
+            licence="Published document; grades reproduced as data",
+        )
         n += sum(r.rows for r in res)
     out.append({"source": "letter grades as observations (seeds 002, 004)", "rows": n})
     out.append({"source": "seed moderations (demo)", "rows": demo_moderations(store)})
@@ -120,10 +189,17 @@ def demo_moderations(store: Store) -> int:
             continue
         doc = _yaml(SEEDS / "letters" / letter)
         area = str(doc["area"])
-        printed = {j["id"]: j for j in (doc.get("judgements") or [])
-                   + (doc.get("summary_table") or {}).get("judgements", []) + (doc.get("outcome_judgements") or [])}
-        done = {(m["judgement"], m["grade"]) for m in moderations(store.con, rs.id, area, year)
-                if m["moderated_by"] == SEED_USER}
+        printed = {
+            j["id"]: j
+            for j in (doc.get("judgements") or [])
+            + (doc.get("summary_table") or {}).get("judgements", [])
+            + (doc.get("outcome_judgements") or [])
+        }
+        done = {
+            (m["judgement"], m["grade"])
+            for m in moderations(store.con, rs.id, area, year)
+            if m["moderated_by"] == SEED_USER
+        }
         propose(store.con, rs, year)
         proposals = {p["judgement"]: p for p in proposal_rows(store.con, area)}
         if not done:
@@ -134,7 +210,17 @@ def demo_moderations(store: Store) -> int:
             p = proposals[jid]
             action = "confirm" if p["grade"] == j["grade"] else "override"
             ref = f"{doc['seed'][:3]}:L{j['seed_line']}"
-            moderate(store, rs, area, year, action, judgement=jid, grade=j["grade"], user=SEED_USER, seed_ref=ref,
-                     reason=f"Grade as printed in the {year} letter, {ref}: {j['printed']!r}")
+            moderate(
+                store,
+                rs,
+                area,
+                year,
+                action,
+                judgement=jid,
+                grade=j["grade"],
+                user=SEED_USER,
+                seed_ref=ref,
+                reason=f"Grade as printed in the {year} letter, {ref}: {j['printed']!r}",
+            )
             n += 1
     return n

@@ -41,7 +41,9 @@ SN_PREFIX = "SN:"
 
 def _norm(s: str) -> str:
     s = s.lower().replace("&", "and").replace("\u2019", "'")
-    s = re.sub(r"\(pre lgr 2009\)|\(pre lg\)|\bcity of\b|\bcouncil\b|\bborough\b|\bcounty\b", " ", s)
+    s = re.sub(
+        r"\(pre lgr 2009\)|\(pre lg\)|\bcity of\b|\bcouncil\b|\bborough\b|\bcounty\b", " ", s
+    )
     return re.sub(r"[^a-z0-9]+", " ", s).strip()
 
 
@@ -78,12 +80,20 @@ class Area:
         """Why a figure for a period from ``start`` to ``end`` cannot be this area's, or None."""
         if self.figures_until and start and start > self.figures_until:
             gone = f"ceased on {self.exists_until:%d %B %Y}" if self.exists_until else "ceased"
-            return (f"{self.name} ({self.code}) {gone}: DfE publishes figures for it up to "
-                    f"{self.figures_until:%d %B %Y}, and this period starts {start:%d %B %Y}")
+            return (
+                f"{self.name} ({self.code}) {gone}: DfE publishes figures for it up to "
+                f"{self.figures_until:%d %B %Y}, and this period starts {start:%d %B %Y}"
+            )
         if self.figures_from and end and end < self.figures_from:
-            began = f"was created on {self.exists_from:%d %B %Y}" if self.exists_from else "did not exist yet"
-            return (f"{self.name} ({self.code}) {began}: figures for it begin {self.figures_from:%d %B %Y}, "
-                    f"and this period ends {end:%d %B %Y}")
+            began = (
+                f"was created on {self.exists_from:%d %B %Y}"
+                if self.exists_from
+                else "did not exist yet"
+            )
+            return (
+                f"{self.name} ({self.code}) {began}: figures for it begin {self.figures_from:%d %B %Y}, "
+                f"and this period ends {end:%d %B %Y}"
+            )
         return None
 
 
@@ -96,9 +106,17 @@ class AreaRegistry:
         if a.code in self.areas and self.areas[a.code] != a:
             old = self.areas[a.code]
             if (old.name, old.type) != (a.name, a.type):
-                raise CatalogueError(f"area code {a.code!r} declared twice with different names/types: {old.name!r}/{a.name!r}")
+                raise CatalogueError(
+                    f"area code {a.code!r} declared twice with different names/types: {old.name!r}/{a.name!r}"
+                )
         self.areas[a.code] = a
-        for key in {a.code, a.name, a.dfe_code, a.ons_code, str(a.lait_number) if a.lait_number else None}:
+        for key in {
+            a.code,
+            a.name,
+            a.dfe_code,
+            a.ons_code,
+            str(a.lait_number) if a.lait_number else None,
+        }:
             if key:
                 self._index.setdefault(_norm(key), a.code)
                 self._index.setdefault(key.lower(), a.code)
@@ -130,7 +148,11 @@ class AreaRegistry:
             return self.sn_area(q)
         if q.lower() == "england":
             return self.areas[ENGLAND]
-        code = (q if q in self.areas else None) or self._index.get(q.lower()) or self._index.get(_norm(q))
+        code = (
+            (q if q in self.areas else None)
+            or self._index.get(q.lower())
+            or self._index.get(_norm(q))
+        )
         if code:
             return self.areas[code]
         names = {a.name: a for a in self.areas.values() if a.type in ("la", "region", "country")}
@@ -145,8 +167,11 @@ class AreaRegistry:
         _, group, la = parts
         base = self.resolve(la)
         return Area(
-            code=f"SN:{group}:{base.code}", name=f"{base.name} statistical neighbours ({group})",
-            type="sn_group", parent=base.code, region_code=base.region_code,
+            code=f"SN:{group}:{base.code}",
+            name=f"{base.name} statistical neighbours ({group})",
+            type="sn_group",
+            parent=base.code,
+            region_code=base.region_code,
         )
 
 
@@ -181,21 +206,45 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
             if key and lat is not None:
                 coords.setdefault(key, (lat, long))
 
-    rows25 = {r["dfe_la_code"]: r for r in _read(data_dir / "real" / "areas" / "english_upper_tier_las_2025.csv")}
-    rows08 = {r["dfe_la_code"]: r for r in _read(data_dir / "real" / "areas" / "english_las_2007_08.csv")}
+    rows25 = {
+        r["dfe_la_code"]: r
+        for r in _read(data_dir / "real" / "areas" / "english_upper_tier_las_2025.csv")
+    }
+    rows08 = {
+        r["dfe_la_code"]: r for r in _read(data_dir / "real" / "areas" / "english_las_2007_08.csv")
+    }
     for dfe in sorted(set(rows25) | set(rows08), key=int):
         r25, r08 = rows25.get(dfe), rows08.get(dfe)
-        name = (r25 or {}).get("la_name") or re.sub(r"\s*\(Pre LGR 2009\)", "", r08["la_name_2007_08"])
+        name = (r25 or {}).get("la_name") or re.sub(
+            r"\s*\(Pre LGR 2009\)", "", r08["la_name_2007_08"]
+        )
         ons = (r25 or {}).get("ons_code") or (r08 or {}).get("ons_gss_code_of_entity") or None
-        region = (r25 or {}).get("region_code") or region_by_name.get(_norm((r08 or {}).get("region_name", "")))
+        region = (r25 or {}).get("region_code") or region_by_name.get(
+            _norm((r08 or {}).get("region_name", ""))
+        )
         lat, long = coords.get(ons or "", coords.get(dfe, (None, None)))
-        successors = tuple(s for s in re.split(r"[;|, ]+", (r08 or {}).get("successor_dfe_codes", "")) if s and s != dfe)
-        reg.add(Area(
-            code=dfe, name=name, type="la", dfe_code=dfe, ons_code=ons, region_code=region,
-            la_type=(r25 or r08 or {}).get("la_type") or (r08 or {}).get("la_type_2007_08"),
-            in_2008=r08 is not None, in_2025=r25 is not None, successors=successors,
-            lat=lat, long=long, note=(r08 or {}).get("note") or None,
-        ))
+        successors = tuple(
+            s
+            for s in re.split(r"[;|, ]+", (r08 or {}).get("successor_dfe_codes", ""))
+            if s and s != dfe
+        )
+        reg.add(
+            Area(
+                code=dfe,
+                name=name,
+                type="la",
+                dfe_code=dfe,
+                ons_code=ons,
+                region_code=region,
+                la_type=(r25 or r08 or {}).get("la_type") or (r08 or {}).get("la_type_2007_08"),
+                in_2008=r08 is not None,
+                in_2025=r25 is not None,
+                successors=successors,
+                lat=lat,
+                long=long,
+                note=(r08 or {}).get("note") or None,
+            )
+        )
         if r08 and r08["la_name_2007_08"] != name:
             reg._index.setdefault(_norm(r08["la_name_2007_08"]), dfe)
 
@@ -203,18 +252,30 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     for n, r in enumerate(_read(lifetimes) if lifetimes.exists() else [], start=2):
         a = reg.areas.get((r.get("dfe_code") or "").strip())
         if a is None or a.type != "la":
-            raise CatalogueError(f"{lifetimes.name}, row {n}: dfe_code {r.get('dfe_code')!r} is not a local authority")
+            raise CatalogueError(
+                f"{lifetimes.name}, row {n}: dfe_code {r.get('dfe_code')!r} is not a local authority"
+            )
         try:
-            dates = {k: date.fromisoformat(r[k]) if (r.get(k) or "").strip() else None
-                     for k in ("exists_from", "exists_until", "figures_from", "figures_until")}
+            dates = {
+                k: date.fromisoformat(r[k]) if (r.get(k) or "").strip() else None
+                for k in ("exists_from", "exists_until", "figures_from", "figures_until")
+            }
         except ValueError as e:
             raise CatalogueError(f"{lifetimes.name}, row {n}: {e}") from None
         reg.areas[a.code] = replace(a, **dates, lifetime_note=r.get("evidence") or None)
 
     for path in sorted((data_dir / "areas").glob("seed_geographies*.csv")):
         for n, r in enumerate(_read(path), start=2):
-            code, name, typ = (r.get("code") or "").strip(), (r.get("name") or "").strip(), (r.get("type") or "").strip()
+            code, name, typ = (
+                (r.get("code") or "").strip(),
+                (r.get("name") or "").strip(),
+                (r.get("type") or "").strip(),
+            )
             if not code or not name or not typ:
                 raise CatalogueError(f"{path.name}, row {n}: code, name and type are required")
-            reg.add(Area(code, name, typ, parent=(r.get("parent") or None), note=(r.get("note") or None)))
+            reg.add(
+                Area(
+                    code, name, typ, parent=(r.get("parent") or None), note=(r.get("note") or None)
+                )
+            )
     return reg

@@ -20,15 +20,47 @@ from pydantic import ValidationError
 from cspa.catalogue.models import Indicator, file_stem
 
 OBS_COLUMNS = {
-    "indicator", "measure", "area", "period", "statistic", "value", "numerator", "denominator",
-    "status", "text", "quality", "provisional", "note", "seed_line",
+    "indicator",
+    "measure",
+    "area",
+    "period",
+    "statistic",
+    "value",
+    "numerator",
+    "denominator",
+    "status",
+    "text",
+    "quality",
+    "provisional",
+    "note",
+    "seed_line",
 }
-GOLDEN_COLUMNS = {"seed_line", "indicator", "measure", "area", "period", "field", "expected", "xfail", "note"}
+GOLDEN_COLUMNS = {
+    "seed_line",
+    "indicator",
+    "measure",
+    "area",
+    "period",
+    "field",
+    "expected",
+    "xfail",
+    "note",
+}
 GOLDEN_OPTIONAL = {"statistic"}
 AREA_COLUMNS = {"code", "name", "type", "parent", "note"}
 GOLDEN_FIELDS = {
-    "display", "status", "value", "band", "band_range", "traffic_light", "quartile_position", "quartile",
-    "progress", "significance", "rank", "trend",
+    "display",
+    "status",
+    "value",
+    "band",
+    "band_range",
+    "traffic_light",
+    "quartile_position",
+    "quartile",
+    "progress",
+    "significance",
+    "rank",
+    "trend",
 }
 
 
@@ -50,7 +82,9 @@ def check_yaml(path: Path) -> list[str]:
     try:
         ind = Indicator.model_validate(data)
     except ValidationError as e:
-        return [f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
+        return [
+            f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
+        ]
     if path.stem != file_stem(ind.code):
         return [f"{path}: file name must be the code ({file_stem(ind.code)}.yaml)"]
     return []
@@ -62,8 +96,11 @@ def check_csv(path: Path, catalogue: dict[str, Indicator]) -> list[str]:
         rows = list(csv.DictReader(f))
         cols = set(rows[0].keys()) if rows else set()
     if cols and cols <= AREA_COLUMNS and {"code", "name", "type"} <= cols:
-        return [f"{path}:{n}: code, name and type are required" for n, r in enumerate(rows, start=2)
-                if not all((r.get(k) or "").strip() for k in ("code", "name", "type"))]
+        return [
+            f"{path}:{n}: code, name and type are required"
+            for n, r in enumerate(rows, start=2)
+            if not all((r.get(k) or "").strip() for k in ("code", "name", "type"))
+        ]
     golden = "field" in cols
     need = GOLDEN_COLUMNS if golden else {"indicator", "area", "period"}
     allowed = GOLDEN_COLUMNS | GOLDEN_OPTIONAL if golden else OBS_COLUMNS
@@ -79,10 +116,14 @@ def check_csv(path: Path, catalogue: dict[str, Indicator]) -> list[str]:
             continue
         m = (r.get("measure") or "").strip() or "value"
         if m not in ind.measure_ids():
-            errs.append(f"{path}:{n}: field measure: {code} has no measure {m!r} (has {ind.measure_ids()})")
+            errs.append(
+                f"{path}:{n}: field measure: {code} has no measure {m!r} (has {ind.measure_ids()})"
+            )
         if golden:
             if r["field"] not in GOLDEN_FIELDS:
-                errs.append(f"{path}:{n}: field field: {r['field']!r} not one of {sorted(GOLDEN_FIELDS)}")
+                errs.append(
+                    f"{path}:{n}: field field: {r['field']!r} not one of {sorted(GOLDEN_FIELDS)}"
+                )
         elif not any((r.get(k) or "").strip() for k in ("value", "numerator", "status", "text")):
             errs.append(f"{path}:{n}: row has no value, numerator, status or text")
         if not (r.get("seed_line") or "").strip().isdigit():

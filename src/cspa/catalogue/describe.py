@@ -9,8 +9,12 @@ from rich.text import Text
 
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator
 
-POLARITY = {"high": "high is good", "low": "low is good", "none": "no direction (context only)",
-            "middle": "middle is best (symmetric bands)"}
+POLARITY = {
+    "high": "high is good",
+    "low": "low is good",
+    "none": "no direction (context only)",
+    "middle": "middle is best (symmetric bands)",
+}
 
 
 def _light(rule) -> str:
@@ -29,21 +33,37 @@ def describe(ind: Indicator) -> Group:
     rows = [
         ("Framework", ind.framework),
         ("Outcome", OUTCOME_TITLES.get(ind.outcome) if ind.outcome else None),
-        ("Section", ind.section), ("Topic", ind.topic), ("Page", ind.page),
-        ("Owner", ind.owner), ("Source", ind.source),
-        ("Unit", f"{ind.unit.value}, {ind.display.decimals} decimal place(s)"
-                 + (", printed with %" if ind.display.percent_sign else "")
-                 + (", thousands separators" if ind.display.thousands else "")
-                 + (f", prefix {ind.display.prefix}" if ind.display.prefix else "")),
+        ("Section", ind.section),
+        ("Topic", ind.topic),
+        ("Page", ind.page),
+        ("Owner", ind.owner),
+        ("Source", ind.source),
+        (
+            "Unit",
+            f"{ind.unit.value}, {ind.display.decimals} decimal place(s)"
+            + (", printed with %" if ind.display.percent_sign else "")
+            + (", thousands separators" if ind.display.thousands else "")
+            + (f", prefix {ind.display.prefix}" if ind.display.prefix else ""),
+        ),
         ("Polarity", POLARITY[ind.polarity.value]),
-        ("Formula", ind.formula.type.value + (f" x {ind.formula.multiplier:g}" if ind.formula.multiplier else "")),
-        ("Numerator", ind.numerator), ("Denominator", ind.denominator),
-        ("Geography", ind.geography_level.value), ("Years", ind.year_type.value),
+        (
+            "Formula",
+            ind.formula.type.value
+            + (f" x {ind.formula.multiplier:g}" if ind.formula.multiplier else ""),
+        ),
+        ("Numerator", ind.numerator),
+        ("Denominator", ind.denominator),
+        ("Geography", ind.geography_level.value),
+        ("Years", ind.year_type.value),
         ("Comparators", ", ".join(c.value for c in ind.comparators) or None),
         ("Neighbour group", ind.neighbour_group),
-        ("SN figure", ind.sn_method.value), ("England figure", ind.england_method.value),
+        ("SN figure", ind.sn_method.value),
+        ("England figure", ind.england_method.value),
         ("Traffic light", _light(ind.traffic_light)),
-        ("Quartiles / ranks / trend", f"{'yes' if ind.quartiles else 'no'} / {'yes' if ind.ranks else 'no'} / {ind.trend}"),
+        (
+            "Quartiles / ranks / trend",
+            f"{'yes' if ind.quartiles else 'no'} / {'yes' if ind.ranks else 'no'} / {ind.trend}",
+        ),
         ("Related", ", ".join(ind.related) or None),
         ("Seed lines", ", ".join(map(str, ind.seed_lines)) or None),
         ("Source row", ind.source_ref),
@@ -57,13 +77,18 @@ def describe(ind: Indicator) -> Group:
     for m in ind.measures:
         r = ind.resolved(m.id)
         t = Text(f"\nMeasure {m.id}: {m.label}\n", style="bold")
-        t.append(f"  unit {r.unit.value}, {r.display.decimals} dp, {POLARITY[r.polarity.value]}, "
-                 f"formula {r.formula.type.value}, light: {_light(r.traffic_light)}")
+        t.append(
+            f"  unit {r.unit.value}, {r.display.decimals} dp, {POLARITY[r.polarity.value]}, "
+            f"formula {r.formula.type.value}, light: {_light(r.traffic_light)}"
+        )
         parts.append(t)
         if m.bands:
             parts.append(_bands(f"Bands ({m.id})", m.bands))
-    for label, text in (("Definition", ind.definition), ("Guidance and interpretation", ind.guidance),
-                        ("Health warning", ind.health_warning)):
+    for label, text in (
+        ("Definition", ind.definition),
+        ("Guidance and interpretation", ind.guidance),
+        ("Health warning", ind.health_warning),
+    ):
         if text:
             parts.append(Text(f"\n{label}", style="bold"))
             parts.append(Text(text.strip()))
@@ -76,6 +101,11 @@ def _bands(title: str, bands) -> Table:
     width = max(len(b.cutoffs) for b in bands)
     t = Table("Periods", *[f"{i + 1}" for i in range(width)], title=title, title_justify="left")
     for b in bands:
-        t.add_row(b.periods + (f" ({b.group})" if b.group else ""),
-                  *[f"{c} {'●' * n}" if c != "." else "." for c, n in zip(b.cutoffs, b.blobs, strict=True)])
+        t.add_row(
+            b.periods + (f" ({b.group})" if b.group else ""),
+            *[
+                f"{c} {'●' * n}" if c != "." else "."
+                for c, n in zip(b.cutoffs, b.blobs, strict=True)
+            ],
+        )
     return t

@@ -68,7 +68,9 @@ YEAR_TYPE = {
 LIGHT_REASON = "LAIT shows quartile bands (A best to D worst), not traffic lights"
 
 # Axis names that are counts although they do not start with "Number".
-_COUNT_AXES = re.compile(r"^(number|entries|total cases|social workers|starters fte|leavers fte)\b", re.I)
+_COUNT_AXES = re.compile(
+    r"^(number|entries|total cases|social workers|starters fte|leavers fte)\b", re.I
+)
 _RATE = re.compile(r"\brate per\s*([\d,]+)", re.I)
 
 
@@ -90,9 +92,14 @@ def infer_unit(axis: str) -> tuple[str, str | None]:
     if "spend" in low or "cost" in low:
         return "currency_gbp", None
     if _COUNT_AXES.match(a):
-        return "count", (None if low.startswith("number") else f"unit count inferred from the axis name {a!r}")
+        return "count", (
+            None if low.startswith("number") else f"unit count inferred from the axis name {a!r}"
+        )
     if low in ("turnover rate", "absence rate"):
-        return "percent", f"unit percent inferred from the axis name {a!r} (a percentage rate in the workforce census)"
+        return (
+            "percent",
+            f"unit percent inferred from the axis name {a!r} (a percentage rate in the workforce census)",
+        )
     return "score", f"unit score assumed from the axis name {a!r}"
 
 
@@ -203,7 +210,9 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
     return entries
 
 
-def generate_lait_catalogue(dictionary_csv: Path | str = DICTIONARY, out_dir: Path | str = OUT_DIR) -> list[Path]:
+def generate_lait_catalogue(
+    dictionary_csv: Path | str = DICTIONARY, out_dir: Path | str = OUT_DIR
+) -> list[Path]:
     """Write one YAML per LAIT measure into ``out_dir`` (stale generated files are removed)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

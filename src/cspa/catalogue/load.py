@@ -35,7 +35,9 @@ class Catalogue:
             key = _key(code)
             ind = next((i for c, i in self.indicators.items() if _key(c) == key), None)
         if ind is None:
-            raise CatalogueError(f"no indicator {code!r} in the catalogue (try `cspa catalogue list`)")
+            raise CatalogueError(
+                f"no indicator {code!r} in the catalogue (try `cspa catalogue list`)"
+            )
         return ind
 
     def in_framework(self, framework: str) -> list[Indicator]:
@@ -50,7 +52,10 @@ def _key(code: str) -> str:
 
 
 def _problems(path: Path, e: ValidationError) -> list[str]:
-    return [f"{path}: field {'.'.join(str(x) for x in err['loc']) or '(file)'}: {err['msg']}" for err in e.errors()]
+    return [
+        f"{path}: field {'.'.join(str(x) for x in err['loc']) or '(file)'}: {err['msg']}"
+        for err in e.errors()
+    ]
 
 
 def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
@@ -79,17 +84,25 @@ def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
         if path.stem != file_stem(ind.code):
             problems.append(f"{path}: field code: {ind.code!r} does not match the file name")
         if ind.framework != path.parent.name:
-            problems.append(f"{path}: field framework: {ind.framework!r} but the file is in {path.parent.name}/")
+            problems.append(
+                f"{path}: field framework: {ind.framework!r} but the file is in {path.parent.name}/"
+            )
         if ind.code in cat.indicators:
-            problems.append(f"{path}: field code: {ind.code!r} is also defined in {cat.files[ind.code]}")
+            problems.append(
+                f"{path}: field code: {ind.code!r} is also defined in {cat.files[ind.code]}"
+            )
         cat.indicators[ind.code] = ind
         cat.files[ind.code] = path
     for ind in cat.indicators.values():
         if ind.framework not in cat.frameworks:
-            problems.append(f"{cat.files[ind.code]}: field framework: unknown framework {ind.framework!r}")
+            problems.append(
+                f"{cat.files[ind.code]}: field framework: unknown framework {ind.framework!r}"
+            )
     if problems:
         more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
-        raise CatalogueError("The indicator catalogue is invalid:\n  " + "\n  ".join(problems[:30]) + more)
+        raise CatalogueError(
+            "The indicator catalogue is invalid:\n  " + "\n  ".join(problems[:30]) + more
+        )
     return cat
 
 

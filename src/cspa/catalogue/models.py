@@ -157,11 +157,13 @@ class Formula(Strict):
     multiplier: float | None = None
     base_period: str | None = None
     of_measure: str | None = Field(
-        default=None, description="for change/percent_change/difference: the measure the formula applies to"
+        default=None,
+        description="for change/percent_change/difference: the measure the formula applies to",
     )
     comparator: Comparator | None = None
     comparator_area: str | None = Field(
-        default=None, description="the comparator's area code when the type alone does not pick it (e.g. K04000001)"
+        default=None,
+        description="the comparator's area code when the type alone does not pick it (e.g. K04000001)",
     )
     measures: list[str] = Field(default_factory=list, description="for sum / mean_of_percentages")
 
@@ -169,7 +171,11 @@ class Formula(Strict):
     def _params(self) -> Formula:
         if self.type is FormulaType.rate and self.multiplier is None:
             raise ValueError("a rate needs a multiplier (e.g. 1000 or 10000)")
-        if self.type is FormulaType.percent_change and self.base_period is None and self.of_measure is None:
+        if (
+            self.type is FormulaType.percent_change
+            and self.base_period is None
+            and self.of_measure is None
+        ):
             raise ValueError("percent_change needs base_period (e.g. '1998') or of_measure")
         if self.type is FormulaType.difference and self.comparator is None:
             raise ValueError("difference needs a comparator")
@@ -210,7 +216,9 @@ def parse_cutoff(text: str) -> tuple[float | None, float | None, bool] | None:
 
     m = _CUTOFF.match(text)
     if not m:
-        raise ValueError(f"cannot read band cut-off {text!r} (expected forms like '0<45', '80<=100', '3+', '4,5')")
+        raise ValueError(
+            f"cannot read band cut-off {text!r} (expected forms like '0<45', '80<=100', '3+', '4,5')"
+        )
 
     def num(s: str) -> float:
         return float(s.replace("£", "").replace(",", "").replace("%", ""))
@@ -277,7 +285,9 @@ class LightComparatorShading(Strict):
     """Attainment: SN/England figures shaded by how the LA compares (000:L45)."""
 
     rule: Literal["comparator_shading"]
-    comparators: list[Comparator] = Field(default_factory=lambda: [Comparator.statistical_neighbours, Comparator.england])
+    comparators: list[Comparator] = Field(
+        default_factory=lambda: [Comparator.statistical_neighbours, Comparator.england]
+    )
     tolerance: float = 0.0
 
 
@@ -303,7 +313,9 @@ class LightPointsTolerance(Strict):
     rule: Literal["points_tolerance"]
     comparator: Comparator = Comparator.england
     points: float
-    green_at_value: float | None = Field(default=None, description="a value that is green whatever the comparator (100% at 26 weeks)")
+    green_at_value: float | None = Field(
+        default=None, description="a value that is green whatever the comparator (100% at 26 weeks)"
+    )
 
 
 class LightVsNeighbours(Strict):
@@ -344,7 +356,9 @@ class SignificanceRule(Strict):
 
     method: Literal["wilson", "poisson"]
     vs: Literal["england"] = "england"
-    confidence: list[float] = Field(default_factory=lambda: [95.0, 99.8], min_length=2, max_length=2)
+    confidence: list[float] = Field(
+        default_factory=lambda: [95.0, 99.8], min_length=2, max_length=2
+    )
 
 
 class Measure(Strict):
@@ -414,7 +428,9 @@ class Indicator(Strict):
     updated_from_v1: bool = False
     notes: list[str] = Field(default_factory=list)
     seed_lines: list[int] = Field(default_factory=list)
-    source_ref: str | None = Field(default=None, description="for generated entries: the source file and row")
+    source_ref: str | None = Field(
+        default=None, description="for generated entries: the source file and row"
+    )
 
     @model_validator(mode="after")
     def _measures_unique(self) -> Indicator:
@@ -433,13 +449,26 @@ class Indicator(Strict):
         m = next((x for x in self.measures if x.id == measure_id), None)
         if m is None:
             if measure_id not in (None, "value") and self.measures:
-                raise KeyError(f"{self.code} has no measure {measure_id!r}; it has {self.measure_ids()}")
+                raise KeyError(
+                    f"{self.code} has no measure {measure_id!r}; it has {self.measure_ids()}"
+                )
             return ResolvedMeasure(
-                indicator=self.code, id="value", label=self.title, unit=self.unit, display=self.display,
-                polarity=self.polarity, formula=self.formula, bands=list(self.bands),
-                traffic_light=self.traffic_light, quartiles=self.quartiles, ranks=self.ranks,
-                trend=self.trend, geography_level=self.geography_level,
-                numerator=self.numerator, denominator=self.denominator, significance=self.significance,
+                indicator=self.code,
+                id="value",
+                label=self.title,
+                unit=self.unit,
+                display=self.display,
+                polarity=self.polarity,
+                formula=self.formula,
+                bands=list(self.bands),
+                traffic_light=self.traffic_light,
+                quartiles=self.quartiles,
+                ranks=self.ranks,
+                trend=self.trend,
+                geography_level=self.geography_level,
+                numerator=self.numerator,
+                denominator=self.denominator,
+                significance=self.significance,
             )
         return ResolvedMeasure(
             indicator=self.code,

@@ -38,10 +38,20 @@ class GroupInfo:
 
 MODEL_IDS = {"DfE April 2021": "dfe_2021", "DfE May 2025": "dfe_2025"}
 GROUP_INFO = {
-    "dfe_2021": GroupInfo("dfe_2021", "DfE children's services statistical neighbours (April 2021)", "2021",
-                          "DfE statistical neighbour model, April 2021", "Open Government Licence v3.0"),
-    "dfe_2025": GroupInfo("dfe_2025", "DfE children's services statistical neighbours (May 2025)", "2025",
-                          "DfE statistical neighbour model, May 2025", "Open Government Licence v3.0"),
+    "dfe_2021": GroupInfo(
+        "dfe_2021",
+        "DfE children's services statistical neighbours (April 2021)",
+        "2021",
+        "DfE statistical neighbour model, April 2021",
+        "Open Government Licence v3.0",
+    ),
+    "dfe_2025": GroupInfo(
+        "dfe_2025",
+        "DfE children's services statistical neighbours (May 2025)",
+        "2025",
+        "DfE statistical neighbour model, May 2025",
+        "Open Government Licence v3.0",
+    ),
 }
 
 
@@ -55,7 +65,9 @@ class NeighbourGroups:
 
     def of(self, group: str, la_code: str) -> list[Neighbour]:
         if group not in self.groups:
-            raise CatalogueError(f"no neighbour group {group!r}; groups are: {', '.join(self.names())}")
+            raise CatalogueError(
+                f"no neighbour group {group!r}; groups are: {', '.join(self.names())}"
+            )
         return self.groups[group].get(la_code, [])
 
     def rows(self):
@@ -73,25 +85,42 @@ def _read(path: Path) -> list[dict[str, str]]:
 @lru_cache(maxsize=1)
 def load_neighbours(data_dir: Path = DATA) -> NeighbourGroups:
     ng = NeighbourGroups(info=dict(GROUP_INFO))
-    for r in _read(data_dir / "real" / "statistical_neighbours" / "statistical_neighbours_long.csv"):
+    for r in _read(
+        data_dir / "real" / "statistical_neighbours" / "statistical_neighbours_long.csv"
+    ):
         g = MODEL_IDS.get(r["model"])
         if g is None:
             raise CatalogueError(f"statistical_neighbours_long.csv: unknown model {r['model']!r}")
         ng.groups.setdefault(g, {}).setdefault(r["dfe_la_code"], []).append(
-            Neighbour(int(r["rank"]), r["neighbour_dfe_la_code"] or None, r["neighbour_name"], r["closeness"] or None)
+            Neighbour(
+                int(r["rank"]),
+                r["neighbour_dfe_la_code"] or None,
+                r["neighbour_name"],
+                r["closeness"] or None,
+            )
         )
     for path in sorted((data_dir / "neighbours").glob("*.csv")):
         for n, r in enumerate(_read(path), start=2):
             try:
                 g, la = r["group"].strip(), r["la_dfe_code"].strip()
-                ng.groups.setdefault(g, {}).setdefault(la, []).append(Neighbour(
-                    int(r["rank"]), (r.get("neighbour_dfe_code") or "").strip() or None,
-                    r["neighbour_name"].strip(), (r.get("closeness") or "").strip() or None,
-                ))
-                ng.info.setdefault(g, GroupInfo(
-                    g, (r.get("group_name") or g).strip(), (r.get("period") or "").strip(),
-                    f"seed 000 appendix, line {r.get('seed_line', '')}", "Ofsted APA dataset 2008 (published)",
-                ))
+                ng.groups.setdefault(g, {}).setdefault(la, []).append(
+                    Neighbour(
+                        int(r["rank"]),
+                        (r.get("neighbour_dfe_code") or "").strip() or None,
+                        r["neighbour_name"].strip(),
+                        (r.get("closeness") or "").strip() or None,
+                    )
+                )
+                ng.info.setdefault(
+                    g,
+                    GroupInfo(
+                        g,
+                        (r.get("group_name") or g).strip(),
+                        (r.get("period") or "").strip(),
+                        f"seed 000 appendix, line {r.get('seed_line', '')}",
+                        "Ofsted APA dataset 2008 (published)",
+                    ),
+                )
             except (KeyError, ValueError) as e:
                 raise CatalogueError(f"{path.name}, row {n}: {e}") from None
     for by_la in ng.groups.values():

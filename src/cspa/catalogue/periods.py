@@ -18,11 +18,23 @@ from datetime import date
 
 from cspa.errors import PeriodError
 
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 QUARTER_END_MONTH = {1: 6, 2: 9, 3: 12, 4: 3}
 
-KINDS = ("financial_year", "academic_year", "calendar_year", "multi_year", "quarter", "snapshot", "term")
+KINDS = (
+    "financial_year",
+    "academic_year",
+    "calendar_year",
+    "multi_year",
+    "quarter",
+    "snapshot",
+    "term",
+)
 
 
 @dataclass(frozen=True, order=False)
@@ -66,12 +78,16 @@ def _year(s: str, ref: int | None = None) -> int:
 
 
 def financial_year(y: int) -> Period:
-    return Period("financial_year", f"FY{y}-{str(y + 1)[-2:]}", date(y, 4, 1), date(y + 1, 3, 31), y, y + 1)
+    return Period(
+        "financial_year", f"FY{y}-{str(y + 1)[-2:]}", date(y, 4, 1), date(y + 1, 3, 31), y, y + 1
+    )
 
 
 def academic_year(y: int) -> Period:
     """Academic year starting September ``y`` (results published as ``y+1``)."""
-    return Period("academic_year", f"AY{y}-{str(y + 1)[-2:]}", date(y, 9, 1), date(y + 1, 8, 31), y, y + 1)
+    return Period(
+        "academic_year", f"AY{y}-{str(y + 1)[-2:]}", date(y, 9, 1), date(y + 1, 8, 31), y, y + 1
+    )
 
 
 def calendar_year(y: int) -> Period:
@@ -92,8 +108,13 @@ def fy_quarter(fy_start: int, q: int) -> Period:
     start_month = end_month - 2
     last_day = {3: 31, 6: 30, 9: 30, 12: 31}[end_month]
     return Period(
-        "quarter", f"FY{fy_start}-{str(fy_start + 1)[-2:]}-Q{q}",
-        date(end_year, start_month, 1), date(end_year, end_month, last_day), fy_start, fy_start + 1, q,
+        "quarter",
+        f"FY{fy_start}-{str(fy_start + 1)[-2:]}-Q{q}",
+        date(end_year, start_month, 1),
+        date(end_year, end_month, last_day),
+        fy_start,
+        fy_start + 1,
+        q,
     )
 
 
@@ -106,16 +127,29 @@ QUALIFIER = re.compile(r"\s*\((?:provisional|prov\.?|p|rev(?:ised)?|final|ot|out
 _TWOTWO = re.compile(r"^(\d{4})\s*/\s*(\d{2})\s*-\s*(\d{2})\s*/\s*(\d{2})$")
 _TWO = re.compile(r"^(\d{2}|\d{4})\s*[-/]\s*(\d{2}|\d{4})$")
 _RANGE_AVG = re.compile(r"^(\d{4})\s*-\s*(\d{4})\s*average$", re.I)
-_ASAT = re.compile(r"^(?:as\s+at\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})$", re.I)
+_ASAT = re.compile(
+    r"^(?:as\s+at\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})$", re.I
+)
 _MONRANGE = re.compile(r"^([a-z]{3})[a-z]*\s*-\s*([a-z]{3})[a-z]*\s+(\d{2}|\d{4})$", re.I)
-_QTR = re.compile(r"^([1-4])\s*(?:st|nd|rd|th)?\s*(?:qtr|quarter)\b\s*([a-z]{3})[a-z]*\s*'?(\d{2}|\d{4})", re.I)
+_QTR = re.compile(
+    r"^([1-4])\s*(?:st|nd|rd|th)?\s*(?:qtr|quarter)\b\s*([a-z]{3})[a-z]*\s*'?(\d{2}|\d{4})", re.I
+)
 _QKEY = re.compile(r"^(?:FY)?(\d{4})-(\d{2})-?Q([1-4])$", re.I)
 _QYEAR = re.compile(r"^Q([1-4])\s+(\d{4})\s*[-/]\s*(\d{2}|\d{4})$", re.I)
 _COHORT = re.compile(r"^(\d{4})\s+cohort\b.*$", re.I)
-_TERM = re.compile(r"^(autumn|spring|summer)(?:\s*(?:&|and)\s*(spring|summer))?\s+terms?(?:\s+only)?\s+"
-                   r"(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$", re.I)
-_FULLYEAR = re.compile(r"^full\s+year(?:\s*\(3\s+terms\))?\s+(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$", re.I)
-TERM_MONTHS = {"autumn": ((9, 1), (12, 31)), "spring": ((1, 1), (3, 31)), "summer": ((4, 1), (8, 31))}
+_TERM = re.compile(
+    r"^(autumn|spring|summer)(?:\s*(?:&|and)\s*(spring|summer))?\s+terms?(?:\s+only)?\s+"
+    r"(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$",
+    re.I,
+)
+_FULLYEAR = re.compile(
+    r"^full\s+year(?:\s*\(3\s+terms\))?\s+(\d{2}|\d{4})\s*/\s*(\d{1,2}|\d{4})$", re.I
+)
+TERM_MONTHS = {
+    "autumn": ((9, 1), (12, 31)),
+    "spring": ((1, 1), (3, 31)),
+    "summer": ((4, 1), (8, 31)),
+}
 _EES = re.compile(r"^(\d{4})(\d{2})$")
 _KEY = re.compile(r"^(FY|AY|CY)(\d{4})(?:-(\d{2}|\d{4}))?$")
 _DKEY = re.compile(r"^D(\d{4})-(\d{2})-(\d{2})$")
@@ -134,7 +168,11 @@ def parse_period(text: str, year_type: str = "financial") -> Period:
     except (ValueError, OverflowError) as e:
         if isinstance(e, PeriodError):
             raise
-        reason = f"years run from {FIRST_YEAR} to {LAST_YEAR}" if "year" in str(e) else f"not a date ({e})"
+        reason = (
+            f"years run from {FIRST_YEAR} to {LAST_YEAR}"
+            if "year" in str(e)
+            else f"not a date ({e})"
+        )
         raise PeriodError(text, reason) from None
     if not (p.first_year >= FIRST_YEAR and p.last_year <= LAST_YEAR):
         raise PeriodError(text, f"years run from {FIRST_YEAR} to {LAST_YEAR}")
@@ -182,7 +220,9 @@ def _parse_period(text: str, year_type: str = "financial") -> Period:
         if month is None:
             raise PeriodError(raw, "unknown month")
         fy = year if month >= 4 else year - 1
-        expected = {4: 1, 5: 1, 6: 1, 7: 2, 8: 2, 9: 2, 10: 3, 11: 3, 12: 3, 1: 4, 2: 4, 3: 4}[month]
+        expected = {4: 1, 5: 1, 6: 1, 7: 2, 8: 2, 9: 2, 10: 3, 11: 3, 12: 3, 1: 4, 2: 4, 3: 4}[
+            month
+        ]
         if expected != q:
             raise PeriodError(raw, f"quarter {q} does not end in {m.group(2)}")
         return fy_quarter(fy, q)
@@ -224,7 +264,9 @@ def _parse_period(text: str, year_type: str = "financial") -> Period:
             return financial_year(a)
         if a + 1 < b <= a + 10:
             return multi_year(a, b, "financial" if year_type == "financial" else "calendar")
-        raise PeriodError(raw, "the second year must follow the first (ranges span at most ten years)")
+        raise PeriodError(
+            raw, "the second year must follow the first (ranges span at most ten years)"
+        )
     if m := _TERM.match(s):
         # School terms of an academic year, cumulative when two are named (termly monitoring, 001:L195-197).
         ay = _year(m.group(3))
@@ -232,8 +274,11 @@ def _parse_period(text: str, year_type: str = "financial") -> Period:
         (sm, sd), (em, ed) = TERM_MONTHS[first][0], TERM_MONTHS[last][1]
         start = date(ay if sm >= 9 else ay + 1, sm, sd)
         end = date(ay if em >= 9 else ay + 1, em, ed)
-        tag = "T" + {"autumn": "1", "spring": "2", "summer": "3"}[first] + (
-            "-" + {"spring": "2", "summer": "3"}[last] if m.group(2) else "")
+        tag = (
+            "T"
+            + {"autumn": "1", "spring": "2", "summer": "3"}[first]
+            + ("-" + {"spring": "2", "summer": "3"}[last] if m.group(2) else "")
+        )
         return Period("term", f"AY{ay}-{str(ay + 1)[-2:]}-{tag}", start, end, ay, ay + 1)
     if m := _FULLYEAR.match(s):
         return academic_year(_year(m.group(1)))

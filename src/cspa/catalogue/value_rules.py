@@ -99,7 +99,9 @@ def read_value_rules(path: Path = RULES_FILE) -> ValueRules:
     try:
         return ValueRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as e:
-        errs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
+        errs = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
         raise CatalogueError(f"{path.name}: {errs}") from None
     except yaml.YAMLError as e:
         raise CatalogueError(f"{path.name}: not valid YAML: {e}") from None
@@ -129,13 +131,24 @@ def measure_rules(catalogue: Catalogue, rules: ValueRules | None = None) -> list
             num_le_den = m.formula.type in rules.numerator_denominator.not_above_denominator
             why = None
             for ex in rules.exceptions:
-                if ex.indicator == ind.code and (ex.measure is None or fnmatch.fnmatchcase(mid, ex.measure)):
+                if ex.indicator == ind.code and (
+                    ex.measure is None or fnmatch.fnmatchcase(mid, ex.measure)
+                ):
                     if ex.range is not None:
                         rng = ex.range
                     if ex.numerator_above_denominator:
                         num_le_den = False
                     why = ex.why
-            out.append({"indicator": ind.code, "measure": mid, "min": rng.min, "max": rng.max, "whole": rng.whole,
-                        "num_le_den": num_le_den, "range_text": rng.describe(), "why": why})
+            out.append(
+                {
+                    "indicator": ind.code,
+                    "measure": mid,
+                    "min": rng.min,
+                    "max": rng.max,
+                    "whole": rng.whole,
+                    "num_le_den": num_le_den,
+                    "range_text": rng.describe(),
+                    "why": why,
+                }
+            )
     return out
-

@@ -38,13 +38,20 @@ MIN_POOLED_AREAS = 20
 def pooled_scale_sql(m: str = "m") -> str:
     """SQL: the factor a pooled numerator / denominator is multiplied by, from the measure's formula
     (x 100 for percentages and standardised ratios, the multiplier for rates, per cent units x 100)."""
-    return (f"CASE {m}.formula_type WHEN 'percentage' THEN 100 WHEN 'standardised_ratio' THEN 100"
-            f" WHEN 'rate' THEN {m}.multiplier WHEN 'ratio' THEN coalesce({m}.multiplier, 1)"
-            f" ELSE CASE WHEN {m}.unit = 'percent' THEN 100 ELSE coalesce({m}.multiplier, 1) END END")
+    return (
+        f"CASE {m}.formula_type WHEN 'percentage' THEN 100 WHEN 'standardised_ratio' THEN 100"
+        f" WHEN 'rate' THEN {m}.multiplier WHEN 'ratio' THEN coalesce({m}.multiplier, 1)"
+        f" ELSE CASE WHEN {m}.unit = 'percent' THEN 100 ELSE coalesce({m}.multiplier, 1) END END"
+    )
 
 
-def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: str = "dfe_2025",
-                         min_used: int = 1, names: bool = True) -> duckdb.DuckDBPyRelation:
+def neighbour_aggregates(
+    con: duckdb.DuckDBPyConnection,
+    v: str,
+    default_group: str = "dfe_2025",
+    min_used: int = 1,
+    names: bool = True,
+) -> duckdb.DuckDBPyRelation:
     """Statistical-neighbour aggregates for every authority, indicator, measure and period at once.
 
     ``v`` is a table of :func:`cspa.engine.values.values` rows (with the run's integer keys).
@@ -56,17 +63,22 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     for it (the median is holistic; only pooled figures need the counts summed), so a measure pays
     only for its own aggregate. A median or mean has no numerator or denominator.
     """
+
     def agg(method: str, value: str, counts: bool = False) -> str:
         # only a pooled figure is made of the neighbours' counts; a median or mean of rates shown
         # beside the sum of the neighbours' numerators would read as that sum's rate, so they have none
-        sums = ("sum(x.numerator) FILTER (WHERE x.value IS NOT NULL)", "sum(x.denominator) FILTER (WHERE x.value IS NOT NULL)")
+        sums = (
+            "sum(x.numerator) FILTER (WHERE x.value IS NOT NULL)",
+            "sum(x.denominator) FILTER (WHERE x.value IS NOT NULL)",
+        )
         num, den = sums if counts else ("CAST(NULL AS DOUBLE)", "CAST(NULL AS DOUBLE)")
         return f"""
-        SELECT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k, {value} AS value,
+        SELECT {figure_key("x.sid", "mb.sn_aid", "x.pid")} AS k, {value} AS value,
                {num} AS numerator, {den} AS denominator, count(x.value) AS n_used
         FROM {v} x JOIN m ON m.sid = x.sid AND m.sn_method = '{method}'
         JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
         GROUP BY k"""
+
     narrow = f"""
     WITH m AS (
         SELECT sid, gid, grp, sn_method, unit, formula_type, multiplier FROM _cspa_key_measure
@@ -94,7 +106,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     -- and provisional figures are a handful (a dozen in the whole store)
     sizes AS (SELECT DISTINCT sn_aid, n_members FROM members),
     provisional AS (
-        SELECT DISTINCT {figure_key('x.sid', 'mb.sn_aid', 'x.pid')} AS k
+        SELECT DISTINCT {figure_key("x.sid", "mb.sn_aid", "x.pid")} AS k
         FROM {v} x JOIN m ON m.sid = x.sid JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
         WHERE x.provisional
     ),
@@ -108,7 +120,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     )
     SELECT u.sid, u.aid, u.pid, c.vid, c.period_label,
            CASE WHEN m.sn_method = 'pooled'
-                THEN u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql('m')} ELSE u.value END AS value,
+                THEN u.numerator / nullif(u.denominator, 0) * {pooled_scale_sql("m")} ELSE u.value END AS value,
            u.numerator, u.denominator,
            CASE WHEN u.n_used < {min_used} THEN '..' END AS status,
            CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, u.provisional, FALSE AS published,
@@ -123,7 +135,7 @@ def neighbour_aggregates(con: duckdb.DuckDBPyConnection, v: str, default_group: 
     return con.sql(f"""
     SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, a.type AS area_type, kp.period,
            kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
-           {sn_basis_sql('m.sn_method', 'n.n_used', 'n.n_members', 'm.grp', 'vk.vintage')} AS basis, vk.vintage, m.sn_method
+           {sn_basis_sql("m.sn_method", "n.n_used", "n.n_members", "m.grp", "vk.vintage")} AS basis, vk.vintage, m.sn_method
     FROM ({narrow}) n JOIN _cspa_key_measure m ON m.sid = n.sid
     JOIN _cspa_key_area a ON a.aid = n.aid
     JOIN _cspa_key_period kp ON kp.pid = n.pid
@@ -168,15 +180,15 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     )
     SELECT g.sid, a.aid, g.pid, m.indicator, m.measure, a.code AS area, a.type AS area_type,
            kp.period, g.period_label, kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
-           g.numerator / nullif(g.denominator, 0) * {pooled_scale_sql('m')} AS value,
+           g.numerator / nullif(g.denominator, 0) * {pooled_scale_sql("m")} AS value,
            g.numerator, g.denominator,
            CASE WHEN g.n_used = 0 OR coalesce(g.denominator, 0) = 0 THEN '..' END AS status,
            CAST(NULL AS VARCHAR) AS text, CAST(NULL AS VARCHAR) AS quality, g.provisional, FALSE AS published,
            'computed' AS source,
-           'pooled over ' || {used_of_sql('g.n_used', 'g.n_members', "'authorities'")}
-             || ': sum of numerators / sum of denominators = ' || {count_sql('g.numerator')} || ' / '
-             || {count_sql('g.denominator')} || ' x ' || format('{{:g}}', {pooled_scale_sql('m')})
-             || {vintage_sql('vk.vintage')} AS basis,
+           'pooled over ' || {used_of_sql("g.n_used", "g.n_members", "'authorities'")}
+             || ': sum of numerators / sum of denominators = ' || {count_sql("g.numerator")} || ' / '
+             || {count_sql("g.denominator")} || ' x ' || format('{{:g}}', {pooled_scale_sql("m")})
+             || {vintage_sql("vk.vintage")} AS basis,
            CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, g.vid, g.n_used, g.n_members, 'pooled' AS sn_method
     FROM agg g JOIN m ON m.sid = g.sid
     JOIN _cspa_key_area a ON a.code = g.code

@@ -31,8 +31,9 @@ def _rules(con: duckdb.DuckDBPyConnection) -> dict[tuple, list[int]]:
     """Measures grouped by the rule's constant parameters (method, multiplier, levels)."""
     groups: dict[tuple, list[int]] = {}
     for sid, sj, unit, mult in con.execute(
-            "SELECT sid, significance_json, unit, multiplier FROM _cspa_key_measure "
-            "WHERE significance_json IS NOT NULL").fetchall():
+        "SELECT sid, significance_json, unit, multiplier FROM _cspa_key_measure "
+        "WHERE significance_json IS NOT NULL"
+    ).fetchall():
         rule = json.loads(sj)
         scale = 100.0 if unit == "percent" else float(mult or 1.0)
         key = (rule["method"], scale, tuple(float(c) for c in rule["confidence"]))
@@ -50,25 +51,42 @@ def significance_vs_england(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.Du
             FROM {v} f JOIN _cspa_key_measure m ON m.sid = f.sid
             JOIN _cspa_key_area ea ON ea.code = '{ENGLAND}'
             JOIN {v} e ON e.sid = f.sid AND e.pid = f.pid AND e.aid = ea.aid
-            WHERE f.sid IN ({', '.join(map(str, sids))}) AND f.area_type = 'la'""")
+            WHERE f.sid IN ({", ".join(map(str, sids))}) AND f.area_type = 'la'""")
         if method == "wilson":
             ci = wilson_ci(base, confidence=levels, multiplier=scale, prefix="ci")
         else:
-            ci = poisson_ci(base, count="numerator", denominator="denominator", multiplier=scale,
-                            confidence=levels, prefix="ci", con=con)
+            ci = poisson_ci(
+                base,
+                count="numerator",
+                denominator="denominator",
+                multiplier=scale,
+                confidence=levels,
+                prefix="ci",
+                con=con,
+            )
         inner, outer = (f"{c:g}".replace(".", "_") for c in levels)
-        cmp = compare_ci_overlap(ci, value="value", benchmark="england_value",
-                                 lower=f"ci_lower{inner}", upper=f"ci_upper{inner}",
-                                 lower_outer=f"ci_lower{outer}", upper_outer=f"ci_upper{outer}",
-                                 confidence=levels[0] / 100, outer_confidence=levels[1] / 100,
-                                 benchmark_label="England", prefix="vs")
+        cmp = compare_ci_overlap(
+            ci,
+            value="value",
+            benchmark="england_value",
+            lower=f"ci_lower{inner}",
+            upper=f"ci_upper{inner}",
+            lower_outer=f"ci_lower{outer}",
+            upper_outer=f"ci_upper{outer}",
+            confidence=levels[0] / 100,
+            outer_confidence=levels[1] / 100,
+            benchmark_label="England",
+            prefix="vs",
+        )
         parts.append(f"""SELECT rid, CASE WHEN vs_outcome <> 'not compared' THEN vs_outcome END AS significance_computed,
                                  coalesce(vs_basis, vs_reason) || ' (' || coalesce(ci_basis, ci_reason, '') || ')'
                                    AS significance_basis
                           FROM ({cmp.sql_query()})""")
     if not parts:
-        return con.sql("SELECT CAST(NULL AS BIGINT) AS rid, CAST(NULL AS VARCHAR) AS significance_computed, "
-                       "CAST(NULL AS VARCHAR) AS significance_basis WHERE FALSE")
+        return con.sql(
+            "SELECT CAST(NULL AS BIGINT) AS rid, CAST(NULL AS VARCHAR) AS significance_computed, "
+            "CAST(NULL AS VARCHAR) AS significance_basis WHERE FALSE"
+        )
     return con.sql(" UNION ALL ".join(parts))
 
 
@@ -81,8 +99,15 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRela
         FROM {v} f JOIN _cspa_key_measure m ON m.sid = f.sid
         WHERE m.trend = 'fingertips' AND f.area_type IN ('la', 'region', 'country')
           AND f.period_kind IN ('financial_year', 'academic_year', 'calendar_year')""")
-    t = recent_trend(base, series=("sid", "aid"), period="year", count="numerator", denominator="denominator",
-                     year_range="year_range", polarity_column="polarity")
+    t = recent_trend(
+        base,
+        series=("sid", "aid"),
+        period="year",
+        count="numerator",
+        denominator="denominator",
+        year_range="year_range",
+        polarity_column="polarity",
+    )
     return con.sql(f"""
         SELECT rid, recent_trend_label AS trend, CAST(NULL AS VARCHAR) AS trend_sn,
                'Fingertips recent trend: ' || coalesce(recent_trend_basis, recent_trend_reason) AS trend_basis

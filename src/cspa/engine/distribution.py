@@ -34,7 +34,7 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
     """
     return con.sql(f"""
     WITH x AS (
-        SELECT v.rid, {cell_key('v.sid', 'v.pid')} AS cell, v.value, m.polarity, m.quartiles, m.ranks,
+        SELECT v.rid, {cell_key("v.sid", "v.pid")} AS cell, v.value, m.polarity, m.quartiles, m.ranks,
                -- one sort key for both polarities: the best value sorts first
                CASE m.polarity WHEN 'low' THEN v.value WHEN 'high' THEN -v.value END AS best_first
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid

@@ -35,7 +35,9 @@ def display_sql(value: str, status: str, m: str = "m") -> str:
     # A rounded value cast to a DECIMAL of its decimals prints them with trailing zeros, and costs
     # a third of format() (which a national build calls a million times); format() remains for
     # thousands separators and for what a DECIMAL(18, d) cannot hold.
-    fixed = " ".join(f"WHEN {k} THEN CAST(CAST({mag} AS DECIMAL(18, {k})) AS VARCHAR)" for k in range(_FIXED + 1))
+    fixed = " ".join(
+        f"WHEN {k} THEN CAST(CAST({mag} AS DECIMAL(18, {k})) AS VARCHAR)" for k in range(_FIXED + 1)
+    )
     num = (
         f"CASE WHEN coalesce({m}.thousands, FALSE) THEN format('{{:,.{{}}f}}', {mag}, {d}) "
         f"WHEN {mag} < 1e12 AND {d} BETWEEN 0 AND {_FIXED} THEN CASE {d} {fixed} END "

@@ -44,8 +44,10 @@ def figure_key(sid: str, aid: str, pid: str) -> str:
 def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
     """(Re)create the key tables for this connection (temporary: the store is never written)."""
     # a store made before measures had significance rules, opened read-only, is not migrated
-    has_sig = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
-                          "AND column_name = 'significance_json'").fetchall()[0][0]
+    has_sig = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
+        "AND column_name = 'significance_json'"
+    ).fetchall()[0][0]
     sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _cspa_key_group AS

@@ -30,23 +30,37 @@ from cspa.catalogue.periods import PeriodError, parse_period
 def _threshold_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     rows = []
     for ind, meas, lj in con.execute(
-            "SELECT indicator, measure, light_json FROM measure WHERE light_rule = 'fixed_thresholds'").fetchall():
+        "SELECT indicator, measure, light_json FROM measure WHERE light_rule = 'fixed_thresholds'"
+    ).fetchall():
         for t in json.loads(lj).get("by_period", []):
             try:
                 p = parse_period(str(t["periods"]), "calendar")
             except PeriodError:
                 continue
-            rows.append((ind, meas, p.first_year, p.last_year, str(t["periods"]), t.get("green_above"),
-                         t.get("red_below"), t.get("green_below"), t.get("red_above")))
+            rows.append(
+                (
+                    ind,
+                    meas,
+                    p.first_year,
+                    p.last_year,
+                    str(t["periods"]),
+                    t.get("green_above"),
+                    t.get("red_below"),
+                    t.get("green_below"),
+                    t.get("red_above"),
+                )
+            )
     return rows
 
 
 def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.DuckDBPyRelation:
     """Traffic lights for the figures of view ``v`` (with the bands of ``bands_view``)."""
     thr = _threshold_rows(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE _light_threshold (indicator VARCHAR, measure VARCHAR, "
-                "first_year INTEGER, last_year INTEGER, periods VARCHAR, green_above DOUBLE, red_below DOUBLE, "
-                "green_below DOUBLE, red_above DOUBLE)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _light_threshold (indicator VARCHAR, measure VARCHAR, "
+        "first_year INTEGER, last_year INTEGER, periods VARCHAR, green_above DOUBLE, red_below DOUBLE, "
+        "green_below DOUBLE, red_above DOUBLE)"
+    )
     if thr:
         con.executemany("INSERT INTO _light_threshold VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", thr)
     return con.sql(f"""

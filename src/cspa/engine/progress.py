@@ -39,7 +39,7 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
         SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         -- only where a direction is set: polarity none has no progress to judge
-        WHERE {judged_sql('m')}
+        WHERE {judged_sql("m")}
     ),
     cells AS (
         SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid
@@ -47,7 +47,7 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     )
     SELECT f.rid, p.value AS prev_value, p.period_label AS prev_label
     FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
-    JOIN f p ON {figure_key('p.sid', 'p.aid', 'p.pid')} = {figure_key('f.sid', 'f.aid', 'c.prev_pid')}
+    JOIN f p ON {figure_key("p.sid", "p.aid", "p.pid")} = {figure_key("f.sid", "f.aid", "c.prev_pid")}
     WHERE f.value IS NOT NULL AND p.value IS NOT NULL
     """)
 
@@ -56,9 +56,13 @@ def progress_sql(c: str = "c", m: str = "m") -> tuple[str, str]:
     """SQL of ``progress`` and ``improving`` for a row ``c`` with ``value`` and ``prev_value`` (from
     :func:`progress`) of measure ``m``: high is good means a rise is improved; the Audit
     Commission's "Improving?" counts a value held as Improving (000:L4035-4050)."""
-    progress = (f"CASE WHEN {c}.prev_value IS NULL OR {c}.value IS NULL THEN NULL WHEN {c}.value = {c}.prev_value THEN 'same'"
-                f" WHEN ({c}.value > {c}.prev_value) = ({m}.polarity = 'high') THEN 'improved' ELSE 'worsened' END")
-    improving = (f"CASE WHEN {m}.trend = 'improving' AND {c}.value IS NOT NULL AND {c}.prev_value IS NOT NULL THEN"
-                 f" CASE WHEN ({m}.polarity = 'high' AND {c}.value >= {c}.prev_value)"
-                 f" OR ({m}.polarity = 'low' AND {c}.value <= {c}.prev_value) THEN 'Improving' ELSE 'Not Improving' END END")
+    progress = (
+        f"CASE WHEN {c}.prev_value IS NULL OR {c}.value IS NULL THEN NULL WHEN {c}.value = {c}.prev_value THEN 'same'"
+        f" WHEN ({c}.value > {c}.prev_value) = ({m}.polarity = 'high') THEN 'improved' ELSE 'worsened' END"
+    )
+    improving = (
+        f"CASE WHEN {m}.trend = 'improving' AND {c}.value IS NOT NULL AND {c}.prev_value IS NOT NULL THEN"
+        f" CASE WHEN ({m}.polarity = 'high' AND {c}.value >= {c}.prev_value)"
+        f" OR ({m}.polarity = 'low' AND {c}.value <= {c}.prev_value) THEN 'Improving' ELSE 'Not Improving' END END"
+    )
     return progress, improving

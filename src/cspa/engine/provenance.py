@@ -22,8 +22,13 @@ from cspa.engine.values import COMPARATOR_TYPES
 
 _PROGRESS, _IMPROVING = progress_sql("c", "m")
 # the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
-_POS = ("CASE c.position_quartile " + " ".join(
-    f"WHEN {i} THEN '" + p.replace("'", "''") + "'" for i, p in enumerate(POSITION_LABELS, 1)) + " END")
+_POS = (
+    "CASE c.position_quartile "
+    + " ".join(
+        f"WHEN {i} THEN '" + p.replace("'", "''") + "'" for i, p in enumerate(POSITION_LABELS, 1)
+    )
+    + " END"
+)
 
 
 def _g(x: str) -> str:
@@ -37,9 +42,11 @@ def count_sql(x: str) -> str:
 
 def used_of_sql(n_used: str, n_members: str, members: str) -> str:
     """``9 of 10 <members> (1 missing or suppressed)``: how many members an aggregate used."""
-    return (f"{n_used} || ' of ' || {n_members} || ' ' || {members}"
-            f" || CASE WHEN {n_used} < {n_members} THEN ' (' || ({n_members} - {n_used})"
-            f" || ' missing or suppressed)' ELSE '' END")
+    return (
+        f"{n_used} || ' of ' || {n_members} || ' ' || {members}"
+        f" || CASE WHEN {n_used} < {n_members} THEN ' (' || ({n_members} - {n_used})"
+        f" || ' missing or suppressed)' ELSE '' END"
+    )
 
 
 def vintage_sql(vintage: str) -> str:
@@ -47,7 +54,9 @@ def vintage_sql(vintage: str) -> str:
     return f"coalesce(' (' || {vintage} || ')', '')"
 
 
-def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str, vintage: str | None = None) -> str:
+def sn_basis_sql(
+    method: str, n_used: str, n_members: str, grp: str, vintage: str | None = None
+) -> str:
     """``median of 9 of 10 dfe_2025 neighbours (1 missing or suppressed) (<vintage>)`` (000:L3956):
     the method, the group and its version, how many members were used, the members' data vintage."""
     members = f"{grp} || ' neighbours'"
@@ -58,24 +67,30 @@ def sn_basis_sql(method: str, n_used: str, n_members: str, grp: str, vintage: st
 def observed_basis_sql(v: str = "v", m: str = "m", vintage: str = "v.vintage") -> str:
     """How an observed figure was made: its formula and inputs, or its status, and its vintage."""
     vint = vintage_sql(vintage)
-    formula = (f"{m}.formula_type || ': ' || {count_sql(f'{v}.numerator')} || ' / ' || {count_sql(f'{v}.denominator')}"
-               f" || CASE {m}.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'"
-               f" ELSE coalesce(' x ' || {_g(f'{m}.multiplier')}, '') END")
-    return (f"CASE WHEN {v}.source = 'computed' THEN {formula} || {vint}"
-            f" WHEN {v}.status IS NOT NULL THEN 'status ' || {v}.status || ' as published' || {vint}"
-            f" WHEN {v}.published THEN 'published figure' || {vint}"
-            f" ELSE 'figure as supplied' || {vint} END")
+    formula = (
+        f"{m}.formula_type || ': ' || {count_sql(f'{v}.numerator')} || ' / ' || {count_sql(f'{v}.denominator')}"
+        f" || CASE {m}.formula_type WHEN 'percentage' THEN ' x 100' WHEN 'standardised_ratio' THEN ' x 100'"
+        f" ELSE coalesce(' x ' || {_g(f'{m}.multiplier')}, '') END"
+    )
+    return (
+        f"CASE WHEN {v}.source = 'computed' THEN {formula} || {vint}"
+        f" WHEN {v}.status IS NOT NULL THEN 'status ' || {v}.status || ' as published' || {vint}"
+        f" WHEN {v}.published THEN 'published figure' || {vint}"
+        f" ELSE 'figure as supplied' || {vint} END"
+    )
 
 
 def distribution_basis_sql(c: str = "c", m: str = "m") -> str:
     """Rank and quartile band: population, polarity and the type-7 cut-offs (methods.md 7.1)."""
     q = " || ' / ' || ".join(_g(f"round({c}.{k}, 4)") for k in ("q1", "q2", "q3"))
-    return (f"CASE WHEN {c}.n_areas < {MIN_RANKED_AREAS} THEN 'not ranked or banded: ' || {c}.n_areas"
-            f" || CASE WHEN {c}.n_areas = 1 THEN ' authority has' ELSE ' authorities have' END"
-            f" || ' a figure here, and ranks and quartiles need at least {MIN_RANKED_AREAS}'"
-            f" WHEN {c}.n_areas IS NOT NULL THEN 'rank of ' || {c}.n_areas || ' authorities (' || {m}.polarity"
-            f" || ' is good, ties share the lowest rank); type-7 quartiles ' || {q}"
-            f" || ', a value on a cut point goes to the low-value side' END")
+    return (
+        f"CASE WHEN {c}.n_areas < {MIN_RANKED_AREAS} THEN 'not ranked or banded: ' || {c}.n_areas"
+        f" || CASE WHEN {c}.n_areas = 1 THEN ' authority has' ELSE ' authorities have' END"
+        f" || ' a figure here, and ranks and quartiles need at least {MIN_RANKED_AREAS}'"
+        f" WHEN {c}.n_areas IS NOT NULL THEN 'rank of ' || {c}.n_areas || ' authorities (' || {m}.polarity"
+        f" || ' is good, ties share the lowest rank); type-7 quartiles ' || {q}"
+        f" || ', a value on a cut point goes to the low-value side' END"
+    )
 
 
 def _no_figure(c: str) -> str:
@@ -86,17 +101,21 @@ def _no_figure(c: str) -> str:
 def progress_basis_sql(c: str = "c", m: str = "m") -> str:
     """Change on the previous period of the same series, under polarity; where the measure has
     progress judged but this figure cannot have it, the reason (no figure, or none the period before)."""
-    return (f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
-            f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)'"
-            f" WHEN NOT {judged_sql(m)} OR {c}.for_area IS NOT NULL THEN NULL"
-            f" WHEN {c}.value IS NULL THEN 'no progress judged: no figure this period' || {_no_figure(c)}"
-            f" ELSE 'no progress judged: the area has no figure for the period before' END")
+    return (
+        f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
+        f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)'"
+        f" WHEN NOT {judged_sql(m)} OR {c}.for_area IS NOT NULL THEN NULL"
+        f" WHEN {c}.value IS NULL THEN 'no progress judged: no figure this period' || {_no_figure(c)}"
+        f" ELSE 'no progress judged: the area has no figure for the period before' END"
+    )
 
 
 def no_rank_basis_sql(c: str = "c", m: str = "m", area_type: str = "a.type") -> str:
     """Why an authority's figure of a ranked measure has no rank or quartile band: it has no value."""
-    return (f"CASE WHEN {area_type} = 'la' AND ({m}.ranks OR {m}.quartiles) AND {c}.value IS NULL"
-            f" AND {c}.for_area IS NULL THEN 'not ranked or banded: no figure' || {_no_figure(c)} END")
+    return (
+        f"CASE WHEN {area_type} = 'la' AND ({m}.ranks OR {m}.quartiles) AND {c}.value IS NULL"
+        f" AND {c}.for_area IS NULL THEN 'not ranked or banded: no figure' || {_no_figure(c)} END"
+    )
 
 
 def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
@@ -108,7 +127,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
     # the rank's line depends only on its cell (measure and period): composed once per cell, not
     # for each of the cell's hundred-odd authorities
     dist = f"""
-        SELECT c.cell, {distribution_basis_sql('c', 'm')} AS distribution_basis
+        SELECT c.cell, {distribution_basis_sql("c", "m")} AS distribution_basis
         FROM (SELECT cell, any_value(n_areas) AS n_areas, any_value(q1) AS q1, any_value(q2) AS q2,
                      any_value(q3) AS q3 FROM {prefix}_ranks GROUP BY cell) c
         JOIN {keys}_measure m ON m.sid = c.cell >> {BITS}"""
@@ -132,7 +151,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
         LEFT JOIN {prefix}_position q ON q.rid = f.rid
         LEFT JOIN {prefix}_progress p ON p.rid = f.rid
         LEFT JOIN {prefix}_trend t ON t.rid = f.rid
-        LEFT JOIN {prefix}_significance s ON s.fk = {figure_key('f.sid', 'f.aid', 'f.pid')}
+        LEFT JOIN {prefix}_significance s ON s.fk = {figure_key("f.sid", "f.aid", "f.pid")}
         LEFT JOIN {prefix}_computed_significance cs ON cs.rid = f.rid
         UNION ALL BY NAME
         -- comparator shading: the comparator's figure judged *for* an authority (000:L45)
@@ -142,27 +161,27 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
     SELECT m.indicator, m.measure, a.code AS area, a.type AS area_type, c.for_area, p.period, c.period_label,
            p.period_kind, p.period_start, p.period_end, c.value,
            CASE WHEN c.text IS NOT NULL AND m.unit IN ('category', 'text') THEN c.text
-                ELSE {display_sql('c.value', 'c.status')} END AS display,
+                ELSE {display_sql("c.value", "c.status")} END AS display,
            c.numerator, c.denominator, c.status, c.source,
            CASE WHEN c.for_area IS NOT NULL THEN NULL
                 ELSE coalesce(c.basis, CASE WHEN c.n_members IS NOT NULL
-                    THEN {sn_basis_sql('m.sn_method', 'c.n_used', 'c.n_members', "split_part(a.code, ':', 2)", 'vk.vintage')}
-                    ELSE {observed_basis_sql('c', 'm', 'vk.vintage')} END) END AS basis,
+                    THEN {sn_basis_sql("m.sn_method", "c.n_used", "c.n_members", "split_part(a.code, ':', 2)", "vk.vintage")}
+                    ELSE {observed_basis_sql("c", "m", "vk.vintage")} END) END AS basis,
            c.seed_ref, vk.vintage, c.n_used, c.n_members, c.provisional, c.quality,
            c.band, c.band_range, c.band_basis, c.traffic_light,
            coalesce(c.light_basis, CASE WHEN c.for_area IS NOT NULL THEN NULL
                                         WHEN m.light_rule = 'none' THEN m.no_light_basis
                                         -- an area's own figure that a rule would light, had it a value
                                         WHEN c.value IS NULL AND a.type NOT IN {COMPARATOR_TYPES}
-                                        THEN 'no traffic light: no figure' || {_no_figure('c')}
+                                        THEN 'no traffic light: no figure' || {_no_figure("c")}
                                         -- a band's colour needs a band; the band line says why there is none
                                         WHEN m.light_rule = 'paf_band' AND c.band IS NULL AND c.band_basis IS NOT NULL
                                         THEN 'no traffic light: no band to take a colour from' END) AS light_basis,
-           c.rank, c.quartile, coalesce(d.distribution_basis, {no_rank_basis_sql('c', 'm')}) AS distribution_basis,
+           c.rank, c.quartile, coalesce(d.distribution_basis, {no_rank_basis_sql("c", "m")}) AS distribution_basis,
            {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,
            c.value - c.prev_value AS change, {_PROGRESS} AS progress, {_IMPROVING} AS improving,
-           {progress_basis_sql('c', 'm')} AS progress_basis,
+           {progress_basis_sql("c", "m")} AS progress_basis,
            c.trend, c.trend_sn, c.trend_basis, c.significance, c.significance_vs_benchmark, c.significance_basis
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid

@@ -37,11 +37,15 @@ STORED_PREFIX = "judgement"
 # (indicator, measure, area, period, vintage), which the key tables hold once, and nothing that
 # is the area's or the period's (area type, dates, years: read from the key tables). The label
 # stays: a period key is printed differently by different indicators ('2022', '2021/22').
-_NARROW = ("sid, aid, pid, vid, period_label, value, numerator, denominator, status, text, quality, provisional, "
-           "published, source, basis, seed_ref")
+_NARROW = (
+    "sid, aid, pid, vid, period_label, value, numerator, denominator, status, text, quality, provisional, "
+    "published, source, basis, seed_ref"
+)
 
 
-def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str, built: set[int]) -> str | None:
+def _subset(
+    con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str, built: set[int]
+) -> str | None:
     """A view of ``v`` holding only the measures a family applies to, among those ``built``.
 
     The measure ids are read first and written into the view as constants, so the filter is
@@ -52,7 +56,9 @@ def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str
     sids = sorted(r[0] for r in con.execute(measures_sql).fetchall() if r[0] in built)
     if not sids:
         return None
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE v.sid IN ({', '.join(map(str, sids))})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE v.sid IN ({', '.join(map(str, sids))})"
+    )
     return name
 
 
@@ -62,19 +68,23 @@ def _subset(con: duckdb.DuckDBPyConnection, v: str, name: str, measures_sql: str
 # test_run.py checks that they match the tables the families write.
 _EMPTY = {
     "bands": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, band INTEGER, "
-             "band_range VARCHAR, band_basis VARCHAR",
+    "band_range VARCHAR, band_basis VARCHAR",
     "lights": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, for_area VARCHAR, "
-              "traffic_light VARCHAR, light_basis VARCHAR",
+    "traffic_light VARCHAR, light_basis VARCHAR",
     "position": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, "
-                "position_quartile INTEGER, position_basis VARCHAR",
+    "position_quartile INTEGER, position_basis VARCHAR",
     "trend": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, trend VARCHAR, trend_sn VARCHAR, "
-             "trend_basis VARCHAR",
+    "trend_basis VARCHAR",
     "computed_significance": "rid BIGINT, significance_computed VARCHAR, significance_basis VARCHAR",
 }
 
 
-def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025",
-          stored: bool = False) -> str:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    where: str = "TRUE",
+    default_group: str = "dfe_2025",
+    stored: bool = False,
+) -> str:
     """Compute every judgement for the observations matching ``where``; returns the tables' prefix.
 
     Temporary tables (prefix ``_cspa``: never written to the store, allowed on a read-only
@@ -90,7 +100,9 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
         con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
         return f"{prefix}_{name}"
 
-    observed = table(f"SELECT {_NARROW} FROM ({values(con, where, default_group).sql_query()})", "observed")
+    observed = table(
+        f"SELECT {_NARROW} FROM ({values(con, where, default_group).sql_query()})", "observed"
+    )
     keys = "_cspa_key"
     if stored:
         persist_keys(con, f"{prefix}_key")
@@ -100,22 +112,35 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     # so the anti-join is cheap). A neighbour aggregate's line is composed on read and its
     # columns that are the same for every aggregate (source, no text) are the view's constants,
     # not written 600,000 times; pooled figures keep their lines.
-    published = f"""SELECT {figure_key('o.sid', 'o.aid', 'o.pid')} FROM {observed} o
+    published = f"""SELECT {figure_key("o.sid", "o.aid", "o.pid")} FROM {observed} o
                      WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
-    sn = table(f"""
+    sn = table(
+        f"""
         SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members
         FROM ({neighbour_aggregates(con, observed, default_group, names=False).sql_query()}) s
-        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN ({published.format("'sn_group'")})""", "sn")
+        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'sn_group'")})""",
+        "sn",
+    )
     # the measures this build has figures for (every comparator figure is of an observed measure)
     built = {r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall()}
-    pools = {r[0] for r in con.execute("SELECT sid FROM _cspa_key_measure WHERE england_method = 'pooled'").fetchall()}
-    pooled = table(f"""
+    pools = {
+        r[0]
+        for r in con.execute(
+            "SELECT sid FROM _cspa_key_measure WHERE england_method = 'pooled'"
+        ).fetchall()
+    }
+    pooled = table(
+        f"""
         SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
-        WHERE {figure_key('s.sid', 's.aid', 's.pid')} NOT IN ({published.format("'country', 'region'")})
-          AND {'TRUE' if built & pools else 'FALSE'}""", "pooled")   # FALSE: no scan when nothing is pooled
+        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'country', 'region'")})
+          AND {"TRUE" if built & pools else "FALSE"}""",
+        "pooled",
+    )  # FALSE: no scan when nothing is pooled
     # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
     # numbering rows with a window would sort and copy every column once more
-    n_observed, n_sn = con.execute(f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})").fetchall()[0]
+    n_observed, n_sn = con.execute(
+        f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})"
+    ).fetchall()[0]
     view = "VIEW" if stored else "TEMP VIEW"
     f = f"{prefix}_figure_rows"
     con.execute(f"""CREATE OR REPLACE {view} {f} AS
@@ -133,11 +158,22 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
         FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
         JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
     km = "SELECT sid FROM _cspa_key_measure"
-    vb = _subset(con, v, "_cspa_v_banded", f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)", built)
+    vb = _subset(
+        con,
+        v,
+        "_cspa_v_banded",
+        f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)",
+        built,
+    )
     vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built)
-    vq = _subset(con, v, "_cspa_v_positioned", f"""{km} WHERE (indicator, measure) IN (
+    vq = _subset(
+        con,
+        v,
+        "_cspa_v_positioned",
+        f"""{km} WHERE (indicator, measure) IN (
         SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
-                 built)
+        built,
+    )
     vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
     vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'", built)
     vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL", built)
@@ -152,28 +188,42 @@ def build(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: st
     b = family("bands", lambda: bands(con, vb), vb)
     family("lights", lambda: lights(con, vl, b), vl)
     # ranks and quartiles are among authorities, whose figures are all observed (row id = rowid)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
+    )
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
     family("position", lambda: quartile_position(con, vq), vq)
     table(progress(con, f), "progress")
-    family("trend", lambda: " UNION ALL BY NAME ".join(
-        f"SELECT * FROM ({make(con, sv).sql_query()})" for make, sv in ((_seed_trends, vt), (recent_trends, vr)) if sv),
-        vt, vr)
+    family(
+        "trend",
+        lambda: " UNION ALL BY NAME ".join(
+            f"SELECT * FROM ({make(con, sv).sql_query()})"
+            for make, sv in ((_seed_trends, vt), (recent_trends, vr))
+            if sv
+        ),
+        vt,
+        vr,
+    )
     family("computed_significance", lambda: significance_vs_england(con, vs), vs)
     # published significance flags are few: resolved to figure keys once, joined on one integer
-    table(f"""
-        SELECT {figure_key('m.sid', 'a.aid', 'p.pid')} AS fk,
+    table(
+        f"""
+        SELECT {figure_key("m.sid", "a.aid", "p.pid")} AS fk,
                max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS significance,
                max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark') AS significance_vs_benchmark
         FROM observation_current o
         JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
         JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
-        WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""", "significance")
+        WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""",
+        "significance",
+    )
     con.execute(f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}")
     return prefix
 
 
-def compute(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025") -> duckdb.DuckDBPyRelation:
+def compute(
+    con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025"
+) -> duckdb.DuckDBPyRelation:
     """Every judgement for the observations matching ``where`` (SQL over the observation alias ``o``)."""
     return con.sql(f"SELECT * FROM {build(con, where, default_group)}_presented")
 
@@ -217,8 +267,10 @@ def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
     the view composes display strings and provenance lines for the rows a reader asks for.
     """
     started = time.perf_counter()
-    for (kind,) in con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'judgement' "
-                               "AND table_schema = 'main'").fetchall():
+    for (kind,) in con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'judgement' "
+        "AND table_schema = 'main'"
+    ).fetchall():
         con.execute("DROP VIEW judgement" if kind == "VIEW" else "DROP TABLE judgement")
     prefix = build(con, where, stored=True)
     con.execute(f"CREATE VIEW judgement AS SELECT * FROM {prefix}_presented")
@@ -227,5 +279,12 @@ def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
                                (SELECT count(band) FROM {prefix}_bands), (SELECT count(traffic_light) FROM {prefix}_lights),
                                (SELECT count(rank) FROM {prefix}_ranks), (SELECT count(quartile) FROM {prefix}_ranks),
                                (SELECT count(*) FROM {prefix}_progress)""").fetchall()[0]
-    return {"rows": n[0], "bands": n[1], "lights": n[2], "ranks": n[3], "quartiles": n[4], "progress": n[5],
-            "seconds": time.perf_counter() - started}
+    return {
+        "rows": n[0],
+        "bands": n[1],
+        "lights": n[2],
+        "ranks": n[3],
+        "quartiles": n[4],
+        "progress": n[5],
+        "seconds": time.perf_counter() - started,
+    }

@@ -68,7 +68,9 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
     """
 
 
-def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025") -> duckdb.DuckDBPyRelation:
+def values(
+    con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025"
+) -> duckdb.DuckDBPyRelation:
     """Observed and derived figures for every observation matching ``where`` (SQL over ``o``).
 
     Builds the run's integer keys (:mod:`cspa.engine.keys`) first: every row carries ``sid``,
@@ -79,12 +81,19 @@ def values(con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: s
     # other figure (nearly all of a national build) passes straight through. Which of them this
     # run has is read first (the constant list is pushed down to the scan), so a run with none
     # (a LAIT build) neither plans the derivation nor scans the store for it
-    derived = [r[0] for r in con.execute(
-        "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
-        "'difference', 'sum')").fetchall()]
+    derived = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
+            "'difference', 'sum')"
+        ).fetchall()
+    ]
     codes = ", ".join(map(literal, derived)) or "NULL"
-    derived_in = [r[0] for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
-        WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()]
+    derived_in = [
+        r[0]
+        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
+        WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
+    ]
     if not derived_in:
         return con.sql(_observed(con, where))
     codes = ", ".join(map(literal, derived_in))

@@ -51,28 +51,41 @@ def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: P
     from cspa.engine.run import compute
 
     inds = f"indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
-    stored = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'").fetchall()[0][0]
-    source = (f"(SELECT * FROM judgement WHERE {inds})" if stored
-              else f"({compute(con, 'o.' + inds).sql_query()})")
+    stored = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'"
+    ).fetchall()[0][0]
+    source = (
+        f"(SELECT * FROM judgement WHERE {inds})"
+        if stored
+        else f"({compute(con, 'o.' + inds).sql_query()})"
+    )
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen
     try:
-        con.execute(f"COPY (SELECT {cols}, {owner_sql('j', 'a')} AS owner FROM {source} j LEFT JOIN area a "
-                    f"ON a.code = j.area ORDER BY owner) TO '{folder / PREPARED}.parquet' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT {cols}, {owner_sql('j', 'a')} AS owner FROM {source} j LEFT JOIN area a "
+            f"ON a.code = j.area ORDER BY owner) TO '{folder / PREPARED}.parquet' (FORMAT parquet)"
+        )
     finally:
         con.execute(f"SET enable_progress_bar = {'true' if progress_bar else 'false'}")
     for table in REFERENCE_TABLES:
         con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / table}.parquet' (FORMAT parquet)")
-    con.execute(f"COPY (SELECT '{framework}' AS framework) TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)")
-    return con.execute(f"SELECT count(*) FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()[0][0]
+    con.execute(
+        f"COPY (SELECT '{framework}' AS framework) TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)"
+    )
+    return con.execute(
+        f"SELECT count(*) FROM read_parquet('{folder / PREPARED}.parquet')"
+    ).fetchall()[0][0]
 
 
 def open_prepared(folder: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory connection whose views read the files :func:`prepare_judgements` wrote."""
     con = duckdb.connect()
     for table in (PREPARED, f"{PREPARED}_meta", *REFERENCE_TABLES):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{folder / table}.parquet')")
+        con.execute(
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{folder / table}.parquet')"
+        )
     return con
 
 
@@ -97,8 +110,9 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _render_one(folder: str, area_code: str, framework: str, year: int, fmt: str, path: str,
-                periods: int | None) -> str:
+def _render_one(
+    folder: str, area_code: str, framework: str, year: int, fmt: str, path: str, periods: int | None
+) -> str:
     from cspa.cli import _write_report
     from cspa.outputs.document_apa import SharedRows, build_apa_document
 
@@ -109,8 +123,15 @@ def _render_one(folder: str, area_code: str, framework: str, year: int, fmt: str
     # for a quarter of the time. So a worker collects only between reports, every 25th.
     gc.disable()
     try:
-        doc = build_apa_document(_worker["con"], area_code, year, framework, periods=periods,
-                                 history=fmt not in WINDOW_ONLY_FORMATS, shared=_worker["shared"])
+        doc = build_apa_document(
+            _worker["con"],
+            area_code,
+            year,
+            framework,
+            periods=periods,
+            history=fmt not in WINDOW_ONLY_FORMATS,
+            shared=_worker["shared"],
+        )
         _write_report(doc, fmt, Path(path))
         del doc
     finally:
@@ -120,39 +141,76 @@ def _render_one(folder: str, area_code: str, framework: str, year: int, fmt: str
     return path
 
 
-def render_all_areas(con: duckdb.DuckDBPyConnection, framework: str, year: int, fmt: str, out: Path,
-                     console=None, workers: int | None = None, periods: int | None = None,
-                     areas: list[str] | None = None) -> int:
+def render_all_areas(
+    con: duckdb.DuckDBPyConnection,
+    framework: str,
+    year: int,
+    fmt: str,
+    out: Path,
+    console=None,
+    workers: int | None = None,
+    periods: int | None = None,
+    areas: list[str] | None = None,
+) -> int:
     """Render the APA dataset report of every authority of the framework's era into ``out`` (or of
     the authorities ``areas`` names, DfE codes); return how many were written. ``periods`` as in
     ``build_apa_document``."""
     out.mkdir(parents=True, exist_ok=True)
     workers = workers or min(2, os.cpu_count() or 1)
     folder = Path(tempfile.mkdtemp(prefix="cspa-batch-"))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_context(), initializer=_start_worker
+    )
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as prog:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as prog:
             task = prog.add_task(f"Judging the {framework} framework", total=None)
             # Start the workers now, from another thread: starting the fork server waits for it to
             # load the catalogue and templates, which it does while the engine runs here.
             ready: list = []
-            starter = threading.Thread(target=lambda: ready.extend(pool.submit(_start_worker) for _ in range(workers)),
-                                       daemon=True)
+            starter = threading.Thread(
+                target=lambda: ready.extend(pool.submit(_start_worker) for _ in range(workers)),
+                daemon=True,
+            )
             starter.start()
             prepare_judgements(con, framework, folder)
             starter.join()
             era = "2008" if framework == "apa2008" else "2025"
-            present = {r[0] for r in con.execute(
-                f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')").fetchall()}
-            las = [a for a in load_areas().local_authorities(era) if a.code in present
-                   and (areas is None or a.code in areas)]
+            present = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')"
+                ).fetchall()
+            }
+            las = [
+                a
+                for a in load_areas().local_authorities(era)
+                if a.code in present and (areas is None or a.code in areas)
+            ]
             for f in ready:
                 f.result()
-            prog.update(task, description=f"Rendering {len(las)} reports", total=len(las), completed=0)
-            jobs = [pool.submit(_render_one, str(folder), a.code, framework, year, fmt,
-                                str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}"), periods)
-                    for a in las]
+            prog.update(
+                task, description=f"Rendering {len(las)} reports", total=len(las), completed=0
+            )
+            jobs = [
+                pool.submit(
+                    _render_one,
+                    str(folder),
+                    a.code,
+                    framework,
+                    year,
+                    fmt,
+                    str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}"),
+                    periods,
+                )
+                for a in las
+            ]
             for job in as_completed(jobs):
                 job.result()
                 prog.advance(task)

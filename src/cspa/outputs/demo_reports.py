@@ -23,8 +23,10 @@ def render_all(db: Path, output: Path, prog=None, task=None) -> list[str]:
     try:
         # The APA PDF (about 190 pages; some 20 s printed by Chromium, three-quarters of a minute or more
         # by WeasyPrint) is left to `cspa report ... --format pdf`, so the demo stays near two minutes.
-        for area, year, fw, formats in (("Luton", 2008, "apa2008", ("html", "xlsx", "json")),
-                                        ("Luton", 2025, "lait", ("html", "xlsx", "json"))):
+        for area, year, fw, formats in (
+            ("Luton", 2008, "apa2008", ("html", "xlsx", "json")),
+            ("Luton", 2025, "lait", ("html", "xlsx", "json")),
+        ):
             if prog is not None:
                 prog.update(task, description=f"Rendering the {fw} report for {area}")
             started = time.perf_counter()

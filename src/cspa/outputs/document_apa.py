@@ -23,10 +23,18 @@ from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
 OUTCOME_ORDER = list(Outcome)
 GEO_ORDER = {"area": 0, "statistical_neighbours": 2, "region": 3, "england": 4}
 STATUS_LEGEND = {
-    ".": "Data not applicable", "..": "Data not available", "-": "Data suppressed due to small numbers",
-    "n/a": "Not applicable", "N/A": "Not applicable or null accepted", "#": "Rate based on fewer than 3 pupils not shown",
-    "*": "Doubts about reliability", "x": "Not available", "c": "Confidential (suppressed)", "z": "Not applicable",
-    "k": "Low (rounds to zero)", "low": "Low (rounds to zero)",
+    ".": "Data not applicable",
+    "..": "Data not available",
+    "-": "Data suppressed due to small numbers",
+    "n/a": "Not applicable",
+    "N/A": "Not applicable or null accepted",
+    "#": "Rate based on fewer than 3 pupils not shown",
+    "*": "Doubts about reliability",
+    "x": "Not available",
+    "c": "Confidential (suppressed)",
+    "z": "Not applicable",
+    "k": "Low (rounds to zero)",
+    "low": "Low (rounds to zero)",
 }
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
@@ -58,23 +66,59 @@ def period_window(framework: str, periods: int | None = None) -> int | None:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+    )
 
 
 def owner_sql(alias: str = "j", area_alias: str = "a") -> str:
     """SQL for the authority whose report shows a judgement row: the authority itself, the authority
     a statistical-neighbour aggregate belongs to (``SN:<group>:<code>``), the region (shown in the
     reports of its authorities), or '' for England and the other non-LA geographies (every report)."""
-    return (f"CASE WHEN {alias}.area LIKE 'SN:%' THEN regexp_extract({alias}.area, '[^:]+$') "
-            f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area ELSE '' END")
+    return (
+        f"CASE WHEN {alias}.area LIKE 'SN:%' THEN regexp_extract({alias}.area, '[^:]+$') "
+        f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area ELSE '' END"
+    )
 
 
 #: The engine's columns a document reads (fewer columns, faster reads).
-COLUMNS = ("indicator", "measure", "area", "for_area", "period_label", "period_start", "period_end", "value", "display",
-           "numerator", "denominator", "status", "source", "basis", "vintage", "band", "band_range", "band_basis",
-           "traffic_light", "light_basis", "rank", "quartile", "distribution_basis", "quartile_position",
-           "position_quartile", "position_basis", "progress", "improving", "progress_basis", "trend", "trend_basis",
-           "significance", "significance_basis")
+COLUMNS = (
+    "indicator",
+    "measure",
+    "area",
+    "for_area",
+    "period_label",
+    "period_start",
+    "period_end",
+    "value",
+    "display",
+    "numerator",
+    "denominator",
+    "status",
+    "source",
+    "basis",
+    "vintage",
+    "band",
+    "band_range",
+    "band_basis",
+    "traffic_light",
+    "light_basis",
+    "rank",
+    "quartile",
+    "distribution_basis",
+    "quartile_position",
+    "position_quartile",
+    "position_basis",
+    "progress",
+    "improving",
+    "progress_basis",
+    "trend",
+    "trend_basis",
+    "significance",
+    "significance_basis",
+)
 
 
 def present_columns(con: duckdb.DuckDBPyConnection, rows_sql: str) -> list[str]:
@@ -83,8 +127,12 @@ def present_columns(con: duckdb.DuckDBPyConnection, rows_sql: str) -> list[str]:
     return [c for c in COLUMNS if c in have]
 
 
-def _select(rows_sql: str, window: int | None, owner: str | None = None,
-            columns: list[str] | tuple[str, ...] = COLUMNS) -> str:
+def _select(
+    rows_sql: str,
+    window: int | None,
+    owner: str | None = None,
+    columns: list[str] | tuple[str, ...] = COLUMNS,
+) -> str:
     """The document's columns of ``rows_sql`` (one authority's rows, aliased ``j``); with ``window``,
     only the rows of each indicator's latest ``window`` distinct periods, in the table's column order;
     with ``owner``, only the rows of that owner (the window still taken over every row)."""
@@ -92,19 +140,23 @@ def _select(rows_sql: str, window: int | None, owner: str | None = None,
     mine = f" AND m.owner = '{owner}'" if owner is not None else ""
     if not window:
         return f"SELECT {cols} FROM ({rows_sql}) m WHERE TRUE{mine}"
-    return (f"WITH m AS ({rows_sql}), p AS (SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY "
-            "period_end DESC NULLS LAST, period_start DESC NULLS LAST, period_label DESC) AS r "
-            "FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) "
-            f"SELECT {cols} FROM m JOIN p ON p.indicator = m.indicator AND p.period_label IS NOT DISTINCT FROM m.period_label "
-            "AND p.period_end IS NOT DISTINCT FROM m.period_end AND p.period_start IS NOT DISTINCT FROM m.period_start "
-            f"WHERE p.r <= {int(window)}{mine}")
+    return (
+        f"WITH m AS ({rows_sql}), p AS (SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY "
+        "period_end DESC NULLS LAST, period_start DESC NULLS LAST, period_label DESC) AS r "
+        "FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) "
+        f"SELECT {cols} FROM m JOIN p ON p.indicator = m.indicator AND p.period_label IS NOT DISTINCT FROM m.period_label "
+        "AND p.period_end IS NOT DISTINCT FROM m.period_end AND p.period_start IS NOT DISTINCT FROM m.period_start "
+        f"WHERE p.r <= {int(window)}{mine}"
+    )
 
 
 def _window_keys_sql(rows_sql: str, window: int) -> str:
-    return (f"WITH m AS ({rows_sql}) SELECT indicator, period_label, period_end, period_start FROM ("
-            "SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY period_end DESC NULLS LAST, "
-            "period_start DESC NULLS LAST, period_label DESC) AS r "
-            f"FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) WHERE r <= {int(window)}")
+    return (
+        f"WITH m AS ({rows_sql}) SELECT indicator, period_label, period_end, period_start FROM ("
+        "SELECT *, dense_rank() OVER (PARTITION BY indicator ORDER BY period_end DESC NULLS LAST, "
+        "period_start DESC NULLS LAST, period_label DESC) AS r "
+        f"FROM (SELECT DISTINCT indicator, period_end, period_start, period_label FROM m)) WHERE r <= {int(window)}"
+    )
 
 
 class SharedRows:
@@ -128,11 +180,15 @@ class SharedRows:
             cols = result.columns
             self.rows[key] = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
             self.ids.update(id(r) for r in self.rows[key])
-            self.keyed[key] = [((r["indicator"], r["period_label"], r["period_end"], r["period_start"]), r)
-                               for r in self.rows[key]]
+            self.keyed[key] = [
+                ((r["indicator"], r["period_label"], r["period_end"], r["period_start"]), r)
+                for r in self.rows[key]
+            ]
         return self.rows[key]
 
-    def in_periods(self, con: duckdb.DuckDBPyConnection, framework: str, owner: str, keys: set | None) -> list[dict]:
+    def in_periods(
+        self, con: duckdb.DuckDBPyConnection, framework: str, owner: str, keys: set | None
+    ) -> list[dict]:
         """The owner's rows, or those of the periods ``keys`` names ((indicator, label, end, start))."""
         rows = self.owner_rows(con, framework, owner)
         if keys is None:
@@ -140,8 +196,13 @@ class SharedRows:
         return [r for k, r in self.keyed[(framework, owner)] if k in keys]
 
 
-def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, window: int | None = None,
-                   shared: SharedRows | None = None) -> list[dict]:
+def judgement_rows(
+    con: duckdb.DuckDBPyConnection,
+    framework: str,
+    area: Area,
+    window: int | None = None,
+    shared: SharedRows | None = None,
+) -> list[dict]:
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
 
     With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
@@ -151,7 +212,8 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, w
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
     if _has_table(con, PREPARED):
         if _has_table(con, f"{PREPARED}_meta") and con.execute(
-                f"SELECT framework FROM {PREPARED}_meta").fetchall() == [(framework,)]:
+            f"SELECT framework FROM {PREPARED}_meta"
+        ).fetchall() == [(framework,)]:
             inds = "TRUE"  # the prepared rows are this framework's, and only its
         rows = f"SELECT j.* FROM {PREPARED} j WHERE j.owner IN ('{area.code}', '{region}', '') AND {inds}"
         if shared is not None:
@@ -167,7 +229,9 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, w
             # the engine is imported here only: its imports (scipy) take seconds
             from cspa.engine.run import compute
 
-            rel = compute(con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')")
+            rel = compute(
+                con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
+            )
             rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
             columns = [c for c in COLUMNS if c in rel.columns]
     result = con.sql(_select(rows, window, columns=columns))
@@ -175,11 +239,19 @@ def judgement_rows(con: duckdb.DuckDBPyConnection, framework: str, area: Area, w
     return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
 
 
-def _rows_with_shared(con: duckdb.DuckDBPyConnection, framework: str, area: Area, window: int | None,
-                      shared: SharedRows, rows_sql: str) -> list[dict]:
+def _rows_with_shared(
+    con: duckdb.DuckDBPyConnection,
+    framework: str,
+    area: Area,
+    window: int | None,
+    shared: SharedRows,
+    rows_sql: str,
+) -> list[dict]:
     """The authority's own rows read now, the shared ones from ``shared``; the window taken over both."""
     # the window's periods come from every row the report shows; only the authority's own are read
-    result = con.sql(_select(rows_sql, window, owner=area.code, columns=present_columns(con, rows_sql)))
+    result = con.sql(
+        _select(rows_sql, window, owner=area.code, columns=present_columns(con, rows_sql))
+    )
     cols = result.columns
     own = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
     keys = set(con.execute(_window_keys_sql(rows_sql, window)).fetchall()) if window else None
@@ -216,8 +288,16 @@ def _round(v, decimals):
     return round(float(v), int(decimals))
 
 
-def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: int, framework: str | None = None, *,
-                       periods: int | None = None, history: bool = True, shared: SharedRows | None = None) -> dict:
+def build_apa_document(
+    con: duckdb.DuckDBPyConnection,
+    area_query: str,
+    year: int,
+    framework: str | None = None,
+    *,
+    periods: int | None = None,
+    history: bool = True,
+    shared: SharedRows | None = None,
+) -> dict:
     """The APA dataset report document for one authority (docs/report-spec.md).
 
     ``periods`` is how many of the latest periods each indicator's table and chart show (0 = every
@@ -236,17 +316,29 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
     window = period_window(framework, periods)
     names = {a.code: a.name for a in areas}
     names.update(dict(con.execute("SELECT code, name FROM area").fetchall()))
-    decimals = {(i, m): d for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()}
+    decimals = {
+        (i, m): d
+        for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()
+    }
     rows = judgement_rows(con, framework, area, None if history else window, shared)
     by_ind: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_ind[r["indicator"]].append(r)
 
-    indicators = sorted(cat.in_framework(framework), key=lambda i: (
-        OUTCOME_ORDER.index(i.outcome) if i.outcome else 99, i.page or 0, i.section or i.topic or "", i.code))
+    indicators = sorted(
+        cat.in_framework(framework),
+        key=lambda i: (
+            OUTCOME_ORDER.index(i.outcome) if i.outcome else 99,
+            i.page or 0,
+            i.section or i.topic or "",
+            i.code,
+        ),
+    )
     if framework != "apa2008":
         # current frameworks: only indicators with figures for this authority
-        indicators = [i for i in indicators if any(r["area"] == area.code for r in by_ind.get(i.code, []))]
+        indicators = [
+            i for i in indicators if any(r["area"] == area.code for r in by_ind.get(i.code, []))
+        ]
     sections: list[dict] = []
     docs = []
     vintages: set[str] = set()
@@ -256,7 +348,9 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
         docs.append(_indicator_doc(ind, irows, area, names, decimals, window, geo_cache, shared))
         vintages.update(map(_VINTAGE, irows))
         title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
-        sec_id = ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
+        sec_id = (
+            ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
+        )
         if not sections or sections[-1]["id"] != sec_id:
             sections.append({"id": sec_id, "title": title, "subsections": []})
         sub = ind.section or ind.topic or ""
@@ -266,8 +360,10 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
 
     ng = load_neighbours()
     appendices = []
-    groups = sorted({i.neighbour_group for i in indicators if i.neighbour_group} |
-                    {fw.default_neighbour_group.get("default")} - {None})
+    groups = sorted(
+        {i.neighbour_group for i in indicators if i.neighbour_group}
+        | {fw.default_neighbour_group.get("default")} - {None}
+    )
     for g in groups:
         try:
             ns = ng.of(g, area.code)
@@ -275,24 +371,45 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
             ns = []
         if ns:
             info = ng.info.get(g)
-            appendices.append({"code": None, "title": f"{info.name if info else g} for {area.name}", "group": g,
-                               "source": info.source if info else None,
-                               "neighbours": [{"rank": n.rank, "name": n.name, "code": n.code, "closeness": n.closeness}
-                                              for n in ns]})
+            appendices.append(
+                {
+                    "code": None,
+                    "title": f"{info.name if info else g} for {area.name}",
+                    "group": g,
+                    "source": info.source if info else None,
+                    "neighbours": [
+                        {"rank": n.rank, "name": n.name, "code": n.code, "closeness": n.closeness}
+                        for n in ns
+                    ],
+                }
+            )
     default_group = fw.default_neighbour_group.get("default")
     map_doc = _map(area, ng, default_group, areas)
     attribution = [OGL] if framework != "apa2008" else []
-    attribution.append(f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; "))
+    attribution.append(
+        f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; ")
+    )
     for v in sorted(v for v in vintages if v)[:12]:
         attribution.append(f"Data vintage: {v}.")
     return {
         "report": "apa-dataset",
         "title": fw.title if framework == "apa2008" else f"{fw.title}: benchmarking report",
-        "area": {"name": area.name, "dfe_code": area.dfe_code, "ons_code": area.ons_code, "region": area.region_name},
+        "area": {
+            "name": area.name,
+            "dfe_code": area.dfe_code,
+            "ons_code": area.ons_code,
+            "region": area.region_name,
+        },
         "period": str(year),
         "period_window": window,
         "history": history,
-        "framework": {"id": fw.id, "title": fw.title, "publisher": fw.publisher, "vintage": fw.vintage, "licence": fw.licence},
+        "framework": {
+            "id": fw.id,
+            "title": fw.title,
+            "publisher": fw.publisher,
+            "vintage": fw.vintage,
+            "licence": fw.licence,
+        },
         "version": f"cspa {__version__}",
         "produced": dt.date.today().isoformat(),
         "attribution": attribution,
@@ -300,9 +417,14 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
         "legend": {
             "status_symbols": STATUS_LEGEND,
             "traffic_lights": [
-                {"light": "green", "label": "Green", "meaning": "performance at or above the good threshold the indicator sets"},
+                {
+                    "light": "green",
+                    "label": "Green",
+                    "meaning": "performance at or above the good threshold the indicator sets",
+                },
                 {"light": "amber", "label": "Amber", "meaning": "within the expected range"},
-                {"light": "red", "label": "Red", "meaning": "performance that needs to improve"}],
+                {"light": "red", "label": "Red", "meaning": "performance that needs to improve"},
+            ],
             "bands": "Bands run from Low (1 blob) to High (5 blobs); on symmetric indicators the middle band is best.",
             "published": "Figures marked † are published by the source and cannot be recomputed by cspa.",
         },
@@ -314,7 +436,11 @@ def build_apa_document(con: duckdb.DuckDBPyConnection, area_query: str, year: in
 
 
 _PROGRESS_WORDS = {"improved": "Improved", "same": "Same", "worsened": "Worsened"}
-_SIGNIFICANCE_WORDS = {"-": "Not significant", "high": "Significantly high", "low": "Significantly low"}
+_SIGNIFICANCE_WORDS = {
+    "-": "Not significant",
+    "high": "Significantly high",
+    "low": "Significantly low",
+}
 
 
 def _judgement_display(key: str, value) -> str:
@@ -334,9 +460,14 @@ def _judgement_bases(r: dict) -> dict[str, str | None]:
     """Which basis line says how each column judgement was made (the seed's "Improving?" is made
     from the previous figure, so its basis is the progress basis)."""
     distribution = r["distribution_basis"] if r["quartile"] is not None else r["position_basis"]
-    return {"rank": r["distribution_basis"], "quartile": distribution, "quartile_position": r["position_basis"],
-            "progress": r["progress_basis"], "trend": r["trend_basis"] if r["trend"] else r["progress_basis"],
-            "significance": r.get("significance_basis")}
+    return {
+        "rank": r["distribution_basis"],
+        "quartile": distribution,
+        "quartile_position": r["position_basis"],
+        "progress": r["progress_basis"],
+        "trend": r["trend_basis"] if r["trend"] else r["progress_basis"],
+        "significance": r.get("significance_basis"),
+    }
 
 
 def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> tuple:
@@ -350,21 +481,65 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         if mid not in places:
             places[mid] = decimals.get((r["indicator"], mid), 1) + 2
         status = r["status"]
-        obs = {"measure": measure, "measure_id": mid, "period": period, "geography": geo,
-               "value": _round(r["value"], places[mid]) if status is None else None,
-               "display": r["display"], "numerator": r["numerator"], "denominator": r["denominator"],
-               "status": status, "source": r["source"], "basis": r["basis"]}
-    values = (r["band"], r["band_range"], r["traffic_light"], r["quartile"] or r["position_quartile"],
-              r["quartile_position"], r["rank"], r["improving"] or r["trend"], r["significance"], r["progress"])
+        obs = {
+            "measure": measure,
+            "measure_id": mid,
+            "period": period,
+            "geography": geo,
+            "value": _round(r["value"], places[mid]) if status is None else None,
+            "display": r["display"],
+            "numerator": r["numerator"],
+            "denominator": r["denominator"],
+            "status": status,
+            "source": r["source"],
+            "basis": r["basis"],
+        }
+    values = (
+        r["band"],
+        r["band_range"],
+        r["traffic_light"],
+        r["quartile"] or r["position_quartile"],
+        r["quartile_position"],
+        r["rank"],
+        r["improving"] or r["trend"],
+        r["significance"],
+        r["progress"],
+    )
     if values.count(None) == len(values):
         return obs, None, [], []
-    parts = [b for b in (r["band_basis"], r["light_basis"], r["position_basis"], r["distribution_basis"],
-                         r["progress_basis"], r["trend_basis"], r.get("significance_basis")) if b]
+    parts = [
+        b
+        for b in (
+            r["band_basis"],
+            r["light_basis"],
+            r["position_basis"],
+            r["distribution_basis"],
+            r["progress_basis"],
+            r["trend_basis"],
+            r.get("significance_basis"),
+        )
+        if b
+    ]
     band, band_range, light, quartile, position, rank, trend, significance, progress = values
-    judgement = {"measure": measure, "measure_id": mid, "period": period, "geography": geo, "band": band,
-                 "band_range": band_range, "traffic_light": light, "quartile": quartile, "quartile_position": position,
-                 "rank": rank, "trend": trend, "significance": significance, "progress": progress, "rag": None,
-                 "target": None, "basis": "; ".join(parts), "_bases": _judgement_bases(r)}
+    judgement = {
+        "measure": measure,
+        "measure_id": mid,
+        "period": period,
+        "geography": geo,
+        "band": band,
+        "band_range": band_range,
+        "traffic_light": light,
+        "quartile": quartile,
+        "quartile_position": position,
+        "rank": rank,
+        "trend": trend,
+        "significance": significance,
+        "progress": progress,
+        "rag": None,
+        "target": None,
+        "basis": "; ".join(parts),
+        "_bases": _judgement_bases(r),
+    }
     return obs, judgement, list(dict.fromkeys(parts)), _column_judgements((judgement,))
 
 
@@ -385,19 +560,38 @@ def _judgement_entries(j: dict) -> list[dict]:
     """One judgement's column entries, in column order. A quartile read from the published quartile
     position is shown as that position, not again as a band."""
     bases = j.get("_bases") or {}
-    return [{"key": key, "value": value, "display": _judgement_display(key, value), "basis": bases.get(key)}
-            for key, _label in JUDGEMENT_COLUMNS
-            if (value := j.get(key)) is not None and not (key == "quartile" and j.get("quartile_position"))]
+    return [
+        {
+            "key": key,
+            "value": value,
+            "display": _judgement_display(key, value),
+            "basis": bases.get(key),
+        }
+        for key, _label in JUDGEMENT_COLUMNS
+        if (value := j.get(key)) is not None
+        and not (key == "quartile" and j.get("quartile_position"))
+    ]
 
 
-def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str, str], decimals: dict,
-                   window: int | None = None, geo_cache: dict[str, str] | None = None,
-                   shared: SharedRows | None = None) -> dict:
+def _indicator_doc(
+    ind: Indicator,
+    rows: list[dict],
+    area: Area,
+    names: dict[str, str],
+    decimals: dict,
+    window: int | None = None,
+    geo_cache: dict[str, str] | None = None,
+    shared: SharedRows | None = None,
+) -> dict:
     mlabels = {m.id: m.label for m in ind.measures}
     observations, judgements = [], []
     periods: dict[str, tuple] = {}
-    figures: dict[str, dict[tuple, dict]] = defaultdict(dict)  # measure -> (geography, period) -> its first figure
-    judged: dict[tuple, tuple] = {}  # (measure, period, geography) -> the figure's judgements, parts, columns
+    figures: dict[str, dict[tuple, dict]] = defaultdict(
+        dict
+    )  # measure -> (geography, period) -> its first figure
+    judged: dict[
+        tuple, tuple
+    ] = {}  # (measure, period, geography) -> the figure's judgements, parts, columns
     places: dict[str, int] = {}  # decimals shown per measure, plus two
     memo = shared.entries if shared is not None else None
     geo_cache = {} if geo_cache is None else geo_cache
@@ -437,22 +631,43 @@ def _indicator_doc(ind: Indicator, rows: list[dict], area: Area, names: dict[str
                 # a figure can be judged twice (an SN average's progress, and its shading for this
                 # authority): new lists, as the first judgement's may be a shared row's
                 js = [*had[0], judgement]
-                judged[at] = (js, had[1] + [b for b in parts if b not in had[1]], _column_judgements(js))
+                judged[at] = (
+                    js,
+                    had[1] + [b for b in parts if b not in had[1]],
+                    _column_judgements(js),
+                )
     cols = [p for p, _ in sorted(periods.items(), key=lambda kv: kv[1])]
     table = _table(ind, figures, judged, cols, mlabels, area)
     table["window"] = window
     shown = cols[-window:] if window else cols
     light = ind.traffic_light
     return {
-        "code": ind.code, "title": ind.title, "section": OUTCOME_TITLES.get(ind.outcome) if ind.outcome else ind.topic,
-        "subsection": ind.section, "page": ind.page, "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
-        "unit": ind.unit.value, "definition": ind.definition, "numerator_definition": ind.numerator,
-        "denominator_definition": ind.denominator, "guidance": ind.guidance, "health_warning": ind.health_warning,
-        "source": ind.source, "owner": ind.owner, "related": ind.related,
-        "light_rule": getattr(light, "reason", None) if light.rule == "none" else light.rule.replace("_", " "),
-        "bands": [{"periods": b.periods, "cutoffs": b.cutoffs, "blobs": b.blobs} for b in ind.bands],
-        "observations": observations, "judgements": judgements, "table": table,
-        "chart": _chart(ind, observations, shown, area), "notes": ind.notes,
+        "code": ind.code,
+        "title": ind.title,
+        "section": OUTCOME_TITLES.get(ind.outcome) if ind.outcome else ind.topic,
+        "subsection": ind.section,
+        "page": ind.page,
+        "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
+        "unit": ind.unit.value,
+        "definition": ind.definition,
+        "numerator_definition": ind.numerator,
+        "denominator_definition": ind.denominator,
+        "guidance": ind.guidance,
+        "health_warning": ind.health_warning,
+        "source": ind.source,
+        "owner": ind.owner,
+        "related": ind.related,
+        "light_rule": getattr(light, "reason", None)
+        if light.rule == "none"
+        else light.rule.replace("_", " "),
+        "bands": [
+            {"periods": b.periods, "cutoffs": b.cutoffs, "blobs": b.blobs} for b in ind.bands
+        ],
+        "observations": observations,
+        "judgements": judgements,
+        "table": table,
+        "chart": _chart(ind, observations, shown, area),
+        "notes": ind.notes,
     }
 
 
@@ -467,11 +682,21 @@ def _row_order(r: dict) -> tuple:
     return r["measure"], r["period_end"] or _MIN_DATE, r["area"]
 
 
-ROW_LABELS = {"statistical_neighbours": "Statistical neighbours", "england": "England", "region": "Region"}
+ROW_LABELS = {
+    "statistical_neighbours": "Statistical neighbours",
+    "england": "England",
+    "region": "Region",
+}
 
 
-def _table(ind: Indicator, figures: dict[str, dict[tuple, dict]], judged: dict[tuple, tuple], cols: list[str],
-           mlabels: dict, area: Area | None = None) -> dict:
+def _table(
+    ind: Indicator,
+    figures: dict[str, dict[tuple, dict]],
+    judged: dict[tuple, tuple],
+    cols: list[str],
+    mlabels: dict,
+    area: Area | None = None,
+) -> dict:
     """The printed table: a row group per measure, a row per geography, a cell per period.
 
     ``figures`` holds each measure's observations by (geography, period); ``judged`` each judged
@@ -492,19 +717,44 @@ def _table(ind: Indicator, figures: dict[str, dict[tuple, dict]], judged: dict[t
             for p in cols:
                 o = mobs.get((g, p))
                 if o is None:
-                    cells.append({"display": "", "status": None, "light": None, "blobs": None, "band_range": None,
-                                  "source": None, "basis": "no figure for this period"})
+                    cells.append(
+                        {
+                            "display": "",
+                            "status": None,
+                            "light": None,
+                            "blobs": None,
+                            "band_range": None,
+                            "source": None,
+                            "basis": "no figure for this period",
+                        }
+                    )
                     continue
                 at = judged.get((mid, p, g))
                 if at is None:
-                    cells.append({"display": o["display"], "status": o["status"], "light": None, "blobs": None,
-                                  "band_range": None, "source": o["source"], "basis": o["basis"]})
+                    cells.append(
+                        {
+                            "display": o["display"],
+                            "status": o["status"],
+                            "light": None,
+                            "blobs": None,
+                            "band_range": None,
+                            "source": o["source"],
+                            "basis": o["basis"],
+                        }
+                    )
                     continue
                 js, parts, columns = at
                 j = js[-1]
-                cell = {"display": o["display"], "status": o["status"], "light": j["traffic_light"],
-                        "blobs": j["band"], "band_range": j["band_range"], "source": o["source"],
-                        "basis": o["basis"], "judged": parts}
+                cell = {
+                    "display": o["display"],
+                    "status": o["status"],
+                    "light": j["traffic_light"],
+                    "blobs": j["band"],
+                    "band_range": j["band_range"],
+                    "source": o["source"],
+                    "basis": o["basis"],
+                    "judged": parts,
+                }
                 if columns:
                     cell["_judgements"] = columns
                     for c in columns:
@@ -514,30 +764,54 @@ def _table(ind: Indicator, figures: dict[str, dict[tuple, dict]], judged: dict[t
             rows.append({"label": label, "geography": g, "cells": cells})
         groups.append({"label": mlabels.get(mid), "rows": rows})
     # the judgements shown in columns of their own, for the renderers (not in the JSON: its judgements say it)
-    return {"caption": ind.title, "columns": cols, "row_groups": groups,
-            "_judgement_columns": [{"key": k, "label": label, "meaning": JUDGEMENT_MEANINGS[k]}
-                                   for k, label in JUDGEMENT_COLUMNS if k in kinds]}
+    return {
+        "caption": ind.title,
+        "columns": cols,
+        "row_groups": groups,
+        "_judgement_columns": [
+            {"key": k, "label": label, "meaning": JUDGEMENT_MEANINGS[k]}
+            for k, label in JUDGEMENT_COLUMNS
+            if k in kinds
+        ],
+    }
 
 
 def _chart(ind: Indicator, obs: list[dict], cols: list[str], area: Area) -> dict | None:
     """LA vs statistical neighbours vs England over the periods ``cols`` (those the table shows)."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
     shown = set(cols)
-    names = {"area": area.name, "statistical_neighbours": "Statistical neighbours", "england": "England"}
+    names = {
+        "area": area.name,
+        "statistical_neighbours": "Statistical neighbours",
+        "england": "England",
+    }
     points: dict[str, list[dict]] = {g: [] for g in names}
     for o in obs:
-        if o["measure_id"] == mid and o["value"] is not None and o["period"] in shown and o["geography"] in points:
+        if (
+            o["measure_id"] == mid
+            and o["value"] is not None
+            and o["period"] in shown
+            and o["geography"] in points
+        ):
             points[o["geography"]].append({"period": o["period"], "value": o["value"]})
     series = [{"name": name, "points": points[g]} for g, name in names.items() if points[g]]
     if not series or max(len(s["points"]) for s in series) < 2:
         return None
     first = series[0]["points"]
-    summary = (f"{series[0]['name']}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in "
-               f"{first[-1]['period']}.")
+    summary = (
+        f"{series[0]['name']}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in "
+        f"{first[-1]['period']}."
+    )
     for s in series[1:]:
         summary += f" {s['name']}: {s['points'][-1]['value']:g} in {s['points'][-1]['period']}."
-    return {"kind": "line", "title": ind.title, "y_label": ind.unit.value.replace("_", " "), "series": series,
-            "quartile_bands": None, "summary": summary}
+    return {
+        "kind": "line",
+        "title": ind.title,
+        "y_label": ind.unit.value.replace("_", " "),
+        "series": series,
+        "quartile_bands": None,
+        "summary": summary,
+    }
 
 
 def _map(area: Area, ng, group: str | None, areas) -> dict | None:
@@ -557,4 +831,8 @@ def _map(area: Area, ng, group: str | None, areas) -> dict | None:
     note = "Coordinates from mySociety's UK local authority list (CC-BY-4.0)."
     if missing:
         note += f" No coordinates for: {', '.join(missing)} (abolished before the list begins)."
-    return {"area": {"name": area.name, "lat": area.lat, "long": area.long}, "neighbours": pts, "note": note}
+    return {
+        "area": {"name": area.name, "lat": area.lat, "long": area.long},
+        "neighbours": pts,
+        "note": note,
+    }

@@ -39,11 +39,22 @@ LIGHT_WORDS = {"green": "Green", "amber": "Amber", "red": "Red"}
 LIGHT_FILLS = {"green": "#CCE2D8", "amber": "#FCD6C3", "red": "#F4CDC6"}
 MAX_BLOBS = 5
 
-_NUMBER = re.compile(r"^(?P<sign>[-−+])?(?P<cur>£)?(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?)(?P<pct>%)?$")
+_NUMBER = re.compile(
+    r"^(?P<sign>[-−+])?(?P<cur>£)?(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?)(?P<pct>%)?$"
+)
 
 DATA_COLUMNS = [
-    ("Code", 9), ("Group", 16), ("Row", 24), ("Column", 14), ("Figure", 11), ("Status", 8),
-    ("Status meaning", 24), ("Source", 12), ("Traffic light", 12), ("Band", 14), ("Band range", 12),
+    ("Code", 9),
+    ("Group", 16),
+    ("Row", 24),
+    ("Column", 14),
+    ("Figure", 11),
+    ("Status", 8),
+    ("Status meaning", 24),
+    ("Source", 12),
+    ("Traffic light", 12),
+    ("Band", 14),
+    ("Band range", 12),
     ("How the figure was made", 80),
 ]
 #: After the judgement columns (see cspa.outputs.judgement_columns): the judgements' own basis lines.
@@ -52,7 +63,12 @@ JUDGED_COLUMN = ("How it was judged", 80)
 
 def _data_columns(judged: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """The indicator tables' columns: the figure's, a column per judgement, then the two basis columns."""
-    return [*DATA_COLUMNS[:-1], *((jc["label"], 14) for jc in judged), DATA_COLUMNS[-1], JUDGED_COLUMN]
+    return [
+        *DATA_COLUMNS[:-1],
+        *((jc["label"], 14) for jc in judged),
+        DATA_COLUMNS[-1],
+        JUDGED_COLUMN,
+    ]
 
 
 def display_number(display: str | None) -> tuple[float, str] | None:
@@ -106,7 +122,9 @@ class _Formats:
         self.link = wb.add_format({"font_color": "#1D70B8", "underline": 1})
         self.header = wb.add_format({"bold": True, "bg_color": "#F3F2F1", "bottom": 1})
 
-    def get(self, num_format: str | None = None, light: str | None = None, align: str | None = None) -> Any:
+    def get(
+        self, num_format: str | None = None, light: str | None = None, align: str | None = None
+    ) -> Any:
         key = (num_format, light, align)
         if key not in self._cache:
             props: dict[str, Any] = {"valign": "top"}
@@ -165,8 +183,15 @@ def _layout(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str | None, list[
     return out
 
 
-def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any], fmt: _Formats,
-                     symbols: dict[str, str], judged: list[dict[str, Any]] | None = None) -> int:
+def _write_indicator(
+    ws: Any,
+    row: int,
+    ind: dict[str, Any],
+    doc: dict[str, Any],
+    fmt: _Formats,
+    symbols: dict[str, str],
+    judged: list[dict[str, Any]] | None = None,
+) -> int:
     code = ind["code"]
     ws.write_string(row, 0, code, fmt.heading)
     ws.write_string(row, 1, ind.get("title") or "", fmt.heading)
@@ -189,11 +214,17 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
     if records:
         first = row
         last = row + len(records)
-        ws.add_table(first, 0, last, len(columns_out) - 1, {
-            "name": f"T_{re.sub(r'[^A-Za-z0-9_]', '_', code)}",
-            "columns": [{"header": h} for h, _w in columns_out],
-            "style": "Table Style Light 1",
-        })
+        ws.add_table(
+            first,
+            0,
+            last,
+            len(columns_out) - 1,
+            {
+                "name": f"T_{re.sub(r'[^A-Za-z0-9_]', '_', code)}",
+                "columns": [{"header": h} for h, _w in columns_out],
+                "style": "Table Style Light 1",
+            },
+        )
         for i, (group, rlabel, col, cell) in enumerate(records, start=first + 1):
             light = cell.get("light")
             ws.write_string(i, 0, code)
@@ -212,7 +243,13 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
             _put(ws, i, 6, symbols.get(status, "") if status else "")
             source = cell.get("source") or ""
             _put(ws, i, 7, f"{source} †" if source == "published" and not status else source)
-            _put(ws, i, 8, LIGHT_WORDS.get(light, light or ""), fmt.get(None, light) if light else None)
+            _put(
+                ws,
+                i,
+                8,
+                LIGHT_WORDS.get(light, light or ""),
+                fmt.get(None, light) if light else None,
+            )
             _put(ws, i, 9, _blobs_text(cell.get("blobs")))
             _put(ws, i, 10, cell.get("band_range"))
             entries = {e["key"]: e for e in cell.get("_judgements") or ()}
@@ -226,7 +263,14 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
                 else:  # words, and the quartile band as its letter
                     _put(ws, i, c, str(e.get("display") or ""))
             _put(ws, i, basis_col, cell.get("basis"))
-            _put(ws, i, basis_col + 1, "; ".join(p for p in cell.get("judged") or () if p not in (cell.get("basis"), no_light)))
+            _put(
+                ws,
+                i,
+                basis_col + 1,
+                "; ".join(
+                    p for p in cell.get("judged") or () if p not in (cell.get("basis"), no_light)
+                ),
+            )
         row = last + 1
     if ind.get("light_rule"):
         ws.write_string(row, 1, f"Traffic lights: {ind['light_rule']}")
@@ -239,7 +283,9 @@ def _write_indicator(ws: Any, row: int, ind: dict[str, Any], doc: dict[str, Any]
     return row + 1
 
 
-def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict[str, tuple[str, int]]) -> None:
+def _contents_sheet(
+    wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict[str, tuple[str, int]]
+) -> None:
     ws = wb.get_worksheet_by_name("Contents")
     ws.set_column(0, 0, 12)
     ws.set_column(1, 1, 90)
@@ -247,11 +293,23 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
     ws.set_column(4, 4, 26)
     ws.write_string(0, 0, _doc_title(doc), fmt.title)
     row = _attribution(ws, doc, fmt, 1)
-    facts = [("Area", ", ".join(str(x) for x in ((doc.get("area") or {}).get("name"), (doc.get("area") or {}).get("region")) if x)),
-             ("Period", str(doc.get("period") or "")),
-             ("Framework", str((doc.get("framework") or {}).get("title") or "")),
-             ("Version", str(doc.get("version") or "")),
-             ("Produced", str(doc.get("produced") or ""))]
+    facts = [
+        (
+            "Area",
+            ", ".join(
+                str(x)
+                for x in (
+                    (doc.get("area") or {}).get("name"),
+                    (doc.get("area") or {}).get("region"),
+                )
+                if x
+            ),
+        ),
+        ("Period", str(doc.get("period") or "")),
+        ("Framework", str((doc.get("framework") or {}).get("title") or "")),
+        ("Version", str(doc.get("version") or "")),
+        ("Produced", str(doc.get("produced") or "")),
+    ]
     for key, value in facts:
         if value:
             ws.write_string(row, 0, key, fmt.bold)
@@ -267,9 +325,19 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
             for ind in inds:
                 items.append((ind["code"], ind.get("title") or "", section_title, sub_title or ""))
     if items:
-        ws.add_table(row, 0, row + len(items), 4, {
-            "name": "Contents", "style": "Table Style Light 1",
-            "columns": [{"header": h} for h in ("Code", "Title", "Outcome area", "Subsection", "Go to")]})
+        ws.add_table(
+            row,
+            0,
+            row + len(items),
+            4,
+            {
+                "name": "Contents",
+                "style": "Table Style Light 1",
+                "columns": [
+                    {"header": h} for h in ("Code", "Title", "Outcome area", "Subsection", "Go to")
+                ],
+            },
+        )
         for i, (code, title, section_title, sub_title) in enumerate(items, start=row + 1):
             ws.write_string(i, 0, code)
             ws.write_string(i, 1, title)
@@ -277,7 +345,9 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
             _put(ws, i, 3, sub_title)
             if code in locations:
                 sheet, at = locations[code]
-                ws.write_url(i, 4, f"internal:'{sheet}'!A{at + 1}", fmt.link, string=f"{sheet}, row {at + 1}")
+                ws.write_url(
+                    i, 4, f"internal:'{sheet}'!A{at + 1}", fmt.link, string=f"{sheet}, row {at + 1}"
+                )
         row += len(items) + 2
     ws.freeze_panes(header_row + 1, 0)
     if doc.get("changes"):
@@ -291,12 +361,22 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
     ws.write_string(row, 0, "How to read this workbook", fmt.heading)
     row += 1
     for tl in legend.get("traffic_lights") or []:
-        ws.write_string(row, 0, tl.get("label") or LIGHT_WORDS.get(tl.get("light"), ""), fmt.get(None, tl.get("light")))
+        ws.write_string(
+            row,
+            0,
+            tl.get("label") or LIGHT_WORDS.get(tl.get("light"), ""),
+            fmt.get(None, tl.get("light")),
+        )
         ws.write_string(row, 1, tl.get("meaning") or "", fmt.wrap)
         row += 1
     if legend.get("bands"):
         ws.write_string(row, 0, "Bands", fmt.bold)
-        ws.write_string(row, 1, f"{legend['bands']} The Band column shows blobs and the number, e.g. {_blobs_text(3)}.", fmt.wrap)
+        ws.write_string(
+            row,
+            1,
+            f"{legend['bands']} The Band column shows blobs and the number, e.g. {_blobs_text(3)}.",
+            fmt.wrap,
+        )
         row += 1
     for symbol, meaning in (legend.get("status_symbols") or {}).items():
         ws.write_string(row, 0, symbol, fmt.bold)
@@ -311,34 +391,65 @@ def _contents_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict
         ws.write_string(row, 1, jc.get("meaning") or "", fmt.wrap)
         row += 1
     ws.write_string(row, 0, "Numbers", fmt.bold)
-    ws.write_string(row, 1, "Figures are stored as numbers with the report's decimals; a percentage such as 58.8% is stored as 58.8.", fmt.wrap)
+    ws.write_string(
+        row,
+        1,
+        "Figures are stored as numbers with the report's decimals; a percentage such as 58.8% is stored as 58.8.",
+        fmt.wrap,
+    )
 
 
 def _definitions_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     ws = wb.add_worksheet("Definitions")
     ws.write_string(0, 0, f"Definitions: {_doc_title(doc)}", fmt.title)
     row = _attribution(ws, doc, fmt, 1) + 1
-    cols = [("Code", 9, "code"), ("Title", 50, "title"), ("Outcome area", 18, "section"),
-            ("Subsection", 24, "subsection"), ("Definition", 60, "definition"),
-            ("Numerator", 50, "numerator_definition"), ("Denominator", 50, "denominator_definition"),
-            ("Guidance", 70, "guidance"), ("Health warning", 50, "health_warning"),
-            ("Traffic lights", 40, "light_rule"), ("Bands", 40, None), ("Source", 30, "source"),
-            ("Owner", 20, "owner"), ("Related", 20, None), ("Notes", 50, None)]
+    cols = [
+        ("Code", 9, "code"),
+        ("Title", 50, "title"),
+        ("Outcome area", 18, "section"),
+        ("Subsection", 24, "subsection"),
+        ("Definition", 60, "definition"),
+        ("Numerator", 50, "numerator_definition"),
+        ("Denominator", 50, "denominator_definition"),
+        ("Guidance", 70, "guidance"),
+        ("Health warning", 50, "health_warning"),
+        ("Traffic lights", 40, "light_rule"),
+        ("Bands", 40, None),
+        ("Source", 30, "source"),
+        ("Owner", 20, "owner"),
+        ("Related", 20, None),
+        ("Notes", 50, None),
+    ]
     inds = doc.get("indicators") or []
     for c, (_h, width, _k) in enumerate(cols):
         ws.set_column(c, c, width, fmt.wrap)
     if inds:
-        ws.add_table(row, 0, row + len(inds), len(cols) - 1, {
-            "name": "Definitions", "style": "Table Style Light 1",
-            "columns": [{"header": h} for h, _w, _k in cols]})
+        ws.add_table(
+            row,
+            0,
+            row + len(inds),
+            len(cols) - 1,
+            {
+                "name": "Definitions",
+                "style": "Table Style Light 1",
+                "columns": [{"header": h} for h, _w, _k in cols],
+            },
+        )
         for i, ind in enumerate(inds, start=row + 1):
             for c, (header, _w, key) in enumerate(cols):
                 if key:
                     value = ind.get(key)
                 elif header == "Bands":
-                    value = "; ".join(f"{b.get('periods')}: " + ", ".join(
-                        f"{cut} ({_blobs_text(bl)})" for cut, bl in zip(b.get("cutoffs") or [], b.get("blobs") or [], strict=False))
-                        for b in ind.get("bands") or [])
+                    value = "; ".join(
+                        f"{b.get('periods')}: "
+                        + ", ".join(
+                            f"{cut} ({_blobs_text(bl)})"
+                            for cut, bl in zip(
+                                b.get("cutoffs") or [], b.get("blobs") or [], strict=False
+                            )
+                        )
+                        for b in ind.get("bands") or []
+                    )
                 elif header == "Related":
                     value = ", ".join(ind.get("related") or [])
                 else:
@@ -356,13 +467,27 @@ def _appendices_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     ws.set_column(2, 2, 8)
     ws.set_column(3, 3, 28)
     ws.set_column(4, 5, 12)
-    rows = [(app.get("code") or "", app.get("title") or "", n) for app in doc.get("appendices") or []
-            for n in app.get("neighbours") or []]
+    rows = [
+        (app.get("code") or "", app.get("title") or "", n)
+        for app in doc.get("appendices") or []
+        for n in app.get("neighbours") or []
+    ]
     header_row = row
     if rows:
-        ws.add_table(row, 0, row + len(rows), 5, {
-            "name": "Neighbours", "style": "Table Style Light 1",
-            "columns": [{"header": h} for h in ("Appendix", "Title", "Rank", "Neighbour", "DfE code", "Closeness")]})
+        ws.add_table(
+            row,
+            0,
+            row + len(rows),
+            5,
+            {
+                "name": "Neighbours",
+                "style": "Table Style Light 1",
+                "columns": [
+                    {"header": h}
+                    for h in ("Appendix", "Title", "Rank", "Neighbour", "DfE code", "Closeness")
+                ],
+            },
+        )
         for i, (code, title, n) in enumerate(rows, start=row + 1):
             ws.write_string(i, 0, code)
             ws.write_string(i, 1, title)
@@ -381,10 +506,22 @@ def _appendices_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
 
         ws.write_string(row, 1, neighbour_map_text(m), fmt.wrap)
         row += 1
-        points = [("area", m.get("area") or {})] + [("neighbour", n) for n in m.get("neighbours") or []]
-        ws.add_table(row, 0, row + len(points), 4, {
-            "name": "MapPoints", "style": "Table Style Light 1",
-            "columns": [{"header": h} for h in ("Role", "Name", "Rank", "Latitude", "Longitude")]})
+        points = [("area", m.get("area") or {})] + [
+            ("neighbour", n) for n in m.get("neighbours") or []
+        ]
+        ws.add_table(
+            row,
+            0,
+            row + len(points),
+            4,
+            {
+                "name": "MapPoints",
+                "style": "Table Style Light 1",
+                "columns": [
+                    {"header": h} for h in ("Role", "Name", "Rank", "Latitude", "Longitude")
+                ],
+            },
+        )
         for i, (role, p) in enumerate(points, start=row + 1):
             ws.write_string(i, 0, role)
             ws.write_string(i, 1, str(p.get("name") or ""))
@@ -404,10 +541,17 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
-    wb.set_properties({"title": _doc_title(doc), "author": str((doc.get("framework") or {}).get("publisher") or "cspa"),
-                       "comments": f"Produced by {doc.get('version', 'cspa')} on {doc.get('produced', '')}"})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    wb.set_properties(
+        {
+            "title": _doc_title(doc),
+            "author": str((doc.get("framework") or {}).get("publisher") or "cspa"),
+            "comments": f"Produced by {doc.get('version', 'cspa')} on {doc.get('produced', '')}",
+        }
+    )
     fmt = _Formats(wb)
     symbols = (doc.get("legend") or {}).get("status_symbols") or {}
     wb.add_worksheet("Contents")

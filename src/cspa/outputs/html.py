@@ -54,8 +54,10 @@ def light_shape_svg(light: str | None, size: int = 14) -> Markup:
         body = f'<polygon points="7,0.8 13.4,13 0.6,13" fill="{fill}" {stroke} stroke-linejoin="round"/>'
     else:
         body = f'<rect x="1" y="1" width="12" height="12" fill="{fill}" {stroke}/>'
-    return Markup(f'<svg viewBox="0 0 14 14" width="{size}" height="{size}" aria-hidden="true" '
-                  f'focusable="false">{body}</svg>')
+    return Markup(
+        f'<svg viewBox="0 0 14 14" width="{size}" height="{size}" aria-hidden="true" '
+        f'focusable="false">{body}</svg>'
+    )
 
 
 #: the lights' shapes as text, for print: the same circle, triangle and square as light_shape_svg
@@ -66,7 +68,9 @@ def light_glyph(light: str | None) -> Markup:
     """The light's shape as a coloured glyph (print: far cheaper for WeasyPrint than an SVG per cell)."""
     if light not in LIGHTS:
         return Markup("")
-    return Markup(f'<span class="cspa-glyph cspa-glyph--{light}" aria-hidden="true">{LIGHT_GLYPHS[light]}</span>')
+    return Markup(
+        f'<span class="cspa-glyph cspa-glyph--{light}" aria-hidden="true">{LIGHT_GLYPHS[light]}</span>'
+    )
 
 
 def light_word(light: str | None) -> str:
@@ -100,22 +104,39 @@ def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
         auto_reload=False,  # the templates are package data: no stat() per include
     )
-    env.filters.update(light_shape=light_shape_svg, light_word=light_word, blobs=blob_glyphs,
-                       plain_number=plain_number, nice_date=nice_date, anchor=anchor,
-                       light_glyph=light_glyph)
+    env.filters.update(
+        light_shape=light_shape_svg,
+        light_word=light_word,
+        blobs=blob_glyphs,
+        plain_number=plain_number,
+        nice_date=nice_date,
+        anchor=anchor,
+        light_glyph=light_glyph,
+    )
     # What the per-indicator partials call for each of a report's ~430 indicators is a filter
     # (``ind | data_table(...)``): Jinja calls a filter directly, a global through Context.call, which
     # checks the callable for context arguments each time (about 1.5 us a call, ~3,000 calls a report).
-    env.filters.update(provenance=provenance, data_table=data_table, notes_list=notes_list,
-                       indicator_part=indicator_part, chart_svg=lambda c: Markup(indicator_chart_svg(c)),
-                       chart_in_table=chart_in_table)
-    env.globals.update(MAX_BLOBS=MAX_BLOBS, chart_table=chart_table,
-                       map_svg=lambda m: Markup(neighbour_map_svg(m)), map_text=neighbour_map_text,
-                       govuk_frontend_version=govuk_frontend_version())
+    env.filters.update(
+        provenance=provenance,
+        data_table=data_table,
+        notes_list=notes_list,
+        indicator_part=indicator_part,
+        chart_svg=lambda c: Markup(indicator_chart_svg(c)),
+        chart_in_table=chart_in_table,
+    )
+    env.globals.update(
+        MAX_BLOBS=MAX_BLOBS,
+        chart_table=chart_table,
+        map_svg=lambda m: Markup(neighbour_map_svg(m)),
+        map_text=neighbour_map_text,
+        govuk_frontend_version=govuk_frontend_version(),
+    )
     return env
 
 
@@ -127,23 +148,47 @@ def _env() -> Environment:
 _PARTS: dict[tuple, Markup] = {}
 
 
-def indicator_part(ind: dict[str, Any], name: str, hl: int, related_targets: dict[str, str],
-                   status_symbols: dict[str, str]) -> Markup:
+def indicator_part(
+    ind: dict[str, Any],
+    name: str,
+    hl: int,
+    related_targets: dict[str, str],
+    status_symbols: dict[str, str],
+) -> Markup:
     """A partial that shows only what the catalogue says of an indicator (``_definition.html``,
     ``_bands.html``): the same for every authority's report, so a batch renders each once.
     ``related_targets`` maps each indicator code in the page to its section's id: a related
     indicator links there only when it is in the page."""
     related = tuple((code, related_targets.get(code)) for code in ind.get("related") or ())
-    fields = ("code", "title", "definition", "numerator_definition", "denominator_definition", "guidance",
-              "health_warning", "source", "owner")
-    key = (name, hl, related, tuple(ind.get(f) for f in fields), tuple(ind.get("notes") or ()),
-           repr(ind.get("bands")) if name == "_bands.html" else None, tuple(sorted(status_symbols.items())))
+    fields = (
+        "code",
+        "title",
+        "definition",
+        "numerator_definition",
+        "denominator_definition",
+        "guidance",
+        "health_warning",
+        "source",
+        "owner",
+    )
+    key = (
+        name,
+        hl,
+        related,
+        tuple(ind.get(f) for f in fields),
+        tuple(ind.get("notes") or ()),
+        repr(ind.get("bands")) if name == "_bands.html" else None,
+        tuple(sorted(status_symbols.items())),
+    )
     part = _PARTS.get(key)
     if part is None:
         if len(_PARTS) > 5000:
             _PARTS.clear()
-        part = _PARTS[key] = Markup(_env().get_template(name).render(
-            ind=ind, hl=hl, related_targets=related_targets, status_symbols=status_symbols))
+        part = _PARTS[key] = Markup(
+            _env()
+            .get_template(name)
+            .render(ind=ind, hl=hl, related_targets=related_targets, status_symbols=status_symbols)
+        )
     return part
 
 
@@ -164,18 +209,34 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
         for sub_i, sub in enumerate(section.get("subsections") or []):
             inds = [by_code[c] for c in sub.get("indicators") or [] if c in by_code]
             used.update(i["code"] for i in inds)
-            subsections.append({"id": f"{sid}-{sub_i + 1}", "title": sub.get("title"), "indicators": inds})
+            subsections.append(
+                {"id": f"{sid}-{sub_i + 1}", "title": sub.get("title"), "indicators": inds}
+            )
         out.append({"id": sid, "title": section.get("title") or sid, "subsections": subsections})
     rest = [ind for code, ind in by_code.items() if code not in used]
     if rest:
-        out.append({"id": "other-indicators", "title": "Other indicators",
-                    "subsections": [{"id": "other-indicators-1", "title": None, "indicators": rest}]})
+        out.append(
+            {
+                "id": "other-indicators",
+                "title": "Other indicators",
+                "subsections": [{"id": "other-indicators-1", "title": None, "indicators": rest}],
+            }
+        )
     return out
 
 
 #: The ids the report page's own parts use (templates/report.html and its partials).
-PAGE_IDS = frozenset({"main-content", "changes", "how-to-read", "contents-heading", "appendices",
-                      "appendices-heading", "map"})
+PAGE_IDS = frozenset(
+    {
+        "main-content",
+        "changes",
+        "how-to-read",
+        "contents-heading",
+        "appendices",
+        "appendices-heading",
+        "map",
+    }
+)
 
 
 def appendices(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -210,8 +271,13 @@ def _esc(text: Any) -> str:
     text = str(text)
     # most figures and labels have nothing to replace; five substring tests beat a regex search
     if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace('"', "&#34;").replace("'", "&#39;"))
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace('"', "&#34;")
+            .replace("'", "&#39;")
+        )
     return text
 
 
@@ -244,9 +310,13 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
     code = anchor(ind.get("code"))
     no_light = f"no traffic light: {ind.get('light_rule')}" if ind.get("light_rule") else None
     groups, rows_flat = [], []
-    found: dict[str, list[tuple[int, str]]] = {}  # part -> (row number, period) of every figure with it
+    found: dict[
+        str, list[tuple[int, str]]
+    ] = {}  # part -> (row number, period) of every figure with it
     n_figures = 0
-    kinds: dict[str, set[str]] = {}  # row label (geography) -> the judgements its shown figures have
+    kinds: dict[
+        str, set[str]
+    ] = {}  # row label (geography) -> the judgements its shown figures have
     noted = []  # (cell as shown, its parts, its column judgements) of each figure with a basis, in table order
     for group in table.get("row_groups") or []:
         glabel = group.get("label")
@@ -258,7 +328,9 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
             cells = []
             with_parts = 0
             have = kinds.setdefault(label, set())
-            for i, (col, cell) in enumerate(zip(columns, (row.get("cells") or [])[start:], strict=False)):
+            for i, (col, cell) in enumerate(
+                zip(columns, (row.get("cells") or [])[start:], strict=False)
+            ):
                 parts = []
                 judgements = cell.get("_judgements")
                 if cell.get("display") or cell.get("status"):
@@ -302,17 +374,24 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
         by_row: dict[int, list[str]] = {}
         for ri, col in places:
             by_row.setdefault(ri, []).append(col)
-        return "; ".join(f"{rows_flat[ri]['where']}, every period shown" if len(cols) == rows_flat[ri]["n"] > 1
-                         else f"{rows_flat[ri]['where']}, {', '.join(str(c) for c in cols)}"
-                         for ri, cols in by_row.items())
+        return "; ".join(
+            f"{rows_flat[ri]['where']}, every period shown"
+            if len(cols) == rows_flat[ri]["n"] > 1
+            else f"{rows_flat[ri]['where']}, {', '.join(str(c) for c in cols)}"
+            for ri, cols in by_row.items()
+        )
 
     def note(text: str, places: list[tuple[int, str]]) -> str:
         if text not in index:
             index[text] = f"n{len(notes) + 1}-{code}"
-            notes.append({"n": len(notes) + 1, "id": index[text], "where": where(places), "text": text})
+            notes.append(
+                {"n": len(notes) + 1, "id": index[text], "where": where(places), "text": text}
+            )
         return index[text]
 
-    everywhere = [note(p, places) for p, places in found.items() if len(places) == n_figures and n_figures > 1]
+    everywhere = [
+        note(p, places) for p, places in found.items() if len(places) == n_figures and n_figures > 1
+    ]
     for c, parts, judgements in noted:
         # the parts other figures share are numbered first, in the figure's order; then its own
         own, first_shared = [], None
@@ -329,14 +408,26 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
         # own note when no other figure shares it)
         if judgements:
             c["judgements"] = {
-                e["key"]: (e, index[e["basis"]] if e.get("basis") in index and len(found[e["basis"]]) > 1
-                           else c["note"])
-                for e in judgements}
-    return {"columns": columns, "groups": groups, "notes": notes, "anchor": code,
-            "judgement_columns": _judgement_columns(table, kinds)}
+                e["key"]: (
+                    e,
+                    index[e["basis"]]
+                    if e.get("basis") in index and len(found[e["basis"]]) > 1
+                    else c["note"],
+                )
+                for e in judgements
+            }
+    return {
+        "columns": columns,
+        "groups": groups,
+        "notes": notes,
+        "anchor": code,
+        "judgement_columns": _judgement_columns(table, kinds),
+    }
 
 
-def _judgement_columns(table: dict[str, Any], kinds: dict[str, set[str]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _judgement_columns(
+    table: dict[str, Any], kinds: dict[str, set[str]]
+) -> list[tuple[str, list[dict[str, Any]]]]:
     """Per row label (geography), in order, the judgement columns its shown figures have (``kinds``):
     a column only where at least one figure has that judgement (``table["_judgement_columns"]``
     gives their order, headings and meanings)."""
@@ -353,18 +444,28 @@ def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: b
     """One figure's ``<td>``: the figure (linked to its note on screen), a dagger if published, a
     status symbol's meaning for screen readers, a light's word and shape, a band's blobs and number."""
     cell = c["cell"]
-    display, status, light, blobs = cell.get("display"), cell.get("status"), cell.get("light"), cell.get("blobs")
+    display, status, light, blobs = (
+        cell.get("display"),
+        cell.get("status"),
+        cell.get("light"),
+        cell.get("blobs"),
+    )
     dagger = cell.get("source") == "published" and display and not status
     classes = f"{_NUMERIC_TD} cspa-light--{light}" if light else _NUMERIC_TD
     if not dagger and (display or status):
         classes += " cspa-nd"
     if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
-        figure = (f'<span class="cspa-status">{_esc(display or status)}</span>' if status
-                  else _esc(display or "") + ("†" if dagger else ""))
+        figure = (
+            f'<span class="cspa-status">{_esc(display or status)}</span>'
+            if status
+            else _esc(display or "") + ("†" if dagger else "")
+        )
     else:
         if status and status_symbols.get(status):
-            figure = (f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
-                      f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>')
+            figure = (
+                f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
+                f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>'
+            )
         else:
             figure = _esc(display) if display else ""
         note = c["note"]
@@ -374,15 +475,21 @@ def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: b
             figure += _DAGGER
     if light:
         shape = light_glyph(light) if for_print else light_shape_svg(light)
-        figure += f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>'
+        figure += (
+            f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>'
+        )
     if blobs:
-        figure += (f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
-                   f'{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>')
+        figure += (
+            f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
+            f"{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>"
+        )
     return f'<td class="{classes}">{figure}</td>\n'
 
 
 _JUDGEMENT_TD = '<td class="govuk-table__cell cspa-judgement">'
-_RANK_TD = '<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'  # a rank is a number
+_RANK_TD = (
+    '<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'  # a rank is a number
+)
 
 
 def _judgement_cells(c: dict[str, Any] | None, keys: list[str], for_print: bool) -> list[str]:
@@ -402,7 +509,9 @@ def _judgement_cells(c: dict[str, Any] | None, keys: list[str], for_print: bool)
     return out
 
 
-def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str, str], for_print: bool = False) -> Markup:
+def data_table(
+    ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str, str], for_print: bool = False
+) -> Markup:
     """The indicator's table as shown (``pv`` from :func:`provenance`), as HTML.
 
     A real table: caption, ``th scope="col"`` per column, ``th scope="row"`` per row, a ``rowgroup``
@@ -419,25 +528,33 @@ def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str
     aid = pv["anchor"]
     columns = pv["columns"]
     table = ind.get("table") or {}
-    out = [f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
-           '<table class="govuk-table cspa-data">\n'
-           f'<caption class="govuk-table__caption" id="cap-{aid}">'
-           f'{_esc(table.get("caption") or "")}</caption>\n']
+    out = [
+        f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
+        '<table class="govuk-table cspa-data">\n'
+        f'<caption class="govuk-table__caption" id="cap-{aid}">'
+        f"{_esc(table.get('caption') or '')}</caption>\n"
+    ]
     judged = pv.get("judgement_columns") or []
     if any(kinds for _label, kinds in judged):
         out += _periods_down(pv, judged, status_symbols, for_print)
     else:
         out.append('<thead><tr><td class="govuk-table__header"></td>')
-        out += [f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>'
-                for c in columns]
+        out += [
+            f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>'
+            for c in columns
+        ]
         out.append("</tr></thead>\n")
         for group in pv["groups"]:
             out.append("<tbody>\n")
             if group["label"]:
-                out.append(f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
-                           f'{_esc(group["label"])}</th></tr>\n')
+                out.append(
+                    f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
+                    f"{_esc(group['label'])}</th></tr>\n"
+                )
             for row in group["rows"]:
-                out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n')
+                out.append(
+                    f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n'
+                )
                 out += [_figure_cell(c, status_symbols, for_print) for c in row["cells"]]
                 out.append("</tr>\n")
             out.append("</tbody>\n")
@@ -445,8 +562,12 @@ def data_table(ind: dict[str, Any], pv: dict[str, Any], status_symbols: dict[str
     return Markup("".join(out))
 
 
-def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any]]]], status_symbols: dict[str, str],
-                  for_print: bool) -> list[str]:
+def _periods_down(
+    pv: dict[str, Any],
+    judged: list[tuple[str, list[dict[str, Any]]]],
+    status_symbols: dict[str, str],
+    for_print: bool,
+) -> list[str]:
     """The table's head and bodies with its columns (periods) as rows and its rows (geographies) as
     columns, each followed by its judgement columns (see :func:`data_table`). A measure's body leaves
     out the periods it has no figure for: the change measures' periods (``03/04``) are not the
@@ -458,9 +579,14 @@ def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any
     sub = ["<tr>"]
     for label, kinds in judged:
         if kinds:
-            top.append(f'<th scope="colgroup" colspan="{1 + len(kinds)}" class="govuk-table__header">{_esc(label)}</th>')
+            top.append(
+                f'<th scope="colgroup" colspan="{1 + len(kinds)}" class="govuk-table__header">{_esc(label)}</th>'
+            )
             sub.append(f'<th scope="col" class="{num}">Figure</th>')
-            sub += [f'<th scope="col" class="govuk-table__header">{_esc(jc["label"])}</th>' for jc in kinds]
+            sub += [
+                f'<th scope="col" class="govuk-table__header">{_esc(jc["label"])}</th>'
+                for jc in kinds
+            ]
         else:
             top.append(f'<th scope="col" rowspan="2" class="{num}">{_esc(label)}</th>')
     out = [*top, "</tr>\n", *sub, "</tr></thead>\n"]
@@ -468,8 +594,10 @@ def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any
     for group in pv["groups"]:
         out.append("<tbody>\n")
         if group["label"]:
-            out.append(f'<tr><th scope="rowgroup" colspan="{width + 1}" class="govuk-table__header">'
-                       f'{_esc(group["label"])}</th></tr>\n')
+            out.append(
+                f'<tr><th scope="rowgroup" colspan="{width + 1}" class="govuk-table__header">'
+                f"{_esc(group['label'])}</th></tr>\n"
+            )
         by_label = {row["label"]: row["cells"] for row in group["rows"]}
         # the geographies' cells in column order (a geography the group lacks has none)
         geographies = [(by_label.get(label, ()), kinds) for label, kinds in keys]
@@ -479,7 +607,9 @@ def _periods_down(pv: dict[str, Any], judged: list[tuple[str, list[dict[str, Any
             out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(col)}</th>\n')
             for cells, kinds in geographies:
                 c = cells[i] if i < len(cells) else None
-                out.append(_figure_cell(c, status_symbols, for_print) if c is not None else _EMPTY_FIGURE)
+                out.append(
+                    _figure_cell(c, status_symbols, for_print) if c is not None else _EMPTY_FIGURE
+                )
                 if kinds:
                     out += _judgement_cells(c, kinds, for_print)
             out.append("</tr>\n")
@@ -492,15 +622,20 @@ def notes_list(ind: dict[str, Any], pv: dict[str, Any], for_print: bool = False)
     a details element under the table, printed open."""
     if not pv["notes"]:
         return Markup("")
-    out = [f'<details class="govuk-details cspa-basis"{" open" if for_print else ""}>\n'
-           '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">How these figures were made'
-           f'<span class="govuk-visually-hidden"> ({_esc(ind.get("code"))})</span></span></summary>\n'
-           '<div class="govuk-details__text">\n<ol class="govuk-list cspa-notes">\n']
+    out = [
+        f'<details class="govuk-details cspa-basis"{" open" if for_print else ""}>\n'
+        '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">How these figures were made'
+        f'<span class="govuk-visually-hidden"> ({_esc(ind.get("code"))})</span></span></summary>\n'
+        '<div class="govuk-details__text">\n<ol class="govuk-list cspa-notes">\n'
+    ]
     if for_print:  # plain text: no links point here, and every box costs WeasyPrint time
-        out += [f'<li>{n["n"]}. {_esc(n["where"])}: {_esc(n["text"])}</li>\n' for n in pv["notes"]]
+        out += [f"<li>{n['n']}. {_esc(n['where'])}: {_esc(n['text'])}</li>\n" for n in pv["notes"]]
     else:
-        out += [f'<li id="{n["id"]}">{n["n"]}. <span class="cspa-basis__where">{_esc(n["where"])}:</span> '
-                f'{_esc(n["text"])}</li>\n' for n in pv["notes"]]
+        out += [
+            f'<li id="{n["id"]}">{n["n"]}. <span class="cspa-basis__where">{_esc(n["where"])}:</span> '
+            f"{_esc(n['text'])}</li>\n"
+            for n in pv["notes"]
+        ]
     out.append("</ol>\n</div>\n</details>\n")
     return Markup("".join(out))
 
@@ -513,8 +648,10 @@ def chart_in_table(chart: dict[str, Any], pv: dict[str, Any] | None) -> bool:
         return False
     rows = {r["label"] for r in pv["groups"][0]["rows"]}
     columns = set(pv["columns"])
-    return all(s.get("name") in rows and all(p["period"] in columns for p in s.get("points") or [])
-               for s in chart.get("series") or [])
+    return all(
+        s.get("name") in rows and all(p["period"] in columns for p in s.get("points") or [])
+        for s in chart.get("series") or []
+    )
 
 
 def chart_table(chart: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]:
@@ -535,13 +672,21 @@ def chart_table(chart: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]
         quart = []
         if chart.get("quartile_bands"):
             b = bands.get(period)
-            quart = [plain_number(b[k]) if b else "" for k in ("lower_quartile", "median", "upper_quartile")]
+            quart = [
+                plain_number(b[k]) if b else ""
+                for k in ("lower_quartile", "median", "upper_quartile")
+            ]
         rows.append((period, values, quart))
     return rows
 
 
-def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: dict[str, int] | None = None,
-                extra_css: str = "") -> str:
+def render_html(
+    doc: dict[str, Any],
+    *,
+    for_print: bool = False,
+    page_numbers: dict[str, int] | None = None,
+    extra_css: str = "",
+) -> str:
     """Render a report document as one self-contained HTML page (a ``str``).
 
     ``for_print`` leaves out what only a screen uses (the chart data tables, which print hides, and
@@ -553,7 +698,9 @@ def render_html(doc: dict[str, Any], *, for_print: bool = False, page_numbers: d
     env = _env()
     template = env.get_template("report.html")
     status_symbols = (doc.get("legend") or {}).get("status_symbols") or {}
-    related_targets = {ind["code"]: "ind-" + anchor(ind["code"]) for ind in doc.get("indicators") or []}
+    related_targets = {
+        ind["code"]: "ind-" + anchor(ind["code"]) for ind in doc.get("indicators") or []
+    }
     return template.render(
         doc=doc,
         layout=_layout(doc),

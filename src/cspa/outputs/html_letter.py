@@ -34,7 +34,9 @@ def _env(extra: str | None) -> Environment:
     env = Environment(
         loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters.update(nice_date=nice_date, plain_number=plain_number)
     env.globals.update(govuk_frontend_version=govuk_frontend_version())
@@ -67,7 +69,9 @@ def render_assessment_html(doc: dict[str, Any], template: str | Path | None = No
     return tpl.render(doc=doc, css=Markup(stylesheet()))
 
 
-def render_assessment(doc: dict[str, Any], fmt: str, path: str | Path, template: str | Path | None = None) -> Path:
+def render_assessment(
+    doc: dict[str, Any], fmt: str, path: str | Path, template: str | Path | None = None
+) -> Path:
     """Write a profile or letter document as html, pdf or json."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +88,9 @@ def render_assessment(doc: dict[str, Any], fmt: str, path: str | Path, template:
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         document = weasyprint.HTML(string=html, base_url=str(path.parent)).render()
-        document.metadata.title = f"{doc.get('title', 'Report')}: {(doc.get('area') or {}).get('name', '')}"
+        document.metadata.title = (
+            f"{doc.get('title', 'Report')}: {(doc.get('area') or {}).get('name', '')}"
+        )
         document.metadata.authors = ["cspa"]
         document.metadata.generator = str(doc.get("version") or "cspa")
         document.metadata.lang = "en-GB"

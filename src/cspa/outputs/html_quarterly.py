@@ -49,12 +49,22 @@ def _env():
 
 def render_quarterly_html(doc: dict[str, Any]) -> str:
     """Render a quarterly report document as one self-contained HTML page."""
-    return _env().get_template("quarterly.html").render(
-        doc=doc, css=Markup(stylesheet()), lights=LIGHTS,
-        status_symbols=(doc.get("legend") or {}).get("status_symbols") or {},
-        # a related indicator links to its section when it is in this report (its id is its anchor)
-        related_targets={ind["code"]: ind["anchor"] for ind in doc.get("indicators") or [] if ind.get("anchor")},
-        by_code={ind["code"]: ind for ind in doc.get("indicators") or []},
+    return (
+        _env()
+        .get_template("quarterly.html")
+        .render(
+            doc=doc,
+            css=Markup(stylesheet()),
+            lights=LIGHTS,
+            status_symbols=(doc.get("legend") or {}).get("status_symbols") or {},
+            # a related indicator links to its section when it is in this report (its id is its anchor)
+            related_targets={
+                ind["code"]: ind["anchor"]
+                for ind in doc.get("indicators") or []
+                if ind.get("anchor")
+            },
+            by_code={ind["code"]: ind for ind in doc.get("indicators") or []},
+        )
     )
 
 
@@ -72,8 +82,12 @@ def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=render_quarterly_html(doc), base_url=str(path.parent)).render()
-    document.metadata.title = f"{doc.get('title', 'Quarterly report')}: {(doc.get('area') or {}).get('name', '')}"
+    document = weasyprint.HTML(
+        string=render_quarterly_html(doc), base_url=str(path.parent)
+    ).render()
+    document.metadata.title = (
+        f"{doc.get('title', 'Quarterly report')}: {(doc.get('area') or {}).get('name', '')}"
+    )
     document.metadata.authors = [str((doc.get("framework") or {}).get("publisher") or "cspa")]
     document.metadata.generator = str(doc.get("version") or "cspa")
     document.metadata.lang = "en-GB"
@@ -82,6 +96,7 @@ def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
 
 
 # ----------------------------------------------------------------------------------------- SPC chart
+
 
 def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -92,11 +107,15 @@ def _marker(shape: str, x: float, y: float, fill: str, r: float = 5.0) -> str:
     if shape == "square":
         return f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" fill="{fill}" {stroke}/>'
     if shape == "triangle":
-        return (f'<polygon points="{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y + r:.1f} {x - r - 1:.1f},{y + r:.1f}" '
-                f'fill="{fill}" {stroke}/>')
+        return (
+            f'<polygon points="{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y + r:.1f} {x - r - 1:.1f},{y + r:.1f}" '
+            f'fill="{fill}" {stroke}/>'
+        )
     if shape == "diamond":
-        return (f'<polygon points="{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y:.1f} {x:.1f},{y + r + 1:.1f} '
-                f'{x - r - 1:.1f},{y:.1f}" fill="{fill}" {stroke}/>')
+        return (
+            f'<polygon points="{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y:.1f} {x:.1f},{y + r + 1:.1f} '
+            f'{x - r - 1:.1f},{y:.1f}" fill="{fill}" {stroke}/>'
+        )
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r - 1:.1f}" fill="{fill}" {stroke}/>'
 
 
@@ -129,18 +148,31 @@ def spc_chart_svg(spc: dict[str, Any]) -> str:
     def y(v: float) -> float:
         return TOP + plot_h - (v - lo) / (hi - lo) * plot_h
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-           f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} font-family="{FONT}" fill="#0b0c0c">',
-           f"<title>{escape(label)}</title>", f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>']
-    legend = [('<line x1="0" y1="0" x2="26" y2="0" stroke="#0b0c0c" stroke-width="1.5"/>', "Mean"),
-              ('<line x1="0" y1="0" x2="26" y2="0" stroke="#505a5f" stroke-width="1.5" stroke-dasharray="6 4"/>',
-               "Process limits")]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} font-family="{FONT}" fill="#0b0c0c">',
+        f"<title>{escape(label)}</title>",
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+    ]
+    legend = [
+        ('<line x1="0" y1="0" x2="26" y2="0" stroke="#0b0c0c" stroke-width="1.5"/>', "Mean"),
+        (
+            '<line x1="0" y1="0" x2="26" y2="0" stroke="#505a5f" stroke-width="1.5" stroke-dasharray="6 4"/>',
+            "Process limits",
+        ),
+    ]
     if any(_finite(p.get("target")) for p in pts):
-        legend.append(('<line x1="0" y1="0" x2="26" y2="0" stroke="#912b88" stroke-width="2" stroke-dasharray="10 3 2 3"/>',
-                       "Target"))
+        legend.append(
+            (
+                '<line x1="0" y1="0" x2="26" y2="0" stroke="#912b88" stroke-width="2" stroke-dasharray="10 3 2 3"/>',
+                "Target",
+            )
+        )
     seen = []
     for p in pts:
-        style = POINT_STYLES.get(p.get("point_type") or "common_cause", POINT_STYLES["common_cause"])
+        style = POINT_STYLES.get(
+            p.get("point_type") or "common_cause", POINT_STYLES["common_cause"]
+        )
         if style[2] not in seen:
             seen.append(style[2])
             legend.append((_marker(style[1], 13, 0, style[0], 4.5), style[2]))
@@ -149,25 +181,37 @@ def spc_chart_svg(spc: dict[str, Any]) -> str:
         w = 34 + 0.52 * 13 * len(name) + 18
         if lx + w > WIDTH - RIGHT:
             lx, ly = float(LEFT), ly + 20
-        out.append(f'<g transform="translate({lx:.1f},{ly:.1f})">{sample}<text x="32" y="4.5" font-size="13">'
-                   f'{escape(name)}</text></g>')
+        out.append(
+            f'<g transform="translate({lx:.1f},{ly:.1f})">{sample}<text x="32" y="4.5" font-size="13">'
+            f"{escape(name)}</text></g>"
+        )
         lx += w
     for t in ticks:
-        out.append(f'<line x1="{LEFT}" y1="{y(t):.1f}" x2="{WIDTH - RIGHT}" y2="{y(t):.1f}" stroke="#dddddd"/>')
-        out.append(f'<text x="{LEFT - 8}" y="{y(t) + 4.5:.1f}" font-size="13" text-anchor="end">{t:g}</text>')
+        out.append(
+            f'<line x1="{LEFT}" y1="{y(t):.1f}" x2="{WIDTH - RIGHT}" y2="{y(t):.1f}" stroke="#dddddd"/>'
+        )
+        out.append(
+            f'<text x="{LEFT - 8}" y="{y(t) + 4.5:.1f}" font-size="13" text-anchor="end">{t:g}</text>'
+        )
     base = TOP + plot_h
-    out.append(f'<line x1="{LEFT}" y1="{base:.1f}" x2="{WIDTH - RIGHT}" y2="{base:.1f}" stroke="#505a5f"/>')
+    out.append(
+        f'<line x1="{LEFT}" y1="{base:.1f}" x2="{WIDTH - RIGHT}" y2="{base:.1f}" stroke="#505a5f"/>'
+    )
     every = max(1, math.ceil(len(pts) * 70 / plot_w))
     for i, p in enumerate(pts):
         if i % every == 0:
-            out.append(f'<text x="{x(i):.1f}" y="{base + 21:.1f}" font-size="12" text-anchor="middle">'
-                       f'{escape(str(p["period"]))}</text>')
+            out.append(
+                f'<text x="{x(i):.1f}" y="{base + 21:.1f}" font-size="12" text-anchor="middle">'
+                f"{escape(str(p['period']))}</text>"
+            )
 
     def line(key: str, colour: str, dash: str | None, width: float) -> None:
         seg = [f"{x(i):.1f},{y(p[key]):.1f}" for i, p in enumerate(pts) if _finite(p.get(key))]
         if len(seg) > 1:
             d = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="{width}"{d}/>')
+            out.append(
+                f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="{width}"{d}/>'
+            )
 
     line("upl", "#505a5f", "6 4", 1.5)
     line("lpl", "#505a5f", "6 4", 1.5)
@@ -175,7 +219,9 @@ def spc_chart_svg(spc: dict[str, Any]) -> str:
     line("target", "#912b88", "10 3 2 3", 2)
     line("value", "#505a5f", None, 1.2)
     for i, p in enumerate(pts):
-        fill, shape, _name = POINT_STYLES.get(p.get("point_type") or "common_cause", POINT_STYLES["common_cause"])
+        fill, shape, _name = POINT_STYLES.get(
+            p.get("point_type") or "common_cause", POINT_STYLES["common_cause"]
+        )
         out.append(_marker(shape, x(i), y(p["value"]), fill))
     out.append("</svg>")
     return "".join(out)

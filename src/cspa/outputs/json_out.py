@@ -40,7 +40,12 @@ def public_document(value: Any) -> Any:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(public_document(doc), ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False) + "\n"
+    return (
+        json.dumps(
+            public_document(doc), ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False
+        )
+        + "\n"
+    )
 
 
 def render_json(doc: dict[str, Any], path: str | Path) -> Path:

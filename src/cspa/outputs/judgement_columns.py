@@ -15,20 +15,25 @@ __all__ = ["JUDGEMENT_COLUMNS", "JUDGEMENT_MEANINGS", "judgement_columns"]
 #: The judgements a table shows in columns of their own beside each figure, in this order, with their
 #: column headings (the light and the band stay in the figure's cell, as word, shape and blobs).
 JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "Rank"), ("quartile", "Quartile band"), ("quartile_position", "Quartile position"),
-    ("progress", "Progress"), ("trend", "Trend"), ("significance", "Significance vs England"))
+    ("rank", "Rank"),
+    ("quartile", "Quartile band"),
+    ("quartile_position", "Quartile position"),
+    ("progress", "Progress"),
+    ("trend", "Trend"),
+    ("significance", "Significance vs England"),
+)
 
 #: What each judgement column means, for the report's legend.
 JUDGEMENT_MEANINGS = {
     "rank": "The authority's rank among every authority with a figure: 1 is the best under the indicator's polarity "
-            "(ties share the best rank).",
+    "(ties share the best rank).",
     "quartile": "The quarter of authorities the figure falls in, as LAIT shows it: A is the best quarter, D the worst.",
     "quartile_position": "The figure's place against the published England quartiles, as the source prints it.",
     "progress": "The figure against the same area's figure for the previous period: improved, same or worsened "
-                "under the indicator's polarity.",
+    "under the indicator's polarity.",
     "trend": "The direction of the series over recent periods, as the source or the trend test states it.",
     "significance": "Whether the figure differs significantly from England's, from the published flag or from "
-                    "confidence intervals.",
+    "confidence intervals.",
 }
 
 

@@ -36,8 +36,17 @@ from typing import Any
 from cspa.errors import CspaError
 from cspa.outputs.html import _layout, render_html
 
-__all__ = ["ENGINES", "WIDE_INDICATOR", "WIDE_OUTCOME", "WIDE_SUBSECTION", "WIDE_TABLE", "chromium_page_css",
-           "find_chromium", "pdf_engine", "render_pdf"]
+__all__ = [
+    "ENGINES",
+    "WIDE_INDICATOR",
+    "WIDE_OUTCOME",
+    "WIDE_SUBSECTION",
+    "WIDE_TABLE",
+    "chromium_page_css",
+    "find_chromium",
+    "pdf_engine",
+    "render_pdf",
+]
 
 ENGINES = ("chromium", "weasyprint")
 #: a periods-across figures table of eight or more periods (nine header cells): too wide for
@@ -79,15 +88,18 @@ def pdf_engine(variant: str | None = None) -> str:
     return "chromium" if variant is None and find_chromium() else "weasyprint"
 
 
-def render_pdf(doc: dict[str, Any], path: str | Path, *, variant: str | None = None,
-               engine: str | None = None) -> Path:
+def render_pdf(
+    doc: dict[str, Any], path: str | Path, *, variant: str | None = None, engine: str | None = None
+) -> Path:
     """Write the report document as a tagged PDF at ``path``; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = engine or pdf_engine(variant)
     if engine == "chromium":
         if variant:
-            raise CspaError(f"PDF variant {variant!r} needs the WeasyPrint printer (CSPA_PDF_ENGINE=weasyprint)")
+            raise CspaError(
+                f"PDF variant {variant!r} needs the WeasyPrint printer (CSPA_PDF_ENGINE=weasyprint)"
+            )
         return _chromium_pdf(doc, path)
     if engine != "weasyprint":
         raise CspaError(f"Unknown PDF printer {engine!r}: choose one of {', '.join(ENGINES)}")
@@ -99,6 +111,7 @@ def _title(doc: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------------- WeasyPrint
+
 
 def _weasyprint_pdf(doc: dict[str, Any], path: Path, variant: str | None) -> Path:
     import weasyprint
@@ -130,6 +143,7 @@ def _weasyprint_pdf(doc: dict[str, Any], path: Path, variant: str | None) -> Pat
 
 # ------------------------------------------------------------------------------------ Chromium
 
+
 def _css_string(text: str) -> str:
     """``text`` as a CSS string literal (newlines as ``\\A``)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
@@ -144,7 +158,9 @@ def chromium_page_css(doc: dict[str, Any]) -> str:
     title = str(doc.get("title") or "")
     header = f"{area} \u2014  {title}" if area else title
     footer = "\n".join(str(line) for line in doc.get("attribution") or [])
-    font = "font-family: arial, sans-serif; font-size: 8.5pt;"  # GOV.UK's fallback stack, as cspa.css
+    font = (
+        "font-family: arial, sans-serif; font-size: 8.5pt;"  # GOV.UK's fallback stack, as cspa.css
+    )
     rules = [
         "@media print {",
         ".cspa-print-attribution { display: none !important; }",
@@ -155,9 +171,9 @@ def chromium_page_css(doc: dict[str, Any]) -> str:
         "}",
         "@page :first { @top-left { content: none; } @top-right { content: none; } }",
         ".cspa-front-matter { page: cspa-front; }",
-        f"@page cspa-front {{ @top-right {{ content: \"About this report\"; {font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }} }}",
+        f'@page cspa-front {{ @top-right {{ content: "About this report"; {font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }} }}',
         ".cspa-appendices { page: cspa-appendices; }",
-        f"@page cspa-appendices {{ @top-right {{ content: \"Appendices\"; {font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }} }}",
+        f'@page cspa-appendices {{ @top-right {{ content: "Appendices"; {font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }} }}',
         # contents: the page number in a box of fixed width, so filling it in moves nothing
         ".cspa-contents--numbered a.cspa-toc-link { display: flex; align-items: baseline; gap: 6pt; "
         "border-bottom: 1px dotted #b1b4b6; }",
@@ -165,15 +181,21 @@ def chromium_page_css(doc: dict[str, Any]) -> str:
     ]
     for i, section in enumerate(_layout(doc)):
         part = f"[id={_css_string(str(section['id']))}].cspa-outcome"
-        top_right = (f"@top-right {{ content: {_css_string(str(section['title']))}; "
-                     f"{font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }}")
+        top_right = (
+            f"@top-right {{ content: {_css_string(str(section['title']))}; "
+            f"{font} font-weight: bold; vertical-align: bottom; padding-bottom: 3mm; }}"
+        )
         rules.append(f"{part} {{ page: cspa-section-{i}; }}")
         # the stylesheet names every subsection's and indicator's page (portrait or landscape):
         # here they take the part's, so its running header names it
-        rules.append(f"{part} .cspa-subsection, {part} .cspa-indicator {{ page: cspa-section-{i}; }}")
+        rules.append(
+            f"{part} .cspa-subsection, {part} .cspa-indicator {{ page: cspa-section-{i}; }}"
+        )
         rules.append(f"@page cspa-section-{i} {{ {top_right} }}")
-        rules.append(f"[id={_css_string(str(section['id']))}]{WIDE_OUTCOME}, {part} {WIDE_SUBSECTION}, "
-                     f"{part} {WIDE_INDICATOR} {{ page: cspa-section-{i}-wide; }}")
+        rules.append(
+            f"[id={_css_string(str(section['id']))}]{WIDE_OUTCOME}, {part} {WIDE_SUBSECTION}, "
+            f"{part} {WIDE_INDICATOR} {{ page: cspa-section-{i}-wide; }}"
+        )
         rules.append(f"@page cspa-section-{i}-wide {{ size: A4 landscape; {top_right} }}")
     rules.append("}")
     return "\n".join(rules)
@@ -184,43 +206,66 @@ def _page_numbers(pdf: Path) -> dict[str, int]:
     from pypdf import PdfReader
 
     reader = PdfReader(str(pdf))
-    return {str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
-            for name, dest in reader.named_destinations.items()}
+    return {
+        str(name).lstrip("/"): reader.get_destination_page_number(dest) + 1
+        for name, dest in reader.named_destinations.items()
+    }
 
 
 def _chromium_print(chromium: str, html: Path, pdf: Path) -> None:
     # absolute paths: a file URI cannot be relative, and `--output X.pdf` gives a relative folder
     html, pdf = html.resolve(), pdf.resolve()
-    args = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            # a profile of its own: printers running at once must not share (or wait for) one
-            f"--user-data-dir={html.parent / 'profile'}",
-            "--no-pdf-header-footer", "--generate-pdf-document-outline", f"--print-to-pdf={pdf}",
-            html.as_uri()]
+    args = [
+        chromium,
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        # a profile of its own: printers running at once must not share (or wait for) one
+        f"--user-data-dir={html.parent / 'profile'}",
+        "--no-pdf-header-footer",
+        "--generate-pdf-document-outline",
+        f"--print-to-pdf={pdf}",
+        html.as_uri(),
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.insert(1, "--no-sandbox")  # Chromium will not run as root with its sandbox
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            args, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S, check=False
+        )
     except subprocess.TimeoutExpired as e:
-        raise CspaError(f"Chromium took more than {CHROMIUM_TIMEOUT_S} s to print {html.name}; "
-                        "set CSPA_PDF_ENGINE=weasyprint to print with WeasyPrint instead.") from e
+        raise CspaError(
+            f"Chromium took more than {CHROMIUM_TIMEOUT_S} s to print {html.name}; "
+            "set CSPA_PDF_ENGINE=weasyprint to print with WeasyPrint instead."
+        ) from e
     if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
         tail = "\n".join((done.stderr or "").strip().splitlines()[-5:])
-        raise CspaError(f"Chromium could not print {html.name} (exit {done.returncode}): {tail}\n"
-                        "Set CSPA_PDF_ENGINE=weasyprint to print with WeasyPrint instead.")
+        raise CspaError(
+            f"Chromium could not print {html.name} (exit {done.returncode}): {tail}\n"
+            "Set CSPA_PDF_ENGINE=weasyprint to print with WeasyPrint instead."
+        )
 
 
 def _chromium_pdf(doc: dict[str, Any], path: Path) -> Path:
     chromium = find_chromium()
     if chromium is None:
-        raise CspaError("No Chromium to print the PDF with (install Debian's chromium, or set CSPA_CHROMIUM); "
-                        "or set CSPA_PDF_ENGINE=weasyprint.")
+        raise CspaError(
+            "No Chromium to print the PDF with (install Debian's chromium, or set CSPA_CHROMIUM); "
+            "or set CSPA_PDF_ENGINE=weasyprint."
+        )
     css = chromium_page_css(doc)
     with tempfile.TemporaryDirectory(prefix="cspa-pdf-", dir=path.parent) as tmp:
         html, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         numbers: dict[str, int] = {}
         for _ in range(MAX_PASSES):
-            html.write_text(render_html(doc, for_print=True, page_numbers=numbers, extra_css=css), encoding="utf-8")
+            html.write_text(
+                render_html(doc, for_print=True, page_numbers=numbers, extra_css=css),
+                encoding="utf-8",
+            )
             pdf.unlink(missing_ok=True)
             _chromium_print(chromium, html, pdf)
             found = _page_numbers(pdf)
@@ -228,6 +273,8 @@ def _chromium_pdf(doc: dict[str, Any], path: Path) -> Path:
                 break  # the contents print the pages the targets are on
             numbers = found
         else:
-            logging.getLogger(__name__).warning("contents page numbers did not settle after %d prints", MAX_PASSES)
+            logging.getLogger(__name__).warning(
+                "contents page numbers did not settle after %d prints", MAX_PASSES
+            )
         shutil.move(str(pdf), path)
     return path

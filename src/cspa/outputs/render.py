@@ -29,8 +29,10 @@ def _html(doc: dict[str, Any], path: Path) -> Path:
 # Reports with a page layout of their own: report kind -> {format: (module, function)}. Formats not
 # named here (xlsx, json) use the shared renderers.
 LAYOUTS: dict[str, dict[str, tuple[str, str]]] = {
-    "quarterly": {"html": ("cspa.outputs.html_quarterly", "_write_html"),
-                  "pdf": ("cspa.outputs.html_quarterly", "render_quarterly_pdf")},
+    "quarterly": {
+        "html": ("cspa.outputs.html_quarterly", "_write_html"),
+        "pdf": ("cspa.outputs.html_quarterly", "render_quarterly_pdf"),
+    },
 }
 
 

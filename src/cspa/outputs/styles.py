@@ -62,7 +62,7 @@ def _statements(css: str) -> list[tuple[str, str | None]]:
             out.append((css[start:], None))
             break
         if css[i] == ";":
-            out.append((css[start:i + 1], None))
+            out.append((css[start : i + 1], None))
             i += 1
             continue
         prelude, depth, i = css[start:i], 1, i + 1
@@ -77,7 +77,7 @@ def _statements(css: str) -> list[tuple[str, str | None]]:
                 continue
             depth += {"{": 1, "}": -1}.get(css[i], 0)
             i += 1
-        out.append((prelude, css[body_start:i - 1]))
+        out.append((prelude, css[body_start : i - 1]))
     return out
 
 
@@ -120,7 +120,9 @@ def govuk_frontend_version() -> str:
     css = (GOVUK_FRONTEND / "govuk-frontend.min.css").read_text(encoding="utf-8")
     found = re.search(r'--govuk-frontend-version:\s*"([^"]+)"', css)
     if not found:
-        raise RuntimeError(f"no --govuk-frontend-version in {GOVUK_FRONTEND / 'govuk-frontend.min.css'}")
+        raise RuntimeError(
+            f"no --govuk-frontend-version in {GOVUK_FRONTEND / 'govuk-frontend.min.css'}"
+        )
     return found.group(1)
 
 
@@ -130,8 +132,10 @@ def govuk_frontend_css() -> str:
     what would ask for a missing file (see the module's docstring)."""
     css = (GOVUK_FRONTEND / "govuk-frontend.min.css").read_text(encoding="utf-8")
     licence = (GOVUK_FRONTEND / "LICENSE.txt").read_text(encoding="utf-8").strip()
-    notice = (f"/*! GOV.UK Frontend v{govuk_frontend_version()} (github.com/alphagov/govuk-frontend), "
-              f"its compiled stylesheet without fonts or images.\n{licence}\n*/")
+    notice = (
+        f"/*! GOV.UK Frontend v{govuk_frontend_version()} (github.com/alphagov/govuk-frontend), "
+        f"its compiled stylesheet without fonts or images.\n{licence}\n*/"
+    )
     return f"{notice}\n{_without_missing_files(css)}"
 
 

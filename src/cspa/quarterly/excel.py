@@ -31,14 +31,21 @@ def _excel_doc(doc: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _table(ws, fmt, row: int, name: str, headers: list[str], rows: list[list[Any]], widths: list[int]) -> int:
+def _table(
+    ws, fmt, row: int, name: str, headers: list[str], rows: list[list[Any]], widths: list[int]
+) -> int:
     for c, w in enumerate(widths):
         ws.set_column(c, c, w, fmt.wrap)
     if not rows:
         ws.write_string(row, 0, "Nothing entered.")
         return row + 2
-    ws.add_table(row, 0, row + len(rows), len(headers) - 1, {
-        "name": name, "style": "Table Style Light 1", "columns": [{"header": h} for h in headers]})
+    ws.add_table(
+        row,
+        0,
+        row + len(rows),
+        len(headers) - 1,
+        {"name": name, "style": "Table Style Light 1", "columns": [{"header": h} for h in headers]},
+    )
     for i, r in enumerate(rows, start=row + 1):
         for c, v in enumerate(r):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -55,10 +62,17 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     d = _excel_doc(doc)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
-    wb.set_properties({"title": base._doc_title(d), "author": str((d.get("framework") or {}).get("publisher") or "cspa"),
-                       "comments": f"Produced by {d.get('version', 'cspa')} on {d.get('produced', '')}"})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    wb.set_properties(
+        {
+            "title": base._doc_title(d),
+            "author": str((d.get("framework") or {}).get("publisher") or "cspa"),
+            "comments": f"Produced by {d.get('version', 'cspa')} on {d.get('produced', '')}",
+        }
+    )
     fmt = base._Formats(wb)
     symbols = (d.get("legend") or {}).get("status_symbols") or {}
     wb.add_worksheet("Contents")
@@ -68,18 +82,48 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     ws.write_string(0, 0, f"Report: {base._doc_title(d)}", fmt.title)
     row = base._attribution(ws, d, fmt, 1) + 1
     meta = d.get("report_meta") or {}
-    facts = [[k.replace("_", " ").capitalize(), (v or {}).get("text"), (v or {}).get("changed_by")]
-             for k, v in meta.items() if v]
-    row = _table(ws, fmt, row, "ReportDetails", ["Item", "Text", "Entered by"], facts, [26, 100, 26])
-    news = [[n.get("marker"), n.get("text"), n.get("indicator"), n.get("changed_by")]
-            for n in (d.get("headline_news") or {}).get("items") or []]
-    ws.write_string(row, 0, (d.get("headline_news") or {}).get("heading") or "Headline news", fmt.heading)
-    row = _table(ws, fmt, row + 1, "HeadlineNews", ["Marker", "Headline news", "Indicator", "Entered by"], news,
-                 [26, 100, 26, 26])
+    facts = [
+        [k.replace("_", " ").capitalize(), (v or {}).get("text"), (v or {}).get("changed_by")]
+        for k, v in meta.items()
+        if v
+    ]
+    row = _table(
+        ws, fmt, row, "ReportDetails", ["Item", "Text", "Entered by"], facts, [26, 100, 26]
+    )
+    news = [
+        [n.get("marker"), n.get("text"), n.get("indicator"), n.get("changed_by")]
+        for n in (d.get("headline_news") or {}).get("items") or []
+    ]
+    ws.write_string(
+        row, 0, (d.get("headline_news") or {}).get("heading") or "Headline news", fmt.heading
+    )
+    row = _table(
+        ws,
+        fmt,
+        row + 1,
+        "HeadlineNews",
+        ["Marker", "Headline news", "Indicator", "Entered by"],
+        news,
+        [26, 100, 26, 26],
+    )
     ws.write_string(row, 0, (d.get("key") or {}).get("heading") or "Key", fmt.heading)
-    key = [[e.get("label"), e.get("meaning"), e.get("rule")] for e in (d.get("key") or {}).get("entries") or []]
-    key += [[p["glyph"] + " " + p["word"], p["meaning"], ""] for p in (d.get("legend") or {}).get("progress") or []]
-    _table(ws, fmt, row + 1, "Key", ["Light or symbol", "Meaning", "Rule against the target"], key, [26, 100, 60])
+    key = [
+        [e.get("label"), e.get("meaning"), e.get("rule")]
+        for e in (d.get("key") or {}).get("entries") or []
+    ]
+    key += [
+        [p["glyph"] + " " + p["word"], p["meaning"], ""]
+        for p in (d.get("legend") or {}).get("progress") or []
+    ]
+    _table(
+        ws,
+        fmt,
+        row + 1,
+        "Key",
+        ["Light or symbol", "Meaning", "Rule against the target"],
+        key,
+        [26, 100, 60],
+    )
 
     locations: dict[str, tuple[str, int]] = {}
     for section_title, subs in base._layout(d):
@@ -101,30 +145,112 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     ws = wb.add_worksheet("Commentary")
     ws.write_string(0, 0, f"Commentary and action plans: {base._doc_title(d)}", fmt.title)
     row = base._attribution(ws, d, fmt, 1) + 1
-    rows = [[ind["code"], n["label"], n.get("text") if not n.get("rag") else n["rag"].capitalize(), n.get("changed_by"),
-             n.get("changed_at"), n.get("seed_ref")]
-            for ind in d.get("indicators") or [] for n in (ind.get("narrative") or []) + (ind.get("action_plan") or [])]
-    _table(ws, fmt, row, "Commentary", ["Indicator", "Field", "Text", "Entered by", "When", "Seed line"], rows,
-           [14, 34, 100, 24, 20, 10])
+    rows = [
+        [
+            ind["code"],
+            n["label"],
+            n.get("text") if not n.get("rag") else n["rag"].capitalize(),
+            n.get("changed_by"),
+            n.get("changed_at"),
+            n.get("seed_ref"),
+        ]
+        for ind in d.get("indicators") or []
+        for n in (ind.get("narrative") or []) + (ind.get("action_plan") or [])
+    ]
+    _table(
+        ws,
+        fmt,
+        row,
+        "Commentary",
+        ["Indicator", "Field", "Text", "Entered by", "When", "Seed line"],
+        rows,
+        [14, 34, 100, 24, 20, 10],
+    )
 
     ws = wb.add_worksheet("Targets")
     ws.write_string(0, 0, f"Targets: {base._doc_title(d)}", fmt.title)
     row = base._attribution(ws, d, fmt, 1) + 1
-    rows = [[ind["code"], t["measure"], t.get("period") or "every period", t["target_type"], t.get("value"),
-             t.get("status") or t.get("text"), t.get("revision"), t.get("changed_by"), t.get("changed_at"), t.get("note")]
-            for ind in d.get("indicators") or [] for t in ind.get("targets") or []]
-    _table(ws, fmt, row, "Targets", ["Indicator", "Measure", "Period", "Type", "Target", "Status or words", "Revision",
-                                     "Entered by", "When", "Note"], rows, [14, 22, 22, 10, 10, 24, 10, 24, 20, 60])
+    rows = [
+        [
+            ind["code"],
+            t["measure"],
+            t.get("period") or "every period",
+            t["target_type"],
+            t.get("value"),
+            t.get("status") or t.get("text"),
+            t.get("revision"),
+            t.get("changed_by"),
+            t.get("changed_at"),
+            t.get("note"),
+        ]
+        for ind in d.get("indicators") or []
+        for t in ind.get("targets") or []
+    ]
+    _table(
+        ws,
+        fmt,
+        row,
+        "Targets",
+        [
+            "Indicator",
+            "Measure",
+            "Period",
+            "Type",
+            "Target",
+            "Status or words",
+            "Revision",
+            "Entered by",
+            "When",
+            "Note",
+        ],
+        rows,
+        [14, 22, 22, 10, 10, 24, 10, 24, 20, 60],
+    )
 
     ws = wb.add_worksheet("SPC")
     ws.write_string(0, 0, f"SPC (XmR, NHS Making Data Count): {base._doc_title(d)}", fmt.title)
     row = base._attribution(ws, d, fmt, 1) + 1
-    rows = [[ind["code"], s["measure"], s["period_kind"], p["period"], p.get("value"), p.get("mean"), p.get("lpl"),
-             p.get("upl"), p.get("target"), p.get("special_cause"), s.get("variation_text"), s.get("assurance_text")]
-            for ind in d.get("indicators") or [] for s in ind.get("spc") or [] for p in s["points"]]
-    _table(ws, fmt, row, "SPC", ["Indicator", "Measure", "Kind", "Period", "Figure", "Mean", "Lower limit",
-                                 "Upper limit", "Target", "Special cause", "Variation", "Assurance"], rows,
-           [14, 12, 14, 12, 10, 10, 10, 10, 10, 22, 50, 50])
+    rows = [
+        [
+            ind["code"],
+            s["measure"],
+            s["period_kind"],
+            p["period"],
+            p.get("value"),
+            p.get("mean"),
+            p.get("lpl"),
+            p.get("upl"),
+            p.get("target"),
+            p.get("special_cause"),
+            s.get("variation_text"),
+            s.get("assurance_text"),
+        ]
+        for ind in d.get("indicators") or []
+        for s in ind.get("spc") or []
+        for p in s["points"]
+    ]
+    _table(
+        ws,
+        fmt,
+        row,
+        "SPC",
+        [
+            "Indicator",
+            "Measure",
+            "Kind",
+            "Period",
+            "Figure",
+            "Mean",
+            "Lower limit",
+            "Upper limit",
+            "Target",
+            "Special cause",
+            "Variation",
+            "Assurance",
+        ],
+        rows,
+        [14, 12, 14, 12, 10, 10, 10, 10, 10, 22, 50, 50],
+    )
 
     base._contents_sheet(wb, d, fmt, locations)
     base._definitions_sheet(wb, d, fmt)

@@ -17,7 +17,12 @@ INDICATOR_FIELDS: list[tuple[str, str, int | None, str | None]] = [
     ("predicted_scale_of_improvement", "Predicted Scale of Improvement", 66, "action_plan"),
     ("overall_action_plan_rag", "Current overall progress on action plan", 66, "action_plan"),
     ("milestones", "Milestones", 68, "action_plan"),
-    ("actions_due", "Which actions were to have been achieved by the end of this period?", 70, "action_plan"),
+    (
+        "actions_due",
+        "Which actions were to have been achieved by the end of this period?",
+        70,
+        "action_plan",
+    ),
     ("achieved", "Were they achieved? (If no, reason for non-achievement)", 72, "action_plan"),
     ("owner", "Owner", None, "action_plan"),
     ("footnote", "Footnote", 172, None),
@@ -41,6 +46,12 @@ REPORT_FIELDS: list[tuple[str, str, int | None]] = [
     ("key_financial_drivers", "Key financial drivers note", 28),
     ("intranet", "Further information", 30),
 ]
-LIST_FIELDS = ("headline_news", "key", "section_heading", "section_description", "commentary_figure")
+LIST_FIELDS = (
+    "headline_news",
+    "key",
+    "section_heading",
+    "section_description",
+    "commentary_figure",
+)
 RAG_FIELDS = ("overall_action_plan_rag",)
 RAG_WORDS = ("green", "amber", "red")

@@ -18,15 +18,24 @@ from cspa.quarterly.periods import report_period
 from cspa.quarterly.revisions import ensure_readable
 
 
-def history(con: duckdb.DuckDBPyConnection, area_query: str, period: str | None = None,
-            indicator: str | None = None) -> list[dict]:
+def history(
+    con: duckdb.DuckDBPyConnection,
+    area_query: str,
+    period: str | None = None,
+    indicator: str | None = None,
+) -> list[dict]:
     """Changes for one area, newest first: when, who, kind, indicator, what, period, old, new, source, revision."""
     ensure_readable(con)
     area = load_areas().resolve(area_query)
     code = load_catalogue().get(indicator).code if indicator else None
     p = report_period(period) if period else None
-    params = {"area": area.code, "ind": code, "rp": p.key if p else None,
-              "lo": p.start.replace(year=p.start.year - 3) if p else None, "hi": p.end if p else None}
+    params = {
+        "area": area.code,
+        "ind": code,
+        "rp": p.key if p else None,
+        "lo": p.start.replace(year=p.start.year - 3) if p else None,
+        "hi": p.end if p else None,
+    }
     tdisp = display_sql("value", "status", "m")
     sql = f"""
     WITH t AS (
@@ -49,9 +58,9 @@ def history(con: duckdb.DuckDBPyConnection, area_query: str, period: str | None 
         FROM quarterly_text_revision WHERE area = $area AND ($rp IS NULL OR period = $rp)
     ), o AS (
         SELECT o.*, l.loaded_at, l.loaded_by,
-               lag({display_sql('o.value', 'o.status')}) OVER (PARTITION BY o.indicator, o.measure, o.area, o.period
+               lag({display_sql("o.value", "o.status")}) OVER (PARTITION BY o.indicator, o.measure, o.area, o.period
                                                                ORDER BY o.load_id) AS old,
-               {display_sql('o.value', 'o.status')} AS new
+               {display_sql("o.value", "o.status")} AS new
         FROM observation o JOIN measure m ON m.indicator = o.indicator AND m.measure = o.measure
         LEFT JOIN load_log l ON l.load_id = o.load_id
         WHERE o.area = $area AND o.statistic = 'value'

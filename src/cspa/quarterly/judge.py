@@ -43,7 +43,9 @@ def _lit(s: str) -> str:
 def targets_sql(codes_table: str) -> str:
     """Current targets of the basket's indicators with their display strings."""
     fmt = ("decimals", "thousands", "plus_sign", "prefix", "percent_sign", "suffix")
-    cols = ", ".join(f"CASE WHEN mt.measure IS NOT NULL THEN mt.{c} ELSE ma.{c} END AS {c}" for c in fmt)
+    cols = ", ".join(
+        f"CASE WHEN mt.measure IS NOT NULL THEN mt.{c} ELSE ma.{c} END AS {c}" for c in fmt
+    )
     return f"""
     WITH tm AS (
         SELECT t.*, coalesce(mt.measure, t.measure) AS target_measure, ma.polarity, {cols}
@@ -53,9 +55,9 @@ def targets_sql(codes_table: str) -> str:
         LEFT JOIN measure mt ON mt.indicator = t.indicator
              AND mt.measure = CASE WHEN t.measure = 'actual' THEN 'target' ELSE t.measure || '_target' END
     )
-    SELECT m.* EXCLUDE ({', '.join(fmt)}),
+    SELECT m.* EXCLUDE ({", ".join(fmt)}),
            CASE WHEN m.value IS NULL AND m.status IS NULL THEN m.text
-                ELSE {display_sql('m.value', 'm.status', 'm')} END AS display,
+                ELSE {display_sql("m.value", "m.status", "m")} END AS display,
            m.target_type || ' target'
              || CASE WHEN m.period = '*' THEN ' for every period' ELSE '' END
              || ', entered by ' || m.changed_by || ' on ' || strftime(m.changed_at, '%Y-%m-%d')
@@ -67,7 +69,11 @@ def targets_sql(codes_table: str) -> str:
 def judged_sql(engine: str, targets: str, rules: str, rules_obj: Rules) -> str:
     """One row per area figure of a judged measure: progress, target, RAG, comparators, quartile."""
     types = rules_obj.rag.target_types
-    pref = "CASE t.target_type " + " ".join(f"WHEN {_lit(t)} THEN {i}" for i, t in enumerate(types)) + f" ELSE {len(types)} END"
+    pref = (
+        "CASE t.target_type "
+        + " ".join(f"WHEN {_lit(t)} THEN {i}" for i, t in enumerate(types))
+        + f" ELSE {len(types)} END"
+    )
     r = rounded_sql("e.value", "m.decimals")
     return f"""
     WITH own AS (
@@ -152,15 +158,17 @@ def rag_sql(judged: str, rules_obj: Rules) -> str:
                      || format('{{:g}}', round(j.tolerance, 6)) || CASE WHEN j.tol_type = 'relative'
                         THEN ' (' || format('{{:g}}', j.tol_value) || '% of the target)' ELSE '' END
                      || ' of it, red beyond)' END AS rag_basis,
-           CASE progress WHEN 'improved' THEN {_lit(glyph['improved'])} WHEN 'same' THEN {_lit(glyph['same'])}
-                         WHEN 'worsened' THEN {_lit(glyph['worsened'])} END AS progress_glyph,
-           CASE progress WHEN 'improved' THEN {_lit(word['improved'])} WHEN 'same' THEN {_lit(word['same'])}
-                         WHEN 'worsened' THEN {_lit(word['worsened'])} END AS progress_word
+           CASE progress WHEN 'improved' THEN {_lit(glyph["improved"])} WHEN 'same' THEN {_lit(glyph["same"])}
+                         WHEN 'worsened' THEN {_lit(glyph["worsened"])} END AS progress_glyph,
+           CASE progress WHEN 'improved' THEN {_lit(word["improved"])} WHEN 'same' THEN {_lit(word["same"])}
+                         WHEN 'worsened' THEN {_lit(word["worsened"])} END AS progress_word
     FROM {judged} j
     """
 
 
-def spc_relation(con: duckdb.DuckDBPyConnection, judged: str, min_points: int) -> duckdb.DuckDBPyRelation:
+def spc_relation(
+    con: duckdb.DuckDBPyConnection, judged: str, min_points: int
+) -> duckdb.DuckDBPyRelation:
     """XmR results for every series (indicator, measure, area, period kind) with enough figures."""
     series = con.sql(f"""
         SELECT indicator, measure, area, period_kind, period, period_label, period_start, value, target,
@@ -169,5 +177,11 @@ def spc_relation(con: duckdb.DuckDBPyConnection, judged: str, min_points: int) -
         WHERE value IS NOT NULL
         QUALIFY count(*) OVER (PARTITION BY indicator, measure, area, period_kind) >= {int(min_points)}
     """)
-    return xmr(series, series=("indicator", "measure", "area", "period_kind"), order="period_start",
-               value="value", improvement_column="direction", target="target")
+    return xmr(
+        series,
+        series=("indicator", "measure", "area", "period_kind"),
+        order="period_start",
+        value="value",
+        improvement_column="direction",
+        target="target",
+    )

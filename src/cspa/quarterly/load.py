@@ -56,9 +56,11 @@ class Conflict:
         newer = f"revision {self.latest}" if self.latest else "a newer entry"
         who = f" by {self.by}" if self.by else ""
         when = f" on {self.at}" if self.at else ""
-        return (f"{self.where} ({self.what}): your {self.yours} was based on "
-                f"{'revision ' + str(self.based_on) if self.based_on else 'nothing (a new entry)'}, but {newer}{who}{when} "
-                f"has since made it {self.theirs}")
+        return (
+            f"{self.where} ({self.what}): your {self.yours} was based on "
+            f"{'revision ' + str(self.based_on) if self.based_on else 'nothing (a new entry)'}, but {newer}{who}{when} "
+            f"has since made it {self.theirs}"
+        )
 
 
 @dataclass
@@ -74,10 +76,12 @@ class ConflictError(CspaError):
     def __str__(self) -> str:
         shown = "\n  ".join(str(c) for c in self.conflicts[:30])
         more = f"\n  ... and {len(self.conflicts) - 30} more" if len(self.conflicts) > 30 else ""
-        return (f"Load refused, nothing was written: {len(self.conflicts)} change(s) in {self.file} conflict with "
-                f"edits made in the store after the template was generated.\n  {shown}{more}\n"
-                "Make a new template (cspa quarterly template), which shows the newer entries, and enter your "
-                "changes there.")
+        return (
+            f"Load refused, nothing was written: {len(self.conflicts)} change(s) in {self.file} conflict with "
+            f"edits made in the store after the template was generated.\n  {shown}{more}\n"
+            "Make a new template (cspa quarterly template), which shows the newer entries, and enter your "
+            "changes there."
+        )
 
 
 def _show(value, status=None, text=None) -> str:
@@ -105,29 +109,63 @@ class _Reader:
                 warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
                 self.wb = openpyxl.load_workbook(path, data_only=True)
         except Exception as e:  # openpyxl raises many types for a damaged or non-Excel file
-            raise LoadError([Problem(self.name, None, None, f"not a readable Excel workbook ({type(e).__name__}); "
-                                     "load the .xlsx that `cspa quarterly template` made")]) from None
+            raise LoadError(
+                [
+                    Problem(
+                        self.name,
+                        None,
+                        None,
+                        f"not a readable Excel workbook ({type(e).__name__}); "
+                        "load the .xlsx that `cspa quarterly template` made",
+                    )
+                ]
+            ) from None
         self.problems: list[Problem] = []
 
     def where(self, sheet: str) -> str:
         return f"{self.name}, sheet {sheet!r}"
 
-    def problem(self, sheet: str, row: int | None, col: int | None, header: str | None, message: str) -> None:
+    def problem(
+        self, sheet: str, row: int | None, col: int | None, header: str | None, message: str
+    ) -> None:
         fld = f"{header} (column {self.letter(col + 1)})" if col is not None else header
         self.problems.append(Problem(self.where(sheet), row, fld, message))
 
     def meta(self) -> dict:
         if "_meta" not in self.wb.sheetnames:
-            raise LoadError([Problem(self.name, None, None, "not a cspa quarterly template (no '_meta' sheet); make one "
-                                     "with `cspa quarterly template --area AREA --period PERIOD`")])
+            raise LoadError(
+                [
+                    Problem(
+                        self.name,
+                        None,
+                        None,
+                        "not a cspa quarterly template (no '_meta' sheet); make one "
+                        "with `cspa quarterly template --area AREA --period PERIOD`",
+                    )
+                ]
+            )
         ws = self.wb["_meta"]
-        meta = {str(r[0]): ("" if r[1] is None else str(r[1])) for r in ws.iter_rows(values_only=True) if r and r[0]}
+        meta = {
+            str(r[0]): ("" if r[1] is None else str(r[1]))
+            for r in ws.iter_rows(values_only=True)
+            if r and r[0]
+        }
         if meta.get("kind") != "cspa quarterly template":
-            raise LoadError([Problem(self.where("_meta"), 1, "kind", "not a cspa quarterly template")])
+            raise LoadError(
+                [Problem(self.where("_meta"), 1, "kind", "not a cspa quarterly template")]
+            )
         if meta.get("template_version") != TEMPLATE_VERSION:
-            raise LoadError([Problem(self.where("_meta"), 2, "template_version",
-                                     f"template version {meta.get('template_version')!r}; this cspa reads version "
-                                     f"{TEMPLATE_VERSION}: make a new template")])
+            raise LoadError(
+                [
+                    Problem(
+                        self.where("_meta"),
+                        2,
+                        "template_version",
+                        f"template version {meta.get('template_version')!r}; this cspa reads version "
+                        f"{TEMPLATE_VERSION}: make a new template",
+                    )
+                ]
+            )
         return meta
 
     def rows(self, sheet: str) -> list[tuple[int, dict]]:
@@ -140,14 +178,18 @@ class _Reader:
         for c, (_k, h, _e, _w) in enumerate(spec):
             got = header[c] if c < len(header) else None
             if (got or "") != h:
-                self.problem(sheet, HEADER_ROW, c, h, f"column header changed: expected {h!r}, found {got!r}")
-        extra = [h for h in header[len(spec):] if h not in (None, "")]
+                self.problem(
+                    sheet, HEADER_ROW, c, h, f"column header changed: expected {h!r}, found {got!r}"
+                )
+        extra = [h for h in header[len(spec) :] if h not in (None, "")]
         if extra:
             self.problem(sheet, HEADER_ROW, len(spec), str(extra[0]), "unexpected extra column")
         if self.problems:
             return []
         out = []
-        for n, rec in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True), start=HEADER_ROW + 1):
+        for n, rec in enumerate(
+            ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True), start=HEADER_ROW + 1
+        ):
             vals = list(rec[: len(spec)]) + [None] * max(0, len(spec) - len(rec))
             row = {}
             for (k, _h, _e, _w), v in zip(spec, vals, strict=True):
@@ -155,7 +197,9 @@ class _Reader:
                     v = v.strip()
                     v = v or None
                 row[k] = v
-            if all(v is None for k, v in row.items() if k != "revision") and row.get("revision") in (None, 0):
+            if all(v is None for k, v in row.items() if k != "revision") and row.get(
+                "revision"
+            ) in (None, 0):
                 continue
             out.append((n, row))
         return out
@@ -201,7 +245,9 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
     """Validate and load a filled-in template; returns counts. Raises LoadError or ConflictError."""
     path = Path(path)
     if not user or not str(user).strip():
-        raise CspaError("Give the name of the person loading (--user): every change is kept with who made it.")
+        raise CspaError(
+            "Give the name of the person loading (--user): every change is kept with who made it."
+        )
     reader = _Reader(path)
     meta = reader.meta()
     cat = load_catalogue()
@@ -228,18 +274,36 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         c, h = _col(sheet, "revision")
         v = _int(row.get("revision"))
         if v is None or v < 0:
-            reader.problem(sheet, n, c, h, f"{row.get('revision')!r} is not a revision number (do not edit this column)")
+            reader.problem(
+                sheet,
+                n,
+                c,
+                h,
+                f"{row.get('revision')!r} is not a revision number (do not edit this column)",
+            )
             return 0
         return v
 
     def period_of(sheet: str, n: int, row: dict, ind) -> dict | None:
         c, h = _col(sheet, "period")
         label, key = row.get("period"), row.get("period_key")
-        if key == "*" or (sheet == "Targets" and label in (None, "every period") and key in (None, "*")
-                          and label is not None):
-            return {"period": "*", "period_label": None, "period_kind": None, "period_start": None, "period_end": None}
+        if key == "*" or (
+            sheet == "Targets"
+            and label in (None, "every period")
+            and key in (None, "*")
+            and label is not None
+        ):
+            return {
+                "period": "*",
+                "period_label": None,
+                "period_kind": None,
+                "period_start": None,
+                "period_end": None,
+            }
         if label is None:
-            reader.problem(sheet, n, c, h, "empty: give the period as printed, e.g. 2008/09 or 1st Qtr Jun 08")
+            reader.problem(
+                sheet, n, c, h, "empty: give the period as printed, e.g. 2008/09 or 1st Qtr Jun 08"
+            )
             return None
         try:
             q = parse_for(str(label), ind.year_type.value)
@@ -248,10 +312,21 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
             return None
         if key is not None and q.key != key:
             kc, kh = _col(sheet, "period_key")
-            reader.problem(sheet, n, kc, kh, f"period {label!r} reads as {q.key}, not {key}: do not edit the key columns")
+            reader.problem(
+                sheet,
+                n,
+                kc,
+                kh,
+                f"period {label!r} reads as {q.key}, not {key}: do not edit the key columns",
+            )
             return None
-        return {"period": q.key, "period_label": str(label), "period_kind": q.kind, "period_start": q.start,
-                "period_end": q.end}
+        return {
+            "period": q.key,
+            "period_label": str(label),
+            "period_kind": q.kind,
+            "period_start": q.start,
+            "period_end": q.end,
+        }
 
     # ------------------------------------------------------------------ actuals
     actual_rows = []
@@ -269,11 +344,19 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         value, vstatus, ok = _number(row.get("value"))
         vc, vh = _col("Actuals", "value")
         if not ok:
-            reader.problem("Actuals", n, vc, vh, f"{row.get('value')!r} is not a number (nor a status symbol)")
+            reader.problem(
+                "Actuals", n, vc, vh, f"{row.get('value')!r} is not a number (nor a status symbol)"
+            )
         sc, sh = _col("Actuals", "status")
         status = row.get("status") or vstatus
         if status is not None and str(status) not in STATUS_SYMBOLS:
-            reader.problem("Actuals", n, sc, sh, f"unknown status symbol {status!r}; known: {' '.join(STATUS_SYMBOLS)}")
+            reader.problem(
+                "Actuals",
+                n,
+                sc,
+                sh,
+                f"unknown status symbol {status!r}; known: {' '.join(STATUS_SYMBOLS)}",
+            )
         if value is not None and row.get("status"):
             reader.problem("Actuals", n, sc, sh, "give a value or a status, not both")
         pc, ph = _col("Actuals", "provisional")
@@ -282,10 +365,20 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
             reader.problem("Actuals", n, pc, ph, "use y or n")
         if per is None:
             continue
-        actual_rows.append({"row": n, "indicator": ind.code, "measure": mid, "area": area.code, **per,
-                            "based_on": rev, "value": value, "status": None if status is None else str(status),
-                            "provisional": str(prov).lower() in ("y", "yes") if prov is not None else False,
-                            "note": None if row.get("note") is None else str(row.get("note"))})
+        actual_rows.append(
+            {
+                "row": n,
+                "indicator": ind.code,
+                "measure": mid,
+                "area": area.code,
+                **per,
+                "based_on": rev,
+                "value": value,
+                "status": None if status is None else str(status),
+                "provisional": str(prov).lower() in ("y", "yes") if prov is not None else False,
+                "note": None if row.get("note") is None else str(row.get("note")),
+            }
+        )
 
     # ------------------------------------------------------------------ targets
     target_rows = []
@@ -297,8 +390,14 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         mc, mh = _col("Targets", "measure")
         mid = row.get("measure") or "value"
         if mid not in ind.measure_ids() or is_target_companion(ind.measure_ids(), mid):
-            reader.problem("Targets", n, mc, mh, f"{ind.code} has no measure {mid!r} to set a target for "
-                           f"(it has {', '.join(m for m in ind.measure_ids() if not is_target_companion(ind.measure_ids(), m))})")
+            reader.problem(
+                "Targets",
+                n,
+                mc,
+                mh,
+                f"{ind.code} has no measure {mid!r} to set a target for "
+                f"(it has {', '.join(m for m in ind.measure_ids() if not is_target_companion(ind.measure_ids(), m))})",
+            )
             continue
         tc, th = _col("Targets", "target_type")
         ttype = row.get("target_type")
@@ -309,22 +408,42 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         value, vstatus, ok = _number(row.get("value"))
         vc, vh = _col("Targets", "value")
         if not ok or vstatus:
-            reader.problem("Targets", n, vc, vh, f"{row.get('value')!r} is not a number (a status goes in Status, "
-                           "words in 'Target in words')")
+            reader.problem(
+                "Targets",
+                n,
+                vc,
+                vh,
+                f"{row.get('value')!r} is not a number (a status goes in Status, "
+                "words in 'Target in words')",
+            )
         sc, sh = _col("Targets", "status")
         status = row.get("status")
         if status is not None and str(status) not in STATUS_SYMBOLS:
             reader.problem("Targets", n, sc, sh, f"unknown status symbol {status!r}")
         text = row.get("text")
         if sum(x is not None for x in (value, status, text)) > 1:
-            reader.problem("Targets", n, vc, vh, "give one of a number, a status or words, not several")
+            reader.problem(
+                "Targets", n, vc, vh, "give one of a number, a status or words, not several"
+            )
         if per is None:
             continue
-        target_rows.append({"indicator": ind.code, "measure": mid, "area": area.code, **per, "target_type": ttype,
-                            "value": value, "status": None if status is None else str(status),
-                            "text": None if text is None else str(text),
-                            "note": None if row.get("note") is None else str(row.get("note")), "seed_ref": None,
-                            "based_on": rev, "where_": f"Targets row {n:05d}", "row": n})
+        target_rows.append(
+            {
+                "indicator": ind.code,
+                "measure": mid,
+                "area": area.code,
+                **per,
+                "target_type": ttype,
+                "value": value,
+                "status": None if status is None else str(status),
+                "text": None if text is None else str(text),
+                "note": None if row.get("note") is None else str(row.get("note")),
+                "seed_ref": None,
+                "based_on": rev,
+                "where_": f"Targets row {n:05d}",
+                "row": n,
+            }
+        )
 
     # ------------------------------------------------------------------ words
     text_rows = []
@@ -340,7 +459,9 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
             fc, fh = _col(sheet, "field")
             fld = row.get("field")
             if fld is None or not _FIELD.match(str(fld)):
-                reader.problem(sheet, n, fc, fh, f"{fld!r} is not a field name (do not edit this column)")
+                reader.problem(
+                    sheet, n, fc, fh, f"{fld!r} is not a field name (do not edit this column)"
+                )
                 continue
             ic, ih = _col(sheet, "item")
             item = _int(row.get("item"))
@@ -357,13 +478,30 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
                     reader.problem(sheet, n, xc, xh, f"{text!r}: give green, amber or red")
                     continue
                 extra = extra_json({"rag": word})
-            text_rows.append({"area": area.code, "period": p.key, "indicator": code, "field": str(fld), "item": item,
-                              "text": text, "extra": extra, "seed_ref": None, "based_on": rev,
-                              "where_": f"{sheet} row {n:05d}", "row": n, "sheet": sheet})
+            text_rows.append(
+                {
+                    "area": area.code,
+                    "period": p.key,
+                    "indicator": code,
+                    "field": str(fld),
+                    "item": item,
+                    "text": text,
+                    "extra": extra,
+                    "seed_ref": None,
+                    "based_on": rev,
+                    "where_": f"{sheet} row {n:05d}",
+                    "row": n,
+                    "sheet": sheet,
+                }
+            )
 
     if reader.problems:
         bad = len({(pr.file, pr.row) for pr in reader.problems})
-        raise LoadError(reader.problems, rows_checked=len(actual_rows) + len(target_rows) + len(text_rows), bad_rows=bad)
+        raise LoadError(
+            reader.problems,
+            rows_checked=len(actual_rows) + len(target_rows) + len(text_rows),
+            bad_rows=bad,
+        )
 
     con = store.con
     user = str(user).strip()
@@ -373,36 +511,78 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         staged_a = _actuals_decided(con, actual_rows)
         for r in staged_a:
             if r["action"] == "conflict":
-                conflicts.append(Conflict(f"{reader.where('Actuals')}, row {r['row']}",
-                                          f"{r['indicator']} {r['measure']}, {r['period_label']}",
-                                          _show(r["value"], r["status"]), r["based_on"],
-                                          _show(r["cur_value"], r["cur_status"]), r["cur_load"], r["cur_by"],
-                                          str(r["cur_at"])[:16] if r["cur_at"] else None))
+                conflicts.append(
+                    Conflict(
+                        f"{reader.where('Actuals')}, row {r['row']}",
+                        f"{r['indicator']} {r['measure']}, {r['period_label']}",
+                        _show(r["value"], r["status"]),
+                        r["based_on"],
+                        _show(r["cur_value"], r["cur_status"]),
+                        r["cur_load"],
+                        r["cur_by"],
+                        str(r["cur_at"])[:16] if r["cur_at"] else None,
+                    )
+                )
             elif r["action"] == "remove":
                 c, h = _col("Actuals", "value")
-                reader.problem("Actuals", r["row"], c, h, "a figure cannot be removed by clearing it: give the "
-                               "status '..' (not available) to withdraw it")
+                reader.problem(
+                    "Actuals",
+                    r["row"],
+                    c,
+                    h,
+                    "a figure cannot be removed by clearing it: give the "
+                    "status '..' (not available) to withdraw it",
+                )
         if reader.problems:
-            raise LoadError(reader.problems, rows_checked=len(actual_rows), bad_rows=len(reader.problems))
-        dt_rel = decide(con, "target", [{k: v for k, v in r.items() if k != "row"} for r in target_rows],
-                        name="_cspa_q_load_target")
-        dx_rel = decide(con, "text", [{k: v for k, v in r.items() if k not in ("row", "sheet")} for r in text_rows],
-                        name="_cspa_q_load_text")
-        for r in _dicts(con, "SELECT * FROM _cspa_q_load_target_decided WHERE action = 'conflict' ORDER BY where_"):
-            conflicts.append(Conflict(
-                f"{reader.where('Targets')}, row {int(r['where_'].split()[-1])}",
-                f"{r['indicator']} {r['target_type']} target for {r['measure']}, {r['period_label'] or 'every period'}",
-                _show(r["value"], r["status"], r["text"]), r["based_on"] or 0,
-                _show(r["latest_value"], r["latest_status"], r["latest_text"]) if not r["latest_deleted"] else "removed",
-                r["latest_revision"], r["latest_by"], str(r["latest_at"])[:16] if r["latest_at"] else None))
-        for r in _dicts(con, "SELECT * FROM _cspa_q_load_text_decided WHERE action = 'conflict' ORDER BY where_"):
+            raise LoadError(
+                reader.problems, rows_checked=len(actual_rows), bad_rows=len(reader.problems)
+            )
+        dt_rel = decide(
+            con,
+            "target",
+            [{k: v for k, v in r.items() if k != "row"} for r in target_rows],
+            name="_cspa_q_load_target",
+        )
+        dx_rel = decide(
+            con,
+            "text",
+            [{k: v for k, v in r.items() if k not in ("row", "sheet")} for r in text_rows],
+            name="_cspa_q_load_text",
+        )
+        for r in _dicts(
+            con,
+            "SELECT * FROM _cspa_q_load_target_decided WHERE action = 'conflict' ORDER BY where_",
+        ):
+            conflicts.append(
+                Conflict(
+                    f"{reader.where('Targets')}, row {int(r['where_'].split()[-1])}",
+                    f"{r['indicator']} {r['target_type']} target for {r['measure']}, {r['period_label'] or 'every period'}",
+                    _show(r["value"], r["status"], r["text"]),
+                    r["based_on"] or 0,
+                    _show(r["latest_value"], r["latest_status"], r["latest_text"])
+                    if not r["latest_deleted"]
+                    else "removed",
+                    r["latest_revision"],
+                    r["latest_by"],
+                    str(r["latest_at"])[:16] if r["latest_at"] else None,
+                )
+            )
+        for r in _dicts(
+            con, "SELECT * FROM _cspa_q_load_text_decided WHERE action = 'conflict' ORDER BY where_"
+        ):
             sheet, _row, n = r["where_"].split()
-            conflicts.append(Conflict(
-                f"{reader.where(sheet)}, row {int(n)}",
-                f"{r['indicator'] or 'report'} {r['field']}{' item ' + str(r['item']) if r['item'] else ''}",
-                _show(None, None, r["text"]), r["based_on"] or 0,
-                _show(None, None, r["latest_text"]) if not r["latest_deleted"] else "removed",
-                r["latest_revision"], r["latest_by"], str(r["latest_at"])[:16] if r["latest_at"] else None))
+            conflicts.append(
+                Conflict(
+                    f"{reader.where(sheet)}, row {int(n)}",
+                    f"{r['indicator'] or 'report'} {r['field']}{' item ' + str(r['item']) if r['item'] else ''}",
+                    _show(None, None, r["text"]),
+                    r["based_on"] or 0,
+                    _show(None, None, r["latest_text"]) if not r["latest_deleted"] else "removed",
+                    r["latest_revision"],
+                    r["latest_by"],
+                    str(r["latest_at"])[:16] if r["latest_at"] else None,
+                )
+            )
         if conflicts:
             raise ConflictError(conflicts, file=path.name)
 
@@ -410,14 +590,46 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
         n_t, n_x = counts(con, dt_rel)["write"], counts(con, dx_rel)["write"]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         load_id = con.execute("SELECT nextval('quarterly_load_seq')").fetchall()[0][0]
-        obs_load = _write_actuals(con, reader, to_write, area.code, path, user, digest) if to_write else None
-        con.execute("INSERT INTO quarterly_load VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
-                    [load_id, str(path), digest, area.code, p.key, user, SOURCE, n_t, n_x, len(to_write), obs_load])
+        obs_load = (
+            _write_actuals(con, reader, to_write, area.code, path, user, digest)
+            if to_write
+            else None
+        )
+        con.execute(
+            "INSERT INTO quarterly_load VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                str(path),
+                digest,
+                area.code,
+                p.key,
+                user,
+                SOURCE,
+                n_t,
+                n_x,
+                len(to_write),
+                obs_load,
+            ],
+        )
         write(con, "target", "_cspa_q_load_target_decided", user, SOURCE, load_id)
         write(con, "text", "_cspa_q_load_text_decided", user, SOURCE, load_id)
-    return {"load_id": load_id, "file": str(path), "area": area.name, "period": p.key, "user": user,
-            "targets": n_t, "texts": n_x, "actuals": len(to_write), "observation_load_id": obs_load,
-            "unchanged": len(actual_rows) + len(target_rows) + len(text_rows) - n_t - n_x - len(to_write)}
+    return {
+        "load_id": load_id,
+        "file": str(path),
+        "area": area.name,
+        "period": p.key,
+        "user": user,
+        "targets": n_t,
+        "texts": n_x,
+        "actuals": len(to_write),
+        "observation_load_id": obs_load,
+        "unchanged": len(actual_rows)
+        + len(target_rows)
+        + len(text_rows)
+        - n_t
+        - n_x
+        - len(to_write),
+    }
 
 
 def _dicts(con, sql: str, params: list | None = None) -> list[dict]:
@@ -430,11 +642,28 @@ def _actuals_decided(con, rows: list[dict]) -> list[dict]:
     """Classify actual rows (skip / write / conflict / remove) in SQL against the observations."""
     if not rows:
         return []
-    schema = pa.schema([("row", pa.int64()), ("indicator", pa.string()), ("measure", pa.string()), ("area", pa.string()),
-                        ("period", pa.string()), ("period_label", pa.string()), ("based_on", pa.int64()),
-                        ("value", pa.float64()), ("status", pa.string()), ("provisional", pa.bool_()), ("note", pa.string())])
-    con.register("_cspa_q_load_actual", pa.table({f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema))
-    out = _dicts(con, """
+    schema = pa.schema(
+        [
+            ("row", pa.int64()),
+            ("indicator", pa.string()),
+            ("measure", pa.string()),
+            ("area", pa.string()),
+            ("period", pa.string()),
+            ("period_label", pa.string()),
+            ("based_on", pa.int64()),
+            ("value", pa.float64()),
+            ("status", pa.string()),
+            ("provisional", pa.bool_()),
+            ("note", pa.string()),
+        ]
+    )
+    con.register(
+        "_cspa_q_load_actual",
+        pa.table({f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema),
+    )
+    out = _dicts(
+        con,
+        """
         WITH d AS (
             SELECT s.*, c.load_id AS cur_load, c.value AS cur_value, c.status AS cur_status, l.loaded_by AS cur_by,
                    l.loaded_at AS cur_at,
@@ -455,38 +684,65 @@ def _actuals_decided(con, rows: list[dict]) -> list[dict]:
                        WHEN stale THEN 'conflict'
                        WHEN empty THEN CASE WHEN cur_load IS NULL THEN 'skip' ELSE 'remove' END
                        ELSE 'write' END AS action
-        FROM d ORDER BY row""")
+        FROM d ORDER BY row""",
+    )
     con.unregister("_cspa_q_load_actual")
     return out
 
 
-def _write_actuals(con, reader: _Reader, rows: list[dict], area: str, path: Path, user: str, digest: str) -> int:
+def _write_actuals(
+    con, reader: _Reader, rows: list[dict], area: str, path: Path, user: str, digest: str
+) -> int:
     """Validate changed actuals as long-format rows (cspa.store.ingest.stage_long) and insert them as
     observations superseding the current ones (the same rule as ``load_files``)."""
-    cols = {"indicator": [r["indicator"] for r in rows], "measure": [r["measure"] for r in rows],
-            "area": [area] * len(rows), "period": [r["period_label"] for r in rows],
-            "value": [None if r["value"] is None else repr(r["value"]) for r in rows],
-            "status": [r["status"] for r in rows], "provisional": ["y" if r["provisional"] else "n" for r in rows],
-            "note": [r["note"] for r in rows]}
-    t = pa.table({**{k: pa.array(v, pa.string()) for k, v in cols.items()},
-                  "_row": pa.array([r["row"] for r in rows], pa.int64())})
+    cols = {
+        "indicator": [r["indicator"] for r in rows],
+        "measure": [r["measure"] for r in rows],
+        "area": [area] * len(rows),
+        "period": [r["period_label"] for r in rows],
+        "value": [None if r["value"] is None else repr(r["value"]) for r in rows],
+        "status": [r["status"] for r in rows],
+        "provisional": ["y" if r["provisional"] else "n" for r in rows],
+        "note": [r["note"] for r in rows],
+    }
+    t = pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in cols.items()},
+            "_row": pa.array([r["row"] for r in rows], pa.int64()),
+        }
+    )
     typed, problems = stage_long(t, reader.where("Actuals"), load_catalogue(), load_areas(), con)
     if problems:
         raise LoadError(problems, rows_checked=len(rows), bad_rows=len({p.row for p in problems}))
     load_id = con.execute("SELECT nextval('load_seq')").fetchall()[0][0]
     vintage = f"{path.name} loaded by {user} {dt.date.today().isoformat()}"
-    con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
-                [load_id, str(path), "quarterly template", SOURCE, vintage, None, typed.num_rows, user, digest])
+    con.execute(
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        [
+            load_id,
+            str(path),
+            "quarterly template",
+            SOURCE,
+            vintage,
+            None,
+            typed.num_rows,
+            user,
+            digest,
+        ],
+    )
     con.register("_cspa_q_new_obs", typed)
     con.execute("""
         UPDATE observation o SET is_current = FALSE FROM _cspa_q_new_obs n
         WHERE o.is_current AND o.indicator = n.indicator AND o.measure = n.measure AND o.area = n.area
           AND o.period = n.period AND o.statistic = n.statistic""")
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO observation
         SELECT indicator, measure, area, period, period_label, period_kind, period_start, period_end, statistic, value,
                numerator, denominator, status, text, quality, provisional, note, published, ?, ?, NULL, ?,
                NULL, row_no, TRUE
-        FROM _cspa_q_new_obs""", [SOURCE, vintage, load_id])
+        FROM _cspa_q_new_obs""",
+        [SOURCE, vintage, load_id],
+    )
     con.unregister("_cspa_q_new_obs")
     return load_id

@@ -29,9 +29,13 @@ def report_period(text: str) -> Period:
     try:
         p = parse_period(str(text), "financial")
     except PeriodError as e:
-        raise CspaError(f"--period {text!r}: {e.reason}. Give a financial quarter such as 2007-08-Q4.") from None
+        raise CspaError(
+            f"--period {text!r}: {e.reason}. Give a financial quarter such as 2007-08-Q4."
+        ) from None
     if p.kind != "quarter":
-        raise CspaError(f"--period {text!r} is a {p.kind.replace('_', ' ')}, not a quarter; give e.g. 2007-08-Q4.")
+        raise CspaError(
+            f"--period {text!r} is a {p.kind.replace('_', ' ')}, not a quarter; give e.g. 2007-08-Q4."
+        )
     return p
 
 
@@ -45,7 +49,9 @@ def seed_label(p: Period) -> str:
     """A period label in the seed's style: ``1st Qtr Jun 07``, ``2005/06``; academic years by the
     year they end (the attainment tables print ``2007``, 001:L233); calendar years as the year."""
     if p.kind == "quarter":
-        return f"{ORDINALS[p.quarter]} Qtr {calendar.month_abbr[p.end.month]} {p.end.year % 100:02d}"
+        return (
+            f"{ORDINALS[p.quarter]} Qtr {calendar.month_abbr[p.end.month]} {p.end.year % 100:02d}"
+        )
     if p.kind == "financial_year":
         return f"{p.first_year}/{p.last_year % 100:02d}"
     if p.kind == "academic_year":
@@ -69,8 +75,9 @@ def offered_periods(p: Period, columns: str, previous_years: int, year_type: str
     """
     if columns == "quarterly":
         fy = p.first_year
-        return ([financial_year(fy - k) for k in range(previous_years, 0, -1)]
-                + [fy_quarter(fy, q) for q in range(1, p.quarter + 1)])
+        return [financial_year(fy - k) for k in range(previous_years, 0, -1)] + [
+            fy_quarter(fy, q) for q in range(1, p.quarter + 1)
+        ]
     if columns == "annual":
         end = p.end
         if year_type == "academic":

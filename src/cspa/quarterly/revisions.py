@@ -25,24 +25,51 @@ import pyarrow as pa
 TARGET_KEY = ("indicator", "measure", "area", "period", "target_type")
 TEXT_KEY = ("area", "period", "indicator", "field", "item")
 
-TARGET_SCHEMA = pa.schema([
-    ("indicator", pa.string()), ("measure", pa.string()), ("area", pa.string()), ("period", pa.string()),
-    ("period_label", pa.string()), ("period_kind", pa.string()), ("period_start", pa.date32()),
-    ("period_end", pa.date32()), ("target_type", pa.string()), ("value", pa.float64()), ("status", pa.string()),
-    ("text", pa.string()), ("note", pa.string()), ("seed_ref", pa.string()), ("based_on", pa.int64()),
-    ("where_", pa.string()),
-])
-TEXT_SCHEMA = pa.schema([
-    ("area", pa.string()), ("period", pa.string()), ("indicator", pa.string()), ("field", pa.string()),
-    ("item", pa.int64()), ("text", pa.string()), ("extra", pa.string()), ("seed_ref", pa.string()),
-    ("based_on", pa.int64()), ("where_", pa.string()),
-])
+TARGET_SCHEMA = pa.schema(
+    [
+        ("indicator", pa.string()),
+        ("measure", pa.string()),
+        ("area", pa.string()),
+        ("period", pa.string()),
+        ("period_label", pa.string()),
+        ("period_kind", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("target_type", pa.string()),
+        ("value", pa.float64()),
+        ("status", pa.string()),
+        ("text", pa.string()),
+        ("note", pa.string()),
+        ("seed_ref", pa.string()),
+        ("based_on", pa.int64()),
+        ("where_", pa.string()),
+    ]
+)
+TEXT_SCHEMA = pa.schema(
+    [
+        ("area", pa.string()),
+        ("period", pa.string()),
+        ("indicator", pa.string()),
+        ("field", pa.string()),
+        ("item", pa.int64()),
+        ("text", pa.string()),
+        ("extra", pa.string()),
+        ("seed_ref", pa.string()),
+        ("based_on", pa.int64()),
+        ("where_", pa.string()),
+    ]
+)
 
 
 def has_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the store has the quarterly tables (a store built before this feature has not)."""
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                       "'quarterly_target_revision'").fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = "
+            "'quarterly_target_revision'"
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def ensure_readable(con: duckdb.DuckDBPyConnection) -> None:
@@ -51,14 +78,18 @@ def ensure_readable(con: duckdb.DuckDBPyConnection) -> None:
         return
     from pathlib import Path
 
-    sql = (Path(__file__).resolve().parents[1] / "store" / "schema_quarterly.sql").read_text(encoding="utf-8")
+    sql = (Path(__file__).resolve().parents[1] / "store" / "schema_quarterly.sql").read_text(
+        encoding="utf-8"
+    )
     sql = sql.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE IF NOT EXISTS")
     sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
     sql = "\n".join(line for line in sql.splitlines() if not line.startswith("CREATE SEQUENCE"))
     con.execute(sql)
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema) -> str:
+def _register(
+    con: duckdb.DuckDBPyConnection, name: str, rows: list[dict], schema: pa.Schema
+) -> str:
     cols = {f.name: [r.get(f.name) for r in rows] for f in schema}
     con.register(name, pa.table(cols, schema=schema))
     return name
@@ -68,7 +99,9 @@ def _content(alias: str, kind: str) -> str:
     # words compare as typed but for surrounding spaces, and an empty cell is no words (a workbook
     # cannot tell '' from nothing)
     cols = ("value", "status", "text", "note") if kind == "target" else ("text",)
-    return ", ".join(f"{alias}.{c}" if c == "value" else f"nullif(trim({alias}.{c}), '')" for c in cols)
+    return ", ".join(
+        f"{alias}.{c}" if c == "value" else f"nullif(trim({alias}.{c}), '')" for c in cols
+    )
 
 
 def _decide_sql(kind: str, staged: str) -> str:
@@ -85,15 +118,15 @@ def _decide_sql(kind: str, staged: str) -> str:
     return f"""
     WITH s AS (
         -- removed = nothing at all (an empty string from a transcription is kept as printed)
-        SELECT *, ({' AND '.join(f's0.{c} IS NULL' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))})
+        SELECT *, ({" AND ".join(f"s0.{c} IS NULL" for c in (("value", "status", "text") if kind == "target" else ("text",)))})
                   AS deleted
         FROM {staged} s0
     ), d AS (
         SELECT s.*, b.revision AS base_revision, l.revision AS latest_revision,
                l.changed_by AS latest_by, l.changed_at AS latest_at, l.source AS latest_source,
-               {', '.join(f'l.{c} AS latest_{c}' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))},
+               {", ".join(f"l.{c} AS latest_{c}" for c in (("value", "status", "text") if kind == "target" else ("text",)))},
                l.deleted AS latest_deleted,
-               {', '.join(f'b.{c} AS base_{c}' for c in (('value', 'status', 'text') if kind == 'target' else ('text',)))},
+               {", ".join(f"b.{c} AS base_{c}" for c in (("value", "status", "text") if kind == "target" else ("text",)))},
                -- a new key with content (even an empty string printed as such) is an edit
                {new} IS DISTINCT FROM {base} OR (b.revision IS NULL AND NOT s.deleted) AS edited,
                {new} IS DISTINCT FROM {cur} OR (l.revision IS NULL AND NOT s.deleted)
@@ -109,7 +142,9 @@ def _decide_sql(kind: str, staged: str) -> str:
     """
 
 
-def decide(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict], name: str | None = None) -> duckdb.DuckDBPyRelation:
+def decide(
+    con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict], name: str | None = None
+) -> duckdb.DuckDBPyRelation:
     """Stage ``rows`` (dicts with the TARGET_SCHEMA / TEXT_SCHEMA fields) and classify them."""
     name = name or f"_cspa_q_staged_{kind}"
     _register(con, name, rows, TARGET_SCHEMA if kind == "target" else TEXT_SCHEMA)
@@ -121,11 +156,22 @@ def decide(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict], name: st
 
 def counts(con: duckdb.DuckDBPyConnection, decided: duckdb.DuckDBPyRelation) -> dict[str, int]:
     """Rows per action of a decided relation: {'skip': n, 'write': n, 'conflict': n}."""
-    got = dict(con.execute(f"SELECT action, count(*) FROM ({decided.sql_query()}) GROUP BY action").fetchall())
+    got = dict(
+        con.execute(
+            f"SELECT action, count(*) FROM ({decided.sql_query()}) GROUP BY action"
+        ).fetchall()
+    )
     return {a: got.get(a, 0) for a in ("skip", "write", "conflict")}
 
 
-def write(con: duckdb.DuckDBPyConnection, kind: str, decided: str, user: str, source: str, load_id: int | None) -> int:
+def write(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    decided: str,
+    user: str,
+    source: str,
+    load_id: int | None,
+) -> int:
     """Insert a revision for every row decided 'write' (inside the caller's transaction)."""
     if kind == "target":
         sql = f"""

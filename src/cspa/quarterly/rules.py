@@ -88,7 +88,9 @@ class Rules(_Strict):
             for b in self.baskets:
                 if b.id == basket_id:
                     return b
-            raise CspaError(f"no quarterly basket {basket_id!r}; baskets: {', '.join(b.id for b in self.baskets)}")
+            raise CspaError(
+                f"no quarterly basket {basket_id!r}; baskets: {', '.join(b.id for b in self.baskets)}"
+            )
         for b in self.baskets:
             if b.first_year <= period.first_year <= b.last_year:
                 return b
@@ -117,13 +119,28 @@ def load_rules(path: Path = RULES) -> Rules:
     return rules
 
 
-def rules_table(con: duckdb.DuckDBPyConnection, codes: list[str], rules: Rules | None = None,
-                name: str = "_cspa_q_rules") -> str:
+def rules_table(
+    con: duckdb.DuckDBPyConnection,
+    codes: list[str],
+    rules: Rules | None = None,
+    name: str = "_cspa_q_rules",
+) -> str:
     """Register one row per indicator measure (tolerance type/value, show_progress, commentary flag)."""
     rules = rules or load_rules()
     cat = load_catalogue()
-    rows: dict[str, list] = {k: [] for k in ("indicator", "measure", "tol_type", "tol_value", "show_progress",
-                                             "commentary", "judged", "item")}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "indicator",
+            "measure",
+            "tol_type",
+            "tol_value",
+            "show_progress",
+            "commentary",
+            "judged",
+            "item",
+        )
+    }
     for code in codes:
         ind = cat.get(code)
         r = rules.for_indicator(ind.code)
@@ -139,9 +156,24 @@ def rules_table(con: duckdb.DuckDBPyConnection, codes: list[str], rules: Rules |
             rows["commentary"].append(mid in r.commentary_measures)
             rows["judged"].append(mid in judged)
             rows["item"].append(r.item)
-    con.register(name, pa.table(rows, schema=pa.schema([
-        ("indicator", pa.string()), ("measure", pa.string()), ("tol_type", pa.string()), ("tol_value", pa.float64()),
-        ("show_progress", pa.bool_()), ("commentary", pa.bool_()), ("judged", pa.bool_()), ("item", pa.int64())])))
+    con.register(
+        name,
+        pa.table(
+            rows,
+            schema=pa.schema(
+                [
+                    ("indicator", pa.string()),
+                    ("measure", pa.string()),
+                    ("tol_type", pa.string()),
+                    ("tol_value", pa.float64()),
+                    ("show_progress", pa.bool_()),
+                    ("commentary", pa.bool_()),
+                    ("judged", pa.bool_()),
+                    ("item", pa.int64()),
+                ]
+            ),
+        ),
+    )
     return name
 
 
@@ -157,7 +189,9 @@ def target_measure(indicator_measures: list[str], measure: str) -> str | None:
 
 
 def is_target_companion(indicator_measures: list[str], measure: str) -> bool:
-    return measure == "target" or (measure.endswith("_target") and measure[: -len("_target")] in indicator_measures)
+    return measure == "target" or (
+        measure.endswith("_target") and measure[: -len("_target")] in indicator_measures
+    )
 
 
 def judged_measures(indicator_measures: list[str], commentary: list[str]) -> list[str]:

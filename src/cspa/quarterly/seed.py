@@ -27,13 +27,35 @@ USER = "seed 001 transcription"
 SEED = "001"
 
 # Report-level entries of narrative.yaml that are single texts: field name -> YAML key.
-REPORT_FIELDS = ("title", "department", "reporting_period", "date_cib", "provisional_caveat", "director",
-                 "date_dmt", "portfolio_holder", "date_portfolio_holder", "version", "key_financial_drivers",
-                 "intranet")
+REPORT_FIELDS = (
+    "title",
+    "department",
+    "reporting_period",
+    "date_cib",
+    "provisional_caveat",
+    "director",
+    "date_dmt",
+    "portfolio_holder",
+    "date_portfolio_holder",
+    "version",
+    "key_financial_drivers",
+    "intranet",
+)
 # Indicator-level entries that are single texts (the rest of an entry is its code, item and lists).
-INDICATOR_FIELDS = ("title", "subtitle", "commentary", "commentary_and_planned_action", "planned_action",
-                    "action_plan_summary", "predicted_scale_of_improvement", "overall_action_plan_rag",
-                    "milestones", "actions_due", "achieved", "footnote")
+INDICATOR_FIELDS = (
+    "title",
+    "subtitle",
+    "commentary",
+    "commentary_and_planned_action",
+    "planned_action",
+    "action_plan_summary",
+    "predicted_scale_of_improvement",
+    "overall_action_plan_rag",
+    "milestones",
+    "actions_due",
+    "achieved",
+    "footnote",
+)
 
 
 def _ref(entry: dict) -> str | None:
@@ -42,9 +64,18 @@ def _ref(entry: dict) -> str | None:
 
 def _text_row(area: str, period: str, indicator: str, field: str, item: int, entry: dict) -> dict:
     extra = {k: v for k, v in entry.items() if k not in ("text", "seed_line")}
-    return {"area": area, "period": period, "indicator": indicator, "field": field, "item": item,
-            "text": entry.get("text"), "extra": extra_json(extra), "seed_ref": _ref(entry), "based_on": None,
-            "where_": f"narrative.yaml {indicator or 'report'} {field} {item}"}
+    return {
+        "area": area,
+        "period": period,
+        "indicator": indicator,
+        "field": field,
+        "item": item,
+        "text": entry.get("text"),
+        "extra": extra_json(extra),
+        "seed_ref": _ref(entry),
+        "based_on": None,
+        "where_": f"narrative.yaml {indicator or 'report'} {field} {item}",
+    }
 
 
 def narrative_rows(path: Path = SEED_DIR / "narrative.yaml") -> tuple[str, str, list[dict]]:
@@ -68,10 +99,27 @@ def narrative_rows(path: Path = SEED_DIR / "narrative.yaml") -> tuple[str, str, 
     for i, it in enumerate(key.get("entries") or [], start=1):
         rows.append(_text_row(area, period, "", "key", i, it))
     for i, sec in enumerate(rep.get("sections") or [], start=1):
-        rows.append(_text_row(area, period, "", "section_heading", i, {k: v for k, v in sec.items() if k != "description"}))
+        rows.append(
+            _text_row(
+                area,
+                period,
+                "",
+                "section_heading",
+                i,
+                {k: v for k, v in sec.items() if k != "description"},
+            )
+        )
         if sec.get("description"):
-            rows.append(_text_row(area, period, "", "section_description", i,
-                                  {**sec["description"], "section": sec.get("section")}))
+            rows.append(
+                _text_row(
+                    area,
+                    period,
+                    "",
+                    "section_description",
+                    i,
+                    {**sec["description"], "section": sec.get("section")},
+                )
+            )
     cat = load_catalogue()
     for ind in doc.get("indicators") or []:
         code = cat.get(ind["code"]).code
@@ -82,8 +130,16 @@ def narrative_rows(path: Path = SEED_DIR / "narrative.yaml") -> tuple[str, str, 
             rows.append(_text_row(area, period, code, "commentary_figure", i, fig))
         if ind.get("note"):
             # a transcriber's note on the whole entry (e.g. PAF A2: only the title is printed, 001:L223)
-            rows.append(_text_row(area, period, code, "transcription_note", 0,
-                                  {"text": ind["note"], "seed_line": ind["title"].get("seed_line")}))
+            rows.append(
+                _text_row(
+                    area,
+                    period,
+                    code,
+                    "transcription_note",
+                    0,
+                    {"text": ind["note"], "seed_line": ind["title"].get("seed_line")},
+                )
+            )
     return area, period, rows
 
 
@@ -100,23 +156,42 @@ def target_rows(path: Path = SEED_DIR / "targets.csv") -> list[dict]:
             label = (r.get("period") or "").strip()
             if label:
                 p = parse_for(label, ind.year_type.value)
-                period = dict(period=p.key, period_label=label, period_kind=p.kind, period_start=p.start,
-                              period_end=p.end)
+                period = dict(
+                    period=p.key,
+                    period_label=label,
+                    period_kind=p.kind,
+                    period_start=p.start,
+                    period_end=p.end,
+                )
             else:
-                period = dict(period="*", period_label=None, period_kind=None, period_start=None, period_end=None)
+                period = dict(
+                    period="*",
+                    period_label=None,
+                    period_kind=None,
+                    period_start=None,
+                    period_end=None,
+                )
             ttype = r["target_type"].strip()
             note = (r.get("note") or "").strip() or None
             if ttype == "text":
                 ttype = "local"
                 note = "; ".join(x for x in ("printed as words in the target row", note) if x)
-            out.append({
-                "indicator": ind.code, "measure": r["measure"].strip() or "value",
-                "area": areas.resolve(r["area"].strip()).code, **period, "target_type": ttype,
-                "value": float(r["target"]) if (r.get("target") or "").strip() else None,
-                "status": (r.get("status") or "").strip() or None, "text": (r.get("text") or "").strip() or None,
-                "note": note, "seed_ref": f"{SEED}:L{r['seed_line']}", "based_on": None,
-                "where_": f"targets.csv row {n:04d}",
-            })
+            out.append(
+                {
+                    "indicator": ind.code,
+                    "measure": r["measure"].strip() or "value",
+                    "area": areas.resolve(r["area"].strip()).code,
+                    **period,
+                    "target_type": ttype,
+                    "value": float(r["target"]) if (r.get("target") or "").strip() else None,
+                    "status": (r.get("status") or "").strip() or None,
+                    "text": (r.get("text") or "").strip() or None,
+                    "note": note,
+                    "seed_ref": f"{SEED}:L{r['seed_line']}",
+                    "based_on": None,
+                    "where_": f"targets.csv row {n:04d}",
+                }
+            )
     return out
 
 
@@ -131,11 +206,18 @@ def load_seed_quarterly(store: Store) -> list[dict]:
         # the transcription is the authority on its own rows: it is applied on top of whatever is
         # current (based on the latest revision), and only differences are written
         for kind, rows in (("target", targets), ("text", texts)):
-            key = ("indicator", "measure", "area", "period", "target_type") if kind == "target" else \
-                  ("area", "period", "indicator", "field", "item")
-            latest = {tuple(r[:-1]): r[-1] for r in con.execute(
-                f"SELECT {', '.join(key)}, revision FROM "
-                f"{'quarterly_target_latest' if kind == 'target' else 'quarterly_text_latest'}").fetchall()}
+            key = (
+                ("indicator", "measure", "area", "period", "target_type")
+                if kind == "target"
+                else ("area", "period", "indicator", "field", "item")
+            )
+            latest = {
+                tuple(r[:-1]): r[-1]
+                for r in con.execute(
+                    f"SELECT {', '.join(key)}, revision FROM "
+                    f"{'quarterly_target_latest' if kind == 'target' else 'quarterly_text_latest'}"
+                ).fetchall()
+            }
             for r in rows:
                 r["based_on"] = latest.get(tuple(r[k] for k in key), 0)
         dt = decide(con, "target", targets)
@@ -145,9 +227,20 @@ def load_seed_quarterly(store: Store) -> list[dict]:
         load_id = None
         if n_t or n_x:
             load_id = con.execute("SELECT nextval('quarterly_load_seq')").fetchall()[0][0]
-            con.execute("INSERT INTO quarterly_load VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, 0, NULL)",
-                        [load_id, "; ".join(str(p.relative_to(SEED_DIR.parents[2])) for p in files), digest, area,
-                         period, USER, "seed 001", n_t, n_x])
+            con.execute(
+                "INSERT INTO quarterly_load VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, 0, NULL)",
+                [
+                    load_id,
+                    "; ".join(str(p.relative_to(SEED_DIR.parents[2])) for p in files),
+                    digest,
+                    area,
+                    period,
+                    USER,
+                    "seed 001",
+                    n_t,
+                    n_x,
+                ],
+            )
             write(con, "target", "_cspa_q_staged_target_decided", USER, "seed 001", load_id)
             write(con, "text", "_cspa_q_staged_text_decided", USER, "seed 001", load_id)
     return [{"source": "seed 001 targets and narrative", "rows": n_t + n_x}]

@@ -48,7 +48,9 @@ class Store:
             # schema.sql first, then each feature's own tables (schema_<feature>.sql)
             for sql in [SCHEMA, *sorted(SCHEMA.parent.glob("schema_*.sql"))]:
                 con.execute(sql.read_text(encoding="utf-8"))
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+            )
         return store
 
     def close(self) -> None:
@@ -85,8 +87,23 @@ class Store:
         neighbours = neighbours or load_neighbours()
         catalogue = catalogue or load_catalogue()
         area_rows = [
-            (a.code, a.name, a.type, a.dfe_code, a.ons_code, a.region_code, a.la_type, a.in_2008, a.in_2025,
-             ";".join(a.successors) or None, a.lat, a.long, a.lait_number, a.parent, a.note)
+            (
+                a.code,
+                a.name,
+                a.type,
+                a.dfe_code,
+                a.ons_code,
+                a.region_code,
+                a.la_type,
+                a.in_2008,
+                a.in_2025,
+                ";".join(a.successors) or None,
+                a.lat,
+                a.long,
+                a.lait_number,
+                a.parent,
+                a.note,
+            )
             for a in areas
         ]
         nb_rows = [(g, la, n.rank, n.code, n.name, n.closeness) for g, la, n in neighbours.rows()]
@@ -94,28 +111,81 @@ class Store:
         ind_rows, m_rows, b_rows = [], [], []
         _check_groups(catalogue, set(neighbours.info))
         for ind in catalogue.indicators.values():
-            ind_rows.append((ind.code, ind.framework, ind.title, ind.outcome.value if ind.outcome else None,
-                             ind.section, ind.page, ind.unit.value, ind.polarity.value, ind.year_type.value,
-                             ind.model_dump_json()))
+            ind_rows.append(
+                (
+                    ind.code,
+                    ind.framework,
+                    ind.title,
+                    ind.outcome.value if ind.outcome else None,
+                    ind.section,
+                    ind.page,
+                    ind.unit.value,
+                    ind.polarity.value,
+                    ind.year_type.value,
+                    ind.model_dump_json(),
+                )
+            )
             for mid in ind.measure_ids():
                 m = ind.resolved(mid)
                 f, d = m.formula, m.display
-                m_rows.append((
-                    ind.code, mid, m.label, ind.framework, m.unit.value, m.polarity.value, d.decimals, d.percent_sign,
-                    d.thousands, d.plus_sign, d.prefix, d.suffix, f.type.value, f.multiplier, f.base_period,
-                    f.of_measure, f.comparator.value if f.comparator else None, f.comparator_area, ",".join(f.measures) or None,
-                    ind.sn_method.value, ind.england_method.value, ind.neighbour_group, ind.year_type.value,
-                    m.geography_level.value, m.quartiles, m.ranks, m.trend, m.traffic_light.rule,
-                    json.dumps(m.traffic_light.model_dump(mode="json")),
-                    m.significance.model_dump_json() if m.significance else None,
-                ))
+                m_rows.append(
+                    (
+                        ind.code,
+                        mid,
+                        m.label,
+                        ind.framework,
+                        m.unit.value,
+                        m.polarity.value,
+                        d.decimals,
+                        d.percent_sign,
+                        d.thousands,
+                        d.plus_sign,
+                        d.prefix,
+                        d.suffix,
+                        f.type.value,
+                        f.multiplier,
+                        f.base_period,
+                        f.of_measure,
+                        f.comparator.value if f.comparator else None,
+                        f.comparator_area,
+                        ",".join(f.measures) or None,
+                        ind.sn_method.value,
+                        ind.england_method.value,
+                        ind.neighbour_group,
+                        ind.year_type.value,
+                        m.geography_level.value,
+                        m.quartiles,
+                        m.ranks,
+                        m.trend,
+                        m.traffic_light.rule,
+                        json.dumps(m.traffic_light.model_dump(mode="json")),
+                        m.significance.model_dump_json() if m.significance else None,
+                    )
+                )
                 for bs in m.bands:
                     first, last = _band_years(bs.periods)
-                    for idx, (cut, blobs) in enumerate(zip(bs.cutoffs, bs.blobs, strict=True), start=1):
+                    for idx, (cut, blobs) in enumerate(
+                        zip(bs.cutoffs, bs.blobs, strict=True), start=1
+                    ):
                         parsed = parse_cutoff(cut)
                         lo, hi, inc = parsed if parsed else (None, None, None)
-                        b_rows.append((ind.code, mid, bs.periods, first, last, bs.group, idx, cut, lo, hi, inc,
-                                       blobs if parsed else None, bs.seed_line))
+                        b_rows.append(
+                            (
+                                ind.code,
+                                mid,
+                                bs.periods,
+                                first,
+                                last,
+                                bs.group,
+                                idx,
+                                cut,
+                                lo,
+                                hi,
+                                inc,
+                                blobs if parsed else None,
+                                bs.seed_line,
+                            )
+                        )
         with self.transaction() as con:
             for t in ("area", "neighbour", "neighbour_group", "indicator", "measure", "band"):
                 con.execute(f"DELETE FROM {t}")
@@ -139,13 +209,19 @@ class Store:
                                FROM indicator i LEFT JOIN observation_current o ON o.indicator = i.code
                                GROUP BY 1 ORDER BY 1""").fetchall(),
             "areas": q("SELECT type, count(*) FROM area GROUP BY 1 ORDER BY 1").fetchall(),
-            "neighbour_groups": q("SELECT grp, count(DISTINCT la_code) FROM neighbour GROUP BY 1 ORDER BY 1").fetchall(),
-            "loads": q("SELECT load_id, file, format, vintage, rows, loaded_at FROM load_log ORDER BY load_id").fetchall(),
+            "neighbour_groups": q(
+                "SELECT grp, count(DISTINCT la_code) FROM neighbour GROUP BY 1 ORDER BY 1"
+            ).fetchall(),
+            "loads": q(
+                "SELECT load_id, file, format, vintage, rows, loaded_at FROM load_log ORDER BY load_id"
+            ).fetchall(),
             "periods": q("""SELECT period_kind, min(period_label), max(period_label), count(DISTINCT period)
                             FROM observation_current GROUP BY 1 ORDER BY 1""").fetchall(),
             "by_status": q("""SELECT coalesce(status, '(value)'), count(*) FROM observation_current
                               GROUP BY 1 ORDER BY 2 DESC""").fetchall(),
-            "history_rows": q("SELECT count(*) FROM observation WHERE NOT is_current").fetchall()[0][0],
+            "history_rows": q("SELECT count(*) FROM observation WHERE NOT is_current").fetchall()[
+                0
+            ][0],
         }
 
 
@@ -159,13 +235,17 @@ def _check_groups(catalogue: Catalogue, known: set[str]) -> None:
     for ind in catalogue.indicators.values():
         where = f"catalogue/{ind.framework}/{file_stem(ind.code)}.yaml"
         if ind.neighbour_group and ind.neighbour_group not in known:
-            raise CatalogueError(f"{where}: neighbour_group {ind.neighbour_group!r} is not a known neighbour group "
-                                 f"({', '.join(sorted(known))})")
+            raise CatalogueError(
+                f"{where}: neighbour_group {ind.neighbour_group!r} is not a known neighbour group "
+                f"({', '.join(sorted(known))})"
+            )
         for mid in ind.measure_ids():
             for n, bs in enumerate(ind.resolved(mid).bands, start=1):
                 if bs.group and bs.group not in known:
-                    raise CatalogueError(f"{where}: bands[{n}].group {bs.group!r} is not a known neighbour group "
-                                         f"({', '.join(sorted(known))})")
+                    raise CatalogueError(
+                        f"{where}: bands[{n}].group {bs.group!r} is not a known neighbour group "
+                        f"({', '.join(sorted(known))})"
+                    )
 
 
 def _band_years(text: str) -> tuple[int | None, int | None]:

@@ -20,9 +20,18 @@ from cspa.store.real_data import load_real_data
 
 SEEDS = DATA / "seeds"
 SEED_FILES = {
-    "000": ("shared/seeds/000_1755010fd6423bb4.txt", "Ofsted APA dataset, Luton, Version 2 - Final, September 2008"),
-    "001": ("shared/seeds/001_6f4cf877a258b12c.txt", "Luton Children & Learning performance report, January-March 2008"),
-    "003": ("shared/seeds/003_ab24c40c990829a0.txt", "Ofsted performance profile, Luton, 03 August 2011"),
+    "000": (
+        "shared/seeds/000_1755010fd6423bb4.txt",
+        "Ofsted APA dataset, Luton, Version 2 - Final, September 2008",
+    ),
+    "001": (
+        "shared/seeds/001_6f4cf877a258b12c.txt",
+        "Luton Children & Learning performance report, January-March 2008",
+    ),
+    "003": (
+        "shared/seeds/003_ab24c40c990829a0.txt",
+        "Ofsted performance profile, Luton, 03 August 2011",
+    ),
 }
 
 
@@ -34,7 +43,12 @@ def seed_observation_files(seed: str) -> list[Path]:
     for p in files:
         with p.open(encoding="utf-8") as f:
             header = f.readline()
-        if header.startswith("indicator,") and ",area," in header and ",period," in header and "target" not in header:
+        if (
+            header.startswith("indicator,")
+            and ",area," in header
+            and ",period," in header
+            and "target" not in header
+        ):
             out.append(p)
     return out
 
@@ -52,9 +66,17 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
         files = seed_observation_files(seed)
         if not files:
             continue
-        results = load_files(store, files, source=f"seed {seed}", vintage=vintage, seed_file=seed,
-                             licence="Published document; figures reproduced as data")
-        summary.append({"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)})
+        results = load_files(
+            store,
+            files,
+            source=f"seed {seed}",
+            vintage=vintage,
+            seed_file=seed,
+            licence="Published document; figures reproduced as data",
+        )
+        summary.append(
+            {"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)}
+        )
         if progress:
             progress(f"seed {seed}")
     # Features with data of their own (targets and commentary, assessment records) load it here.
@@ -69,7 +91,10 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
 
 # "module:function" loaders of feature data, run in order after the observations; each takes the
 # store and returns summary dicts. A feature not installed yet is skipped.
-DEMO_STEPS = ("cspa.quarterly.seed:load_seed_quarterly", "cspa.assessment.seed:load_seed_assessment")
+DEMO_STEPS = (
+    "cspa.quarterly.seed:load_seed_quarterly",
+    "cspa.assessment.seed:load_seed_assessment",
+)
 
 
 def _optional(spec: str):
@@ -93,18 +118,28 @@ def build_demo(output: Path, console: Console | None = None) -> str:
     for p in (db, db.with_suffix(".duckdb.wal")):
         p.unlink(missing_ok=True)
     started = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as prog:
         task = prog.add_task("Building the demo database", total=None)
         with Store.open(db) as store:
-            summary = build_demo_store(store, progress=lambda what: prog.update(task, description=f"Loaded {what}"))
+            summary = build_demo_store(
+                store, progress=lambda what: prog.update(task, description=f"Loaded {what}")
+            )
             counts = store.status()
         reports = render_demo_reports(db, output, prog, task)
     took = time.perf_counter() - started
     lines = [f"Demo database: {db.resolve()} (built in {took:.1f} s)"]
     for s in summary:
         lines.append(f"  {s.get('source', s.get('name'))}: {s.get('rows', 0):,} rows")
-    lines.append("  frameworks: " + ", ".join(f"{f} ({n} indicators, {o:,} observations)" for f, n, o in counts["frameworks"]))
+    lines.append(
+        "  frameworks: "
+        + ", ".join(f"{f} ({n} indicators, {o:,} observations)" for f, n, o in counts["frameworks"])
+    )
     if reports:
         lines.append(f"Reports: {output.resolve()}")
         lines += [f"  {r}" for r in reports]

@@ -58,26 +58,40 @@ def _match(conds: dict) -> str:
 def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.Table:
     mapping_file = SOURCES / f"{path.stem}.yaml"
     if not mapping_file.exists():
-        raise LoadError([Problem(path.name, None, None,
-                                 f"an Explore Education Statistics file needs a source mapping {mapping_file.name} "
-                                 f"in {SOURCES} naming which columns feed which indicators")])
+        raise LoadError(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    f"an Explore Education Statistics file needs a source mapping {mapping_file.name} "
+                    f"in {SOURCES} naming which columns feed which indicators",
+                )
+            ]
+        )
     spec = yaml.safe_load(mapping_file.read_text(encoding="utf-8"))
     con.register("ees_raw", t)
     parts = []
     geo = spec.get("geography", {})
-    levels = geo.get("levels", {"National": "england", "Regional": "region", "Local authority": "la"})
+    levels = geo.get(
+        "levels", {"National": "england", "Regional": "region", "Local authority": "la"}
+    )
     area_expr = (
         "CASE geographic_level "
         + " ".join(
-            f"WHEN {_lit(k)} THEN " + ({"england": "'E92000001'", "region": "region_code", "la": "old_la_code"}[v])
-            for k, v in levels.items())
+            f"WHEN {_lit(k)} THEN "
+            + ({"england": "'E92000001'", "region": "region_code", "la": "old_la_code"}[v])
+            for k, v in levels.items()
+        )
         + " END"
     )
     area_col = (
         "CASE geographic_level "
-        + " ".join(f"WHEN {_lit(k)} THEN "
-                   + _lit({"england": "geographic_level", "region": "region_code", "la": "old_la_code"}[v])
-                   for k, v in levels.items())
+        + " ".join(
+            f"WHEN {_lit(k)} THEN "
+            + _lit({"england": "geographic_level", "region": "region_code", "la": "old_la_code"}[v])
+            for k, v in levels.items()
+        )
         + " END"
     )
     excluded = " OR ".join(f"({_match(e)})" for e in (spec.get("exclude") or []))
@@ -86,31 +100,34 @@ def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.T
         if excluded:
             where += f" AND NOT ({excluded})"
         den = item.get("denominator")
-        zero_den = (f"TRY_CAST(replace(trim({_q(den)}), ',', '') AS DOUBLE) = 0" if den else "FALSE")
+        zero_den = f"TRY_CAST(replace(trim({_q(den)}), ',', '') AS DOUBLE) = 0" if den else "FALSE"
 
         def cell(col, ratio_part=False, zero_den=zero_den):
             if not col:
                 return "NULL"
             c = _q(col)
             zero = f"WHEN {zero_den} THEN NULL " if ratio_part else ""
-            return (f"CASE {zero}WHEN lower(trim({c})) IN ({', '.join(map(_lit, SUPPRESSION))}) THEN NULL "
-                    f"ELSE trim({c}) END")
+            return (
+                f"CASE {zero}WHEN lower(trim({c})) IN ({', '.join(map(_lit, SUPPRESSION))}) THEN NULL "
+                f"ELSE trim({c}) END"
+            )
 
         status = " ".join(
             f"WHEN lower(trim({_q(c)})) IN ({', '.join(map(_lit, SUPPRESSION))}) THEN trim({_q(c)})"
-            for c in [item.get("value"), item.get("numerator")] if c
+            for c in [item.get("value"), item.get("numerator")]
+            if c
         )
         parts.append(f"""
-            SELECT {_lit(item['indicator'])} AS indicator,
-                   {_lit(item.get('value') or 'value')} AS _col_value,
-                   {_lit(item.get('numerator') or 'numerator')} AS _col_numerator,
-                   {_lit(den or 'denominator')} AS _col_denominator, {area_col} AS _col_area, {_lit(item.get('measure') or 'value')} AS measure,
+            SELECT {_lit(item["indicator"])} AS indicator,
+                   {_lit(item.get("value") or "value")} AS _col_value,
+                   {_lit(item.get("numerator") or "numerator")} AS _col_numerator,
+                   {_lit(den or "denominator")} AS _col_denominator, {area_col} AS _col_area, {_lit(item.get("measure") or "value")} AS measure,
                    {area_expr} AS area, CAST(time_period AS VARCHAR) AS period, NULL AS statistic,
-                   {cell(item.get('value'))} AS value, {cell(item.get('numerator'), True)} AS numerator,
+                   {cell(item.get("value"))} AS value, {cell(item.get("numerator"), True)} AS numerator,
                    {cell(den, True)} AS denominator,
-                   CASE {status or 'WHEN FALSE THEN NULL'} END AS status,
+                   CASE {status or "WHEN FALSE THEN NULL"} END AS status,
                    NULL AS text, NULL AS quality, NULL AS provisional, NULL AS note, NULL AS seed_line, NULL AS unit, _row
-            FROM ees_raw WHERE {where} AND geographic_level IN ({', '.join(map(_lit, levels))})""")
+            FROM ees_raw WHERE {where} AND geographic_level IN ({", ".join(map(_lit, levels))})""")
     out = con.sql(" UNION ALL ".join(parts)).to_arrow_table()
     con.unregister("ees_raw")
     return out

@@ -60,52 +60,101 @@ LAIT_SOURCE = "DfE Local Authority Interactive Tool (LAIT) base data set, bds_lo
 _CSC = "dfe-analytical-services/CSC_outcomes_and_enablers"
 EES_FILES: list[tuple[str, str, str]] = [
     # (file, source, vintage)
-    ("cla_number_and_rate_per_10k_children.csv", "DfE Children looked after in England (EES)",
-     f"DfE EES cla_number_and_rate_per_10k_children via {_CSC} @ 9a527ae3 (2025-11-27)"),
-    ("b1_children_in_need_2013_to_2025.csv", "DfE Characteristics of children in need (EES) table b1",
-     f"DfE EES b1_children_in_need via {_CSC} @ c19350f7 (2025-11-05)"),
-    ("c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
-     "DfE Characteristics of children in need (EES) table c1",
-     f"DfE EES c1_children_in_need_referrals_and_rereferrals via {_CSC} @ c19350f7 (2025-11-05)"),
-    ("d3_cpps_subsequent_plan_2013_to_2025.csv", "DfE Characteristics of children in need (EES) table d3",
-     f"DfE EES d3_cpps_subsequent_plan via {_CSC} @ c19350f7 (2025-11-05)"),
-    ("d5_cpps_at31march_by_duration_2013_to_2025.csv", "DfE Characteristics of children in need (EES) table d5",
-     f"DfE EES d5_cpps_at31march_by_duration via {_CSC} @ c19350f7 (2025-11-05)"),
-    ("ks2_la.csv", "DfE Outcomes for children in need including children looked after (EES), key stage 2",
-     f"DfE EES ks2_la via {_CSC} @ da9e6221 (2026-04-14)"),
-    ("ks4_la.csv", "DfE Outcomes for children in need including children looked after (EES), key stage 4",
-     f"DfE EES ks4_la via {_CSC} @ da9e6221 (2026-04-14)"),
-    ("ons_mid-year_population_estimates_2012_to_2024.csv", "ONS mid-year population estimates (EES)",
-     f"ONS mid-year population estimates via {_CSC} @ c19350f7 (2025-11-05)"),
+    (
+        "cla_number_and_rate_per_10k_children.csv",
+        "DfE Children looked after in England (EES)",
+        f"DfE EES cla_number_and_rate_per_10k_children via {_CSC} @ 9a527ae3 (2025-11-27)",
+    ),
+    (
+        "b1_children_in_need_2013_to_2025.csv",
+        "DfE Characteristics of children in need (EES) table b1",
+        f"DfE EES b1_children_in_need via {_CSC} @ c19350f7 (2025-11-05)",
+    ),
+    (
+        "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
+        "DfE Characteristics of children in need (EES) table c1",
+        f"DfE EES c1_children_in_need_referrals_and_rereferrals via {_CSC} @ c19350f7 (2025-11-05)",
+    ),
+    (
+        "d3_cpps_subsequent_plan_2013_to_2025.csv",
+        "DfE Characteristics of children in need (EES) table d3",
+        f"DfE EES d3_cpps_subsequent_plan via {_CSC} @ c19350f7 (2025-11-05)",
+    ),
+    (
+        "d5_cpps_at31march_by_duration_2013_to_2025.csv",
+        "DfE Characteristics of children in need (EES) table d5",
+        f"DfE EES d5_cpps_at31march_by_duration via {_CSC} @ c19350f7 (2025-11-05)",
+    ),
+    (
+        "ks2_la.csv",
+        "DfE Outcomes for children in need including children looked after (EES), key stage 2",
+        f"DfE EES ks2_la via {_CSC} @ da9e6221 (2026-04-14)",
+    ),
+    (
+        "ks4_la.csv",
+        "DfE Outcomes for children in need including children looked after (EES), key stage 4",
+        f"DfE EES ks4_la via {_CSC} @ da9e6221 (2026-04-14)",
+    ),
+    (
+        "ons_mid-year_population_estimates_2012_to_2024.csv",
+        "ONS mid-year population estimates (EES)",
+        f"ONS mid-year population estimates via {_CSC} @ c19350f7 (2025-11-05)",
+    ),
 ]
 B1_FILE = "b1_children_in_need_2013_to_2025.csv"
 ONS_FILE = "ons_mid-year_population_estimates_2012_to_2024.csv"
-CIN_RATE_SOURCE = "cspa: children in need rates per 10,000 derived from DfE b1 and ONS mid-year 0-17 population"
+CIN_RATE_SOURCE = (
+    "cspa: children in need rates per 10,000 derived from DfE b1 and ONS mid-year 0-17 population"
+)
 CIN_RATE_VINTAGE = f"derived from b1 and ONS files via {_CSC} @ c19350f7 (2025-11-05)"
 
 EXCLUSIONS_FILE = INDICATORS / "clean_la_data.csv"
-EXCLUSIONS_VINTAGE = "DfE exclusions SFR via dfe-analytical-services/exclusion-statistics (2018-07-24)"
+EXCLUSIONS_VINTAGE = (
+    "DfE exclusions SFR via dfe-analytical-services/exclusion-statistics (2018-07-24)"
+)
 EXCLUSIONS_SOURCE = "DfE permanent and fixed period exclusions SFR, clean_la_data.csv"
 # school_type -> indicator; the seed indicators 3091DE/3092DE are the primary and secondary phases.
-EXCLUSION_INDICATORS = {"Primary": "3091DE", "Secondary": "3092DE", "Total": "EXCL_TOTAL", "Special": "EXCL_SPECIAL"}
+EXCLUSION_INDICATORS = {
+    "Primary": "3091DE",
+    "Secondary": "3092DE",
+    "Total": "EXCL_TOTAL",
+    "Special": "EXCL_SPECIAL",
+}
 
-ILACS_VINTAGE = f"Ofsted LA inspection outcomes as at 31 March 2025 via {_CSC} @ b4e78a26 (2025-10-02)"
-CSC2023_VINTAGE = f"Ofsted children's social care data in England 2023 via {_CSC} @ 13299308 (2025-07-24)"
-LA_HISTORY_FILE = INSPECTIONS / "Childrens_social_care_in_England_2023__LA_inspections_2009-2023.csv"
-PROVIDER_FILE = INSPECTIONS / "Childrens_social_care_in_England_2023__Provider_level_at_31_Mar_2023.csv"
-ILACS_HISTORY_FILE = INSPECTIONS / "LA_Inspection_Outcomes_as_at_31_March_2025__ILACS_inspection_history.csv"
-ILACS_LATEST_FILE = INSPECTIONS / "LA_Inspection_Outcomes_as_at_31_March_2025__Inspections_as_at_31_March.csv"
+ILACS_VINTAGE = (
+    f"Ofsted LA inspection outcomes as at 31 March 2025 via {_CSC} @ b4e78a26 (2025-10-02)"
+)
+CSC2023_VINTAGE = (
+    f"Ofsted children's social care data in England 2023 via {_CSC} @ 13299308 (2025-07-24)"
+)
+LA_HISTORY_FILE = (
+    INSPECTIONS / "Childrens_social_care_in_England_2023__LA_inspections_2009-2023.csv"
+)
+PROVIDER_FILE = (
+    INSPECTIONS / "Childrens_social_care_in_England_2023__Provider_level_at_31_Mar_2023.csv"
+)
+ILACS_HISTORY_FILE = (
+    INSPECTIONS / "LA_Inspection_Outcomes_as_at_31_March_2025__ILACS_inspection_history.csv"
+)
+ILACS_LATEST_FILE = (
+    INSPECTIONS / "LA_Inspection_Outcomes_as_at_31_March_2025__Inspections_as_at_31_March.csv"
+)
 
 # Ofsted's 4-point scale as DfE/Ofsted number it. The 2009-12 frameworks' "Adequate" is the
 # third point (the 2023 data file already relabels it "Requires improvement to be good").
 GRADES = {
-    "outstanding": 1, "good": 2, "requires improvement to be good": 3, "requires improvement": 3,
-    "adequate": 3, "inadequate": 4,
+    "outstanding": 1,
+    "good": 2,
+    "requires improvement to be good": 3,
+    "requires improvement": 3,
+    "adequate": 3,
+    "inadequate": 4,
 }
 NOT_JUDGED = {"", "-", "n/a", "na", "not judged"}
 
 
 # ---------------------------------------------------------------------------------- helpers
+
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -125,7 +174,17 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _write_long_csv(path: Path, rows: list[dict]) -> None:
-    cols = ["indicator", "measure", "area", "period", "value", "numerator", "denominator", "status", "note"]
+    cols = [
+        "indicator",
+        "measure",
+        "area",
+        "period",
+        "value",
+        "numerator",
+        "denominator",
+        "status",
+        "note",
+    ]
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
@@ -153,8 +212,10 @@ def _grade(label: str | None) -> tuple[int | None, str | None]:
 
 def _fix_load_log(store: Store, load_id: int, original: Path) -> None:
     """A pre-stepped file is loaded from a temporary copy; log the original file and its checksum."""
-    store.con.execute("UPDATE load_log SET file = ?, sha256 = ? WHERE load_id = ?",
-                      [str(original), _sha256(original), load_id])
+    store.con.execute(
+        "UPDATE load_log SET file = ?, sha256 = ? WHERE load_id = ?",
+        [str(original), _sha256(original), load_id],
+    )
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -162,17 +223,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
     if not rows:
         return
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    data = pa.table({c: pa.array(list(v)) for c, v in zip(cols, zip(*rows, strict=True), strict=True)})
+    data = pa.table(
+        {c: pa.array(list(v)) for c, v in zip(cols, zip(*rows, strict=True), strict=True)}
+    )
     con.register("_rows", data)
     con.execute(f"INSERT INTO {table} SELECT * FROM _rows")
     con.unregister("_rows")
 
 
-def _log_table_load(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, source: str, vintage: str,
-                    rows: int) -> int:
+def _log_table_load(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, source: str, vintage: str, rows: int
+) -> int:
     load_id = con.execute("SELECT nextval('load_seq')").fetchall()[0][0]
-    con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
-                [load_id, str(path), fmt, source, vintage, OGL, rows, _user(), _sha256(path)])
+    con.execute(
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        [load_id, str(path), fmt, source, vintage, OGL, rows, _user(), _sha256(path)],
+    )
     return load_id
 
 
@@ -204,16 +270,34 @@ class _LaResolver:
         return a.code if a.type == "la" else None
 
 
-def _summary(name: str, files: list[Path], rows_in_file: int, loaded: int, skipped: Counter, vintage: str,
-             source: str, seconds: float, **extra) -> dict:
+def _summary(
+    name: str,
+    files: list[Path],
+    rows_in_file: int,
+    loaded: int,
+    skipped: Counter,
+    vintage: str,
+    source: str,
+    seconds: float,
+    **extra,
+) -> dict:
     return {
-        "name": name, "files": [p.name for p in files], "source": source, "rows_in_file": rows_in_file,
-        "rows_loaded": loaded, "rows_skipped": sum(skipped.values()), "skipped": dict(skipped),
-        "vintage": vintage, "licence": OGL, "seconds": round(seconds, 2), **extra,
+        "name": name,
+        "files": [p.name for p in files],
+        "source": source,
+        "rows_in_file": rows_in_file,
+        "rows_loaded": loaded,
+        "rows_skipped": sum(skipped.values()),
+        "skipped": dict(skipped),
+        "vintage": vintage,
+        "licence": OGL,
+        "seconds": round(seconds, 2),
+        **extra,
     }
 
 
 # ---------------------------------------------------------------------------------- LAIT
+
 
 def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistry) -> dict:
     t0 = time.perf_counter()
@@ -236,16 +320,34 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
             bad_periods[(code, years)] = f"{code}: Years {years!r} is not a period"
     # Areas: LAIT numbers the registry does not know (the Inner/Outer London sub-regions).
     bad_areas: dict[float | None, str] = {}
-    for num, name in con.execute('SELECT "LA Number", any_value("LA and Regions") FROM bds GROUP BY 1').fetchall():
+    for num, name in con.execute(
+        'SELECT "LA Number", any_value("LA and Regions") FROM bds GROUP BY 1'
+    ).fetchall():
         try:
             areas.resolve(str(int(num)))
         except (CspaError, TypeError, ValueError):
-            bad_areas[num] = f"LA Number {num if num is None else int(num)} ({name}) is not an area of the registry"
-    con.register("bp", pa.table({"c": pa.array([k[0] for k in bad_periods], pa.string()),
-                                 "y": pa.array([k[1] for k in bad_periods], pa.string()),
-                                 "reason": pa.array(list(bad_periods.values()), pa.string())}))
-    con.register("ba", pa.table({"n": pa.array(list(bad_areas), pa.float64()),
-                                 "reason": pa.array(list(bad_areas.values()), pa.string())}))
+            bad_areas[num] = (
+                f"LA Number {num if num is None else int(num)} ({name}) is not an area of the registry"
+            )
+    con.register(
+        "bp",
+        pa.table(
+            {
+                "c": pa.array([k[0] for k in bad_periods], pa.string()),
+                "y": pa.array([k[1] for k in bad_periods], pa.string()),
+                "reason": pa.array(list(bad_periods.values()), pa.string()),
+            }
+        ),
+    )
+    con.register(
+        "ba",
+        pa.table(
+            {
+                "n": pa.array(list(bad_areas), pa.float64()),
+                "reason": pa.array(list(bad_areas.values()), pa.string()),
+            }
+        ),
+    )
     # A row is skipped for its period first, else for its area (each row counted once).
     con.execute("""
         CREATE TEMP TABLE classified AS
@@ -254,21 +356,34 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
         LEFT JOIN bp ON bp.c = b."Short Desc" AND bp.y IS NOT DISTINCT FROM b."Years"
         LEFT JOIN ba ON ba.n IS NOT DISTINCT FROM b."LA Number"
     """)
-    for reason, n in con.execute("SELECT _skip, count(*) FROM classified WHERE _skip IS NOT NULL GROUP BY 1").fetchall():
+    for reason, n in con.execute(
+        "SELECT _skip, count(*) FROM classified WHERE _skip IS NOT NULL GROUP BY 1"
+    ).fetchall():
         skipped[reason] += n
     out = tmp / LAIT_FILE.name
     # _row: the row's number in LAIT's own file, so a problem names the row a user can find
-    kept = con.sql("SELECT * EXCLUDE (_skip, _r), _r + 1 AS _row FROM classified WHERE _skip IS NULL ORDER BY _r"
-                   ).to_arrow_table()
+    kept = con.sql(
+        "SELECT * EXCLUDE (_skip, _r), _r + 1 AS _row FROM classified WHERE _skip IS NULL ORDER BY _r"
+    ).to_arrow_table()
     pq.write_table(kept, out)
     con.close()
     res = load_files(store, [out], source=LAIT_SOURCE, vintage=LAIT_VINTAGE, licence=OGL)
     _fix_load_log(store, res[0].load_id, LAIT_FILE)
-    return _summary("LAIT base data set", [LAIT_FILE], total, res[0].rows, skipped, LAIT_VINTAGE, LAIT_SOURCE,
-                    time.perf_counter() - t0, load_ids=[res[0].load_id])
+    return _summary(
+        "LAIT base data set",
+        [LAIT_FILE],
+        total,
+        res[0].rows,
+        skipped,
+        LAIT_VINTAGE,
+        LAIT_SOURCE,
+        time.perf_counter() - t0,
+        load_ids=[res[0].load_id],
+    )
 
 
 # ---------------------------------------------------------------------------------- EES
+
 
 def _excluded_rows(path: Path) -> Counter:
     """Rows of an EES file its source mapping leaves out (``exclude``), counted by region."""
@@ -278,8 +393,10 @@ def _excluded_rows(path: Path) -> Counter:
     for e in spec.get("exclude") or []:
         for r in rows:
             if all((r.get(k) in v) if isinstance(v, list) else r.get(k) == v for k, v in e.items()):
-                out[f"{r.get('geographic_level')} {r.get('region_code')} ({r.get('region_name')}): "
-                    "sub-region not in the area registry"] += 1
+                out[
+                    f"{r.get('geographic_level')} {r.get('region_code')} ({r.get('region_name')}): "
+                    "sub-region not in the area registry"
+                ] += 1
     return out
 
 
@@ -291,8 +408,19 @@ def _load_ees(store: Store) -> list[dict]:
         total = sum(1 for _ in _read_csv(path))
         skipped = _excluded_rows(path)
         res = load_files(store, [path], source=source, vintage=vintage, licence=OGL)
-        out.append(_summary(path.stem, [path], total, res[0].rows, skipped, vintage, source,
-                            time.perf_counter() - t0, load_ids=[res[0].load_id]))
+        out.append(
+            _summary(
+                path.stem,
+                [path],
+                total,
+                res[0].rows,
+                skipped,
+                vintage,
+                source,
+                time.perf_counter() - t0,
+                load_ids=[res[0].load_id],
+            )
+        )
     return out
 
 
@@ -316,7 +444,9 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
         total += 1
         a = area(r["geographic_level"], r["region_code"], r["old_la_code"])
         if a is None or a in excl:
-            skipped[f"{r['geographic_level']} {r['region_code']} ({r['region_name']}): sub-region not in the area registry"] += 1
+            skipped[
+                f"{r['geographic_level']} {r['region_code']} ({r['region_name']}): sub-region not in the area registry"
+            ] += 1
             continue
         year = int(r["time_period"])
         den = pop.get((a, year - 1))
@@ -337,11 +467,21 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
     _write_long_csv(out, rows)
     res = load_files(store, [out], source=CIN_RATE_SOURCE, vintage=CIN_RATE_VINTAGE, licence=OGL)
     _fix_load_log(store, res[0].load_id, b1)
-    return _summary("children in need rates per 10,000 (derived)", [b1, ons], total, res[0].rows, skipped,
-                    CIN_RATE_VINTAGE, CIN_RATE_SOURCE, time.perf_counter() - t0, load_ids=[res[0].load_id])
+    return _summary(
+        "children in need rates per 10,000 (derived)",
+        [b1, ons],
+        total,
+        res[0].rows,
+        skipped,
+        CIN_RATE_VINTAGE,
+        CIN_RATE_SOURCE,
+        time.perf_counter() - t0,
+        load_ids=[res[0].load_id],
+    )
 
 
 # ---------------------------------------------------------------------------------- exclusions
+
 
 def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistry) -> dict:
     t0 = time.perf_counter()
@@ -349,8 +489,10 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
         ind = catalogue.get(code)  # raises naming the code if a definition is missing
         missing = {"fixed", "permanent"} - set(ind.measure_ids())
         if missing:
-            raise CspaError(f"{code} must have measures fixed and permanent for the exclusions data; it has "
-                            f"{ind.measure_ids()}")
+            raise CspaError(
+                f"{code} must have measures fixed and permanent for the exclusions data; it has "
+                f"{ind.measure_ids()}"
+            )
     resolve = _LaResolver(areas)
     rows, skipped, total = [], Counter(), 0
     for r in _read_csv(EXCLUSIONS_FILE):
@@ -376,8 +518,10 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
         y = r["year"].strip()
         period = f"{y[:4]}/{y[4:]}"  # 200607 -> 2006/07 (academic year)
         head = r["headcount"].strip()
-        for measure, num_col, rate_col in (("fixed", "fixed_excl", "fixed_excl_rate"),
-                                           ("permanent", "perm_excl", "perm_excl_rate")):
+        for measure, num_col, rate_col in (
+            ("fixed", "fixed_excl", "fixed_excl_rate"),
+            ("permanent", "perm_excl", "perm_excl_rate"),
+        ):
             rate, num = r[rate_col].strip(), r[num_col].strip()
             row = {"indicator": ind, "measure": measure, "area": a, "period": period}
             if _num(rate) is None:
@@ -391,12 +535,23 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
             rows.append(row)
     out = tmp / "clean_la_data_exclusions.csv"
     _write_long_csv(out, rows)
-    res = load_files(store, [out], source=EXCLUSIONS_SOURCE, vintage=EXCLUSIONS_VINTAGE, licence=OGL)
+    res = load_files(
+        store, [out], source=EXCLUSIONS_SOURCE, vintage=EXCLUSIONS_VINTAGE, licence=OGL
+    )
     _fix_load_log(store, res[0].load_id, EXCLUSIONS_FILE)
     by_ind = Counter(r["indicator"] for r in rows)
-    return _summary("exclusions 2006/07-2016/17", [EXCLUSIONS_FILE], total, res[0].rows, skipped,
-                    EXCLUSIONS_VINTAGE, EXCLUSIONS_SOURCE, time.perf_counter() - t0,
-                    load_ids=[res[0].load_id], by_indicator=dict(by_ind))
+    return _summary(
+        "exclusions 2006/07-2016/17",
+        [EXCLUSIONS_FILE],
+        total,
+        res[0].rows,
+        skipped,
+        EXCLUSIONS_VINTAGE,
+        EXCLUSIONS_SOURCE,
+        time.perf_counter() - t0,
+        load_ids=[res[0].load_id],
+        by_indicator=dict(by_ind),
+    )
 
 
 # ---------------------------------------------------------------------------------- inspections
@@ -444,41 +599,128 @@ _SIF_JUDGEMENTS = [
 _SIF = "Single Inspection of LA Children's Services (SIF)"
 # (framework, inspection, date column, type column, [(judgement, column)], note)
 LA_HISTORY_LAYOUT: list[tuple[str, str, str, str | None, list[tuple[str, str]], str | None]] = [
-    ("SLAC", "Safeguarding and Looked After Children inspection",
-     "Safeguarding & Looked After Children (SLAC) Inspection publication date", None,
-     [("safeguarding_overall_effectiveness", "SLAC Safeguarding Overall effectiveness (OE)"),
-      ("looked_after_children_overall_effectiveness", "SLAC Looked After Children Overall Effectiveness (OE)")], None),
-    ("SLAC", "SLAC re-inspection of safeguarding", "SLAC re-inspection of Safeguarding publication date", None,
-     [("safeguarding_overall_effectiveness", "SLAC re-inspection Safeguarding OE")], None),
-    ("SLAC", "SLAC re-inspection of services for children looked after",
-     "SLAC re-inspection of services for Children Looked After publication date", None,
-     [("looked_after_children_overall_effectiveness", "SLAC re-inspection of services Children Looked After OE")], None),
-    ("CPI", "Child protection inspection", "Child Protection Inspections (CPI) publication date", None,
-     [("overall_effectiveness", "CPI Overall Effectiveness (OE)")], None),
-    ("CPI", "Child protection re-inspection (CPRI)", "Child Protection Re-Inspection (CPRI) publication date", None,
-     [("overall_effectiveness", "CPRI Overall Effectiveness (OE)")], None),
-    ("TLAC", "Targeted looked after children inspection",
-     "Targeted Looked After Children (TLAC) inspection publication date", None,
-     [("overall_effectiveness", "TLAC Overall Effectiveness (OE)")], None),
-    ("SIF", "First SIF", f"{_SIF} First SIF publication date", None,
-     [(j, f"First SIF {c}") for j, c in _SIF_JUDGEMENTS], None),
-    ("LSCB", "LSCB review", f"{_SIF} First SIF publication date", None,
-     [("overall_effectiveness", "LSCB Overall Effectiveness")],
-     "the file gives no date for the LSCB review: it was reviewed alongside the SIF, whose publication date is used"),
-    ("SIF", "SIF re-inspection", f"{_SIF} SIF Re-inspection publication date", None,
-     [(j, f"SIF Re-inspection {c}") for j, c in _SIF_JUDGEMENTS], None),
-    ("ILACS", "First ILACS", "First ILACS framework publication date", "First ILACS framework inspection type",
-     [("overall_effectiveness", "First ILACS framework overall effectiveness"),
-      ("impact_of_leaders", "First ILACS framework impact of leaders"),
-      ("help_and_protection", "First ILACS framework experiences and progress of children who need help and protection"),
-      ("children_in_care_and_care_leavers",
-       "First ILACS framework experiences and progress of children in care and care leavers")], None),
-    ("ILACS", "Second ILACS", "Second ILACS framework publication date", "Second ILACS framework inspection type",
-     [("overall_effectiveness", "Second ILACS framework overall effectiveness"),
-      ("impact_of_leaders", "Second ILACS framework impact of leaders"),
-      ("help_and_protection", "Second ILACS framework experiences and progress of children who need help and protection"),
-      ("children_in_care", "Second ILACS framework experiences and progress of children in care"),
-      ("care_leavers", "Second ILACS framework experiences and progress of care leavers")], None),
+    (
+        "SLAC",
+        "Safeguarding and Looked After Children inspection",
+        "Safeguarding & Looked After Children (SLAC) Inspection publication date",
+        None,
+        [
+            ("safeguarding_overall_effectiveness", "SLAC Safeguarding Overall effectiveness (OE)"),
+            (
+                "looked_after_children_overall_effectiveness",
+                "SLAC Looked After Children Overall Effectiveness (OE)",
+            ),
+        ],
+        None,
+    ),
+    (
+        "SLAC",
+        "SLAC re-inspection of safeguarding",
+        "SLAC re-inspection of Safeguarding publication date",
+        None,
+        [("safeguarding_overall_effectiveness", "SLAC re-inspection Safeguarding OE")],
+        None,
+    ),
+    (
+        "SLAC",
+        "SLAC re-inspection of services for children looked after",
+        "SLAC re-inspection of services for Children Looked After publication date",
+        None,
+        [
+            (
+                "looked_after_children_overall_effectiveness",
+                "SLAC re-inspection of services Children Looked After OE",
+            )
+        ],
+        None,
+    ),
+    (
+        "CPI",
+        "Child protection inspection",
+        "Child Protection Inspections (CPI) publication date",
+        None,
+        [("overall_effectiveness", "CPI Overall Effectiveness (OE)")],
+        None,
+    ),
+    (
+        "CPI",
+        "Child protection re-inspection (CPRI)",
+        "Child Protection Re-Inspection (CPRI) publication date",
+        None,
+        [("overall_effectiveness", "CPRI Overall Effectiveness (OE)")],
+        None,
+    ),
+    (
+        "TLAC",
+        "Targeted looked after children inspection",
+        "Targeted Looked After Children (TLAC) inspection publication date",
+        None,
+        [("overall_effectiveness", "TLAC Overall Effectiveness (OE)")],
+        None,
+    ),
+    (
+        "SIF",
+        "First SIF",
+        f"{_SIF} First SIF publication date",
+        None,
+        [(j, f"First SIF {c}") for j, c in _SIF_JUDGEMENTS],
+        None,
+    ),
+    (
+        "LSCB",
+        "LSCB review",
+        f"{_SIF} First SIF publication date",
+        None,
+        [("overall_effectiveness", "LSCB Overall Effectiveness")],
+        "the file gives no date for the LSCB review: it was reviewed alongside the SIF, whose publication date is used",
+    ),
+    (
+        "SIF",
+        "SIF re-inspection",
+        f"{_SIF} SIF Re-inspection publication date",
+        None,
+        [(j, f"SIF Re-inspection {c}") for j, c in _SIF_JUDGEMENTS],
+        None,
+    ),
+    (
+        "ILACS",
+        "First ILACS",
+        "First ILACS framework publication date",
+        "First ILACS framework inspection type",
+        [
+            ("overall_effectiveness", "First ILACS framework overall effectiveness"),
+            ("impact_of_leaders", "First ILACS framework impact of leaders"),
+            (
+                "help_and_protection",
+                "First ILACS framework experiences and progress of children who need help and protection",
+            ),
+            (
+                "children_in_care_and_care_leavers",
+                "First ILACS framework experiences and progress of children in care and care leavers",
+            ),
+        ],
+        None,
+    ),
+    (
+        "ILACS",
+        "Second ILACS",
+        "Second ILACS framework publication date",
+        "Second ILACS framework inspection type",
+        [
+            ("overall_effectiveness", "Second ILACS framework overall effectiveness"),
+            ("impact_of_leaders", "Second ILACS framework impact of leaders"),
+            (
+                "help_and_protection",
+                "Second ILACS framework experiences and progress of children who need help and protection",
+            ),
+            (
+                "children_in_care",
+                "Second ILACS framework experiences and progress of children in care",
+            ),
+            ("care_leavers", "Second ILACS framework experiences and progress of care leavers"),
+        ],
+        None,
+    ),
 ]
 LA_HISTORY_KEYS = ["la_status", "Local authority name", "LA region", "LA Authority Type"]
 
@@ -507,8 +749,10 @@ def _check_columns(path: Path, rows: list[dict], expected: set[str]) -> None:
     cols = set(rows[0]) if rows else set()
     unknown, missing = cols - expected, expected - cols
     if unknown or missing:
-        raise CspaError(f"{path.name}: unexpected layout (unknown columns {sorted(unknown)}, "
-                        f"missing {sorted(missing)}); update cspa.store.real_data")
+        raise CspaError(
+            f"{path.name}: unexpected layout (unknown columns {sorted(unknown)}, "
+            f"missing {sorted(missing)}); update cspa.store.real_data"
+        )
 
 
 def _la_history_rows(resolve: _LaResolver, skipped: Counter) -> tuple[list[tuple], int]:
@@ -522,24 +766,51 @@ def _la_history_rows(resolve: _LaResolver, skipped: Counter) -> tuple[list[tuple
         current = r["la_status"].strip().lower() == "current"
         code = resolve(r["Local authority name"], current=current)
         if code is None:
-            skipped[f"LA {r['Local authority name']!r} not in the area registry (kept, la_code empty)"] += 1
+            skipped[
+                f"LA {r['Local authority name']!r} not in the area registry (kept, la_code empty)"
+            ] += 1
         for framework, inspection, dcol, tcol, judgements, note in LA_HISTORY_LAYOUT:
             for judgement, col in judgements:
                 grade, label = _grade(r.get(col))
                 if label is None:
                     if (r.get(col) or "").strip():
-                        skipped[f"cells (not rows) printed '{r[col].strip()}' (no judgement) in {framework} columns"] += 1
+                        skipped[
+                            f"cells (not rows) printed '{r[col].strip()}' (no judgement) in {framework} columns"
+                        ] += 1
                     continue
-                out.append((code, r["Local authority name"].strip(), r["la_status"].strip(), r["LA region"].strip(),
-                            r["LA Authority Type"].strip(), framework, inspection,
-                            (r.get(tcol) or "").strip() or None if tcol else None, _date(r.get(dcol)),
-                            judgement, grade, label, col, note, n))
+                out.append(
+                    (
+                        code,
+                        r["Local authority name"].strip(),
+                        r["la_status"].strip(),
+                        r["LA region"].strip(),
+                        r["LA Authority Type"].strip(),
+                        framework,
+                        inspection,
+                        (r.get(tcol) or "").strip() or None if tcol else None,
+                        _date(r.get(dcol)),
+                        judgement,
+                        grade,
+                        label,
+                        col,
+                        note,
+                        n,
+                    )
+                )
     return out, len(rows)
 
 
-def _ilacs_rows(path: Path, dataset: str, resolve: _LaResolver, areas: AreaRegistry, skipped: Counter) -> list[tuple]:
+def _ilacs_rows(
+    path: Path, dataset: str, resolve: _LaResolver, areas: AreaRegistry, skipped: Counter
+) -> list[tuple]:
     rows = _read_csv(path)
-    base = {"Local authority area code", "Local authority name", "Ofsted region", "Inspection date", "Publication date"}
+    base = {
+        "Local authority area code",
+        "Local authority name",
+        "Ofsted region",
+        "Inspection date",
+        "Publication date",
+    }
     extra = {"Local authority status", "Inspection type"} if dataset == "history" else set()
     _check_columns(path, rows, base | extra | set(ILACS_COLUMNS.values()))
     out = []
@@ -551,14 +822,27 @@ def _ilacs_rows(path: Path, dataset: str, resolve: _LaResolver, areas: AreaRegis
         except CspaError:
             code = resolve(r["Local authority name"], current=dataset != "history")
         if code is None:
-            skipped[f"{dataset}: LA {r['Local authority name']!r} ({ons}) not in the area registry (kept, la_code empty)"] += 1
+            skipped[
+                f"{dataset}: LA {r['Local authority name']!r} ({ons}) not in the area registry (kept, la_code empty)"
+            ] += 1
         grades = []
         for col in ILACS_COLUMNS.values():
             grades += list(_grade(r.get(col)))
-        out.append((dataset, code, ons, r["Local authority name"].strip(),
-                    (r.get("Local authority status") or "Current").strip(), r["Ofsted region"].strip(),
-                    _date(r["Inspection date"]), _date(r["Publication date"]),
-                    (r.get("Inspection type") or "").strip() or None, *grades, n))
+        out.append(
+            (
+                dataset,
+                code,
+                ons,
+                r["Local authority name"].strip(),
+                (r.get("Local authority status") or "Current").strip(),
+                r["Ofsted region"].strip(),
+                _date(r["Inspection date"]),
+                _date(r["Publication date"]),
+                (r.get("Inspection type") or "").strip() or None,
+                *grades,
+                n,
+            )
+        )
     return out
 
 
@@ -566,8 +850,10 @@ def _provider_rows(resolve: _LaResolver, skipped: Counter) -> list[tuple]:
     rows = _read_csv(PROVIDER_FILE)
     out = []
     for n, r in enumerate(rows, start=2):
+
         def g(col, r=r):
             return (r.get(col) or "").strip() or None
+
         la = g("Local authority")
         code = resolve(la, current=True)
         if code is None:
@@ -576,14 +862,37 @@ def _provider_rows(resolve: _LaResolver, skipped: Counter) -> list[tuple]:
         grades = []
         for col in PROVIDER_JUDGEMENTS.values():
             grades += list(_grade(r.get(col)))
-        out.append((g("URN"), g("Linked Education URN"), g("Provision type"), _date(g("Registration date")),
-                    g("Registration status"), g("Name"), g("Address 1"), g("Address 2"), g("Town"), g("County"),
-                    g("Postcode"), g("Ofsted region"), g("Government Office Region"), la, code,
-                    g("Parliamentary constituency"), g("Sector"), int(places) if places is not None else None,
-                    g("Short-break-only children's home") is not None, (g("Multi-building children's home") or "") == "Y",
-                    g("Organisation which owns the provider"), g("Latest full inspection event type"),
-                    _date(g("Latest full inspection date")), _date(g("Latest full inspection publication date")),
-                    g("Latest full inspection event number"), *grades, n))
+        out.append(
+            (
+                g("URN"),
+                g("Linked Education URN"),
+                g("Provision type"),
+                _date(g("Registration date")),
+                g("Registration status"),
+                g("Name"),
+                g("Address 1"),
+                g("Address 2"),
+                g("Town"),
+                g("County"),
+                g("Postcode"),
+                g("Ofsted region"),
+                g("Government Office Region"),
+                la,
+                code,
+                g("Parliamentary constituency"),
+                g("Sector"),
+                int(places) if places is not None else None,
+                g("Short-break-only children's home") is not None,
+                (g("Multi-building children's home") or "") == "Y",
+                g("Organisation which owns the provider"),
+                g("Latest full inspection event type"),
+                _date(g("Latest full inspection date")),
+                _date(g("Latest full inspection publication date")),
+                g("Latest full inspection event number"),
+                *grades,
+                n,
+            )
+        )
     return out
 
 
@@ -610,36 +919,98 @@ def _load_inspections(store: Store, areas: AreaRegistry) -> list[dict]:
         for t in ("inspection_la_history", "inspection_ilacs", "inspection_provider"):
             c.execute(f"DELETE FROM {t}")
         src = "Ofsted Children's social care data in England 2023, LA_inspections_2009-2023"
-        lid = _log_table_load(c, LA_HISTORY_FILE, "ofsted_la_inspections", src, CSC2023_VINTAGE, len(hist))
-        _insert(c, "inspection_la_history", [(*r[:-1], src, CSC2023_VINTAGE, OGL, lid, r[-1]) for r in hist])
-        summaries.append(_summary("Ofsted LA inspections 2009-2023", [LA_HISTORY_FILE], hist_in, len(hist), sk_hist,
-                                  CSC2023_VINTAGE, src, t1 - t0, table="inspection_la_history", load_ids=[lid]))
+        lid = _log_table_load(
+            c, LA_HISTORY_FILE, "ofsted_la_inspections", src, CSC2023_VINTAGE, len(hist)
+        )
+        _insert(
+            c,
+            "inspection_la_history",
+            [(*r[:-1], src, CSC2023_VINTAGE, OGL, lid, r[-1]) for r in hist],
+        )
+        summaries.append(
+            _summary(
+                "Ofsted LA inspections 2009-2023",
+                [LA_HISTORY_FILE],
+                hist_in,
+                len(hist),
+                sk_hist,
+                CSC2023_VINTAGE,
+                src,
+                t1 - t0,
+                table="inspection_la_history",
+                load_ids=[lid],
+            )
+        )
         ids = []
         for path, rows, src in (
-                (ILACS_HISTORY_FILE, ilacs_h, "Ofsted LA inspection outcomes as at 31 March 2025, ILACS_inspection_history"),
-                (ILACS_LATEST_FILE, ilacs_l, "Ofsted LA inspection outcomes as at 31 March 2025, Inspections_as_at_31_March")):
+            (
+                ILACS_HISTORY_FILE,
+                ilacs_h,
+                "Ofsted LA inspection outcomes as at 31 March 2025, ILACS_inspection_history",
+            ),
+            (
+                ILACS_LATEST_FILE,
+                ilacs_l,
+                "Ofsted LA inspection outcomes as at 31 March 2025, Inspections_as_at_31_March",
+            ),
+        ):
             lid = _log_table_load(c, path, "ofsted_ilacs", src, ILACS_VINTAGE, len(rows))
             ids.append(lid)
-            _insert(c, "inspection_ilacs", [(*r[:-1], src, ILACS_VINTAGE, OGL, lid, r[-1]) for r in rows])
-        summaries.append(_summary("Ofsted ILACS history and outcomes at 31 March 2025",
-                                  [ILACS_HISTORY_FILE, ILACS_LATEST_FILE], len(ilacs_h) + len(ilacs_l),
-                                  len(ilacs_h) + len(ilacs_l), sk_ilacs, ILACS_VINTAGE,
-                                  "Ofsted LA inspection outcomes as at 31 March 2025", t2 - t1, table="inspection_ilacs",
-                                  by_dataset={"history": len(ilacs_h), "latest_at_31_march_2025": len(ilacs_l)},
-                                  load_ids=ids))
+            _insert(
+                c,
+                "inspection_ilacs",
+                [(*r[:-1], src, ILACS_VINTAGE, OGL, lid, r[-1]) for r in rows],
+            )
+        summaries.append(
+            _summary(
+                "Ofsted ILACS history and outcomes at 31 March 2025",
+                [ILACS_HISTORY_FILE, ILACS_LATEST_FILE],
+                len(ilacs_h) + len(ilacs_l),
+                len(ilacs_h) + len(ilacs_l),
+                sk_ilacs,
+                ILACS_VINTAGE,
+                "Ofsted LA inspection outcomes as at 31 March 2025",
+                t2 - t1,
+                table="inspection_ilacs",
+                by_dataset={"history": len(ilacs_h), "latest_at_31_march_2025": len(ilacs_l)},
+                load_ids=ids,
+            )
+        )
         src = "Ofsted Children's social care data in England 2023, Provider_level_at_31_Mar_2023"
         lid = _log_table_load(c, PROVIDER_FILE, "ofsted_providers", src, CSC2023_VINTAGE, len(prov))
-        _insert(c, "inspection_provider", [(*r[:-1], src, CSC2023_VINTAGE, OGL, lid, r[-1]) for r in prov])
-        summaries.append(_summary("Ofsted provider outcomes at 31 March 2023", [PROVIDER_FILE], len(prov), len(prov),
-                                  sk_prov, CSC2023_VINTAGE, src, t3 - t2, table="inspection_provider", load_ids=[lid]))
+        _insert(
+            c,
+            "inspection_provider",
+            [(*r[:-1], src, CSC2023_VINTAGE, OGL, lid, r[-1]) for r in prov],
+        )
+        summaries.append(
+            _summary(
+                "Ofsted provider outcomes at 31 March 2023",
+                [PROVIDER_FILE],
+                len(prov),
+                len(prov),
+                sk_prov,
+                CSC2023_VINTAGE,
+                src,
+                t3 - t2,
+                table="inspection_provider",
+                load_ids=[lid],
+            )
+        )
     write_s = time.perf_counter() - t3
     for sm in summaries:  # the one transaction's time, shared out by rows
-        sm["seconds"] = round(sm["seconds"] + write_s * sm["rows_loaded"] / max(1, len(hist) + len(ilacs_h)
-                                                                                + len(ilacs_l) + len(prov)), 2)
+        sm["seconds"] = round(
+            sm["seconds"]
+            + write_s
+            * sm["rows_loaded"]
+            / max(1, len(hist) + len(ilacs_h) + len(ilacs_l) + len(prov)),
+            2,
+        )
     return summaries
 
 
 # ---------------------------------------------------------------------------------- entry point
+
 
 def load_real_data(store: Store, progress=None) -> list[dict]:
     """Load every real data set shipped in ``data/real`` into ``store``; one summary dict per source.
@@ -680,8 +1051,12 @@ def main() -> int:  # pragma: no cover - convenience for `python -m cspa.store.r
     with Store.open(path) as store:
         store.sync_reference()
         t0 = time.perf_counter()
-        for s in load_real_data(store, progress=lambda s: print(
-                f"{s['name']}: {s['rows_loaded']:,} loaded, {s['rows_skipped']:,} skipped ({s['seconds']}s)")):
+        for s in load_real_data(
+            store,
+            progress=lambda s: print(
+                f"{s['name']}: {s['rows_loaded']:,} loaded, {s['rows_skipped']:,} skipped ({s['seconds']}s)"
+            ),
+        ):
             for reason, n in s["skipped"].items():
                 print(f"    skipped {n:,}: {reason}")
         print(f"total {time.perf_counter() - t0:.1f}s")

@@ -98,8 +98,10 @@ def number_problem(text: str, markers: bool = True) -> str | None:
     if low in ("nan", "inf", "infinity", "-inf"):
         return f"{text!r} is not a figure (not-a-number and infinity cannot be stored)"
     if "," in s and re.fullmatch(r"[+-]?[0-9][0-9,]*(\.[0-9]+)?", s):
-        return (f"{text!r}: a comma is not read as a decimal point or a thousands separator; write the "
-                f"figure with a point and no separators (19.5, 1118)")
+        return (
+            f"{text!r}: a comma is not read as a decimal point or a thousands separator; write the "
+            f"figure with a point and no separators (19.5, 1118)"
+        )
     if "_" in s and re.fullmatch(r"[+-]?[0-9_]+(\.[0-9_]+)?", s):
         return f"{text!r}: digit groups with '_' are not read; write the figure without separators"
     if re.search(r"\d", s) and not re.search(r"[0-9]", s):
@@ -110,49 +112,103 @@ def number_problem(text: str, markers: bool = True) -> str | None:
 # ------------------------------------------------------------------------------ checks
 
 
-def check_numbers(con: duckdb.DuckDBPyConnection, stg: str, file: str, cols: Columns,
-                  status_symbols: list[str]) -> list[Problem]:
+def check_numbers(
+    con: duckdb.DuckDBPyConnection, stg: str, file: str, cols: Columns, status_symbols: list[str]
+) -> list[Problem]:
     """Every value, numerator and denominator cell that is not a figure (value: or a status symbol)."""
     out = []
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT _row, col, v, name FROM (
-            SELECT _row, 'value' col, value v, {cols.sql('value')} name, {strip_markers_sql('value')} n FROM {stg}
-            UNION ALL SELECT _row, 'numerator', numerator, {cols.sql('numerator')}, {trim_sql('numerator')} FROM {stg}
-            UNION ALL SELECT _row, 'denominator', denominator, {cols.sql('denominator')}, {trim_sql('denominator')}
+            SELECT _row, 'value' col, value v, {cols.sql("value")} name, {strip_markers_sql("value")} n FROM {stg}
+            UNION ALL SELECT _row, 'numerator', numerator, {cols.sql("numerator")}, {trim_sql("numerator")} FROM {stg}
+            UNION ALL SELECT _row, 'denominator', denominator, {cols.sql("denominator")}, {trim_sql("denominator")}
                       FROM {stg})
-        WHERE v IS NOT NULL AND NOT {number_ok_sql('n')}
-          AND NOT (col = 'value' AND {trim_sql('v')} IN (SELECT unnest($1)))
-        ORDER BY _row, col LIMIT 50""", [status_symbols]).fetchall()
+        WHERE v IS NOT NULL AND NOT {number_ok_sql("n")}
+          AND NOT (col = 'value' AND {trim_sql("v")} IN (SELECT unnest($1)))
+        ORDER BY _row, col LIMIT 50""",
+        [status_symbols],
+    ).fetchall()
     for r, col, v, name in rows:
-        out.append(Problem(file, r, name, number_problem(v, markers=col == "value") or f"{v!r} is not a number"))
+        out.append(
+            Problem(
+                file, r, name, number_problem(v, markers=col == "value") or f"{v!r} is not a number"
+            )
+        )
     return out
 
 
-def check_statistics(con: duckdb.DuckDBPyConnection, stg: str, file: str, cols: Columns,
-                     rules: ValueRules | None = None) -> list[Problem]:
+def check_statistics(
+    con: duckdb.DuckDBPyConnection,
+    stg: str,
+    file: str,
+    cols: Columns,
+    rules: ValueRules | None = None,
+) -> list[Problem]:
     rules = rules or load_value_rules()
     out = []
-    for (s,) in con.execute(f"SELECT DISTINCT statistic FROM {stg} WHERE statistic IS NOT NULL").fetchall():
+    for (s,) in con.execute(
+        f"SELECT DISTINCT statistic FROM {stg} WHERE statistic IS NOT NULL"
+    ).fetchall():
         if rules.scale(s) is None:
-            for r, name in con.execute(f"SELECT _row, {cols.sql('statistic')} FROM {stg} WHERE statistic = ? "
-                                       "ORDER BY _row LIMIT 3", [s]).fetchall():
-                out.append(Problem(file, r, name, f"{s!r} is not a statistic cspa knows ({rules.known_statistics()})"))
+            for r, name in con.execute(
+                f"SELECT _row, {cols.sql('statistic')} FROM {stg} WHERE statistic = ? "
+                "ORDER BY _row LIMIT 3",
+                [s],
+            ).fetchall():
+                out.append(
+                    Problem(
+                        file,
+                        r,
+                        name,
+                        f"{s!r} is not a statistic cspa knows ({rules.known_statistics()})",
+                    )
+                )
     return out
 
 
-def check_values(con: duckdb.DuckDBPyConnection, typed: str, file: str, cols: Columns, catalogue: Catalogue,
-                 rules: ValueRules | None = None) -> list[Problem]:
+def check_values(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    file: str,
+    cols: Columns,
+    catalogue: Catalogue,
+    rules: ValueRules | None = None,
+) -> list[Problem]:
     """Ranges of the typed rows: each value against its measure's range for its statistic's scale,
     numerators and denominators never negative and (for percentages) the numerator not above the
     denominator."""
     rules = rules or load_value_rules()
     mr = measure_rules(catalogue, rules)
-    con.register("_cspa_vr", pa.Table.from_pylist(mr, schema=pa.schema([
-        ("indicator", pa.string()), ("measure", pa.string()), ("min", pa.float64()), ("max", pa.float64()),
-        ("whole", pa.bool_()), ("num_le_den", pa.bool_()), ("range_text", pa.string()), ("why", pa.string())])))
-    scales = {s: rules.scale(s) for (s,) in con.execute(f"SELECT DISTINCT statistic FROM {typed}").fetchall()}
-    con.register("_cspa_scale", pa.table({"statistic": list(scales), "scale": [scales[s] for s in scales]},
-                                         schema=pa.schema([("statistic", pa.string()), ("scale", pa.string())])))
+    con.register(
+        "_cspa_vr",
+        pa.Table.from_pylist(
+            mr,
+            schema=pa.schema(
+                [
+                    ("indicator", pa.string()),
+                    ("measure", pa.string()),
+                    ("min", pa.float64()),
+                    ("max", pa.float64()),
+                    ("whole", pa.bool_()),
+                    ("num_le_den", pa.bool_()),
+                    ("range_text", pa.string()),
+                    ("why", pa.string()),
+                ]
+            ),
+        ),
+    )
+    scales = {
+        s: rules.scale(s)
+        for (s,) in con.execute(f"SELECT DISTINCT statistic FROM {typed}").fetchall()
+    }
+    con.register(
+        "_cspa_scale",
+        pa.table(
+            {"statistic": list(scales), "scale": [scales[s] for s in scales]},
+            schema=pa.schema([("statistic", pa.string()), ("scale", pa.string())]),
+        ),
+    )
     nd_min = rules.numerator_denominator.min
     try:
         rows = con.execute(f"""
@@ -181,24 +237,47 @@ def check_values(con: duckdb.DuckDBPyConnection, typed: str, file: str, cols: Co
     out = []
     for r, kind, ind, meas, stat, v, num, den, _lo, _hi, range_text, why in rows:
         what = f"{ind}{'' if meas == 'value' else ' ' + meas}{'' if stat == 'value' else ' (' + stat + ')'}"
-        unit = catalogue.indicators[ind].resolved(meas).unit.value if ind in catalogue.indicators else "its unit"
+        unit = (
+            catalogue.indicators[ind].resolved(meas).unit.value
+            if ind in catalogue.indicators
+            else "its unit"
+        )
         if kind == "value":
             reason = f" ({why})" if why else f" (a {unit} figure)"
-            out.append(Problem(file, r, cols.name("value"),
-                               f"{v:g} is outside what {what} can be: {range_text}{reason}"))
+            out.append(
+                Problem(
+                    file,
+                    r,
+                    cols.name("value"),
+                    f"{v:g} is outside what {what} can be: {range_text}{reason}",
+                )
+            )
         elif kind in ("numerator", "denominator"):
-            out.append(Problem(file, r, cols.name(kind),
-                               f"{num if kind == 'numerator' else den:g}: a {kind} counts people or events and "
-                               f"cannot be below {nd_min:g}"))
+            out.append(
+                Problem(
+                    file,
+                    r,
+                    cols.name(kind),
+                    f"{num if kind == 'numerator' else den:g}: a {kind} counts people or events and "
+                    f"cannot be below {nd_min:g}",
+                )
+            )
         else:
-            out.append(Problem(file, r, cols.name("numerator"),
-                               f"numerator {num:g} is above the denominator {den:g}: {what} is a percentage of the "
-                               "denominator, so its numerator cannot exceed it"))
+            out.append(
+                Problem(
+                    file,
+                    r,
+                    cols.name("numerator"),
+                    f"numerator {num:g} is above the denominator {den:g}: {what} is a percentage of the "
+                    "denominator, so its numerator cannot exceed it",
+                )
+            )
     return out
 
 
-def check_area_periods(con: duckdb.DuckDBPyConnection, typed: str, file: str, cols: Columns,
-                       areas: AreaRegistry) -> list[Problem]:
+def check_area_periods(
+    con: duckdb.DuckDBPyConnection, typed: str, file: str, cols: Columns, areas: AreaRegistry
+) -> list[Problem]:
     """Figures (values, numerators, denominators, words) for an authority in a period outside the
     span DfE publishes figures for it over (``data/areas/la_lifetimes.csv``). A status symbol alone
     is allowed: LAIT prints ``-`` for every authority number in every year."""
@@ -207,19 +286,25 @@ def check_area_periods(con: duckdb.DuckDBPyConnection, typed: str, file: str, co
         return []
     codes = [a.code for a in spans]
     out = []
-    for area, start, end in con.execute(f"""
+    for area, start, end in con.execute(
+        f"""
             SELECT DISTINCT area, period_start, period_end FROM {typed}
             WHERE area IN (SELECT unnest($1))
               AND (value IS NOT NULL OR numerator IS NOT NULL OR denominator IS NOT NULL OR text IS NOT NULL)
-            ORDER BY 1, 2, 3""", [codes]).fetchall():
+            ORDER BY 1, 2, 3""",
+        [codes],
+    ).fetchall():
         why = areas.areas[area].figures_outside(start, end)
         if why is None:
             continue
-        for r, label in con.execute(f"""
+        for r, label in con.execute(
+            f"""
                 SELECT row_no, period_label FROM {typed} WHERE area = ? AND period_start IS NOT DISTINCT FROM ?
                   AND period_end IS NOT DISTINCT FROM ?
                   AND (value IS NOT NULL OR numerator IS NOT NULL OR denominator IS NOT NULL OR text IS NOT NULL)
-                ORDER BY row_no LIMIT 3""", [area, start, end]).fetchall():
+                ORDER BY row_no LIMIT 3""",
+            [area, start, end],
+        ).fetchall():
             out.append(Problem(file, r, cols.name("period"), f"{label!r}: {why}"))
         if len(out) >= LIMIT:
             break

@@ -38,6 +38,8 @@ def test_the_rules_are_pessimistic(result):
     """Proposals below the grade Ofsted gave outnumber those above it: authorities improved since the
     inspection the rules start from (the printed confusion matrix, rows proposed, columns ILACS)."""
     m = result["matrices"]["rules"]
-    below = sum(m[i][j] for i in range(4) for j in range(4) if i > j)   # proposed grade number higher = worse
+    below = sum(
+        m[i][j] for i in range(4) for j in range(4) if i > j
+    )  # proposed grade number higher = worse
     above = sum(m[i][j] for i in range(4) for j in range(4) if i < j)
     assert (below, above) == (95, 16)

@@ -14,8 +14,23 @@ runner = CliRunner()
 
 def test_letter_json_has_the_envelope(demo_db, tmp_path):
     out = tmp_path / "letter.json"
-    r = runner.invoke(app, ["report", "letter", "--area", "Luton", "--year", "2011", "--format", "json",
-                            "--output", str(out), "--db", str(demo_db)])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "letter",
+            "--area",
+            "Luton",
+            "--year",
+            "2011",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--db",
+            str(demo_db),
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(out.read_text())
     assert doc["grades"][0]["judgement"] == "Children's services assessment"
@@ -25,29 +40,83 @@ def test_letter_json_has_the_envelope(demo_db, tmp_path):
 
 def test_profile_json_observations_carry_the_printed_column(demo_db, tmp_path):
     out = tmp_path / "profile.json"
-    r = runner.invoke(app, ["report", "profile", "--area", "Luton", "--year", "2011", "--format", "json",
-                            "--output", str(out), "--db", str(demo_db)])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "profile",
+            "--area",
+            "Luton",
+            "--year",
+            "2011",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--db",
+            str(demo_db),
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(out.read_text())
     cm = next(i for i in doc["indicators"] if i["title"] == "Childminder")
     go = next(o for o in cm["observations"] if o["measure"] == "% Good or Outstanding")
     assert (go["display"], go["geography"], go["seed_ref"]) == ("63%", "area", "003:L19")
     ks2 = next(i for i in doc["indicators"] if i["title"] == "Key Stage 2")
-    imp = next(o for o in ks2["observations"] if o["measure"] == "1 Year Improvement" and o["geography"] == "area")
+    imp = next(
+        o
+        for o in ks2["observations"]
+        if o["measure"] == "1 Year Improvement" and o["geography"] == "area"
+    )
     assert imp["display"] == "2.00"
 
 
 def test_moderation_without_reason_fails_and_history_lists_it(demo_db, tmp_path):
     db = tmp_path / "cspa.duckdb"
     shutil.copy(demo_db, db)
-    r = runner.invoke(app, ["assess", "moderate", "--area", "Luton", "--year", "2011", "--judgement",
-                            "childrens_services_assessment", "--grade", "2", "--db", str(db)])
+    r = runner.invoke(
+        app,
+        [
+            "assess",
+            "moderate",
+            "--area",
+            "Luton",
+            "--year",
+            "2011",
+            "--judgement",
+            "childrens_services_assessment",
+            "--grade",
+            "2",
+            "--db",
+            str(db),
+        ],
+    )
     assert r.exit_code != 0 and "needs a reason" in str(r.exception)
-    r = runner.invoke(app, ["assess", "moderate", "--area", "Luton", "--year", "2011", "--judgement",
-                            "childrens_services_assessment", "--grade", "2", "--reason", "panel decision",
-                            "--user", "inspector C", "--db", str(db)])
+    r = runner.invoke(
+        app,
+        [
+            "assess",
+            "moderate",
+            "--area",
+            "Luton",
+            "--year",
+            "2011",
+            "--judgement",
+            "childrens_services_assessment",
+            "--grade",
+            "2",
+            "--reason",
+            "panel decision",
+            "--user",
+            "inspector C",
+            "--db",
+            str(db),
+        ],
+    )
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["assess", "history", "--area", "Luton", "--year", "2011", "--db", str(db)])
+    r = runner.invoke(
+        app, ["assess", "history", "--area", "Luton", "--year", "2011", "--db", str(db)]
+    )
     assert r.exit_code == 0 and "override" in r.output
     import duckdb
 

@@ -10,12 +10,20 @@ from cspa.store.real_data import INSPECTION_DDL
 
 
 def _display(con, indicator, measure_id, geography="area", area="821"):
-    return con.execute(f"SELECT display FROM {PROFILE} WHERE area = ? AND indicator = ? AND measure_id = ? "
-                       "AND geography = ?", [area, indicator, measure_id, geography]).fetchall()[0][0]
+    return con.execute(
+        f"SELECT display FROM {PROFILE} WHERE area = ? AND indicator = ? AND measure_id = ? "
+        "AND geography = ?",
+        [area, indicator, measure_id, geography],
+    ).fetchall()[0][0]
 
 
 def test_seed_counts_give_the_printed_percentages(bare_store):
-    load_files(bare_store, [DATA / "seeds" / "003" / "provider_counts.csv"], source="seed 003", seed_file="003")
+    load_files(
+        bare_store,
+        [DATA / "seeds" / "003" / "provider_counts.csv"],
+        source="seed 003",
+        seed_file="003",
+    )
     build_profile(bare_store.con, load_rulesets()["profile_2011"], 2011)
     con = bare_store.con
     # 1/8 = 12.5 prints 13 and 5/8 = 62.5 prints 63 (half up, 003:L25); 27/40 = 67.5 prints 68 (003:L23)
@@ -28,10 +36,15 @@ def test_seed_counts_give_the_printed_percentages(bare_store):
     # super-groups sum their members: 171 + 1 + 75 + 6 (003:L51)
     assert _display(con, "SG_EARLY_YEARS_CHILDCARE", "number_inspected") == "253"
     assert _display(con, "SG_EARLY_YEARS_CHILDCARE", "pct_good_or_outstanding") == "69%"
-    basis = con.execute(f"SELECT basis, seed_ref FROM {PROFILE} WHERE indicator = 'SG_POST16' "
-                        "AND measure_id = 'pct_outstanding'").fetchall()[0]
-    assert basis == ("percentage: 2 / 3 x 100 = 66.67, rounded half up (counts summed over the member provider types) "
-                     "[003:L54]", "003:L54")
+    basis = con.execute(
+        f"SELECT basis, seed_ref FROM {PROFILE} WHERE indicator = 'SG_POST16' "
+        "AND measure_id = 'pct_outstanding'"
+    ).fetchall()[0]
+    assert basis == (
+        "percentage: 2 / 3 x 100 = 66.67, rounded half up (counts summed over the member provider types) "
+        "[003:L54]",
+        "003:L54",
+    )
 
 
 def test_ofsted_provider_counts_pool_england_and_neighbours(bare_store):
@@ -39,18 +52,24 @@ def test_ofsted_provider_counts_pool_england_and_neighbours(bare_store):
     con.execute(INSPECTION_DDL)
     cols = [r[0] for r in con.execute("DESCRIBE inspection_provider").fetchall()]
     rows = [  # (LA, provision type, sector, overall grade)
-        ("821", "Children's home", "Local Authority", 1), ("821", "Children's home", "Private", 2),
-        ("821", "Children's home", "Private", 4), ("821", "Independent Fostering Agency", "Private", 3),
-        ("822", "Children's home", "Private", 2), ("873", "Children's home", "Private", 1),
+        ("821", "Children's home", "Local Authority", 1),
+        ("821", "Children's home", "Private", 2),
+        ("821", "Children's home", "Private", 4),
+        ("821", "Independent Fostering Agency", "Private", 3),
+        ("822", "Children's home", "Private", 2),
+        ("873", "Children's home", "Private", 1),
     ]
     for i, (la, pt, sector, g) in enumerate(rows):
         rec = dict.fromkeys(cols)
         rec.update(urn=str(i), provision_type=pt, sector=sector, la_code=la, overall_grade=g)
-        con.execute(f"INSERT INTO inspection_provider VALUES ({', '.join('?' * len(cols))})", [rec[c] for c in cols])
+        con.execute(
+            f"INSERT INTO inspection_provider VALUES ({', '.join('?' * len(cols))})",
+            [rec[c] for c in cols],
+        )
     build_profile(con, load_rulesets()["ilacs_2025"], 2025)
     assert _display(con, "OF_PV_CHILDRENS_HOME", "number_inspected") == "2"
     assert _display(con, "OF_PV_CHILDRENS_HOME", "pct_inadequate") == "50"
-    assert _display(con, "OF_SG_CHILDRENS_HOMES", "pct_good_or_outstanding") == "67%"    # 2 of 3
+    assert _display(con, "OF_SG_CHILDRENS_HOMES", "pct_good_or_outstanding") == "67%"  # 2 of 3
     # England pools every authority: 5 homes, 4 good or outstanding
     assert _display(con, "OF_SG_CHILDRENS_HOMES", "pct_good_or_outstanding", "england") == "80%"
     # an authority with none inspected prints 0 and no percentage

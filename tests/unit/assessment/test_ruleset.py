@@ -22,9 +22,18 @@ def test_scales_are_the_seeds_scales():
     # 004:L39-42 and 002:L34-37
     s11 = load_rulesets()["profile_2011"].scale
     assert [(g.grade, g.label) for g in s11.grades] == [
-        (4, "Performs excellently"), (3, "Performs well"), (2, "Performs adequately"), (1, "Performs poorly")]
+        (4, "Performs excellently"),
+        (3, "Performs well"),
+        (2, "Performs adequately"),
+        (1, "Performs poorly"),
+    ]
     s06 = load_rulesets()["apa_2006"].scale
-    assert [g.capacity_descriptor for g in s06.grades] == ["Excellent / outstanding", "Good", "Adequate", "Inadequate"]
+    assert [g.capacity_descriptor for g in s06.grades] == [
+        "Excellent / outstanding",
+        "Good",
+        "Adequate",
+        "Inadequate",
+    ]
     ilacs = load_rulesets()["ilacs_2025"].scale
     assert not ilacs.higher_is_better and ilacs.best == 1 and ilacs.worst == 4
 
@@ -70,7 +79,10 @@ def test_a_rule_naming_unknown_evidence_names_file_and_field(tmp_path):
 
 def test_a_threshold_grade_off_the_scale_is_rejected(tmp_path):
     p = tmp_path / "bad.yaml"
-    p.write_text(BAD.replace("missing_one", "e1").replace("grade: 2, when", "grade: 7, when"), encoding="utf-8")
+    p.write_text(
+        BAD.replace("missing_one", "e1").replace("grade: 2, when", "grade: 7, when"),
+        encoding="utf-8",
+    )
     with pytest.raises(RuleSetError, match="needs a grade of the scale"):
         _read(p)
 

@@ -58,7 +58,9 @@ def test_band_cutoffs_match_their_seed_line(code, bandset):
     printed = [c for c in bandset.cutoffs if c != "."]
     for c in printed:
         found = line.find(c.replace(" ", ""), pos)
-        assert found >= 0, f"{code}: cut-off {c!r} not on 000:L{bandset.seed_line}: {LINES[bandset.seed_line]!r}"
+        assert found >= 0, (
+            f"{code}: cut-off {c!r} not on 000:L{bandset.seed_line}: {LINES[bandset.seed_line]!r}"
+        )
         pos = found + 1
 
 
@@ -83,10 +85,18 @@ def test_sample_definitions_against_seed():
     assert rule.rule == "fixed_thresholds" and [t.green_above for t in rule.by_period] == [7, 14]
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ("0<45", (0, 45, False)), ("80<=100", (80, 100, True)), ("3+", (3, None, True)),
-    ("£467<£537", (467, 537, False)), ("4,5", (4, 5, True)), (".", None), ("16.01<20", (16.01, 20, False)),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("0<45", (0, 45, False)),
+        ("80<=100", (80, 100, True)),
+        ("3+", (3, None, True)),
+        ("£467<£537", (467, 537, False)),
+        ("4,5", (4, 5, True)),
+        (".", None),
+        ("16.01<20", (16.01, 20, False)),
+    ],
+)
 def test_cutoff_grammar(text, parsed):
     assert parse_cutoff(text) == parsed
 

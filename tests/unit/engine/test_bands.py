@@ -12,15 +12,24 @@ from cspa.store.database import Store
 
 
 def _rows(judgements, area: str, period: str) -> list[dict]:
-    return [j for j in judgements if j["indicator"] == "6024SC" and j["area"] == area and j["period_label"] == period
-            and j["for_area"] is None]
+    return [
+        j
+        for j in judgements
+        if j["indicator"] == "6024SC"
+        and j["area"] == area
+        and j["period_label"] == period
+        and j["for_area"] is None
+    ]
 
 
 @pytest.mark.golden
-@pytest.mark.parametrize(("period", "band", "band_range"), [
-    ("2005-06", 3, "£553<£636"),   # 000:L6742 Luton 592 on the 2005-06 row, 000:L6762
-    ("2001-02", 3, "£467<£537"),   # 000:L6742 Luton 509 on the 2001-02 row, 000:L6758
-])
+@pytest.mark.parametrize(
+    ("period", "band", "band_range"),
+    [
+        ("2005-06", 3, "£553<£636"),  # 000:L6742 Luton 592 on the 2005-06 row, 000:L6762
+        ("2001-02", 3, "£467<£537"),  # 000:L6742 Luton 509 on the 2001-02 row, 000:L6758
+    ],
+)
 def test_group_cutoffs_band_the_authority(judgements, period, band, band_range):
     (row,) = _rows(judgements, "821", period)
     assert (row["band"], row["band_range"]) == (band, band_range)
@@ -36,15 +45,22 @@ def test_group_cutoffs_band_the_group_row(judgements):
 @pytest.mark.golden
 def test_england_is_not_banded_on_group_cutoffs(judgements):
     # 000:L6739 "N.B. England figures are not banded": the ACA group 2 cut-offs are not England's
-    rows = [j for j in judgements if j["indicator"] == "6024SC" and j["area"] == "E92000001" and j["for_area"] is None]
+    rows = [
+        j
+        for j in judgements
+        if j["indicator"] == "6024SC" and j["area"] == "E92000001" and j["for_area"] is None
+    ]
     assert len(rows) == 7, "England 2001-02 to 2007-08 (000:L6744)"
     for row in rows:
         assert row["band"] is None
-        assert row["band_basis"] == "not banded: the cut-offs for this period apply to aca_2008 authorities only"
+        assert (
+            row["band_basis"]
+            == "not banded: the cut-offs for this period apply to aca_2008 authorities only"
+        )
 
 
 def test_unknown_band_group_is_an_error_naming_file_and_field():
-    shared = load_catalogue()      # cached for the whole process: changed only in a copy
+    shared = load_catalogue()  # cached for the whole process: changed only in a copy
     cat = copy.copy(shared)
     cat.indicators = dict(shared.indicators)
     ind = cat.indicators["6024SC"]
@@ -52,9 +68,13 @@ def test_unknown_band_group_is_an_error_naming_file_and_field():
     cat.indicators["6024SC"] = ind.model_copy(update={"bands": bands})
     store = Store.open(":memory:")
     try:
-        with pytest.raises(CatalogueError, match=r"catalogue/apa2008/6024SC\.yaml: bands\[1\]\.group 'aca_2099'"):
+        with pytest.raises(
+            CatalogueError, match=r"catalogue/apa2008/6024SC\.yaml: bands\[1\]\.group 'aca_2099'"
+        ):
             store.sync_reference(catalogue=cat)
         assert store.count("band") == 0, "nothing is written when the catalogue is invalid"
     finally:
         store.close()
-    assert load_catalogue().indicators["6024SC"].bands[0].group == "aca_2008", "the shared catalogue is unchanged"
+    assert load_catalogue().indicators["6024SC"].bands[0].group == "aca_2008", (
+        "the shared catalogue is unchanged"
+    )

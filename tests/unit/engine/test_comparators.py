@@ -16,12 +16,14 @@ from cspa.engine.values import values
 
 @pytest.fixture(scope="module")
 def sn(demo_con):
-    demo_con.execute("CREATE OR REPLACE TEMP TABLE _t_vals AS " + values(
-        demo_con, "o.indicator IN ('3091DE', '3092DE')").sql_query())
+    demo_con.execute(
+        "CREATE OR REPLACE TEMP TABLE _t_vals AS "
+        + values(demo_con, "o.indicator IN ('3091DE', '3092DE')").sql_query()
+    )
     rel = neighbour_aggregates(demo_con, "_t_vals")
     demo_con.execute("CREATE OR REPLACE TEMP TABLE _t_sn AS " + rel.sql_query())
     rows = demo_con.execute(f"""
-        SELECT s.indicator, s.measure, s.period, s.value, {display_sql('s.value', 's.status')}, s.n_used,
+        SELECT s.indicator, s.measure, s.period, s.value, {display_sql("s.value", "s.status")}, s.n_used,
                s.n_members, s.basis, s.numerator, s.denominator
         FROM _t_sn s JOIN measure m ON m.indicator = s.indicator AND m.measure = s.measure
         WHERE s.area = 'SN:nfer_2007:821'""").fetchall()
@@ -29,15 +31,28 @@ def sn(demo_con):
 
 
 @pytest.mark.golden
-@pytest.mark.parametrize(("line", "indicator", "measure", "expected"), [
-    (3941, "3091DE", "fixed", "1.03%"),       # 000:L3941 primary fixed-period, 2007
-    (3991, "3092DE", "permanent", "0.29%"),   # 000:L3991 secondary permanent, 2007
-    pytest.param(3988, "3092DE", "fixed", "9.61%", marks=pytest.mark.xfail(strict=True, reason=(
-        "000:L3988: the median of the neighbours' rates in DfE's 2018 file is 9.63%; the 2008 document "
-        "printed 9.61% from the fixed-period figures of its time (later revised)"))),
-])
+@pytest.mark.parametrize(
+    ("line", "indicator", "measure", "expected"),
+    [
+        (3941, "3091DE", "fixed", "1.03%"),  # 000:L3941 primary fixed-period, 2007
+        (3991, "3092DE", "permanent", "0.29%"),  # 000:L3991 secondary permanent, 2007
+        pytest.param(
+            3988,
+            "3092DE",
+            "fixed",
+            "9.61%",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "000:L3988: the median of the neighbours' rates in DfE's 2018 file is 9.63%; the 2008 document "
+                    "printed 9.61% from the fixed-period figures of its time (later revised)"
+                ),
+            ),
+        ),
+    ],
+)
 def test_nfer_median_2007_from_real_data(sn, line, indicator, measure, expected):
-    row = sn[(indicator, measure, "AY2006-07")]   # the seed's "2007" is the 2006/07 academic year
+    row = sn[(indicator, measure, "AY2006-07")]  # the seed's "2007" is the 2006/07 academic year
     assert row[4] == expected, row
     assert row[5] == row[6] == 10, "all ten NFER neighbours have 2006/07 data"
     assert "median of 10 of 10 nfer_2007 neighbours" in row[7]

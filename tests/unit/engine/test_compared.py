@@ -23,9 +23,14 @@ def counts() -> dict[tuple[str, int], tuple[float, float]]:
     out = {}
     with path.open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            name = r["la_name"] or (r["country_name"] if r["geographic_level"] == "National" else None)
+            name = r["la_name"] or (
+                r["country_name"] if r["geographic_level"] == "National" else None
+            )
             if name in ("Luton", "England"):
-                out[(name, int(r["time_period"]))] = (float(r["rereferral_count"]), float(r["referral_count"]))
+                out[(name, int(r["time_period"]))] = (
+                    float(r["rereferral_count"]),
+                    float(r["referral_count"]),
+                )
     return out
 
 
@@ -47,7 +52,9 @@ def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
     return 100 * (centre - half) / d, 100 * (centre + half) / d
 
 
-@pytest.mark.parametrize(("year", "expected"), [(2025, "best"), (2024, "better"), (2023, "similar")])
+@pytest.mark.parametrize(
+    ("year", "expected"), [(2025, "best"), (2024, "better"), (2023, "similar")]
+)
 def test_significance_vs_england_by_hand(rows, counts, year, expected):
     x, n = counts[("Luton", year)]
     ex, en = counts[("England", year)]
@@ -66,20 +73,29 @@ def test_significance_vs_england_by_hand(rows, counts, year, expected):
     assert by_hand == expected
     row = rows[("821", str(year))]
     assert row["significance"] == expected
-    assert f"{lo95:.2f}-{hi95:.2f} / {lo998:.2f}-{hi998:.2f} vs {england:.2f}" in row["significance_basis"]
+    assert (
+        f"{lo95:.2f}-{hi95:.2f} / {lo998:.2f}-{hi998:.2f} vs {england:.2f}"
+        in row["significance_basis"]
+    )
 
 
 def test_recent_trend_by_hand(rows, counts):
-    pts = [counts[("Luton", y)] for y in range(2021, 2026)]          # the last five annual points
+    pts = [counts[("Luton", y)] for y in range(2021, 2026)]  # the last five annual points
     t = range(1, 6)
     big_x, big_n = sum(x for x, _ in pts), sum(n for _, n in pts)
     sxt = sum(x * ti for (x, _), ti in zip(pts, t, strict=True))
     snt = sum(n * ti for (_, n), ti in zip(pts, t, strict=True))
     snt2 = sum(n * ti * ti for (_, n), ti in zip(pts, t, strict=True))
-    chi2 = big_n * (big_n * sxt - big_x * snt) ** 2 / (big_x * (big_n - big_x) * (big_n * snt2 - snt ** 2))
-    assert chi2 > 9.5495                                              # significant at 99.8%
+    chi2 = (
+        big_n
+        * (big_n * sxt - big_x * snt) ** 2
+        / (big_x * (big_n - big_x) * (big_n * snt2 - snt**2))
+    )
+    assert chi2 > 9.5495  # significant at 99.8%
     row = rows[("821", "2025")]
-    assert row["trend"] == "Decreasing and getting better"           # 26.0% in 2021 to 18.9% in 2025, low is good
+    assert (
+        row["trend"] == "Decreasing and getting better"
+    )  # 26.0% in 2021 to 18.9% in 2025, low is good
     assert f"chi2 {chi2:.2f}" in row["trend_basis"]
     assert rows[("821", "2024")]["trend"] is None, "the trend is shown on the series' latest figure"
 

@@ -27,7 +27,10 @@ def pooled(demo_con):
     prefix = build(con, WHERE)
     rel = pooled_comparators(con, f"{prefix}_observed")
     cols = ("indicator", "measure", "area", "period", "value", "n_used", "n_members", "status")
-    rows = [dict(zip(cols, r, strict=True)) for r in con.execute(f"SELECT {', '.join(cols)} FROM ({rel.sql_query()})").fetchall()]
+    rows = [
+        dict(zip(cols, r, strict=True))
+        for r in con.execute(f"SELECT {', '.join(cols)} FROM ({rel.sql_query()})").fetchall()
+    ]
     presented = con.execute(f"""SELECT indicator, measure, area, period, value, display, source, basis
                                 FROM ({compute(con, WHERE).sql_query()}) WHERE area_type IN ('country', 'region')""").fetchall()
     yield con, rows, presented
@@ -36,27 +39,48 @@ def pooled(demo_con):
 
 def _published(level: str, name: str, year: str) -> dict[str, str]:
     with CSV.open(newline="", encoding="utf-8") as f:
-        return next(r for r in csv.DictReader(f) if r["level"] == level and r["la_name"] == name
-                    and r["year"] == year and r["school_type"] == "Total")
+        return next(
+            r
+            for r in csv.DictReader(f)
+            if r["level"] == level
+            and r["la_name"] == name
+            and r["year"] == year
+            and r["school_type"] == "Total"
+        )
 
 
 def test_pooled_equals_published_where_every_authority_reported(pooled):
     """Where no authority's figure is suppressed, pooling reproduces DfE's published rate (2 dp)."""
     con, rows, _ = pooled
-    published = {(i, m, a, p): v for i, m, a, p, v in con.execute(
-        "SELECT indicator, measure, area, period, value FROM observation_current WHERE statistic = 'value' "
-        "AND indicator IN ('EXCL_TOTAL', 'EXCL_SPECIAL') AND area IN (SELECT code FROM area WHERE type IN ('country', 'region'))").fetchall()}
-    full = [r for r in rows if r["n_used"] == r["n_members"] and (r["indicator"], r["measure"], r["area"], r["period"]) in published]
+    published = {
+        (i, m, a, p): v
+        for i, m, a, p, v in con.execute(
+            "SELECT indicator, measure, area, period, value FROM observation_current WHERE statistic = 'value' "
+            "AND indicator IN ('EXCL_TOTAL', 'EXCL_SPECIAL') AND area IN (SELECT code FROM area WHERE type IN ('country', 'region'))"
+        ).fetchall()
+    }
+    full = [
+        r
+        for r in rows
+        if r["n_used"] == r["n_members"]
+        and (r["indicator"], r["measure"], r["area"], r["period"]) in published
+    ]
     assert len(full) > 150
     for r in full:
-        assert round(r["value"], 2) == pytest.approx(published[(r["indicator"], r["measure"], r["area"], r["period"])], abs=1e-9), r
+        assert round(r["value"], 2) == pytest.approx(
+            published[(r["indicator"], r["measure"], r["area"], r["period"])], abs=1e-9
+        ), r
 
 
 def test_england_permanent_exclusions_2016_17(pooled):
     """England's permanent exclusion rate 2016/17, all schools: DfE prints 0.10 (7,720 / 8,025,075)."""
     _, rows, _ = pooled
-    eng = next(r for r in rows if (r["indicator"], r["measure"], r["area"], r["period"])
-               == ("EXCL_TOTAL", "permanent", "E92000001", "AY2016-17"))
+    eng = next(
+        r
+        for r in rows
+        if (r["indicator"], r["measure"], r["area"], r["period"])
+        == ("EXCL_TOTAL", "permanent", "E92000001", "AY2016-17")
+    )
     row = _published("National", "England", "201617")
     assert round(eng["value"], 2) == float(row["perm_excl_rate"]) == 0.10
     assert eng["n_members"] >= 150
@@ -77,10 +101,14 @@ def test_london_pooled_where_the_file_prints_inner_and_outer_only(pooled):
     assert source == "computed"
     # 33 London authorities (the City included); counts as people write them, not 1.2685e+06; the
     # authorities' data vintage
-    (vintage,) = con.execute("SELECT DISTINCT vintage FROM observation_current WHERE indicator = 'EXCL_TOTAL' "
-                             "AND period = 'AY2016-17' AND area IN (SELECT code FROM area WHERE type = 'la')").fetchall()
-    assert basis == ("pooled over 33 of 33 authorities: sum of numerators / sum of denominators = "
-                     f"{excluded:,} / {pupils:,} x 100 ({vintage[0]})")
+    (vintage,) = con.execute(
+        "SELECT DISTINCT vintage FROM observation_current WHERE indicator = 'EXCL_TOTAL' "
+        "AND period = 'AY2016-17' AND area IN (SELECT code FROM area WHERE type = 'la')"
+    ).fetchall()
+    assert basis == (
+        "pooled over 33 of 33 authorities: sum of numerators / sum of denominators = "
+        f"{excluded:,} / {pupils:,} x 100 ({vintage[0]})"
+    )
 
 
 def test_published_comparator_wins(pooled):

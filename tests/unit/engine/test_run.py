@@ -10,7 +10,9 @@ from cspa.engine import run
 
 def _columns(con, table: str) -> str:
     return con.execute(f"""SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position)
-                           FROM information_schema.columns WHERE table_name = '{table}'""").fetchall()[0][0]
+                           FROM information_schema.columns WHERE table_name = '{table}'""").fetchall()[
+        0
+    ][0]
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +33,19 @@ def test_every_family_applies_to_the_whole_catalogue(cur):
 
 def test_family_not_applying_is_empty_with_the_same_columns(cur):
     # LAIT measures have no bands, lights, trends or computed significance (catalogue: all 'none')
-    prefix = run.build(cur, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait') "
-                            "AND o.period = 'FY2023-24'")
+    prefix = run.build(
+        cur,
+        "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait') "
+        "AND o.period = 'FY2023-24'",
+    )
     for name, columns in run._EMPTY.items():
         assert _columns(cur, f"{prefix}_{name}") == columns, name
         assert cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0] == 0, name
     # and the rows readers use are complete: display strings and provenance for every figure
-    missing = cur.execute(f"SELECT count(*) FROM {prefix}_presented WHERE display IS NULL OR basis IS NULL "
-                          "OR light_basis IS NULL").fetchall()[0][0]
+    missing = cur.execute(
+        f"SELECT count(*) FROM {prefix}_presented WHERE display IS NULL OR basis IS NULL "
+        "OR light_basis IS NULL"
+    ).fetchall()[0][0]
     assert missing == 0
     assert cur.execute(f"SELECT count(*) FROM {prefix}_presented").fetchall()[0][0] > 10_000
 
@@ -56,5 +63,7 @@ def test_no_light_says_why(cur):
     assert luton[("1043SC", "2005-06")][5] == "not banded: no cut-offs for this period"
     unbanded = [r for r in rows if r[0] == "1043SC" and r[4] is None and r[5] is not None]
     assert len(unbanded) >= 3
-    assert all(r[6] is None and r[7] == "no traffic light: no band to take a colour from" for r in unbanded)
+    assert all(
+        r[6] is None and r[7] == "no traffic light: no band to take a colour from" for r in unbanded
+    )
     assert all(r[7] for r in rows if r[0] == "1043SC")

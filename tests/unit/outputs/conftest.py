@@ -26,9 +26,14 @@ def pdf_path(request, tmp_path_factory):
     from cspa.outputs.pdf import find_chromium, render_pdf
 
     if request.param == "chromium" and find_chromium() is None:
-        pytest.skip("no Chromium to print with (apt-get install chromium); the WeasyPrint PDF is still checked")
-    return render_pdf(fixture_report(), tmp_path_factory.mktemp(f"pdf-{request.param}") / "apa-dataset-Luton.pdf",
-                      engine=request.param)
+        pytest.skip(
+            "no Chromium to print with (apt-get install chromium); the WeasyPrint PDF is still checked"
+        )
+    return render_pdf(
+        fixture_report(),
+        tmp_path_factory.mktemp(f"pdf-{request.param}") / "apa-dataset-Luton.pdf",
+        engine=request.param,
+    )
 
 
 @pytest.fixture(scope="session")

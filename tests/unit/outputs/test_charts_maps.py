@@ -37,13 +37,30 @@ def test_series_differ_by_more_than_colour():
     lines = [p for p in root.iter(f"{SVG}polyline")]
     dashes = {p.get("stroke-dasharray") for p in lines}
     assert len(dashes) == 3  # solid (None), dashed, dotted
-    assert root.findall(f".//{SVG}circle") and root.findall(f".//{SVG}rect") and root.findall(f".//{SVG}polygon")
+    assert (
+        root.findall(f".//{SVG}circle")
+        and root.findall(f".//{SVG}rect")
+        and root.findall(f".//{SVG}polygon")
+    )
 
 
 def test_points_are_placed_in_order_and_scale():
-    chart = {"title": "t", "summary": "s", "y_label": None, "quartile_bands": None,
-             "series": [{"name": "A", "points": [{"period": "2001", "value": 10.0}, {"period": "2002", "value": 20.0},
-                                                 {"period": "2003", "value": 30.0}]}]}
+    chart = {
+        "title": "t",
+        "summary": "s",
+        "y_label": None,
+        "quartile_bands": None,
+        "series": [
+            {
+                "name": "A",
+                "points": [
+                    {"period": "2001", "value": 10.0},
+                    {"period": "2002", "value": 20.0},
+                    {"period": "2003", "value": 30.0},
+                ],
+            }
+        ],
+    }
     root = ET.fromstring(indicator_chart_svg(chart))
     (line,) = root.iter(f"{SVG}polyline")
     pts = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
@@ -58,9 +75,21 @@ def test_missing_values_break_the_line():
     root = ET.fromstring(indicator_chart_svg(chart))
     luton_lines = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke") == "#1d70b8"]
     assert len(luton_lines) == 1 and len(luton_lines[0].get("points").split()) == 5
-    gap = {"title": "t", "summary": "s", "series": [{"name": "A", "points": [
-        {"period": "2001", "value": 1.0}, {"period": "2002", "value": None}, {"period": "2003", "value": 3.0},
-        {"period": "2004", "value": 4.0}]}]}
+    gap = {
+        "title": "t",
+        "summary": "s",
+        "series": [
+            {
+                "name": "A",
+                "points": [
+                    {"period": "2001", "value": 1.0},
+                    {"period": "2002", "value": None},
+                    {"period": "2003", "value": 3.0},
+                    {"period": "2004", "value": 4.0},
+                ],
+            }
+        ],
+    }
     root = ET.fromstring(indicator_chart_svg(gap))
     assert len(list(root.iter(f"{SVG}polyline"))) == 1  # 2001 alone is a marker, 2003-04 a line
     assert len(list(root.iter(f"{SVG}circle"))) == 3 + 1  # three markers and the legend's sample
@@ -75,15 +104,40 @@ def test_quartile_band_is_shaded_with_median():
     assert len(band) == 1 and len(band[0].get("points").split()) == 6
 
 
-@pytest.mark.parametrize("chart", [
-    {"title": "flat", "summary": "s", "series": [{"name": "A", "points": [{"period": "2001", "value": 5.0},
-                                                                           {"period": "2002", "value": 5.0}]}]},
-    {"title": "one point", "summary": "s", "series": [{"name": "A", "points": [{"period": "2001", "value": -2.5}]}],
-     "quartile_bands": [{"period": "2001", "lower_quartile": -3, "median": -2, "upper_quartile": 0}]},
-    {"title": "empty", "summary": "", "series": []},
-    {"title": "small <&> values", "summary": "a \"quoted\" & <tagged> summary",
-     "series": [{"name": "A & B", "points": [{"period": "Q1", "value": 0.001}, {"period": "Q2", "value": 0.004}]}]},
-])
+@pytest.mark.parametrize(
+    "chart",
+    [
+        {
+            "title": "flat",
+            "summary": "s",
+            "series": [
+                {
+                    "name": "A",
+                    "points": [{"period": "2001", "value": 5.0}, {"period": "2002", "value": 5.0}],
+                }
+            ],
+        },
+        {
+            "title": "one point",
+            "summary": "s",
+            "series": [{"name": "A", "points": [{"period": "2001", "value": -2.5}]}],
+            "quartile_bands": [
+                {"period": "2001", "lower_quartile": -3, "median": -2, "upper_quartile": 0}
+            ],
+        },
+        {"title": "empty", "summary": "", "series": []},
+        {
+            "title": "small <&> values",
+            "summary": 'a "quoted" & <tagged> summary',
+            "series": [
+                {
+                    "name": "A & B",
+                    "points": [{"period": "Q1", "value": 0.001}, {"period": "Q2", "value": 0.004}],
+                }
+            ],
+        },
+    ],
+)
 def test_awkward_charts_still_give_valid_svg(chart):
     root = ET.fromstring(indicator_chart_svg(chart))
     assert root.get("role") == "img"
@@ -124,19 +178,28 @@ def test_map_marks_and_labels_area_and_neighbours():
     # markers are where the coordinates say: Luton east of Birmingham, south of Bradford
     area = next(r for r in root.iter(f"{SVG}rect") if r.get("width") == "14")
     ax, ay = float(area.get("x")) + 7, float(area.get("y")) + 7
-    marker = {int(t.text): (float(t.get("x")), float(t.get("y")))
-              for t in root.iter(f"{SVG}text") if t.get("font-size") == "10"}
+    marker = {
+        int(t.text): (float(t.get("x")), float(t.get("y")))
+        for t in root.iter(f"{SVG}text")
+        if t.get("font-size") == "10"
+    }
     assert sorted(marker) == list(range(1, 11))
     assert ax > marker[1][0] and ay > marker[2][1]
     assert marker[3][1] > ay  # Slough is south of Luton
     text = neighbour_map_text(m)
-    assert text.startswith("Map of England showing Luton and its 10 NFER statistical neighbours: 1. Birmingham; 2. Bradford;")
+    assert text.startswith(
+        "Map of England showing Luton and its 10 NFER statistical neighbours: 1. Birmingham; 2. Bradford;"
+    )
 
 
 def test_map_without_coordinates_says_so():
-    m = {"area": {"name": "Bedfordshire", "lat": None, "long": None},
-         "neighbours": [{"name": "Cheshire", "lat": None, "long": None, "rank": 1},
-                        {"name": "Luton", "lat": 51.89, "long": -0.42, "rank": 2}]}
+    m = {
+        "area": {"name": "Bedfordshire", "lat": None, "long": None},
+        "neighbours": [
+            {"name": "Cheshire", "lat": None, "long": None, "rank": 1},
+            {"name": "Luton", "lat": 51.89, "long": -0.42, "rank": 2},
+        ],
+    }
     svg = neighbour_map_svg(m)
     ET.fromstring(svg)
     assert "Not plotted (no coordinates): Cheshire." in neighbour_map_text(m)

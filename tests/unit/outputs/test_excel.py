@@ -28,8 +28,14 @@ def _find(rows, **where):
 
 
 def test_sheets(wb):
-    assert wb.sheetnames == ["Contents", "Being healthy", "Staying safe", "Enjoying and achieving",
-                             "Definitions", "Appendices"]
+    assert wb.sheetnames == [
+        "Contents",
+        "Being healthy",
+        "Staying safe",
+        "Enjoying and achieving",
+        "Definitions",
+        "Appendices",
+    ]
 
 
 def test_every_indicator_is_an_excel_table(wb):
@@ -67,10 +73,15 @@ def test_statuses_are_text_and_in_their_own_column(wb):
     assert row["Figure"].value == "#" and row["Status"].value == "#"
     _h, rows = _table_rows(wb["Staying safe"], "T_2054SC")
     row = _find(rows, Row="Luton", Column="2001-02")
-    assert row["Figure"].value == "-" and row["Status meaning"].value == "Data suppressed due to small numbers"
+    assert (
+        row["Figure"].value == "-"
+        and row["Status meaning"].value == "Data suppressed due to small numbers"
+    )
     # text figures that are not statuses stay text
     _h, rows = _table_rows(wb["Enjoying and achieving"], "T_3067AC")
-    row = _find(rows, Group="2003-04", Row="20 hours or more a week (159d)", Column="Quartile position")
+    row = _find(
+        rows, Group="2003-04", Row="20 hours or more a week (159d)", Column="Quartile position"
+    )
     assert row["Figure"].value == "Best Q'tile"
 
 
@@ -105,7 +116,15 @@ def test_frozen_headers_and_attribution_on_every_sheet(wb):
 def test_contents_links_and_legend(wb):
     ws = wb["Contents"]
     _h, rows = _table_rows(ws, "Contents")
-    assert [r["Code"].value for r in rows] == ["1003HC", "2022SC", "2054SC", "2059SC", "3002OF", "3091DE", "3067AC"]
+    assert [r["Code"].value for r in rows] == [
+        "1003HC",
+        "2022SC",
+        "2054SC",
+        "2059SC",
+        "3002OF",
+        "3091DE",
+        "3067AC",
+    ]
     link = _find(rows, Code="2022SC")["Go to"].hyperlink
     assert link.location.startswith("'Staying safe'!A")
     values = [c.value for row in ws.iter_rows() for c in row if c.value]
@@ -125,21 +144,35 @@ def test_definitions_and_appendices(wb):
     assert luton["Latitude"].value == pytest.approx(51.8942)
 
 
-@pytest.mark.parametrize("display,expected", [
-    ("74", (74, "0")), ("7.3", (7.3, "0.0")), ("-1.45", (-1.45, "0.00")), ("58.8%", (58.8, '0.0"%"')),
-    ("0.00%", (0.0, '0.00"%"')), ("£722", (722, '"£"0')), ("£1,234.50", (1234.5, '"£"#,##0.00')),
-    ("1,884", (1884, "#,##0")),
-])
+@pytest.mark.parametrize(
+    "display,expected",
+    [
+        ("74", (74, "0")),
+        ("7.3", (7.3, "0.0")),
+        ("-1.45", (-1.45, "0.00")),
+        ("58.8%", (58.8, '0.0"%"')),
+        ("0.00%", (0.0, '0.00"%"')),
+        ("£722", (722, '"£"0')),
+        ("£1,234.50", (1234.5, '"£"#,##0.00')),
+        ("1,884", (1884, "#,##0")),
+    ],
+)
 def test_display_number(display, expected):
     assert display_number(display) == expected
 
 
-@pytest.mark.parametrize("display", ["..", ".", "-", "n/a", "#", "", "3rd Q'tile", "1: 830", "0<45", "12 V", None])
+@pytest.mark.parametrize(
+    "display", ["..", ".", "-", "n/a", "#", "", "3rd Q'tile", "1: 830", "0<45", "12 V", None]
+)
 def test_display_number_leaves_text_alone(display):
     assert display_number(display) is None
 
 
-@given(st.integers(min_value=-10**9, max_value=10**9), st.integers(min_value=0, max_value=4), st.booleans())
+@given(
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.integers(min_value=0, max_value=4),
+    st.booleans(),
+)
 def test_display_number_round_trips_formatted_numbers(n, decimals, percent):
     value = n / 10**decimals
     display = f"{value:.{decimals}f}" + ("%" if percent else "")

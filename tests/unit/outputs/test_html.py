@@ -46,7 +46,7 @@ def _parse(page: str) -> _Tags:
 def _section(page: str, code: str) -> str:
     start = page.index(f'id="ind-{code}"')
     end = page.find('class="cspa-indicator"', start + 10)
-    return page[start: end if end > 0 else len(page)]
+    return page[start : end if end > 0 else len(page)]
 
 
 def test_page_is_self_contained(html_page):
@@ -94,7 +94,7 @@ def test_title_page_changes_legend_and_contents(html_page, doc):
         assert meaning in html_page
     assert doc["legend"]["published"] in html_page
     # contents: every section and indicator is linked, in the document's order
-    contents = html_page[html_page.index('<nav class="cspa-contents"'): html_page.index("</nav>")]
+    contents = html_page[html_page.index('<nav class="cspa-contents"') : html_page.index("</nav>")]
     codes = re.findall(r'href="#ind-(\w+)"', contents)
     assert codes == ["1003HC", "2022SC", "2054SC", "2059SC", "3002OF", "3091DE", "3067AC"]
     for section in doc["sections"]:
@@ -106,7 +106,9 @@ def test_every_indicator_has_a_heading_with_code_and_title(html_page, doc):
     headings = [t for _l, t in _parse(html_page).headings]
     for ind in doc["indicators"]:
         assert f'id="ind-{ind["code"]}"' in html_page
-        assert any(h.startswith(ind["code"]) and ind["title"][:40] in h for h in headings), ind["code"]
+        assert any(h.startswith(ind["code"]) and ind["title"][:40] in h for h in headings), ind[
+            "code"
+        ]
 
 
 def test_tables_have_captions_and_scoped_headers(html_page):
@@ -130,7 +132,9 @@ def test_lights_are_word_shape_and_colour(html_page):
         assert shapes[light] in body  # the shape
         assert 'aria-hidden="true"' in body
     # Luton 2007-08 is 74, band 3, amber
-    luton = re.search(r'<th scope="row" class="govuk-table__header">Luton</th>(.*?)</tr>', t, flags=re.S).group(1)
+    luton = re.search(
+        r'<th scope="row" class="govuk-table__header">Luton</th>(.*?)</tr>', t, flags=re.S
+    ).group(1)
     last = re.findall(r"<td .*?</td>", luton, flags=re.S)[-1]
     assert "cspa-light--amber" in last and ">74<" in last and "Amber" in last
     assert '<span class="cspa-blobs" aria-hidden="true">●●●</span> 3 of 5' in last
@@ -138,41 +142,64 @@ def test_lights_are_word_shape_and_colour(html_page):
 
 def test_published_figures_marked_with_dagger_but_not_statuses(html_page):
     t = _section(html_page, "2022SC")
-    assert t.count('<span class="cspa-dagger" aria-hidden="true">†</span>') == 8  # SN and England rows
+    assert (
+        t.count('<span class="cspa-dagger" aria-hidden="true">†</span>') == 8
+    )  # SN and England rows
     t = _section(html_page, "3091DE")
-    assert "n/a</span><span class=\"govuk-visually-hidden\">Not applicable</span></span><span class=\"cspa-dagger\"" not in t
+    assert (
+        'n/a</span><span class="govuk-visually-hidden">Not applicable</span></span><span class="cspa-dagger"'
+        not in t
+    )
     assert not re.search(r"n/a</span>.{0,80}†", t)
 
 
 def test_status_symbols_are_explained_to_screen_readers(html_page):
     t = _section(html_page, "3091DE")
-    assert ('<span aria-hidden="true">..</span><span class="govuk-visually-hidden">Data not available</span>') in t
-    assert ('<span aria-hidden="true">#</span><span class="govuk-visually-hidden">'
-            'Exclusion rate based on less than 3 pupils</span>') in t
+    assert (
+        '<span aria-hidden="true">..</span><span class="govuk-visually-hidden">Data not available</span>'
+    ) in t
+    assert (
+        '<span aria-hidden="true">#</span><span class="govuk-visually-hidden">'
+        "Exclusion rate based on less than 3 pupils</span>"
+    ) in t
     t = _section(html_page, "2054SC")
-    assert t.count('<span class="govuk-visually-hidden">Data suppressed due to small numbers</span>') == 2
+    assert (
+        t.count('<span class="govuk-visually-hidden">Data suppressed due to small numbers</span>')
+        == 2
+    )
 
 
 def test_each_figure_links_to_the_note_saying_how_it_was_made(html_page):
     t = _section(html_page, "1003HC")
     basis = "1884 / 3202 x 100 = 58.8% (mothers initiating breastfeeding / deliveries with known status)"
     assert basis not in t[: t.index("<details")]  # not repeated in the table (no per-cell title)
-    details = t[t.index('<details class="govuk-details cspa-basis">'): t.index("</details>")]
+    details = t[t.index('<details class="govuk-details cspa-basis">') : t.index("</details>")]
     assert "How these figures were made" in details
-    note = re.search(r'<li id="(n\d+-1003HC)">(\d+)\. <span class="cspa-basis__where">'
-                     r"Luton PCT, 2006/07, Indicator value:</span> " + re.escape(basis) + "</li>", details)
+    note = re.search(
+        r'<li id="(n\d+-1003HC)">(\d+)\. <span class="cspa-basis__where">'
+        r"Luton PCT, 2006/07, Indicator value:</span> " + re.escape(basis) + "</li>",
+        details,
+    )
     assert note, details[:600]
     # the figure links to its note, and the note describes the link for screen readers
-    assert f'<a class="cspa-fig" href="#{note.group(1)}" aria-describedby="{note.group(1)}">58.8%</a>' in t
+    assert (
+        f'<a class="cspa-fig" href="#{note.group(1)}" aria-describedby="{note.group(1)}">58.8%</a>'
+        in t
+    )
     # a basis several figures share is one note naming every place it applies to
     flag = "Significance flag as printed by the Healthcare Commission (&#39;-&#39;: no significant difference flagged)"
     assert details.count(flag) == 1
-    shared = re.search(r'<li id="(n\d+-1003HC)">\d+\. <span class="cspa-basis__where">([^<]*)</span> '
-                       + re.escape(flag), details)
-    assert shared.group(2) == ("Luton PCT, 2006/07, Significant difference vs benchmark group?, Significant difference "
-                               "vs England?; Luton PCT, 2005/06, Significant difference vs benchmark group?, Significant "
-                               "difference vs England?; Luton PCT, 2003/04, Significant difference vs benchmark group?, "
-                               "Significant difference vs England?:")
+    shared = re.search(
+        r'<li id="(n\d+-1003HC)">\d+\. <span class="cspa-basis__where">([^<]*)</span> '
+        + re.escape(flag),
+        details,
+    )
+    assert shared.group(2) == (
+        "Luton PCT, 2006/07, Significant difference vs benchmark group?, Significant difference "
+        "vs England?; Luton PCT, 2005/06, Significant difference vs benchmark group?, Significant "
+        "difference vs England?; Luton PCT, 2003/04, Significant difference vs benchmark group?, "
+        "Significant difference vs England?:"
+    )
     assert t.count(f'href="#{shared.group(1)}"') == 6
     # every figure in the table links to a note that exists
     for target in re.findall(r'<a class="cspa-fig" href="#([^"]+)"', t):
@@ -183,16 +210,52 @@ def test_a_basis_shared_by_the_table_or_a_row_is_one_note():
     from cspa.outputs.html import provenance
 
     def cell(display, basis, *judged, source="input"):
-        return {"display": display, "status": None, "source": source, "basis": basis, "judged": list(judged)}
+        return {
+            "display": display,
+            "status": None,
+            "source": source,
+            "basis": basis,
+            "judged": list(judged),
+        }
 
-    ind = {"code": "X 1%", "light_rule": "none here", "table": {"caption": "c", "columns": ["2019", "2020", "2021"],
-           "window": 2, "row_groups": [{"label": None, "rows": [
-               {"label": "Luton", "cells": [cell("0", "as supplied", "rank 1 of 10"),
-                                            cell("1", "as supplied", "rank 3 of 10", "no traffic light: none here", "by cspa"),
-                                            cell("2", "as supplied", "rank 4 of 10", "by cspa")]},
-               {"label": "England", "cells": [cell("4", "published", "by cspa", source="published"),
-                                              cell("5", "published", "by cspa", source="published"),
-                                              cell("", "no figure for this period")]}]}]}}
+    ind = {
+        "code": "X 1%",
+        "light_rule": "none here",
+        "table": {
+            "caption": "c",
+            "columns": ["2019", "2020", "2021"],
+            "window": 2,
+            "row_groups": [
+                {
+                    "label": None,
+                    "rows": [
+                        {
+                            "label": "Luton",
+                            "cells": [
+                                cell("0", "as supplied", "rank 1 of 10"),
+                                cell(
+                                    "1",
+                                    "as supplied",
+                                    "rank 3 of 10",
+                                    "no traffic light: none here",
+                                    "by cspa",
+                                ),
+                                cell("2", "as supplied", "rank 4 of 10", "by cspa"),
+                            ],
+                        },
+                        {
+                            "label": "England",
+                            "cells": [
+                                cell("4", "published", "by cspa", source="published"),
+                                cell("5", "published", "by cspa", source="published"),
+                                cell("", "no figure for this period"),
+                            ],
+                        },
+                    ],
+                }
+            ],
+        },
+    }
     pv = provenance(ind)
     assert pv["columns"] == ["2020", "2021"]  # the window: the latest two periods
     assert pv["anchor"] == "X_201_25"
@@ -200,7 +263,11 @@ def test_a_basis_shared_by_the_table_or_a_row_is_one_note():
     assert notes == [
         ("n1-X_201_25", "Every figure in the table", "by cspa"),
         ("n2-X_201_25", "Luton, every period shown", "as supplied"),
-        ("n3-X_201_25", "Luton, 2020", "rank 3 of 10"),  # "no traffic light: none here" is the sentence under the table
+        (
+            "n3-X_201_25",
+            "Luton, 2020",
+            "rank 3 of 10",
+        ),  # "no traffic light: none here" is the sentence under the table
         ("n4-X_201_25", "Luton, 2021", "rank 4 of 10"),
         ("n5-X_201_25", "England, 2020", "published"),
     ]
@@ -212,7 +279,7 @@ def test_a_basis_shared_by_the_table_or_a_row_is_one_note():
 
 def test_bands_table(html_page):
     t = _section(html_page, "2022SC")
-    bands = t[t.index('class="govuk-table cspa-bands"'):]
+    bands = t[t.index('class="govuk-table cspa-bands"') :]
     bands = bands[: bands.index("</table>")]
     assert "Bands for 2022SC" in bands
     assert '<span class="cspa-blobs" aria-hidden="true">●●●●●</span> 5 of 5' in bands
@@ -220,16 +287,19 @@ def test_bands_table(html_page):
     assert "0&lt;60" in bands and "80&lt;=100" in bands  # autoescaped
     # the symmetric nine-band indicator keeps its nine columns, "." explained
     t = _section(html_page, "2059SC")
-    bands = t[t.index('class="govuk-table cspa-bands"'):]
+    bands = t[t.index('class="govuk-table cspa-bands"') :]
     bands = bands[: bands.index("</table>")]
     assert bands.count("<td") == 9
-    assert '<span aria-hidden="true">.</span><span class="govuk-visually-hidden">Data not applicable</span>' in bands
+    assert (
+        '<span aria-hidden="true">.</span><span class="govuk-visually-hidden">Data not applicable</span>'
+        in bands
+    )
 
 
 def test_chart_has_text_alternative_and_data_table(html_page, doc):
     ind = next(i for i in doc["indicators"] if i["code"] == "3067AC")
     t = _section(html_page, "3067AC")
-    svg = t[t.index("<svg xmlns"): t.index("</svg>")]
+    svg = t[t.index("<svg xmlns") : t.index("</svg>")]
     assert 'role="img"' in svg and "aria-label=" in svg and "<title>" in svg
     assert "above the England upper quartile (93.4%)" in svg
     assert ind["chart"]["summary"] in t  # figcaption
@@ -249,18 +319,21 @@ def test_definitions_related_and_notes(html_page):
 
 
 def test_appendices_and_map(html_page, doc):
-    tail = html_page[html_page.index('id="appendices"'):]
+    tail = html_page[html_page.index('id="appendices"') :]
     for name in ("Birmingham", "Peterborough", "Blackburn with Darwen", "Hillingdon"):
         assert name in tail
     assert "7001OF" in tail and "7002OF" in tail
-    svg = tail[tail.index('<svg xmlns="http://www.w3.org/2000/svg" class="cspa-map-svg"'):]
+    svg = tail[tail.index('<svg xmlns="http://www.w3.org/2000/svg" class="cspa-map-svg"') :]
     assert 'role="img"' in svg[:600]
-    assert "Map of England showing Luton and its 10 NFER statistical neighbours: 1. Birmingham;" in tail
+    assert (
+        "Map of England showing Luton and its 10 NFER statistical neighbours: 1. Birmingham;"
+        in tail
+    )
     assert doc["map"]["note"].replace("'", "&#39;") in tail
 
 
 def test_attribution_on_the_page(html_page, doc):
-    footer = html_page[html_page.index('<footer class="govuk-footer">'):]
+    footer = html_page[html_page.index('<footer class="govuk-footer">') :]
     for line in doc["attribution"]:
         assert line in footer
         assert html_page.count(line) >= 3  # title page, footer, print running footer
@@ -272,7 +345,9 @@ def test_text_is_escaped(doc):
     page = render_html(doc)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
-    assert "</span> say &#34;hi&#34; &lt;b&gt;</li>" in page  # the note saying how the figure was made
+    assert (
+        "</span> say &#34;hi&#34; &lt;b&gt;</li>" in page
+    )  # the note saying how the figure was made
 
 
 def test_minimal_document_renders(doc):
@@ -298,7 +373,9 @@ def test_render_is_fast_enough():
     assert time.perf_counter() - t < 2.0
 
 
-@pytest.mark.parametrize("code", ["1003HC", "2022SC", "2054SC", "2059SC", "3002OF", "3091DE", "3067AC"])
+@pytest.mark.parametrize(
+    "code", ["1003HC", "2022SC", "2054SC", "2059SC", "3002OF", "3091DE", "3067AC"]
+)
 def test_every_printed_cell_appears(html_page, doc, code):
     ind = next(i for i in doc["indicators"] if i["code"] == code)
     t = _section(html_page, code)

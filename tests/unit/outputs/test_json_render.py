@@ -20,7 +20,16 @@ def test_json_drops_private_keys_and_keeps_the_rest(doc, tmp_path):
     assert data["area"]["name"] == "Luton"
     assert len(data["indicators"]) == 7
     obs = data["indicators"][1]["observations"]
-    assert {"measure", "period", "geography", "value", "display", "status", "source", "basis"} <= set(obs[0])
+    assert {
+        "measure",
+        "period",
+        "geography",
+        "value",
+        "display",
+        "status",
+        "source",
+        "basis",
+    } <= set(obs[0])
 
 
 def test_json_is_utf8_sorted_and_stable(doc, tmp_path):
@@ -39,7 +48,9 @@ def test_json_cleans_values_json_cannot_hold():
     import datetime as dt
     from decimal import Decimal
 
-    out = public_document({"a": math.nan, "b": math.inf, "c": dt.date(2008, 9, 1), "d": Decimal("1.5"), "e": (1, 2)})
+    out = public_document(
+        {"a": math.nan, "b": math.inf, "c": dt.date(2008, 9, 1), "d": Decimal("1.5"), "e": (1, 2)}
+    )
     assert out == {"a": None, "b": None, "c": "2008-09-01", "d": 1.5, "e": [1, 2]}
     json.loads(to_json({"x": math.nan}))
     with pytest.raises(TypeError):

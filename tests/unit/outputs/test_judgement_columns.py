@@ -29,7 +29,8 @@ def expected(demo_con):
     """Luton's latest figure of CODE, its rank among the authorities (1 = the lowest, as low is good;
     ties share the best rank) and its quartile band (A = the best quarter, a figure on a cut point
     goes to the low-value side) worked out from the observations."""
-    row = demo_con.execute("""
+    row = demo_con.execute(
+        """
         WITH v AS (
             SELECT o.area, o.period_label, o.value FROM observation_current o JOIN area a ON a.code = o.area
             WHERE o.indicator = ? AND o.measure = 'value' AND a.type = 'la' AND o.value IS NOT NULL
@@ -40,7 +41,9 @@ def expected(demo_con):
         SELECT v.period_label, v.value, (SELECT count(*) FROM v w WHERE w.value < v.value) + 1 AS rank,
                CASE WHEN v.value <= q1 THEN 'A' WHEN v.value <= q2 THEN 'B' WHEN v.value <= q3 THEN 'C' ELSE 'D' END,
                q.n
-        FROM v, q WHERE v.area = '821'""", [CODE, CODE]).fetchone()
+        FROM v, q WHERE v.area = '821'""",
+        [CODE, CODE],
+    ).fetchone()
     assert row is not None and row[4] > 140  # every authority with a figure, not a handful
     return {"period": row[0], "value": row[1], "rank": row[2], "band": row[3]}
 
@@ -53,8 +56,11 @@ def _grid(table: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
     geos = [label for n, label in groups for _ in range(int(n))]
     subs = [text(h) for h in re.findall(r'<th scope="col" class="[^"]*">(.*?)</th>', head)]
     rows = {}
-    for period, cells in re.findall(r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>\n(.*?)</tr>',
-                                    table[table.index("<tbody>"):], flags=re.S):
+    for period, cells in re.findall(
+        r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>\n(.*?)</tr>',
+        table[table.index("<tbody>") :],
+        flags=re.S,
+    ):
         rows[period] = [text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", cells, flags=re.S)]
     return geos, subs, rows
 
@@ -62,7 +68,7 @@ def _grid(table: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
 def test_html_shows_luton_rank_and_quartile_band_beside_the_figure(lait, expected):
     page = render_html(lait)
     start = page.index(f'id="ind-{anchor(CODE)}"')
-    table = page[start: page.index("</table>", start)]
+    table = page[start : page.index("</table>", start)]
     geos, subs, rows = _grid(table)
     # Luton's figure, then a column for each judgement the engine made of Luton's figures
     assert geos[:4] == ["Luton"] * 4 and subs[:4] == ["Figure", "Rank", "Quartile band", "Progress"]
@@ -75,26 +81,58 @@ def test_html_shows_luton_rank_and_quartile_band_beside_the_figure(lait, expecte
     # the comparators were not ranked: their only judgement column is progress
     assert subs[4:] == ["Figure", "Progress"] * 3
     # each judgement links to the note saying how it was made, and that note gives the cut-offs
-    cell = re.search(r'<tr><th scope="row" class="govuk-table__header">' + re.escape(expected["period"])
-                     + r"</th>\n(?:<td.*?</td>\n){1}(<td.*?</td>)", table, flags=re.S).group(1)
-    note = re.search(r'href="#([^"]+)" aria-describedby="\1">' + str(expected["rank"]) + "<", cell).group(1)
-    notes = page[page.index(f'<li id="{note}">'):]
-    assert re.match(r'<li id="[^"]+">\d+\. <span class="cspa-basis__where">Luton, ' + re.escape(expected["period"])
-                    + r":</span> rank of \d+ authorities \(low is good", notes)
+    cell = re.search(
+        r'<tr><th scope="row" class="govuk-table__header">'
+        + re.escape(expected["period"])
+        + r"</th>\n(?:<td.*?</td>\n){1}(<td.*?</td>)",
+        table,
+        flags=re.S,
+    ).group(1)
+    note = re.search(
+        r'href="#([^"]+)" aria-describedby="\1">' + str(expected["rank"]) + "<", cell
+    ).group(1)
+    notes = page[page.index(f'<li id="{note}">') :]
+    assert re.match(
+        r'<li id="[^"]+">\d+\. <span class="cspa-basis__where">Luton, '
+        + re.escape(expected["period"])
+        + r":</span> rank of \d+ authorities \(low is good",
+        notes,
+    )
     # the legend says what the columns mean
     assert "What the judgement columns mean" in page and "A is the best quarter" in page
 
 
 def test_json_judgement_is_the_one_the_table_shows(lait, expected):
     ind = next(i for i in lait["indicators"] if i["code"] == CODE)
-    j = next(j for j in ind["judgements"] if j["geography"] == "area" and j["period"] == expected["period"])
+    j = next(
+        j
+        for j in ind["judgements"]
+        if j["geography"] == "area" and j["period"] == expected["period"]
+    )
     assert j["rank"] == expected["rank"] and j["quartile"] == "ABCD".index(expected["band"]) + 1
     from cspa.outputs.json_out import public_document
 
-    public = public_document(j)  # the JSON contract of issue 6: the columns' own keys stay out of it
-    assert set(public) == {"measure", "measure_id", "period", "geography", "band", "band_range", "traffic_light",
-                           "quartile", "quartile_position", "rank", "trend", "significance", "progress", "rag",
-                           "target", "basis"}
+    public = public_document(
+        j
+    )  # the JSON contract of issue 6: the columns' own keys stay out of it
+    assert set(public) == {
+        "measure",
+        "measure_id",
+        "period",
+        "geography",
+        "band",
+        "band_range",
+        "traffic_light",
+        "quartile",
+        "quartile_position",
+        "rank",
+        "trend",
+        "significance",
+        "progress",
+        "rag",
+        "target",
+        "basis",
+    }
 
 
 def test_excel_has_a_column_per_judgement_with_ranks_as_numbers(lait, expected, tmp_path):
@@ -103,40 +141,86 @@ def test_excel_has_a_column_per_judgement_with_ranks_as_numbers(lait, expected, 
     ws = next(ws for ws in wb.worksheets if f"T_{CODE}" in ws.tables)
     cells = ws[ws.tables[f"T_{CODE}"].ref]
     header = [c.value for c in cells[0]]
-    assert header[header.index("Band range") + 1: header.index("How the figure was made")] == [
-        "Rank", "Quartile band", "Progress"]  # LAIT ranks and bands but prints no position, trend or flag
+    assert header[header.index("Band range") + 1 : header.index("How the figure was made")] == [
+        "Rank",
+        "Quartile band",
+        "Progress",
+    ]  # LAIT ranks and bands but prints no position, trend or flag
     assert header[-1] == "How it was judged"
     rows = [dict(zip(header, r, strict=True)) for r in cells[1:]]
-    luton = next(r for r in rows if r["Row"].value == "Luton" and r["Column"].value == expected["period"])
+    luton = next(
+        r for r in rows if r["Row"].value == "Luton" and r["Column"].value == expected["period"]
+    )
     assert luton["Rank"].value == expected["rank"] and luton["Rank"].data_type == "n"
     assert luton["Quartile band"].value == expected["band"]
     assert luton["Progress"].value in ("Improved", "Same", "Worsened")
     assert "rank of" in luton["How it was judged"].value
     assert "no traffic light" not in luton["How it was judged"].value  # said once, under the table
-    england = next(r for r in rows if r["Row"].value == "England" and r["Column"].value == expected["period"])
-    assert england["Rank"].value is None and england["Progress"].value in ("Improved", "Same", "Worsened")
+    england = next(
+        r for r in rows if r["Row"].value == "England" and r["Column"].value == expected["period"]
+    )
+    assert england["Rank"].value is None and england["Progress"].value in (
+        "Improved",
+        "Same",
+        "Worsened",
+    )
     # numbers are numbers in every indicator table's rank cells
-    ranks = [r[header.index("Rank")] for ws in wb.worksheets for name in ws.tables if name.startswith("T_")
-             for r in ws[ws.tables[name].ref][1:]]
+    ranks = [
+        r[header.index("Rank")]
+        for ws in wb.worksheets
+        for name in ws.tables
+        if name.startswith("T_")
+        for r in ws[ws.tables[name].ref][1:]
+    ]
     assert len([c for c in ranks if c.value is not None]) > 100
     assert all(c.value is None or c.data_type == "n" for c in ranks)
 
 
 def _cell(display, basis, *judgements):
-    return {"display": display, "status": None, "source": "input", "basis": basis, "judged": [j[3] for j in judgements],
-            "_judgements": [{"key": k, "value": v, "display": d, "basis": b} for k, v, d, b in judgements]}
+    return {
+        "display": display,
+        "status": None,
+        "source": "input",
+        "basis": basis,
+        "judged": [j[3] for j in judgements],
+        "_judgements": [
+            {"key": k, "value": v, "display": d, "basis": b} for k, v, d, b in judgements
+        ],
+    }
 
 
 def _indicator(with_judgements: bool = True) -> dict:
-    rank = [("rank", 3, "3", "rank of 10 (2020)"), ("progress", "improved", "Improved", "vs 2019: 5 vs 6")]
-    luton = [_cell("5", "as supplied", *(rank if with_judgements else [])), _cell("4", "as supplied")]
+    rank = [
+        ("rank", 3, "3", "rank of 10 (2020)"),
+        ("progress", "improved", "Improved", "vs 2019: 5 vs 6"),
+    ]
+    luton = [
+        _cell("5", "as supplied", *(rank if with_judgements else [])),
+        _cell("4", "as supplied"),
+    ]
     england = [_cell("6", "published"), _cell("6", "published")]
-    return {"code": "T 1", "light_rule": None, "table": {
-        "caption": "A judged table", "columns": ["2020", "2021"], "window": None,
-        "_judgement_columns": [{"key": "rank", "label": "Rank", "meaning": "1 = best"},
-                               {"key": "progress", "label": "Progress", "meaning": "vs last year"}],
-        "row_groups": [{"label": None, "rows": [{"label": "Luton", "geography": "area", "cells": luton},
-                                                {"label": "England", "geography": "england", "cells": england}]}]}}
+    return {
+        "code": "T 1",
+        "light_rule": None,
+        "table": {
+            "caption": "A judged table",
+            "columns": ["2020", "2021"],
+            "window": None,
+            "_judgement_columns": [
+                {"key": "rank", "label": "Rank", "meaning": "1 = best"},
+                {"key": "progress", "label": "Progress", "meaning": "vs last year"},
+            ],
+            "row_groups": [
+                {
+                    "label": None,
+                    "rows": [
+                        {"label": "Luton", "geography": "area", "cells": luton},
+                        {"label": "England", "geography": "england", "cells": england},
+                    ],
+                }
+            ],
+        },
+    }
 
 
 def test_a_judged_table_is_laid_out_periods_down_with_a_column_per_judgement():
@@ -145,21 +229,33 @@ def test_a_judged_table_is_laid_out_periods_down_with_a_column_per_judgement():
     ind = _indicator()
     pv = provenance(ind)
     html = str(data_table(ind, pv, {}))
-    head = html[html.index("<thead>"): html.index("</thead>")]
+    head = html[html.index("<thead>") : html.index("</thead>")]
     # Luton's figure and its two judgements under one heading; England, never judged, one column
-    assert ('<th scope="colgroup" colspan="3" class="govuk-table__header">Luton</th>'
-            '<th scope="col" rowspan="2" class="govuk-table__header govuk-table__header--numeric">England</th>') in head
-    assert re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head) == ["Figure", "Rank", "Progress"]
+    assert (
+        '<th scope="colgroup" colspan="3" class="govuk-table__header">Luton</th>'
+        '<th scope="col" rowspan="2" class="govuk-table__header govuk-table__header--numeric">England</th>'
+    ) in head
+    assert re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head) == [
+        "Figure",
+        "Rank",
+        "Progress",
+    ]
     _geos, _subs, rows = _grid(html)
     assert list(rows) == ["2020", "2021"]  # a row per period
     assert rows["2020"] == ["5", "3", "Improved", "6"] and rows["2021"] == ["4", "", "", "6"]
     # each judgement links to the note that holds its basis; the note exists
-    note = re.search(r'<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'
-                     r'<a class="cspa-fig" href="#([^"]+)" aria-describedby="\1">3</a></td>', html).group(1)
+    note = re.search(
+        r'<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'
+        r'<a class="cspa-fig" href="#([^"]+)" aria-describedby="\1">3</a></td>',
+        html,
+    ).group(1)
     assert any(n["id"] == note and "rank of 10 (2020)" in n["text"] for n in pv["notes"])
     # in print, the words without the links
     printed = str(data_table(ind, pv, {}, for_print=True))
-    assert '<td class="govuk-table__cell cspa-judgement">Improved</td>' in printed and "href" not in printed
+    assert (
+        '<td class="govuk-table__cell cspa-judgement">Improved</td>' in printed
+        and "href" not in printed
+    )
 
 
 def test_a_table_without_judgements_keeps_its_periods_across():
@@ -168,7 +264,7 @@ def test_a_table_without_judgements_keeps_its_periods_across():
     ind = _indicator(with_judgements=False)
     html = str(data_table(ind, provenance(ind), {}))
     assert "colgroup" not in html and "cspa-judgement" not in html
-    head = html[html.index("<thead>"): html.index("</thead>")]
+    head = html[html.index("<thead>") : html.index("</thead>")]
     assert re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head) == ["2020", "2021"]
 
 
@@ -189,12 +285,27 @@ def test_a_measure_shows_only_the_periods_it_has_figures_for():
     from cspa.outputs.html import data_table, provenance
 
     ind = _indicator()
-    change = {"label": "Change", "rows": [
-        {"label": "Luton", "geography": "area", "cells": [{"display": "", "basis": "no figure"}, _cell("-1", "4 - 5")]},
-        {"label": "England", "geography": "england", "cells": [{"display": "", "basis": "no figure"}, _cell("0", "6 - 6")]}]}
+    change = {
+        "label": "Change",
+        "rows": [
+            {
+                "label": "Luton",
+                "geography": "area",
+                "cells": [{"display": "", "basis": "no figure"}, _cell("-1", "4 - 5")],
+            },
+            {
+                "label": "England",
+                "geography": "england",
+                "cells": [{"display": "", "basis": "no figure"}, _cell("0", "6 - 6")],
+            },
+        ],
+    }
     ind["table"]["row_groups"][0]["label"] = "Level"
     ind["table"]["row_groups"].append(change)
     html = str(data_table(ind, provenance(ind), {}))
     bodies = html.split("<tbody>")[1:]
-    periods = [re.findall(r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>', b) for b in bodies]
+    periods = [
+        re.findall(r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>', b)
+        for b in bodies
+    ]
     assert periods == [["2020", "2021"], ["2021"]]

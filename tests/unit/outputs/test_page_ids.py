@@ -51,7 +51,8 @@ def test_fixture_page():
 def test_appendices_without_a_code_get_their_groups_id():
     doc = fixture_report()
     doc["appendices"] = [{**a, "code": None, "group": "nfer_2007"} for a in doc["appendices"]] + [
-        {"code": None, "group": None, "title": "A list", "neighbours": []}]
+        {"code": None, "group": None, "title": "A list", "neighbours": []}
+    ]
     assert [a["id"] for a in appendices(doc)] == ["app-nfer_2007", "app-nfer_2007-2", "app-3"]
     page = render_html(doc)
     _check(page)
@@ -108,4 +109,7 @@ def test_quarterly_related_indicator_links_to_its_section(quarterly):
     first["related"] = [second["code"], "NOT IN THE REPORT"]
     page = render_quarterly_html(doc)
     _check(page)
-    assert f'<a class="govuk-link" href="#{second["anchor"]}">{second["code"]}</a>, NOT IN THE REPORT' in page
+    assert (
+        f'<a class="govuk-link" href="#{second["anchor"]}">{second["code"]}</a>, NOT IN THE REPORT'
+        in page
+    )

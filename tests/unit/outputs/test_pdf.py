@@ -52,8 +52,11 @@ def test_page_numbers_header_and_attribution_on_every_page(pages):
 
 def test_each_outcome_area_starts_a_page(pages):
     for title in ("Being healthy", "Staying safe", "Enjoying and achieving", "Appendices"):
-        starts = [i for i, text in enumerate(pages) if text.split("\n")[0:3] and
-                  any(line.strip() == title for line in text.split("\n")[:4])]
+        starts = [
+            i
+            for i, text in enumerate(pages)
+            if text.split("\n")[0:3] and any(line.strip() == title for line in text.split("\n")[:4])
+        ]
         assert starts, title
 
 
@@ -65,7 +68,10 @@ def test_contents_page_numbers_point_at_the_indicators(pages):
     assert found, flat_pages[1:4]
     page_no = int(found[0].group(1))
     assert "2022SC" in flat_pages[page_no - 1]
-    assert "Percentage of core assessments completed within 35 working days, Luton" in flat_pages[page_no - 1]
+    assert (
+        "Percentage of core assessments completed within 35 working days, Luton"
+        in flat_pages[page_no - 1]
+    )
 
 
 def test_pdf_is_tagged_with_language_and_title(reader):
@@ -89,8 +95,12 @@ def test_first_page_renders_to_png(pdf_path, tmp_path):
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (Debian package poppler-utils) is not installed; PNG check skipped")
     out = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf_path), str(out)],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf_path), str(out)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     (png,) = tmp_path.glob("page*.png")
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -103,7 +113,7 @@ def test_chromium_page_furniture_is_literal_text_and_named_pages():
     doc = fixture_report()
     css = chromium_page_css(doc)
     assert '@top-left { content: "Luton \u2014  Annual Performance Assessment dataset";' in css
-    footer = css[css.index("@bottom-left"):]
+    footer = css[css.index("@bottom-left") :]
     for line in doc["attribution"]:
         assert line.replace('"', '\\"') in footer
     assert "\\A " in footer and "white-space: pre-wrap" in footer  # one attribution line per line

@@ -40,8 +40,11 @@ from cspa.outputs.styles import STATIC
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 if not Path("/usr/bin/chromium").exists():
-    pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
-                "print layout checks skipped", allow_module_level=True)
+    pytest.skip(
+        "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
+        "print layout checks skipped",
+        allow_module_level=True,
+    )
 
 MM = 96 / 25.4  # CSS pixels per millimetre
 #: A4 less the print stylesheet's 14 mm side margins, portrait and landscape, in CSS pixels
@@ -49,11 +52,14 @@ TEXT_WIDTH = (210 - 28) * MM
 LANDSCAPE_TEXT_WIDTH = (297 - 28) * MM
 SIDE_MARGIN_PT = 14 / 25.4 * 72
 
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                     reason="pdftotext (Debian package poppler-utils) is not installed")
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None,
+    reason="pdftotext (Debian package poppler-utils) is not installed",
+)
 
 
 # ------------------------------------------------------------------------------ documents
+
 
 @pytest.fixture(scope="module")
 def luton_2008(demo_con):
@@ -78,13 +84,19 @@ def print_page(browser, tmp_path_factory):
     def open_page(doc):
         if id(doc) not in opened:
             path = tmp_path_factory.mktemp("print-html") / "report.html"
-            path.write_text(render_html(doc, for_print=True, extra_css=chromium_page_css(doc)), encoding="utf-8")
-            context = browser.new_context(viewport={"width": round(TEXT_WIDTH), "height": 1000}, offline=True)
+            path.write_text(
+                render_html(doc, for_print=True, extra_css=chromium_page_css(doc)), encoding="utf-8"
+            )
+            context = browser.new_context(
+                viewport={"width": round(TEXT_WIDTH), "height": 1000}, offline=True
+            )
             contexts.append(context)
             page = context.new_page()
             page.goto(path.as_uri())
             page.emulate_media(media="print")
-            page.add_style_tag(content=f"{WIDE_INDICATOR} {{ width: {LANDSCAPE_TEXT_WIDTH:.1f}px; }}")
+            page.add_style_tag(
+                content=f"{WIDE_INDICATOR} {{ width: {LANDSCAPE_TEXT_WIDTH:.1f}px; }}"
+            )
             opened[id(doc)] = page
         return opened[id(doc)]
 
@@ -94,7 +106,9 @@ def print_page(browser, tmp_path_factory):
 
 
 def _wide_ids(page) -> set[str]:
-    return set(page.evaluate("s => [...document.querySelectorAll(s)].map(e => e.id)", WIDE_INDICATOR))
+    return set(
+        page.evaluate("s => [...document.querySelectorAll(s)].map(e => e.id)", WIDE_INDICATOR)
+    )
 
 
 # ------------------------------------------------------------------------------ the page
@@ -119,7 +133,9 @@ def test_no_table_is_wider_than_its_page(print_page, request, which):
     assert page.evaluate(OVERFLOWING_TABLES, [WIDE_INDICATOR, TEXT_WIDTH]) == []
 
 
-def test_only_tables_of_many_periods_across_are_printed_landscape(print_page, luton_2025_every_period, luton_2008):
+def test_only_tables_of_many_periods_across_are_printed_landscape(
+    print_page, luton_2025_every_period, luton_2008
+):
     """The landscape selector picks the every-period report's widest tables (periods across), not
     its periods-down tables, and nothing in the 2008 report (at most seven periods across)."""
     wide = _wide_ids(print_page(luton_2025_every_period))
@@ -155,11 +171,14 @@ def test_period_labels_are_not_broken(print_page, luton_2008):
 
 # ------------------------------------------------------------------------------ the PDFs
 
+
 @pytest.fixture(scope="module")
 def luton_2008_pdf(luton_2008, tmp_path_factory):
     if find_chromium() is None:
         pytest.skip("no Chromium to print with")
-    return render_pdf(luton_2008, tmp_path_factory.mktemp("print-pdf") / "luton-2008.pdf", engine="chromium")
+    return render_pdf(
+        luton_2008, tmp_path_factory.mktemp("print-pdf") / "luton-2008.pdf", engine="chromium"
+    )
 
 
 def _flat(text: str) -> str:
@@ -168,9 +187,16 @@ def _flat(text: str) -> str:
 
 def _words_past_the_margin(pdf: Path) -> list[tuple[int, str]]:
     """Words drawn to the right of the text area (each page's width less its right margin)."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
-                         check=True, timeout=120).stdout
-    word = re.compile(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>')
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    word = re.compile(
+        r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>'
+    )
     past = []
     for number, page in enumerate(out.split("<page ")[1:], start=1):
         right = float(re.search(r'width="([\d.]+)"', page).group(1)) - SIDE_MARGIN_PT + 1
@@ -184,13 +210,23 @@ def test_no_indicator_heading_ends_a_page(luton_2008, luton_2008_pdf):
     (its code on a line of its own, then its title) comes more than the heading and the table
     caption repeating it: the table or its first rows, or the indicator's first paragraph."""
     reader = PdfReader(str(luton_2008_pdf))
-    starts = {str(name).lstrip("/"): reader.get_destination_page_number(dest)
-              for name, dest in reader.named_destinations.items()}
-    pages = subprocess.run(["pdftotext", str(luton_2008_pdf), "-"], capture_output=True, text=True,
-                           check=True, timeout=120).stdout.split("\f")
+    starts = {
+        str(name).lstrip("/"): reader.get_destination_page_number(dest)
+        for name, dest in reader.named_destinations.items()
+    }
+    pages = subprocess.run(
+        ["pdftotext", str(luton_2008_pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split("\f")
     area, title = luton_2008["area"]["name"], luton_2008["title"]
-    furniture = [_flat(f"{area} \u2014 {title}"), *(_flat(line) for line in luton_2008["attribution"]),
-                 *(_flat(s["title"]) for s in luton_2008["sections"])]
+    furniture = [
+        _flat(f"{area} \u2014 {title}"),
+        *(_flat(line) for line in luton_2008["attribution"]),
+        *(_flat(s["title"]) for s in luton_2008["sections"]),
+    ]
     alone = []
     for ind in luton_2008["indicators"]:
         code, heading = ind["code"], _flat(ind["title"])
@@ -198,7 +234,7 @@ def test_no_indicator_heading_ends_a_page(luton_2008, luton_2008_pdf):
         text = pages[number] + "\n"
         at = text.find(f"\n{code}\n")
         assert at >= 0, (number + 1, code)
-        rest = re.sub(r"Page \d+ of \d+", "", _flat(text[at:])[len(code):])
+        rest = re.sub(r"Page \d+ of \d+", "", _flat(text[at:])[len(code) :])
         for repeated in [heading, *furniture]:
             rest = rest.replace(repeated, "")
         if not rest.strip():
@@ -224,11 +260,24 @@ def wide_sample(luton_2025_every_period):
     portrait ones after landscape (the next part's)."""
     doc = luton_2025_every_period
     keep = {"Being healthy": [3], "Staying safe": [2, 1], "Service management": [2]}
-    sections = [dict(s, subsections=[dict(sub, indicators=sub["indicators"][:n])
-                                     for sub, n in zip(s["subsections"], keep[s["title"]], strict=False)])
-                for s in doc["sections"] if s["title"] in keep]
+    sections = [
+        dict(
+            s,
+            subsections=[
+                dict(sub, indicators=sub["indicators"][:n])
+                for sub, n in zip(s["subsections"], keep[s["title"]], strict=False)
+            ],
+        )
+        for s in doc["sections"]
+        if s["title"] in keep
+    ]
     codes = {c for s in sections for sub in s["subsections"] for c in sub["indicators"]}
-    return dict(doc, sections=sections, indicators=[i for i in doc["indicators"] if i["code"] in codes], map=None)
+    return dict(
+        doc,
+        sections=sections,
+        indicators=[i for i in doc["indicators"] if i["code"] in codes],
+        map=None,
+    )
 
 
 @needs_pdftotext
@@ -239,8 +288,11 @@ def test_wide_indicators_print_on_landscape_pages(print_page, wide_sample, engin
     wide = _wide_ids(print_page(wide_sample))
     pdf = render_pdf(wide_sample, tmp_path / f"wide-{engine}.pdf", engine=engine)
     reader = PdfReader(str(pdf))
-    starts = {str(name).lstrip("/"): reader.get_destination_page_number(dest)
-              for name, dest in reader.named_destinations.items() if str(name).lstrip("/").startswith("ind-")}
+    starts = {
+        str(name).lstrip("/"): reader.get_destination_page_number(dest)
+        for name, dest in reader.named_destinations.items()
+        if str(name).lstrip("/").startswith("ind-")
+    }
     assert len(starts) == len(wide_sample["indicators"])
     assert wide and len(wide) < len(starts)  # both kinds in the sample
     for target, number in starts.items():

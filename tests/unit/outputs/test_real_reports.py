@@ -32,7 +32,10 @@ def test_pdf_has_every_indicator_and_sane_pages(luton, tmp_path):
     assert missing == []
     assert "Luton" in text and re.search(r"Page \d+ of \d+", text)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],
+            check=True,
+        )
         png = next(tmp_path.glob("p*.png"))
         assert png.stat().st_size > 5_000
 
@@ -63,16 +66,26 @@ def test_excel_numbers_are_numbers(luton, tmp_path):
     assert any(ws.freeze_panes for ws in wb.worksheets)
 
 
-@pytest.mark.parametrize("area", ["Luton", "Isles of Scilly", "City of London", "Cumberland", "Kent"])
+@pytest.mark.parametrize(
+    "area", ["Luton", "Isles of Scilly", "City of London", "Cumberland", "Kent"]
+)
 def test_current_authorities_on_lait(demo_con, area, tmp_path):
     doc = build_apa_document(demo_con, area, 2025, "lait")
     assert doc["area"]["name"] == area
     assert len(doc["indicators"]) > 100
     assert any("Open Government Licence" in a for a in doc["attribution"])
-    ranked = [j for i in doc["indicators"] for j in i["judgements"] if j["rank"] is not None and j["geography"] == "area"]
+    ranked = [
+        j
+        for i in doc["indicators"]
+        for j in i["judgements"]
+        if j["rank"] is not None and j["geography"] == "area"
+    ]
     assert ranked, "ranks among the 153 authorities"
-    assert any(o["geography"] == "statistical_neighbours" and o["source"] == "computed"
-               for i in doc["indicators"] for o in i["observations"])
+    assert any(
+        o["geography"] == "statistical_neighbours" and o["source"] == "computed"
+        for i in doc["indicators"]
+        for o in i["observations"]
+    )
     render(doc, "html", tmp_path / "r.html")
     assert area in (tmp_path / "r.html").read_text(encoding="utf-8")
 
@@ -82,8 +95,11 @@ def _periods(table: str) -> list[str]:
     down (one with judgement columns, under geography ``colgroup`` headings), its first body's row headings."""
     head = table[: table.index("</thead>")]
     if 'scope="colgroup"' not in head:
-        return re.findall(r'<th scope="col" class="govuk-table__header govuk-table__header--numeric">([^<]+)</th>', head)
-    body = table[table.index("<tbody>"): table.index("</tbody>")]
+        return re.findall(
+            r'<th scope="col" class="govuk-table__header govuk-table__header--numeric">([^<]+)</th>',
+            head,
+        )
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
     return re.findall(r'<tr><th scope="row" class="govuk-table__header">([^<]+)</th>', body)
 
 
@@ -91,7 +107,7 @@ def _indicator_table(page: str, code: str) -> str:
     from cspa.outputs.html import anchor
 
     start = page.index(f'id="ind-{anchor(code)}"')
-    return page[start: page.index("</table>", start)]
+    return page[start : page.index("</table>", start)]
 
 
 def _shown_periods(page: str, code: str) -> list[str]:
@@ -119,7 +135,9 @@ def test_lait_report_shows_the_latest_five_periods_and_keeps_the_rest_for_json(d
         assert set(ind["table"]["columns"]) <= periods and len(periods) > 5
         # the chart shows the window too, so its summary speaks of the periods shown
         if ind["chart"]:
-            assert {p["period"] for s in ind["chart"]["series"] for p in s["points"]} <= set(ind["table"]["columns"][-5:])
+            assert {p["period"] for s in ind["chart"]["series"] for p in s["points"]} <= set(
+                ind["table"]["columns"][-5:]
+            )
 
 
 def test_period_window_is_an_option(demo_con):
@@ -154,14 +172,33 @@ def test_every_figure_of_a_real_report_links_to_a_note_with_its_basis(luton):
 
     page = render_html(luton)
     start = page.index('id="ind-1003HC"')
-    section = page[start: page.index("</section>", start)]
-    notes = dict(re.findall(r'<li id="([^"]+)">\d+\. <span class="cspa-basis__where">[^<]*</span> ([^<]*)</li>', section))
-    links = re.findall(r'<a class="cspa-fig" href="#([^"]+)" aria-describedby="\1">([^<]*)<', section)
-    judged = re.findall(r'<td class="govuk-table__cell cspa-judgement[^"]*"><a class="cspa-fig" href="#([^"]+)"', section)
-    cells = [c for g in next(i for i in luton["indicators"] if i["code"] == "1003HC")["table"]["row_groups"]
-             for r in g["rows"] for c in r["cells"] if c["display"] or c["status"]]
+    section = page[start : page.index("</section>", start)]
+    notes = dict(
+        re.findall(
+            r'<li id="([^"]+)">\d+\. <span class="cspa-basis__where">[^<]*</span> ([^<]*)</li>',
+            section,
+        )
+    )
+    links = re.findall(
+        r'<a class="cspa-fig" href="#([^"]+)" aria-describedby="\1">([^<]*)<', section
+    )
+    judged = re.findall(
+        r'<td class="govuk-table__cell cspa-judgement[^"]*"><a class="cspa-fig" href="#([^"]+)"',
+        section,
+    )
+    cells = [
+        c
+        for g in next(i for i in luton["indicators"] if i["code"] == "1003HC")["table"][
+            "row_groups"
+        ]
+        for r in g["rows"]
+        for c in r["cells"]
+        if c["display"] or c["status"]
+    ]
     assert len(links) - len(judged) == len(cells) > 5  # every figure links to its note
-    assert len(judged) == sum(len(c.get("_judgements") or ()) for c in cells) > 0  # and every judgement beside it
+    assert (
+        len(judged) == sum(len(c.get("_judgements") or ()) for c in cells) > 0
+    )  # and every judgement beside it
     for target, _display in links:
         assert target in notes  # every link lands on a note
     # each note is printed once: no two notes say the same
@@ -187,10 +224,16 @@ def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_pat
         rows = prepare_judgements(con, "lait", tmp_path)
         assert rows == con.execute("SELECT count(*) FROM judgement").fetchall()[0][0] > 100_000
         prepared, shared = open_prepared(tmp_path), SharedRows()
-        for area in ("Luton", "Bedford", "Kent"):  # two in one region: the second reuses the first's shared rows
+        for area in (
+            "Luton",
+            "Bedford",
+            "Kent",
+        ):  # two in one region: the second reuses the first's shared rows
             for history in (False, True):
                 direct = build_apa_document(con, area, 2025, "lait", history=history)
-                batch = build_apa_document(prepared, area, 2025, "lait", history=history, shared=shared)
+                batch = build_apa_document(
+                    prepared, area, 2025, "lait", history=history, shared=shared
+                )
                 assert to_json(batch) == to_json(direct), (area, history)
         assert ("lait", "") in shared.rows and shared.entries
     finally:
@@ -203,8 +246,27 @@ def test_report_command_takes_a_period_window(demo_db, tmp_path):
     from cspa.cli import app
 
     out = tmp_path / "luton.html"
-    result = CliRunner().invoke(app, ["report", "apa-dataset", "--db", str(demo_db), "--area", "Luton", "--year", "2025",
-                                      "--framework", "lait", "--periods", "2", "--format", "html", "--output", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "apa-dataset",
+            "--db",
+            str(demo_db),
+            "--area",
+            "Luton",
+            "--year",
+            "2025",
+            "--framework",
+            "lait",
+            "--periods",
+            "2",
+            "--format",
+            "html",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "Each table and chart shows the latest 2 periods of its indicator." in page
@@ -220,9 +282,13 @@ def test_batch_renders_reports_in_worker_processes(demo_con, tmp_path):
     n = render_all_areas(demo_con, "lait", 2025, "html", tmp_path, areas=["821", "822", "202"])
     assert n == 3
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["apa-dataset-202-Camden.html", "apa-dataset-821-Luton.html", "apa-dataset-822-Bedford.html"]
+    assert files == [
+        "apa-dataset-202-Camden.html",
+        "apa-dataset-821-Luton.html",
+        "apa-dataset-822-Bedford.html",
+    ]
     page = (tmp_path / "apa-dataset-822-Bedford.html").read_text(encoding="utf-8")
-    assert "<h1 class=\"govuk-heading-xl cspa-doc-title\">" in page and "Bedford" in page
+    assert '<h1 class="govuk-heading-xl cspa-doc-title">' in page and "Bedford" in page
     assert "Each table and chart shows the latest 5 periods of its indicator." in page
     assert max(len(_periods(t)) for t in _data_tables(page)) == 5
     assert "Open Government Licence" in page

@@ -26,7 +26,9 @@ def pages(html_page, demo_con) -> dict[str, str]:
 
     return {
         "apa-dataset": html_page,
-        "quarterly": render_quarterly_html(build_quarterly_document(demo_con, "Luton", "2007-08-Q4")),
+        "quarterly": render_quarterly_html(
+            build_quarterly_document(demo_con, "Luton", "2007-08-Q4")
+        ),
         "profile": render_assessment_html(build_profile_document(demo_con, "Luton", 2011)),
         "letter": render_assessment_html(build_letter_document(demo_con, "Luton", 2011)),
     }
@@ -65,7 +67,9 @@ def test_vendored_stylesheet_is_the_release_its_readme_names():
     assert f"govuk-frontend@{version}" in readme
     assert hashlib.sha256(VENDORED.read_bytes()).hexdigest() in readme  # unmodified since vendored
     assert "MIT License" in (GOVUK_FRONTEND / "LICENSE.txt").read_text(encoding="utf-8")
-    assert not list(GOVUK_FRONTEND.rglob("*.woff*")) and not list(GOVUK_FRONTEND.rglob("*.ttf"))  # no GDS Transport
+    assert not list(GOVUK_FRONTEND.rglob("*.woff*")) and not list(
+        GOVUK_FRONTEND.rglob("*.ttf")
+    )  # no GDS Transport
 
 
 @pytest.mark.parametrize("kind", ["apa-dataset", "quarterly", "profile", "letter"])
@@ -73,7 +77,9 @@ def test_page_inlines_govuk_frontend_then_cspa(pages, kind):
     css = _style(pages[kind])
     version = govuk_frontend_version()
     assert css.lstrip().startswith(f"/*! GOV.UK Frontend v{version} ")
-    assert "Permission is hereby granted, free of charge" in css  # the MIT notice travels with the copy
+    assert (
+        "Permission is hereby granted, free of charge" in css
+    )  # the MIT notice travels with the copy
     assert f'--govuk-frontend-version:"{version}"' in css
     assert govuk_frontend_css() in css
     # then cspa's own sheet and the print sheet, after govuk-frontend's so they win ties
@@ -90,8 +96,13 @@ def test_every_vendored_rule_reaches_the_page_but_fonts_and_files():
             dropped.append(text)
     assert dropped, "expected the @font-face rules to be dropped"
     for text in dropped:
-        assert ("@font-face" in text or "url(" in text or text.startswith(("/*# sourceMappingURL", "@charset"))
-                or "GDS Transport" in text or "Margaret Calvert" in text), text[:200]
+        assert (
+            "@font-face" in text
+            or "url(" in text
+            or text.startswith(("/*# sourceMappingURL", "@charset"))
+            or "GDS Transport" in text
+            or "Margaret Calvert" in text
+        ), text[:200]
     assert sum(map(len, dropped)) < 2000  # a handful of rules, not the stylesheet
 
 
@@ -106,7 +117,9 @@ def test_no_fonts_missing_files_or_external_urls(pages, kind):
     # nothing. (Text may quote one: the 2008 quarterly report prints its intranet's address.)
     assert set(EXTERNAL_URL.findall(_style(page))) == set()
     assert [v for v in _classes(page).attr_values if EXTERNAL_URL.search(v)] == []
-    assert "font-family: arial, sans-serif" in _style(page)  # GOV.UK's fallback stack, not GDS Transport
+    assert "font-family: arial, sans-serif" in _style(
+        page
+    )  # GOV.UK's fallback stack, not GDS Transport
 
 
 @pytest.mark.parametrize("kind", ["apa-dataset", "quarterly", "profile", "letter"])
@@ -114,8 +127,15 @@ def test_every_govuk_class_is_defined_by_govuk_frontend(pages, kind):
     defined = set(re.findall(r"\.(govuk-[A-Za-z0-9_-]+)", VENDORED.read_text(encoding="utf-8")))
     parsed = _classes(pages[kind])
     used = {c for c in parsed.classes if c.startswith("govuk-")}
-    assert {"govuk-template", "govuk-template__body", "govuk-width-container", "govuk-main-wrapper"} <= used
-    assert used - defined == set(), f"govuk-* classes govuk-frontend {govuk_frontend_version()} does not define"
+    assert {
+        "govuk-template",
+        "govuk-template__body",
+        "govuk-width-container",
+        "govuk-main-wrapper",
+    } <= used
+    assert used - defined == set(), (
+        f"govuk-* classes govuk-frontend {govuk_frontend_version()} does not define"
+    )
     # govuk-frontend's page template: the classes on <html> and <body>
     assert "govuk-template" in parsed.first["html"].split()
     assert "govuk-template__body" in parsed.first["body"].split()
@@ -132,24 +152,33 @@ def test_classes_in_the_renderers_source_are_defined_too():
     used: set[str] = set()
     for path in [*root.glob("*.py"), *root.glob("templates/*.html")]:
         for attr in re.findall(r'class="([^"]*)"', path.read_text(encoding="utf-8")):
-            used.update(c for c in re.split(r"[\s{}%]+", attr) if re.fullmatch(r"govuk-[a-z0-9_-]*[a-z0-9]", c))
+            used.update(
+                c
+                for c in re.split(r"[\s{}%]+", attr)
+                if re.fullmatch(r"govuk-[a-z0-9_-]*[a-z0-9]", c)
+            )
     assert used and used - defined == set()
 
 
 @pytest.mark.parametrize("kind", ["apa-dataset", "profile", "letter"])
 def test_colophon_credits_govuk_frontend(pages, kind):
-    footer = pages[kind][pages[kind].index('<footer class="govuk-footer">'):]
+    footer = pages[kind][pages[kind].index('<footer class="govuk-footer">') :]
     assert f"Styled with GOV.UK Frontend {govuk_frontend_version()}" in footer
     assert "MIT licence" in footer and "not part of GOV.UK" in footer
 
 
 def test_font_face_and_file_rules_are_dropped_wherever_they_are():
-    css = ('@charset "UTF-8";:root{--v:"a{b}c"}.a{content:"}"}'
-           "/*! font notice */@font-face{font-family:X;src:url(/f.woff2)}"
-           "@media print{.b{color:red}.c{background:url(/i.svg)}}"
-           "@supports (mask:none){.d{mask-image:url(/i.svg)}}"
-           ".e{color:blue}/*# sourceMappingURL=x.css.map */")
-    assert styles._without_missing_files(css) == ':root{--v:"a{b}c"}.a{content:"}"}@media print{.b{color:red}}.e{color:blue}'
+    css = (
+        '@charset "UTF-8";:root{--v:"a{b}c"}.a{content:"}"}'
+        "/*! font notice */@font-face{font-family:X;src:url(/f.woff2)}"
+        "@media print{.b{color:red}.c{background:url(/i.svg)}}"
+        "@supports (mask:none){.d{mask-image:url(/i.svg)}}"
+        ".e{color:blue}/*# sourceMappingURL=x.css.map */"
+    )
+    assert (
+        styles._without_missing_files(css)
+        == ':root{--v:"a{b}c"}.a{content:"}"}@media print{.b{color:red}}.e{color:blue}'
+    )
 
 
 def test_stylesheet_without_print():

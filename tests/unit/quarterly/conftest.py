@@ -36,5 +36,11 @@ def find_row(ws, **match) -> int:
 
 
 def counts(con) -> dict[str, int]:
-    q = ("quarterly_target_revision", "quarterly_text_revision", "quarterly_load", "observation", "load_log")
+    q = (
+        "quarterly_target_revision",
+        "quarterly_text_revision",
+        "quarterly_load",
+        "observation",
+        "load_log",
+    )
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in q}

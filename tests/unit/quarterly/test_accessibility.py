@@ -15,8 +15,11 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
-                "browser accessibility checks skipped", allow_module_level=True)
+    pytest.skip(
+        "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
+        "browser accessibility checks skipped",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
@@ -32,15 +35,19 @@ def pages(tmp_path_factory, demo_con) -> dict[str, Path]:
     out = {}
     for period in ("2007-08-Q4", "2024-25-Q4"):
         path = folder / f"quarterly-{period}.html"
-        path.write_text(render_quarterly_html(build_quarterly_document(demo_con, "Luton", period)), encoding="utf-8")
+        path.write_text(
+            render_quarterly_html(build_quarterly_document(demo_con, "Luton", period)),
+            encoding="utf-8",
+        )
         out[period] = path
     return out
 
 
-
 def _violations(page) -> str:
-    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
-                                                  "resultTypes": ["violations"]})
+    results = axe_module.Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
     return results.generate_report() if results.violations_count else ""
 
 
@@ -60,7 +67,9 @@ def test_no_wcag22aa_violations(browser, pages, period, width):
         assert not report, report
         assert [u for u in requests if u != pages[period].as_uri()] == []
         if width == 320:
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             assert overflow <= 1, f"page scrolls sideways by {overflow}px at 320px"
     finally:
         context.close()

@@ -22,28 +22,48 @@ def test_slough_targets_through_the_template(store, tmp_path):
     # the Actuals sheet carries the LAIT figures, each with the load it came from
     ws = wb["Actuals"]
     cols = rows_of(ws)
-    lait = {(ws.cell(r, cols["Indicator"]).value, ws.cell(r, cols["Period"]).value): ws.cell(r, cols["Value"]).value
-            for r in range(4, ws.max_row + 1)}
-    expected = store.con.execute("SELECT value FROM observation_current WHERE indicator = 'ReReferral' AND area = '871' "
-                                 "AND period = 'FY2024-25'").fetchall()[0][0]
+    lait = {
+        (ws.cell(r, cols["Indicator"]).value, ws.cell(r, cols["Period"]).value): ws.cell(
+            r, cols["Value"]
+        ).value
+        for r in range(4, ws.max_row + 1)
+    }
+    expected = store.con.execute(
+        "SELECT value FROM observation_current WHERE indicator = 'ReReferral' AND area = '871' "
+        "AND period = 'FY2024-25'"
+    ).fetchall()[0][0]
     assert lait[("ReReferral", "2025")] == expected
-    assert all(ws.cell(r, cols["Based on load"]).value > 0 for r in range(4, ws.max_row + 1)
-               if ws.cell(r, cols["Value"]).value is not None)
+    assert all(
+        ws.cell(r, cols["Based on load"]).value > 0
+        for r in range(4, ws.max_row + 1)
+        if ws.cell(r, cols["Value"]).value is not None
+    )
     # a local target for every indicator's 2024/25 column: the actual, so every RAG is green
     ws = wb["Targets"]
     cols = rows_of(ws)
     filled = {}
     for r in range(4, ws.max_row + 1):
         code, key = ws.cell(r, cols["Indicator"]).value, ws.cell(r, cols["Period key"]).value
-        if code and key and key.endswith("2024-25") and ws.cell(r, cols["Target type"]).value == "local":
-            value = next((v for (c, p), v in lait.items() if c == code and p in ("2025", "2024/25")), None)
+        if (
+            code
+            and key
+            and key.endswith("2024-25")
+            and ws.cell(r, cols["Target type"]).value == "local"
+        ):
+            value = next(
+                (v for (c, p), v in lait.items() if c == code and p in ("2025", "2024/25")), None
+            )
             if value is not None:
                 ws.cell(r, cols["Target"]).value = value
                 filled[code] = value
     ws = wb["Commentary"]
     cols = rows_of(ws)
-    r = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, cols["Indicator"]).value == "ReReferral"
-             and ws.cell(r, cols["Field"]).value == "commentary")
+    r = next(
+        r
+        for r in range(4, ws.max_row + 1)
+        if ws.cell(r, cols["Indicator"]).value == "ReReferral"
+        and ws.cell(r, cols["Field"]).value == "commentary"
+    )
     ws.cell(r, cols["Text"]).value = "Re-referrals fell for the second year."
     wb.save(path)
     assert len(filled) >= 8
@@ -59,20 +79,34 @@ def test_slough_targets_through_the_template(store, tmp_path):
         j = next(j for j in ind["judgements"] if j["period_key"] == "FY2024-25")
         assert j["target"] == filled[ind["code"]]
         assert j["rag"] == ("green" if ind["polarity"] in ("high", "low") else None)
-        obs = [o for o in ind["observations"] if o["measure"] == "Target" and o["period_key"] == "FY2024-25"]
+        obs = [
+            o
+            for o in ind["observations"]
+            if o["measure"] == "Target" and o["period_key"] == "FY2024-25"
+        ]
         assert [o["value"] for o in obs] == [filled[ind["code"]]]
         # comparators from the engine for the matching year, with the quartile where LAIT ranks
         assert {"england", "statistical_neighbours"} <= set(j["comparators"])
     rr = next(i for i in doc["indicators"] if i["code"] == "ReReferral")
     assert rr["narrative"][0]["text"] == "Re-referrals fell for the second year."
     assert rr["narrative"][0]["changed_by"] == "slough performance team"
-    assert next(j for j in rr["judgements"] if j["period_key"] == "FY2024-25")["quartile_position"] in (
-        "Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
-    assert rr["spc"] and rr["spc"][0]["assurance_icon"] in ("consistent_pass", "consistent_fail", "inconsistent")
-    assert "Contains public sector information licensed under the Open Government Licence v3.0." in doc["attribution"]
+    assert next(j for j in rr["judgements"] if j["period_key"] == "FY2024-25")[
+        "quartile_position"
+    ] in ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
+    assert rr["spc"] and rr["spc"][0]["assurance_icon"] in (
+        "consistent_pass",
+        "consistent_fail",
+        "inconsistent",
+    )
+    assert (
+        "Contains public sector information licensed under the Open Government Licence v3.0."
+        in doc["attribution"]
+    )
 
     for fmt in ("html", "xlsx", "json"):
         out = write_quarterly(doc, fmt, tmp_path / f"slough.{fmt}")
         assert out.stat().st_size > 10_000
     html = (tmp_path / "slough.html").read_text(encoding="utf-8")
-    assert "Re-referrals fell for the second year." in html and "Statistical process control" in html
+    assert (
+        "Re-referrals fell for the second year." in html and "Statistical process control" in html
+    )

@@ -12,7 +12,18 @@ from cspa.errors import LoadError
 from cspa.store.database import Store
 from cspa.store.ingest import load_files
 
-LONG = ["indicator", "measure", "area", "period", "statistic", "value", "numerator", "denominator", "status", "text"]
+LONG = [
+    "indicator",
+    "measure",
+    "area",
+    "period",
+    "statistic",
+    "value",
+    "numerator",
+    "denominator",
+    "status",
+    "text",
+]
 
 
 def write_csv(path: Path, rows: list[dict], header: list[str] | None = None) -> Path:
@@ -32,8 +43,10 @@ def row(indicator="2022SC", area="821", period="2006-07", value="", **kw) -> dic
 def snapshot(store: Store) -> tuple:
     """Everything a load writes: observations (every column that matters), the load log, the sequence."""
     q = store.con.execute
-    obs = q("SELECT count(*), sum(hash(indicator, measure, area, period, statistic, value, numerator, denominator, "
-            "status, text, vintage, load_id, is_current)) FROM observation").fetchall()[0]
+    obs = q(
+        "SELECT count(*), sum(hash(indicator, measure, area, period, statistic, value, numerator, denominator, "
+        "status, text, vintage, load_id, is_current)) FROM observation"
+    ).fetchall()[0]
     log = q("SELECT count(*), sum(hash(load_id, file, vintage, rows)) FROM load_log").fetchall()[0]
     return obs, log
 

@@ -27,8 +27,18 @@ pytestmark = pytest.mark.slow
 LUTON = "821"
 # Luton's NFER 2007 statistical neighbours as printed in seed 000 appendix 1 (7001OF, 000:L7139-7148);
 # used only if data/neighbours/seed000_groups.csv (group nfer_2007) is not in the store.
-NFER_2007_LUTON = ["Birmingham", "Bradford", "Slough", "Enfield", "Coventry", "Walsall", "Derby", "Sandwell",
-                   "Blackburn with Darwen", "Peterborough"]
+NFER_2007_LUTON = [
+    "Birmingham",
+    "Bradford",
+    "Slough",
+    "Enfield",
+    "Coventry",
+    "Walsall",
+    "Derby",
+    "Sandwell",
+    "Blackburn with Darwen",
+    "Peterborough",
+]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +91,11 @@ def test_every_source_is_summarised_with_counts_vintage_and_licence(loaded):
     assert set(summary) == set(EXPECTED)
     for name, (rows_in, rows_loaded, rows_skipped) in EXPECTED.items():
         s = summary[name]
-        assert (s["rows_in_file"], s["rows_loaded"], s["rows_skipped"]) == (rows_in, rows_loaded, rows_skipped), name
+        assert (s["rows_in_file"], s["rows_loaded"], s["rows_skipped"]) == (
+            rows_in,
+            rows_loaded,
+            rows_skipped,
+        ), name
         assert sum(s["skipped"].values()) == s["rows_skipped"]
         assert s["licence"] == OGL
         assert s["vintage"]
@@ -107,7 +121,9 @@ def test_the_store_holds_what_the_summaries_say(loaded, q):
             assert n == logged == s["rows_loaded"], s["name"]
     assert one(q("SELECT count(*) FROM inspection_la_history")) == (2_273,)
     assert one(q("SELECT count(*) FROM inspection_ilacs WHERE dataset = 'history'")) == (271,)
-    assert one(q("SELECT count(*) FROM inspection_ilacs WHERE dataset = 'latest_at_31_march_2025'")) == (153,)
+    assert one(
+        q("SELECT count(*) FROM inspection_ilacs WHERE dataset = 'latest_at_31_march_2025'")
+    ) == (153,)
     assert one(q("SELECT count(*) FROM inspection_provider")) == (3_546,)
     assert one(q("SELECT DISTINCT licence FROM load_log")) == (OGL,)
 
@@ -122,66 +138,119 @@ def test_load_log_names_the_original_files(q):
 
 # ---------------------------------------------------------------------------------- Luton figures
 
+
 def test_luton_cla_rate_2025_from_dfe_and_from_lait(q):
     # README: Luton, CLA on 31 March, 2025 = 359 children, rate 58 per 10,000.
-    value, num, den, label = one(q("""SELECT value, numerator, denominator, period_label FROM observation_current
+    value, num, den, label = one(
+        q(
+            """SELECT value, numerator, denominator, period_label FROM observation_current
                                       WHERE indicator = 'CLA_31MAR' AND measure = 'rate' AND area = ?
-                                        AND period = 'FY2024-25'""", [LUTON]))
+                                        AND period = 'FY2024-25'""",
+            [LUTON],
+        )
+    )
     assert (value, num, den, label) == (58, 359, 62_280, "2025")
-    assert one(q("""SELECT value FROM observation_current WHERE indicator = 'CLA_31MAR' AND measure = 'count'
-                    AND area = ? AND period = 'FY2024-25'""", [LUTON])) == (359,)
-    assert one(q("""SELECT value FROM observation_current
-                    WHERE indicator = 'LAC' AND area = ? AND period_label = '2025'""", [LUTON])) == (58,)
+    assert one(
+        q(
+            """SELECT value FROM observation_current WHERE indicator = 'CLA_31MAR' AND measure = 'count'
+                    AND area = ? AND period = 'FY2024-25'""",
+            [LUTON],
+        )
+    ) == (359,)
+    assert one(
+        q(
+            """SELECT value FROM observation_current
+                    WHERE indicator = 'LAC' AND area = ? AND period_label = '2025'""",
+            [LUTON],
+        )
+    ) == (58,)
 
 
 def test_luton_lait_lac_2016_to_2025(q):
-    rows = q("""SELECT period_label, value FROM observation_current WHERE indicator = 'LAC' AND area = ?
-                ORDER BY period_start""", [LUTON])
-    assert rows == [(str(y), v) for y, v in zip(range(2016, 2026), [68, 64, 66, 70, 66, 64, 65, 71, 62, 58],
-                                                strict=True)]
+    rows = q(
+        """SELECT period_label, value FROM observation_current WHERE indicator = 'LAC' AND area = ?
+                ORDER BY period_start""",
+        [LUTON],
+    )
+    assert rows == [
+        (str(y), v)
+        for y, v in zip(range(2016, 2026), [68, 64, 66, 70, 66, 64, 65, 71, 62, 58], strict=True)
+    ]
 
 
 def test_derived_cin_rate_matches_lait(q):
     # CIN at 31 March 2025 / ONS mid-2024 0-17 population x 10,000 = 1990 / 62280 = 319.5 (LAIT CIN 2025).
-    derived = one(q("""SELECT value, numerator, denominator FROM observation_current WHERE indicator = 'CIN_31MAR'
-                       AND measure = 'rate' AND area = ? AND period = 'FY2024-25'""", [LUTON]))
+    derived = one(
+        q(
+            """SELECT value, numerator, denominator FROM observation_current WHERE indicator = 'CIN_31MAR'
+                       AND measure = 'rate' AND area = ? AND period = 'FY2024-25'""",
+            [LUTON],
+        )
+    )
     assert derived == (319.5, 1_990, 62_280)
-    assert one(q("""SELECT value FROM observation_current WHERE indicator = 'CIN' AND area = ?
-                    AND period_label = '2025'""", [LUTON])) == (319.5,)
+    assert one(
+        q(
+            """SELECT value FROM observation_current WHERE indicator = 'CIN' AND area = ?
+                    AND period_label = '2025'""",
+            [LUTON],
+        )
+    ) == (319.5,)
 
 
 # ---------------------------------------------------------------------------------- suppression
 
+
 def test_lait_suppression_markers_stay_statuses(q):
     # bds_long_0.parquet: Luton, PriTotAbs, 2020 = '-'.
-    assert one(q("""SELECT value, status FROM observation_current WHERE indicator = 'PriTotAbs' AND area = ?
-                    AND period_label = '2020'""", [LUTON])) == (None, "-")
+    assert one(
+        q(
+            """SELECT value, status FROM observation_current WHERE indicator = 'PriTotAbs' AND area = ?
+                    AND period_label = '2020'""",
+            [LUTON],
+        )
+    ) == (None, "-")
     raw = duckdb.sql(f"""SELECT count(*) FROM read_parquet('{LAIT_FILE}')
-                         WHERE trim("Values") = '-' AND "Years" <> '0' AND "LA Number" NOT IN (987, 988)""").fetchall()[0][0]
-    loaded = one(q("""SELECT count(*) FROM observation_current o JOIN load_log l USING (load_id)
-                      WHERE l.format = 'lait' AND o.status = '-' AND o.value IS NULL"""))[0]
+                         WHERE trim("Values") = '-' AND "Years" <> '0' AND "LA Number" NOT IN (987, 988)""").fetchall()[
+        0
+    ][0]
+    loaded = one(
+        q("""SELECT count(*) FROM observation_current o JOIN load_log l USING (load_id)
+                      WHERE l.format = 'lait' AND o.status = '-' AND o.value IS NULL""")
+    )[0]
     assert loaded == raw > 90_000
 
 
-@pytest.mark.parametrize(("indicator", "measure", "area", "period", "status"), [
-    # d5 file, Luton 2025: 2_years_or_more = c, 2_years_or_more_percent = c
-    ("CPP_2YRS_PLUS", "value", LUTON, "FY2024-25", "c"),
-    # ks2_la.csv, Luton 202425, CLA 12 months at 31 March: t_rwm_met_expected_standard = c
-    ("KS2_RWM_SCG", "cla", LUTON, "AY2024-25", "c"),
-    # cla file, Cumbria (909) 2025: discontinued authority, rate z
-    ("CLA_31MAR", "rate", "909", "FY2024-25", "z"),
-    # clean_la_data.csv, Luton 201617 Primary: perm_excl = x
-    ("3091DE", "permanent", LUTON, "AY2016-17", "x"),
-    # clean_la_data.csv, Bedford (822) 200809 Total: rates '.' (headcount 0)
-    ("EXCL_TOTAL", "fixed", "822", "AY2008-09", "."),
-])
-def test_ees_and_exclusion_suppression_codes_stay_statuses(q, indicator, measure, area, period, status):
-    assert one(q("""SELECT value, numerator, status FROM observation_current WHERE indicator = ? AND measure = ?
-                    AND area = ? AND period = ?""", [indicator, measure, area, period])) == (None, None, status)
+@pytest.mark.parametrize(
+    ("indicator", "measure", "area", "period", "status"),
+    [
+        # d5 file, Luton 2025: 2_years_or_more = c, 2_years_or_more_percent = c
+        ("CPP_2YRS_PLUS", "value", LUTON, "FY2024-25", "c"),
+        # ks2_la.csv, Luton 202425, CLA 12 months at 31 March: t_rwm_met_expected_standard = c
+        ("KS2_RWM_SCG", "cla", LUTON, "AY2024-25", "c"),
+        # cla file, Cumbria (909) 2025: discontinued authority, rate z
+        ("CLA_31MAR", "rate", "909", "FY2024-25", "z"),
+        # clean_la_data.csv, Luton 201617 Primary: perm_excl = x
+        ("3091DE", "permanent", LUTON, "AY2016-17", "x"),
+        # clean_la_data.csv, Bedford (822) 200809 Total: rates '.' (headcount 0)
+        ("EXCL_TOTAL", "fixed", "822", "AY2008-09", "."),
+    ],
+)
+def test_ees_and_exclusion_suppression_codes_stay_statuses(
+    q, indicator, measure, area, period, status
+):
+    assert one(
+        q(
+            """SELECT value, numerator, status FROM observation_current WHERE indicator = ? AND measure = ?
+                    AND area = ? AND period = ?""",
+            [indicator, measure, area, period],
+        )
+    ) == (None, None, status)
 
 
 def test_no_suppressed_cell_became_a_number(q):
-    assert one(q("SELECT count(*) FROM observation WHERE status IS NOT NULL AND value IS NOT NULL")) == (0,)
+    assert one(
+        q("SELECT count(*) FROM observation WHERE status IS NOT NULL AND value IS NOT NULL")
+    ) == (0,)
     statuses = {s for (s,) in q("SELECT DISTINCT status FROM observation WHERE status IS NOT NULL")}
     assert {"-", "x", "c", "z", "u", "."} <= statuses
 
@@ -196,11 +265,18 @@ def test_zero_denominators_keep_z_and_no_ratio_inputs(q):
 
 # ---------------------------------------------------------------------------------- exclusions, seed 000
 
+
 def _nfer_2007_luton(q) -> list[str]:
     areas = load_areas()
     printed = [areas.resolve(n).code for n in NFER_2007_LUTON]
-    codes = [c for (c,) in q("""SELECT neighbour_code FROM neighbour WHERE grp = 'nfer_2007' AND la_code = ?
-                                ORDER BY rank""", [LUTON])]
+    codes = [
+        c
+        for (c,) in q(
+            """SELECT neighbour_code FROM neighbour WHERE grp = 'nfer_2007' AND la_code = ?
+                                ORDER BY rank""",
+            [LUTON],
+        )
+    ]
     if codes:  # the group as shipped in data/neighbours/seed000_groups.csv
         assert codes == printed
         return codes
@@ -208,49 +284,86 @@ def _nfer_2007_luton(q) -> list[str]:
 
 
 @pytest.mark.golden
-@pytest.mark.parametrize(("indicator", "measure", "luton", "sn"), [
-    ("3091DE", "fixed", 1.18, 1.03),      # 000:L3942 fixed 2007: 1.18% / SN 1.03%
-    ("3092DE", "permanent", 0.14, 0.29),  # 000:L3990 permanent 2007: 0.14% / SN 0.29%
-])
+@pytest.mark.parametrize(
+    ("indicator", "measure", "luton", "sn"),
+    [
+        ("3091DE", "fixed", 1.18, 1.03),  # 000:L3942 fixed 2007: 1.18% / SN 1.03%
+        ("3092DE", "permanent", 0.14, 0.29),  # 000:L3990 permanent 2007: 0.14% / SN 0.29%
+    ],
+)
 def test_2007_exclusions_and_sn_medians_from_the_loaded_data(q, indicator, measure, luton, sn):
     neighbours = _nfer_2007_luton(q)
     assert len(neighbours) == 10
-    median, n = one(q("""SELECT round(median(value), 2), count(value) FROM observation_current
+    median, n = one(
+        q(
+            """SELECT round(median(value), 2), count(value) FROM observation_current
                          WHERE indicator = ? AND measure = ? AND period = 'AY2006-07'
-                           AND area IN (SELECT unnest(?))""", [indicator, measure, neighbours]))
+                           AND area IN (SELECT unnest(?))""",
+            [indicator, measure, neighbours],
+        )
+    )
     assert (median, n) == (sn, 10)
-    assert one(q("""SELECT value FROM observation_current WHERE indicator = ? AND measure = ? AND area = ?
-                    AND period = 'AY2006-07'""", [indicator, measure, LUTON])) == (luton,)
+    assert one(
+        q(
+            """SELECT value FROM observation_current WHERE indicator = ? AND measure = ? AND area = ?
+                    AND period = 'AY2006-07'""",
+            [indicator, measure, LUTON],
+        )
+    ) == (luton,)
 
 
 def test_exclusions_vintage_and_pre_2009_authorities(q):
-    assert {v for (v,) in q("SELECT DISTINCT vintage FROM observation WHERE indicator IN ('3091DE', '3092DE')")} == {
-        EXCLUSIONS_VINTAGE}
+    assert {
+        v
+        for (v,) in q(
+            "SELECT DISTINCT vintage FROM observation WHERE indicator IN ('3091DE', '3092DE')"
+        )
+    } == {EXCLUSIONS_VINTAGE}
     # Bedfordshire (820) and Cheshire (875) before the 2009 reorganisation; 150 LAs in 2006/07.
-    assert one(q("""SELECT count(DISTINCT area) FROM observation_current o JOIN area a ON a.code = o.area
-                    WHERE o.indicator = '3091DE' AND o.period = 'AY2006-07' AND a.type = 'la'""")) == (150,)
-    assert one(q("""SELECT value, numerator, denominator FROM observation_current WHERE indicator = '3092DE'
-                    AND measure = 'fixed' AND area = '820' AND period = 'AY2006-07'""")) is not None
+    assert one(
+        q("""SELECT count(DISTINCT area) FROM observation_current o JOIN area a ON a.code = o.area
+                    WHERE o.indicator = '3091DE' AND o.period = 'AY2006-07' AND a.type = 'la'""")
+    ) == (150,)
+    assert (
+        one(
+            q("""SELECT value, numerator, denominator FROM observation_current WHERE indicator = '3092DE'
+                    AND measure = 'fixed' AND area = '820' AND period = 'AY2006-07'""")
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------------------------------- inspections
 
+
 def test_ilacs_latest_outcomes_for_153_authorities(q):
     rows = q("""SELECT overall_grade, overall_label, count(*) FROM inspection_ilacs
                 WHERE dataset = 'latest_at_31_march_2025' GROUP BY ALL ORDER BY 1""")
-    assert rows == [(1, "Outstanding", 36), (2, "Good", 67), (3, "Requires improvement to be good", 31),
-                    (4, "Inadequate", 19)]
-    assert one(q("""SELECT count(DISTINCT la_code), count(*) FILTER (WHERE la_code IS NULL) FROM inspection_ilacs
-                    WHERE dataset = 'latest_at_31_march_2025'""")) == (153, 0)
+    assert rows == [
+        (1, "Outstanding", 36),
+        (2, "Good", 67),
+        (3, "Requires improvement to be good", 31),
+        (4, "Inadequate", 19),
+    ]
+    assert one(
+        q("""SELECT count(DISTINCT la_code), count(*) FILTER (WHERE la_code IS NULL) FROM inspection_ilacs
+                    WHERE dataset = 'latest_at_31_march_2025'""")
+    ) == (153, 0)
     # README: Luton E06000032, inspected 2022-07-11: Requires improvement to be good.
-    assert one(q("""SELECT ons_code, CAST(inspection_date AS VARCHAR), overall_grade FROM inspection_ilacs
-                    WHERE dataset = 'latest_at_31_march_2025' AND la_code = ?""", [LUTON])) == (
-        "E06000032", "2022-07-11", 3)
+    assert one(
+        q(
+            """SELECT ons_code, CAST(inspection_date AS VARCHAR), overall_grade FROM inspection_ilacs
+                    WHERE dataset = 'latest_at_31_march_2025' AND la_code = ?""",
+            [LUTON],
+        )
+    ) == ("E06000032", "2022-07-11", 3)
 
 
 def test_inspection_history_resolves_authorities_by_era(q):
     # Dorset: the county (835) no longer exists; the unitary Dorset (838) is current.
-    rows = set(q("SELECT DISTINCT la_status, la_code FROM inspection_la_history WHERE la_name = 'Dorset'"))
+    rows = set(
+        q("SELECT DISTINCT la_status, la_code FROM inspection_la_history WHERE la_name = 'Dorset'")
+    )
     assert rows == {("no longer exists", "835"), ("current", "838")}
     assert one(q("SELECT count(*) FROM inspection_la_history WHERE la_code IS NULL")) == (0,)
     assert {g for (g,) in q("SELECT DISTINCT grade FROM inspection_la_history")} == {1, 2, 3, 4}
@@ -260,11 +373,14 @@ def test_provider_outcomes_at_31_march_2023(q):
     # README: overall grades Good 2,447, Requires improvement 558, Outstanding 468, Inadequate 73.
     rows = q("SELECT overall_grade, count(*) FROM inspection_provider GROUP BY 1 ORDER BY 1")
     assert rows == [(1, 468), (2, 2_447), (3, 558), (4, 73)]
-    assert one(q("SELECT count(*) FROM inspection_provider WHERE provision_type = 'Children''s home'")) == (2_814,)
+    assert one(
+        q("SELECT count(*) FROM inspection_provider WHERE provision_type = 'Children''s home'")
+    ) == (2_814,)
     assert one(q("SELECT count(*) FROM inspection_provider WHERE la_code IS NULL")) == (0,)
 
 
 # ---------------------------------------------------------------------------------- LAIT catalogue
+
 
 def test_lait_catalogue_regenerates_identically(tmp_path):
     written = generate_lait_catalogue(DICTIONARY, tmp_path)
@@ -272,6 +388,8 @@ def test_lait_catalogue_regenerates_identically(tmp_path):
     shipped = sorted(OUT_DIR.glob("*.yaml"))
     assert [p.name for p in shipped] == sorted(p.name for p in written)
     for p in shipped:
-        assert p.read_text(encoding="utf-8") == (tmp_path / p.name).read_text(encoding="utf-8"), p.name
+        assert p.read_text(encoding="utf-8") == (tmp_path / p.name).read_text(encoding="utf-8"), (
+            p.name
+        )
     dup_notes = sum("is repeated at" in p.read_text(encoding="utf-8") for p in written)
     assert dup_notes == 14

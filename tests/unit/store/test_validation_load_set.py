@@ -20,11 +20,17 @@ from tests.unit.store.helpers import only, refused, row, snapshot, write_csv
 
 
 def test_same_key_in_two_files_refused_naming_both(store, tmp_path):
-    a = write_csv(tmp_path / "a.csv", [row(area="874", value="40"), row(area="874", period="2007-08", value="41")])
+    a = write_csv(
+        tmp_path / "a.csv",
+        [row(area="874", value="40"), row(area="874", period="2007-08", value="41")],
+    )
     b = write_csv(tmp_path / "b.csv", [row(area="Peterborough", period="2007-08", value="43")])
     p = only(refused(store, [a, b]))
     assert (p.file, p.row) == ("b.csv", 2)
-    assert "is also given by a.csv, row 3" in p.message and "2022SC / value / 874 / 2007-08" in p.message
+    assert (
+        "is also given by a.csv, row 3" in p.message
+        and "2022SC / value / 874 / 2007-08" in p.message
+    )
 
 
 def test_same_file_twice_refused(store, tmp_path):
@@ -46,8 +52,12 @@ def test_header_only_file_refused_and_writes_no_load_record(store, tmp_path):
 
 
 def _parquet(path, value):
-    pq.write_table(pa.table({"indicator": ["2022SC"], "area": ["876"], "period": ["2004-05"], "value": [value]}),
-                   path)
+    pq.write_table(
+        pa.table(
+            {"indicator": ["2022SC"], "area": ["876"], "period": ["2004-05"], "value": [value]}
+        ),
+        path,
+    )
     return path
 
 
@@ -55,7 +65,9 @@ def test_file_names_are_names_not_patterns(store, tmp_path):
     _parquet(tmp_path / "glob1.parquet", 11.0)
     literal = _parquet(tmp_path / "glob[1].parquet", 22.0)
     [res] = load_files(store, [literal])
-    got = store.con.execute("SELECT value FROM observation WHERE load_id = ?", [res.load_id]).fetchall()
+    got = store.con.execute(
+        "SELECT value FROM observation WHERE load_id = ?", [res.load_id]
+    ).fetchall()
     assert got == [(22.0,)]
     (tmp_path / "glob[1].parquet").unlink()
     p = only(refused(store, [literal]))
@@ -64,8 +76,17 @@ def test_file_names_are_names_not_patterns(store, tmp_path):
 
 def test_star_in_a_name_reads_that_one_file(store, tmp_path):
     for n, name in enumerate(["star_a.parquet", "star_b.parquet", "star_*.parquet"]):
-        pq.write_table(pa.table({"indicator": ["2022SC"], "area": ["877"], "period": [f"200{n + 4}-0{n + 5}"],
-                                 "value": [float(n)]}), tmp_path / name)
+        pq.write_table(
+            pa.table(
+                {
+                    "indicator": ["2022SC"],
+                    "area": ["877"],
+                    "period": [f"200{n + 4}-0{n + 5}"],
+                    "value": [float(n)],
+                }
+            ),
+            tmp_path / name,
+        )
     [res] = load_files(store, [tmp_path / "star_*.parquet"])
     assert res.rows == 1
 
@@ -109,7 +130,9 @@ def test_excel_formula_cell_is_named_not_called_empty(store, tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["indicator", "area", "period", "value"])
-    ws.append(["2022SC", "821", "2004-05", "=40+6"])  # openpyxl saves a formula with no cached result
+    ws.append(
+        ["2022SC", "821", "2004-05", "=40+6"]
+    )  # openpyxl saves a formula with no cached result
     wb.save(path)
     p = only(refused(store, [path]))
     assert (p.file, p.row, p.field) == ("f.xlsx", 2, "value")
@@ -120,12 +143,25 @@ def test_every_file_of_a_load_is_checked_and_problems_of_all_are_reported(store,
     good = write_csv(tmp_path / "good.csv", [row(area="878", value="40")])
     bad = write_csv(tmp_path / "bad.csv", [row(area="878", period="2005-06", value="NaN")])
     err = refused(store, [tmp_path / "missing.csv", good, bad, tmp_path])
-    assert [(p.file, p.row) for p in err.problems] == [("missing.csv", None), ("bad.csv", 2), (tmp_path.name, None)]
+    assert [(p.file, p.row) for p in err.problems] == [
+        ("missing.csv", None),
+        ("bad.csv", 2),
+        (tmp_path.name, None),
+    ]
 
 
 def test_refused_load_leaves_store_exactly_as_it_was(store, tmp_path):
-    load_files(store, [write_csv(tmp_path / "base.csv", [row(area="879", value="40")])], vintage="base")
+    load_files(
+        store, [write_csv(tmp_path / "base.csv", [row(area="879", value="40")])], vintage="base"
+    )
     before = snapshot(store)
-    refused(store, [write_csv(tmp_path / "over.csv", [row(area="879", value="41"), row(area="879", value="1e309",
-                                                                                        period="2007-08")])])
+    refused(
+        store,
+        [
+            write_csv(
+                tmp_path / "over.csv",
+                [row(area="879", value="41"), row(area="879", value="1e309", period="2007-08")],
+            )
+        ],
+    )
     assert snapshot(store) == before
