@@ -11,13 +11,15 @@ import textwrap
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cspa.errors import CspaError
+from cspa.outputs.destination import output_file, output_folder
+from cspa.outputs.safe_text import SafeConsole, styled
 
-console = Console()
-err_console = Console(stderr=True)
+# user text (file names, vintages, commentary, reasons) is printed as it is: never markup
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 app = typer.Typer(
     help="cspa: children's services performance assessment for English local authorities.",
@@ -343,7 +345,8 @@ def report_apa(
 
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
-            n = render_all_areas(con, fw, year, fmt, out, console=err_console, periods=periods)
+            with output_folder(out):
+                n = render_all_areas(con, fw, year, fmt, out, console=err_console, periods=periods)
             console.print(f"Wrote {n} reports to {out}")
             return
         if not area:
@@ -353,7 +356,8 @@ def report_apa(
             con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf")
         )
         out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
-        _write_report(doc, fmt, out)
+        with output_file(out):
+            _write_report(doc, fmt, out)
         console.print(f"Wrote {out}")
     finally:
         con.close()
@@ -402,7 +406,8 @@ def demo(
     """Build the demo database (2008 Luton documents + today's real data) and render the demo reports."""
     from cspa.store.demo import build_demo
 
-    summary = build_demo(output, console=err_console)
+    with output_folder(output):
+        summary = build_demo(output, console=err_console)
     console.print(summary)
 
 
@@ -433,15 +438,17 @@ def main() -> None:
     except CspaError as e:
         if STATE["debug"]:
             raise
-        err_console.print(f"[bold red]Error:[/] {e}", highlight=False, soft_wrap=True)
+        err_console.print(styled(("Error:", "bold red"), " ", str(e)), soft_wrap=True)
         sys.exit(1)
     except Exception as e:  # anything unexpected: one paragraph, not a traceback
         if STATE["debug"] or "--debug" in sys.argv:
             raise
         msg = textwrap.shorten(f"{type(e).__name__}: {e}", 600)
         err_console.print(
-            f"[bold red]Unexpected error:[/] {msg} (run with --debug for the traceback)",
-            highlight=False,
+            styled(
+                ("Unexpected error:", "bold red"), f" {msg} (run with --debug for the traceback)"
+            ),
+            soft_wrap=True,
         )
         sys.exit(2)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cspa.errors import CspaError
+from cspa.outputs.destination import output_file, output_folder
+from cspa.outputs.safe_text import SafeConsole, styled
 
-console = Console()
-err_console = Console(stderr=True)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
 )
@@ -77,13 +78,19 @@ def assess(
         ev = {e["evidence_id"]: e for e in evidence_rows(store.con, a.code)}
         run = save_proposal(store, rs, year, areas=[a.code]) if save else None
     console.print(
-        f"[bold]{a.name} {year}[/]: rule set {rs.id} v{rs.version}"
-        + (f" (stored as run {run})" if run else "")
+        styled(
+            (f"{a.name} {year}", "bold"),
+            f": rule set {rs.id} v{rs.version}" + (f" (stored as run {run})" if run else ""),
+        )
     )
     for r in rows:
+        console.print()
         console.print(
-            f"\n[bold]{r['judgement_label']}[/]: "
-            + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal")
+            styled(
+                (r["judgement_label"], "bold"),
+                ": "
+                + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal"),
+            )
         )
         for rule in r["rules"]:
             mark = "" if rule["applied"] else " (held, did not change the grade)"
@@ -230,7 +237,8 @@ def assess_agreement(
             t.add_row(str(g), *[str(x) for x in row])
         console.print(t)
     if output:
-        output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+        with output_file(output):
+            output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
 
 
 def _report(
@@ -261,7 +269,8 @@ def _report(
         folder = output or Path("cspa-output") / f"{kind}-{year}"
         con = duckdb.connect(str(_db(db)), read_only=True)
         try:
-            n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
+            with output_folder(folder):
+                n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
         finally:
             con.close()
         console.print(f"Wrote {n} {kind}s to {folder}")
@@ -274,7 +283,8 @@ def _report(
     finally:
         con.close()
     out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
-    render_assessment(doc, fmt, out, template)
+    with output_file(out):
+        render_assessment(doc, fmt, out, template)
     console.print(f"Wrote {out}")
 
 

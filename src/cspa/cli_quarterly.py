@@ -67,7 +67,10 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                 output
                 or Path("cspa-output") / f"quarterly-template-{a.dfe_code or a.code}-{p.key}.xlsx"
             )
-            s = write_template(con, area, period, out, basket)
+            from cspa.outputs.destination import output_file
+
+            with output_file(out):
+                s = write_template(con, area, period, out, basket)
         finally:
             con.close()
         console.print(
@@ -116,15 +119,19 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         finally:
             con.close()
         if fmt == "json":
-            import json
-
-            console.print_json(json.dumps(rows, default=str))
-            return
-        if fmt == "csv":
-            import csv
             import sys
 
-            w = csv.writer(sys.stdout)
+            from cspa.outputs.safe_text import json_text
+
+            sys.stdout.write(json_text(rows, indent=1) + "\n")
+            return
+        if fmt == "csv":
+            import sys
+
+            from cspa.outputs.safe_text import csv_writer
+
+            # a spreadsheet opening this never runs a cell as a formula (OWASP CSV injection)
+            w = csv_writer(sys.stdout)
             cols = [
                 "when",
                 "who",
@@ -203,5 +210,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             or Path("cspa-output")
             / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
         )
-        write_quarterly(doc, fmt, out)
+        from cspa.outputs.destination import output_file
+
+        with output_file(out):
+            write_quarterly(doc, fmt, out)
         console.print(f"Wrote {out}")

@@ -217,8 +217,9 @@ class Store:
             ).fetchall(),
             "periods": q("""SELECT period_kind, min(period_label), max(period_label), count(DISTINCT period)
                             FROM observation_current GROUP BY 1 ORDER BY 1""").fetchall(),
+            # ties in the count ordered by status, so the same store always prints the same lines
             "by_status": q("""SELECT coalesce(status, '(value)'), count(*) FROM observation_current
-                              GROUP BY 1 ORDER BY 2 DESC""").fetchall(),
+                              GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall(),
             "history_rows": q("SELECT count(*) FROM observation WHERE NOT is_current").fetchall()[
                 0
             ][0],
