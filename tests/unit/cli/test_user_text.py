@@ -136,7 +136,7 @@ def _add_commentary(db, texts: list[str]) -> None:
 
 
 def test_quarterly_history_csv_neutralises_formulas(demo_copy):
-    _add_commentary(demo_copy, FORMULAS + ["-23.9", "plain words"])
+    _add_commentary(demo_copy, [*FORMULAS, "-23.9", "plain words"])
     r = cspa(
         "quarterly",
         "history",
