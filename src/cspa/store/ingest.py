@@ -270,10 +270,11 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[Problem]]:
 
 
 def _read_xlsx(path: Path) -> tuple[pa.Table, list[Problem]]:
-    import openpyxl  # local import: only needed for Excel input
+    from cspa.store.excel_text import open_workbook  # openpyxl: only needed for Excel input
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        # strings decoded as Excel does (control characters, literal _xHHHH_), formulas kept as formulas
+        wb = open_workbook(path, read_only=True)
     except Exception as e:  # openpyxl raises many types for a damaged workbook
         raise LoadError(
             [Problem(path.name, None, None, f"not a readable Excel workbook ({type(e).__name__})")]
