@@ -32,7 +32,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-WHERE = "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')"
+from cspa.engine.selection import Selection
+
+WHERE = Selection.framework("lait")
 
 
 def run_engine(con: duckdb.DuckDBPyConnection) -> int:
@@ -54,7 +56,7 @@ def run_bare(con: duckdb.DuckDBPyConnection) -> int:
     return len(
         con.execute(f"""
         SELECT o.indicator, o.measure, o.period, count(*), avg(o.value), min(o.value), max(o.value)
-        FROM observation_current o WHERE {WHERE} GROUP BY ALL""").fetchall()
+        FROM observation_current o WHERE {WHERE.observation_filter("o")} GROUP BY ALL""").fetchall()
     )
 
 
@@ -72,7 +74,7 @@ def skeleton_steps() -> list[tuple[str, str]]:
             CREATE OR REPLACE TEMP TABLE _bench_obs AS SELECT m.sid, a.aid, p.pid, o.value
             FROM observation_current o JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
             JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
-            WHERE o.statistic = 'value' AND {WHERE}""",
+            WHERE o.statistic = 'value' AND {WHERE.observation_filter("o")}""",
         ),
         (
             "neighbour sums and counts",
@@ -109,7 +111,7 @@ def run_pandas(con: duckdb.DuckDBPyConnection) -> int:
     obs = con.execute(f"""
         SELECT o.indicator, o.measure, o.area, coalesce(a.type, 'x') AS area_type, o.period, o.period_end,
                o.value, o.status FROM observation_current o LEFT JOIN area a ON a.code = o.area
-        WHERE o.statistic = 'value' AND {WHERE}""").df()
+        WHERE o.statistic = 'value' AND {WHERE.observation_filter("o")}""").df()
     meas = con.execute(
         "SELECT indicator, measure, polarity, decimals, percent_sign, quartiles, ranks FROM measure"
     ).df()
@@ -178,9 +180,9 @@ def main() -> None:
     if not a.db.exists():
         raise SystemExit(f"no database at {a.db}: run `uv run cspa demo` first")
     con = duckdb.connect(str(a.db), read_only=True)
-    n_obs = con.execute(f"SELECT count(*) FROM observation_current o WHERE {WHERE}").fetchall()[0][
-        0
-    ]
+    n_obs = con.execute(
+        f"SELECT count(*) FROM observation_current o WHERE {WHERE.observation_filter('o')}"
+    ).fetchall()[0][0]
     bare, n_bare = timed(run_bare, con, a.repeat)
     engine, n_engine = timed(run_engine, con, a.repeat)
     presented, n_presented = timed(run_engine_presented, con, a.repeat)

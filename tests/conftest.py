@@ -55,11 +55,12 @@ def demo_con(demo_db):
 def judgements(demo_con):
     """Every judgement the engine makes on the demo data, as a list of dicts."""
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
     # the seed frameworks' indicators (with the real exclusions data loaded under 3091DE/3092DE)
     rel = compute(
         demo_con,
-        "o.indicator IN (SELECT code FROM indicator WHERE framework <> 'lait' AND framework <> 'dfe_csc')",
+        Selection(exclude_frameworks=("lait", "dfe_csc")),
     )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]

@@ -372,13 +372,10 @@ def judge_cmd(
 ) -> None:
     """Compute every judgement for every authority, indicator and period, and store them."""
     from cspa.engine.run import judge
+    from cspa.engine.selection import Selection
     from cspa.store.database import Store
 
-    where = (
-        f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
-        if framework
-        else "TRUE"
-    )
+    selection = Selection.framework(framework) if framework else None
     if framework:
         from cspa.catalogue.load import load_catalogue
 
@@ -387,7 +384,7 @@ def judge_cmd(
                 f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}"
             )
     with Store.open(db) as store:
-        r = judge(store.con, where)
+        r = judge(store.con, selection)
     console.print(
         f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
         f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements."

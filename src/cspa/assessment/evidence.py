@@ -34,6 +34,8 @@ comparator's size under the measure's polarity, worse when it trails by as much,
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from cspa.assessment.profile import (
@@ -47,6 +49,7 @@ from cspa.assessment.profile import (
 from cspa.assessment.ruleset import Evidence, RuleSet
 from cspa.catalogue.areas import ENGLAND
 from cspa.engine.formatting import display_sql
+from cspa.store.sql import in_list
 
 EVIDENCE = "_cspa_evidence"
 FIGURES = "_cspa_figures"
@@ -127,26 +130,36 @@ def figure_indicators(rs: RuleSet) -> tuple[list[str], list[dict]]:
     return list(dict.fromkeys(codes)), selects
 
 
-def _select_sql(sel: dict) -> str:
-    conds = ["TRUE"]
-    if sel.get("framework"):
-        conds.append(f"i.framework = {_q(sel['framework'])}")
-    if sel.get("outcome"):
-        conds.append(f"i.outcome = {_q(sel['outcome'])}")
-    if sel.get("code_like"):
-        conds.append(f"i.code LIKE {_q(sel['code_like'])}")
-    return f"(SELECT code FROM indicator i WHERE {' AND '.join(conds)})"
+def _selected_codes(sel: dict) -> list[str]:
+    """The catalogue's indicators a rule set's ``select`` names (framework, outcome, and a code
+    pattern written as SQL's LIKE: ``%`` any run of characters, ``_`` one character)."""
+    from cspa.catalogue.load import load_catalogue
+
+    like = sel.get("code_like")
+    pattern = (
+        re.compile(
+            "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like) + r"\Z"
+        )
+        if like
+        else None
+    )
+    return [
+        i.code
+        for i in load_catalogue().indicators.values()
+        if (not sel.get("framework") or i.framework == sel["framework"])
+        and (not sel.get("outcome") or (i.outcome and i.outcome.value) == sel["outcome"])
+        and (pattern is None or pattern.match(i.code))
+    ]
 
 
 def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
     """The engine's figures for the rule set's indicators, latest on or before the cut-off, with comparators."""
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
     codes, selects = figure_indicators(rs)
-    parts = [f"o.indicator IN ({', '.join(_q(c) for c in codes)})"] if codes else []
-    parts += [f"o.indicator IN {_select_sql(s)}" for s in selects]
-    where = " OR ".join(parts) if parts else "FALSE"
-    rel = compute(con, where, default_group=rs.neighbour_group)
+    codes += [c for s in selects for c in _selected_codes(s)]
+    rel = compute(con, Selection(indicators=codes, neighbour_group=rs.neighbour_group))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _cspa_engine AS SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL"
     )
@@ -387,7 +400,7 @@ def _engine_share_ev(e: Evidence) -> str:
     if e.indicators:
         sets.append(f"indicator IN ({', '.join(_q(i) for i in e.indicators)})")
     if e.select:
-        sets.append(f"indicator IN {_select_sql(e.select)}")
+        sets.append(f"indicator IN {in_list(_selected_codes(e.select))}")
     where = "(" + " OR ".join(sets) + ") AND polarity IN ('high', 'low')"
     if e.measure:
         where += f" AND measure = {_q(e.measure)}"

@@ -29,6 +29,7 @@ import duckdb
 from cspa.assessment.evidence import FIGURES, _detail
 from cspa.assessment.profile import INSPECTIONS, PROFILE, _q, _table_exists
 from cspa.assessment.ruleset import RuleSet
+from cspa.store.sql import in_list
 
 ITEMS = "_cspa_letter_items"
 COMPARATOR_NAMES = {"england": "England", "statistical_neighbours": "statistical neighbours"}
@@ -285,9 +286,9 @@ def _figure_items(rs: RuleSet, s: dict) -> list[str]:
     if sel.get("codes"):
         conds.append(f"f.indicator IN ({', '.join(_q(c) for c in sel['codes'])})")
     if sel.get("select"):
-        from cspa.assessment.evidence import _select_sql
+        from cspa.assessment.evidence import _selected_codes
 
-        conds.append(f"f.indicator IN {_select_sql(sel['select'])}")
+        conds.append(f"f.indicator IN {in_list(_selected_codes(sel['select']))}")
     if not conds:
         return []
     where = "(" + " OR ".join(conds) + f") AND f.polarity IN ('high', 'low') AND f.{cv} IS NOT NULL"

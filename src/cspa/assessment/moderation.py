@@ -21,6 +21,7 @@ from cspa.assessment.ruleset import RuleSet
 from cspa.errors import CspaError
 from cspa.store.database import Store
 from cspa.store.ingest import _user
+from cspa.store.sql import in_list
 
 GRADE_ACTIONS = ("confirm", "override")
 TEXT_ACTIONS = ("edit_text", "remove_text", "add_text")
@@ -41,11 +42,7 @@ def save_proposal(
 ) -> int:
     """Append the proposal (every area, or those given) as one run; returns the run id."""
     con = store.con
-    where = (
-        "TRUE"
-        if areas is None
-        else "area IN (" + ", ".join("'" + a.replace("'", "''") + "'" for a in areas) + ")"
-    )
+    where = "TRUE" if areas is None else f"area IN {in_list(areas)}"
     with store.transaction() as c:
         run_id = _next_id(c)
         c.execute(

@@ -39,6 +39,8 @@ import duckdb
 from cspa.assessment.ruleset import Profile, RuleSet
 from cspa.catalogue.areas import ENGLAND
 from cspa.engine.formatting import display_sql
+from cspa.store.sql import literal
+from cspa.store.sql import string as _q
 
 # Printed-column measure -> (numerator expression over the counts, col_order)
 _MEASURES = {
@@ -54,16 +56,8 @@ INSPECTIONS = "_cspa_inspections"
 HISTORY = "_cspa_history"
 
 
-def _q(s: str | None) -> str:
-    return "NULL" if s is None else "'" + str(s).replace("'", "''") + "'"
-
-
 def _lit(v) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, (int, float)):
-        return str(v)
-    return _q(v)
+    return literal(v, double=False)
 
 
 def _values(rows: list[tuple], cols: list[str]) -> str:
@@ -279,8 +273,14 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
         """
     else:
         from cspa.engine.run import compute
+        from cspa.engine.selection import Selection
 
-        rel = compute(con, f"o.indicator IN ({codes})", default_group=rs.neighbour_group)
+        rel = compute(
+            con,
+            Selection(
+                indicators=[e.indicator for e in p.education], neighbour_group=rs.neighbour_group
+            ),
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _cspa_profile_engine AS SELECT * FROM ({rel.sql_query()}) "
             "WHERE for_area IS NULL AND measure = 'value'"

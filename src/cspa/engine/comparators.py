@@ -48,7 +48,6 @@ def pooled_scale_sql(m: str = "m") -> str:
 def neighbour_aggregates(
     con: duckdb.DuckDBPyConnection,
     v: str,
-    default_group: str = "dfe_2025",
     min_used: int = 1,
     names: bool = True,
 ) -> duckdb.DuckDBPyRelation:

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import duckdb
 
+from cspa.catalogue.load import load_catalogue
+from cspa.store.sql import string
+
 BITS = 20
 
 
@@ -41,25 +44,64 @@ def figure_key(sid: str, aid: str, pid: str) -> str:
     return f"(((({sid} << {BITS}) | {aid}) << {BITS}) | {pid})"
 
 
-def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
-    """(Re)create the key tables for this connection (temporary: the store is never written)."""
+# The light rule's parameters (catalogue.models.TrafficLight), as json_transform reads them.
+LIGHT_SHAPE = (
+    '{"reason": "VARCHAR", "colours": {"1": "VARCHAR", "2": "VARCHAR", "3": "VARCHAR", "4": "VARCHAR", '
+    '"5": "VARCHAR"}, "points": "VARCHAR", "green_at_value": "VARCHAR", "comparator": "VARCHAR", '
+    '"vs": "VARCHAR", "method": "VARCHAR", "equal_is": "VARCHAR", "tolerance": "VARCHAR"}'
+)
+
+
+def group_sql(neighbour_group: str | None = None) -> str:
+    """SQL of a measure's neighbour group (over the ``measure`` row ``m``): its own, else
+    ``neighbour_group`` (a caller's choice) or its framework's default from the catalogue."""
+    if neighbour_group is not None:
+        return f"coalesce(m.neighbour_group, {string(neighbour_group)})"
+    defaults = {
+        fid: fw.default_neighbour_group.get("default")
+        for fid, fw in load_catalogue().frameworks.items()
+        if fw.default_neighbour_group.get("default")
+    }
+    cases = " ".join(f"WHEN {string(f)} THEN {string(g)}" for f, g in sorted(defaults.items()))
+    return (
+        f"coalesce(m.neighbour_group, CASE m.framework {cases} END)"
+        if cases
+        else "m.neighbour_group"
+    )
+
+
+def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = None) -> None:
+    """(Re)create the key tables for this connection (temporary: the store is never written).
+
+    ``neighbour_group``: the group for measures whose catalogue entry names none (else their
+    framework's default)."""
     # a store made before measures had significance rules, opened read-only, is not migrated
     has_sig = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
         "AND column_name = 'significance_json'"
     ).fetchall()[0][0]
     sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
+    grp = group_sql(neighbour_group)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
         SELECT CAST(row_number() OVER (ORDER BY grp) AS BIGINT) AS gid, grp
-        FROM (SELECT DISTINCT grp FROM neighbour UNION SELECT '{default_group}');
+        FROM (SELECT DISTINCT grp FROM neighbour
+              UNION SELECT DISTINCT {grp} FROM measure m WHERE {grp} IS NOT NULL);
     CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
-        SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.*,
-               coalesce(m.neighbour_group, '{default_group}') AS grp, g.gid{sig},
+        SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.* EXCLUDE (lt),
+               {grp} AS grp, g.gid{sig},
                -- the line every figure of a measure without a light carries, made once per measure
                CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
-                    || coalesce(json_extract_string(m.light_json, '$.reason'), 'none') END AS no_light_basis
-        FROM measure m LEFT JOIN _cspa_key_group g ON g.grp = coalesce(m.neighbour_group, '{default_group}');
+                    || coalesce((m.lt).reason, 'none') END AS no_light_basis,
+               -- the light rule's parameters as typed columns, parsed once per measure (lights.py)
+               [(m.lt).colours."1", (m.lt).colours."2", (m.lt).colours."3", (m.lt).colours."4",
+                (m.lt).colours."5"] AS light_colours,
+               TRY_CAST((m.lt).points AS DOUBLE) AS light_points,
+               TRY_CAST((m.lt).green_at_value AS DOUBLE) AS light_green_at_value,
+               (m.lt).comparator AS light_comparator, (m.lt).vs AS light_vs, (m.lt).method AS light_method,
+               (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance
+        FROM (SELECT *, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
+        LEFT JOIN _cspa_key_group g ON g.grp = {grp};
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
                CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
@@ -67,7 +109,8 @@ def build_keys(con: duckdb.DuckDBPyConnection, default_group: str) -> None:
         FROM (SELECT code FROM area
               UNION SELECT DISTINCT area FROM observation WHERE statistic = 'value'
               UNION SELECT DISTINCT 'SN:' || grp || ':' || la_code FROM neighbour
-              UNION SELECT DISTINCT 'SN:{default_group}:' || la_code FROM neighbour) k
+              UNION SELECT DISTINCT 'SN:' || g.grp || ':' || n.la_code FROM neighbour n,
+                  (SELECT DISTINCT grp FROM _cspa_key_measure WHERE grp IS NOT NULL) g) k
         LEFT JOIN area a ON a.code = k.code;
     CREATE OR REPLACE TEMP TABLE _cspa_key_period AS
         SELECT CAST(row_number() OVER (ORDER BY period_end NULLS FIRST, period_start NULLS FIRST, period) AS BIGINT) AS pid,

@@ -25,6 +25,10 @@ import json
 import duckdb
 
 from cspa.catalogue.periods import PeriodError, parse_period
+from cspa.engine.polarity import better_sql, compare_sql, judged_sql, orient_sql
+
+#: A published significance flag's meaning under polarity: (high is good, low is good).
+SIGNIFICANT = {"high": ("better", "worse"), "low": ("worse", "better")}
 
 
 def _threshold_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -65,18 +69,18 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
         con.executemany("INSERT INTO _light_threshold VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", thr)
     return con.sql(f"""
     WITH vm AS (
-        SELECT v.*, m.light_rule, m.light_json, m.polarity, m.neighbour_group,
+        SELECT v.*, m.light_rule, m.light_colours, m.light_points, m.light_green_at_value, m.light_comparator,
+               m.light_vs, m.light_method, m.light_equal_is, m.light_tolerance, m.polarity, m.grp AS neighbour_group,
                -- a non-LA geography (YOT, DAT) compares with its parent authority's neighbours
                coalesce(a.parent, v.area) AS sn_owner
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
+        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         LEFT JOIN area a ON a.code = v.area
         WHERE m.light_rule <> 'none'
     ),
     paf AS (
         SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, CAST(NULL AS VARCHAR) AS for_area,
-               json_extract_string(vm.light_json, '$.colours."' || b.band || '"') AS traffic_light,
-               'PAF band colour: ' || b.band || ' blob(s) = '
-                 || coalesce(json_extract_string(vm.light_json, '$.colours."' || b.band || '"'), 'no colour') AS light_basis
+               vm.light_colours[b.band] AS traffic_light,
+               'PAF band colour: ' || b.band || ' blob(s) = ' || coalesce(vm.light_colours[b.band], 'no colour') AS light_basis
         FROM vm JOIN {bands_view} b ON b.rid = vm.rid
         WHERE vm.light_rule = 'paf_band' AND b.band IS NOT NULL
     ),
@@ -93,56 +97,55 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
     ),
     tol AS (
         SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
-               CASE WHEN TRY_CAST(json_extract_string(vm.light_json, '$.green_at_value') AS DOUBLE) IS NOT NULL
-                         AND vm.value >= TRY_CAST(json_extract_string(vm.light_json, '$.green_at_value') AS DOUBLE) THEN 'green'
-                    WHEN (vm.value - c.value) * CASE vm.polarity WHEN 'low' THEN -1 ELSE 1 END
-                         > CAST(json_extract_string(vm.light_json, '$.points') AS DOUBLE) THEN 'green'
-                    WHEN (vm.value - c.value) * CASE vm.polarity WHEN 'low' THEN -1 ELSE 1 END
-                         < -CAST(json_extract_string(vm.light_json, '$.points') AS DOUBLE) THEN 'red'
-                    ELSE 'amber' END,
-               'within +/-' || json_extract_string(vm.light_json, '$.points') || ' points of ' || c.area || ': '
+               CASE WHEN vm.value >= vm.light_green_at_value THEN 'green'
+                    ELSE CASE {compare_sql("vm.value", "c.value", "vm.polarity", "vm.light_points")}
+                         WHEN 'better' THEN 'green' WHEN 'worse' THEN 'red' ELSE 'amber' END END,
+               'within +/-' || format('{{:g}}', vm.light_points) || ' points of ' || c.area || ': '
                  || format('{{:.1f}}', vm.value) || ' vs ' || format('{{:.1f}}', c.value)
                  || ' (' || format('{{:+.1f}}', vm.value - c.value) || ' points)'
         FROM vm JOIN {v} c ON c.indicator = vm.indicator AND c.measure = vm.measure AND c.period = vm.period
-             AND c.area = CASE json_extract_string(vm.light_json, '$.comparator')
+             AND c.area = CASE vm.light_comparator
                               WHEN 'statistical_neighbours' THEN 'SN:' || vm.neighbour_group || ':' || vm.sn_owner
                               ELSE 'E92000001' END
         WHERE vm.light_rule = 'points_tolerance' AND vm.value IS NOT NULL AND c.value IS NOT NULL
+          AND {judged_sql("vm.polarity")}
           AND vm.area_type NOT IN ('country', 'region', 'sn_group', 'benchmark_group')
     ),
     sig AS (
         SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
                CASE WHEN o.text = '-' THEN 'amber'
-                    WHEN (o.text = 'high') = (vm.polarity <> 'low') AND o.text IN ('high', 'low') THEN 'green'
-                    WHEN o.text IN ('high', 'low') THEN 'red' END,
-               'published significance vs ' || json_extract_string(vm.light_json, '$.vs') || ': ' || o.text
-                 || ' (' || json_extract_string(vm.light_json, '$.method') || '; ' || vm.polarity || ' is good)'
+                    WHEN o.text IN ('high', 'low') THEN
+                         CASE {orient_sql("o.text", "vm.polarity", SIGNIFICANT)} WHEN 'better' THEN 'green' ELSE 'red' END
+               END,
+               'published significance vs ' || vm.light_vs || ': ' || o.text
+                 || ' (' || vm.light_method || '; ' || vm.polarity || ' is good)'
         FROM vm JOIN observation_current o ON o.indicator = vm.indicator AND o.measure = vm.measure
              AND o.area = vm.area AND o.period = vm.period
-             AND o.statistic = 'significance_vs_' || CASE json_extract_string(vm.light_json, '$.vs')
-                                                      WHEN 'benchmark_group' THEN 'benchmark' ELSE json_extract_string(vm.light_json, '$.vs') END
-        WHERE vm.light_rule = 'published_significance'
+             AND o.statistic = 'significance_vs_' || CASE vm.light_vs WHEN 'benchmark_group' THEN 'benchmark'
+                                                                     ELSE vm.light_vs END
+        WHERE vm.light_rule = 'published_significance' AND {judged_sql("vm.polarity")}
     ),
     vs_sn AS (
         SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
-               CASE WHEN vm.value = s.value THEN json_extract_string(vm.light_json, '$.equal_is')
-                    WHEN (vm.value > s.value) = (vm.polarity <> 'low') THEN 'green' ELSE 'red' END,
+               CASE WHEN vm.value = s.value THEN vm.light_equal_is
+                    WHEN {better_sql("vm.value", "s.value", "vm.polarity")} THEN 'green' ELSE 'red' END,
                'vs statistical neighbours: ' || format('{{:g}}', vm.value) || ' vs ' || format('{{:g}}', s.value)
-                 || ' (' || vm.polarity || ' is good; equal is ' || json_extract_string(vm.light_json, '$.equal_is') || ')'
+                 || ' (' || vm.polarity || ' is good; equal is ' || vm.light_equal_is || ')'
         FROM vm JOIN {v} s ON s.indicator = vm.indicator AND s.measure = vm.measure AND s.period = vm.period
              AND s.area = 'SN:' || vm.neighbour_group || ':' || vm.sn_owner
         WHERE vm.light_rule = 'vs_statistical_neighbours' AND vm.value IS NOT NULL AND s.value IS NOT NULL
+          AND {judged_sql("vm.polarity")}
     ),
     shade AS (
         SELECT c.rid, c.indicator, c.measure, c.area, c.period, vm.area AS for_area,
-               CASE WHEN abs(vm.value - c.value) <= coalesce(TRY_CAST(json_extract_string(vm.light_json, '$.tolerance') AS DOUBLE), 0)
+               CASE WHEN abs(vm.value - c.value) <= coalesce(vm.light_tolerance, 0)
                     THEN 'amber'
-                    WHEN (vm.value > c.value) = (vm.polarity <> 'low') THEN 'green' ELSE 'red' END,
+                    WHEN {better_sql("vm.value", "c.value", "vm.polarity")} THEN 'green' ELSE 'red' END,
                'shading of ' || c.area || ' for ' || vm.area || ': authority ' || format('{{:g}}', vm.value)
                  || ' vs ' || format('{{:g}}', c.value) || ' (' || vm.polarity || ' is good)'
         FROM vm JOIN {v} c ON c.indicator = vm.indicator AND c.measure = vm.measure AND c.period = vm.period
              AND (c.area = 'E92000001' OR c.area = 'SN:' || vm.neighbour_group || ':' || vm.sn_owner)
-        WHERE vm.light_rule = 'comparator_shading' AND vm.area_type = 'la' AND vm.polarity IN ('high', 'low')
+        WHERE vm.light_rule = 'comparator_shading' AND vm.area_type = 'la' AND {judged_sql("vm.polarity")}
           AND vm.value IS NOT NULL AND c.value IS NOT NULL
     ),
     -- a measure whose rule is 'none' gets no rows here: run.py gives its figures the rule's printed

@@ -19,14 +19,13 @@ from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
 from cspa.engine.progress import judged_sql, progress_sql
 from cspa.engine.values import COMPARATOR_TYPES
+from cspa.store.sql import string
 
 _PROGRESS, _IMPROVING = progress_sql("c", "m")
 # the printed label of ``position_quartile`` (a CASE: indexing a list literal rebuilds the list per row)
 _POS = (
     "CASE c.position_quartile "
-    + " ".join(
-        f"WHEN {i} THEN '" + p.replace("'", "''") + "'" for i, p in enumerate(POSITION_LABELS, 1)
-    )
+    + " ".join(f"WHEN {i} THEN {string(p)}" for i, p in enumerate(POSITION_LABELS, 1))
     + " END"
 )
 

@@ -25,6 +25,7 @@ from cspa.engine.keys import figure_key, persist_keys
 from cspa.engine.lights import lights
 from cspa.engine.progress import progress
 from cspa.engine.provenance import present_sql
+from cspa.engine.selection import Selection
 from cspa.engine.values import values
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
@@ -81,11 +82,10 @@ _EMPTY = {
 
 def build(
     con: duckdb.DuckDBPyConnection,
-    where: str = "TRUE",
-    default_group: str = "dfe_2025",
+    selection: Selection | None = None,
     stored: bool = False,
 ) -> str:
-    """Compute every judgement for the observations matching ``where``; returns the tables' prefix.
+    """Compute every judgement for the observations ``selection`` names; returns the tables' prefix.
 
     Temporary tables (prefix ``_cspa``: never written to the store, allowed on a read-only
     store) unless ``stored``, when the same tables are written to the store under the prefix
@@ -100,9 +100,7 @@ def build(
         con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
         return f"{prefix}_{name}"
 
-    observed = table(
-        f"SELECT {_NARROW} FROM ({values(con, where, default_group).sql_query()})", "observed"
-    )
+    observed = table(f"SELECT {_NARROW} FROM ({values(con, selection).sql_query()})", "observed")
     keys = "_cspa_key"
     if stored:
         persist_keys(con, f"{prefix}_key")
@@ -117,7 +115,7 @@ def build(
     sn = table(
         f"""
         SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members
-        FROM ({neighbour_aggregates(con, observed, default_group, names=False).sql_query()}) s
+        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s
         WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'sn_group'")})""",
         "sn",
     )
@@ -222,10 +220,35 @@ def build(
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025"
+    con: duckdb.DuckDBPyConnection, selection: Selection | None = None
 ) -> duckdb.DuckDBPyRelation:
-    """Every judgement for the observations matching ``where`` (SQL over the observation alias ``o``)."""
-    return con.sql(f"SELECT * FROM {build(con, where, default_group)}_presented")
+    """Every judgement for the observations ``selection`` names (everything by default), keeping
+    the rows of the areas it names (see :class:`cspa.engine.selection.Selection`)."""
+    selection = selection or Selection()
+    return con.sql(
+        f"SELECT * FROM {build(con, selection)}_presented j WHERE {selection.area_filter('j')}"
+    )
+
+
+def judgements(
+    con: duckdb.DuckDBPyConnection, selection: Selection | None = None
+) -> duckdb.DuckDBPyRelation:
+    """The judgements ``selection`` names: read from the stored build (:func:`judge`) when the
+    store has one and the selection can be answered from it, else computed now (:func:`compute`).
+
+    A stored build holds every area and period as judged when it was made, so a selection that
+    changes how figures are judged (``up_to``, ``neighbour_group``) is always computed.
+    """
+    selection = selection or Selection()
+    stored = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'"
+    ).fetchall()[0][0]
+    if not stored or selection.up_to is not None or selection.neighbour_group is not None:
+        return compute(con, selection)
+    return con.sql(
+        f"SELECT * FROM judgement j WHERE {selection.observation_filter('j')} "
+        f"AND {selection.area_filter('j')}"
+    )
 
 
 # The seed ranks every authority's rate of change (000:L3083: "all 150 LAs"); with fewer series the
@@ -259,20 +282,23 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelat
         FROM ({t.sql_query()})""")
 
 
-def judge(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict:
+def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:
     """Compute and store every judgement (replacing the previous build); returns counts and timing.
 
     The store gets the build's tables (``judgement_observed``, ``judgement_sn``, one per family,
     ``judgement_key_*``) and the view ``judgement`` that readers (reports, the web app) query;
     the view composes display strings and provenance lines for the rows a reader asks for.
+    Every area is stored: a selection that names areas is refused (readers narrow by area).
     """
+    if selection is not None and selection.areas:
+        raise ValueError("a stored build keeps every area; narrow by area when reading it")
     started = time.perf_counter()
     for (kind,) in con.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'judgement' "
         "AND table_schema = 'main'"
     ).fetchall():
         con.execute("DROP VIEW judgement" if kind == "VIEW" else "DROP TABLE judgement")
-    prefix = build(con, where, stored=True)
+    prefix = build(con, selection, stored=True)
     con.execute(f"CREATE VIEW judgement AS SELECT * FROM {prefix}_presented")
     n = con.execute(f"""SELECT (SELECT count(*) FROM {prefix}_figure_rows) + (SELECT count(*) FROM {prefix}_lights
                                 WHERE for_area IS NOT NULL),

@@ -32,7 +32,8 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import build_keys
-from cspa.engine.significance import literal
+from cspa.engine.selection import Selection
+from cspa.store.sql import literal
 
 COMPARATOR_TYPES = ("country", "region", "sn_group", "benchmark_group", "region_other")
 
@@ -69,14 +70,16 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
 
 
 def values(
-    con: duckdb.DuckDBPyConnection, where: str = "TRUE", default_group: str = "dfe_2025"
+    con: duckdb.DuckDBPyConnection, selection: Selection | None = None
 ) -> duckdb.DuckDBPyRelation:
-    """Observed and derived figures for every observation matching ``where`` (SQL over ``o``).
+    """Observed and derived figures for every observation ``selection`` names (all by default).
 
     Builds the run's integer keys (:mod:`cspa.engine.keys`) first: every row carries ``sid``,
     ``aid`` and ``pid`` beside its string keys.
     """
-    build_keys(con, default_group)
+    selection = selection or Selection()
+    where = selection.observation_filter("o")
+    build_keys(con, selection.neighbour_group)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
     # other figure (nearly all of a national build) passes straight through. Which of them this
     # run has is read first (the constant list is pushed down to the scan), so a run with none

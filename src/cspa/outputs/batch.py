@@ -48,17 +48,10 @@ def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: P
     and the reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them.
     Uses a stored ``judgement`` table when the database has one, else runs the engine. Returns the
     number of judgement rows written."""
-    from cspa.engine.run import compute
+    from cspa.engine.run import judgements
+    from cspa.engine.selection import Selection
 
-    inds = f"indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
-    stored = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'"
-    ).fetchall()[0][0]
-    source = (
-        f"(SELECT * FROM judgement WHERE {inds})"
-        if stored
-        else f"({compute(con, 'o.' + inds).sql_query()})"
-    )
+    source = f"({judgements(con, Selection.framework(framework)).sql_query()})"
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen

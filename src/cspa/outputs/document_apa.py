@@ -221,19 +221,14 @@ def judgement_rows(
         columns = present_columns(con, rows)
     else:
         keep = f"{owner_sql()} IN ('{area.code}', '{region}', '')"
-        if _has_table(con, "judgement"):
-            rows = f"SELECT j.* FROM judgement j LEFT JOIN area a ON a.code = j.area WHERE {inds} AND {keep}"
-            columns = present_columns(con, rows)
-        else:
-            # compute for the whole framework (ranks and neighbour aggregates need every authority);
-            # the engine is imported here only: its imports (scipy) take seconds
-            from cspa.engine.run import compute
+        # the stored build, or the whole framework computed now (ranks and neighbour aggregates
+        # need every authority); the engine is imported here only: its imports take seconds
+        from cspa.engine.run import judgements
+        from cspa.engine.selection import Selection
 
-            rel = compute(
-                con, f"o.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
-            )
-            rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
-            columns = [c for c in COLUMNS if c in rel.columns]
+        rel = judgements(con, Selection.framework(framework))
+        rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
+        columns = [c for c in COLUMNS if c in rel.columns]
     result = con.sql(_select(rows, window, columns=columns))
     cols = result.columns
     return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]

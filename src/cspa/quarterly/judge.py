@@ -31,13 +31,11 @@ from cspa.engine.distribution import POSITION_LABELS
 from cspa.engine.formatting import display_sql, rounded_sql
 from cspa.engine.spc import xmr
 from cspa.quarterly.rules import Rules
+from cspa.store.sql import in_list
+from cspa.store.sql import string as _lit
 
 ENGLAND = "E92000001"
-_POS = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in POSITION_LABELS) + "]"
-
-
-def _lit(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
+_POS = "[" + in_list(POSITION_LABELS)[1:-1] + "]"
 
 
 def targets_sql(codes_table: str) -> str:

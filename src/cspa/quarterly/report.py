@@ -101,10 +101,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 def prepare(con: duckdb.DuckDBPyConnection, codes: list[str], rules: Rules) -> None:
     """Compute the engine's figures and the quarterly judgements for the basket (every area)."""
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
     ensure_readable(con)
     con.register("_cspa_q_codes", pa.table({"indicator": codes}))
-    rel = compute(con, "o.indicator IN (SELECT indicator FROM _cspa_q_codes)")
+    rel = compute(con, Selection.of(*codes))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_q_engine AS {rel.sql_query()}")
     rt = rules_table(con, codes, rules)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _cspa_q_rules_t AS SELECT * FROM {rt}")

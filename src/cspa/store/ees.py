@@ -28,20 +28,14 @@ import yaml
 
 from cspa.catalogue.areas import DATA
 from cspa.errors import LoadError, Problem
+from cspa.store.sql import ident as _q
+from cspa.store.sql import string as _lit
 
 SOURCES = DATA / "catalogue" / "sources"
 # the EES columns cspa's fields come from; value, numerator, denominator and area vary by row and
 # are carried per row (_col_<field>) from the mapping, so a problem names the file's own column
 EES_NAMES = {"period": "time_period", "indicator": "(the source mapping's indicator)"}
 SUPPRESSION = ("x", "c", "z", "k", "low", ".", "..", ":", "u")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(v: str) -> str:
-    return "'" + str(v).replace("'", "''") + "'"
 
 
 def _match(conds: dict) -> str:

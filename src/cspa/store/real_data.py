@@ -164,10 +164,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sql_path(p: Path) -> str:
-    return str(p).replace("'", "''")
-
-
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))

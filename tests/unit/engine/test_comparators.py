@@ -11,6 +11,7 @@ import pytest
 
 from cspa.engine.comparators import neighbour_aggregates
 from cspa.engine.formatting import display_sql
+from cspa.engine.selection import Selection
 from cspa.engine.values import values
 
 
@@ -18,7 +19,7 @@ from cspa.engine.values import values
 def sn(demo_con):
     demo_con.execute(
         "CREATE OR REPLACE TEMP TABLE _t_vals AS "
-        + values(demo_con, "o.indicator IN ('3091DE', '3092DE')").sql_query()
+        + values(demo_con, Selection.of("3091DE", "3092DE")).sql_query()
     )
     rel = neighbour_aggregates(demo_con, "_t_vals")
     demo_con.execute("CREATE OR REPLACE TEMP TABLE _t_sn AS " + rel.sql_query())

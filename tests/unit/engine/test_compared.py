@@ -37,8 +37,9 @@ def counts() -> dict[tuple[str, int], tuple[float, float]]:
 @pytest.fixture(scope="module")
 def rows(demo_con):
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
-    rel = compute(demo_con, "o.indicator = 'REREFERRALS_12M'")
+    rel = compute(demo_con, Selection.of("REREFERRALS_12M"))
     cols = rel.columns
     got = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
     return {(r["area"], r["period_label"]): r for r in got if r["for_area"] is None}
@@ -102,6 +103,7 @@ def test_recent_trend_by_hand(rows, counts):
 
 def test_no_rule_no_computed_significance(demo_con):
     from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
 
-    rel = compute(demo_con, "o.indicator = 'CIN_31MAR'")
+    rel = compute(demo_con, Selection.of("CIN_31MAR"))
     assert rel.filter("significance IS NOT NULL").count("*").fetchall()[0][0] == 0

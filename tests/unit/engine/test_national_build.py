@@ -20,6 +20,7 @@ import pytest
 
 import cspa
 from cspa.engine.run import judge
+from cspa.engine.selection import Selection
 
 DATA = Path(cspa.__file__).resolve().parent / "data" / "real"
 
@@ -29,7 +30,7 @@ def judged(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("judge") / "cspa.duckdb"
     path.write_bytes(Path(demo_db).read_bytes())
     con = duckdb.connect(str(path))
-    summary = judge(con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')")
+    summary = judge(con, Selection.framework("lait"))
     yield con, summary
     con.close()
 
@@ -142,7 +143,7 @@ def test_neighbour_means_are_the_same_every_run(demo_con):
     """Parallel float sums add in any order; the printed SN figures must not depend on it."""
     from cspa.engine.run import build
 
-    where = "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')"
+    where = Selection.framework("lait")
     for i in range(2):
         p = build(demo_con, where)
         demo_con.execute(
@@ -162,7 +163,7 @@ def test_no_rank_or_quartile_among_fewer_than_four(demo_con):
     from cspa.engine.run import compute
 
     rows = (
-        compute(demo_con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'apa2008')")
+        compute(demo_con, Selection.framework("apa2008"))
         .filter("distribution_basis IS NOT NULL")
         .project("area, rank, quartile, distribution_basis")
         .fetchall()

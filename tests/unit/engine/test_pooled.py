@@ -16,9 +16,10 @@ import pytest
 import cspa
 from cspa.engine.comparators import MIN_POOLED_AREAS, pooled_comparators
 from cspa.engine.run import build, compute
+from cspa.engine.selection import Selection
 
 CSV = Path(cspa.__file__).resolve().parent / "data" / "real" / "indicators" / "clean_la_data.csv"
-WHERE = "o.indicator IN ('EXCL_TOTAL', 'EXCL_SPECIAL', '3097DE')"
+WHERE = Selection.of("EXCL_TOTAL", "EXCL_SPECIAL", "3097DE")
 
 
 @pytest.fixture(scope="module")

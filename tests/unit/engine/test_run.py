@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cspa.engine import run
+from cspa.engine.selection import Selection
 
 
 def _columns(con, table: str) -> str:
@@ -25,7 +26,7 @@ def cur(demo_con):
 def test_every_family_applies_to_the_whole_catalogue(cur):
     # the seed's measures have bands, lights, quartile positions and trends; the DfE children's
     # social care measures have computed significance: a build of everything fills every family
-    prefix = run.build(cur, "TRUE")
+    prefix = run.build(cur)
     for name, columns in run._EMPTY.items():
         assert _columns(cur, f"{prefix}_{name}") == columns, name
         assert cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0] > 0, name
@@ -35,8 +36,7 @@ def test_family_not_applying_is_empty_with_the_same_columns(cur):
     # LAIT measures have no bands, lights, trends or computed significance (catalogue: all 'none')
     prefix = run.build(
         cur,
-        "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait') "
-        "AND o.period = 'FY2023-24'",
+        Selection.framework("lait", periods=("FY2023-24",)),
     )
     for name, columns in run._EMPTY.items():
         assert _columns(cur, f"{prefix}_{name}") == columns, name
@@ -54,7 +54,7 @@ def test_no_light_says_why(cur):
     """A figure a light rule applies to but that has no light says why (issue 5: never a silent blank):
     a figure not available (3104OF, Luton 2003: '..', 000:L3620), or a figure without a band for a
     band's colour (1043SC: "Data is not banded for 2005-06", 000:L509)."""
-    rel = run.compute(cur, "o.indicator IN ('3104OF', '1043SC')")
+    rel = run.compute(cur, Selection.of("3104OF", "1043SC"))
     rows = cur.execute(f"""SELECT indicator, area, period_label, status, band, band_basis, traffic_light, light_basis
                            FROM ({rel.sql_query()}) WHERE for_area IS NULL""").fetchall()
     luton = {(r[0], r[2]): r for r in rows if r[1] == "821"}

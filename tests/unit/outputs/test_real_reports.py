@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from cspa.engine.selection import Selection
 from cspa.outputs.document_apa import build_apa_document
 from cspa.outputs.render import render
 
@@ -219,7 +220,7 @@ def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_pat
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
         # judged once, for both: the engine's sums are not bit-for-bit the same from run to run
-        rel = compute(con, "o.indicator IN (SELECT code FROM indicator WHERE framework = 'lait')")
+        rel = compute(con, Selection.framework("lait"))
         con.execute(f"CREATE TEMP TABLE judgement AS {rel.sql_query()}")
         rows = prepare_judgements(con, "lait", tmp_path)
         assert rows == con.execute("SELECT count(*) FROM judgement").fetchall()[0][0] > 100_000
