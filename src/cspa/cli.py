@@ -39,6 +39,17 @@ app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
 
 STATE = {"debug": False}
+
+
+def database(db: Path | None, mode: str, **kw):
+    """Open the command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it, ``write`` needs it to exist, ``create`` may make it; waits for other
+    processes are announced on stderr."""
+    from cspa.store.access import open_db
+
+    return open_db(db, mode, notify=lambda message: err_console.print(message), **kw)
+
+
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
 )
@@ -208,10 +219,9 @@ def load(
     """Validate and load files, all or nothing."""
     from rich.progress import Progress
 
-    from cspa.store.database import Store
     from cspa.store.ingest import load_files
 
-    with Store.open(db) as store:
+    with database(db, "create") as store:
         if store.count("area") == 0:
             store.sync_reference()
         with Progress(console=err_console, transient=True) as prog:
@@ -237,14 +247,7 @@ def load(
 @data_app.command("status")
 def data_status(db: Path = DbOption) -> None:
     """What is loaded: frameworks, indicators, areas, periods, vintages, rows by status."""
-    from cspa.store.database import Store, default_path
-
-    path = db or default_path()
-    if not Path(path).exists():
-        raise CspaError(
-            f"No database at {path}. Run `cspa demo` to build one, or `cspa load FILE --db {path}`."
-        )
-    with Store.open(path, read_only=True) as store:
+    with database(db, "read") as store:
         s = store.status()
     t = Table("Framework", "Indicators", "Observations (current)", title="Frameworks")
     for r in s["frameworks"]:
@@ -273,6 +276,16 @@ def data_status(db: Path = DbOption) -> None:
         t.add_row(r[0], f"{r[1]:,}")
     console.print(t)
     console.print(f"{s['history_rows']:,} superseded rows kept as history.")
+
+
+@data_app.command("upgrade")
+def data_upgrade(db: Path = DbOption) -> None:
+    """Upgrade a database made by an earlier cspa to this one's schema (any command does it too)."""
+    from cspa.store.database import SCHEMA_VERSION
+
+    with database(db, "write"):
+        pass
+    console.print(f"The database is at schema version {SCHEMA_VERSION}.")
 
 
 # ------------------------------------------------------------------------------- reports
@@ -328,18 +341,12 @@ def report_apa(
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
-    import duckdb
-
     from cspa.outputs.document_apa import build_apa_document, framework_for_year
-    from cspa.store.database import default_path
 
     if fmt not in FORMATS:
         raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    path = db or default_path()
-    if not Path(path).exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with database(db, "read") as store:
+        con = store.con
         if all_areas:
             from cspa.outputs.batch import render_all_areas
 
@@ -359,8 +366,6 @@ def report_apa(
         with output_file(out):
             _write_report(doc, fmt, out)
         console.print(f"Wrote {out}")
-    finally:
-        con.close()
 
 
 @app.command("judge")
@@ -373,7 +378,6 @@ def judge_cmd(
     """Compute every judgement for every authority, indicator and period, and store them."""
     from cspa.engine.run import judge
     from cspa.engine.selection import Selection
-    from cspa.store.database import Store
 
     selection = Selection.framework(framework) if framework else None
     if framework:
@@ -383,7 +387,7 @@ def judge_cmd(
             raise CspaError(
                 f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}"
             )
-    with Store.open(db) as store:
+    with database(db, "write") as store:
         r = judge(store.con, selection)
     console.print(
         f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -33,13 +34,13 @@ assess_app = typer.Typer(
 )
 
 
-def _db(db: Path | None) -> Path:
-    from cspa.store.database import default_path
+@contextmanager
+def _read(db: Path | None):
+    """A read-only connection to the command's database (cspa.cli.database: never creates it)."""
+    from cspa.cli import database
 
-    path = Path(db or default_path())
-    if not path.exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    return path
+    with database(db, "read") as store:
+        yield store.con
 
 
 def _need(area, year):
@@ -66,11 +67,12 @@ def assess(
     from cspa.assessment.rules import evidence_rows, proposal_rows, propose
     from cspa.assessment.ruleset import ruleset_for_year
     from cspa.catalogue.areas import load_areas
-    from cspa.store.database import Store
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
-    with Store.open(_db(db), read_only=not save) as store:
+    from cspa.cli import database
+
+    with database(db, "write" if save else "read") as store:
         propose(store.con, rs, year)
         rows = proposal_rows(store.con, a.code)
         if not rows:
@@ -136,7 +138,6 @@ def assess_moderate(
     from cspa.assessment.rules import propose
     from cspa.assessment.ruleset import ruleset_for_year
     from cspa.catalogue.areas import load_areas
-    from cspa.store.database import Store
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
@@ -150,7 +151,9 @@ def assess_moderate(
         raise CspaError(
             "say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove"
         )
-    with Store.open(_db(db)) as store:
+    from cspa.cli import database
+
+    with database(db, "write") as store:
         if (
             action in ("confirm", "override")
             and judgement
@@ -184,7 +187,6 @@ def assess_history(
 ) -> None:
     """Every stored proposal and moderation for an authority and year, oldest first."""
     _need(area, year)
-    import duckdb
 
     from cspa.assessment.moderation import history
     from cspa.assessment.ruleset import ruleset_for_year
@@ -192,11 +194,8 @@ def assess_history(
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         rows = history(con, rs.id, a.code, year)
-    finally:
-        con.close()
     t = Table(
         "When", "Who", "What", "Judgement", "Grade", "Detail", title=f"{a.name} {year} ({rs.id})"
     )
@@ -221,15 +220,10 @@ def assess_agreement(
     """How often the proposed overall effectiveness agrees with each authority's latest ILACS grade."""
     import json
 
-    import duckdb
-
     from cspa.assessment.agreement import ilacs_agreement
 
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         res = ilacs_agreement(con, year)
-    finally:
-        con.close()
     console.print(res["summary"])
     for name, m in res["matrices"].items():
         t = Table("proposed \\ latest ILACS", *[str(c) for c in res["labels"]], title=name)
@@ -252,7 +246,6 @@ def _report(
     template: Path | None,
     all_areas: bool = False,
 ) -> None:
-    import duckdb
 
     from cspa.assessment.report import (
         build_letter_document,
@@ -267,21 +260,14 @@ def _report(
         if year is None:
             raise CspaError("Give --year with --all-areas.")
         folder = output or Path("cspa-output") / f"{kind}-{year}"
-        con = duckdb.connect(str(_db(db)), read_only=True)
-        try:
-            with output_folder(folder):
-                n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
-        finally:
-            con.close()
+        with _read(db) as con, output_folder(folder):
+            n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
         console.print(f"Wrote {n} {kind}s to {folder}")
         return
     _need(area, year)
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         build = build_profile_document if kind == "profile" else build_letter_document
         doc = build(con, area, year, ruleset)
-    finally:
-        con.close()
     out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
     with output_file(out):
         render_assessment(doc, fmt, out, template)

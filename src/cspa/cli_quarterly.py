@@ -6,6 +6,7 @@ refuses a bad workbook naming sheet, row and column, and a conflicting one namin
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -18,19 +19,13 @@ DbOption = typer.Option(
 )
 
 
-def _db(db: Path | None) -> Path:
-    from cspa.store.database import default_path
-
-    path = Path(db or default_path())
-    if not path.exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    return path
-
-
+@contextmanager
 def _read(db: Path | None):
-    import duckdb
+    """A read-only connection to the command's database (cspa.cli.database: never creates it)."""
+    from cspa.cli import database
 
-    return duckdb.connect(str(_db(db)), read_only=True)
+    with database(db, "read") as store:
+        yield store.con
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
@@ -57,8 +52,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Write the Excel template for an area and quarter: actuals, targets and words to fill in."""
         from cspa.quarterly.template import write_template
 
-        con = _read(db)
-        try:
+        with _read(db) as con:
             from cspa.catalogue.areas import load_areas
             from cspa.quarterly.periods import report_period
 
@@ -71,8 +65,6 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
             with output_file(out):
                 s = write_template(con, area, period, out, basket)
-        finally:
-            con.close()
         console.print(
             f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
             f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
@@ -88,11 +80,11 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         db: Path = DbOption,
     ) -> None:
         """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
+        from cspa.cli import database
         from cspa.quarterly.load import load_template
         from cspa.quarterly.template import _user
-        from cspa.store.database import Store
 
-        with Store.open(_db(db)) as store:
+        with database(db, "write") as store:
             s = load_template(store, file, user or _user())
         console.print(
             f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
@@ -113,11 +105,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Every change to the area's targets, words and template-loaded figures: who, when, old and new."""
         from cspa.quarterly.history import history
 
-        con = _read(db)
-        try:
+        with _read(db) as con:
             rows = history(con, area, period, indicator)
-        finally:
-            con.close()
         if fmt == "json":
             import sys
 
@@ -200,11 +189,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
         if fmt not in FORMATS:
             raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-        con = _read(db)
-        try:
+        with _read(db) as con:
             doc = build_quarterly_document(con, area, period, basket)
-        finally:
-            con.close()
         out = (
             output
             or Path("cspa-output")

@@ -72,3 +72,16 @@ class LoadError(CspaError):
             f"Load refused, nothing was written: {len(self.problems)} problem(s) in "
             f"{self.bad_rows} of {self.rows_checked} rows.\n  {shown}{more}"
         )
+
+
+class DatabaseError(CspaError):
+    """The database named by --db (or $CSPA_DB) cannot be used: missing, a folder, not a cspa
+    database, or busy. Says which file and what to do."""
+
+
+class SchemaError(DatabaseError):
+    """The database was written by a newer cspa, or by an older one and cannot be upgraded here."""
+
+
+class LockError(DatabaseError):
+    """Another process holds the database; names the process and what to do."""
