@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
 from cspa.outputs.destination import output_file, output_folder
 from cspa.outputs.safe_text import SafeConsole, styled
 
@@ -236,7 +236,7 @@ def load(
             )
     for r in results:
         console.print(
-            f"Loaded {r.rows:,} rows from {r.file} ({r.format} format, load {r.load_id}; "
+            f"Loaded {r.rows:,} rows from {one_line(r.file)} ({r.format} format, load {r.load_id}; "
             f"{r.superseded:,} earlier rows kept as history)."
         )
 
@@ -268,7 +268,12 @@ def data_status(db: Path = DbOption) -> None:
     t = Table("Load", "File", "Format", "Vintage", "Rows", "Loaded", title="Loads (vintages)")
     for r in s["loads"]:
         t.add_row(
-            str(r[0]), Path(r[1]).name, r[2], r[3] or "", f"{r[4]:,}", f"{r[5]:%Y-%m-%d %H:%M}"
+            str(r[0]),
+            one_line(Path(r[1]).name),
+            r[2],
+            one_line(r[3] or ""),
+            f"{r[4]:,}",
+            f"{r[5]:%Y-%m-%d %H:%M}",
         )
     console.print(t)
     t = Table("Status", "Rows", title="Current rows by status")
@@ -354,7 +359,7 @@ def report_apa(
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
             with output_folder(out):
                 n = render_all_areas(con, fw, year, fmt, out, console=err_console, periods=periods)
-            console.print(f"Wrote {n} reports to {out}")
+            console.print(f"Wrote {n} reports to {one_line(out)}")
             return
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
@@ -365,7 +370,7 @@ def report_apa(
         out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
         with output_file(out):
             _write_report(doc, fmt, out)
-        console.print(f"Wrote {out}")
+        console.print(f"Wrote {one_line(out)}")
 
 
 @app.command("judge")

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
 from cspa.outputs.destination import output_file, output_folder
 from cspa.outputs.safe_text import SafeConsole, styled
 
@@ -202,7 +202,7 @@ def assess_history(
     for h in rows:
         t.add_row(
             str(h["at"])[:19],
-            h["by"],
+            one_line(h["by"]),
             h["event"],
             h["judgement"] or "",
             "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}",
@@ -262,7 +262,7 @@ def _report(
         folder = output or Path("cspa-output") / f"{kind}-{year}"
         with _read(db) as con, output_folder(folder):
             n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
-        console.print(f"Wrote {n} {kind}s to {folder}")
+        console.print(f"Wrote {n} {kind}s to {one_line(folder)}")
         return
     _need(area, year)
     with _read(db) as con:
@@ -271,7 +271,7 @@ def _report(
     out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
     with output_file(out):
         render_assessment(doc, fmt, out, template)
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {one_line(out)}")
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:

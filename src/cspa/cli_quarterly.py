@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
 
 FORMATS = ("html", "pdf", "xlsx", "json")
 DbOption = typer.Option(
@@ -66,7 +66,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             with output_file(out):
                 s = write_template(con, area, period, out, basket)
         console.print(
-            f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
+            f"Wrote {one_line(out)}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
             f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
             f"Load it with: cspa quarterly load {out} --user NAME"
         )
@@ -87,7 +87,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         with database(db, "write") as store:
             s = load_template(store, file, user or _user())
         console.print(
-            f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
+            f"Loaded {one_line(file)} for {s['area']}, {s['period']} as {one_line(s['user'])} (load {s['load_id']}): "
             f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "
             f"{s['unchanged']} row(s) unchanged."
         )
@@ -160,7 +160,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         for r in rows:
             t.add_row(
                 str(r["when"])[:16],
-                r["who"],
+                one_line(r["who"]),
                 r["kind"],
                 r["indicator"] or "(report)",
                 r["what"],
@@ -200,4 +200,4 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
         with output_file(out):
             write_quarterly(doc, fmt, out)
-        console.print(f"Wrote {out}")
+        console.print(f"Wrote {one_line(out)}")

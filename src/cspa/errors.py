@@ -14,6 +14,12 @@ class CspaError(Exception):
     """Base class of every error cspa reports to a user."""
 
 
+def one_line(text: object) -> str:
+    """A name or label a user gave, on one line: a line break in a file name or a vintage is shown
+    as ``\\n`` so that it cannot start what looks like another line of cspa's output."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+
+
 class PeriodError(CspaError, ValueError):
     def __init__(self, text: object, reason: str):
         self.text = text
@@ -46,7 +52,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        where = one_line(self.file)
         if self.row is not None:
             where += f", row {self.row}"
         if self.field:
