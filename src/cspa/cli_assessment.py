@@ -1,4 +1,4 @@
-"""CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, agreement) and
+"""CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, evaluate) and
 ``cspa report profile`` / ``cspa report letter``. Registered by :func:`cspa.cli._register_extensions`."""
 
 from __future__ import annotations
@@ -161,6 +161,16 @@ def assess_moderate(
         ):
             propose(store.con, rs, year)
             save_proposal(store, rs, year, areas=[a.code])
+        items = None
+        if action in ("edit_text", "remove_text"):
+            # the items as the letter shows them now (drafted, earlier text moderations applied)
+            from cspa.assessment.report import build_letter_document
+
+            doc = build_letter_document(store.con, a.code, year, rs.id)
+            items = {
+                sec: [i["key"] for i in doc.get(sec) or []]
+                for sec in ("strengths", "areas_for_improvement")
+            }
         mid = moderate(
             store,
             rs,
@@ -174,6 +184,7 @@ def assess_moderate(
             item_key=item,
             text=text,
             user=user,
+            items=items,
         )
     console.print(f"Recorded moderation {mid} ({action}) for {a.name} {year}.")
 
@@ -211,28 +222,66 @@ def assess_history(
     console.print(t if rows else f"Nothing proposed or moderated yet for {a.name} {year}.")
 
 
-@assess_app.command("agreement")
-def assess_agreement(
-    year: int = typer.Option(2025, "--year"),
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f}%"
+
+
+@assess_app.command("evaluate")
+def assess_evaluate(
+    split_date: str = typer.Option(
+        None, "--split-date", help="YYYY-MM-DD (default: the rule set's model.split_date)."
+    ),
+    ruleset: str = typer.Option("ilacs_2025", "--ruleset", help="Rule set whose model to measure."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
     db: Path = DbOption,
-    output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON."),
 ) -> None:
-    """How often the proposed overall effectiveness agrees with each authority's latest ILACS grade."""
+    """Measure the proposals against Ofsted's grades on a date split, beside three baselines."""
+    import datetime as dt
     import json
 
-    from cspa.assessment.agreement import ilacs_agreement
+    from cspa.assessment.evaluate import evaluate
+    from cspa.assessment.ruleset import ruleset_for_year
 
+    if fmt not in ("text", "json"):
+        raise CspaError(f"--format must be text or json, not {fmt!r}")
+    try:
+        split = dt.date.fromisoformat(split_date) if split_date else None
+    except ValueError as e:
+        raise CspaError(f"--split-date must be a date as YYYY-MM-DD, not {split_date!r}") from e
+    rs = ruleset_for_year(2025, ruleset)
     with _read(db) as con:
-        res = ilacs_agreement(con, year)
-    console.print(res["summary"])
-    for name, m in res["matrices"].items():
-        t = Table("proposed \\ latest ILACS", *[str(c) for c in res["labels"]], title=name)
-        for g, row in zip([*res["labels"], "no proposal"], m, strict=True):
-            t.add_row(str(g), *[str(x) for x in row])
+        res = evaluate(con, rs, split)
+    if fmt == "json":
+        print(json.dumps(res, indent=1, default=str))
+        return
+    console.print(styled((rs.id, "bold"), f": {res['method']}"))
+    for jid, r in res["judgements"].items():
+        t = Table(
+            "Method",
+            "Exact",
+            "Within one",
+            "Weighted kappa",
+            "Brier",
+            title=f"{rs.judgement(jid).label}: train {r['train']['n']} (published before {r['split_date']}), "
+            f"test {r['test']['n']} (begun on or after)",
+        )
+        t.add_row(
+            "model",
+            _pct(r["test"]["exact"]),
+            _pct(r["test"]["within_one"]),
+            f"{r['test']['weighted_kappa']:.2f}",
+            f"{r['test']['brier']:.3f}",
+        )
+        for b in r["baselines"].values():
+            t.add_row(
+                b["label"],
+                _pct(b["exact"]),
+                _pct(b["within_one"]),
+                f"{b['weighted_kappa']:.2f}",
+                "",
+            )
         console.print(t)
-    if output:
-        with output_file(output):
-            output.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+        console.print(r["summary"])
 
 
 def _report(

@@ -347,7 +347,6 @@ def test_a_note_is_stored_as_written(store, tmp_path_factory, note):
 @given(text=HOSTILE_TEXT, user=hostile())
 def test_hostile_commentary_survives_the_template_untouched(demo_copy, text, user):
     """Whatever words are stored, an untouched template loads back changing nothing."""
-    from cspa.quarterly.load import load_template
     from cspa.quarterly.template import write_template
 
     assume(text.strip() and user.strip())

@@ -18,8 +18,9 @@ Kinds (``data/rules/*.yaml`` ``evidence[].kind``):
 * ``profile_education``: how many education measures (e.g. the 4-year improvement) beat the
   comparator's;
 * ``inspection``: count, worst grade, latest grade, or serious-case-review shortfall over the
-  inspection events (Ofsted numbering, 1 outstanding ... 4 inadequate); ``before_latest`` keeps
-  only events before the authority's latest ILACS inspection (the grade being predicted);
+  inspection judgements published by the assessment date (Ofsted numbering, 1 outstanding ... 4
+  inadequate); ``where.current`` keeps the latest judgement of each kind, ``where.area_in`` those
+  speaking for the areas of practice named (:mod:`cspa.assessment.inspections`);
 * ``engine``: one indicator's figure against its comparator;
 * ``engine_share``: over a set of indicators: share or count better / worse than the comparator,
   in the top or bottom quartile, improved or worsened;
@@ -38,8 +39,8 @@ import re
 
 import duckdb
 
+from cspa.assessment.inspections import INSPECTIONS, build_inspections
 from cspa.assessment.profile import (
-    INSPECTIONS,
     PROFILE,
     _q,
     _table_exists,
@@ -303,9 +304,23 @@ def _profile_education_ev(e: Evidence) -> str:
     """
 
 
-def _inspection_ev(e: Evidence, year: int) -> str:
+# an inspection judgement in an evidence list says whether it is current or history, and since when
+_CURRENT = (
+    "CASE WHEN current THEN 'current (published ' || coalesce(published_text, '') || ')' "
+    "ELSE 'history: superseded ' || coalesce(strftime(superseded_on, '%d/%m/%Y'), '') END"
+)
+
+
+def _inspection_ev(e: Evidence) -> str:
+    """Over the inspection judgements published by the assessment date (:mod:`.inspections`);
+    ``current: true`` keeps the latest of each kind, ``area_in`` the judgements that speak for those
+    areas of practice."""
     w = e.where or {}
-    conds = [f"coalesce(year, {year}) <= {year}"]
+    conds = ["TRUE"]
+    if w.get("current"):
+        conds.append("current")
+    if w.get("area_in"):
+        conds.append(f"list_has_any(judgement_areas, [{', '.join(_q(x) for x in w['area_in'])}])")
     if w.get("inspection_like"):
         conds.append(f"inspection LIKE {_q(w['inspection_like'])}")
     if w.get("inspection_like_any"):
@@ -320,18 +335,17 @@ def _inspection_ev(e: Evidence, year: int) -> str:
         conds.append(f"framework IN ({', '.join(_q(x) for x in w['framework_in'])})")
     if w.get("judgement_in"):
         conds.append(f"judgement IN ({', '.join(_q(x) for x in w['judgement_in'])})")
-    if e.before_latest:
-        conds.append("before_latest")
     cond = " AND ".join(conds)
     agg = {
         "count": f"CAST(count(*) FILTER (WHERE {cond}) AS DOUBLE)",
         "worst_grade": f"max(grade) FILTER (WHERE {cond})",
-        "latest_grade": f"arg_max(grade, event_date) FILTER (WHERE {cond} AND grade IS NOT NULL)",
+        "latest_grade": f"arg_max(grade, published) FILTER (WHERE {cond} AND grade IS NOT NULL)",
         "shortfall": f"CAST(coalesce(sum(conducted - adequate_or_better) FILTER (WHERE {cond}), 0) AS DOUBLE)",
     }[e.stat]
     display = {
         "worst_grade": f"arg_max(outcome, grade) FILTER (WHERE {cond})",
-        "latest_grade": f"arg_max(outcome, event_date) FILTER (WHERE {cond} AND grade IS NOT NULL)",
+        "latest_grade": f"arg_max(outcome || ' (' || coalesce(inspection, '') || ', published ' || published_text || ')', "
+        f"published) FILTER (WHERE {cond} AND grade IS NOT NULL)",
     }.get(e.stat, f"CAST(CAST({agg} AS BIGINT) AS VARCHAR)")
     return f"""
     SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE), {
@@ -344,10 +358,10 @@ def _inspection_ev(e: Evidence, year: int) -> str:
             measure="aspect",
             period="date_text",
             display="outcome",
-            judgement="CAST(grade AS VARCHAR)",
+            judgement=_CURRENT,
             ref="ref",
         )
-    } ORDER BY event_date, row_order)
+    } ORDER BY published, row_order)
              FILTER (WHERE {cond}),
            string_agg(DISTINCT ref, '; ' ORDER BY ref) FILTER (WHERE {cond})
     FROM {INSPECTIONS} WHERE area IS NOT NULL GROUP BY area
@@ -480,12 +494,8 @@ def build_evidence(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> st
     if rs.profile is not None:
         build_profile(con, rs, year)
     else:
-        # no profile: an empty one, so profile evidence kinds and the letter read nothing
-        from cspa.assessment.profile import inspections_sql
-
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}"
-        )
+        # no profile: the inspections alone, so profile evidence kinds and the letter read nothing else
+        build_inspections(con, rs.as_at(year))
     build_figures(con, rs, year)
     parts = []
     for e in rs.evidence:
@@ -494,7 +504,7 @@ def build_evidence(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> st
         elif e.kind == "profile_education" and rs.profile is not None:
             parts.append(_profile_education_ev(e))
         elif e.kind == "inspection":
-            parts.append(_inspection_ev(e, year))
+            parts.append(_inspection_ev(e))
         elif e.kind == "engine":
             parts.append(_engine_ev(e))
         elif e.kind == "engine_share":

@@ -27,7 +27,8 @@ import re
 import duckdb
 
 from cspa.assessment.evidence import FIGURES, _detail
-from cspa.assessment.profile import INSPECTIONS, PROFILE, _q, _table_exists
+from cspa.assessment.inspections import INSPECTIONS
+from cspa.assessment.profile import PROFILE, _q, _table_exists
 from cspa.assessment.ruleset import RuleSet
 from cspa.store.sql import in_list
 
@@ -237,11 +238,8 @@ def _inspection_items(rs: RuleSet, s: dict, year: int) -> list[str]:
         judgement="CAST(i.grade AS VARCHAR)",
         ref="i.ref",
     )
-    # the seed's events of the year and before; for Ofsted data, the latest inspection's judgements
-    keep = (
-        f"coalesce(i.year, {year}) BETWEEN {rs.years[0]} AND {year} "
-        "AND (i.framework = 'seed' OR i.is_latest)"
-    )
+    # the latest judgement of each kind published by the assessment date (older ones are history)
+    keep = f"i.current AND coalesce(i.year, {year}) >= {rs.years[0]}"
     priority = "lower(coalesce(i.aspect, '')) LIKE '%priority%'"
     args = {
         "inspection": "i.inspection",

@@ -90,8 +90,12 @@ def moderate(
     proposed_grade: int | None = None,
     proposal_id: int | None = None,
     at: dt.datetime | None = None,
+    items: dict[str, list[str]] | None = None,
 ) -> int:
-    """Record one moderation (one transaction); returns its id. Bad input changes nothing."""
+    """Record one moderation (one transaction); returns its id. Bad input changes nothing.
+
+    ``items``: the letter's item keys per section as the inspector sees them (drafted, with earlier text
+    moderations applied); editing or removing a key not among them is refused, naming those that exist."""
     if not (reason or "").strip():
         raise CspaError(
             "a moderation needs a reason (--reason): say why the grade or text is confirmed or changed"
@@ -123,6 +127,16 @@ def moderate(
             )
         if action in ("edit_text", "add_text") and not (text or "").strip():
             raise CspaError("editing or adding text needs the new text (--text)")
+        if (
+            action in ("edit_text", "remove_text")
+            and items is not None
+            and item_key not in items.get(section, [])
+        ):
+            have = items.get(section, [])
+            raise CspaError(
+                f"the {year} letter for {area} has no item {item_key!r} in {section}, so nothing was "
+                f"recorded; its {section} items are: {', '.join(have) if have else 'none'}"
+            )
         if action == "add_text" and not item_key:
             item_key = f"added:{dt.datetime.now():%Y%m%d%H%M%S%f}"
     with store.transaction() as c:

@@ -25,10 +25,9 @@ each one a temporary table of the connection (never written to the store):
     from the printed 1-dp values). For current data the values, statistical-neighbour means,
     England figures and quartiles come from :func:`cspa.engine.run.compute`.
 
-* ``_cspa_inspections``: safeguarding and looked-after-children inspections, unannounced
-  inspections, serious case reviews and joint area reviews (seed 003:L59-67 via
-  ``assessment_inspection_event``), or Ofsted's LA inspection history 2009-2023 and ILACS to
-  31 March 2025 (``inspection_la_history``, ``inspection_ilacs``).
+* ``_cspa_inspections``: the inspection judgements published by the assessment date, the latest of
+  each kind current and older ones history (:mod:`cspa.assessment.inspections`): seed 003's
+  safeguarding block (003:L59-67), Ofsted's LA inspection history 2009-2023 and ILACS to 31 March 2025.
 * ``_cspa_history``: the assessment history (003:L81-85) or the overall effectiveness grades.
 """
 
@@ -36,6 +35,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cspa.assessment.inspections import INSPECTIONS, build_inspections, inspections_sql
 from cspa.assessment.ruleset import Profile, RuleSet
 from cspa.catalogue.areas import ENGLAND
 from cspa.engine.formatting import display_sql
@@ -52,7 +52,6 @@ _MEASURES = {
     "pct_good_or_outstanding": ("n1 + n2", 6),
 }
 PROFILE = "_cspa_profile"
-INSPECTIONS = "_cspa_inspections"
 HISTORY = "_cspa_history"
 
 
@@ -380,71 +379,16 @@ def _titles(con, rs: RuleSet) -> str:
     )
 
 
-def inspections_sql(con, rs: RuleSet) -> str:
-    """Inspection events per area: seed transcriptions, Ofsted's LA history, ILACS (latest flagged)."""
-    parts = []
-    if _table_exists(con, "assessment_inspection_event"):
-        parts.append("""
-        SELECT area, 'seed' AS framework, inspection, NULL AS judgement, aspect, event_date, date_text, outcome, grade,
-               adequate_or_better, conducted, FALSE AS is_latest, row_order, seed_ref AS ref, year
-        FROM assessment_inspection_event""")
-    if _table_exists(con, "inspection_la_history"):
-        parts.append("""
-        SELECT la_code, framework, inspection, judgement, replace(judgement, '_', ' '), publication_date,
-               strftime(publication_date, '%d/%m/%Y'), grade_label, grade, NULL, NULL, FALSE, row_no,
-               source || ', row ' || row_no, year(publication_date)
-        FROM inspection_la_history WHERE la_code IS NOT NULL AND framework <> 'ILACS'""")
-    if _table_exists(con, "inspection_ilacs"):
-        judgements = [
-            ("overall", "overall_effectiveness", "overall effectiveness"),
-            ("leaders", "impact_of_leaders", "impact of leaders"),
-            ("help_and_protection", "help_and_protection", "help and protection"),
-            ("children_in_care", "children_in_care", "children in care"),
-            ("care_leavers", "care_leavers", "care leavers"),
-        ]
-        for col, jid, aspect in judgements:
-            # before care leavers had a judgement of their own, the children-in-care column held the combined one
-            j = (
-                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children_in_care_and_care_leavers' ELSE '{jid}' END"
-                if col == "children_in_care"
-                else f"'{jid}'"
-            )
-            a = (
-                f"CASE WHEN h.care_leavers_grade IS NULL THEN 'children in care and care leavers' ELSE '{aspect}' END"
-                if col == "children_in_care"
-                else f"'{aspect}'"
-            )
-            parts.append(f"""
-        SELECT h.la_code, 'ILACS', coalesce(h.inspection_type, 'ILACS inspection'), {j}, {a}, h.inspection_date,
-               strftime(h.inspection_date, '%d/%m/%Y'), h.{col}_label, h.{col}_grade, NULL, NULL,
-               EXISTS (SELECT 1 FROM inspection_ilacs l WHERE l.dataset <> 'history' AND l.la_code = h.la_code
-                       AND l.inspection_date = h.inspection_date), h.row_no,
-               h.source || ', row ' || h.row_no, year(h.inspection_date)
-        FROM inspection_ilacs h WHERE h.dataset = 'history' AND h.la_code IS NOT NULL AND h.{col}_grade IS NOT NULL""")
-    if not parts:
-        return (
-            "(SELECT NULL::VARCHAR area, NULL::VARCHAR framework, NULL::VARCHAR inspection, NULL::VARCHAR judgement, "
-            "NULL::VARCHAR aspect, NULL::DATE event_date, NULL::VARCHAR date_text, NULL::VARCHAR outcome, "
-            "NULL::INTEGER grade, NULL::INTEGER adequate_or_better, NULL::INTEGER conducted, FALSE is_latest, "
-            "NULL::INTEGER row_order, NULL::VARCHAR ref, NULL::INTEGER year WHERE FALSE)"
-        )
-    body = " UNION ALL ".join(parts)
-    return f"""(
-    WITH x AS ({body}),
-    latest AS (SELECT area, max(event_date) FILTER (WHERE is_latest) AS latest_date FROM x GROUP BY 1)
-    SELECT x.*, l.latest_date, x.event_date < l.latest_date AS before_latest
-    FROM x LEFT JOIN latest l USING (area))"""
-
-
-def history_sql(con, rs: RuleSet) -> str:
-    """The assessment history printed with the profile, per area."""
+def history_sql(con, rs: RuleSet, year: int) -> str:
+    """The assessment history printed with the profile, per area (inspections: those published by the
+    assessment date)."""
     h = rs.profile.history if rs.profile else None
     if h is not None and h.kind == "record" and _table_exists(con, "assessment_record"):
         doc = f" AND document = {_q(h.document)}" if h.document else ""
         return f"""(SELECT area, year, CAST(year AS VARCHAR) AS period, judgement, grade, coalesce(printed, label) AS label,
                     seed_ref AS ref FROM assessment_record WHERE indicator = {_q(h.indicator)}{doc})"""
     return f"""(SELECT area, year, date_text AS period, 'Overall effectiveness (' || inspection || ')' AS judgement,
-                grade, outcome AS label, ref FROM {inspections_sql(con, rs)} i
+                grade, outcome AS label, ref FROM {inspections_sql(con, rs.as_at(year))} i
                 WHERE judgement = 'overall_effectiveness')"""
 
 
@@ -473,8 +417,8 @@ def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dic
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PROFILE} AS SELECT * FROM ({prov}) UNION ALL BY NAME SELECT * FROM ({edu})"
     )
+    build_inspections(con, rs.as_at(year))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {INSPECTIONS} AS SELECT * FROM {inspections_sql(con, rs)}"
+        f"CREATE OR REPLACE TEMP TABLE {HISTORY} AS SELECT * FROM {history_sql(con, rs, year)}"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {HISTORY} AS SELECT * FROM {history_sql(con, rs)}")
     return {"profile": PROFILE, "inspections": INSPECTIONS, "history": HISTORY}

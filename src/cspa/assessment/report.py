@@ -24,9 +24,10 @@ import yaml
 
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
+from cspa.assessment.inspections import INSPECTIONS
 from cspa.assessment.letters import draft_items, items_for
 from cspa.assessment.moderation import apply_text, final_grades, history, moderations
-from cspa.assessment.profile import HISTORY, INSPECTIONS, PROFILE, build_profile
+from cspa.assessment.profile import HISTORY, PROFILE, build_profile
 from cspa.assessment.rules import evidence_rows, proposal_rows, propose
 from cspa.assessment.ruleset import RuleSet, ruleset_for_year
 from cspa.catalogue.areas import DATA, Area, load_areas
@@ -292,9 +293,8 @@ def build_profile_document(
     inspections = _rows(
         con,
         f"SELECT * FROM {INSPECTIONS} WHERE area = '{area.code}' "
-        f"AND coalesce(year, {year}) <= {year} "
         f"AND (framework <> 'seed' OR year >= {rs.years[0]}) "
-        "ORDER BY event_date NULLS LAST, row_order",
+        "ORDER BY published NULLS LAST, row_order",
     )
     hist = _rows(con, f"SELECT * FROM {HISTORY} WHERE area = '{area.code}' ORDER BY year, period")
     comparators = any(r["geography"] != "area" for r in rows if r["block"] != "education")
@@ -356,6 +356,11 @@ def build_profile_document(
                 "outcome": i["outcome"],
                 "grade": i["grade"],
                 "framework": i["framework"],
+                "current": i["current"],
+                "published": i["published_text"],
+                "superseded_on": i["superseded_on"].strftime("%d/%m/%Y")
+                if i["superseded_on"]
+                else None,
                 "adequate_or_better": i["adequate_or_better"],
                 "conducted": i["conducted"],
                 "ref": i["ref"],

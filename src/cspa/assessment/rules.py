@@ -35,6 +35,11 @@ from cspa.assessment.profile import _q, population
 from cspa.assessment.ruleset import Judgement, Rule, RuleSet, RuleSetError, evidence_ids
 
 PROPOSAL = "_cspa_proposal"
+# one entry of a proposal's ``rules`` (typed, so a judgement that no rule decides still has the column's type)
+RULE_TYPE = (
+    "STRUCT(id VARCHAR, kind VARCHAR, text VARCHAR, source VARCHAR, applied BOOLEAN, grade INTEGER, "
+    "evidence VARCHAR[])[]"
+)
 PIVOT = "_cspa_pivot"
 _OPS = {"==": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
@@ -125,7 +130,9 @@ def _judgement_sql(rs: RuleSet, j: Judgement, k: int, comp: _Compiler) -> tuple[
         "CASE "
         + " ".join(f"WHEN {f} THEN {r.grade}" for f, r in zip(t_flags, j.thresholds, strict=True))
         + " END"
-    )
+        if j.thresholds
+        else "CAST(NULL AS INTEGER)"
+    )  # a judgement the model proposes (forecast.py)
     shifts = []
     for i, r in enumerate(j.adjustments):
         f = f'"a{k}_{i}"'
@@ -227,7 +234,7 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
             items.append(
                 f'CASE WHEN "f{k}_{i}" THEN {_struct(r, "floor", f"coalesce({better}, FALSE)", b)} END'
             )
-        rules = f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
+        rules = f"CAST(list_filter([{', '.join(items)}], lambda x: x IS NOT NULL) AS {RULE_TYPE})"
         outs.append(f"""SELECT area, {_q(j.id)} AS judgement, {_q(j.label)} AS judgement_label, {k} AS judgement_order,
                                {g} AS grade, {rules} AS rules FROM s{len(rs.judgements)}""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PROPOSAL} AS
@@ -239,7 +246,24 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
                     ELSE array_to_string(list_transform(list_filter(rules, lambda r: r.applied),
                                                         lambda r: r.id || ': ' || r.text), '; ') END AS basis
         FROM o""")
+    if rs.model is not None:
+        _apply_model(con, rs, year)
     return PROPOSAL
+
+
+def _apply_model(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> None:
+    """The judgements the rule set's model proposes take the model's grade, reasons and evidence."""
+    from cspa.assessment.forecast import MODEL_PROPOSAL, model_proposals
+
+    model_proposals(con, rs, rs.as_at(year), population(con, rs), evidence_table=EVIDENCE)
+    labels = (
+        "CASE "
+        + " ".join(f"WHEN m.grade = {g.grade} THEN {_q(g.label)}" for g in rs.scale.grades)
+        + " END"
+    )
+    con.execute(f"""UPDATE {PROPOSAL} p SET grade = m.grade, grade_label = {labels}, rules = m.rules,
+                        evidence_ids = m.evidence_ids, basis = m.basis
+                    FROM {MODEL_PROPOSAL} m WHERE m.area = p.area AND m.judgement = p.judgement""")
 
 
 def proposal_rows(con: duckdb.DuckDBPyConnection, area: str) -> list[dict]:

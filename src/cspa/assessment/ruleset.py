@@ -18,6 +18,8 @@ File format (top-level keys)::
     scale: {higher_is_better, intro, grades: [{grade, label, descriptor, capacity_descriptor, seed_ref}]}
     profile: {kind: catalogue | ofsted, ...}   # the performance profile (see profile.py); optional
     evidence: [{id, label, kind, ...}]          # kinds: see evidence.py
+    model: {kind: ordinal_logit, split_date, penalty, domains, judgements: {id: {target, area, domains}}}
+                                # optional: judgements it lists are proposed by the model (forecast.py)
     judgements:
       - id, label, indicator (historical record), outcome (letter grouping)
         thresholds:  [{id, grade, when, text, source}]      # first that holds gives the grade
@@ -34,6 +36,7 @@ shown to the inspector and its ``source`` (a seed line, or "cspa" where the rule
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from pathlib import Path
@@ -183,7 +186,6 @@ class Evidence(_Strict):
     select: dict[str, Any] | None = None
     # inspection
     where: dict[str, Any] | None = None
-    before_latest: bool = False
     # record
     year_offset: int | None = None
     # judgement
@@ -250,11 +252,57 @@ class Judgement(_Strict):
     label: str
     indicator: str | None = None
     outcome: str | None = None  # the catalogue outcome whose evidence the letter groups under it
-    thresholds: list[Rule]
+    thresholds: list[Rule] = Field(default_factory=list)
     adjustments: list[Rule] = Field(default_factory=list)
     limits: list[Rule] = Field(default_factory=list)
     floors: list[Rule] = Field(default_factory=list)
     letter_sentence: str | None = None
+
+
+class ModelDomain(_Strict):
+    """A group of indicators whose average position among authorities is one feature of the model."""
+
+    id: str
+    label: str
+    indicators: list[str] = Field(min_length=1)
+
+
+class ModelJudgement(_Strict):
+    """How the model proposes one judgement: the ILACS grade it learns, the area of practice whose latest
+    judgement it starts from, and the indicator domains it reads."""
+
+    target: Literal["overall", "leaders", "help_and_protection", "children_in_care", "care_leavers"]
+    area: str
+    domains: list[str] = Field(default_factory=list)
+    neighbours: bool = True
+
+
+class Model(_Strict):
+    """A transparent statistical method (:mod:`cspa.assessment.forecast`): an ordinal logistic regression
+    per judgement on the latest judgement of its area, the years since it, the statistical neighbours'
+    latest grades and indicator domains, each as at the assessment date; trained on ILACS inspections
+    published before it, and measured on a date split (:mod:`cspa.assessment.evaluate`)."""
+
+    kind: Literal["ordinal_logit"] = "ordinal_logit"
+    source: str
+    split_date: dt.date
+    penalty: float = Field(default=1.0, ge=0)
+    publication_lag_days: int = Field(default=240, ge=0)
+    years_cap: float = Field(default=6.0, gt=0)
+    neighbour_group: str = "dfe_2025"
+    domains: list[ModelDomain] = Field(default_factory=list)
+    judgements: dict[str, ModelJudgement]
+
+    @model_validator(mode="after")
+    def _domains(self) -> Model:
+        ids = {d.id for d in self.domains}
+        for jid, j in self.judgements.items():
+            missing = [d for d in j.domains if d not in ids]
+            if missing:
+                raise ValueError(
+                    f"model judgement {jid!r} reads domains {missing}, which are not defined"
+                )
+        return self
 
 
 class Letter(_Strict):
@@ -288,6 +336,7 @@ class RuleSet(_Strict):
     profile: Profile | None = None
     evidence: list[Evidence]
     judgements: list[Judgement]
+    model: Model | None = None
     letter: Letter = Field(default_factory=Letter)
     sha256: str = ""
     path: str = ""
@@ -316,6 +365,11 @@ class RuleSet(_Strict):
                         raise ValueError(
                             f"judgement {j.id!r} rule {r.id!r}: {bound} is not a grade of the scale"
                         )
+            modelled = self.model is not None and j.id in self.model.judgements
+            if not j.thresholds and not modelled:
+                raise ValueError(
+                    f"judgement {j.id!r} needs thresholds, or a model that proposes it"
+                )
             for r in j.thresholds:
                 if r.grade not in grades:
                     raise ValueError(
@@ -331,6 +385,12 @@ class RuleSet(_Strict):
                             f"judgements {e.judgements} proposed before {j.id!r}"
                         )
             seen.add(j.id)
+        if self.model is not None:
+            unknown = [
+                jid for jid in self.model.judgements if jid not in {j.id for j in self.judgements}
+            ]
+            if unknown:
+                raise ValueError(f"the model proposes judgements {unknown}, which are not defined")
         for e in self.evidence:
             if e.kind == "judgement":
                 for name in e.judgements or []:
@@ -339,6 +399,12 @@ class RuleSet(_Strict):
                             f"evidence {e.id!r} names judgement {name!r}, which is not defined"
                         )
         return self
+
+    def as_at(self, year: int) -> dt.date:
+        """The date an assessment of ``year`` is made as at: the data cut-off day of that year. Figures for
+        periods ending by then and inspections published by then are its evidence."""
+        month, day = (int(x) for x in self.data_cutoff.split("-"))
+        return dt.date(year, month, day)
 
     def judgement(self, jid: str) -> Judgement:
         for j in self.judgements:

@@ -126,3 +126,40 @@ def test_moderation_without_reason_fails_and_history_lists_it(demo_db, tmp_path)
     events = [(h["event"], h["by"], h["grade"]) for h in history(con, "profile_2011", "821", 2011)]
     con.close()
     assert events[-2:] == [("override", "seed transcription", 4), ("override", "inspector C", 2)]
+
+
+def test_moderating_an_item_that_does_not_exist_records_nothing(demo_db, tmp_path):
+    db = tmp_path / "cspa.duckdb"
+    shutil.copy(demo_db, db)
+    r = runner.invoke(
+        app,
+        [
+            "assess",
+            "moderate",
+            "--area",
+            "Luton",
+            "--year",
+            "2011",
+            "--section",
+            "strengths",
+            "--item",
+            "no-such-item",
+            "--remove",
+            "--reason",
+            "tidy",
+            "--db",
+            str(db),
+        ],
+    )
+    assert r.exit_code != 0
+    msg = str(r.exception)
+    assert "has no item 'no-such-item' in strengths" in msg and "nothing was recorded" in msg
+    assert "sg:SG_POST16" in msg  # the items that do exist are named
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    n = con.execute(
+        "SELECT count(*) FROM assessment_moderation WHERE item_key = 'no-such-item'"
+    ).fetchall()[0][0]
+    con.close()
+    assert n == 0

@@ -169,3 +169,50 @@ def test_text_edits_removals_and_additions_apply_in_order(bare_store):
     assert [i["text"] for i in out["areas_for_improvement"]] == ["added C"]
     assert items["strengths"][0]["text"] == "drafted A"  # the draft itself is untouched
     assert _count(bare_store) == 3
+
+
+def test_editing_or_removing_an_item_that_does_not_exist_is_refused_naming_those_that_do(
+    bare_store,
+):
+    items = {"strengths": ["sg:A", "sg:B"], "areas_for_improvement": []}
+    for action, text in (("edit_text", "new words"), ("remove_text", None)):
+        with pytest.raises(CspaError) as e:
+            moderate(
+                bare_store,
+                RS,
+                "821",
+                2011,
+                action,
+                "why",
+                section="strengths",
+                item_key="sg:Z",
+                text=text,
+                items=items,
+            )
+        assert "has no item 'sg:Z' in strengths" in str(e.value) and "sg:A, sg:B" in str(e.value)
+    with pytest.raises(CspaError, match="areas_for_improvement items are: none"):
+        moderate(
+            bare_store,
+            RS,
+            "821",
+            2011,
+            "remove_text",
+            "why",
+            section="areas_for_improvement",
+            item_key="sg:A",
+            items=items,
+        )
+    assert _count(bare_store) == 0
+    moderate(
+        bare_store,
+        RS,
+        "821",
+        2011,
+        "edit_text",
+        "why",
+        section="strengths",
+        item_key="sg:B",
+        text="ok",
+        items=items,
+    )
+    assert _count(bare_store) == 1

@@ -1,0 +1,238 @@
+"""How well the proposals agree with Ofsted's grades, measured out of sample beside honest baselines.
+
+:func:`evaluate` splits Ofsted's ILACS inspections by date. The method (the rule set's model,
+:mod:`cspa.assessment.forecast`) is built only on inspections *published* before the split date,
+with the settings fixed in the rule set (features, penalty; nothing is tuned on later
+inspections), and is then asked for the grade of every inspection that *began* on or after the
+split, from what was published before that inspection began. Each test inspection needs an
+earlier judgement of its area (the method and the first baseline start from it); inspections
+without one are counted and left out of every figure alike.
+
+Figures, each over the same test inspections:
+
+* **exact**: share whose proposed grade equals Ofsted's; **within_one**: share within one grade;
+* **weighted_kappa**: Cohen's kappa with linear weights ``1 - |i - j| / 3`` (agreement beyond what
+  the two grade distributions give by chance; Cohen 1968);
+* **brier** (the method only, it gives probabilities): mean over inspections of the sum over the four
+  grades of ``(p - o)^2`` (Brier 1950); 0 is perfect, always giving each grade 25% scores 0.75, and
+  ``brier_training_shares`` is the score of giving every inspection the training set's grade shares.
+
+Baselines: **carry_forward** (the area's latest judgement before the inspection, ILACS or SIF),
+**always_good** (grade 2), **neighbour_majority** (the most common latest grade for the area among
+the authority's statistical neighbours before the inspection; ties go to the grade nearest the
+neighbours' mean, then to the better grade).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import duckdb
+import numpy as np
+
+from cspa.assessment.forecast import (
+    GRADES,
+    build_features,
+    feature_names,
+    feature_rows,
+    inspections_sql,
+    predict,
+    train,
+)
+from cspa.assessment.ruleset import RuleSet, ruleset_for_year
+from cspa.errors import CspaError
+
+HEADLINE = "overall_effectiveness"
+BASELINES = {
+    "carry_forward": "previous grade carried forward",
+    "always_good": "always 'Good'",
+    "neighbour_majority": "majority grade among statistical neighbours",
+}
+METRICS = ("exact", "within_one", "weighted_kappa")
+
+
+def agreement(pred: np.ndarray, actual: np.ndarray) -> dict:
+    """Exact, within one, and linearly weighted kappa of two grade vectors on the 1-4 scale."""
+    pred = np.asarray(pred, dtype=int)
+    actual = np.asarray(actual, dtype=int)
+    n = len(actual)
+    if n == 0:
+        return {"n": 0, "exact": None, "within_one": None, "weighted_kappa": None}
+    m = np.zeros((4, 4))
+    np.add.at(m, (pred - 1, actual - 1), 1)
+    w = 1 - np.abs(np.subtract.outer(np.arange(4), np.arange(4))) / 3
+    po = float((w * m).sum() / n)
+    pe = float((w * np.outer(m.sum(axis=1), m.sum(axis=0))).sum() / n / n)
+    return {
+        "n": n,
+        "exact": float(np.mean(pred == actual)),
+        "within_one": float(np.mean(np.abs(pred - actual) <= 1)),
+        "weighted_kappa": (po - pe) / (1 - pe) if pe < 1 else None,
+    }
+
+
+def brier(probs: np.ndarray, actual: np.ndarray) -> float:
+    """Multi-category Brier score: mean over rows of the summed squared error of the four probabilities."""
+    onehot = np.eye(len(GRADES))[np.asarray(actual, dtype=int) - 1]
+    return float(((np.asarray(probs) - onehot) ** 2).sum(axis=1).mean())
+
+
+def neighbour_majority(grades: list[int] | None) -> int | None:
+    """The most common grade; ties: nearest the mean, then the better (lower) grade."""
+    if not grades:
+        return None
+    counts = Counter(grades)
+    top = max(counts.values())
+    mean = sum(grades) / len(grades)
+    return min((g for g, c in counts.items() if c == top), key=lambda g: (abs(g - mean), g))
+
+
+def _matrix(pred: np.ndarray, actual: np.ndarray) -> list[list[int]]:
+    m = np.zeros((4, 4), dtype=int)
+    np.add.at(m, (np.asarray(pred, dtype=int) - 1, np.asarray(actual, dtype=int) - 1), 1)
+    return m.tolist()
+
+
+def _judgement(con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.date) -> dict:
+    model = rs.model
+    target = model.judgements[jid].target  # a column of inspections_sql()
+    ins = {
+        r[0]: r[1:]
+        for r in con.execute(
+            f"SELECT key, {target}, published, as_at FROM {inspections_sql()} WHERE {target} IS NOT NULL"
+        ).fetchall()
+    }
+    names = feature_names(model, jid)
+    rows = feature_rows(
+        con, model, jid, f"key IN (SELECT key FROM {inspections_sql()} WHERE {target} IS NOT NULL)"
+    )
+    idx_train = [i for i, k in enumerate(rows.keys) if ins[k][1] < split]
+    idx_test = [i for i, k in enumerate(rows.keys) if ins[k][2] >= split]
+    y = np.array([ins[k][0] for k in rows.keys], dtype=int)
+    n_all_test = sum(1 for v in ins.values() if v[2] >= split)
+    n_limbo = sum(1 for v in ins.values() if v[2] < split <= v[1])
+    if len(idx_train) < 20 or not idx_test:
+        raise CspaError(
+            f"the split at {split} leaves {len(idx_train)} training and {len(idx_test)} test inspections "
+            f"for {jid}; choose a date with inspections on both sides (ILACS began in 2018)"
+        )
+    m = train(rows.x[idx_train], y[idx_train], names, model.penalty)
+    pred, probs, _ = predict(m, rows.x[idx_test])
+    actual = y[idx_test]
+    recs = [rows.records[i] for i in idx_test]
+    shares = np.array([np.mean(y[idx_train] == g) for g in GRADES])
+    test = agreement(pred, actual) | {
+        "brier": brier(probs, actual),
+        "brier_training_shares": brier(np.tile(shares, (len(actual), 1)), actual),
+        "first": str(min(ins[rows.keys[i]][2] for i in idx_test)),
+        "last": str(max(ins[rows.keys[i]][2] for i in idx_test)),
+        "grades": {str(g): int((actual == g).sum()) for g in GRADES},
+        "matrix": _matrix(pred, actual),
+    }
+    base_pred = {
+        "carry_forward": np.array([r["previous_grade"] for r in recs], dtype=int),
+        "always_good": np.full(len(recs), 2),
+        "neighbour_majority": np.array(
+            [neighbour_majority(r["neighbour_grades"]) or 2 for r in recs], dtype=int
+        ),
+    }
+    baselines = {k: {"label": BASELINES[k], **agreement(v, actual)} for k, v in base_pred.items()}
+    beats = {
+        k: {mt: (test[mt] or 0) > (b[mt] or 0) for mt in METRICS} for k, b in baselines.items()
+    }
+    return {
+        "judgement": jid,
+        "split_date": str(split),
+        "train": {
+            "n": len(idx_train),
+            "first": str(min(ins[rows.keys[i]][1] for i in idx_train)),
+            "last": str(max(ins[rows.keys[i]][1] for i in idx_train)),
+            "grades": {str(g): int((y[idx_train] == g).sum()) for g in GRADES},
+        },
+        "test": test,
+        "baselines": baselines,
+        "beats": beats,
+        "beats_every_baseline": all(all(v.values()) for v in beats.values()),
+        "excluded": {
+            "no_earlier_judgement": n_all_test - len(idx_test),
+            "inspected_before_published_after": n_limbo,
+        },
+        "coefficients": {f: round(float(c), 4) for f, c in zip(m.features, m.coef, strict=True)},
+        "missing_neighbours": sum(1 for r in recs if not r["neighbour_grades"]),
+    }
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f}%"
+
+
+def summary(res: dict) -> str:
+    """One paragraph in plain words: the method's figures beside each baseline's, and where it does not beat one."""
+    t, b = res["test"], res["baselines"]
+    head = (
+        f"Trained on {res['train']['n']} ILACS inspections published before {res['split_date']} and tested on the "
+        f"{t['n']} that began on or after it: the method's grade matched Ofsted's in {_pct(t['exact'])} "
+        f"(within one grade {_pct(t['within_one'])}; weighted kappa {t['weighted_kappa']:.2f}; Brier {t['brier']:.3f}, "
+        f"against {t['brier_training_shares']:.3f} for the training grade shares). Baselines: "
+        + "; ".join(
+            f"{v['label']} {_pct(v['exact'])} (within one {_pct(v['within_one'])}, kappa "
+            f"{v['weighted_kappa']:.2f})"
+            for v in b.values()
+        )
+        + "."
+    )
+    misses = [
+        f"{BASELINES[k]} on {', '.join(m.replace('_', ' ') for m, ok in v.items() if not ok)}"
+        for k, v in res["beats"].items()
+        if not all(v.values())
+    ]
+    if misses:
+        return (
+            head
+            + " It does NOT beat "
+            + "; ".join(misses)
+            + ": read its grade beside that baseline's."
+        )
+    return head + " It beats every baseline on all three measures."
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, rs: RuleSet | None = None, split_date: dt.date | None = None
+) -> dict:
+    """The date-split evaluation of a rule set's model (default: ilacs_2025 and its split date).
+
+    Top level: overall effectiveness (``split_date, train, test, baselines``, fractions in 0..1);
+    ``judgements``: the same for every judgement the model proposes."""
+    rs = rs or ruleset_for_year(2025, "ilacs_2025")
+    if rs.model is None:
+        raise CspaError(
+            f"rule set {rs.id} proposes its grades by rules only; there is no model to evaluate "
+            "(the evaluation needs inspections of many authorities over time: ILACS)"
+        )
+    split = split_date or rs.model.split_date
+    build_features(con, rs.model, inspections_sql())
+    per = {jid: _judgement(con, rs, jid, split) for jid in rs.model.judgements}
+    head = per.get(HEADLINE) or next(iter(per.values()))
+    for r in per.values():
+        r["summary"] = summary(r)
+    return {
+        "ruleset": rs.id,
+        "ruleset_version": rs.version,
+        "method": f"{rs.model.kind}: one ordinal logistic regression per judgement (cspa.assessment.forecast), "
+        f"penalty {rs.model.penalty:g}, features fixed in the rule set",
+        "judgement": head["judgement"],
+        "split_date": head["split_date"],
+        "train": head["train"],
+        "test": head["test"],
+        "baselines": head["baselines"],
+        "beats": head["beats"],
+        "beats_every_baseline": head["beats_every_baseline"],
+        "excluded": head["excluded"],
+        "coefficients": head["coefficients"],
+        "summary": head["summary"],
+        "judgements": per,
+    }
+
+
+__all__ = ["agreement", "brier", "evaluate", "neighbour_majority", "summary"]

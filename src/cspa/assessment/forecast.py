@@ -1,0 +1,556 @@
+"""Proposed ILACS grades from a transparent statistical model, every grade explained by what moved it.
+
+A rule set's ``model`` (:class:`cspa.assessment.ruleset.Model`) proposes the judgements it lists
+with an ordinal logistic regression (:mod:`cspa.assessment.ordinal`), one per judgement, on
+features read **as at a date** (nothing published later is seen):
+
+* ``previous:1``, ``previous:3``, ``previous:4``: the latest judgement of the judgement's area of
+  practice published before the date (ILACS, or SIF before it; :mod:`cspa.assessment.inspections`),
+  else the latest overall effectiveness grade, as a category (good is the reference): grades do not
+  move in a straight line (an inadequate authority is usually re-inspected once it has improved,
+  an outstanding one mostly stays outstanding), so each previous grade gets its own effect; with
+  no earlier judgement there is no proposal;
+* ``years_since``: years from that judgement's publication to the date (capped at ``years_cap``);
+* ``neighbour_grade``: the mean of the statistical neighbours' latest judgements of the same area
+  published before the date (DfE's neighbour model, ``neighbour_group``);
+* ``domain:<id>``: the authority's average position among authorities on a group of indicators
+  (LAIT), each indicator's latest figure for a period that ended ``publication_lag_days`` or more
+  before the date (DfE publishes a March year's figures in the autumn), scored 1 for the best
+  authority and 0 for the worst (the engine's rank: ``1 - (rank - 1) / (n - 1)``).
+
+Training rows are ILACS inspections (Ofsted's history to 31 March 2025), each with its features as
+at the day the inspection began and its grade as target; a training set keeps the inspections
+*published* before a cut-off (the assessment date for a proposal, the split date for the
+evaluation in :mod:`cspa.assessment.evaluate`), so a proposal never learns from a grade it could
+not have known. A missing feature value counts as the training mean (it moves nothing).
+
+:func:`model_proposals` creates ``_cspa_model_proposal`` (``area, judgement, grade, probabilities,
+rules, basis``): ``rules`` holds one entry per feature saying what its value was and how far it
+moved the grade (the feature's contribution to the latent score: a worse-grade push is positive),
+largest first, so the letter can say why. Evidence rows for the features (with the figures behind
+each domain) are appended to ``_cspa_evidence`` as ``model:<judgement>:<feature>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from cspa.assessment.inspections import AREA_LABELS, judgements_sql
+from cspa.assessment.ordinal import OrdinalModel, fit
+from cspa.assessment.ruleset import Model, RuleSet
+
+FEATURES = "_cspa_model_features"
+MODEL_PROPOSAL = "_cspa_model_proposal"
+SCORES = "_cspa_model_scores"
+GRADES = [1, 2, 3, 4]
+GRADE_LABELS = {1: "outstanding", 2: "good", 3: "requires improvement to be good", 4: "inadequate"}
+TARGET_COLUMNS = {
+    "overall": "overall_grade",
+    "leaders": "leaders_grade",
+    "help_and_protection": "help_and_protection_grade",
+    "children_in_care": "children_in_care_grade",
+    # before 2023 ILACS judged care leavers with children in care: that grade is theirs too
+    "care_leavers": "coalesce(care_leavers_grade, children_in_care_grade)",
+}
+
+
+def _q(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def inspections_sql() -> str:
+    """ILACS inspections with an overall grade: the training and test rows (key, area, as_at, published, grades)."""
+    targets = ", ".join(f"{expr} AS {name}" for name, expr in TARGET_COLUMNS.items())
+    return f"""(SELECT 'ILACS:' || la_code || ':' || CAST(inspection_date AS VARCHAR) AS key, la_code AS area,
+                       inspection_date AS as_at, coalesce(publication_date, inspection_date) AS published,
+                       inspection_type, {targets}
+                FROM inspection_ilacs
+                WHERE dataset = 'history' AND la_code IS NOT NULL AND overall_grade IS NOT NULL)"""
+
+
+PREVIOUS = (
+    "previous:1",
+    "previous:3",
+    "previous:4",
+)  # the previous grade as a category; good is the reference
+
+
+def feature_names(model: Model, judgement: str) -> list[str]:
+    j = model.judgements[judgement]
+    return [
+        *PREVIOUS,
+        "years_since",
+        *(["neighbour_grade"] if j.neighbours else []),
+        *(f"domain:{d}" for d in j.domains),
+    ]
+
+
+def feature_group(name: str) -> str:
+    """The feature a column belongs to (the previous grade's categories are one feature)."""
+    return "previous_grade" if name.startswith("previous:") else name
+
+
+# ------------------------------------------------------------------------------------ features (SQL)
+
+
+def build_scores(con: duckdb.DuckDBPyConnection, model: Model) -> str:
+    """Every authority's position on each domain indicator per period (engine ranks), once per connection."""
+    from cspa.engine.run import compute
+    from cspa.engine.selection import Selection
+
+    codes = sorted({c for d in model.domains for c in d.indicators})
+    if not codes:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SCORES} (area VARCHAR, indicator VARCHAR, title VARCHAR, "
+            "period_label VARCHAR, period_end DATE, display VARCHAR, score DOUBLE, rank INTEGER, n INTEGER, "
+            "ref VARCHAR)"
+        )
+        return SCORES
+    rel = compute(con, Selection(indicators=codes, neighbour_group=model.neighbour_group))
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE {SCORES} AS
+    WITH e AS (SELECT * FROM ({rel.sql_query()}) WHERE for_area IS NULL AND area_type = 'la' AND measure = 'value'),
+    r AS (SELECT e.*, count(rank) OVER (PARTITION BY indicator, measure, period) AS n FROM e WHERE rank IS NOT NULL)
+    SELECT r.area, r.indicator, i.title, r.period_label, r.period_end, r.display,
+           CASE WHEN r.n > 1 THEN 1 - (r.rank - 1) / (r.n - 1) END AS score, r.rank, r.n, r.vintage AS ref
+    FROM r JOIN indicator i ON i.code = r.indicator""")
+    return SCORES
+
+
+def build_features(con: duckdb.DuckDBPyConnection, model: Model, pairs: str) -> str:
+    """Features of every (key, area, as_at) row of ``pairs`` for every modelled judgement, one SQL query.
+
+    Output ``_cspa_model_features``: ``key, area, as_at, judgement, previous_grade, previous_label,
+    previous_framework, previous_inspection, previous_published, previous_area, years_since,
+    neighbour_grade, neighbour_n, neighbour_grades, domains`` (a list of ``{domain, score, n, details}``)."""
+    judgements = judgements_sql(con)
+    if judgements is None:
+        raise ValueError(
+            "the store holds no inspection judgements (run `cspa demo` or load Ofsted's data)"
+        )
+    build_scores(con, model)
+    js = ", ".join(f"({_q(jid)}, {_q(j.area)})" for jid, j in model.judgements.items())
+    dom_rows = [(d.id, c) for d in model.domains for c in d.indicators]
+    doms = (", ".join(f"({_q(d)}, {_q(c)})" for d, c in dom_rows)) or "(NULL, NULL)"
+    lag = int(model.publication_lag_days)
+    cap = float(model.years_cap)
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE {FEATURES} AS
+    WITH pairs AS (SELECT DISTINCT key, area, as_at FROM {pairs}),
+    mj AS (SELECT * FROM (VALUES {js}) t(judgement, ja)),
+    dm AS (SELECT * FROM (VALUES {doms}) t(domain, indicator) WHERE domain IS NOT NULL),
+    ev AS (   -- Ofsted's judgements by area of practice (seed transcriptions are not Ofsted's data)
+        SELECT j.area, u.ja, j.grade, j.outcome, j.framework, j.inspection, j.published, j.row_order
+        FROM {judgements} j, unnest(j.judgement_areas) u(ja)
+        WHERE j.framework <> 'seed' AND j.grade IS NOT NULL AND j.published IS NOT NULL
+    ),
+    latest AS (   -- per row and area of practice: the latest judgement published before the date
+        SELECT p.key, ev.ja,
+               arg_max(ev.grade, (ev.published, ev.row_order)) AS grade,
+               arg_max(ev.outcome, (ev.published, ev.row_order)) AS label,
+               arg_max(ev.framework, (ev.published, ev.row_order)) AS framework,
+               arg_max(ev.inspection, (ev.published, ev.row_order)) AS inspection,
+               max(ev.published) AS published
+        FROM pairs p JOIN ev ON ev.area = p.area AND ev.published < p.as_at
+        WHERE ev.ja IN (SELECT ja FROM mj UNION SELECT 'overall_effectiveness')
+        GROUP BY p.key, ev.ja
+    ),
+    nb AS (   -- the statistical neighbours' latest judgement of each modelled area before the date
+        SELECT key, ja, avg(grade) AS neighbour_grade, count(*) AS neighbour_n, list(grade ORDER BY grade) AS neighbour_grades
+        FROM (
+            SELECT p.key, ev.ja, n.neighbour_code, arg_max(ev.grade, (ev.published, ev.row_order)) AS grade
+            FROM pairs p JOIN neighbour n ON n.la_code = p.area AND n.grp = {_q(model.neighbour_group)}
+            JOIN ev ON ev.area = n.neighbour_code AND ev.published < p.as_at AND ev.ja IN (SELECT ja FROM mj)
+            GROUP BY ALL)
+        GROUP BY key, ja
+    ),
+    ind AS (   -- per row and indicator: the latest figure published (period end + lag) before the date
+        SELECT p.key, dm.domain, s.indicator,
+               arg_max(s.score, s.period_end) AS score,
+               arg_max(STRUCT_PACK(indicator := s.indicator, title := s.title, measure := 'position among authorities',
+                                   period := s.period_label, display := s.display,
+                                   comparator_display := 'rank ' || CAST(s.rank AS VARCHAR) || ' of ' || CAST(s.n AS VARCHAR),
+                                   judgement := format('{{:.0f}}', 100 * s.score), ref := s.ref), s.period_end) AS detail
+        FROM pairs p JOIN {SCORES} s ON s.area = p.area AND s.period_end + INTERVAL {lag} DAY < p.as_at
+             AND s.score IS NOT NULL
+        JOIN dm ON dm.indicator = s.indicator
+        GROUP BY ALL
+    ),
+    dom AS (
+        SELECT key, domain, avg(score) AS score, count(*) AS n, list(detail ORDER BY indicator) AS details
+        FROM ind GROUP BY ALL
+    ),
+    doms AS (
+        SELECT key, list(STRUCT_PACK(domain := domain, score := score, n := n, details := details)) AS domains
+        FROM dom GROUP BY key
+    )
+    SELECT p.key, p.area, p.as_at, mj.judgement,
+           coalesce(own.grade, ov.grade) AS previous_grade, coalesce(own.label, ov.label) AS previous_label,
+           coalesce(own.framework, ov.framework) AS previous_framework,
+           coalesce(own.inspection, ov.inspection) AS previous_inspection,
+           coalesce(own.published, ov.published) AS previous_published,
+           CASE WHEN own.grade IS NOT NULL THEN mj.ja WHEN ov.grade IS NOT NULL THEN 'overall_effectiveness' END
+             AS previous_area,
+           least({cap}, date_diff('day', coalesce(own.published, ov.published), p.as_at) / 365.25) AS years_since,
+           nb.neighbour_grade, coalesce(nb.neighbour_n, 0) AS neighbour_n, nb.neighbour_grades, doms.domains
+    FROM pairs p CROSS JOIN mj
+    LEFT JOIN latest own ON own.key = p.key AND own.ja = mj.ja
+    LEFT JOIN latest ov ON ov.key = p.key AND ov.ja = 'overall_effectiveness'
+    LEFT JOIN nb ON nb.key = p.key AND nb.ja = mj.ja
+    LEFT JOIN doms ON doms.key = p.key""")
+    return FEATURES
+
+
+# ------------------------------------------------------------------------------------ matrices
+
+
+@dataclass
+class Rows:
+    """Feature rows of one judgement: keys, areas, the matrix (NaN where missing) and the raw records."""
+
+    keys: list[str]
+    areas: list[str]
+    x: np.ndarray
+    records: list[dict]
+
+
+def feature_rows(
+    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, where: str = "TRUE"
+) -> Rows:
+    """The feature matrix of one judgement (rows with a previous grade only), from ``_cspa_model_features``."""
+    names = feature_names(model, judgement)
+    rel = con.sql(
+        f"SELECT * FROM {FEATURES} WHERE judgement = {_q(judgement)} AND previous_grade IS NOT NULL "
+        f"AND ({where}) ORDER BY key"
+    )
+    cols = rel.columns
+    records = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+    x = np.full((len(records), len(names)), np.nan)
+    for i, r in enumerate(records):
+        doms = {d["domain"]: d for d in (r["domains"] or [])}
+        r["domain_map"] = doms
+        for k, name in enumerate(names):
+            if name.startswith("domain:"):
+                d = doms.get(name.split(":", 1)[1])
+                v = d["score"] if d else None
+            elif name.startswith("previous:"):
+                v = 1.0 if r["previous_grade"] == int(name.split(":", 1)[1]) else 0.0
+            else:
+                v = r[name]
+            x[i, k] = np.nan if v is None else float(v)
+    return Rows([r["key"] for r in records], [r["area"] for r in records], x, records)
+
+
+def _impute(x: np.ndarray, means: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    idx = np.where(np.isnan(out))
+    out[idx] = means[idx[1]]
+    return out
+
+
+def train(x: np.ndarray, y: np.ndarray, names: list[str], penalty: float) -> OrdinalModel:
+    """Fit on rows with missing values counted as the training mean."""
+    seen = ~np.isnan(x)
+    counts = seen.sum(axis=0)
+    means = np.where(counts > 0, np.where(seen, x, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
+    return fit(_impute(x, means), y, names, GRADES, penalty)
+
+
+def predict(m: OrdinalModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grades, probabilities, contributions) with missing values counted as the training mean."""
+    xi = _impute(x, m.mean)
+    return m.predict(xi), m.probabilities(xi), m.contributions(xi)
+
+
+def training_set(
+    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, published_before: dt.date
+) -> tuple[Rows, np.ndarray]:
+    """Training rows for a judgement: inspections published before the date with a grade for its target."""
+    target = model.judgements[judgement].target  # a column of inspections_sql()
+    rows = feature_rows(
+        con,
+        model,
+        judgement,
+        f"key IN (SELECT key FROM {inspections_sql()} WHERE published < DATE '{published_before}' "
+        f"AND {target} IS NOT NULL)",
+    )
+    grades = dict(con.execute(f"SELECT key, {target} FROM {inspections_sql()}").fetchall())
+    return rows, np.array([grades[k] for k in rows.keys], dtype=int)
+
+
+# ------------------------------------------------------------------------------------ explanations
+
+
+def _feature_text(model: Model, name: str, r: dict) -> tuple[str, str]:
+    """(label, what the value was) of one feature for one row, in words."""
+    if name == "previous_grade":
+        area = AREA_LABELS.get(r["previous_area"], r["previous_area"])
+        return (
+            "Latest judgement",
+            f"{area}: {r['previous_label'].lower()} ({r['previous_inspection']}, "
+            f"published {r['previous_published']:%d/%m/%Y})",
+        )
+    if name == "years_since":
+        return (
+            "Time since that inspection",
+            f"{r['years_since']:.1f} years"
+            + (
+                f" (counted as {model.years_cap:g}, the most the model reads)"
+                if r["years_since"] >= model.years_cap
+                else ""
+            ),
+        )
+    if name == "neighbour_grade":
+        if r["neighbour_grade"] is None:
+            return ("Statistical neighbours", "no neighbour inspected yet (counted as the average)")
+        return (
+            "Statistical neighbours",
+            f"their latest grades for this area average {r['neighbour_grade']:.1f} "
+            f"({r['neighbour_n']} neighbours; 1 outstanding ... 4 inadequate)",
+        )
+    d = next(x for x in model.domains if x.id == name.split(":", 1)[1])
+    got = r["domain_map"].get(d.id)
+    if not got:
+        return (d.label, "no figures published yet (counted as the average)")
+    return (
+        d.label,
+        f"average position {100 * got['score']:.0f} of 100 among authorities (100 = best), "
+        f"over {got['n']} of {len(d.indicators)} indicators",
+    )
+
+
+def _push(c: float) -> str:
+    if abs(c) < 0.05:
+        return "made little difference"
+    return (
+        f"moved the grade towards {'worse' if c > 0 else 'better'} ({c:+.2f} on the model's scale)"
+    )
+
+
+def explain(
+    model: Model,
+    m: OrdinalModel,
+    r: dict,
+    contributions: np.ndarray,
+    probs: np.ndarray,
+    grade: int,
+    trained_before: dt.date,
+) -> list[dict]:
+    """One rule-like entry per feature (the previous grade's categories summed), largest push first, then
+    the probabilities."""
+    groups: dict[str, float] = {}
+    for name, c in zip(m.features, contributions, strict=True):
+        groups[feature_group(name)] = groups.get(feature_group(name), 0.0) + float(c)
+    out = []
+    for name, c in sorted(groups.items(), key=lambda kv: -abs(kv[1])):
+        label, value = _feature_text(model, name, r)
+        out.append(
+            {
+                "id": name,
+                "kind": "model",
+                "text": f"{label}: {value}; {_push(c)}.",
+                "source": f"ordinal model trained on {m.n} ILACS inspections published before "
+                f"{trained_before:%d/%m/%Y}",
+                "applied": True,
+                "grade": None,
+                "evidence": [],
+            }
+        )
+    chances = ", ".join(
+        f"{GRADE_LABELS[g]} {100 * p:.0f}%" for g, p in zip(GRADES, probs, strict=True)
+    )
+    out.append(
+        {
+            "id": "probabilities",
+            "kind": "model",
+            "text": f"Most probable grade: {GRADE_LABELS[grade]} (chances: {chances}).",
+            "source": "ordinal model",
+            "applied": True,
+            "grade": int(grade),
+            "evidence": [],
+        }
+    )
+    return out
+
+
+# ------------------------------------------------------------------------------------ proposals
+
+
+def _arrow_table(cols: dict[str, tuple[list, object]]):
+    import pyarrow as pa
+
+    return pa.table({k: pa.array(v, t) for k, (v, t) in cols.items()})
+
+
+def _insert(con: duckdb.DuckDBPyConnection, sql: str, table) -> None:
+    con.register("_cspa_model_arrow", table)
+    try:
+        con.execute(sql.format(src="_cspa_model_arrow"))
+    finally:
+        con.unregister("_cspa_model_arrow")
+
+
+def model_proposals(
+    con: duckdb.DuckDBPyConnection,
+    rs: RuleSet,
+    as_at: dt.date,
+    population: str,
+    evidence_table: str | None = None,
+) -> str:
+    """Propose every modelled judgement of ``rs`` for every authority of ``population`` as at ``as_at``.
+
+    Creates ``_cspa_model_proposal`` (``area, judgement, grade, probabilities, rules, basis, evidence_ids,
+    carry_forward, neighbour_majority``: the last two are the baselines' grades for the same authority);
+    with ``evidence_table``, appends the domain features as evidence rows ``model:<domain>`` (the figures
+    behind each average position)."""
+    import pyarrow as pa
+
+    from cspa.assessment.evaluate import neighbour_majority
+
+    model = rs.model
+    assert model is not None
+    pairs = (
+        f"(SELECT 'P:' || area AS key, area, DATE '{as_at}' AS as_at FROM {population} "
+        f"UNION ALL SELECT key, area, as_at FROM {inspections_sql()} WHERE published < DATE '{as_at}')"
+    )
+    build_features(con, model, pairs)
+    # the rule set's evidence items on each area's judgements cite the inspections behind previous_grade
+    by_area = {
+        a: [
+            e.id
+            for e in rs.evidence
+            if e.kind == "inspection" and a in ((e.where or {}).get("area_in") or [])
+        ]
+        for a in {j.area for j in model.judgements.values()}
+    }
+    cols = (
+        "area",
+        "judgement",
+        "grade",
+        "probabilities",
+        "rules",
+        "basis",
+        "evidence_ids",
+        "carry_forward",
+        "neighbour_majority",
+    )
+    out: dict[str, list] = {k: [] for k in cols}
+    domain_rows: dict[tuple[str, str], dict] = {}
+    for jid, mj in model.judgements.items():
+        train_rows, y = training_set(con, model, jid, as_at)
+        if len(y) < 20:
+            continue  # too few inspections before the date to learn from: no proposal
+        m = train(train_rows.x, y, feature_names(model, jid), model.penalty)
+        rows = feature_rows(con, model, jid, "key LIKE 'P:%'")
+        if not rows.keys:
+            continue
+        grades, probs, contrib = predict(m, rows.x)
+        for i, r in enumerate(rows.records):
+            rules = explain(model, m, r, contrib[i], probs[i], int(grades[i]), as_at)
+            out["area"].append(r["area"])
+            out["judgement"].append(jid)
+            out["grade"].append(int(grades[i]))
+            out["probabilities"].append([float(p) for p in probs[i]])
+            out["rules"].append(rules)
+            out["basis"].append("; ".join(x["text"] for x in rules[:3]))
+            out["evidence_ids"].append(
+                by_area.get(mj.area, []) + [f"model:{d}" for d in mj.domains]
+            )
+            out["carry_forward"].append(r["previous_grade"])
+            out["neighbour_majority"].append(neighbour_majority(r["neighbour_grades"]))
+            for d in model.domains:
+                got = r["domain_map"].get(d.id)
+                if got and (r["area"], d.id) not in domain_rows:
+                    domain_rows[(r["area"], d.id)] = {**got, "spec": d}
+    rule_type = pa.struct(
+        [
+            ("id", pa.string()),
+            ("kind", pa.string()),
+            ("text", pa.string()),
+            ("source", pa.string()),
+            ("applied", pa.bool_()),
+            ("grade", pa.int32()),
+            ("evidence", pa.list_(pa.string())),
+        ]
+    )
+    table = _arrow_table(
+        {
+            "area": (out["area"], pa.string()),
+            "judgement": (out["judgement"], pa.string()),
+            "grade": (out["grade"], pa.int32()),
+            "probabilities": (out["probabilities"], pa.list_(pa.float64())),
+            "rules": (out["rules"], pa.list_(rule_type)),
+            "basis": (out["basis"], pa.string()),
+            "evidence_ids": (out["evidence_ids"], pa.list_(pa.string())),
+            "carry_forward": (out["carry_forward"], pa.int32()),
+            "neighbour_majority": (out["neighbour_majority"], pa.int32()),
+        }
+    )
+    _insert(con, f"CREATE OR REPLACE TEMP TABLE {MODEL_PROPOSAL} AS SELECT * FROM {{src}}", table)
+    if evidence_table and domain_rows:
+        detail = pa.struct(
+            [
+                (k, pa.string())
+                for k in (
+                    "indicator",
+                    "title",
+                    "measure",
+                    "period",
+                    "display",
+                    "comparator_display",
+                    "judgement",
+                    "ref",
+                )
+            ]
+        )
+        vals = list(domain_rows.items())
+        ev = _arrow_table(
+            {
+                "area": ([a for (a, _), _ in vals], pa.string()),
+                "evidence_id": ([f"model:{d}" for (_, d), _ in vals], pa.string()),
+                "label": (
+                    [
+                        v["spec"].label + ": average position among authorities (100 = best)"
+                        for _, v in vals
+                    ],
+                    pa.string(),
+                ),
+                "value": ([100 * v["score"] for _, v in vals], pa.float64()),
+                "display": (
+                    [
+                        f"{100 * v['score']:.0f} of 100 ({v['n']} of {len(v['spec'].indicators)} indicators)"
+                        for _, v in vals
+                    ],
+                    pa.string(),
+                ),
+                "details": ([[dict(x) for x in v["details"]] for _, v in vals], pa.list_(detail)),
+                "ref": (["DfE LAIT via the engine's ranks" for _ in vals], pa.string()),
+            }
+        )
+        _insert(
+            con,
+            f"""INSERT INTO {evidence_table} BY NAME
+                         SELECT area, evidence_id, label, value, display, details, ref FROM {{src}}""",
+            ev,
+        )
+    return MODEL_PROPOSAL
+
+
+__all__ = [
+    "FEATURES",
+    "MODEL_PROPOSAL",
+    "build_features",
+    "explain",
+    "feature_group",
+    "feature_names",
+    "feature_rows",
+    "inspections_sql",
+    "model_proposals",
+    "predict",
+    "train",
+    "training_set",
+]
