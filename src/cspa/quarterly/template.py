@@ -475,6 +475,12 @@ def write_template(
             None,
         ),
         ("Rows you leave as they are change nothing, even if the store has changed since.", None),
+        (
+            "A text longer than one cell holds is split over consecutive rows marked in the Part column "
+            "(1 of 3, 2 of 3 ...): edit the parts in place; they are joined back exactly. Type words and "
+            "figures, not formulas: a cell holding a formula is refused, naming the cell.",
+            None,
+        ),
     ]
     for i, (text, fmt) in enumerate(lines):
         ws.write_string(i, 0, text, fmt or f_hint)
