@@ -14,6 +14,12 @@ class CspaError(Exception):
     """Base class of every error cspa reports to a user."""
 
 
+def quoted(text: object, limit: int = 80) -> str:
+    """What a user wrote, quoted for a message and shortened: a 100 kB cell is named, not printed."""
+    s = str(text)
+    return repr(s) if len(s) <= limit else repr(s[: limit - 3]) + f"... ({len(s):,} characters)"
+
+
 def one_line(text: object) -> str:
     """A name or label a user gave, on one line: a line break in a file name or a vintage is shown
     as ``\\n`` so that it cannot start what looks like another line of cspa's output."""
@@ -37,7 +43,7 @@ class AreaNotFound(CspaError):
         self.suggestions = suggestions
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(
-            f"No area matches {query!r}. Give a name (e.g. Luton), a DfE LA number (e.g. 821) "
+            f"No area matches {quoted(query)}. Give a name (e.g. Luton), a DfE LA number (e.g. 821) "
             f"or an ONS code (e.g. E06000032).{hint}"
         )
 

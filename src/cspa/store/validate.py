@@ -27,7 +27,7 @@ import pyarrow as pa
 from cspa.catalogue.areas import AreaRegistry
 from cspa.catalogue.load import Catalogue
 from cspa.catalogue.value_rules import ValueRules, load_value_rules, measure_rules
-from cspa.errors import Problem
+from cspa.errors import Problem, quoted
 
 # The one grammar of a figure (see the module docstring); SQL and Python use the same pattern.
 NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -92,21 +92,21 @@ def number_problem(text: str, markers: bool = True) -> str | None:
     s = strip_markers(text) if markers else text.strip(_SPACE)
     if _NUMBER_RE.fullmatch(s):
         if not math.isfinite(float(s)):
-            return f"{text!r} is too large to be a figure"
+            return f"{quoted(text)} is too large to be a figure"
         return None
     low = s.lower().lstrip("+-")
     if low in ("nan", "inf", "infinity", "-inf"):
-        return f"{text!r} is not a figure (not-a-number and infinity cannot be stored)"
+        return f"{quoted(text)} is not a figure (not-a-number and infinity cannot be stored)"
     if "," in s and re.fullmatch(r"[+-]?[0-9][0-9,]*(\.[0-9]+)?", s):
         return (
-            f"{text!r}: a comma is not read as a decimal point or a thousands separator; write the "
+            f"{quoted(text)}: a comma is not read as a decimal point or a thousands separator; write the "
             f"figure with a point and no separators (19.5, 1118)"
         )
     if "_" in s and re.fullmatch(r"[+-]?[0-9_]+(\.[0-9_]+)?", s):
-        return f"{text!r}: digit groups with '_' are not read; write the figure without separators"
+        return f"{quoted(text)}: digit groups with '_' are not read; write the figure without separators"
     if re.search(r"\d", s) and not re.search(r"[0-9]", s):
-        return f"{text!r}: use the digits 0-9"
-    return f"{text!r} is not a number (nor a status symbol)"
+        return f"{quoted(text)}: use the digits 0-9"
+    return f"{quoted(text)} is not a number (nor a status symbol)"
 
 
 # ------------------------------------------------------------------------------ checks
@@ -161,7 +161,7 @@ def check_statistics(
                         file,
                         r,
                         name,
-                        f"{s!r} is not a statistic cspa knows ({rules.known_statistics()})",
+                        f"{quoted(s)} is not a statistic cspa knows ({rules.known_statistics()})",
                     )
                 )
     return out
