@@ -21,9 +21,9 @@ def quoted(text: object, limit: int = 80) -> str:
 
 
 def one_line(text: object) -> str:
-    """A name or label a user gave, on one line: a line break in a file name or a vintage is shown
-    as ``\\n`` so that it cannot start what looks like another line of cspa's output."""
-    return str(text).replace("\r", "\\r").replace("\n", "\\n")
+    """A name or label a user gave, on one line: a line break (or tab) in a file name or a vintage is
+    shown as ``\\n`` (``\\t``) so that it cannot start what looks like another line of cspa's output."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
 
 
 class PeriodError(CspaError, ValueError):
