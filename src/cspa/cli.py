@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from cspa import cli_assessment, cli_quarterly, cli_records
 from cspa.errors import CspaError, one_line
-from cspa.outputs.destination import output_file, output_folder
 from cspa.outputs.safe_text import SafeConsole, styled
 
 # user text (file names, vintages, commentary, reasons) is printed as it is: never markup
@@ -47,7 +47,7 @@ def database(db: Path | None, mode: str, **kw):
     processes are announced on stderr."""
     from cspa.store.access import open_db
 
-    return open_db(db, mode, notify=lambda message: err_console.print(message), **kw)
+    return open_db(db, mode, notify=err_console.print, **kw)
 
 
 DbOption = typer.Option(
@@ -298,27 +298,6 @@ def data_upgrade(db: Path = DbOption) -> None:
 FORMATS = ("html", "pdf", "xlsx", "json")
 
 
-def _write_report(doc: dict, fmt: str, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "json":
-        import json
-
-        def clean(x):
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items() if not str(k).startswith("_")}
-            if isinstance(x, list):
-                return [clean(v) for v in x]
-            return x
-
-        output.write_text(
-            json.dumps(clean(doc), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
-        return
-    from cspa.outputs.render import render
-
-    render(doc, fmt, output)
-
-
 @report_app.command("apa-dataset")
 def report_apa(
     area: str = typer.Option(None, "--area", help="Name, DfE LA number or ONS code."),
@@ -346,14 +325,15 @@ def report_apa(
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
-    from cspa.outputs.document_apa import build_apa_document, framework_for_year
+    from cspa.outputs.document_apa import framework_for_year
 
     if fmt not in FORMATS:
         raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     with database(db, "read") as store:
         con = store.con
         if all_areas:
-            from cspa.outputs.batch import render_all_areas
+            from cspa.app.batch import render_all_areas
+            from cspa.outputs.destination import output_folder
 
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
@@ -363,14 +343,12 @@ def report_apa(
             return
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
-        # HTML and PDF show only the period window, so their document need not hold earlier periods
-        doc = build_apa_document(
-            con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf")
+        from cspa.app.reports import ReportRequest, write_report
+
+        request = ReportRequest(
+            "apa-dataset", area, year=year, framework=framework, periods=periods
         )
-        out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
-        with output_file(out):
-            _write_report(doc, fmt, out)
-        console.print(f"Wrote {one_line(out)}")
+        console.print(f"Wrote {one_line(write_report(con, request, fmt, output))}")
 
 
 @app.command("judge")
@@ -410,31 +388,19 @@ def demo(
     ),
 ) -> None:
     """Build the demo database (2008 Luton documents + today's real data) and render the demo reports."""
-    from cspa.store.demo import build_demo
+    from cspa.app.demo import build_demo
+    from cspa.outputs.destination import output_folder
 
     with output_folder(output):
         summary = build_demo(output, console=err_console)
     console.print(summary)
 
 
-# Command groups that live in their own modules (quarterly performance, assessment) register here.
-EXTENSIONS = ("cspa.cli_quarterly", "cspa.cli_assessment")
-
-
-def _register_extensions() -> None:
-    from importlib import import_module
-
-    for name in EXTENSIONS:
-        try:
-            mod = import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        mod.register(app, report_app)
-
-
-_register_extensions()
+# Command groups that live in their own modules (quarterly performance, assessment, record-level
+# returns) register here.
+cli_quarterly.register(app, report_app)
+cli_assessment.register(app, report_app)
+cli_records.register(app, report_app)
 
 
 def main() -> None:

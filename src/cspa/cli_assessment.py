@@ -1,5 +1,5 @@
 """CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, evaluate) and
-``cspa report profile`` / ``cspa report letter``. Registered by :func:`cspa.cli._register_extensions`."""
+``cspa report profile`` / ``cspa report letter``. Registered by :mod:`cspa.cli`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 
 from cspa.errors import CspaError, one_line
-from cspa.outputs.destination import output_file, output_folder
 from cspa.outputs.safe_text import SafeConsole, styled
 
+# user text (reasons, letter text, who) is printed as it is: never markup (cspa.outputs.safe_text)
 console = SafeConsole()
 err_console = SafeConsole(stderr=True)
 DbOption = typer.Option(
@@ -34,12 +34,18 @@ assess_app = typer.Typer(
 )
 
 
+def _database(db: Path | None, mode: str):
+    """The command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it; waits for other processes are announced on stderr."""
+    from cspa.store.access import open_db
+
+    return open_db(db, mode, notify=err_console.print)
+
+
 @contextmanager
 def _read(db: Path | None):
-    """A read-only connection to the command's database (cspa.cli.database: never creates it)."""
-    from cspa.cli import database
-
-    with database(db, "read") as store:
+    """A read-only connection to the command's database."""
+    with _database(db, "read") as store:
         yield store.con
 
 
@@ -70,9 +76,7 @@ def assess(
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
-    from cspa.cli import database
-
-    with database(db, "write" if save else "read") as store:
+    with _database(db, "write" if save else "read") as store:
         propose(store.con, rs, year)
         rows = proposal_rows(store.con, a.code)
         if not rows:
@@ -151,9 +155,7 @@ def assess_moderate(
         raise CspaError(
             "say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove"
         )
-    from cspa.cli import database
-
-    with database(db, "write") as store:
+    with _database(db, "write") as store:
         if (
             action in ("confirm", "override")
             and judgement
@@ -296,12 +298,8 @@ def _report(
     all_areas: bool = False,
 ) -> None:
 
-    from cspa.assessment.report import (
-        build_letter_document,
-        build_profile_document,
-        render_all_areas,
-    )
-    from cspa.outputs.html_letter import render_assessment
+    from cspa.app.batch import render_assessment_all_areas
+    from cspa.app.reports import ReportRequest, write_report
 
     if fmt not in REPORT_FORMATS:
         raise CspaError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
@@ -309,17 +307,17 @@ def _report(
         if year is None:
             raise CspaError("Give --year with --all-areas.")
         folder = output or Path("cspa-output") / f"{kind}-{year}"
+        from cspa.outputs.destination import output_folder
+
         with _read(db) as con, output_folder(folder):
-            n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
+            n = len(render_assessment_all_areas(con, kind, year, fmt, folder, ruleset, template))
         console.print(f"Wrote {n} {kind}s to {one_line(folder)}")
         return
     _need(area, year)
     with _read(db) as con:
-        build = build_profile_document if kind == "profile" else build_letter_document
-        doc = build(con, area, year, ruleset)
-    out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
-    with output_file(out):
-        render_assessment(doc, fmt, out, template)
+        out = write_report(
+            con, ReportRequest(kind, area, year=year, ruleset=ruleset), fmt, output, template
+        )
     console.print(f"Wrote {one_line(out)}")
 
 

@@ -1,6 +1,6 @@
 """``cspa quarterly template|load|history`` and ``cspa report quarterly`` (issue 7).
 
-Registered by :mod:`cspa.cli` (``EXTENSIONS``). Errors are ``CspaError`` paragraphs; the load
+Registered by :mod:`cspa.cli`. Errors are ``CspaError`` paragraphs; the load
 refuses a bad workbook naming sheet, row and column, and a conflicting one naming each conflict.
 """
 
@@ -12,6 +12,11 @@ from pathlib import Path
 import typer
 
 from cspa.errors import CspaError, one_line
+from cspa.outputs.safe_text import SafeConsole
+
+# user text (commentary, file names, who) is printed as it is: never markup (cspa.outputs.safe_text)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 FORMATS = ("html", "pdf", "xlsx", "json")
 DbOption = typer.Option(
@@ -19,18 +24,22 @@ DbOption = typer.Option(
 )
 
 
+def _database(db: Path | None, mode: str):
+    """The command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it; waits for other processes are announced on stderr."""
+    from cspa.store.access import open_db
+
+    return open_db(db, mode, notify=err_console.print)
+
+
 @contextmanager
 def _read(db: Path | None):
-    """A read-only connection to the command's database (cspa.cli.database: never creates it)."""
-    from cspa.cli import database
-
-    with database(db, "read") as store:
+    """A read-only connection to the command's database."""
+    with _database(db, "read") as store:
         yield store.con
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
-    from cspa.cli import console
-
     quarterly_app = typer.Typer(
         help="Quarterly performance management: targets, actuals and commentary.",
         no_args_is_help=True,
@@ -80,11 +89,10 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         db: Path = DbOption,
     ) -> None:
         """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
-        from cspa.cli import database
         from cspa.quarterly.load import load_template
         from cspa.quarterly.template import _user
 
-        with database(db, "write") as store:
+        with _database(db, "write") as store:
             s = load_template(store, file, user or _user())
         console.print(
             f"Loaded {one_line(file)} for {s['area']}, {s['period']} as {one_line(s['user'])} (load {s['load_id']}): "
@@ -185,19 +193,10 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         db: Path = DbOption,
     ) -> None:
         """The quarterly performance report: targets, progress, RAG, comparators, commentary, action plans, SPC."""
-        from cspa.quarterly.report import build_quarterly_document, write_quarterly
+        from cspa.app.reports import ReportRequest, write_report
 
-        if fmt not in FORMATS:
-            raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         with _read(db) as con:
-            doc = build_quarterly_document(con, area, period, basket)
-        out = (
-            output
-            or Path("cspa-output")
-            / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
-        )
-        from cspa.outputs.destination import output_file
-
-        with output_file(out):
-            write_quarterly(doc, fmt, out)
+            out = write_report(
+                con, ReportRequest("quarterly", area, period=period, basket=basket), fmt, output
+            )
         console.print(f"Wrote {one_line(out)}")
