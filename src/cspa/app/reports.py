@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from cspa.errors import CspaError
+from cspa.outputs.destination import output_file
 from cspa.outputs.render import formats_for, render
 
 __all__ = ["KINDS", "ReportRequest", "build_report", "default_output", "write_report"]
