@@ -171,29 +171,95 @@ LAIT = ["Short Desc", "Data item", "Years", "LA and Regions", "Values", "LA Numb
 
 
 def test_lait_problems_name_lait_columns(store, tmp_path):
-    rows = [{"Short Desc": "NoSuchIndicator", "Data item": "x", "Years": "2023-24", "LA and Regions": "Luton",
-             "Values": "5", "LA Number": "821", "Region": "East of England"},
-            {"Short Desc": "16-17 NEET", "Data item": "x", "Years": "2023-24", "LA and Regions": "Atlantis",
-             "Values": "5", "LA Number": "999", "Region": "East of England"},
-            {"Short Desc": "16-17 NEET", "Data item": "x", "Years": "0000", "LA and Regions": "Luton",
-             "Values": "5", "LA Number": "821", "Region": "East of England"}]
+    rows = [
+        {
+            "Short Desc": "NoSuchIndicator",
+            "Data item": "x",
+            "Years": "2023-24",
+            "LA and Regions": "Luton",
+            "Values": "5",
+            "LA Number": "821",
+            "Region": "East of England",
+        },
+        {
+            "Short Desc": "16-17 NEET",
+            "Data item": "x",
+            "Years": "2023-24",
+            "LA and Regions": "Atlantis",
+            "Values": "5",
+            "LA Number": "999",
+            "Region": "East of England",
+        },
+        {
+            "Short Desc": "16-17 NEET",
+            "Data item": "x",
+            "Years": "0000",
+            "LA and Regions": "Luton",
+            "Values": "5",
+            "LA Number": "821",
+            "Region": "East of England",
+        },
+    ]
     err = refused(store, [write_csv(tmp_path / "lait.csv", rows, LAIT)])
-    assert sorted((p.row, p.field) for p in err.problems) == [(2, "Short Desc"), (3, "LA Number"), (4, "Years")]
+    assert sorted((p.row, p.field) for p in err.problems) == [
+        (2, "Short Desc"),
+        (3, "LA Number"),
+        (4, "Years"),
+    ]
 
 
 def test_ees_problems_name_the_mapped_columns(store, tmp_path):
-    header = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
-              "region_name", "old_la_code", "la_name", "new_la_code", "population_type", "population_estimate",
-              "children_count", "rate_per_10000"]
-    base = {"time_identifier": "Reporting year", "geographic_level": "Local authority", "country_code": "E92000001",
-            "country_name": "England", "region_code": "E12000006", "region_name": "East of England",
-            "la_name": "Luton", "new_la_code": "E06000032",
-            "population_type": "Children looked after on 31 March each year"}
-    rows = [dict(base, time_period="2024", old_la_code="821", population_estimate="55000", children_count="1,234",
-                 rate_per_10000="22"),
-            dict(base, time_period="2024", old_la_code="99999", population_estimate="55000", children_count="40",
-                 rate_per_10000="7")]
-    err = refused(store, [write_csv(tmp_path / "cla_number_and_rate_per_10k_children.csv", rows, header)])
+    header = [
+        "time_period",
+        "time_identifier",
+        "geographic_level",
+        "country_code",
+        "country_name",
+        "region_code",
+        "region_name",
+        "old_la_code",
+        "la_name",
+        "new_la_code",
+        "population_type",
+        "population_estimate",
+        "children_count",
+        "rate_per_10000",
+    ]
+    base = {
+        "time_identifier": "Reporting year",
+        "geographic_level": "Local authority",
+        "country_code": "E92000001",
+        "country_name": "England",
+        "region_code": "E12000006",
+        "region_name": "East of England",
+        "la_name": "Luton",
+        "new_la_code": "E06000032",
+        "population_type": "Children looked after on 31 March each year",
+    }
+    rows = [
+        dict(
+            base,
+            time_period="2024",
+            old_la_code="821",
+            population_estimate="55000",
+            children_count="1,234",
+            rate_per_10000="22",
+        ),
+        dict(
+            base,
+            time_period="2024",
+            old_la_code="99999",
+            population_estimate="55000",
+            children_count="40",
+            rate_per_10000="7",
+        ),
+    ]
+    err = refused(
+        store, [write_csv(tmp_path / "cla_number_and_rate_per_10k_children.csv", rows, header)]
+    )
     fields = {(p.row, p.field) for p in err.problems}
-    assert (2, "children_count") in fields  # the value column the mapping names, not 'value' or 'numerator'
+    assert (
+        2,
+        "children_count",
+    ) in fields  # the value column the mapping names, not 'value' or 'numerator'
     assert (3, "old_la_code") in fields  # the area column of a local authority row
