@@ -116,5 +116,5 @@ def write_report(
     doc = build_report(con, request, fmt)
     out = output or default_output(doc, fmt)
     # a folder, a read-only place or a full disk is an error naming --output, not an OSError
-    with output_file(out):
+    with output_file(out, folder_ok=True):
         return render(doc, fmt, out, template=template)

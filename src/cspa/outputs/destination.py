@@ -22,6 +22,7 @@ _WHY = {
     errno.EROFS: "it is on a read-only file system",
     errno.EISDIR: "it is a folder",
     errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EEXIST: "a file is in the way of a folder the path names",
     errno.ENAMETOOLONG: "the name is too long",
 }
 
@@ -31,6 +32,9 @@ class OutputError(CspaError):
 
 
 def _reason(e: BaseException) -> str:
+    cause = e.__cause__ or e.__context__
+    if not isinstance(e, OSError) and isinstance(cause, OSError):
+        e = cause  # XlsxWriter's FileCreateError wraps the OSError that says why
     if isinstance(e, OSError):
         why = _WHY.get(e.errno or 0) or e.strerror or str(e)
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
@@ -50,16 +54,20 @@ def _write_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextmanager
-def output_file(path: Path | str, option: str = "--output") -> Iterator[Path]:
-    """Guard writing one file: ``with output_file(out) as p: render(doc, fmt, p)``."""
+def output_file(
+    path: Path | str, option: str = "--output", *, folder_ok: bool = False
+) -> Iterator[Path]:
+    """Guard writing one file: ``with output_file(out) as p: render(doc, fmt, p)``. With
+    ``folder_ok`` a folder is a place to write into (the renderer names the file)."""
     p = Path(path)
-    if p.is_dir():
+    if p.is_dir() and not folder_ok:
         raise OutputError(
             f"{option} {p} is a folder: give a file name (for example {p / ('report' + (p.suffix or '.html'))})"
         )
     existed = p.exists()
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+        if not folder_ok:
+            p.parent.mkdir(parents=True, exist_ok=True)
         yield p
     except _write_errors() as e:
         if not existed and p.is_file():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import json
 from pathlib import Path
 
@@ -384,9 +385,17 @@ def write_template(
     data = {**data, **sheet_rows(data)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # built in memory and written in one go: a full disk or a read-only place is one clean error,
+    # never a half-written workbook
+    buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     wb.set_properties(
         {
@@ -640,4 +649,5 @@ def write_template(
     ws.hide()
     wb.worksheets()[0].activate()
     wb.close()
+    path.write_bytes(buffer.getvalue())
     return {"path": str(path), **meta, **{s: len(data[s]) for s in SHEETS}}

@@ -22,9 +22,14 @@ class Result:
 
 
 def cspa(*args: str, env: dict | None = None, width: int = 400) -> Result:
-    from cspa import cli, cli_assessment
+    from cspa import cli, cli_assessment, cli_quarterly, cli_records
 
-    consoles = [cli.console, cli.err_console, cli_assessment.console, cli_assessment.err_console]
+    consoles = [
+        getattr(m, c)
+        for m in (cli, cli_assessment, cli_quarterly, cli_records)
+        for c in ("console", "err_console")
+        if hasattr(m, c)
+    ]
     widths = [c._width for c in consoles]
     for c in consoles:
         c.width = width  # wide enough that a long name is not wrapped across table lines

@@ -208,15 +208,26 @@ def test_data_status_prints_rows_in_a_fixed_order(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "target, why",
+    "command, target, why",
     [
-        ("folder", "is a folder"),
-        ("/sys/cspa-letter.json", "may not write there"),
-        ("/dev/full", "the device is full"),
+        ("template", "folder", "is a folder"),
+        ("letter", "/sys/cspa-letter.json", "may not write there"),
+        ("template", "/dev/full", "the device is full"),
+        ("letter", "/dev/full", "a file is in the way"),  # no suffix: a folder to write into
     ],
 )
-def test_output_that_cannot_be_written_names_the_option(demo_db, tmp_path, target, why):
+def test_output_that_cannot_be_written_names_the_option(demo_db, tmp_path, command, target, why):
     out = str(tmp_path) if target == "folder" else target
+    args = {
+        "template": ["quarterly", "template", "--area", "Luton", "--period", "2007-08-Q4"],
+        "letter": ["report", "letter", "--area", "Luton", "--year", "2011", "--format", "json"],
+    }[command]
+    r = cspa(*args, "--output", out, "--db", str(demo_db))
+    assert r.code == 1 and not r.unexpected, r.err
+    assert f"--output {out}" in r.err and why in r.err
+
+
+def test_output_folder_for_a_report_writes_a_named_file_in_it(demo_db, tmp_path):
     r = cspa(
         "report",
         "letter",
@@ -227,12 +238,12 @@ def test_output_that_cannot_be_written_names_the_option(demo_db, tmp_path, targe
         "--format",
         "json",
         "--output",
-        out,
+        str(tmp_path),
         "--db",
         str(demo_db),
     )
-    assert r.code == 1 and not r.unexpected, r.err
-    assert f"--output {out}" in r.err and why in r.err
+    assert r.code == 0, r.err
+    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
 
 
 def test_helpers():
