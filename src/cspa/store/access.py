@@ -45,7 +45,14 @@ from typing import Literal
 import duckdb
 
 from cspa.errors import DatabaseError, LockError, SchemaError
-from cspa.store.database import SCHEMA_VERSION, Store, _open_error, default_path, schema_version
+from cspa.store.database import (
+    SCHEMA_VERSION,
+    Store,
+    _open_error,
+    default_path,
+    lock_holder,
+    schema_version,
+)
 
 try:  # advisory file locks (POSIX); without them cspa still works, writers just do not queue
     import fcntl
@@ -55,7 +62,6 @@ except ImportError:  # pragma: no cover - Windows
 Notify = Callable[[str], None]
 Mode = Literal["read", "write", "create"]
 LOCK_WAIT_ENV = "CSPA_LOCK_WAIT"
-_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
 def lock_wait() -> float:
@@ -64,12 +70,6 @@ def lock_wait() -> float:
         return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, "60")))
     except ValueError:
         return 60.0
-
-
-def lock_holder(duckdb_message: str) -> str | None:
-    """The program and PID DuckDB names as holding a database's lock, or None."""
-    m = _HOLDER.search(duckdb_message)
-    return f"{m.group(1)} (PID {m.group(2)})" if m else None
 
 
 def _pid(holder: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -343,10 +344,17 @@ class Store:
         }
 
 
+_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def lock_holder(duckdb_message: str) -> str | None:
+    """The program and PID DuckDB names as holding a database's lock, or None."""
+    m = _HOLDER.search(duckdb_message)
+    return f"{m.group(1)} (PID {m.group(2)})" if m else None
+
+
 def _open_error(path: str, e: duckdb.Error) -> DatabaseError:
     """DuckDB's refusal to open a file, as a sentence naming the file and what to do."""
-    from cspa.store.access import lock_holder
-
     text = str(e)
     holder = lock_holder(text)
     if holder:
