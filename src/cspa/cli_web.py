@@ -9,12 +9,12 @@ import getpass
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from cspa.errors import CspaError
+from cspa.outputs.safe_text import SafeConsole
 
-console = Console()
-err_console = Console(stderr=True)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."

@@ -20,6 +20,7 @@ from cspa.catalogue.areas import DATA
 from cspa.outputs.render import render
 from cspa.quarterly.seed import load_seed_quarterly
 from cspa.records.demo import load_demo_returns
+from cspa.store.access import writing
 from cspa.store.database import Store
 from cspa.store.ingest import load_files
 from cspa.store.real_data import load_real_data
@@ -103,8 +104,6 @@ def build_demo(output: Path, console: Console | None = None) -> str:
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     db = output / "cspa.duckdb"
-    for p in (db, db.with_suffix(".duckdb.wal")):
-        p.unlink(missing_ok=True)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
@@ -114,7 +113,9 @@ def build_demo(output: Path, console: Console | None = None) -> str:
         transient=True,
     ) as prog:
         task = prog.add_task("Building the demo database", total=None)
-        with Store.open(db) as store:
+        # built from empty in a copy that replaces the database only when complete: reports open on
+        # the previous demo database keep working meanwhile (cspa.store.access)
+        with writing(db, create=True, fresh=True, notify=console.print) as store:
             summary = build_demo_store(
                 store, progress=lambda what: prog.update(task, description=f"Loaded {what}")
             )

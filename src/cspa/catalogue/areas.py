@@ -13,7 +13,8 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,10 +64,37 @@ class Area:
     lait_number: int | None = None
     parent: str | None = None
     note: str | None = None
+    # when the authority existed, and the span DfE publishes figures for it over (back-cast for a
+    # new authority, cohort and joint-return figures after an old one went): data/areas/la_lifetimes.csv
+    exists_from: date | None = None
+    exists_until: date | None = None
+    figures_from: date | None = None
+    figures_until: date | None = None
+    lifetime_note: str | None = None
 
     @property
     def region_name(self) -> str | None:
         return REGIONS.get(self.region_code or "", (None,))[0]
+
+    def figures_outside(self, start: date | None, end: date | None) -> str | None:
+        """Why a figure for a period from ``start`` to ``end`` cannot be this area's, or None."""
+        if self.figures_until and start and start > self.figures_until:
+            gone = f"ceased on {self.exists_until:%d %B %Y}" if self.exists_until else "ceased"
+            return (
+                f"{self.name} ({self.code}) {gone}: DfE publishes figures for it up to "
+                f"{self.figures_until:%d %B %Y}, and this period starts {start:%d %B %Y}"
+            )
+        if self.figures_from and end and end < self.figures_from:
+            began = (
+                f"was created on {self.exists_from:%d %B %Y}"
+                if self.exists_from
+                else "did not exist yet"
+            )
+            return (
+                f"{self.name} ({self.code}) {began}: figures for it begin {self.figures_from:%d %B %Y}, "
+                f"and this period ends {end:%d %B %Y}"
+            )
+        return None
 
 
 @dataclass
@@ -220,6 +248,22 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
         )
         if r08 and r08["la_name_2007_08"] != name:
             reg._index.setdefault(_norm(r08["la_name_2007_08"]), dfe)
+
+    lifetimes = data_dir / "areas" / "la_lifetimes.csv"
+    for n, r in enumerate(_read(lifetimes) if lifetimes.exists() else [], start=2):
+        a = reg.areas.get((r.get("dfe_code") or "").strip())
+        if a is None or a.type != "la":
+            raise CatalogueError(
+                f"{lifetimes.name}, row {n}: dfe_code {r.get('dfe_code')!r} is not a local authority"
+            )
+        try:
+            dates = {
+                k: date.fromisoformat(r[k]) if (r.get(k) or "").strip() else None
+                for k in ("exists_from", "exists_until", "figures_from", "figures_until")
+            }
+        except ValueError as e:
+            raise CatalogueError(f"{lifetimes.name}, row {n}: {e}") from None
+        reg.areas[a.code] = replace(a, **dates, lifetime_note=r.get("evidence") or None)
 
     for path in sorted((data_dir / "areas").glob("seed_geographies*.csv")):
         for n, r in enumerate(_read(path), start=2):

@@ -324,8 +324,9 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
     ).fetchall():
         skipped[reason] += n
     out = tmp / LAIT_FILE.name
+    # _row: the row's number in LAIT's own file, so a problem names the row a user can find
     kept = con.sql(
-        "SELECT * EXCLUDE (_skip, _r) FROM classified WHERE _skip IS NULL ORDER BY _r"
+        "SELECT * EXCLUDE (_skip, _r), _r + 1 AS _row FROM classified WHERE _skip IS NULL ORDER BY _r"
     ).to_arrow_table()
     pq.write_table(kept, out)
     con.close()

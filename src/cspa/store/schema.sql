@@ -1,4 +1,6 @@
--- cspa store schema (DuckDB). The store is the only module that writes here.
+-- cspa store schema (DuckDB), version 2 (meta.schema_version; cspa.store.database.SCHEMA_VERSION).
+-- A change here is a new version with a migration in cspa.store.database.MIGRATIONS.
+-- The store is the only module that writes here.
 -- Observations are long form; every load is logged, and a newer load of the same key
 -- supersedes the current row without deleting it, so the history of vintages is queryable.
 
@@ -8,7 +10,9 @@ CREATE TABLE IF NOT EXISTS area (
     code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL,
     dfe_code VARCHAR, ons_code VARCHAR, region_code VARCHAR, la_type VARCHAR,
     in_2008 BOOLEAN, in_2025 BOOLEAN, successors VARCHAR, lat DOUBLE, long DOUBLE,
-    lait_number INTEGER, parent VARCHAR, note VARCHAR
+    lait_number INTEGER, parent VARCHAR, note VARCHAR,
+    -- schema 2: when the authority existed and the span DfE publishes figures for it over
+    exists_from DATE, exists_until DATE, figures_from DATE, figures_until DATE
 );
 
 CREATE TABLE IF NOT EXISTS neighbour_group (
