@@ -81,6 +81,21 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
         "AND column_name = 'significance_json'"
     ).fetchall()[0][0]
     sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
+    has_recent = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
+        "AND column_name = 'recent_trend'"
+    ).fetchall()[0][0]
+    if not has_recent:
+        sig += ", 'none' AS recent_trend"
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'series_break'"
+    ).fetchall()[0][0]:
+        # a store made before breaks were recorded: none are known
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE series_break (indicator VARCHAR, measure VARCHAR, "
+            "period VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, reason VARCHAR, "
+            "seed_line INTEGER)"
+        )
     grp = group_sql(neighbour_group)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
@@ -89,7 +104,7 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
               UNION SELECT DISTINCT {grp} FROM measure m WHERE {grp} IS NOT NULL);
     CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
         SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.* EXCLUDE (lt),
-               {grp} AS grp, g.gid{sig},
+               {grp} AS grp, g.gid,
                -- the line every figure of a measure without a light carries, made once per measure
                CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
                     || coalesce((m.lt).reason, 'none') END AS no_light_basis,
@@ -99,8 +114,18 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
                TRY_CAST((m.lt).points AS DOUBLE) AS light_points,
                TRY_CAST((m.lt).green_at_value AS DOUBLE) AS light_green_at_value,
                (m.lt).comparator AS light_comparator, (m.lt).vs AS light_vs, (m.lt).method AS light_method,
-               (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance
-        FROM (SELECT *, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
+               (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance,
+               -- the significance rule's parameters (compared.py), parsed once per measure
+               -- (a rule applies to the measures that divide a numerator by a denominator: a count or an
+               -- input figure has no interval to judge)
+               CASE WHEN m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio')
+                    THEN m.significance_json ->> 'method' END AS sig_method,
+               CASE json_type(m.significance_json -> 'vs') WHEN 'ARRAY'
+                    THEN from_json(m.significance_json -> 'vs', '["VARCHAR"]')
+                    WHEN 'VARCHAR' THEN [m.significance_json ->> 'vs'] END AS sig_vs,
+               from_json(m.significance_json -> 'confidence', '["DOUBLE"]') AS sig_levels,
+               coalesce(TRY_CAST(m.significance_json ->> 'overdispersion' AS BOOLEAN), FALSE) AS sig_overdispersion
+        FROM (SELECT *{sig}, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
         LEFT JOIN _cspa_key_group g ON g.grp = {grp};
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,

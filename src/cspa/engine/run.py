@@ -19,7 +19,7 @@ import duckdb
 
 from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates, pooled_comparators
-from cspa.engine.compared import recent_trends, significance_vs_england
+from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles
 from cspa.engine.keys import figure_key, persist_keys
 from cspa.engine.lights import lights
@@ -76,7 +76,8 @@ _EMPTY = {
     "position_quartile INTEGER, position_basis VARCHAR",
     "trend": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, trend VARCHAR, trend_sn VARCHAR, "
     "trend_basis VARCHAR",
-    "computed_significance": "rid BIGINT, significance_computed VARCHAR, significance_basis VARCHAR",
+    "recent_trend": "rid BIGINT, recent_trend VARCHAR, recent_trend_basis VARCHAR",
+    "computed_significance": SIGNIFICANCE_COLUMNS,
 }
 
 
@@ -173,8 +174,8 @@ def build(
         built,
     )
     vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
-    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'", built)
-    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL", built)
+    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE recent_trend = 'fingertips'", built)
+    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE sig_method IS NOT NULL", built)
 
     def family(name: str, make, *subsets: str | None) -> str:
         # ``make`` is called (the family's SQL planned) only when one of its subsets has measures
@@ -192,23 +193,22 @@ def build(
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
     family("position", lambda: quartile_position(con, vq), vq)
     table(progress(con, f), "progress")
+    family("trend", lambda: _seed_trends(con, vt), vt)
+    family("recent_trend", lambda: recent_trends(con, vr), vr)
     family(
-        "trend",
-        lambda: " UNION ALL BY NAME ".join(
-            f"SELECT * FROM ({make(con, sv).sql_query()})"
-            for make, sv in ((_seed_trends, vt), (recent_trends, vr))
-            if sv
+        "computed_significance",
+        lambda: significance(
+            con, vs, [r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {vs}").fetchall()]
         ),
-        vt,
-        vr,
+        vs,
     )
-    family("computed_significance", lambda: significance_vs_england(con, vs), vs)
     # published significance flags are few: resolved to figure keys once, joined on one integer
     table(
         f"""
         SELECT {figure_key("m.sid", "a.aid", "p.pid")} AS fk,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS significance,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark') AS significance_vs_benchmark
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS published_significance,
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark')
+                   AS published_significance_benchmark
         FROM observation_current o
         JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
         JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
@@ -265,7 +265,10 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelat
                v.area_type = 'la' AS in_population
         FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
         WHERE m.trend = 'seed_moving_average' AND v.area_type IN ('la', 'sn_group', 'country')
-          AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')""")
+          AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
+          -- only the points after the series' latest break (catalogue ``breaks``)
+          AND NOT EXISTS (SELECT 1 FROM series_break k WHERE k.indicator = v.indicator AND k.measure = v.measure
+                          AND k.period_end > v.period_end)""")
     nb = con.sql(f"""
         SELECT DISTINCT v.indicator, v.measure, v.area, 'SN:' || m.neighbour_group || ':' || v.area AS sn_area
         FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure

@@ -108,7 +108,7 @@ class Store:
         ]
         nb_rows = [(g, la, n.rank, n.code, n.name, n.closeness) for g, la, n in neighbours.rows()]
         grp_rows = [(i.id, i.name, i.period, i.source, i.licence) for i in neighbours.info.values()]
-        ind_rows, m_rows, b_rows = [], [], []
+        ind_rows, m_rows, b_rows, k_rows = [], [], [], []
         _check_groups(catalogue, set(neighbours.info))
         for ind in catalogue.indicators.values():
             ind_rows.append(
@@ -160,8 +160,20 @@ class Store:
                         m.traffic_light.rule,
                         json.dumps(m.traffic_light.model_dump(mode="json")),
                         m.significance.model_dump_json() if m.significance else None,
+                        m.recent_trend,
                     )
                 )
+                for br in m.breaks:
+                    try:
+                        p = parse_period(br.period, ind.year_type.value)
+                    except PeriodError as e:
+                        raise CatalogueError(
+                            f"catalogue/{ind.framework}/{file_stem(ind.code)}.yaml: breaks period "
+                            f"{br.period!r}: {e}"
+                        ) from e
+                    k_rows.append(
+                        (ind.code, mid, p.key, br.period, p.start, p.end, br.reason, br.seed_line)
+                    )
                 for bs in m.bands:
                     first, last = _band_years(bs.periods)
                     for idx, (cut, blobs) in enumerate(
@@ -187,14 +199,23 @@ class Store:
                             )
                         )
         with self.transaction() as con:
-            for t in ("area", "neighbour", "neighbour_group", "indicator", "measure", "band"):
+            for t in (
+                "area",
+                "neighbour",
+                "neighbour_group",
+                "indicator",
+                "measure",
+                "band",
+                "series_break",
+            ):
                 con.execute(f"DELETE FROM {t}")
             _insert(con, "area", area_rows, 15)
             _insert(con, "neighbour", nb_rows, 6)
             _insert(con, "neighbour_group", grp_rows, 5)
             _insert(con, "indicator", ind_rows, 10)
-            _insert(con, "measure", m_rows, 30)
+            _insert(con, "measure", m_rows, 31)
             _insert(con, "band", b_rows, 13)
+            _insert(con, "series_break", k_rows, 8)
 
     # ------------------------------------------------------------------ queries
 

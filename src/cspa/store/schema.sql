@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS measure (
 
 -- added after the first release: a store made before it gains the column when opened
 ALTER TABLE measure ADD COLUMN IF NOT EXISTS significance_json VARCHAR;
+ALTER TABLE measure ADD COLUMN IF NOT EXISTS recent_trend VARCHAR;
+
+-- Breaks in series (catalogue ``breaks``): figures from the break's period on are not compared
+-- with those before it (no change, progress or trend across it).
+CREATE TABLE IF NOT EXISTS series_break (
+    indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    period_label VARCHAR, period_start DATE, period_end DATE, reason VARCHAR, seed_line INTEGER
+);
 
 CREATE TABLE IF NOT EXISTS band (
     indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, periods VARCHAR NOT NULL,
