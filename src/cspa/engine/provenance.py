@@ -173,7 +173,9 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                cs.reason AS significance_reason,
                cs2.significance AS significance_group, cs2.basis AS significance_group_basis,
                cs2.comparator AS significance_group_comparator,
-               s.published_significance, s.published_significance_benchmark
+               s.published_significance, s.published_significance_benchmark,
+               rc.value AS recomputed_value, rc.status AS recomputed_status, rc.n_used AS recomputed_n_used,
+               rc.n_members AS recomputed_n_members, rc.basis AS recomputed_line
         FROM {prefix}_figure_rows f
         LEFT JOIN {prefix}_bands b ON b.rid = f.rid
         LEFT JOIN ({rare} WHERE for_area IS NULL) l ON l.rid = f.rid
@@ -183,6 +185,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
         LEFT JOIN {prefix}_trend t ON t.rid = f.rid
         LEFT JOIN {prefix}_recent_trend rt ON rt.rid = f.rid
         LEFT JOIN {prefix}_significance s ON s.fk = {figure_key("f.sid", "f.aid", "f.pid")}
+        LEFT JOIN {prefix}_recomputed rc ON f.published AND rc.fk = {figure_key("f.sid", "f.aid", "f.pid")}
         LEFT JOIN {prefix}_computed_significance cs ON cs.rid = f.rid AND cs.ord = 1
         LEFT JOIN {prefix}_computed_significance cs2 ON cs2.rid = f.rid AND cs2.ord = 2
         UNION ALL BY NAME
@@ -219,7 +222,13 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.significance_outer_level, c.significance_both_levels, c.significance_comparator,
            c.significance_reason, c.significance_group, c.significance_group_basis,
            c.significance_group_comparator, c.published_significance, c.published_significance_benchmark,
-           {significance_note_sql("c")} AS significance_note
+           {significance_note_sql("c")} AS significance_note,
+           c.recomputed_value,
+           CASE WHEN c.recomputed_n_used IS NOT NULL THEN {display_sql("c.recomputed_value", "c.recomputed_status")}
+                END AS recomputed_display,
+           CASE WHEN c.recomputed_n_used IS NOT NULL THEN 'recomputed: ' || coalesce(c.recomputed_line,
+                {sn_basis_sql("m.sn_method", "c.recomputed_n_used", "c.recomputed_n_members", "split_part(a.code, ':', 2)")})
+                || '; the published figure is shown' END AS recomputed_basis
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid
     LEFT JOIN ({dist}) d ON d.cell = c.rank_cell

@@ -113,11 +113,14 @@ def build(
     # not written 600,000 times; pooled figures keep their lines.
     published = f"""SELECT {figure_key("o.sid", "o.aid", "o.pid")} FROM {observed} o
                      WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
+    # an aggregate whose key has a published figure is kept, flagged ``superseded``: the published
+    # figure is the one shown and judged, and the engine's own figure is shown beside it (a
+    # published median or pooled rate recomputed, so the rule is checked, not taken on trust)
     sn = table(
         f"""
-        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members
-        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s
-        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'sn_group'")})""",
+        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
+               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
+        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s""",
         "sn",
     )
     # the measures this build has figures for (every comparator figure is of an observed measure)
@@ -130,9 +133,10 @@ def build(
     }
     pooled = table(
         f"""
-        SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
-        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'country', 'region'")})
-          AND {"TRUE" if built & pools else "FALSE"}""",
+        SELECT {_NARROW}, n_used, n_members,
+               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'country', 'region'")}) AS superseded
+        FROM ({pooled_comparators(con, observed).sql_query()}) s
+        WHERE {"TRUE" if built & pools else "FALSE"}""",
         "pooled",
     )  # FALSE: no scan when nothing is pooled
     # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
@@ -144,10 +148,17 @@ def build(
     f = f"{prefix}_figure_rows"
     con.execute(f"""CREATE OR REPLACE {view} {f} AS
         SELECT rowid AS rid, *, CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
-        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, *, CAST(NULL AS VARCHAR) AS text,
+        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
             CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
-            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn}
-        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * FROM {pooled}""")
+            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn} WHERE NOT superseded
+        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded) FROM {pooled}
+            WHERE NOT superseded""")
+    # the engine's own figure for each published comparator figure (see ``superseded`` above)
+    con.execute(f"""CREATE OR REPLACE {view} {prefix}_recomputed AS
+        SELECT {figure_key("sid", "aid", "pid")} AS fk, value, status, n_used, n_members, CAST(NULL AS VARCHAR) AS basis
+        FROM {sn} WHERE superseded
+        UNION ALL SELECT {figure_key("sid", "aid", "pid")}, value, status, n_used, n_members, basis
+        FROM {pooled} WHERE superseded""")
     # the families that read names (bands, lights, positions, trends) see them through this view;
     # they read a few measures, and the measure filter is pushed below the joins
     v = "_cspa_values"
