@@ -30,6 +30,7 @@ from cspa.assessment.evidence import FIGURES, _detail
 from cspa.assessment.inspections import INSPECTIONS
 from cspa.assessment.profile import PROFILE, _q, _table_exists
 from cspa.assessment.ruleset import RuleSet
+from cspa.engine.polarity import judged_sql as polarity_judged
 from cspa.store.sql import in_list
 
 ITEMS = "_cspa_letter_items"
@@ -289,7 +290,9 @@ def _figure_items(rs: RuleSet, s: dict) -> list[str]:
         conds.append(f"f.indicator IN {in_list(_selected_codes(sel['select']))}")
     if not conds:
         return []
-    where = "(" + " OR ".join(conds) + f") AND f.polarity IN ('high', 'low') AND f.{cv} IS NOT NULL"
+    where = (
+        "(" + " OR ".join(conds) + f") AND {polarity_judged('f.polarity')} AND f.{cv} IS NOT NULL"
+    )
     ev = _detail(
         ind="f.indicator",
         title="f.title",
