@@ -40,12 +40,9 @@ import duckdb
 
 from cspa.catalogue.models import MIN_OVERDISPERSION_UNITS
 from cspa.engine.keys import figure_key
+from cspa.engine.relations import confidence_levels, fmt_number, level_tag, level_text
 from cspa.engine.significance import (
     compare_ci_overlap,
-    confidence_levels,
-    fmt_number,
-    level_tag,
-    level_text,
     overdispersion_test,
     poisson_ci,
     wilson_ci,

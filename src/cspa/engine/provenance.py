@@ -17,6 +17,7 @@ from __future__ import annotations
 from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
+from cspa.engine.polarity import orient_sql
 from cspa.engine.progress import judged_sql, progress_sql
 from cspa.engine.values import COMPARATOR_TYPES
 from cspa.store.sql import string
@@ -117,6 +118,14 @@ def no_rank_basis_sql(c: str = "c", m: str = "m", area_type: str = "a.type") -> 
         f" AND {c}.for_area IS NULL THEN 'not ranked or banded: no figure' || {_no_figure(c)} END"
     )
 
+
+#: What the engine's significance means under polarity (high is good, low is good): the one
+#: polarity step (engine.polarity) turns higher and lower into better and worse.
+SIGNIFICANCE_MEANINGS = {
+    "higher": ("better", "worse"),
+    "lower": ("worse", "better"),
+    "similar": ("similar", "similar"),
+}
 
 #: A published significance flag (the seed's 'significant difference vs ...?' columns, 000:L219)
 #: as the engine's direction words.
@@ -222,6 +231,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.significance_outer_level, c.significance_both_levels, c.significance_comparator,
            c.significance_reason, c.significance_group, c.significance_group_basis,
            c.significance_group_comparator, c.published_significance, c.published_significance_benchmark,
+           {orient_sql("c.significance", "m.polarity", SIGNIFICANCE_MEANINGS)} AS significance_meaning,
            {significance_note_sql("c")} AS significance_note,
            c.recomputed_value,
            CASE WHEN c.recomputed_n_used IS NOT NULL THEN {display_sql("c.recomputed_value", "c.recomputed_status")}
