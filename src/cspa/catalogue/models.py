@@ -13,6 +13,7 @@ quartile position) and, where the seeds are silent, the FingertipsNext enums
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -611,4 +612,9 @@ class Framework(Strict):
     status_symbols: dict[str, str] = Field(
         default_factory=dict,
         description="symbols this framework gives a meaning of its own (vocabulary.yaml has the rest)",
+    )
+    as_at: date | None = Field(
+        default=None,
+        description="a dated document's date: its reports show the figures released by then, never a "
+        "later release's (later revisions stay in the store as history)",
     )

@@ -21,10 +21,12 @@ faster than three): ``series_key`` = (sid, aid), ``cell_key`` = (sid, pid), ``fi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from cspa.catalogue.load import load_catalogue
-from cspa.store.sql import string
+from cspa.store.sql import literal, string
 
 BITS = 20
 
@@ -70,11 +72,40 @@ def group_sql(neighbour_group: str | None = None) -> str:
     )
 
 
-def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = None) -> None:
-    """(Re)create the key tables for this connection (temporary: the store is never written).
+def observations_sql(released_by: dt.date | None = None) -> str:
+    """SQL of the observations a build reads: the current ones, or, ``released_by`` a date, those of
+    the loads released on or before it, the latest release of each figure winning (a revision
+    released later is not known yet; loads without a release date are not read)."""
+    if released_by is None:
+        return "SELECT * FROM observation_current"
+    return f"""
+        SELECT o.* FROM observation o JOIN load_log l ON l.load_id = o.load_id
+        WHERE l.released <= {literal(released_by.isoformat())}::DATE
+        QUALIFY row_number() OVER (PARTITION BY o.indicator, o.measure, o.area, o.period, o.statistic
+                                   ORDER BY l.released DESC, o.load_id DESC) = 1"""
+
+
+def build_keys(
+    con: duckdb.DuckDBPyConnection,
+    neighbour_group: str | None = None,
+    released_by: dt.date | None = None,
+) -> None:
+    """(Re)create the key tables for this connection (temporary: the store is never written), and
+    the view ``_cspa_obs`` of the observations the build reads (:func:`observations_sql`).
 
     ``neighbour_group``: the group for measures whose catalogue entry names none (else their
     framework's default)."""
+    if (
+        released_by is not None
+        and not con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'load_log' "
+            "AND column_name = 'released'"
+        ).fetchall()[0][0]
+    ):
+        raise ValueError(
+            "this store records no release dates: rebuild it to judge as released by a date"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_obs AS {observations_sql(released_by)}")
     # a store made before measures had significance rules, opened read-only, is not migrated
     has_sig = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
@@ -132,7 +163,7 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
                CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
                a.parent, a.region_code
         FROM (SELECT code FROM area
-              UNION SELECT DISTINCT area FROM observation WHERE statistic = 'value'
+              UNION SELECT DISTINCT area FROM _cspa_obs WHERE statistic = 'value'
               UNION SELECT DISTINCT 'SN:' || grp || ':' || la_code FROM neighbour
               UNION SELECT DISTINCT 'SN:' || g.grp || ':' || n.la_code FROM neighbour n,
                   (SELECT DISTINCT grp FROM _cspa_key_measure WHERE grp IS NOT NULL) g) k
@@ -143,10 +174,10 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
                year(period_start) AS first_year, year(period_end) AS last_year
         FROM (SELECT period, min(period_end) AS period_end, min(period_start) AS period_start,
                      min(period_kind) AS period_kind
-              FROM observation WHERE statistic = 'value' GROUP BY period);
+              FROM _cspa_obs WHERE statistic = 'value' GROUP BY period);
     CREATE OR REPLACE TEMP TABLE _cspa_key_vintage AS
         SELECT CAST(row_number() OVER (ORDER BY vintage) AS BIGINT) AS vid, vintage
-        FROM (SELECT DISTINCT vintage FROM observation WHERE vintage IS NOT NULL);
+        FROM (SELECT DISTINCT vintage FROM _cspa_obs WHERE vintage IS NOT NULL);
     """)
 
 

@@ -181,7 +181,7 @@ def build(
         v,
         "_cspa_v_positioned",
         f"""{km} WHERE (indicator, measure) IN (
-        SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
+        SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
         built,
     )
     vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
@@ -220,7 +220,7 @@ def build(
                max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS published_significance,
                max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark')
                    AS published_significance_benchmark
-        FROM observation_current o
+        FROM _cspa_obs o
         JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
         JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
         WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""",
@@ -248,13 +248,19 @@ def judgements(
     store has one and the selection can be answered from it, else computed now (:func:`compute`).
 
     A stored build holds every area and period as judged when it was made, so a selection that
-    changes how figures are judged (``up_to``, ``neighbour_group``) is always computed.
+    changes how figures are judged (``up_to``, ``neighbour_group``, ``released_by``) is always
+    computed.
     """
     selection = selection or Selection()
     stored = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'"
     ).fetchall()[0][0]
-    if not stored or selection.up_to is not None or selection.neighbour_group is not None:
+    if (
+        not stored
+        or selection.up_to is not None
+        or selection.neighbour_group is not None
+        or selection.released_by is not None
+    ):
         return compute(con, selection)
     return con.sql(
         f"SELECT * FROM judgement j WHERE {selection.observation_filter('j')} "

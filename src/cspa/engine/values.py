@@ -66,7 +66,7 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
            -- (engine.provenance); only derived figures carry a line of their own
            CAST(NULL AS VARCHAR) AS basis,
            o.seed_ref, o.vintage, vk.vid
-    FROM observation_current o
+    FROM _cspa_obs o
     LEFT JOIN _cspa_key_vintage vk ON vk.vintage = o.vintage
     JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
     JOIN _cspa_key_area a ON a.code = o.area
@@ -85,7 +85,7 @@ def values(
     """
     selection = selection or Selection()
     where = selection.observation_filter("o")
-    build_keys(con, selection.neighbour_group)
+    build_keys(con, selection.neighbour_group, selection.released_by)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
     # other figure (nearly all of a national build) passes straight through. Which of them this
     # run has is read first (the constant list is pushed down to the scan), so a run with none
@@ -100,7 +100,7 @@ def values(
     codes = ", ".join(map(literal, derived)) or "NULL"
     derived_in = [
         r[0]
-        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
+        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
         WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
     ]
     if not derived_in:

@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS load_log (
     load_id INTEGER PRIMARY KEY, file VARCHAR, format VARCHAR, source VARCHAR, vintage VARCHAR,
     licence VARCHAR, rows INTEGER, loaded_at TIMESTAMP, loaded_by VARCHAR, sha256 VARCHAR
 );
+-- the date the load's figures were published (added after the first release): a dated document
+-- shows only figures released by its own date (engine.selection.Selection.released_by)
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS released DATE;
 
 CREATE TABLE IF NOT EXISTS observation (
     indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, area VARCHAR NOT NULL,
