@@ -96,7 +96,9 @@ def _subjects_sql(v: str, sids: list[int]) -> str:
                m.polarity, m.grp, m.sig_overdispersion AS od,
                CASE m.formula_type WHEN 'percentage' THEN 100 WHEN 'standardised_ratio' THEN 100
                     WHEN 'rate' THEN m.multiplier WHEN 'ratio' THEN coalesce(m.multiplier, 1)
-                    ELSE CASE WHEN m.unit = 'percent' THEN 100 ELSE coalesce(m.multiplier, 1) END END AS scale,
+                    ELSE CASE m.unit WHEN 'percent' THEN 100 WHEN 'rate_per_1000' THEN 1000
+                                     WHEN 'rate_per_10000' THEN 10000 WHEN 'rate_per_100000' THEN 100000
+                                     ELSE coalesce(m.multiplier, 1) END END AS scale,
                unnest(m.sig_vs) AS comparator, generate_subscripts(m.sig_vs, 1) AS ord,
                coalesce(CASE WHEN f.area_type = 'la' THEN f.area END, a.parent, f.area) AS owner,
                coalesce(a.region_code, pa.region_code) AS region_code

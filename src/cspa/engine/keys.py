@@ -54,6 +54,16 @@ LIGHT_SHAPE = (
 )
 
 
+#: SQL over a ``measure`` row ``m``: its figures are a numerator over a denominator (a proportion,
+#: a rate, a ratio), by formula or, for a figure stored as published with its counts beside it, by
+#: unit. Significance and the recent-trend test apply to these measures only.
+COUNTED = (
+    "(m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio') "
+    "OR (m.formula_type = 'input' AND m.unit IN ('percent', 'rate_per_1000', 'rate_per_10000', "
+    "'rate_per_100000')))"
+)
+
+
 def group_sql(neighbour_group: str | None = None) -> str:
     """SQL of a measure's neighbour group (over the ``measure`` row ``m``): its own, else
     ``neighbour_group`` (a caller's choice) or its framework's default from the catalogue."""
@@ -147,10 +157,10 @@ def build_keys(
                (m.lt).comparator AS light_comparator, (m.lt).vs AS light_vs, (m.lt).method AS light_method,
                (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance,
                -- the significance rule's parameters (compared.py), parsed once per measure
-               -- (a rule applies to the measures that divide a numerator by a denominator: a count or an
-               -- input figure has no interval to judge)
-               CASE WHEN m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio')
-                    THEN m.significance_json ->> 'method' END AS sig_method,
+               -- (a rule applies to the measures whose figures are a numerator over a denominator: a
+               -- count, a change or a text has no interval to judge)
+               CASE WHEN {COUNTED} THEN m.significance_json ->> 'method' END AS sig_method,
+               {COUNTED} AS counted,
                CASE json_type(m.significance_json -> 'vs') WHEN 'ARRAY'
                     THEN from_json(m.significance_json -> 'vs', '["VARCHAR"]')
                     WHEN 'VARCHAR' THEN [m.significance_json ->> 'vs'] END AS sig_vs,

@@ -185,7 +185,9 @@ def build(
         built,
     )
     vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
-    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE recent_trend = 'fingertips'", built)
+    vr = _subset(
+        con, v, "_cspa_v_recent", f"{km} WHERE recent_trend = 'fingertips' AND counted", built
+    )
     vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE sig_method IS NOT NULL", built)
 
     def family(name: str, make, *subsets: str | None) -> str:
@@ -273,23 +275,33 @@ def judgements(
 MIN_TREND_AREAS = 20
 
 
+#: The seed's trend classes are made over five years of figures (2003-2007, 000:L3060-3083: three
+#: three-year moving averages); on longer series the latest five years are used, the same window
+#: for every authority.
+TREND_YEARS = 5
+
+
 def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``."""
+    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
+    authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
+    every authority's (000:L3083), shown on the series' latest figure."""
     from cspa.engine.trends import seed_trend
 
     base = con.sql(f"""
-        SELECT v.rid, v.indicator, v.measure, v.area, v.last_year AS year, v.value,
-               v.area_type = 'la' AS in_population
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        WHERE m.trend = 'seed_moving_average' AND v.area_type IN ('la', 'sn_group', 'country')
-          AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
-          -- only the points after the series' latest break (catalogue ``breaks``)
-          AND NOT EXISTS (SELECT 1 FROM series_break k WHERE k.indicator = v.indicator AND k.measure = v.measure
-                          AND k.period_end > v.period_end)""")
+        SELECT * EXCLUDE (latest) FROM (
+            SELECT v.rid, v.indicator, v.measure, v.area, v.last_year AS year, v.value,
+                   v.area_type = 'la' AS in_population, max(v.last_year) OVER (PARTITION BY v.sid) AS latest
+            FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
+            WHERE m.trend = 'seed_moving_average' AND v.area_type IN ('la', 'sn_group', 'country')
+              AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
+              -- only the points after the series' latest break (catalogue ``breaks``)
+              AND NOT EXISTS (SELECT 1 FROM series_break k WHERE k.indicator = v.indicator
+                              AND k.measure = v.measure AND k.period_end > v.period_end))
+        WHERE year > latest - {TREND_YEARS}""")
     nb = con.sql(f"""
-        SELECT DISTINCT v.indicator, v.measure, v.area, 'SN:' || m.neighbour_group || ':' || v.area AS sn_area
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        WHERE m.trend = 'seed_moving_average' AND v.area_type = 'la' AND m.neighbour_group IS NOT NULL""")
+        SELECT DISTINCT v.indicator, v.measure, v.area, 'SN:' || m.grp || ':' || v.area AS sn_area
+        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
+        WHERE m.trend = 'seed_moving_average' AND v.area_type = 'la' AND m.grp IS NOT NULL""")
     t = seed_trend(base, nb, population="in_population", england="E92000001")
     return con.sql(f"""
         SELECT rid, indicator, measure, area,
@@ -299,7 +311,9 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelat
                     THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only '
                          || coalesce(trend_n_ranked, 0) || ' authorities have a series here'
                     ELSE trend_basis END AS trend_basis
-        FROM ({t.sql_query()})""")
+        FROM ({t.sql_query()})
+        WHERE in_population
+        QUALIFY year = max(year) OVER (PARTITION BY indicator, measure, area)""")
 
 
 def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:
@@ -324,7 +338,11 @@ def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) ->
                                 WHERE for_area IS NOT NULL),
                                (SELECT count(band) FROM {prefix}_bands), (SELECT count(traffic_light) FROM {prefix}_lights),
                                (SELECT count(rank) FROM {prefix}_ranks), (SELECT count(quartile) FROM {prefix}_ranks),
-                               (SELECT count(*) FROM {prefix}_progress)""").fetchall()[0]
+                               (SELECT count(*) FROM {prefix}_progress),
+                               (SELECT count(*) FROM {prefix}_computed_significance
+                                WHERE significance <> 'not compared'),
+                               (SELECT count(trend) FROM {prefix}_trend),
+                               (SELECT count(*) FROM {prefix}_recent_trend)""").fetchall()[0]
     return {
         "rows": n[0],
         "bands": n[1],
@@ -332,5 +350,8 @@ def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) ->
         "ranks": n[3],
         "quartiles": n[4],
         "progress": n[5],
+        "significance": n[6],
+        "trends": n[7],
+        "recent_trends": n[8],
         "seconds": time.perf_counter() - started,
     }
