@@ -65,24 +65,27 @@ COMPARATOR_NAMES = {
 SIGNIFICANCE_COLUMNS = (
     "rid BIGINT, ord INTEGER, comparator VARCHAR, significance VARCHAR, both_levels BOOLEAN, "
     "method VARCHAR, level DOUBLE, outer_level DOUBLE, benchmark DOUBLE, benchmark_area VARCHAR, "
-    "lower DOUBLE, upper DOUBLE, reason VARCHAR, basis VARCHAR"
+    "lower DOUBLE, upper DOUBLE, lower_outer DOUBLE, upper_outer DOUBLE, reason VARCHAR, units BIGINT, "
+    "od_used BOOLEAN, od_z DOUBLE, od_basis VARCHAR"
 )
 
 
 def _rule_groups(con: duckdb.DuckDBPyConnection, sids: list[int]) -> dict[tuple, list[int]]:
-    """The measures of ``sids`` grouped by their rule's constant parameters (method, levels)."""
+    """The measures of ``sids`` grouped by their rule's constant parameters (method, levels,
+    whether any asks for Spiegelhalter's model)."""
     groups: dict[tuple, list[int]] = {}
-    for sid, method, levels in con.execute(
-        f"SELECT sid, sig_method, sig_levels FROM _cspa_key_measure WHERE sig_method IS NOT NULL "
-        f"AND sid IN ({', '.join(map(str, sids)) or 'NULL'})"
+    for sid, method, levels, od in con.execute(
+        f"SELECT sid, sig_method, sig_levels, sig_overdispersion FROM _cspa_key_measure "
+        f"WHERE sig_method IS NOT NULL AND sid IN ({', '.join(map(str, sids)) or 'NULL'})"
     ).fetchall():
-        key = (method, confidence_levels(levels or [95.0, 99.8]))
+        key = (method, confidence_levels(levels or [95.0, 99.8]), bool(od))
         groups.setdefault(key, []).append(sid)
     return groups
 
 
 def _subjects_sql(v: str, sids: list[int]) -> str:
-    """Every area's figure of the measures ``sids`` paired with each comparator its rule names (in
+    """``v``: figure rows on the build's integer keys (``rid, sid, aid, pid, value, status,
+    numerator, denominator``). Every area's figure of the measures ``sids`` paired with each comparator its rule names (in
     the rule's order, ``ord``), with the comparator's figure for the same period as ``benchmark``.
 
     The comparator's area is worked out per figure (England; the statistical-neighbour figure of
@@ -92,7 +95,8 @@ def _subjects_sql(v: str, sids: list[int]) -> str:
     ids = ", ".join(map(str, sids))
     return f"""
     WITH s AS (
-        SELECT f.rid, f.sid, f.aid, f.pid, f.area, f.area_type, f.value, f.status, f.numerator, f.denominator,
+        SELECT f.rid, f.sid, f.aid, f.pid, a.code AS area, a.type AS area_type, f.value, f.status,
+               f.numerator, f.denominator,
                m.polarity, m.grp, m.sig_overdispersion AS od,
                CASE m.formula_type WHEN 'percentage' THEN 100 WHEN 'standardised_ratio' THEN 100
                     WHEN 'rate' THEN m.multiplier WHEN 'ratio' THEN coalesce(m.multiplier, 1)
@@ -100,18 +104,18 @@ def _subjects_sql(v: str, sids: list[int]) -> str:
                                      WHEN 'rate_per_10000' THEN 10000 WHEN 'rate_per_100000' THEN 100000
                                      ELSE coalesce(m.multiplier, 1) END END AS scale,
                unnest(m.sig_vs) AS comparator, generate_subscripts(m.sig_vs, 1) AS ord,
-               coalesce(CASE WHEN f.area_type = 'la' THEN f.area END, a.parent, f.area) AS owner,
+               coalesce(CASE WHEN a.type = 'la' THEN a.code END, a.parent, a.code) AS owner,
                coalesce(a.region_code, pa.region_code) AS region_code
         FROM {v} f JOIN _cspa_key_measure m ON m.sid = f.sid
         JOIN _cspa_key_area a ON a.aid = f.aid LEFT JOIN _cspa_key_area pa ON pa.code = a.parent
-        WHERE f.sid IN ({ids}) AND f.area_type NOT IN {in_list(COMPARATOR_TYPES)}
+        WHERE f.sid IN ({ids}) AND a.type NOT IN {in_list(COMPARATOR_TYPES)}
     ),
     bg AS (SELECT parent, min(code) AS code FROM _cspa_key_area WHERE type = 'benchmark_group' GROUP BY parent),
     -- a region of another body (the NTA's 'East Anglia', 000:L673) stands for the region where
     -- the cell has no Government Office Region figure and only that one
     other AS (
-        SELECT sid, pid, min(area) AS code FROM {v}
-        WHERE sid IN ({ids}) AND area_type = 'region_other' GROUP BY sid, pid HAVING count(*) = 1
+        SELECT o.sid, o.pid, min(a.code) AS code FROM {v} o JOIN _cspa_key_area a ON a.aid = o.aid
+        WHERE o.sid IN ({ids}) AND a.type = 'region_other' GROUP BY o.sid, o.pid HAVING count(*) = 1
     ),
     c AS (
         SELECT s.*, ca.aid AS bench_aid, ca.code AS bench_code, oa.aid AS alt_aid, oa.code AS alt_code
@@ -138,7 +142,11 @@ def _subjects_sql(v: str, sids: list[int]) -> str:
 
 
 def _judged(
-    con: duckdb.DuckDBPyConnection, base: duckdb.DuckDBPyRelation, method: str, levels: tuple
+    con: duckdb.DuckDBPyConnection,
+    base: duckdb.DuckDBPyRelation,
+    method: str,
+    levels: tuple,
+    overdispersion: bool = True,
 ) -> duckdb.DuckDBPyRelation:
     """One rule group's subjects with their interval, the CI-overlap direction and, where the rule
     asks and the population allows, Spiegelhalter's flag."""
@@ -185,6 +193,12 @@ def _judged(
     # Spiegelhalter's test on the figures whose rule asks for it; the transform is the proportion's
     # arcsine or, for counts, the square root of observed over expected at the comparator's rate
     kind = "proportion" if method == "wilson" else "ratio"
+    if not overdispersion:
+        # no measure of the group asks for Spiegelhalter's model: its columns are empty
+        return cmp.project(
+            "*, CAST(NULL AS VARCHAR) AS odt_flag, CAST(NULL AS DOUBLE) AS odt_z_adjusted, "
+            "CAST(NULL AS VARCHAR) AS odt_basis"
+        )
     use = f"od AND units >= {MIN_OVERDISPERSION_UNITS}"
     if kind == "proportion":
         od_cols = (
@@ -214,25 +228,21 @@ def significance(
     con: duckdb.DuckDBPyConnection, v: str, sids: list[int]
 ) -> duckdb.DuckDBPyRelation:
     """One row per (figure, comparator) for every figure of an area (not a comparator row) whose
-    measure has a ``significance`` rule: ``rid, ord, comparator, significance, both_levels, method,
-    level, outer_level, benchmark, benchmark_area, lower, upper, reason, basis``."""
+    measure has a ``significance`` rule, with what its one-line basis is made of (composed when a
+    row is read, :func:`significance_basis_sql`, as the engine's other lines are): the columns of
+    :data:`SIGNIFICANCE_COLUMNS`."""
     parts = []
-    for (method, levels), group in _rule_groups(con, sids).items():
-        base = con.sql(_subjects_sql(v, group))
-        od = _judged(con, base, method, levels)
+    # the figures are read four times over (subjects, their comparators, a region's stand-in): a
+    # few thousand rows, kept once rather than filtered out of a national build's million each time
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cspa_sig_figures AS SELECT rid, sid, aid, pid, value, status, "
+        f"numerator, denominator FROM {v}"
+    )
+    for (method, levels, overdispersion), group in _rule_groups(con, sids).items():
+        base = con.sql(_subjects_sql("_cspa_sig_figures", group))
+        od = _judged(con, base, method, levels, overdispersion)
         inner = levels[0]
         outer = levels[1] if len(levels) > 1 else None
-        lv = level_text(inner)
-        name = "Wilson score" if method == "wilson" else "Poisson (exact below 10, Byar's from 10)"
-        source = (
-            "PHEindicatormethods phe_proportion"
-            if method == "wilson"
-            else "PHEindicatormethods phe_rate / calculate_ISRatio"
-        )
-        comp = "CASE comparator " + " ".join(
-            f"WHEN {string(k)} THEN {string(n)}" for k, n in COMPARATOR_NAMES.items()
-        )
-        comp += " ELSE comparator END"
         od_used = f"(od AND units >= {MIN_OVERDISPERSION_UNITS} AND odt_flag IS NOT NULL)"
         direction = (
             f"CASE WHEN {od_used} THEN CASE odt_flag WHEN 'high' THEN 'higher' WHEN 'low' THEN 'lower' "
@@ -244,58 +254,34 @@ def significance(
         reason = (
             "CASE WHEN value IS NULL THEN 'no figure' || coalesce(' (status ' || status || ')', '') "
             "WHEN numerator IS NULL OR denominator IS NULL THEN 'no numerator and denominator: no interval' "
-            "WHEN benchmark IS NULL THEN 'no ' || " + comp + " || ' figure for the period' "
+            "WHEN benchmark IS NULL THEN 'no ' || "
+            + _comparator_name("comparator")
+            + " || ' figure for the period' "
             "WHEN ci_reason IS NOT NULL THEN ci_reason "
             "ELSE vs_reason END"
         )
-        ci_text = f"{fmt_number('lo')} || '-' || {fmt_number('hi')}" + (
-            f" || ' (' || {string(level_text(outer))} || ': ' || {fmt_number('lo2')} || '-' || {fmt_number('hi2')} || ')'"
-            if outer
-            else ""
-        )
-        counts = "' (' || format('{:g}', numerator) || ' / ' || format('{:g}', denominator) || ')'"
-        ci_basis = (
-            f"{string(name + ' ' + lv + ' CI ')} || {ci_text} || {counts} || ' vs ' || {comp} || "
-            f"CASE WHEN comparator = 'england' THEN '' ELSE ' (' || benchmark_area || ')' END || ' ' || "
-            f"{fmt_number('benchmark')}"
-        )
-        od_note = (
-            f"CASE WHEN od AND NOT {od_used} THEN '; Spiegelhalter''s over-dispersion model asked for but not "
-            "applied: its between-area variance is estimated from every unit with a figure, and ' || units "
-            f"|| CASE WHEN units = 1 THEN ' has' ELSE ' have' END || ' one here (it needs {MIN_OVERDISPERSION_UNITS})' "
-            "ELSE '' END"
-        )
-        fingertips = "17" if outer else "1"
         both = (
             "CASE WHEN vs_direction IN ('highest', 'lowest') THEN TRUE "
             "WHEN vs_direction IN ('higher', 'lower') THEN FALSE END"
             if outer
             else "CAST(NULL AS BOOLEAN)"
         )
-        strength = (
-            f"CASE WHEN vs_direction IN ('highest', 'lowest') THEN ', also at {level_text(outer)}' "
-            f"WHEN vs_direction IN ('higher', 'lower') THEN ', not at {level_text(outer)}' ELSE '' END"
-            if outer
-            else "''"
-        )
-        method_text = (
-            f"CASE WHEN {od_used} THEN 'Spiegelhalter additive over-dispersion ({lv})' "
-            f"ELSE {string(name + ' CI overlap')} END"
+        interval = (
+            "Wilson score" if method == "wilson" else "Poisson (exact below 10, Byar's from 10)"
         )
         parts.append(f"""
         SELECT rid, CAST(ord AS INTEGER) AS ord, comparator,
                coalesce({direction}, 'not compared') AS significance,
                CASE WHEN {od_used} THEN NULL ELSE {both} END AS both_levels,
-               {method_text} AS method, CAST({inner * 100!r} AS DOUBLE) AS level,
-               {repr(outer * 100) if outer else "CAST(NULL AS DOUBLE)"} AS outer_level,
-               benchmark, benchmark_area, lo AS lower, hi AS upper,
+               CASE WHEN {od_used} THEN 'Spiegelhalter additive over-dispersion ({level_text(inner)})'
+                    ELSE {string(interval + " CI overlap")} END AS method,
+               CAST({inner * 100!r} AS DOUBLE) AS level,
+               {f"CAST({outer * 100!r} AS DOUBLE)" if outer else "CAST(NULL AS DOUBLE)"} AS outer_level,
+               benchmark, benchmark_area, lo AS lower, hi AS upper, lo2 AS lower_outer, hi2 AS upper_outer,
                CASE WHEN {direction} IS NULL THEN {reason} END AS reason,
-               CASE WHEN {direction} IS NULL THEN 'not compared with ' || {comp} || ': ' || {reason}
-                    WHEN {od_used} THEN 'Spiegelhalter additive over-dispersion at {lv} vs ' || {comp} || ' '
-                         || {fmt_number("benchmark")} || ': ' || {direction} || ' (z ' || printf('%.2f', odt_z_adjusted)
-                         || '; ' || odt_basis || ')'
-                    ELSE {ci_basis} || ': ' || {direction} || {strength} || {od_note}
-                         || ' (Fingertips method {fingertips}; {source})' END AS basis
+               CASE WHEN od THEN units END AS units, {od_used} AS od_used,
+               CASE WHEN {od_used} THEN odt_z_adjusted END AS od_z,
+               CASE WHEN {od_used} THEN odt_basis END AS od_basis
         FROM ({od.sql_query()})""")
     if not parts:
         return con.sql(
@@ -307,6 +293,56 @@ def significance(
             + " WHERE FALSE"
         )
     return con.sql(" UNION ALL BY NAME ".join(parts))
+
+
+def _comparator_name(comparator: str) -> str:
+    return (
+        f"CASE {comparator} "
+        + " ".join(f"WHEN {string(k)} THEN {string(n)}" for k, n in COMPARATOR_NAMES.items())
+        + f" ELSE {comparator} END"
+    )
+
+
+def significance_basis_sql(cs: str = "cs", f: str = "f") -> str:
+    """SQL of the one-line basis of a significance row ``cs`` (:func:`significance`) of figure ``f``
+    (its numerator and denominator): the interval at each level, the comparator and its figure, the
+    result, and the methods' sources; or why the figure was not compared."""
+    comp = _comparator_name(f"{cs}.comparator")
+    lv = f"printf('%g', {cs}.level) || '%'"
+    outer = f"printf('%g', {cs}.outer_level) || '%'"
+    ci = (
+        f"{fmt_number(f'{cs}.lower')} || '-' || {fmt_number(f'{cs}.upper')}"
+        f" || CASE WHEN {cs}.outer_level IS NOT NULL THEN ' (' || {outer} || ': ' || "
+        f"{fmt_number(f'{cs}.lower_outer')} || '-' || {fmt_number(f'{cs}.upper_outer')} || ')' ELSE '' END"
+    )
+    counts = f"' (' || format('{{:g}}', {f}.numerator) || ' / ' || format('{{:g}}', {f}.denominator) || ')'"
+    benchmark = (
+        f"{comp} || CASE WHEN {cs}.comparator = 'england' THEN '' ELSE ' (' || {cs}.benchmark_area || ')' END"
+        f" || ' ' || {fmt_number(f'{cs}.benchmark')}"
+    )
+    strength = (
+        f"CASE WHEN {cs}.both_levels THEN ', also at ' || {outer} "
+        f"WHEN NOT {cs}.both_levels THEN ', not at ' || {outer} ELSE '' END"
+    )
+    od_note = (
+        f"CASE WHEN {cs}.units IS NOT NULL AND NOT {cs}.od_used THEN '; Spiegelhalter''s over-dispersion model "
+        "asked for but not applied: its between-area variance is estimated from every unit with a figure, and ' "
+        f"|| {cs}.units || CASE WHEN {cs}.units = 1 THEN ' has' ELSE ' have' END || ' one here (it needs "
+        f"{MIN_OVERDISPERSION_UNITS})' ELSE '' END"
+    )
+    source = (
+        f"CASE WHEN {cs}.method LIKE 'Wilson%' THEN 'PHEindicatormethods phe_proportion' "
+        "ELSE 'PHEindicatormethods phe_rate / calculate_ISRatio' END"
+    )
+    return (
+        f"CASE WHEN {cs}.rid IS NULL THEN NULL "
+        f"WHEN {cs}.significance = 'not compared' THEN 'not compared with ' || {comp} || ': ' || {cs}.reason "
+        f"WHEN {cs}.od_used THEN 'Spiegelhalter additive over-dispersion at ' || {lv} || ' vs ' || {benchmark} "
+        f"|| ': ' || {cs}.significance || ' (z ' || printf('%.2f', {cs}.od_z) || '; ' || {cs}.od_basis || ')' "
+        f"ELSE replace({cs}.method, ' CI overlap', '') || ' ' || {lv} || ' CI ' || {ci} || {counts} || ' vs ' "
+        f"|| {benchmark} || ': ' || {cs}.significance || {strength} || {od_note} || ' (Fingertips method ' "
+        f"|| CASE WHEN {cs}.outer_level IS NULL THEN '1' ELSE '17' END || '; ' || {source} || ')' END"
+    )
 
 
 def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:

@@ -14,6 +14,7 @@ relation :func:`cspa.engine.run.compute` returns), so the words are the same eve
 
 from __future__ import annotations
 
+from cspa.engine.compared import significance_basis_sql
 from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
@@ -176,11 +177,12 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                p.prev_value, p.prev_label, p.break_basis,
                t.trend, t.trend_sn, t.trend_basis, rt.recent_trend, rt.recent_trend_basis,
                -- the engine's own judgement; a published flag is shown beside it, never instead
-               cs.significance, cs.basis AS significance_basis, cs.method AS significance_method,
+               cs.significance, {significance_basis_sql("cs", "f")} AS significance_basis,
+               cs.method AS significance_method,
                cs.level AS significance_level, cs.outer_level AS significance_outer_level,
                cs.both_levels AS significance_both_levels, cs.comparator AS significance_comparator,
                cs.reason AS significance_reason,
-               cs2.significance AS significance_group, cs2.basis AS significance_group_basis,
+               cs2.significance AS significance_group, {significance_basis_sql("cs2", "f")} AS significance_group_basis,
                cs2.comparator AS significance_group_comparator,
                s.published_significance, s.published_significance_benchmark,
                rc.value AS recomputed_value, rc.status AS recomputed_status, rc.n_used AS recomputed_n_used,
