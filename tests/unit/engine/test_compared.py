@@ -108,5 +108,10 @@ def test_no_rule_no_computed_significance(demo_con):
     from cspa.engine.run import compute
     from cspa.engine.selection import Selection
 
-    rel = compute(demo_con, Selection.of("CIN_31MAR"))
-    assert rel.filter("significance IS NOT NULL").count("*").fetchall()[0][0] == 0
+    # KS4 Attainment 8 is a mean score: no rule, so no interval and no significance
+    rel = compute(demo_con, Selection.of("KS4_ATT8_SCG", "CIN_31MAR"))
+    rows = rel.filter("area_type = 'la'").project("indicator, measure, significance").fetchall()
+    assert {r[2] for r in rows if r[0] == "KS4_ATT8_SCG"} == {None}
+    # and a rule applies to the measure that divides counts, not to the count beside it
+    assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "count")} == {None}
+    assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "rate")} >= {"higher", "lower", "similar"}
