@@ -383,7 +383,9 @@ def judge_cmd(
         r = judge(store.con, selection)
     console.print(
         f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
-        f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements."
+        f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements, "
+        f"{r['significance']:,} significance judgements, {r['trends']:,} trend classes and "
+        f"{r['recent_trends']:,} recent trends."
     )
 
 

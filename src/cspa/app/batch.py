@@ -51,7 +51,7 @@ def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: P
     from cspa.engine.run import judgements
     from cspa.engine.selection import Selection
 
-    source = f"({judgements(con, Selection.framework(framework)).sql_query()})"
+    source = f"({judgements(con, Selection.document(framework)).sql_query()})"
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen

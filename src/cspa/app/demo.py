@@ -7,6 +7,7 @@ never duplicates), so the database always matches the shipped data files.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -39,6 +40,15 @@ SEED_FILES = {
         "shared/seeds/003_ab24c40c990829a0.txt",
         "Ofsted performance profile, Luton, 03 August 2011",
     ),
+}
+
+
+#: When each seed document was published (its date as printed): a dated document shows the figures
+#: released by its own date, so the 2008 dataset never mixes in a later release's revisions.
+SEED_RELEASED = {
+    "000": dt.date(2008, 9, 30),  # "Version 2 - Final", "Produced September 2008" (000:L9-11)
+    "001": dt.date(2008, 5, 19),  # "Date DMT: 19th May 2008" (001:L15)
+    "003": dt.date(2011, 8, 3),  # "Quarter 10 : 03 August 2011" (003:L11)
 }
 
 
@@ -80,6 +90,7 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
             vintage=vintage,
             seed_file=seed,
             licence="Published document; figures reproduced as data",
+            released=SEED_RELEASED.get(seed),
         )
         summary.append(
             {"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)}

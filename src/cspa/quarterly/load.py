@@ -810,7 +810,8 @@ def _write_actuals(
     load_id = con.execute("SELECT nextval('load_seq')").fetchall()[0][0]
     vintage = f"{path.name} loaded by {user} {dt.date.today().isoformat()}"
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        "INSERT INTO load_log (load_id, file, format, source, vintage, licence, rows, loaded_at, "
+        "loaded_by, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
         [
             load_id,
             str(path),

@@ -26,8 +26,9 @@ from cspa.errors import CatalogueError, DatabaseError, SchemaError
 SCHEMA = Path(__file__).with_name("schema.sql")
 # The schema's version, stamped in meta.schema_version. Every store written before issue 22 says
 # "1" whatever its shape (it was stamped on every open); 2 adds the areas' lifetimes and rebuilds
-# the reference tables in their current shape. A new version adds its step to MIGRATIONS.
-SCHEMA_VERSION = 2
+# the reference tables in their current shape; 3 adds series breaks, the measure's recent trend
+# and the release date of each load (issue 17). A new version adds its step to MIGRATIONS.
+SCHEMA_VERSION = 3
 # Tables derived from the catalogue and rewritten whole by sync_reference: a migration may drop
 # and recreate them, never the observations, loads, targets, words or moderations users made.
 REFERENCE_TABLES = ("area", "neighbour", "neighbour_group", "indicator", "measure", "band")
@@ -87,8 +88,15 @@ def _migrate_1_to_2(store: Store) -> None:
         store.sync_reference()
 
 
+def _migrate_2_to_3(store: Store) -> None:
+    """Version 3 only adds: the series_break table, measure.recent_trend and load_log.released
+    (NULL for earlier loads: their figures count as released whenever a document is dated)."""
+    with store.transaction():
+        _create_tables(store.con)
+
+
 # from-version -> step to the next version
-MIGRATIONS = {1: _migrate_1_to_2}
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 class Store:
@@ -226,7 +234,7 @@ class Store:
         ]
         nb_rows = [(g, la, n.rank, n.code, n.name, n.closeness) for g, la, n in neighbours.rows()]
         grp_rows = [(i.id, i.name, i.period, i.source, i.licence) for i in neighbours.info.values()]
-        ind_rows, m_rows, b_rows = [], [], []
+        ind_rows, m_rows, b_rows, k_rows = [], [], [], []
         _check_groups(catalogue, set(neighbours.info))
         for ind in catalogue.indicators.values():
             ind_rows.append(
@@ -278,8 +286,20 @@ class Store:
                         m.traffic_light.rule,
                         json.dumps(m.traffic_light.model_dump(mode="json")),
                         m.significance.model_dump_json() if m.significance else None,
+                        m.recent_trend,
                     )
                 )
+                for br in m.breaks:
+                    try:
+                        p = parse_period(br.period, ind.year_type.value)
+                    except PeriodError as e:
+                        raise CatalogueError(
+                            f"catalogue/{ind.framework}/{file_stem(ind.code)}.yaml: breaks period "
+                            f"{br.period!r}: {e}"
+                        ) from e
+                    k_rows.append(
+                        (ind.code, mid, p.key, br.period, p.start, p.end, br.reason, br.seed_line)
+                    )
                 for bs in m.bands:
                     first, last = _band_years(bs.periods)
                     for idx, (cut, blobs) in enumerate(
@@ -305,14 +325,23 @@ class Store:
                             )
                         )
         with self.transaction() as con:
-            for t in ("area", "neighbour", "neighbour_group", "indicator", "measure", "band"):
+            for t in (
+                "area",
+                "neighbour",
+                "neighbour_group",
+                "indicator",
+                "measure",
+                "band",
+                "series_break",
+            ):
                 con.execute(f"DELETE FROM {t}")
             _insert(con, "area", area_rows, 19)
             _insert(con, "neighbour", nb_rows, 6)
             _insert(con, "neighbour_group", grp_rows, 5)
             _insert(con, "indicator", ind_rows, 10)
-            _insert(con, "measure", m_rows, 30)
+            _insert(con, "measure", m_rows, 31)
             _insert(con, "band", b_rows, 13)
+            _insert(con, "series_break", k_rows, 8)
 
     # ------------------------------------------------------------------ queries
 

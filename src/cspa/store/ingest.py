@@ -20,7 +20,7 @@ import getpass
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -616,8 +616,13 @@ def load_files(
     areas: AreaRegistry | None = None,
     loaded_by: str | None = None,
     progress=None,
+    released: date | None = None,
 ) -> list[LoadResult]:
     """Validate every file, then write them all in one transaction, or write nothing.
+
+    ``released`` is the date the figures were published (kept in ``load_log``): a dated document
+    (a framework with ``as_at``) shows only figures released by its date; a load without one is
+    left out of dated documents.
 
     A row whose key (indicator, measure, area, period, statistic) is already current is
     superseded: the old row stays in the table, marked not current, so every vintage is kept.
@@ -701,7 +706,8 @@ def load_files(
             load_id = c.execute("SELECT nextval('load_seq')").fetchall()[0][0]
             vint = vintage or f"{path.name} loaded {datetime.now():%Y-%m-%d}"
             c.execute(
-                "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+                "INSERT INTO load_log (load_id, file, format, source, vintage, licence, rows, loaded_at, "
+                "loaded_by, sha256, released) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
                 [
                     load_id,
                     str(path),
@@ -712,6 +718,7 @@ def load_files(
                     typed.num_rows,
                     user,
                     digest,
+                    released,
                 ],
             )
             c.register("new_rows", typed)
