@@ -229,3 +229,15 @@ def test_the_2025_letter_cites_the_current_inspection_and_its_measured_agreement
         in hp["agreement"]["sentence"]
     )
     assert doc["method_agreement"]["test_n"] == 131
+
+
+@pytest.mark.golden
+def test_rule_proposals_are_measured_against_the_printed_grades(letters):
+    """Before moderation the 2006 rules propose 5 of the 9 printed grades (002:L27-29, L47-132: all 3, 'good');
+    always proposing 'good' would give 9 of 9, and the letter says so."""
+    pa = letters[2006]["printed_agreement"]
+    assert (pa["n"], pa["rules"], pa["always_good"]) == (9, 5, 9)
+    assert "The rules do not beat these baselines" in pa["sentence"]
+    # 2011: proposed 3, printed 4 (004:L48); 'performs well' and 2010's grade (003:L84) would not match either
+    pa = letters[2011]["printed_agreement"]
+    assert (pa["n"], pa["rules"], pa["always_good"], pa["carried"]) == (1, 0, 0, 0)

@@ -33,6 +33,7 @@ from cspa.assessment.ruleset import RuleSet, ruleset_for_year
 from cspa.catalogue.areas import DATA, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.errors import CspaError
+from cspa.store.sql import in_list
 
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 GEO_LABEL = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England"}
@@ -597,6 +598,58 @@ def _agreement_note(res: dict, rs: RuleSet, grade: int | None, baseline_grades: 
     }
 
 
+def _printed_agreement(
+    con: duckdb.DuckDBPyConnection, rs: RuleSet, area: Area, year: int, grades: list[dict]
+) -> dict | None:
+    """Where a seed letter prints this authority's grades for the year: how many the rules proposed before
+    moderation, beside always proposing the scale's second grade ('good') and the grade a year before."""
+    from cspa.assessment.profile import _table_exists
+
+    if rs.model is not None or not _table_exists(con, "assessment_record"):
+        return None
+    ids = [g["judgement_id"] for g in grades]
+    rows = con.execute(
+        f"""SELECT r.judgement, r.grade, r.seed_ref, p.grade AS before
+            FROM assessment_record r
+            LEFT JOIN assessment_record p ON p.area = r.area AND p.judgement = r.judgement AND p.year = r.year - 1
+                 AND p.grade IS NOT NULL
+            WHERE r.area = ? AND r.year = ? AND r.grade IS NOT NULL AND r.judgement IN {in_list(ids)}
+            QUALIFY row_number() OVER (PARTITION BY r.judgement ORDER BY r.seed_ref) = 1""",
+        [area.code, year],
+    ).fetchall()
+    if not rows:
+        return None
+    proposed = {g["judgement_id"]: g["proposed_grade"] for g in grades}
+    order = sorted((g.grade for g in rs.scale.grades), reverse=rs.scale.higher_is_better)
+    good = order[1]
+    n = len(rows)
+    rules = sum(1 for j, g, _, _ in rows if proposed.get(j) == g)
+    always = sum(1 for _, g, _, _ in rows if g == good)
+    carried = [(g, b) for _, g, _, b in rows if b is not None]
+    seeds = ", ".join(sorted({ref.split(":")[0] for _, _, ref, _ in rows}))
+    text = (
+        f"Before moderation, the rules proposed the printed grade for {rules} of the {n} judgement"
+        f"{'s' if n != 1 else ''} seed {seeds} prints; always proposing '{rs.scale.label(good).lower()}' would "
+        f"give {always} of {n}"
+    )
+    if carried:
+        text += f", and last year's grade {sum(1 for g, b in carried if g == b)} of {len(carried)}"
+    text += "."
+    if always >= rules or (carried and sum(1 for g, b in carried if g == b) >= rules):
+        text += (
+            " The rules do not beat these baselines on this letter: read each proposed grade beside them; "
+            "the grades printed here are the moderated ones."
+        )
+    return {
+        "n": n,
+        "rules": rules,
+        "always_good": always,
+        "good_grade": good,
+        "carried": sum(1 for g, b in carried if g == b) if carried else None,
+        "sentence": text,
+    }
+
+
 def _baseline_grades(con: duckdb.DuckDBPyConnection, area: str) -> dict[str, dict]:
     from cspa.assessment.forecast import MODEL_PROPOSAL
     from cspa.assessment.profile import _table_exists
@@ -834,6 +887,7 @@ def build_letter_document(
             "method": evaluation["method"],
         },
         "salience": SALIENCE_NOTE,
+        "printed_agreement": _printed_agreement(con, rs, area, year, grades),
         "moderation_history": [{**h, "at": str(h["at"])[:19]} for h in hist],
         "draft": any(g["status"] == "proposed" for g in grades),
         "template": rs.letter.template,
