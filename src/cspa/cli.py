@@ -404,7 +404,7 @@ def demo(
 
 
 # Command groups that live in their own modules (quarterly performance, assessment) register here.
-EXTENSIONS = ("cspa.cli_quarterly", "cspa.cli_assessment")
+EXTENSIONS = ("cspa.cli_quarterly", "cspa.cli_assessment", "cspa.cli_records")
 
 
 def _register_extensions() -> None:

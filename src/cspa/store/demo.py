@@ -94,6 +94,7 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
 DEMO_STEPS = (
     "cspa.quarterly.seed:load_seed_quarterly",
     "cspa.assessment.seed:load_seed_assessment",
+    "cspa.records.demo:load_demo_returns",
 )
 
 

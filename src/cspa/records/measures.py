@@ -1,0 +1,455 @@
+"""The measures computed from record-level returns, each defined once as an Ibis expression.
+
+Every measure is a function from the return's typed tables (Ibis tables on any backend: DuckDB,
+PySpark ...) to ONE expression with a row per authority and collection year:
+``LA, YEAR, numerator, denominator, value``. :func:`observations` stacks them into the store's
+long format (indicator, measure, area, period, value, numerator, denominator).
+
+The collection year ``YEAR`` is the year ending 31 March (2018 = 1 April 2017 to 31 March 2018).
+Definitions follow DfE's statistics on children looked after (SSDA903) and children in need (CIN
+census) and the LAIT indicators named in each catalogue file (``data/catalogue/records``); where
+a single return cannot show what DfE's multi-year data shows, the docstring says how it is read.
+Children looked after under an agreed series of short-term placements (legal status V3, V4) are
+left out of every looked-after measure, as in DfE's statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+SHORT_BREAKS = ("V3", "V4")
+ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
+ADOPTED = ("E11", "E12")
+EPOCH_MONDAY = ibis.date(1900, 1, 1)  # a Monday: working days are counted from it
+
+
+@dataclass(frozen=True)
+class Measure:
+    indicator: str
+    measure: str
+    kind: str  # "ssda903" or "cin": the return it reads
+    tables: tuple[str, ...]
+    fn: Callable[..., ir.Table]
+    multiplier: float | None = (
+        None  # value = numerator / denominator * multiplier; None: value given
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.indicator}/{self.measure}"
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def year_start(t: ir.Table) -> ir.DateValue:
+    return ibis.date(t.YEAR - 1, 4, 1)
+
+
+def year_end(t: ir.Table) -> ir.DateValue:
+    return ibis.date(t.YEAR, 3, 31)
+
+
+def looked_after(episodes: ir.Table) -> ir.Table:
+    """Episodes of care that count: short-break care (V3, V4) is left out."""
+    return episodes.filter(episodes.LS.isnull() | ~episodes.LS.isin(SHORT_BREAKS))
+
+
+def open_at_end(e: ir.Table) -> ir.BooleanValue:
+    """The episode is open on 31 March: started by then and not ended by then (ending on 31 March is leaving)."""
+    end = year_end(e)
+    return (end >= e.DECOM) & (e.DEC.isnull() | (end < e.DEC))
+
+
+def in_year(d: ir.DateValue, t: ir.Table) -> ir.BooleanValue:
+    return (d >= year_start(t)) & (d <= year_end(t))
+
+
+def days(a: ir.DateValue, b: ir.DateValue) -> ir.IntegerValue:
+    """Days from a to b."""
+    return b.delta(a, unit="day")
+
+
+def weekdays_before(d: ir.DateValue) -> ir.IntegerValue:
+    """Monday-to-Friday days from 1 January 1900 (a Monday) up to, not including, d."""
+    k = d.delta(EPOCH_MONDAY, unit="day")
+    return (k // 7) * 5 + ibis.least(k % 7, 5)
+
+
+def working_days(start: ir.DateValue, end: ir.DateValue) -> ir.IntegerValue:
+    """Working days after ``start`` up to and including ``end`` (weekends out; bank holidays are not known)."""
+    return weekdays_before(end + ibis.interval(days=1)) - weekdays_before(
+        start + ibis.interval(days=1)
+    )
+
+
+def _keys(t: ir.Table) -> list:
+    return [t.LA, t.YEAR]
+
+
+def _count(t: ir.Table, n: ir.IntegerValue) -> ir.Table:
+    return (
+        t.group_by(["LA", "YEAR"])
+        .agg(numerator=n.cast("float64"))
+        .mutate(denominator=ibis.null("float64"), value=ibis._.numerator)
+    )
+
+
+def _share(
+    t: ir.Table, num: ir.IntegerValue, den: ir.IntegerValue, multiplier: float = 100.0
+) -> ir.Table:
+    out = t.group_by(["LA", "YEAR"]).agg(
+        numerator=num.cast("float64"), denominator=den.cast("float64")
+    )
+    return out.mutate(value=(out.numerator / out.denominator * multiplier))
+
+
+def _rate(counts: ir.Table, population: ir.Table) -> ir.Table:
+    j = counts.left_join(population, [counts.LA == population.LA, counts.YEAR == population.YEAR])
+    j = j.select(
+        LA=counts.LA,
+        YEAR=counts.YEAR,
+        numerator=counts.numerator,
+        denominator=population.POP.cast("float64"),
+    )
+    return j.mutate(value=j.numerator / j.denominator * 10000)
+
+
+# ------------------------------------------------------------------------------- SSDA903
+
+
+def cla_31mar_count(episodes: ir.Table) -> ir.Table:
+    """Children looked after at 31 March: distinct children with an episode open on 31 March
+    (several episodes of one child, or several on one day, count once). DfE CLA statistics; LAIT ``LAC``."""
+    e = looked_after(episodes)
+    e = e.filter(open_at_end(e))
+    return _count(e, e.CHILD.nunique())
+
+
+def cla_31mar_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+    """Children looked after at 31 March per 10,000 children aged 0-17 (ONS mid-year estimate of
+    the previous calendar year, as DfE uses). LAIT ``LAC`` rate."""
+    return _rate(cla_31mar_count(episodes), population)
+
+
+def cla_started_count(episodes: ir.Table) -> ir.Table:
+    """Children who started to be looked after in the year: distinct children with an episode whose
+    reason for new episode is S (started to be looked after) starting in the year. LAIT ``LACnum_Start``."""
+    e = looked_after(episodes)
+    e = e.filter((e.RNE == "S") & in_year(e.DECOM, e))
+    return _count(e, e.CHILD.nunique())
+
+
+def cla_started_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+    """Children starting to be looked after per 10,000 children aged 0-17. LAIT ``LAC_Start_Rate``."""
+    return _rate(cla_started_count(episodes), population)
+
+
+def cla_ceased_count(episodes: ir.Table) -> ir.Table:
+    """Children who ceased to be looked after in the year: distinct children with an episode that
+    ended in the year for a reason other than X1 (a new episode follows). LAIT ``LACceased``."""
+    e = looked_after(episodes)
+    e = e.filter(in_year(e.DEC, e) & e.REC.notnull() & (e.REC != "X1"))
+    return _count(e, e.CHILD.nunique())
+
+
+def cla_ceased_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+    """Children ceasing to be looked after per 10,000 children aged 0-17. LAIT ``LAC_Cease_Rate``."""
+    return _rate(cla_ceased_count(episodes), population)
+
+
+def placements_3plus(episodes: ir.Table) -> ir.Table:
+    """Children looked after at 31 March with three or more placements in the year (%).
+
+    Placements in the year: the child's first episode open in the year (its placement, however
+    long before it began) and every later episode in the year that did not only change the legal
+    status (reason for new episode other than L). LAIT ``LACStable_2016on`` (former NI 62)."""
+    e = looked_after(episodes)
+    e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
+    # the earliest episode is the placement the year opens with; of episodes starting the same day a
+    # new placement (reason other than L) comes first, so a same-day change of legal status is not
+    # counted as a placement; nulls last on every backend (Spark puts them first by default)
+    e = e.mutate(
+        n=ibis.row_number().over(
+            group_by=[e.LA, e.YEAR, e.CHILD],
+            order_by=[e.DECOM, (e.RNE == "L").cast("int8"), e.DEC.asc(nulls_first=False)],
+        )
+    )
+    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
+        placements=((e.n == 0) | (e.RNE != "L")).cast("int64").sum(),
+        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
+    )
+    per_child = per_child.filter(per_child.open_end)
+    return _share(per_child, (per_child.placements >= 3).cast("int64").sum(), per_child.count())
+
+
+def long_term_stability(episodes: ir.Table, header: ir.Table) -> ir.Table:
+    """Children under 16 at 31 March looked after for at least 2.5 years, who had lived in the same
+    placement for at least 2 years or were placed for adoption (%). LAIT ``LAC_LongStable_`` (former NI 63).
+
+    The period of care starts at the latest episode with reason S on or before 31 March (else, when
+    the return holds no S episode for the child, at its earliest episode); the placement at the
+    latest episode that changed placement (reason other than L)."""
+    e = looked_after(episodes)
+    e = e.filter(year_end(e) >= e.DECOM)
+    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
+        first=e.DECOM.min(),
+        care_start=e.DECOM.max(where=e.RNE == "S"),
+        place_start=e.DECOM.max(where=e.RNE != "L"),
+        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
+        adoption=(open_at_end(e) & e.PLACE.isin(ADOPTION_PLACEMENTS)).any(),
+    )
+    h = header.select("LA", "YEAR", "CHILD", "DOB").distinct(
+        on=["LA", "YEAR", "CHILD"], keep="first"
+    )
+    j = per_child.join(h, ["LA", "YEAR", "CHILD"])
+    j = j.filter(
+        j.open_end
+        & (ibis.date(j.YEAR - 16, 3, 31) < j.DOB)
+        & (j.care_start.fill_null(j.first) <= ibis.date(j.YEAR - 3, 9, 30))
+    )
+    stable = (j.place_start.fill_null(j.first) <= ibis.date(j.YEAR - 2, 3, 31)) | j.adoption
+    return _share(j, stable.cast("int64").sum(), j.count())
+
+
+def placed_20_miles(episodes: ir.Table) -> ir.Table:
+    """Children looked after at 31 March placed more than 20 miles from home (%), of those whose
+    distance is known (``PL_DISTANCE``, which DfE derives from the home and placement postcodes;
+    a return without it gives no figure). LAIT ``LACDistance`` also requires the placement to be
+    outside the authority, which the return's fields here do not show."""
+    e = looked_after(episodes)
+    e = e.filter(open_at_end(e) & e.PL_DISTANCE.notnull())
+    return _share(e, e.CHILD.nunique(where=e.PL_DISTANCE > 20), e.CHILD.nunique())
+
+
+def adopted(episodes: ir.Table) -> ir.Table:
+    """Children adopted in the year: distinct children whose episode ended with reason E11 or E12.
+    LAIT ``No_of LAC Adopted``."""
+    e = episodes.filter(in_year(episodes.DEC, episodes) & episodes.REC.isin(ADOPTED))
+    return _count(e, e.CHILD.nunique())
+
+
+def _adopted_children(episodes: ir.Table) -> ir.Table:
+    """Per adopted child: the adoption date and the start of the period of care it ended."""
+    e = episodes
+    adopted_ = (
+        e.filter(in_year(e.DEC, e) & e.REC.isin(ADOPTED))
+        .group_by(["LA", "YEAR", "CHILD"])
+        .agg(adoption=e.DEC.max())
+    )
+    j = e.join(adopted_, ["LA", "YEAR", "CHILD"]).filter(lambda t: t.adoption > t.DECOM)
+    return j.group_by(["LA", "YEAR", "CHILD"]).agg(
+        adoption=j.adoption.max(), first=j.DECOM.min(), care_start=j.DECOM.max(where=j.RNE == "S")
+    )
+
+
+def adoption_a1(episodes: ir.Table) -> ir.Table:
+    """A1: average days between entering care and moving in with the adoptive family, for children
+    adopted in the year (adoption scorecard A1). Entering care: the start of the period of care that
+    the adoption ended; moving in: the first placement with adopters (A3-A6) in that period.
+    Numerator: total days; denominator: children."""
+    c = _adopted_children(episodes)
+    e = episodes.filter(episodes.PLACE.isin(ADOPTION_PLACEMENTS))
+    j = c.join(e, ["LA", "YEAR", "CHILD"])
+    start = j.care_start.fill_null(j.first)
+    j = j.filter(start <= j.DECOM)
+    per_child = j.group_by(["LA", "YEAR", "CHILD"]).agg(d=days(start.min(), j.DECOM.min()))
+    out = per_child.group_by(["LA", "YEAR"]).agg(
+        numerator=per_child.d.sum().cast("float64"), denominator=per_child.count().cast("float64")
+    )
+    return out.mutate(value=out.numerator / out.denominator)
+
+
+def adoption_a2(episodes: ir.Table, ad1: ir.Table) -> ir.Table:
+    """A2: average days between the court's authority to place (the first episode under a placement
+    order, legal status E1, or a freeing order D1, in the period of care) and the match with adopters
+    (AD1 ``DATE_MATCH``), for children adopted in the year (adoption scorecard A2)."""
+    c = _adopted_children(episodes)
+    e = episodes.filter(episodes.LS.isin(("E1", "D1")))
+    j = c.join(e, ["LA", "YEAR", "CHILD"])
+    j = j.filter(j.care_start.fill_null(j.first) <= j.DECOM)
+    po = j.group_by(["LA", "YEAR", "CHILD"]).agg(order=j.DECOM.min())
+    a = (
+        ad1.filter(ad1.DATE_MATCH.notnull())
+        .group_by(["LA", "YEAR", "CHILD"])
+        .agg(match=ad1.DATE_MATCH.max())
+    )
+    k = po.join(a, ["LA", "YEAR", "CHILD"]).mutate(d=lambda t: days(t.order, t.match))
+    out = k.group_by(["LA", "YEAR"]).agg(
+        numerator=k.d.sum().cast("float64"), denominator=k.count().cast("float64")
+    )
+    return out.mutate(value=out.numerator / out.denominator)
+
+
+def _care_leavers(oc3: ir.Table) -> ir.Table:
+    """Care leavers reported in the year, those who died left out."""
+    return oc3.filter(oc3.IN_TOUCH.isnull() | (oc3.IN_TOUCH != "DIED"))
+
+
+def care_leavers_in_touch(oc3: ir.Table) -> ir.Table:
+    """Care leavers the authority was in touch with (IN_TOUCH YES), % of care leavers (OC3) who had not
+    died. LAIT ``CareLeavers_LA_NotInTouch`` is its complement."""
+    t = _care_leavers(oc3)
+    return _share(t, (t.IN_TOUCH == "YES").cast("int64").sum(), t.count())
+
+
+def care_leavers_accommodation(oc3: ir.Table) -> ir.Table:
+    """Care leavers in suitable accommodation (ACCOM ending 1), % of care leavers. LAIT ``CareLeaverAcc``."""
+    t = _care_leavers(oc3)
+    return _share(t, t.ACCOM.fill_null("").endswith("1").cast("int64").sum(), t.count())
+
+
+def care_leavers_eet(oc3: ir.Table) -> ir.Table:
+    """Care leavers in education, employment or training (ACTIV F* or P*: full or part time), % of care
+    leavers. LAIT ``CareLeaverEET``."""
+    t = _care_leavers(oc3)
+    a = t.ACTIV.fill_null("")
+    return _share(t, (a.startswith("F") | a.startswith("P")).cast("int64").sum(), t.count())
+
+
+def missing_children(episodes: ir.Table, missing: ir.Table) -> ir.Table:
+    """Children looked after during the year who went missing (MISSING M) at least once in the year,
+    % of children looked after during the year. LAIT ``Children_missing``."""
+    e = looked_after(episodes)
+    e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
+    cla = e.select("LA", "YEAR", "CHILD").distinct()
+    m = missing.filter((missing.MISSING == "M") & in_year(missing.MIS_START, missing))
+    went = m.select("LA", "YEAR", "CHILD").distinct().mutate(went=ibis.literal(1))
+    j = cla.left_join(went, ["LA", "YEAR", "CHILD"]).select(
+        cla.LA, cla.YEAR, cla.CHILD, went=ibis._.went
+    )
+    return _share(j, j.went.fill_null(0).sum(), j.count())
+
+
+def missing_episodes(missing: ir.Table) -> ir.Table:
+    """Missing episodes (MISSING M) that started in the year."""
+    m = missing.filter((missing.MISSING == "M") & in_year(missing.MIS_START, missing))
+    return _count(m, m.count())
+
+
+# ------------------------------------------------------------------------------- CIN census
+
+
+def referrals(cin_details: ir.Table) -> ir.Table:
+    """Referrals received in the year (CIN episodes whose referral date is in the year). LAIT ``CIN_Referrals``."""
+    r = cin_details.filter(in_year(cin_details.CINreferralDate, cin_details))
+    return _count(r, r.count())
+
+
+def rereferrals_12m(cin_details: ir.Table) -> ir.Table:
+    """Referrals in the year within 12 months (365 days) of the child's previous referral, % of
+    referrals in the year. A referral on the same day as another counts as within 12 months of it.
+    LAIT ``ReReferral``; DfE c1 table."""
+    c = cin_details.filter(cin_details.CINreferralDate.notnull())
+    c = c.mutate(
+        prev=c.CINreferralDate.lag().over(
+            group_by=[c.LA, c.YEAR, c.CHILD], order_by=[c.CINreferralDate, c.EPISODE]
+        )
+    )
+    r = c.filter(in_year(c.CINreferralDate, c))
+    within = r.prev.notnull() & (days(r.prev, r.CINreferralDate) <= 365)
+    return _share(r, within.cast("int64").sum(), r.count())
+
+
+def assessments_45_days(assessments: ir.Table) -> ir.Table:
+    """Assessments completed (authorised) in the year within 45 working days of their start, % of
+    assessments completed in the year. Working days leave out weekends; bank holidays are not
+    known to the return and are counted as working days. LAIT ``Continue_Assess_Comp`` (single assessment)."""
+    a = assessments.filter(
+        in_year(assessments.AssessmentAuthorisationDate, assessments)
+        & assessments.AssessmentActualStartDate.notnull()
+    )
+    ok = working_days(a.AssessmentActualStartDate, a.AssessmentAuthorisationDate) <= 45
+    return _share(a, ok.cast("int64").sum(), a.count())
+
+
+def cpp_started(cp_plans: ir.Table) -> ir.Table:
+    """Child protection plans that started in the year. DfE d3 table ``CPP_start``."""
+    p = cp_plans.filter(in_year(cp_plans.CPPstartDate, cp_plans))
+    return _count(p, p.count())
+
+
+def cpp_subsequent(cp_plans: ir.Table) -> ir.Table:
+    """Plans starting in the year that were a second or subsequent plan (NumberOfPreviousCPP above 0,
+    or an earlier plan of the child in the return), % of plans starting. DfE d3 table."""
+    p = cp_plans.filter(cp_plans.CPPstartDate.notnull())
+    p = p.mutate(earlier=p.CPPstartDate.min().over(group_by=[p.LA, p.YEAR, p.CHILD]))
+    s = p.filter(in_year(p.CPPstartDate, p))
+    subsequent = (s.NumberOfPreviousCPP.fill_null(0) > 0) | (s.earlier < s.CPPstartDate)
+    return _share(s, subsequent.cast("int64").sum(), s.count())
+
+
+def cpp_2_years(cp_plans: ir.Table) -> ir.Table:
+    """Plans open at 31 March that had lasted two years or more (started on or before 31 March two
+    years earlier), % of plans open at 31 March. DfE d5 table; LAIT ``CPPlans2yrsActive``."""
+    p = cp_plans
+    end = year_end(p)
+    o = p.filter((p.CPPstartDate <= end) & (p.CPPendDate.isnull() | (p.CPPendDate > end)))
+    return _share(
+        o, (o.CPPstartDate <= ibis.date(o.YEAR - 2, 3, 31)).cast("int64").sum(), o.count()
+    )
+
+
+# ------------------------------------------------------------------------------- the registry
+
+MEASURES: list[Measure] = [
+    Measure("REC_CLA_31MAR", "count", "ssda903", ("episodes",), cla_31mar_count),
+    Measure("REC_CLA_31MAR", "rate", "ssda903", ("episodes", "population"), cla_31mar_rate, 10000),
+    Measure("REC_CLA_STARTED", "count", "ssda903", ("episodes",), cla_started_count),
+    Measure(
+        "REC_CLA_STARTED", "rate", "ssda903", ("episodes", "population"), cla_started_rate, 10000
+    ),
+    Measure("REC_CLA_CEASED", "count", "ssda903", ("episodes",), cla_ceased_count),
+    Measure(
+        "REC_CLA_CEASED", "rate", "ssda903", ("episodes", "population"), cla_ceased_rate, 10000
+    ),
+    Measure("REC_PLACEMENTS_3PLUS", "value", "ssda903", ("episodes",), placements_3plus, 100),
+    Measure(
+        "REC_LONG_TERM_STABILITY",
+        "value",
+        "ssda903",
+        ("episodes", "header"),
+        long_term_stability,
+        100,
+    ),
+    Measure("REC_PLACED_20_MILES", "value", "ssda903", ("episodes",), placed_20_miles, 100),
+    Measure("REC_ADOPTED", "value", "ssda903", ("episodes",), adopted),
+    Measure("REC_ADOPTION_A1", "value", "ssda903", ("episodes",), adoption_a1),
+    Measure("REC_ADOPTION_A2", "value", "ssda903", ("episodes", "ad1"), adoption_a2),
+    Measure("REC_CARE_LEAVERS_IN_TOUCH", "value", "ssda903", ("oc3",), care_leavers_in_touch, 100),
+    Measure(
+        "REC_CARE_LEAVERS_ACCOM", "value", "ssda903", ("oc3",), care_leavers_accommodation, 100
+    ),
+    Measure("REC_CARE_LEAVERS_EET", "value", "ssda903", ("oc3",), care_leavers_eet, 100),
+    Measure("REC_MISSING", "children", "ssda903", ("episodes", "missing"), missing_children, 100),
+    Measure("REC_MISSING", "episodes", "ssda903", ("missing",), missing_episodes),
+    Measure("REC_REFERRALS", "value", "cin", ("cin_details",), referrals),
+    Measure("REC_REREFERRALS_12M", "value", "cin", ("cin_details",), rereferrals_12m, 100),
+    Measure("REC_ASSESSMENTS_45D", "value", "cin", ("assessments",), assessments_45_days, 100),
+    Measure("REC_CPP_STARTED", "value", "cin", ("cp_plans",), cpp_started),
+    Measure("REC_CPP_SUBSEQUENT", "value", "cin", ("cp_plans",), cpp_subsequent, 100),
+    Measure("REC_CPP_2YRS", "value", "cin", ("cp_plans",), cpp_2_years, 100),
+]
+
+
+def measure_expr(m: Measure, tables: dict[str, ir.Table]) -> ir.Table:
+    """The measure's expression with the indicator and measure named (one row per authority and year)."""
+    e = m.fn(*(tables[t] for t in m.tables))
+    return e.select(
+        indicator=ibis.literal(m.indicator),
+        measure=ibis.literal(m.measure),
+        LA=e.LA,
+        YEAR=e.YEAR.cast("int32"),
+        value=e.value.cast("float64"),
+        numerator=e.numerator.cast("float64"),
+        denominator=e.denominator.cast("float64"),
+    )
+
+
+def applicable(tables: dict[str, ir.Table], measures: list[Measure] | None = None) -> list[Measure]:
+    """The measures whose tables are all present."""
+    return [m for m in (measures or MEASURES) if all(t in tables for t in m.tables)]
