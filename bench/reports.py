@@ -34,7 +34,7 @@ def main() -> None:
     a = ap.parse_args()
     if not a.db.exists():
         raise SystemExit(f"no database at {a.db}: run `uv run cspa demo` first")
-    from cspa.outputs.batch import render_all_areas
+    from cspa.app.batch import render_all_areas
     from cspa.outputs.document_apa import build_apa_document
     from cspa.outputs.render import render
 

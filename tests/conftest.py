@@ -6,11 +6,15 @@ tests check exactly what users get.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 
+import cspa
 from cspa.store.database import Store
 
 
@@ -23,14 +27,43 @@ def bare_store():
     store.close()
 
 
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory):
-    """Path of a demo database built once for the session."""
-    from cspa.store.demo import build_demo_store
+def _inputs_hash() -> str:
+    """A hash of everything the demo database is built from: the package's code and data files."""
+    h = hashlib.sha256()
+    root = Path(cspa.__file__).resolve().parent
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
-    path = tmp_path_factory.mktemp("demo") / "cspa.duckdb"
-    with Store.open(path) as store:
-        build_demo_store(store)
+
+@pytest.fixture(scope="session")
+def demo_db():
+    """Path of the demo database, built once and shared by every test worker and run.
+
+    It is kept in ``.cache/`` under a name made from a hash of its inputs (the package's code and
+    data files), so a run reuses the database an earlier run built from the same inputs, and the
+    workers of one run wait for the first to build it rather than each building their own.
+    """
+    from cspa.app.demo import build_demo_store
+
+    cache = Path(__file__).resolve().parents[1] / ".cache"
+    cache.mkdir(exist_ok=True)
+    path = cache / f"demo-{_inputs_hash()}.duckdb"
+    with open(cache / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait, then read its file
+        if not path.exists():
+            building = path.with_suffix(".building")
+            building.unlink(missing_ok=True)
+            with Store.open(building) as store:
+                build_demo_store(store)
+            # read-only on disk: workers share it, so a test that writes must take a copy (demo_store)
+            building.chmod(0o444)
+            building.rename(path)  # only a finished database gets the name readers look for
+            for old in cache.glob("demo-*.duckdb"):  # earlier inputs' databases
+                if old != path:
+                    old.unlink(missing_ok=True)
     return path
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cspa import cli_assessment, cli_quarterly, cli_records
 from cspa.errors import CspaError
 
 console = Console()
@@ -278,27 +279,6 @@ def data_status(db: Path = DbOption) -> None:
 FORMATS = ("html", "pdf", "xlsx", "json")
 
 
-def _write_report(doc: dict, fmt: str, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "json":
-        import json
-
-        def clean(x):
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items() if not str(k).startswith("_")}
-            if isinstance(x, list):
-                return [clean(v) for v in x]
-            return x
-
-        output.write_text(
-            json.dumps(clean(doc), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
-        return
-    from cspa.outputs.render import render
-
-    render(doc, fmt, output)
-
-
 @report_app.command("apa-dataset")
 def report_apa(
     area: str = typer.Option(None, "--area", help="Name, DfE LA number or ONS code."),
@@ -328,7 +308,7 @@ def report_apa(
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
     import duckdb
 
-    from cspa.outputs.document_apa import build_apa_document, framework_for_year
+    from cspa.outputs.document_apa import framework_for_year
     from cspa.store.database import default_path
 
     if fmt not in FORMATS:
@@ -339,7 +319,7 @@ def report_apa(
     con = duckdb.connect(str(path), read_only=True)
     try:
         if all_areas:
-            from cspa.outputs.batch import render_all_areas
+            from cspa.app.batch import render_all_areas
 
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
@@ -348,13 +328,12 @@ def report_apa(
             return
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
-        # HTML and PDF show only the period window, so their document need not hold earlier periods
-        doc = build_apa_document(
-            con, area, year, framework, periods=periods, history=fmt not in ("html", "pdf")
+        from cspa.app.reports import ReportRequest, write_report
+
+        request = ReportRequest(
+            "apa-dataset", area, year=year, framework=framework, periods=periods
         )
-        out = output or Path("cspa-output") / f"apa-dataset-{doc['area']['dfe_code']}-{year}.{fmt}"
-        _write_report(doc, fmt, out)
-        console.print(f"Wrote {out}")
+        console.print(f"Wrote {write_report(con, request, fmt, output)}")
     finally:
         con.close()
 
@@ -397,30 +376,17 @@ def demo(
     ),
 ) -> None:
     """Build the demo database (2008 Luton documents + today's real data) and render the demo reports."""
-    from cspa.store.demo import build_demo
+    from cspa.app.demo import build_demo
 
     summary = build_demo(output, console=err_console)
     console.print(summary)
 
 
-# Command groups that live in their own modules (quarterly performance, assessment) register here.
-EXTENSIONS = ("cspa.cli_quarterly", "cspa.cli_assessment", "cspa.cli_records")
-
-
-def _register_extensions() -> None:
-    from importlib import import_module
-
-    for name in EXTENSIONS:
-        try:
-            mod = import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        mod.register(app, report_app)
-
-
-_register_extensions()
+# Command groups that live in their own modules (quarterly performance, assessment, record-level
+# returns) register here.
+cli_quarterly.register(app, report_app)
+cli_assessment.register(app, report_app)
+cli_records.register(app, report_app)
 
 
 def main() -> None:

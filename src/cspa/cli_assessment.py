@@ -1,5 +1,5 @@
 """CLI for the assessment feature: ``cspa assess`` (propose, moderate, history, evaluate) and
-``cspa report profile`` / ``cspa report letter``. Registered by :func:`cspa.cli._register_extensions`."""
+``cspa report profile`` / ``cspa report letter``. Registered by :mod:`cspa.cli`."""
 
 from __future__ import annotations
 
@@ -303,12 +303,8 @@ def _report(
 ) -> None:
     import duckdb
 
-    from cspa.assessment.report import (
-        build_letter_document,
-        build_profile_document,
-        render_all_areas,
-    )
-    from cspa.outputs.html_letter import render_assessment
+    from cspa.app.batch import render_assessment_all_areas
+    from cspa.app.reports import ReportRequest, write_report
 
     if fmt not in REPORT_FORMATS:
         raise CspaError(f"--format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
@@ -318,7 +314,7 @@ def _report(
         folder = output or Path("cspa-output") / f"{kind}-{year}"
         con = duckdb.connect(str(_db(db)), read_only=True)
         try:
-            n = len(render_all_areas(con, kind, year, fmt, folder, ruleset, template))
+            n = len(render_assessment_all_areas(con, kind, year, fmt, folder, ruleset, template))
         finally:
             con.close()
         console.print(f"Wrote {n} {kind}s to {folder}")
@@ -326,12 +322,11 @@ def _report(
     _need(area, year)
     con = duckdb.connect(str(_db(db)), read_only=True)
     try:
-        build = build_profile_document if kind == "profile" else build_letter_document
-        doc = build(con, area, year, ruleset)
+        out = write_report(
+            con, ReportRequest(kind, area, year=year, ruleset=ruleset), fmt, output, template
+        )
     finally:
         con.close()
-    out = output or Path("cspa-output") / f"{kind}-{doc['area']['dfe_code']}-{year}.{fmt}"
-    render_assessment(doc, fmt, out, template)
     console.print(f"Wrote {out}")
 
 

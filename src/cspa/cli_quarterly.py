@@ -1,6 +1,6 @@
 """``cspa quarterly template|load|history`` and ``cspa report quarterly`` (issue 7).
 
-Registered by :mod:`cspa.cli` (``EXTENSIONS``). Errors are ``CspaError`` paragraphs; the load
+Registered by :mod:`cspa.cli`. Errors are ``CspaError`` paragraphs; the load
 refuses a bad workbook naming sheet, row and column, and a conflicting one naming each conflict.
 """
 
@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from cspa.errors import CspaError
+
+console = Console()
 
 FORMATS = ("html", "pdf", "xlsx", "json")
 DbOption = typer.Option(
@@ -34,8 +37,6 @@ def _read(db: Path | None):
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
-    from cspa.cli import console
-
     quarterly_app = typer.Typer(
         help="Quarterly performance management: targets, actuals and commentary.",
         no_args_is_help=True,
@@ -189,19 +190,13 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         db: Path = DbOption,
     ) -> None:
         """The quarterly performance report: targets, progress, RAG, comparators, commentary, action plans, SPC."""
-        from cspa.quarterly.report import build_quarterly_document, write_quarterly
+        from cspa.app.reports import ReportRequest, write_report
 
-        if fmt not in FORMATS:
-            raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         con = _read(db)
         try:
-            doc = build_quarterly_document(con, area, period, basket)
+            out = write_report(
+                con, ReportRequest("quarterly", area, period=period, basket=basket), fmt, output
+            )
         finally:
             con.close()
-        out = (
-            output
-            or Path("cspa-output")
-            / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
-        )
-        write_quarterly(doc, fmt, out)
         console.print(f"Wrote {out}")

@@ -1,6 +1,6 @@
 """``cspa records validate|load|compute|generate|rules``: record-level returns (issue 20).
 
-Registered by :mod:`cspa.cli` (``EXTENSIONS``). A return that fails a blocking rule is refused
+Registered by :mod:`cspa.cli`. A return that fails a blocking rule is refused
 with its findings (file, row, child, field, rule code) and nothing of it is loaded.
 """
 
@@ -9,8 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from cspa.errors import CspaError
+
+console = Console()
+err_console = Console(stderr=True)
 
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
@@ -48,8 +52,6 @@ def _la(la: str | None) -> str | None:
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
-    from cspa.cli import console, err_console
-
     records_app = typer.Typer(
         help="Record-level returns (SSDA903, CIN census): validate, load, compute measures.",
         no_args_is_help=True,

@@ -24,13 +24,13 @@ PAGES = [("profile", 2011), ("letter", 2006), ("letter", 2011), ("profile", 2025
 @pytest.fixture(scope="module")
 def pages(demo_con, tmp_path_factory) -> dict[tuple[str, int], Path]:
     from cspa.assessment.report import build_letter_document, build_profile_document
-    from cspa.outputs.html_letter import render_assessment
+    from cspa.outputs.render import render
 
     folder = tmp_path_factory.mktemp("a11y-assessment")
     out = {}
     for kind, year in PAGES:
         build = build_profile_document if kind == "profile" else build_letter_document
-        out[(kind, year)] = render_assessment(
+        out[(kind, year)] = render(
             build(demo_con, "Luton", year), "html", folder / f"{kind}-{year}.html"
         )
     return out

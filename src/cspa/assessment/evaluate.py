@@ -26,7 +26,6 @@ neighbours' mean, then to the better grade).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import duckdb
 import numpy as np
@@ -37,6 +36,7 @@ from cspa.assessment.forecast import (
     feature_names,
     feature_rows,
     inspections_sql,
+    neighbour_majority,
     predict,
     train,
 )
@@ -76,16 +76,6 @@ def brier(probs: np.ndarray, actual: np.ndarray) -> float:
     """Multi-category Brier score: mean over rows of the summed squared error of the four probabilities."""
     onehot = np.eye(len(GRADES))[np.asarray(actual, dtype=int) - 1]
     return float(((np.asarray(probs) - onehot) ** 2).sum(axis=1).mean())
-
-
-def neighbour_majority(grades: list[int] | None) -> int | None:
-    """The most common grade; ties: nearest the mean, then the better (lower) grade."""
-    if not grades:
-        return None
-    counts = Counter(grades)
-    top = max(counts.values())
-    mean = sum(grades) / len(grades)
-    return min((g for g, c in counts.items() if c == top), key=lambda g: (abs(g - mean), g))
 
 
 def _matrix(pred: np.ndarray, actual: np.ndarray) -> list[list[int]]:

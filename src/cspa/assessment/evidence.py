@@ -53,6 +53,8 @@ from cspa.assessment.profile import (
 from cspa.assessment.ruleset import Evidence, RuleSet
 from cspa.catalogue.areas import ENGLAND
 from cspa.engine.formatting import display_sql
+from cspa.engine.polarity import compare_sql, sign_sql
+from cspa.engine.polarity import judged_sql as polarity_judged
 from cspa.store.sql import in_list
 
 EVIDENCE = "_cspa_evidence"
@@ -95,15 +97,8 @@ def _detail(**kw) -> str:
 
 def _vs(value: str, comp: str, polarity: str, margin: str) -> str:
     """SQL: 'better' / 'worse' / 'similar' of value against comp under polarity, margin in percent."""
-    gap = f"(({value}) - ({comp}))"
     tol = f"abs({comp}) * ({margin}) / 100.0"
-    return (
-        f"CASE WHEN ({value}) IS NULL OR ({comp}) IS NULL OR ({polarity}) NOT IN ('high', 'low') THEN NULL "
-        f"WHEN ({polarity}) = 'high' AND {gap} > {tol} THEN 'better' "
-        f"WHEN ({polarity}) = 'high' AND -{gap} > {tol} THEN 'worse' "
-        f"WHEN ({polarity}) = 'low' AND -{gap} > {tol} THEN 'better' "
-        f"WHEN ({polarity}) = 'low' AND {gap} > {tol} THEN 'worse' ELSE 'similar' END"
-    )
+    return f"replace({compare_sql(value, comp, polarity, tol)}, 'same', 'similar')"
 
 
 def _num(v: str, decimals: int = 1) -> str:
@@ -219,9 +214,9 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
            {_vs("x.value", "x.sn_value", "x.polarity", str(margin))} AS vs_sn,
            CASE WHEN x.england_value IS NULL OR x.england_value = 0 THEN NULL
                 ELSE (x.value - x.england_value) / abs(x.england_value)
-                     * CASE x.polarity WHEN 'low' THEN -1 ELSE 1 END END AS gap_england,
+                     * {sign_sql("x.polarity")} END AS gap_england,
            CASE WHEN x.sn_value IS NULL OR x.sn_value = 0 THEN NULL
-                ELSE (x.value - x.sn_value) / abs(x.sn_value) * CASE x.polarity WHEN 'low' THEN -1 ELSE 1 END END AS gap_sn,
+                ELSE (x.value - x.sn_value) / abs(x.sn_value) * {sign_sql("x.polarity")} END AS gap_sn,
            coalesce(x.seed_ref, x.vintage) AS ref
     FROM x
     """)
@@ -437,7 +432,7 @@ def _engine_share_ev(e: Evidence) -> str:
         sets.append(f"indicator IN ({', '.join(_q(i) for i in e.indicators)})")
     if e.select:
         sets.append(f"indicator IN {in_list(_selected_codes(e.select))}")
-    where = "(" + " OR ".join(sets) + ") AND polarity IN ('high', 'low')"
+    where = "(" + " OR ".join(sets) + f") AND {polarity_judged('polarity')}"
     if e.measure:
         where += f" AND measure = {_q(e.measure)}"
     agg = {

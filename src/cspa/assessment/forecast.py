@@ -34,6 +34,7 @@ each domain) are appended to ``_cspa_evidence`` as ``model:<judgement>:<feature>
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
@@ -56,6 +57,16 @@ TARGET_COLUMNS = {
     # before 2023 ILACS judged care leavers with children in care: that grade is theirs too
     "care_leavers": "coalesce(care_leavers_grade, children_in_care_grade)",
 }
+
+
+def neighbour_majority(grades: list[int] | None) -> int | None:
+    """The most common grade; ties: nearest the mean, then the better (lower) grade."""
+    if not grades:
+        return None
+    counts = Counter(grades)
+    top = max(counts.values())
+    mean = sum(grades) / len(grades)
+    return min((g for g, c in counts.items() if c == top), key=lambda g: (abs(g - mean), g))
 
 
 def _q(s: str) -> str:
@@ -410,8 +421,6 @@ def model_proposals(
     with ``evidence_table``, appends the domain features as evidence rows ``model:<domain>`` (the figures
     behind each average position)."""
     import pyarrow as pa
-
-    from cspa.assessment.evaluate import neighbour_majority
 
     model = rs.model
     assert model is not None

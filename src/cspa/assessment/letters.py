@@ -53,7 +53,7 @@ from cspa.assessment.evidence import FIGURES, _detail
 from cspa.assessment.inspections import AREA_LABELS, INSPECTIONS
 from cspa.assessment.profile import PROFILE, _q, _table_exists
 from cspa.assessment.ruleset import RuleSet, Section
-from cspa.engine.polarity import compare_sql
+from cspa.engine.polarity import compare_sql, sign_sql
 
 FACTS = "_cspa_letter_facts"
 ITEMS = "_cspa_letter_items"
@@ -215,7 +215,10 @@ def _figure_facts(rs: RuleSet) -> str:
         "FROM (SELECT json_extract_string(i.definition_json, '$.measures[*].id') AS ms FROM indicator i "
         "WHERE i.code = f.indicator)), 'value'))"
     )
-    gap = "(coalesce(abs(f.gap_sn), abs(f.gap_england)) + coalesce(abs(f.gap_england), abs(f.gap_sn))) / 2 / 0.25"
+    # the size of the gaps, whichever way they go (the direction is the polarity's, decided above)
+    g_sn = "abs(f.value - f.sn_value) / nullif(abs(f.sn_value), 0)"
+    g_eng = "abs(f.value - f.england_value) / nullif(abs(f.england_value), 0)"
+    gap = f"(coalesce({g_sn}, {g_eng}) + coalesce({g_eng}, {g_sn})) / 2 / 0.25"
     name = "coalesce(f.short_title, f.title)"
     phrase = f"coalesce(f.phrase, lower(left({name}, 1)) || substr({name}, 2))"  # another figure: its headline
     sig = "CASE WHEN lower(coalesce(f.significance, '')) IN ('high', 'low', 'better', 'worse') THEN 1 ELSE 0 END"
@@ -240,7 +243,10 @@ def _figure_facts(rs: RuleSet) -> str:
     WITH cand AS (
         SELECT s.section, t.phrase, t.seed_ref AS topic_ref, t.weight, t.polarity AS topic_polarity,
                coalesce(t.long_change, FALSE) AS long_change, t.topic_order,
-               f.* EXCLUDE (vs_sn, vs_england)   -- judged again below, under the topic's polarity
+               -- judged again below, under the topic's polarity; a count is not compared with other areas' counts
+               f.* EXCLUDE (vs_sn, vs_england) REPLACE (
+                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.sn_value END AS sn_value,
+                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.england_value END AS england_value)
         FROM {FIGURES} f
         CROSS JOIN (SELECT section FROM {topics} UNION SELECT section FROM {outcomes}) s
         LEFT JOIN {topics} t ON t.section = s.section AND t.indicator = f.indicator AND t.measure = f.measure
@@ -249,7 +255,7 @@ def _figure_facts(rs: RuleSet) -> str:
     ),
     c AS (
         SELECT f.*, {vs_sn} AS vs_sn, {vs_eng} AS vs_eng, {vs_own} AS vs_own, {trend} AS trend,
-               CASE {pol} WHEN 'high' THEN 1 WHEN 'low' THEN -1 END AS sign_of,
+               {sign_sql(pol)} AS sign_of,
                CASE WHEN f.topic_order IS NOT NULL THEN f.weight ELSE 0.5 END AS centrality
         FROM cand f
     ),

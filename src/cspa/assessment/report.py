@@ -17,7 +17,6 @@ Nothing is computed here: figures, grades and sentences come from the relations.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import yaml
@@ -32,10 +31,10 @@ from cspa.assessment.rules import evidence_rows, proposal_rows, propose
 from cspa.assessment.ruleset import RuleSet, ruleset_for_year
 from cspa.catalogue.areas import DATA, Area, load_areas
 from cspa.catalogue.load import load_catalogue
+from cspa.catalogue.vocabulary import attribution_for
 from cspa.errors import CspaError
 from cspa.store.sql import in_list
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 GEO_LABEL = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England"}
 SEED_LETTERS = DATA / "seeds" / "letters"
 SEED_PROFILE = DATA / "seeds" / "003" / "profile.yaml"
@@ -74,8 +73,8 @@ def _framework_doc(rs: RuleSet) -> dict:
 def _attribution(rs: RuleSet, con, area: Area, refs: set[str]) -> list[str]:
     fw = _framework_doc(rs)
     out = []
-    if rs.framework == "lait" or (rs.profile and rs.profile.kind == "ofsted"):
-        out.append(OGL)
+    # the statements the figures' licences ask for: the framework's, and the profile's data
+    out += attribution_for(fw["licence"], rs.profile.licence if rs.profile else None)
     if rs.profile and rs.profile.source:
         out.append(f"Source: {rs.profile.source}; {rs.profile.licence or ''}".rstrip("; "))
     elif fw["publisher"]:
@@ -894,80 +893,28 @@ def build_letter_document(
     }
 
 
-def render_all_areas(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    year: int,
-    fmt: str,
-    folder: Path,
-    ruleset: str | None = None,
-    template: str | Path | None = None,
-) -> list[Path]:
-    """Every authority's profile or letter for a year: the relations are computed once for all of them."""
+def prepare_all_areas(
+    con: duckdb.DuckDBPyConnection, kind: str, year: int, ruleset: str | None = None
+) -> list[str]:
+    """Compute, once, what every authority's profile or letter for ``year`` reads; return the
+    codes of the authorities the rule set assesses (build each with ``prepared=True``)."""
     from cspa.assessment.profile import population
-    from cspa.outputs.html_letter import render_assessment
 
     rs = ruleset_for_year(year, ruleset)
     if kind == "profile":
         build_profile(con, rs, year)
     else:
         prepare_letters(con, year, ruleset)
-    codes = [
+    return [
         r[0]
         for r in con.execute(f"SELECT area FROM {population(con, rs)} ORDER BY area").fetchall()
     ]
-    build = build_profile_document if kind == "profile" else build_letter_document
-    written = []
-    for code in codes:
-        try:
-            doc = build(con, code, year, ruleset, prepared=True)
-        except CspaError:  # an authority with no figures at all for this year
-            continue
-        written.append(
-            render_assessment(doc, fmt, Path(folder) / f"{kind}-{code}-{year}.{fmt}", template)
-        )
-    return written
-
-
-# ------------------------------------------------------------------------------------ demo
-
-
-def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """The demo's profiles and letters for Luton: the 2011 profile (seed 003), the 2006 and 2011 letters
-    (seeds 002 and 004, moderated to the printed grades), and the current profile and letter."""
-    from cspa.outputs.html_letter import render_assessment
-
-    folder = Path(folder)
-    written = []
-    if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'assessment_record'"
-    ).fetchall()[0][0]:
-        return written
-    jobs = [
-        ("profile", 2011, ("html", "json")),
-        ("letter", 2006, ("html", "json")),
-        ("letter", 2011, ("html", "json", "pdf")),
-        ("profile", 2025, ("html", "json")),
-        ("letter", 2025, ("html", "json")),
-    ]
-    for kind, year, formats in jobs:
-        build = build_profile_document if kind == "profile" else build_letter_document
-        try:
-            doc = build(con, "Luton", year)
-        except CspaError:
-            continue
-        for fmt in formats:
-            path = folder / f"{kind}-821-{year}.{fmt}"
-            render_assessment(doc, fmt, path)
-            written.append(str(path))
-    return written
 
 
 __all__ = [
     "EVIDENCE",
     "build_letter_document",
     "build_profile_document",
+    "prepare_all_areas",
     "prepare_letters",
-    "render_all_areas",
-    "render_demo",
 ]

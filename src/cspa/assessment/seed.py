@@ -1,6 +1,6 @@
 """Seeds 002-004 as assessment records, and the demo's moderations that reproduce their grades.
 
-:func:`load_seed_assessment` (a demo step, ``cspa.store.demo.DEMO_STEPS``):
+:func:`load_seed_assessment` (a demo step, ``cspa.app.demo.build_demo_store``):
 
 1. the grades as printed, as historical records (``assessment_record``): the 2006 APA letter's
    nine judgements (002:L27-29 and the outcome paragraphs 002:L47-132), the profile's assessment

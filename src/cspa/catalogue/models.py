@@ -524,3 +524,25 @@ class Framework(Strict):
     paf_colours: dict[int, Literal["red", "amber", "green"]] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     source: str | None = None
+    # How the framework's benchmarking report (cspa report apa-dataset) presents it
+    report_title: str | None = Field(
+        default=None, description="the report's title (default: the framework's title)"
+    )
+    report_years: tuple[int, int] | None = Field(
+        default=None,
+        description="first and last assessment year whose report uses this framework by default",
+    )
+    areas_era: Literal["2008", "2025"] | None = Field(
+        default=None, description="the authorities a report of every area covers (2007-08 or 2025)"
+    )
+    period_window: int | None = Field(
+        default=None, description="how many of the latest periods a table shows (None: all)"
+    )
+    only_indicators_with_figures: bool = Field(
+        default=False,
+        description="leave out indicators with no figure for the authority (a printed document keeps them)",
+    )
+    status_symbols: dict[str, str] = Field(
+        default_factory=dict,
+        description="symbols this framework gives a meaning of its own (vocabulary.yaml has the rest)",
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import cell_key
+from cspa.engine.polarity import best_quarter_sql, goodness_sql, judged_sql, rank_key_sql
 
 POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
 
@@ -34,9 +35,11 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
     """
     return con.sql(f"""
     WITH x AS (
-        SELECT v.rid, {cell_key("v.sid", "v.pid")} AS cell, v.value, m.polarity, m.quartiles, m.ranks,
+        SELECT v.rid, {
+        cell_key("v.sid", "v.pid")
+    } AS cell, v.value, m.polarity, m.quartiles, m.ranks,
                -- one sort key for both polarities: the best value sorts first
-               CASE m.polarity WHEN 'low' THEN v.value WHEN 'high' THEN -v.value END AS best_first
+               {rank_key_sql("v.value", "m.polarity")} AS best_first
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
         WHERE v.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'la') AND v.value IS NOT NULL
           AND (m.quartiles OR m.ranks)
@@ -49,11 +52,14 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
     SELECT x.rid, x.cell,
            CASE WHEN x.ranks AND x.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
                 THEN rank() OVER (PARTITION BY x.cell ORDER BY x.best_first) END AS rank,
-           CASE WHEN NOT x.quartiles OR x.polarity NOT IN ('high', 'low') OR q.n_areas < {MIN_RANKED_AREAS} THEN NULL
-                WHEN x.polarity = 'low' THEN CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2
-                                                  WHEN x.value <= q.q3 THEN 3 ELSE 4 END
-                ELSE CASE WHEN x.value <= q.q1 THEN 4 WHEN x.value <= q.q2 THEN 3 WHEN x.value <= q.q3 THEN 2 ELSE 1 END
-           END AS quartile,
+           -- LAIT's quarters: a value equal to a cut point is in the quarter on the low-value
+           -- side (methods.md 7.1), then numbered from the best under polarity
+           CASE WHEN x.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} THEN {
+        best_quarter_sql(
+            "CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2 WHEN x.value <= q.q3 THEN 3 ELSE 4 END",
+            "x.polarity",
+        )
+    } END AS quartile,
            q.n_areas, q.q1, q.q2, q.q3
     FROM x JOIN q USING (cell)
     """)
@@ -61,6 +67,9 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
 
 def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     """The seed's quartile position against published England quartiles (000:L4035-4050)."""
+    good_v, good_lq, good_med, good_uq = (
+        goodness_sql(x, "m.polarity") for x in ("v.value", "qs.lq", "qs.med", "qs.uq")
+    )
     return con.sql(f"""
     WITH qs AS (
         SELECT indicator, measure, period,
@@ -71,15 +80,15 @@ def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPy
         GROUP BY ALL
     )
     SELECT v.rid, v.indicator, v.measure, v.area, v.period,
-           CASE WHEN m.polarity = 'high' THEN
-                  CASE WHEN v.value >= qs.uq THEN 1 WHEN v.value >= qs.med THEN 2 WHEN v.value >= qs.lq THEN 3 ELSE 4 END
-                WHEN m.polarity = 'low' THEN
-                  CASE WHEN v.value <= qs.lq THEN 1 WHEN v.value <= qs.med THEN 2 WHEN v.value <= qs.uq THEN 3 ELSE 4 END
+           -- the seed's position: a value equal to a cut-off takes the better quarter
+           -- (000:L4035-4050), so it is decided on the values oriented better-is-larger
+           CASE WHEN {good_v} >= greatest({good_lq}, {good_uq}) THEN 1 WHEN {good_v} >= {good_med} THEN 2
+                WHEN {good_v} >= least({good_lq}, {good_uq}) THEN 3 WHEN {good_v} IS NOT NULL THEN 4
            END AS position_quartile,
            'England quartiles ' || format('{{:g}}', qs.lq) || ' / ' || format('{{:g}}', qs.med) || ' / ' || format('{{:g}}', qs.uq)
              || ' (published); ' || m.polarity || ' is good; a value equal to a cut-off takes the better quarter' AS position_basis
     FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
     JOIN qs ON qs.indicator = v.indicator AND qs.measure = v.measure AND qs.period = v.period
     WHERE v.area_type NOT IN ('country', 'region', 'sn_group') AND v.value IS NOT NULL
-      AND qs.lq IS NOT NULL AND qs.med IS NOT NULL AND qs.uq IS NOT NULL AND m.polarity IN ('high', 'low')
+      AND qs.lq IS NOT NULL AND qs.med IS NOT NULL AND qs.uq IS NOT NULL AND {judged_sql("m.polarity")}
     """)

@@ -27,11 +27,14 @@ from cspa.store.sql import in_list, string
 __all__ = [
     "JUDGED",
     "POLARITIES",
+    "best_quarter_sql",
     "better_sql",
     "compare",
     "compare_sql",
+    "goodness_sql",
     "judged_sql",
     "not_judged_reason",
+    "not_judged_sql",
     "orient_sql",
     "rank_key_sql",
     "sign",
@@ -104,6 +107,17 @@ def compare_sql(value: str, reference: str, polarity: str, tolerance: str = "0")
         f"(CASE WHEN {gap} IS NULL THEN NULL WHEN {gap} > ({tolerance}) THEN 'better' "
         f"WHEN -{gap} > ({tolerance}) THEN 'worse' ELSE 'same' END)"
     )
+
+
+def goodness_sql(value: str, polarity: str) -> str:
+    """SQL: the value oriented so that larger is better (value x sign); NULL where not judged."""
+    return f"(({value}) * {sign_sql(polarity)})"
+
+
+def best_quarter_sql(quarter_from_low: str, polarity: str) -> str:
+    """SQL: a quarter counted from the low values (1 = lowest quarter) renumbered from the best
+    (1 = best quarter) under polarity; NULL where not judged."""
+    return f"(CASE {polarity} WHEN 'low' THEN ({quarter_from_low}) WHEN 'high' THEN 5 - ({quarter_from_low}) END)"
 
 
 def rank_key_sql(value: str, polarity: str) -> str:

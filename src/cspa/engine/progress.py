@@ -12,12 +12,17 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import figure_key
+from cspa.engine.polarity import compare_sql
+from cspa.engine.polarity import judged_sql as polarity_judged_sql
 
 
 def judged_sql(m: str = "m") -> str:
     """SQL: whether measure ``m`` has progress judged: it has a direction, and is not itself a change
     (a change's own change is not progress)."""
-    return f"({m}.formula_type NOT IN ('change', 'percent_change', 'difference') AND {m}.polarity IN ('high', 'low'))"
+    return (
+        f"({m}.formula_type NOT IN ('change', 'percent_change', 'difference') "
+        f"AND {polarity_judged_sql(f'{m}.polarity')})"
+    )
 
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
@@ -56,13 +61,13 @@ def progress_sql(c: str = "c", m: str = "m") -> tuple[str, str]:
     """SQL of ``progress`` and ``improving`` for a row ``c`` with ``value`` and ``prev_value`` (from
     :func:`progress`) of measure ``m``: high is good means a rise is improved; the Audit
     Commission's "Improving?" counts a value held as Improving (000:L4035-4050)."""
+    compared = compare_sql(f"{c}.value", f"{c}.prev_value", f"{m}.polarity")
     progress = (
-        f"CASE WHEN {c}.prev_value IS NULL OR {c}.value IS NULL THEN NULL WHEN {c}.value = {c}.prev_value THEN 'same'"
-        f" WHEN ({c}.value > {c}.prev_value) = ({m}.polarity = 'high') THEN 'improved' ELSE 'worsened' END"
+        f"CASE {compared} WHEN 'better' THEN 'improved' WHEN 'same' THEN 'same' "
+        "WHEN 'worse' THEN 'worsened' END"
     )
     improving = (
-        f"CASE WHEN {m}.trend = 'improving' AND {c}.value IS NOT NULL AND {c}.prev_value IS NOT NULL THEN"
-        f" CASE WHEN ({m}.polarity = 'high' AND {c}.value >= {c}.prev_value)"
-        f" OR ({m}.polarity = 'low' AND {c}.value <= {c}.prev_value) THEN 'Improving' ELSE 'Not Improving' END END"
+        f"CASE WHEN {m}.trend = 'improving' THEN CASE {compared} WHEN 'worse' THEN 'Not Improving' "
+        "WHEN 'better' THEN 'Improving' WHEN 'same' THEN 'Improving' END END"
     )
     return progress, improving

@@ -24,12 +24,40 @@ Fingertips comparator methods 1 and 17 (fingertips-open, FingertipsNext), and Sp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import duckdb
-import numpy as np
-import pyarrow as pa
+
+from cspa.engine.polarity import not_judged_sql, orient_sql
+from cspa.engine.relations import (
+    CHI2_QUANTILE_UDF,
+    Confidence,
+    Number,
+    check_new_columns,
+    confidence_levels,
+    connection_of,
+    ensure_udfs,
+    fmt_number,
+    level_tag,
+    level_text,
+    levels_text,
+    number,
+    partition,
+    polarity_sql,
+    require_columns,
+    run,
+    z_for,
+)
+from cspa.store.sql import ident, literal
+
+#: What a direction against a benchmark means under polarity: (high is good, low is good).
+DIRECTION_MEANINGS = {
+    "highest": ("best", "worst"),
+    "higher": ("better", "worse"),
+    "similar": ("similar", "similar"),
+    "lower": ("worse", "better"),
+    "lowest": ("worst", "best"),
+}
 
 __all__ = [
     "CHI2_QUANTILE_UDF",
@@ -44,200 +72,6 @@ __all__ = [
     "poisson_ci",
     "wilson_ci",
 ]
-
-#: Name of the vectorised chi-square quantile UDF (``chi2inv(p, df)``, 0 when df = 0).
-CHI2_QUANTILE_UDF = "cspa_chi2_quantile"
-
-Number = int | float
-Confidence = Number | Sequence[Number]
-
-# --------------------------------------------------------------------------------------------
-# Shared helpers (also used by trends.py and spc.py)
-# --------------------------------------------------------------------------------------------
-
-
-def ident(name: str) -> str:
-    """A column name quoted for SQL (so any spelling, keyword or case survives)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: object) -> str:
-    """A Python constant as a SQL literal; floats are cast to DOUBLE so no DECIMAL creeps in."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float | np.floating | np.integer):
-        x = float(value)
-        if math.isnan(x):
-            return "CAST('NaN' AS DOUBLE)"
-        if math.isinf(x):
-            return "CAST('inf' AS DOUBLE)" if x > 0 else "CAST('-inf' AS DOUBLE)"
-        return f"CAST({x!r} AS DOUBLE)"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def operand(value: str | Number | None) -> str:
-    """A parameter that is a column name (str) or a constant (number) as a SQL expression."""
-    if isinstance(value, str):
-        return ident(value)
-    return literal(value)
-
-
-def number(value: str | Number | None) -> str:
-    """A numeric operand as DOUBLE, NaN read as missing (NaN compares greater than everything in
-    DuckDB, so a NaN left in would silently win every comparison)."""
-    return f"nullif(CAST({operand(value)} AS DOUBLE), CAST('NaN' AS DOUBLE))"
-
-
-def partition(cols: Sequence[str]) -> str:
-    """``PARTITION BY`` clause for a window over the given group columns (empty: one group)."""
-    return f"PARTITION BY {', '.join(ident(c) for c in cols)}" if cols else ""
-
-
-def confidence_levels(confidence: Confidence) -> tuple[float, ...]:
-    """Normalise confidence level(s) as PHEindicatormethods does: values >= 90 are percentages;
-    each level must lie in [0.9, 1]."""
-    levels = [confidence] if isinstance(confidence, int | float) else list(confidence)
-    if not levels:
-        raise ValueError("at least one confidence level is needed")
-    out = []
-    for c in levels:
-        c = float(c)
-        if c >= 90:
-            c /= 100
-        if not 0.9 <= c <= 1:
-            raise ValueError("confidence level must be between 90 and 100 or between 0.9 and 1")
-        out.append(c)
-    return tuple(out)
-
-
-def level_tag(c: float) -> str:
-    """Column suffix for a level: 0.95 -> '95', 0.998 -> '99_8', 1 -> '100'."""
-    return f"{round(c * 100, 6):g}".replace(".", "_")
-
-
-def level_text(c: float) -> str:
-    """Human text for a level: 0.95 -> '95%'."""
-    return f"{round(c * 100, 6):g}%"
-
-
-def levels_text(levels: Sequence[float]) -> str:
-    return " and ".join(level_text(c) for c in levels)
-
-
-#: z for the confidence levels the catalogue's rules use, exactly as scipy.stats.norm.ppf gives them
-#: (tests/unit/outputs/test_lazy_scipy.py checks): written out so that a build imports scipy.stats
-#: (~4 s) only for another level or an exact Poisson limit.
-_Z = {0.95: 1.959963984540054, 0.998: 3.090232306167813}
-
-
-def z_for(c: float) -> float:
-    """Two-sided normal quantile z(c + (1 - c)/2): 1.959964 at 95%, 3.090232 at 99.8%."""
-    if c >= 1:
-        return math.inf
-    z = _Z.get(round(c, 12))
-    if z is not None:
-        return z
-    from scipy import stats
-
-    return float(stats.norm.ppf(c + (1 - c) / 2))
-
-
-def check_new_columns(rel: duckdb.DuckDBPyRelation, names: Sequence[str]) -> None:
-    """Refuse to shadow an input column: results are added, never silently overwritten."""
-    clash = sorted(set(names) & set(rel.columns))
-    if clash:
-        raise ValueError(
-            f"result column(s) {clash} already exist in the input; pass another prefix"
-        )
-
-
-def require_columns(rel: duckdb.DuckDBPyRelation, *names: object) -> None:
-    """Fail early, naming the missing column, rather than with a binder error deep in SQL."""
-    missing = [n for n in names if isinstance(n, str) and n not in rel.columns]
-    if missing:
-        raise ValueError(f"input relation lacks column(s) {missing}; it has {rel.columns}")
-
-
-def run(rel: duckdb.DuckDBPyRelation, sql: str) -> duckdb.DuckDBPyRelation:
-    """Run SQL over the relation, which it reads as ``src``; the result stays lazy."""
-    result = rel.query("src", sql)
-    assert result is not None  # a SELECT always yields a relation
-    return result
-
-
-def fmt_number(expr: str, decimals: int | None = None) -> str:
-    """SQL text of a number for a basis line: fixed decimals, or about 4 significant figures."""
-    if decimals is not None:
-        return f"coalesce(printf('%.{int(decimals)}f', {expr}), 'NULL')"
-    return (
-        f"CASE WHEN {expr} IS NULL THEN 'NULL' "
-        f"WHEN abs({expr}) >= 1000 THEN printf('%.0f', {expr}) "
-        f"WHEN abs({expr}) >= 100 THEN printf('%.1f', {expr}) "
-        f"WHEN abs({expr}) >= 10 THEN printf('%.2f', {expr}) "
-        f"WHEN abs({expr}) >= 1 THEN printf('%.3f', {expr}) "
-        f"ELSE printf('%.4g', {expr}) END"
-    )
-
-
-POLARITIES = ("high", "low", "none", "middle")
-
-
-def polarity_sql(polarity: str | None, polarity_column: str) -> str:
-    """The polarity as lower-case text: a literal (``high``/``low``/``none``/``middle``) or a column."""
-    if polarity is not None:
-        if polarity not in POLARITIES:
-            raise ValueError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
-        return literal(polarity)
-    return f"lower(trim(CAST({ident(polarity_column)} AS VARCHAR)))"
-
-
-def _chi2_quantile(p: pa.Array, df: pa.Array) -> pa.Array:
-    """chi2inv(p, df) on whole arrays; df = 0 gives 0 (the degenerate Poisson lower limit at O = 0);
-    invalid inputs give NULL."""
-    from scipy import stats  # imported when a query first calls the UDF (see _Z)
-
-    pv = np.asarray(p.to_numpy(zero_copy_only=False), dtype=float)
-    dv = np.asarray(df.to_numpy(zero_copy_only=False), dtype=float)
-    with np.errstate(invalid="ignore"):
-        q = stats.chi2.ppf(pv, np.where(dv > 0, dv, np.nan))
-        out = np.where((dv == 0) & (pv >= 0) & (pv <= 1), 0.0, q)
-    return pa.array(out, type=pa.float64(), from_pandas=True)
-
-
-def ensure_udfs(con: duckdb.DuckDBPyConnection) -> None:
-    """Register the engine's vectorised UDFs on a connection, once.
-
-    ``cspa_chi2_quantile(p, df)``: the chi-square quantile (scipy.stats.chi2.ppf on whole Arrow
-    arrays), which SQL lacks and the exact Poisson limits need. Cursors of the same database see
-    the function, so the check is by name in ``duckdb_functions()``.
-    """
-    present = con.sql(
-        f"SELECT count(*) FROM duckdb_functions() WHERE function_name = {literal(CHI2_QUANTILE_UDF)}"
-    ).fetchall()[0][0]
-    if present:
-        return
-    con.create_function(
-        CHI2_QUANTILE_UDF,
-        _chi2_quantile,
-        ["DOUBLE", "DOUBLE"],
-        "DOUBLE",
-        type="arrow",
-        null_handling="special",
-    )
-
-
-def connection_of(
-    rel: duckdb.DuckDBPyRelation, con: duckdb.DuckDBPyConnection | None
-) -> duckdb.DuckDBPyConnection:
-    """The connection a relation runs on (the one its UDFs must be registered on)."""
-    if con is not None:
-        return con
-    found = getattr(rel, "_con", None)
-    if found is None:
-        raise ValueError("pass con=: the relation does not say which connection it belongs to")
-    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -684,19 +518,11 @@ def compare_ci_overlap(
         f"WHEN {b} IS NULL THEN 'benchmark missing: not compared' "
         f"WHEN {ci_missing} THEN 'confidence interval missing: not compared' END"
     )
+    # the one polarity step (engine.polarity) turns higher/lower into better/worse
     outcome = (
-        "CASE WHEN _cspa_dir IS NULL THEN 'not compared' "
-        "WHEN _cspa_pol = 'high' THEN CASE _cspa_dir WHEN 'lowest' THEN 'worst' WHEN 'lower' THEN 'worse' "
-        "WHEN 'similar' THEN 'similar' WHEN 'higher' THEN 'better' ELSE 'best' END "
-        # Low is good: the one polarity step swaps better and worse (and best and worst).
-        "WHEN _cspa_pol = 'low' THEN CASE _cspa_dir WHEN 'lowest' THEN 'best' WHEN 'lower' THEN 'better' "
-        "WHEN 'similar' THEN 'similar' WHEN 'higher' THEN 'worse' ELSE 'worst' END "
-        "ELSE 'not compared' END"
+        f"coalesce({orient_sql('_cspa_dir', '_cspa_pol', DIRECTION_MEANINGS)}, 'not compared')"
     )
-    reason = (
-        "coalesce(_cspa_gate, CASE WHEN _cspa_pol IS NULL THEN 'polarity missing: not compared' "
-        "WHEN _cspa_pol NOT IN ('high', 'low') THEN 'polarity ' || _cspa_pol || ': not compared' END)"
-    )
+    reason = f"coalesce(_cspa_gate, {not_judged_sql('_cspa_pol')})"
     basis = (
         f"'CI overlap vs {benchmark_label.replace(chr(39), chr(39) * 2)} at {lv}: ' || "
         f"{ci_text} || ' vs ' || {fmt_number(b, decimals)} || ' ({source})'"

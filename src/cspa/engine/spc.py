@@ -15,15 +15,8 @@ from collections.abc import Sequence
 
 import duckdb
 
-from cspa.engine.significance import (
-    check_new_columns,
-    ident,
-    literal,
-    number,
-    operand,
-    require_columns,
-    run,
-)
+from cspa.engine.relations import check_new_columns, number, operand, require_columns, run
+from cspa.store.sql import ident, literal
 
 __all__ = ["DIRECTIONS", "spc_rules", "xmr"]
 

@@ -12,15 +12,9 @@ from collections.abc import Sequence
 
 import duckdb
 
-from cspa.engine.significance import (
-    check_new_columns,
-    ident,
-    literal,
-    number,
-    polarity_sql,
-    require_columns,
-    run,
-)
+from cspa.engine.polarity import orient_sql
+from cspa.engine.relations import check_new_columns, number, polarity_sql, require_columns, run
+from cspa.store.sql import ident, literal
 
 __all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "recent_trend", "seed_trend"]
 
@@ -383,13 +377,15 @@ def recent_trend(
         f"WHEN _cspa_chi2 > {crit} AND _cspa_consistent AND _cspa_slope < 0 THEN 'Decreasing' "
         "ELSE 'No significant change' END"
     )
-    label = (
-        "CASE WHEN _cspa_dir IN ('Increasing', 'Decreasing') THEN _cspa_dir || CASE "
-        "WHEN _cspa_pol = 'high' THEN CASE _cspa_dir WHEN 'Increasing' THEN ' and getting better' "
-        "ELSE ' and getting worse' END "
-        "WHEN _cspa_pol = 'low' THEN CASE _cspa_dir WHEN 'Increasing' THEN ' and getting worse' "
-        "ELSE ' and getting better' END ELSE '' END ELSE _cspa_dir END"
+    getting = orient_sql(
+        "_cspa_dir",
+        "_cspa_pol",
+        {
+            "Increasing": (" and getting better", " and getting worse"),
+            "Decreasing": (" and getting worse", " and getting better"),
+        },
     )
+    label = f"CASE WHEN _cspa_dir IN ('Increasing', 'Decreasing') THEN _cspa_dir || coalesce({getting}, '') ELSE _cspa_dir END"
     sql = f"""
         WITH b AS (
             SELECT *, CAST({ident(period)} AS BIGINT) AS _cspa_y, {valid} AS _cspa_valid, {load},

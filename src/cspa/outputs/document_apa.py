@@ -18,48 +18,33 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator, Outcome
 from cspa.catalogue.neighbours import load_neighbours
+from cspa.catalogue.vocabulary import attribution_for, status_legend
+from cspa.errors import CspaError
 from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
 
 OUTCOME_ORDER = list(Outcome)
 GEO_ORDER = {"area": 0, "statistical_neighbours": 2, "region": 3, "england": 4}
-STATUS_LEGEND = {
-    ".": "Data not applicable",
-    "..": "Data not available",
-    "-": "Data suppressed due to small numbers",
-    "n/a": "Not applicable",
-    "N/A": "Not applicable or null accepted",
-    "#": "Rate based on fewer than 3 pupils not shown",
-    "*": "Doubts about reliability",
-    "x": "Not available",
-    "c": "Confidential (suppressed)",
-    "z": "Not applicable",
-    "k": "Low (rounds to zero)",
-    "low": "Low (rounds to zero)",
-}
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
-#: How many of the latest periods each indicator's table and chart show, by framework (``--periods``
-#: overrides it). The current-data frameworks carry ten or more years per indicator; like LAIT itself,
-#: the report shows the latest five. A framework not named here shows every period: the 2008 APA
-#: dataset reproduces a printed document, so every figure it printed is shown. Excel and JSON keep
-#: every period whatever the window (see ``build_apa_document``).
-PERIOD_WINDOW: dict[str, int] = {"lait": 5, "dfe_csc": 5}
-
-#: The prepared judgement table the batch renderer writes (see cspa.outputs.batch): one framework's
+#: The prepared judgement table the batch renderer writes (see cspa.app.batch): one framework's
 #: rows, each tagged with the authority whose report shows it in ``owner`` ('' = every report).
 PREPARED = "report_judgement"
 
 
 def framework_for_year(year: int) -> str:
-    """The 2008 APA framework for the seed era, LAIT for current data (a default, overridable)."""
-    return "apa2008" if year <= 2011 else "lait"
+    """The framework whose ``report_years`` cover ``year`` (the 2008 APA framework for the seed
+    era, LAIT for current data): a default, overridable with ``--framework``."""
+    for fw in load_catalogue().frameworks.values():
+        if fw.report_years and fw.report_years[0] <= year <= fw.report_years[1]:
+            return fw.id
+    raise CspaError(f"no framework reports on {year}; give --framework")
 
 
 def period_window(framework: str, periods: int | None = None) -> int | None:
     """How many of the latest periods a report shows: ``periods`` if given (0 = every period),
-    else the framework's default (:data:`PERIOD_WINDOW`); None means every period."""
+    else the framework's ``period_window`` (the current frameworks show the latest five, as LAIT
+    does; the 2008 dataset reproduces a printed document, so every period); None means every period."""
     if periods is None:
-        return PERIOD_WINDOW.get(framework)
+        return load_catalogue().frameworks[framework].period_window
     if periods < 0:
         raise ValueError(f"periods must be 0 (every period) or more, not {periods}")
     return periods or None
@@ -161,7 +146,7 @@ def _window_keys_sql(rows_sql: str, window: int) -> str:
 
 class SharedRows:
     """What every report of a batch shares, kept between ``build_apa_document`` calls on one
-    prepared connection (see cspa.outputs.batch): the rows of England, the regions and the other
+    prepared connection (see cspa.app.batch): the rows of England, the regions and the other
     non-LA geographies, read once per owner rather than once per report, and the observation and
     judgement entries made from them (the same for every authority that shows them)."""
 
@@ -206,7 +191,7 @@ def judgement_rows(
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
 
     With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
-    ``shared`` (on a connection prepared by cspa.outputs.batch) keeps the rows every report shows.
+    ``shared`` (on a connection prepared by cspa.app.batch) keeps the rows every report shows.
     """
     region = area.region_code or ""
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
@@ -296,7 +281,7 @@ def build_apa_document(
     """The APA dataset report document for one authority (docs/report-spec.md).
 
     ``periods`` is how many of the latest periods each indicator's table and chart show (0 = every
-    period; None = the framework's default, :data:`PERIOD_WINDOW`). With ``history`` (the default)
+    period; None = the framework's ``period_window``). With ``history`` (the default)
     the document keeps every period all the same: ``observations`` and ``judgements`` hold the whole
     history (the JSON contract) and each table holds every column, ``table["window"]`` saying how
     many of the latest the HTML and PDF show (Excel shows them all). ``history=False`` builds only
@@ -307,6 +292,10 @@ def build_apa_document(
     area = areas.resolve(area_query)
     framework = framework or framework_for_year(year)
     cat = load_catalogue()
+    if framework not in cat.frameworks:
+        raise CspaError(
+            f"no framework {framework!r}; frameworks: {', '.join(sorted(cat.frameworks))}"
+        )
     fw = cat.frameworks[framework]
     window = period_window(framework, periods)
     names = {a.code: a.name for a in areas}
@@ -329,7 +318,7 @@ def build_apa_document(
             i.code,
         ),
     )
-    if framework != "apa2008":
+    if fw.only_indicators_with_figures:
         # current frameworks: only indicators with figures for this authority
         indicators = [
             i for i in indicators if any(r["area"] == area.code for r in by_ind.get(i.code, []))
@@ -380,7 +369,7 @@ def build_apa_document(
             )
     default_group = fw.default_neighbour_group.get("default")
     map_doc = _map(area, ng, default_group, areas)
-    attribution = [OGL] if framework != "apa2008" else []
+    attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; ")
     )
@@ -388,7 +377,7 @@ def build_apa_document(
         attribution.append(f"Data vintage: {v}.")
     return {
         "report": "apa-dataset",
-        "title": fw.title if framework == "apa2008" else f"{fw.title}: benchmarking report",
+        "title": fw.report_title or fw.title,
         "area": {
             "name": area.name,
             "dfe_code": area.dfe_code,
@@ -410,7 +399,7 @@ def build_apa_document(
         "attribution": attribution,
         "changes": list(fw.notes),
         "legend": {
-            "status_symbols": STATUS_LEGEND,
+            "status_symbols": status_legend(fw),
             "traffic_lights": [
                 {
                     "light": "green",
@@ -642,7 +631,7 @@ def _indicator_doc(
         "section": OUTCOME_TITLES.get(ind.outcome) if ind.outcome else ind.topic,
         "subsection": ind.section,
         "page": ind.page,
-        "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
+        "polarity": ind.polarity.value,
         "unit": ind.unit.value,
         "definition": ind.definition,
         "numerator_definition": ind.numerator,

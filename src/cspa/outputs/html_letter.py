@@ -11,7 +11,6 @@ no scripts, accessible). The renderer computes nothing.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from cspa.errors import CspaError
 from cspa.outputs.html import TEMPLATES, nice_date, plain_number, stylesheet
 from cspa.outputs.styles import govuk_frontend_version
 
-__all__ = ["render_assessment", "render_assessment_html"]
+__all__ = ["render_assessment_html"]
 
 DEFAULT_TEMPLATES = {"profile": "profile.html", "letter": "letter.html"}
 
@@ -67,33 +66,3 @@ def render_assessment_html(doc: dict[str, Any], template: str | Path | None = No
     except Exception as e:  # a missing or broken organisation template: say which
         raise CspaError(f"cannot load template {name!r} ({folder or TEMPLATES}): {e}") from e
     return tpl.render(doc=doc, css=Markup(stylesheet()))
-
-
-def render_assessment(
-    doc: dict[str, Any], fmt: str, path: str | Path, template: str | Path | None = None
-) -> Path:
-    """Write a profile or letter document as html, pdf or json."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "json":
-        from cspa.outputs.json_out import render_json
-
-        return render_json(doc, path)
-    html = render_assessment_html(doc, template)
-    if fmt == "html":
-        path.write_text(html, encoding="utf-8")
-        return path
-    if fmt == "pdf":
-        import weasyprint
-
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        document = weasyprint.HTML(string=html, base_url=str(path.parent)).render()
-        document.metadata.title = (
-            f"{doc.get('title', 'Report')}: {(doc.get('area') or {}).get('name', '')}"
-        )
-        document.metadata.authors = ["cspa"]
-        document.metadata.generator = str(doc.get("version") or "cspa")
-        document.metadata.lang = "en-GB"
-        document.write_pdf(path, pdf_tags=True)
-        return path
-    raise CspaError(f"--format must be html, pdf or json for this report, not {fmt!r}")

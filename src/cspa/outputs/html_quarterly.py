@@ -15,9 +15,7 @@ as colour, with the chart's summary as its text alternative.
 from __future__ import annotations
 
 import functools
-import logging
 import math
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -25,7 +23,7 @@ from markupsafe import Markup
 
 from cspa.outputs.html import LIGHTS, MAX_BLOBS, _environment, stylesheet
 
-__all__ = ["render_quarterly_html", "render_quarterly_pdf", "spc_chart_svg"]
+__all__ = ["render_quarterly_html", "spc_chart_svg"]
 
 FONT = "arial, 'Liberation Sans', helvetica, sans-serif"
 WIDTH, HEIGHT = 680, 320
@@ -66,33 +64,6 @@ def render_quarterly_html(doc: dict[str, Any]) -> str:
             by_code={ind["code"]: ind for ind in doc.get("indicators") or []},
         )
     )
-
-
-def _write_html(doc: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_quarterly_html(doc), encoding="utf-8")
-    return path
-
-
-def render_quarterly_pdf(doc: dict[str, Any], path: str | Path) -> Path:
-    """The same page printed by WeasyPrint (A4, tagged; see cspa.outputs.pdf)."""
-    import weasyprint
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = weasyprint.HTML(
-        string=render_quarterly_html(doc), base_url=str(path.parent)
-    ).render()
-    document.metadata.title = (
-        f"{doc.get('title', 'Quarterly report')}: {(doc.get('area') or {}).get('name', '')}"
-    )
-    document.metadata.authors = [str((doc.get("framework") or {}).get("publisher") or "cspa")]
-    document.metadata.generator = str(doc.get("version") or "cspa")
-    document.metadata.lang = "en-GB"
-    document.write_pdf(path, pdf_tags=True)
-    return path
 
 
 # ----------------------------------------------------------------------------------------- SPC chart

@@ -46,6 +46,7 @@ __all__ = [
     "find_chromium",
     "pdf_engine",
     "render_pdf",
+    "weasyprint_pdf",
 ]
 
 ENGINES = ("chromium", "weasyprint")
@@ -114,9 +115,18 @@ def _title(doc: dict[str, Any]) -> str:
 
 
 def _weasyprint_pdf(doc: dict[str, Any], path: Path, variant: str | None) -> Path:
+    return weasyprint_pdf(render_html(doc, for_print=True), path, doc, variant)
+
+
+def weasyprint_pdf(
+    html: str, path: str | Path, doc: dict[str, Any], variant: str | None = None
+) -> Path:
+    """Print an HTML page (any report kind's) with WeasyPrint: A4 as its print stylesheet says,
+    tagged, with the document's title, publisher and version as the PDF's metadata."""
     import weasyprint
 
-    html = render_html(doc, for_print=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # WeasyPrint logs every CSS property it does not support (there are a few screen-only
     # ones in the stylesheet); they are expected, so keep them out of the user's console.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

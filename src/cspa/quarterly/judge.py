@@ -29,6 +29,8 @@ import duckdb
 
 from cspa.engine.distribution import POSITION_LABELS
 from cspa.engine.formatting import display_sql, rounded_sql
+from cspa.engine.polarity import compare_sql, sign_sql
+from cspa.engine.polarity import judged_sql as polarity_judged_sql
 from cspa.engine.spc import xmr
 from cspa.quarterly.rules import Rules
 from cspa.store.sql import in_list
@@ -121,11 +123,11 @@ def judged_sql(engine: str, targets: str, rules: str, rules_obj: Rules) -> str:
     SELECT p.*, t.target, t.target_display, t.target_status, t.target_text, t.target_type, t.target_revision,
            c.* EXCLUDE (indicator, measure, area, period),
            CASE WHEN NOT p.show_progress THEN NULL
-                WHEN p.polarity NOT IN ('high', 'low') OR p.printed IS NULL OR p.prev_printed IS NULL THEN NULL
-                WHEN p.printed = p.prev_printed THEN 'same'
-                WHEN (p.printed > p.prev_printed) = (p.polarity = 'high') THEN 'improved' ELSE 'worsened' END AS progress,
+                ELSE CASE {compare_sql("p.printed", "p.prev_printed", "p.polarity")}
+                     WHEN 'better' THEN 'improved' WHEN 'same' THEN 'same' WHEN 'worse' THEN 'worsened' END
+           END AS progress,
            CASE WHEN NOT p.show_progress THEN 'no progress row for this indicator (as the seed prints it)'
-                WHEN p.polarity NOT IN ('high', 'low') THEN 'no progress judged: the indicator has no polarity'
+                WHEN NOT {polarity_judged_sql("p.polarity")} THEN 'no progress judged: the indicator has no polarity'
                 WHEN p.prev_label IS NULL THEN 'no progress judged: no earlier period'
                 WHEN p.printed IS NULL OR p.prev_printed IS NULL THEN
                      'no progress judged: no figure for ' || CASE WHEN p.printed IS NULL THEN p.period_label ELSE p.prev_label END
@@ -144,12 +146,13 @@ def rag_sql(judged: str, rules_obj: Rules) -> str:
     word = rules_obj.progress.words
     return f"""
     SELECT j.*,
-           CASE WHEN j.polarity NOT IN ('high', 'low') OR j.printed IS NULL OR j.target IS NULL THEN NULL
-                WHEN (j.polarity = 'high' AND j.printed >= j.target) OR (j.polarity = 'low' AND j.printed <= j.target) THEN 'green'
-                WHEN abs(j.printed - j.target) <= j.tolerance + 1e-9 THEN 'amber' ELSE 'red' END AS rag,
+           -- green on or better than target, amber within the tolerance of it, red beyond
+           CASE {compare_sql("j.printed", "j.target", "j.polarity")} WHEN 'better' THEN 'green' WHEN 'same' THEN 'green'
+                WHEN 'worse' THEN CASE WHEN abs(j.printed - j.target) <= j.tolerance + 1e-9 THEN 'amber' ELSE 'red' END
+           END AS rag,
            CASE WHEN j.target_type IS NULL THEN 'no RAG: no target set for ' || j.period_label
                 WHEN j.target IS NULL THEN 'no RAG: the target is ' || coalesce('''' || j.target_text || '''', j.target_status, 'not a number')
-                WHEN j.polarity NOT IN ('high', 'low') THEN 'no RAG: the indicator has no polarity'
+                WHEN NOT {polarity_judged_sql("j.polarity")} THEN 'no RAG: the indicator has no polarity'
                 WHEN j.printed IS NULL THEN 'no RAG: no figure for ' || j.period_label
                 ELSE 'RAG: ' || format('{{:g}}', j.printed) || ' against the ' || j.target_type || ' target '
                      || j.target_display || ' (' || j.polarity || ' is good; green on or better than target, amber within '
@@ -170,7 +173,8 @@ def spc_relation(
     """XmR results for every series (indicator, measure, area, period kind) with enough figures."""
     series = con.sql(f"""
         SELECT indicator, measure, area, period_kind, period, period_label, period_start, value, target,
-               CASE polarity WHEN 'high' THEN 'increase' WHEN 'low' THEN 'decrease' ELSE 'neutral' END AS direction
+               -- SPC's improvement direction (NHSRplotthedots): +1 increase, -1 decrease, else neutral
+               CASE {sign_sql("polarity")} WHEN 1 THEN 'increase' WHEN -1 THEN 'decrease' ELSE 'neutral' END AS direction
         FROM {judged}
         WHERE value IS NOT NULL
         QUALIFY count(*) OVER (PARTITION BY indicator, measure, area, period_kind) >= {int(min_points)}

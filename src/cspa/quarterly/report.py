@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -30,6 +28,7 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import Indicator
 from cspa.catalogue.periods import Period
+from cspa.catalogue.vocabulary import attribution_for, status_legend
 from cspa.errors import CspaError
 from cspa.quarterly import judge
 from cspa.quarterly.fields import ACTION_PLAN_HEADING, INDICATOR_FIELDS
@@ -51,17 +50,6 @@ from cspa.quarterly.rules import (
     target_measure,
 )
 
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
-STATUS_LEGEND = {
-    "n/a": "Not applicable",
-    "..": "Data not available",
-    ".": "Data not applicable",
-    "-": "Data suppressed due to small numbers",
-    "x": "Not available",
-    "c": "Confidential (suppressed)",
-    "z": "Not applicable",
-    "*": "Provisional",
-}
 # NHS Making Data Count icon meanings (NHSRplotthedots ptd_create_ggplot icons; methods.md 6).
 VARIATION_TEXT = {
     "common_cause": "Common cause variation: no significant change",
@@ -396,7 +384,7 @@ def build_quarterly_document(
     meta["reporting_period"] = meta["reporting_period"] or {"text": quarter_words(p)}
     title_t = one("title")
     vintages = sorted({r["vintage"] for r in obs if r.get("vintage")})
-    attribution = [] if basket.framework == "quarterly2008" else [OGL]
+    attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip(
             "; "
@@ -443,7 +431,7 @@ def build_quarterly_document(
         "attribution": attribution,
         "changes": changes,
         "legend": {
-            "status_symbols": STATUS_LEGEND,
+            "status_symbols": status_legend(fw),
             "traffic_lights": [
                 {"light": e["light"], "label": e["label"], "meaning": e["meaning"]}
                 for e in key_entries
@@ -654,7 +642,7 @@ def _indicator_doc(
         "section": ind.section or ind.topic,
         "subsection": None,
         "page": None,
-        "polarity": ind.polarity.value if ind.polarity.value != "middle" else "none",
+        "polarity": ind.polarity.value,
         "unit": ind.unit.value,
         "key_financial_driver": r.key_financial_driver or title.rstrip().endswith("(F)"),
         "year_to_date": r.year_to_date,
@@ -1025,51 +1013,3 @@ def _chart(ind, area, table, cols, observations, target_docs, judged_ids, rules)
         "quartile_bands": None,
         "summary": summary,
     }
-
-
-# ------------------------------------------------------------------------------------------ writing
-
-FORMATS = ("html", "pdf", "xlsx", "json")
-
-
-def write_quarterly(doc: dict[str, Any], fmt: str, path: Path) -> Path:
-    """Write the document as html, pdf, xlsx or json (the quarterly layout for html/pdf/xlsx)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "html":
-        from cspa.outputs.html_quarterly import render_quarterly_html
-
-        path.write_text(render_quarterly_html(doc), encoding="utf-8")
-    elif fmt == "pdf":
-        from cspa.outputs.html_quarterly import render_quarterly_pdf
-
-        render_quarterly_pdf(doc, path)
-    elif fmt == "xlsx":
-        from cspa.quarterly.excel import render_quarterly_xlsx
-
-        render_quarterly_xlsx(doc, path)
-    elif fmt == "json":
-        from cspa.outputs.json_out import render_json
-
-        render_json(doc, path)
-    else:
-        raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    return path
-
-
-def render_demo(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """The demo's quarterly reports: Luton January-March 2008 (seed 001) as HTML, JSON and Excel, and Luton's
-    2024-25 Q4 report on the real LAIT figures (HTML and JSON). The PDF (about 7 s) is left to
-    `cspa report quarterly --format pdf` to keep the demo quick."""
-    written = []
-    for area, period, formats in (
-        ("Luton", "2007-08-Q4", ("html", "json", "xlsx")),
-        ("Luton", "2024-25-Q4", ("html", "json")),
-    ):
-        started = time.perf_counter()
-        doc = build_quarterly_document(con, area, period)
-        for fmt in formats:
-            path = Path(folder) / f"quarterly-{doc['area']['dfe_code']}-{doc['period_key']}.{fmt}"
-            write_quarterly(doc, fmt, path)
-            written.append(f"{path} ({time.perf_counter() - started:.1f} s)")
-    return written

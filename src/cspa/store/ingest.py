@@ -30,27 +30,14 @@ import pyarrow as pa
 from cspa.catalogue.areas import AreaRegistry, load_areas
 from cspa.catalogue.load import Catalogue, load_catalogue
 from cspa.catalogue.periods import parse_period
+from cspa.catalogue.vocabulary import status_symbols
 from cspa.errors import CatalogueError, CspaError, LoadError, PeriodError, Problem
 from cspa.store.database import Store
 from cspa.store.sql import path_literal
 
 # Status symbols and what they mean (seed legend 000:L263-265, L3956; DfE/GSS: methods.md 10).
-STATUS_SYMBOLS = {
-    ".": "not applicable",
-    "..": "not available",
-    "-": "suppressed (small numbers)",
-    "n/a": "not applicable",
-    "N/A": "not applicable",
-    "#": "rate based on fewer than 3 pupils not shown",
-    "*": "doubts about reliability",
-    "x": "not available (GSS) / suppressed",
-    "c": "confidential (suppressed)",
-    "z": "not applicable",
-    "k": "low (rounds to zero)",
-    "low": "low (rounds to zero)",
-    "u": "unreliable",
-    ":": "not available (legacy)",
-}
+# the symbols a figure may carry instead of a value (catalogue vocabulary.yaml)
+STATUS_SYMBOLS = status_symbols()
 LONG_COLUMNS = [
     "indicator",
     "measure",

@@ -58,49 +58,16 @@ LAIT_VINTAGE = "LAIT base data set, dfe-analytical-services/local-authority-inte
 LAIT_SOURCE = "DfE Local Authority Interactive Tool (LAIT) base data set, bds_long_0.parquet"
 
 _CSC = "dfe-analytical-services/CSC_outcomes_and_enablers"
-EES_FILES: list[tuple[str, str, str]] = [
-    # (file, source, vintage)
-    (
-        "cla_number_and_rate_per_10k_children.csv",
-        "DfE Children looked after in England (EES)",
-        f"DfE EES cla_number_and_rate_per_10k_children via {_CSC} @ 9a527ae3 (2025-11-27)",
-    ),
-    (
-        "b1_children_in_need_2013_to_2025.csv",
-        "DfE Characteristics of children in need (EES) table b1",
-        f"DfE EES b1_children_in_need via {_CSC} @ c19350f7 (2025-11-05)",
-    ),
-    (
-        "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
-        "DfE Characteristics of children in need (EES) table c1",
-        f"DfE EES c1_children_in_need_referrals_and_rereferrals via {_CSC} @ c19350f7 (2025-11-05)",
-    ),
-    (
-        "d3_cpps_subsequent_plan_2013_to_2025.csv",
-        "DfE Characteristics of children in need (EES) table d3",
-        f"DfE EES d3_cpps_subsequent_plan via {_CSC} @ c19350f7 (2025-11-05)",
-    ),
-    (
-        "d5_cpps_at31march_by_duration_2013_to_2025.csv",
-        "DfE Characteristics of children in need (EES) table d5",
-        f"DfE EES d5_cpps_at31march_by_duration via {_CSC} @ c19350f7 (2025-11-05)",
-    ),
-    (
-        "ks2_la.csv",
-        "DfE Outcomes for children in need including children looked after (EES), key stage 2",
-        f"DfE EES ks2_la via {_CSC} @ da9e6221 (2026-04-14)",
-    ),
-    (
-        "ks4_la.csv",
-        "DfE Outcomes for children in need including children looked after (EES), key stage 4",
-        f"DfE EES ks4_la via {_CSC} @ da9e6221 (2026-04-14)",
-    ),
-    (
-        "ons_mid-year_population_estimates_2012_to_2024.csv",
-        "ONS mid-year population estimates (EES)",
-        f"ONS mid-year population estimates via {_CSC} @ c19350f7 (2025-11-05)",
-    ),
-]
+
+
+def ees_files() -> list[tuple[str, str, str, str]]:
+    """(file, source, vintage, licence) of each EES file, from its mapping in
+    ``data/catalogue/sources/`` (which also says how its columns become indicators), in load order."""
+    specs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("*.yaml"))]
+    specs.sort(key=lambda spec: (spec.get("load_order", 99), spec["file"]))
+    return [(s["file"], s["source"], s["vintage"], s.get("licence") or OGL) for s in specs]
+
+
 B1_FILE = "b1_children_in_need_2013_to_2025.csv"
 ONS_FILE = "ons_mid-year_population_estimates_2012_to_2024.csv"
 CIN_RATE_SOURCE = (
@@ -397,12 +364,12 @@ def _excluded_rows(path: Path) -> Counter:
 
 def _load_ees(store: Store) -> list[dict]:
     out = []
-    for name, source, vintage in EES_FILES:
+    for name, source, vintage, licence in ees_files():
         t0 = time.perf_counter()
         path = INDICATORS / name
         total = sum(1 for _ in _read_csv(path))
         skipped = _excluded_rows(path)
-        res = load_files(store, [path], source=source, vintage=vintage, licence=OGL)
+        res = load_files(store, [path], source=source, vintage=vintage, licence=licence)
         out.append(
             _summary(
                 path.stem,

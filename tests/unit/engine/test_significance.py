@@ -733,7 +733,7 @@ def test_ci_overlap_basis_and_polarity_none(con):
         "vs_benchmark_basis",
     )[0]
     assert (direction, outcome) == ("lower", "not compared")
-    assert reason == "polarity none: not compared"
+    assert reason == "polarity none (context, not performance): not judged better or worse"
     assert basis.startswith("CI overlap vs england at 95%: 57.1-60.5 vs 69.6")
 
 

@@ -888,6 +888,7 @@ def _add_observations(ind: dict[str, Any]) -> None:
                 obs.append(
                     {
                         "measure": measure,
+                        "measure_id": measure or "value",
                         "period": period,
                         "geography": row["geography"] or row["label"],
                         "value": _num(cell["display"]) if not cell["status"] else None,
@@ -903,6 +904,7 @@ def _add_observations(ind: dict[str, Any]) -> None:
                     judgements.append(
                         {
                             "measure": None,
+                            "measure_id": "value",
                             "period": column,
                             "geography": row["geography"],
                             "band": cell["blobs"],
@@ -971,6 +973,8 @@ def fixture_report() -> dict[str, Any]:
             "region": "East of England",
         },
         "period": "2008",
+        "period_window": None,
+        "history": True,
         "framework": {
             "id": "apa2008",
             "title": "Annual Performance Assessment 2008",

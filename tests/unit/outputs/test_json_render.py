@@ -9,7 +9,7 @@ import pytest
 
 from cspa.errors import CspaError
 from cspa.outputs.json_out import public_document, render_json, to_json
-from cspa.outputs.render import FORMATS, RENDERERS, render
+from cspa.outputs.render import FORMATS, RENDERERS, SUFFIXES, formats_for, render
 
 
 def test_json_drops_private_keys_and_keeps_the_rest(doc, tmp_path):
@@ -68,15 +68,34 @@ def test_dispatch_by_format(doc, tmp_path):
 
 
 def test_unknown_format_is_a_readable_error(doc, tmp_path):
-    with pytest.raises(CspaError, match="Unknown report format 'docx'"):
+    with pytest.raises(
+        CspaError, match="cannot be written as 'docx': choose one of html, pdf, xlsx, json"
+    ):
         render(doc, "docx", tmp_path)
 
 
 def test_a_new_format_is_one_entry(doc, tmp_path, monkeypatch):
-    def render_txt(d, path):
+    def render_txt(d, path, options):
         path.write_text(d["title"], encoding="utf-8")
         return path
 
-    monkeypatch.setitem(RENDERERS, "txt", (render_txt, ".txt"))
+    monkeypatch.setitem(RENDERERS, ("*", "txt"), render_txt)
+    monkeypatch.setitem(SUFFIXES, "txt", ".txt")
     p = render(doc, "txt", tmp_path)
     assert p.suffix == ".txt" and p.read_text(encoding="utf-8") == doc["title"]
+
+
+def test_a_kind_without_a_format_says_which_it_has(tmp_path):
+    letter = {"report": "letter", "title": "Letter", "area": {"name": "Luton"}}
+    with pytest.raises(
+        CspaError, match="cannot be written as 'xlsx': choose one of html, pdf, json"
+    ):
+        render(letter, "xlsx", tmp_path)
+
+
+def test_every_kind_uses_the_shared_json_writer():
+    # one JSON writer for every kind: no kind registers its own
+    assert [k for k in RENDERERS if k[1] == "json"] == [("*", "json")]
+    assert all(
+        formats_for(k)[-1] == "json" for k in ("apa-dataset", "quarterly", "profile", "letter")
+    )

@@ -14,13 +14,13 @@ import pytest
 def test_the_written_out_quantiles_are_scipys():
     from scipy import stats
 
-    from cspa.engine import significance, trends
+    from cspa.engine import relations, trends
 
     assert float(stats.chi2.ppf(0.998, 1)) == trends.TREND_CHI2_CRITICAL
-    for c, z in significance._Z.items():
+    for c, z in relations._Z.items():
         assert z == float(stats.norm.ppf(c + (1 - c) / 2))
-        assert significance.z_for(c) == z and significance.z_for(c * 100 / 100) == z
-    assert significance.z_for(0.9) == float(stats.norm.ppf(0.95))  # any other level: scipy's
+        assert relations.z_for(c) == z and relations.z_for(c * 100 / 100) == z
+    assert relations.z_for(0.9) == float(stats.norm.ppf(0.95))  # any other level: scipy's
 
 
 def _run(code: str) -> str:
@@ -49,7 +49,7 @@ def test_a_report_judged_on_the_fly_imports_no_scipy(demo_db):
 def test_the_batch_workers_import_no_scipy():
     got = _run("""
         import sys
-        from cspa.outputs.batch import _render_one, _start_worker
+        from cspa.app.batch import _render_one, _start_worker
         _start_worker()
         print("scipy" in sys.modules)
     """)

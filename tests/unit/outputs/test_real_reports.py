@@ -212,8 +212,8 @@ def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_pat
     documents are exactly those built straight from the database's judgements."""
     import duckdb
 
+    from cspa.app.batch import open_prepared, prepare_judgements
     from cspa.engine.run import compute
-    from cspa.outputs.batch import open_prepared, prepare_judgements
     from cspa.outputs.document_apa import SharedRows
     from cspa.outputs.json_out import to_json
 
@@ -278,7 +278,7 @@ def test_report_command_takes_a_period_window(demo_db, tmp_path):
 def test_batch_renders_reports_in_worker_processes(demo_con, tmp_path):
     """The whole batch path: the engine once, the prepared file, worker processes forked from the
     warm server, one file per authority (here three of them), each with only the period window."""
-    from cspa.outputs.batch import render_all_areas
+    from cspa.app.batch import render_all_areas
 
     n = render_all_areas(demo_con, "lait", 2025, "html", tmp_path, areas=["821", "822", "202"])
     assert n == 3

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from cspa.outputs.json_out import to_json
+from cspa.outputs.render import render
 from cspa.quarterly.load import load_template
-from cspa.quarterly.report import build_quarterly_document, write_quarterly
+from cspa.quarterly.report import build_quarterly_document
 from cspa.quarterly.template import write_template
 from tests.unit.quarterly.conftest import open_book, rows_of
 
@@ -104,7 +105,7 @@ def test_slough_targets_through_the_template(store, tmp_path):
     )
 
     for fmt in ("html", "xlsx", "json"):
-        out = write_quarterly(doc, fmt, tmp_path / f"slough.{fmt}")
+        out = render(doc, fmt, tmp_path / f"slough.{fmt}")
         assert out.stat().st_size > 10_000
     html = (tmp_path / "slough.html").read_text(encoding="utf-8")
     assert (

@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from cspa.outputs.html_quarterly import render_quarterly_html, spc_chart_svg
-from cspa.quarterly.report import build_quarterly_document, write_quarterly
+from cspa.outputs.render import render
+from cspa.quarterly.report import build_quarterly_document
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_spc_chart_svg_text_alternative():
 def test_excel_and_pdf(doc, tmp_path):
     import openpyxl
 
-    xlsx = write_quarterly(doc, "xlsx", tmp_path / "q.xlsx")
+    xlsx = render(doc, "xlsx", tmp_path / "q.xlsx")
     wb = openpyxl.load_workbook(xlsx, read_only=True)
     assert {
         "Contents",
@@ -123,7 +124,7 @@ def test_excel_and_pdf(doc, tmp_path):
         r[1] == "Current overall progress on action plan" and r[2] == "Amber" for r in commentary
     )
     wb.close()
-    pdf = write_quarterly(doc, "pdf", tmp_path / "q.pdf")
+    pdf = render(doc, "pdf", tmp_path / "q.pdf")
     import pypdf
 
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages[:4])

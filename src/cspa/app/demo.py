@@ -10,10 +10,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cspa.app.reports import ReportRequest, build_report, default_output
+from cspa.assessment.seed import load_seed_assessment
 from cspa.catalogue.areas import DATA
+from cspa.outputs.render import render
+from cspa.quarterly.seed import load_seed_quarterly
+from cspa.records.demo import load_demo_returns
 from cspa.store.database import Store
 from cspa.store.ingest import load_files
 from cspa.store.real_data import load_real_data
@@ -79,36 +85,17 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
         )
         if progress:
             progress(f"seed {seed}")
-    # Features with data of their own (targets and commentary, assessment records) load it here.
-    for step in DEMO_STEPS:
-        fn = _optional(step)
-        if fn is not None:
-            summary += fn(store) or []
-            if progress:
-                progress(step.split(":")[0].rsplit(".", 1)[-1])
+    # targets, actuals and commentary (seed 001), assessment records and moderations (seeds 002-004)
+    # and the record-level returns (fake SSDA903 and CIN census) with the measures computed from them
+    for name, step in (
+        ("quarterly", load_seed_quarterly),
+        ("assessment", load_seed_assessment),
+        ("records", load_demo_returns),
+    ):
+        summary += step(store) or []
+        if progress:
+            progress(name)
     return summary
-
-
-# "module:function" loaders of feature data, run in order after the observations; each takes the
-# store and returns summary dicts. A feature not installed yet is skipped.
-DEMO_STEPS = (
-    "cspa.quarterly.seed:load_seed_quarterly",
-    "cspa.assessment.seed:load_seed_assessment",
-    "cspa.records.demo:load_demo_returns",
-)
-
-
-def _optional(spec: str):
-    from importlib import import_module
-
-    mod_name, fn = spec.split(":")
-    try:
-        mod = import_module(mod_name)
-    except ModuleNotFoundError as e:
-        if e.name and mod_name.startswith(e.name):
-            return None
-        raise
-    return getattr(mod, fn)
 
 
 def build_demo(output: Path, console: Console | None = None) -> str:
@@ -147,10 +134,43 @@ def build_demo(output: Path, console: Console | None = None) -> str:
     return "\n".join(lines)
 
 
+#: The demo's reports: (kind, area, year or quarter, formats). The APA PDF (about 190 pages, some
+#: 20 s printed by Chromium, a minute or more by WeasyPrint) and the quarterly PDF are left to
+#: ``cspa report ... --format pdf``, so the demo stays quick.
+DEMO_REPORTS: tuple[tuple[str, str, int | str, tuple[str, ...]], ...] = (
+    ("apa-dataset", "Luton", 2008, ("html", "xlsx", "json")),
+    ("apa-dataset", "Luton", 2025, ("html", "xlsx", "json")),
+    ("quarterly", "Luton", "2007-08-Q4", ("html", "json", "xlsx")),
+    ("quarterly", "Luton", "2024-25-Q4", ("html", "json")),
+    ("profile", "Luton", 2011, ("html", "json")),
+    ("letter", "Luton", 2006, ("html", "json")),
+    ("letter", "Luton", 2011, ("html", "json", "pdf")),
+    ("profile", "Luton", 2025, ("html", "json")),
+    ("letter", "Luton", 2025, ("html", "json")),
+)
+
+
 def render_demo_reports(db: Path, output: Path, prog=None, task=None) -> list[str]:
-    """Render the demo reports the report modules provide (each later issue adds its own)."""
+    """Render :data:`DEMO_REPORTS` from the database at ``db`` into ``output``; returns one line
+    per file written (name and the seconds since its report was started)."""
+    written: list[str] = []
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        from cspa.outputs.demo_reports import render_all
-    except ImportError:
-        return []
-    return render_all(db, output, prog, task)
+        for kind, area, when, formats in DEMO_REPORTS:
+            if prog is not None:
+                prog.update(task, description=f"Rendering the {kind} report for {area} {when}")
+            started = time.perf_counter()
+            request = ReportRequest(
+                kind,
+                area,
+                year=when if isinstance(when, int) else None,
+                period=when if isinstance(when, str) else None,
+            )
+            # one document for every format asked (built with history: Excel and JSON keep it)
+            doc = build_report(con, request)
+            for fmt in formats:
+                path = render(doc, fmt, default_output(doc, fmt, output))
+                written.append(f"{path.name} ({time.perf_counter() - started:.1f} s)")
+    finally:
+        con.close()
+    return written

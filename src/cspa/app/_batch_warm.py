@@ -1,7 +1,7 @@
-"""Preloaded by the batch renderer's fork server (see cspa.outputs.batch): loads, once, what every
+"""Preloaded by the batch renderer's fork server (see cspa.app.batch): loads, once, what every
 report needs (catalogue, areas, neighbour groups, templates), so each worker forked from the
 server starts with them already in memory."""
 
-from cspa.outputs.batch import _start_worker
+from cspa.app.batch import _start_worker
 
 _start_worker()

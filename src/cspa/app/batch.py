@@ -10,7 +10,7 @@ worker keeps the rows every report shares (England, the regions) after the first
 reads them.
 
 The workers are forked from a server process that has already loaded the catalogue, the areas,
-the neighbour groups and the templates (``cspa.outputs._batch_warm``), which it does while the
+the neighbour groups and the templates (``cspa.app._batch_warm``), which it does while the
 engine runs; fork, but not from this process, which holds DuckDB's threads. Where there is no
 fork server (Windows) they are spawned and load those themselves. Either way a script that
 calls :func:`render_all_areas` needs the usual ``if __name__ == "__main__":`` guard. A progress
@@ -31,12 +31,12 @@ from pathlib import Path
 import duckdb
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cspa.app.reports import WINDOW_ONLY_FORMATS
 from cspa.catalogue.areas import load_areas
+from cspa.catalogue.load import load_catalogue
 from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns
+from cspa.outputs.render import render
 
-#: Formats whose renderers show only the period window: their documents are built without the
-#: earlier periods (Excel and JSON keep every period, see build_apa_document).
-WINDOW_ONLY_FORMATS = ("html", "pdf")
 #: The reference tables a document reads besides the judgements.
 REFERENCE_TABLES = ("area", "measure", "indicator")
 
@@ -84,10 +84,9 @@ def open_prepared(folder: Path) -> duckdb.DuckDBPyConnection:
 
 def _start_worker() -> None:
     """Load what every report needs, once per process (cached by the loaders)."""
-    import cspa.cli  # noqa: F401 - the report writer (_write_report) and what it imports
     from cspa.catalogue.load import load_catalogue
     from cspa.catalogue.neighbours import load_neighbours
-    from cspa.outputs import html, render  # noqa: F401
+    from cspa.outputs import html
 
     load_catalogue()
     load_areas()
@@ -98,7 +97,7 @@ def _start_worker() -> None:
 def _context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cspa.outputs._batch_warm"])
+        ctx.set_forkserver_preload(["cspa.app._batch_warm"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -106,7 +105,6 @@ def _context():
 def _render_one(
     folder: str, area_code: str, framework: str, year: int, fmt: str, path: str, periods: int | None
 ) -> str:
-    from cspa.cli import _write_report
     from cspa.outputs.document_apa import SharedRows, build_apa_document
 
     if _worker.get("folder") != folder:
@@ -125,7 +123,7 @@ def _render_one(
             history=fmt not in WINDOW_ONLY_FORMATS,
             shared=_worker["shared"],
         )
-        _write_report(doc, fmt, Path(path))
+        render(doc, fmt, Path(path))
         del doc
     finally:
         _worker["reports"] = _worker.get("reports", 0) + 1
@@ -174,7 +172,7 @@ def render_all_areas(
             starter.start()
             prepare_judgements(con, framework, folder)
             starter.join()
-            era = "2008" if framework == "apa2008" else "2025"
+            era = load_catalogue().frameworks[framework].areas_era or "2025"
             present = {
                 r[0]
                 for r in con.execute(
@@ -211,3 +209,33 @@ def render_all_areas(
         pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(folder, ignore_errors=True)
     return len(las)
+
+
+def render_assessment_all_areas(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    year: int,
+    fmt: str,
+    folder: Path,
+    ruleset: str | None = None,
+    template: str | Path | None = None,
+) -> list[Path]:
+    """Every authority's profile or letter for a year; the relations they read are computed once."""
+    from cspa.assessment.report import (
+        build_letter_document,
+        build_profile_document,
+        prepare_all_areas,
+    )
+    from cspa.errors import CspaError
+
+    build = build_profile_document if kind == "profile" else build_letter_document
+    written = []
+    for code in prepare_all_areas(con, kind, year, ruleset):
+        try:
+            doc = build(con, code, year, ruleset, prepared=True)
+        except CspaError:  # an authority with no figures at all for this year
+            continue
+        written.append(
+            render(doc, fmt, Path(folder) / f"{kind}-{code}-{year}.{fmt}", template=template)
+        )
+    return written
