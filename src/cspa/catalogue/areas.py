@@ -171,10 +171,10 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     region_by_name = {_norm(n): c for c, (n, _) in REGIONS.items()}
 
     coords: dict[str, tuple[float | None, float | None]] = {}
-    for r in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
-        num = (r.get("old-ons-la-code") or "").split(".")[0]
-        lat, long = _f(r.get("lat")), _f(r.get("long"))
-        for key in (r.get("gss-code"), num if num.isdigit() else None):
+    for row in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
+        old_code = (row.get("old-ons-la-code") or "").split(".")[0]
+        lat, long = _f(row.get("lat")), _f(row.get("long"))
+        for key in (row.get("gss-code"), old_code if old_code.isdigit() else None):
             if key and lat is not None:
                 coords.setdefault(key, (lat, long))
 
@@ -187,8 +187,9 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     }
     for dfe in sorted(set(rows25) | set(rows08), key=int):
         r25, r08 = rows25.get(dfe), rows08.get(dfe)
+        # every code comes from one of the two lists, so a code missing from 2025 is in 2007-08
         name = (r25 or {}).get("la_name") or re.sub(
-            r"\s*\(Pre LGR 2009\)", "", r08["la_name_2007_08"]
+            r"\s*\(Pre LGR 2009\)", "", (r08 or {})["la_name_2007_08"]
         )
         ons = (r25 or {}).get("ons_code") or (r08 or {}).get("ons_gss_code_of_entity") or None
         region = (r25 or {}).get("region_code") or region_by_name.get(

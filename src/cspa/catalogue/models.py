@@ -62,7 +62,7 @@ class Unit(str, Enum):
     rate_per_1000 = "rate_per_1000"
     rate_per_10000 = "rate_per_10000"
     rate_per_100000 = "rate_per_100000"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the unit's name, shadowing str.count on purpose
     ratio = "ratio"
     standardised_ratio = "standardised_ratio"
     score = "score"
@@ -272,13 +272,18 @@ class LightNone(Strict):
     reason: str = "Traffic lights have not been applied to this indicator"
 
 
+Colour = Literal["red", "amber", "green"]
+
+
+def _paf_colours() -> dict[int, Colour]:
+    return {1: "red", 2: "amber", 3: "amber", 4: "green", 5: "green"}
+
+
 class LightPafBand(Strict):
     """Colour from the PAF band's blobs (000:L45: shading on LA, SN and England)."""
 
     rule: Literal["paf_band"]
-    colours: dict[int, Literal["red", "amber", "green"]] = Field(
-        default_factory=lambda: {1: "red", 2: "amber", 3: "amber", 4: "green", 5: "green"}
-    )
+    colours: dict[int, Colour] = Field(default_factory=_paf_colours)
 
 
 class LightComparatorShading(Strict):
