@@ -83,6 +83,11 @@ def assess(
             raise CspaError(f"{a.name} is not assessed by rule set {rs.id} ({rs.population})")
         ev = {e["evidence_id"]: e for e in evidence_rows(store.con, a.code)}
         run = save_proposal(store, rs, year, areas=[a.code]) if save else None
+        measured = None
+        if rs.model is not None:  # a model's proposals come with their measured agreement
+            from cspa.assessment.evaluate import evaluate
+
+            measured = evaluate(store.con, rs)["judgements"]
     console.print(
         styled(
             (f"{a.name} {year}", "bold"),
@@ -114,6 +119,8 @@ def assess(
                 )
         if t.row_count:
             console.print(t)
+        if measured and r["judgement"] in measured:
+            console.print(f"  Measured: {measured[r['judgement']]['summary']}")
 
 
 @assess_app.command("moderate")

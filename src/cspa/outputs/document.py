@@ -281,12 +281,73 @@ class ProfileDocument(_Envelope):
     indicators: list[dict[str, Any]] = []
 
 
+class LetterEvidence(_Open):
+    """One figure or judgement behind a letter's sentence, with its source (seed line or vintage)."""
+
+    indicator: str | None = None
+    title: str | None = None
+    measure: str | None = None
+    period: str | None = None
+    display: str | None = None
+    comparator_display: str | None = None
+    judgement: str | None = None
+    ref: str | None = None
+
+
+class LetterSentence(_Open):
+    """A sentence of a section's paragraph, or an item of its strengths or areas for improvement."""
+
+    key: str
+    text: str
+    salience: float | None = Field(
+        default=None, description="the documented salience score, 0 to 1"
+    )
+    evidence: list[LetterEvidence] = []
+
+
+class LetterAgreement(_Open):
+    """A proposing method's measured agreement with Ofsted beside each baseline's, for one judgement."""
+
+    sentence: str
+    beats_every_baseline: bool
+    split_date: str
+    train_n: int
+    test_n: int
+    rows: list[dict[str, Any]]
+
+
+class LetterUnsupported(_Closed):
+    topic: str
+    seed_ref: str
+    reason: str
+
+
+class LetterSection(_Open):
+    """An outcome or judgement area: its grade, its paragraphs, its key strengths and areas for improvement."""
+
+    id: str
+    heading: str
+    judgement_id: str | None = None
+    grade: int | None = None
+    label: str | None = None
+    sentence: str | None = None
+    reason: str | None = None
+    paragraphs: list[list[LetterSentence]] = []
+    agreement: LetterAgreement | None = None
+    strengths: list[LetterSentence] = []
+    areas_for_improvement: list[LetterSentence] = []
+    unsupported: list[LetterUnsupported] = []
+
+
 class LetterDocument(_Envelope):
     report: Literal["letter"]
     year: int
     grades: list[dict[str, Any]]
+    outcomes: list[LetterSection] = []
     strengths: list[Any] = []
     areas_for_improvement: list[Any] = []
+    method_agreement: dict[str, Any] | None = None
+    printed_agreement: dict[str, Any] | None = None
 
 
 ReportDocument = Annotated[
