@@ -109,8 +109,10 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
 
     def placements():
         e = _la(E)
-        e = e[(e.DECOM <= e.E) & (e.DEC.isna() | (e.DEC >= e.S))].sort_values(
-            [*keys, "CHILD", "DECOM", "DEC"]
+        e = e[(e.DECOM <= e.E) & (e.DEC.isna() | (e.DEC >= e.S))]
+        # the year's first placement: earliest start, a new placement before a same-day change of status
+        e = e.assign(isl=(e.RNE == "L").fillna(False)).sort_values(
+            [*keys, "CHILD", "DECOM", "isl", "DEC"]
         )
         first = ~e.duplicated([*keys, "CHILD"])
         e = e.assign(p=(first | (e.RNE != "L")).astype(int), o=(e.DEC.isna() | (e.DEC > e.E)))
@@ -347,8 +349,10 @@ def main() -> int:
     )
     t_mem: dict[str, float] = {}
     compute(mem, duck, timings=t_mem)
+    c_duck, c_mem = t_duck.pop("_cpu"), t_mem.pop("_cpu")
 
     t_pd: dict[str, float] = {}
+    c_pd: dict[str, float] = {}
     if not args.no_pandas:
         t0 = time.perf_counter()
         frames = load_pandas(folder)
@@ -357,9 +361,10 @@ def main() -> int:
         fns = pandas_measures(frames)
         mismatches = 0
         for m in MEASURES:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             res = fns[m.key]()
             t_pd[m.key] = time.perf_counter() - t0
+            c_pd[m.key] = time.process_time() - c0
             ours = (
                 obs[(obs.indicator == m.indicator) & (obs.measure == m.measure)]
                 .set_index(["LA", "YEAR"])
@@ -391,6 +396,7 @@ def main() -> int:
             f"spark: local[2] session started in {time.perf_counter() - t0:.1f} s (not counted below)"
         )
         sp = compute(tables, spark, timings=t_spark).to_pandas()
+        t_spark.pop("_cpu", None)
         k = ["indicator", "measure", "LA", "YEAR"]
         a, b = obs.sort_values(k).reset_index(drop=True), sp.sort_values(k).reset_index(drop=True)
         same = a[k].equals(b[k]) and all(
@@ -431,6 +437,13 @@ def main() -> int:
             f"smallest pandas/DuckDB ratio: {worst} {t_pd[worst] / t_duck[worst]:.1f}x (goal: 10x); "
             f"all measures {sum(t_pd.values()) / sum(t_duck.values()):.1f}x"
         )
+        print(
+            "CPU seconds (this process, all threads; steadier than the wall clock on a shared machine): "
+            f"DuckDB {sum(c_duck.values()):.1f}, from memory {sum(c_mem.values()):.1f}, "
+            f"pandas {sum(c_pd.values()):.1f}; pandas/DuckDB {sum(c_pd.values()) / sum(c_duck.values()):.1f}x, "
+            f"pandas/in-memory {sum(c_pd.values()) / sum(c_mem.values()):.1f}x"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

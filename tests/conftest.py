@@ -17,6 +17,13 @@ import pytest
 import cspa
 from cspa.store.database import Store
 
+# the golden cases' kinds, counted and printed at the end of the run
+from tests.golden.kinds import (  # noqa: F401
+    pytest_itemcollected,
+    pytest_runtest_logreport,
+    pytest_terminal_summary,
+)
+
 
 @pytest.fixture
 def bare_store():

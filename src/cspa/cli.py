@@ -11,14 +11,15 @@ import textwrap
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cspa import cli_assessment, cli_quarterly, cli_records
-from cspa.errors import CspaError
+from cspa import cli_assessment, cli_quarterly, cli_records, cli_web
+from cspa.errors import CspaError, one_line
+from cspa.outputs.safe_text import SafeConsole, styled
 
-console = Console()
-err_console = Console(stderr=True)
+# user text (file names, vintages, commentary, reasons) is printed as it is: never markup
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 app = typer.Typer(
     help="cspa: children's services performance assessment for English local authorities.",
@@ -38,6 +39,17 @@ app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
 
 STATE = {"debug": False}
+
+
+def database(db: Path | None, mode: str, **kw):
+    """Open the command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it, ``write`` needs it to exist, ``create`` may make it; waits for other
+    processes are announced on stderr."""
+    from cspa.store.access import open_db
+
+    return open_db(db, mode, notify=err_console.print, **kw)
+
+
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
 )
@@ -204,13 +216,21 @@ def load(
     source: str = typer.Option(None, "--source", help="Who published it."),
     licence: str = typer.Option(None, "--licence", help="Licence of the figures."),
 ) -> None:
-    """Validate and load files, all or nothing."""
+    """Validate and load files, all or nothing (through the server, while one runs on the database)."""
     from rich.progress import Progress
 
-    from cspa.store.database import Store
+    from cspa.app.web.client import load_through_server
+    from cspa.store.database import default_path
+
+    through = load_through_server(Path(db or default_path()), files, vintage, source, licence)
+    if through is not None:
+        for line in through:
+            console.print(line)
+        return
+
     from cspa.store.ingest import load_files
 
-    with Store.open(db) as store:
+    with database(db, "create") as store:
         if store.count("area") == 0:
             store.sync_reference()
         with Progress(console=err_console, transient=True) as prog:
@@ -225,7 +245,7 @@ def load(
             )
     for r in results:
         console.print(
-            f"Loaded {r.rows:,} rows from {r.file} ({r.format} format, load {r.load_id}; "
+            f"Loaded {r.rows:,} rows from {one_line(r.file)} ({r.format} format, load {r.load_id}; "
             f"{r.superseded:,} earlier rows kept as history)."
         )
 
@@ -236,14 +256,7 @@ def load(
 @data_app.command("status")
 def data_status(db: Path = DbOption) -> None:
     """What is loaded: frameworks, indicators, areas, periods, vintages, rows by status."""
-    from cspa.store.database import Store, default_path
-
-    path = db or default_path()
-    if not Path(path).exists():
-        raise CspaError(
-            f"No database at {path}. Run `cspa demo` to build one, or `cspa load FILE --db {path}`."
-        )
-    with Store.open(path, read_only=True) as store:
+    with database(db, "read") as store:
         s = store.status()
     t = Table("Framework", "Indicators", "Observations (current)", title="Frameworks")
     for r in s["frameworks"]:
@@ -264,7 +277,12 @@ def data_status(db: Path = DbOption) -> None:
     t = Table("Load", "File", "Format", "Vintage", "Rows", "Loaded", title="Loads (vintages)")
     for r in s["loads"]:
         t.add_row(
-            str(r[0]), Path(r[1]).name, r[2], r[3] or "", f"{r[4]:,}", f"{r[5]:%Y-%m-%d %H:%M}"
+            str(r[0]),
+            one_line(Path(r[1]).name),
+            r[2],
+            one_line(r[3] or ""),
+            f"{r[4]:,}",
+            f"{r[5]:%Y-%m-%d %H:%M}",
         )
     console.print(t)
     t = Table("Status", "Rows", title="Current rows by status")
@@ -272,6 +290,16 @@ def data_status(db: Path = DbOption) -> None:
         t.add_row(r[0], f"{r[1]:,}")
     console.print(t)
     console.print(f"{s['history_rows']:,} superseded rows kept as history.")
+
+
+@data_app.command("upgrade")
+def data_upgrade(db: Path = DbOption) -> None:
+    """Upgrade a database made by an earlier cspa to this one's schema (any command does it too)."""
+    from cspa.store.database import SCHEMA_VERSION
+
+    with database(db, "write"):
+        pass
+    console.print(f"The database is at schema version {SCHEMA_VERSION}.")
 
 
 # ------------------------------------------------------------------------------- reports
@@ -322,35 +350,31 @@ def report_apa(
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
-    import duckdb
-
     from cspa.outputs.document_apa import framework_for_year
-    from cspa.store.database import default_path
 
     if fmt not in FORMATS:
         raise CspaError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    path = db or default_path()
-    if not Path(path).exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with database(db, "read") as store:
+        con = store.con
         if all_areas:
             from cspa.app.batch import render_all_areas
+            from cspa.outputs.destination import output_folder
 
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
-            n = render_all_areas(
-                con,
-                fw,
-                year,
-                fmt,
-                out,
-                console=err_console,
-                periods=periods,
-                themes=_split(themes),
-                indicators=_split(indicators),
-            )
-            console.print(f"Wrote {n} reports to {out}")
+            with output_folder(out):
+                n = render_all_areas(
+                    con,
+                    fw,
+                    year,
+                    fmt,
+                    out,
+                    console=err_console,
+                    periods=periods,
+                    themes=_split(themes),
+                    indicators=_split(indicators),
+                )
+            console.print(f"Wrote {n} reports to {one_line(out)}")
             return
         if not area:
             raise CspaError("Give --area (a name, DfE LA number or ONS code) or --all-areas.")
@@ -365,9 +389,7 @@ def report_apa(
             themes=_split(themes),
             indicators=_split(indicators),
         )
-        console.print(f"Wrote {write_report(con, request, fmt, output)}")
-    finally:
-        con.close()
+        console.print(f"Wrote {one_line(write_report(con, request, fmt, output))}")
 
 
 @app.command("judge")
@@ -380,7 +402,6 @@ def judge_cmd(
     """Compute every judgement for every authority, indicator and period, and store them."""
     from cspa.engine.run import judge
     from cspa.engine.selection import Selection
-    from cspa.store.database import Store
 
     selection = Selection.framework(framework) if framework else None
     if framework:
@@ -390,11 +411,13 @@ def judge_cmd(
             raise CspaError(
                 f"no framework {framework!r}; frameworks: {', '.join(load_catalogue().frameworks)}"
             )
-    with Store.open(db) as store:
+    with database(db, "write") as store:
         r = judge(store.con, selection)
     console.print(
         f"{r['rows']:,} figures judged in {r['seconds']:.1f} s: {r['bands']:,} bands, {r['lights']:,} lights, "
-        f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements."
+        f"{r['ranks']:,} ranks, {r['quartiles']:,} quartiles, {r['progress']:,} progress judgements, "
+        f"{r['significance']:,} significance judgements, {r['trends']:,} trend classes and "
+        f"{r['recent_trends']:,} recent trends."
     )
 
 
@@ -409,8 +432,10 @@ def demo(
 ) -> None:
     """Build the demo database (2008 Luton documents + today's real data) and render the demo reports."""
     from cspa.app.demo import build_demo
+    from cspa.outputs.destination import output_folder
 
-    summary = build_demo(output, console=err_console)
+    with output_folder(output):
+        summary = build_demo(output, console=err_console)
     console.print(summary)
 
 
@@ -419,6 +444,7 @@ def demo(
 cli_quarterly.register(app, report_app)
 cli_assessment.register(app, report_app)
 cli_records.register(app, report_app)
+cli_web.register(app)
 
 
 def main() -> None:
@@ -428,15 +454,17 @@ def main() -> None:
     except CspaError as e:
         if STATE["debug"]:
             raise
-        err_console.print(f"[bold red]Error:[/] {e}", highlight=False, soft_wrap=True)
+        err_console.print(styled(("Error:", "bold red"), " ", str(e)), soft_wrap=True)
         sys.exit(1)
     except Exception as e:  # anything unexpected: one paragraph, not a traceback
         if STATE["debug"] or "--debug" in sys.argv:
             raise
         msg = textwrap.shorten(f"{type(e).__name__}: {e}", 600)
         err_console.print(
-            f"[bold red]Unexpected error:[/] {msg} (run with --debug for the traceback)",
-            highlight=False,
+            styled(
+                ("Unexpected error:", "bold red"), f" {msg} (run with --debug for the traceback)"
+            ),
+            soft_wrap=True,
         )
         sys.exit(2)
 

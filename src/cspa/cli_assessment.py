@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
+from cspa.outputs.safe_text import SafeConsole, styled
 
-console = Console()
-err_console = Console(stderr=True)
+# user text (reasons, letter text, who) is printed as it is: never markup (cspa.outputs.safe_text)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
 )
@@ -32,13 +34,19 @@ assess_app = typer.Typer(
 )
 
 
-def _db(db: Path | None) -> Path:
-    from cspa.store.database import default_path
+def _database(db: Path | None, mode: str):
+    """The command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it; waits for other processes are announced on stderr."""
+    from cspa.store.access import open_db
 
-    path = Path(db or default_path())
-    if not path.exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    return path
+    return open_db(db, mode, notify=err_console.print)
+
+
+@contextmanager
+def _read(db: Path | None):
+    """A read-only connection to the command's database."""
+    with _database(db, "read") as store:
+        yield store.con
 
 
 def _need(area, year):
@@ -65,25 +73,35 @@ def assess(
     from cspa.assessment.rules import evidence_rows, proposal_rows, propose
     from cspa.assessment.ruleset import ruleset_for_year
     from cspa.catalogue.areas import load_areas
-    from cspa.store.database import Store
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
-    with Store.open(_db(db), read_only=not save) as store:
+    with _database(db, "write" if save else "read") as store:
         propose(store.con, rs, year)
         rows = proposal_rows(store.con, a.code)
         if not rows:
             raise CspaError(f"{a.name} is not assessed by rule set {rs.id} ({rs.population})")
         ev = {e["evidence_id"]: e for e in evidence_rows(store.con, a.code)}
         run = save_proposal(store, rs, year, areas=[a.code]) if save else None
+        measured = None
+        if rs.model is not None:  # a model's proposals come with their measured agreement
+            from cspa.assessment.evaluate import evaluate
+
+            measured = evaluate(store.con, rs)["judgements"]
     console.print(
-        f"[bold]{a.name} {year}[/]: rule set {rs.id} v{rs.version}"
-        + (f" (stored as run {run})" if run else "")
+        styled(
+            (f"{a.name} {year}", "bold"),
+            f": rule set {rs.id} v{rs.version}" + (f" (stored as run {run})" if run else ""),
+        )
     )
     for r in rows:
+        console.print()
         console.print(
-            f"\n[bold]{r['judgement_label']}[/]: "
-            + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal")
+            styled(
+                (r["judgement_label"], "bold"),
+                ": "
+                + (f"{r['grade']} {r['grade_label']}" if r["grade"] is not None else "no proposal"),
+            )
         )
         for rule in r["rules"]:
             mark = "" if rule["applied"] else " (held, did not change the grade)"
@@ -101,6 +119,8 @@ def assess(
                 )
         if t.row_count:
             console.print(t)
+        if measured and r["judgement"] in measured:
+            console.print(f"  Measured: {measured[r['judgement']]['summary']}")
 
 
 @assess_app.command("moderate")
@@ -129,7 +149,6 @@ def assess_moderate(
     from cspa.assessment.rules import propose
     from cspa.assessment.ruleset import ruleset_for_year
     from cspa.catalogue.areas import load_areas
-    from cspa.store.database import Store
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
@@ -143,7 +162,7 @@ def assess_moderate(
         raise CspaError(
             "say what to moderate: --judgement J with --confirm or --grade G, or --section with --text/--remove"
         )
-    with Store.open(_db(db)) as store:
+    with _database(db, "write") as store:
         if (
             action in ("confirm", "override")
             and judgement
@@ -188,7 +207,6 @@ def assess_history(
 ) -> None:
     """Every stored proposal and moderation for an authority and year, oldest first."""
     _need(area, year)
-    import duckdb
 
     from cspa.assessment.moderation import history
     from cspa.assessment.ruleset import ruleset_for_year
@@ -196,18 +214,15 @@ def assess_history(
 
     a = load_areas().resolve(area)
     rs = ruleset_for_year(year, ruleset)
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         rows = history(con, rs.id, a.code, year)
-    finally:
-        con.close()
     t = Table(
         "When", "Who", "What", "Judgement", "Grade", "Detail", title=f"{a.name} {year} ({rs.id})"
     )
     for h in rows:
         t.add_row(
             str(h["at"])[:19],
-            h["by"],
+            one_line(h["by"]),
             h["event"],
             h["judgement"] or "",
             "" if h["grade"] is None else f"{h['grade']} {h['label'] or ''}",
@@ -233,8 +248,6 @@ def assess_evaluate(
     import datetime as dt
     import json
 
-    import duckdb
-
     from cspa.assessment.evaluate import evaluate
     from cspa.assessment.ruleset import ruleset_for_year
 
@@ -245,15 +258,12 @@ def assess_evaluate(
     except ValueError as e:
         raise CspaError(f"--split-date must be a date as YYYY-MM-DD, not {split_date!r}") from e
     rs = ruleset_for_year(2025, ruleset)
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         res = evaluate(con, rs, split)
-    finally:
-        con.close()
     if fmt == "json":
         print(json.dumps(res, indent=1, default=str))
         return
-    console.print(f"[bold]{rs.id}[/]: {res['method']}")
+    console.print(styled((rs.id, "bold"), f": {res['method']}"))
     for jid, r in res["judgements"].items():
         t = Table(
             "Method",
@@ -294,7 +304,6 @@ def _report(
     template: Path | None,
     all_areas: bool = False,
 ) -> None:
-    import duckdb
 
     from cspa.app.batch import render_assessment_all_areas
     from cspa.app.reports import ReportRequest, write_report
@@ -305,22 +314,18 @@ def _report(
         if year is None:
             raise CspaError("Give --year with --all-areas.")
         folder = output or Path("cspa-output") / f"{kind}-{year}"
-        con = duckdb.connect(str(_db(db)), read_only=True)
-        try:
+        from cspa.outputs.destination import output_folder
+
+        with _read(db) as con, output_folder(folder):
             n = len(render_assessment_all_areas(con, kind, year, fmt, folder, ruleset, template))
-        finally:
-            con.close()
-        console.print(f"Wrote {n} {kind}s to {folder}")
+        console.print(f"Wrote {n} {kind}s to {one_line(folder)}")
         return
     _need(area, year)
-    con = duckdb.connect(str(_db(db)), read_only=True)
-    try:
+    with _read(db) as con:
         out = write_report(
             con, ReportRequest(kind, area, year=year, ruleset=ruleset), fmt, output, template
         )
-    finally:
-        con.close()
-    console.print(f"Wrote {out}")
+    console.print(f"Wrote {one_line(out)}")
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:

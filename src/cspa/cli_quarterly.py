@@ -6,14 +6,17 @@ refuses a bad workbook naming sheet, row and column, and a conflicting one namin
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
+from cspa.outputs.safe_text import SafeConsole
 
-console = Console()
+# user text (commentary, file names, who) is printed as it is: never markup (cspa.outputs.safe_text)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 FORMATS = ("html", "pdf", "xlsx", "json")
 DbOption = typer.Option(
@@ -21,19 +24,19 @@ DbOption = typer.Option(
 )
 
 
-def _db(db: Path | None) -> Path:
-    from cspa.store.database import default_path
+def _database(db: Path | None, mode: str):
+    """The command's database by the one policy (cspa.store.access.open_db): ``read`` never
+    creates or writes it; waits for other processes are announced on stderr."""
+    from cspa.store.access import open_db
 
-    path = Path(db or default_path())
-    if not path.exists():
-        raise CspaError(f"No database at {path}. Run `cspa demo` first, or give --db.")
-    return path
+    return open_db(db, mode, notify=err_console.print)
 
 
+@contextmanager
 def _read(db: Path | None):
-    import duckdb
-
-    return duckdb.connect(str(_db(db)), read_only=True)
+    """A read-only connection to the command's database."""
+    with _database(db, "read") as store:
+        yield store.con
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
@@ -58,8 +61,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Write the Excel template for an area and quarter: actuals, targets and words to fill in."""
         from cspa.quarterly.template import write_template
 
-        con = _read(db)
-        try:
+        with _read(db) as con:
             from cspa.catalogue.areas import load_areas
             from cspa.quarterly.periods import report_period
 
@@ -68,11 +70,12 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                 output
                 or Path("cspa-output") / f"quarterly-template-{a.dfe_code or a.code}-{p.key}.xlsx"
             )
-            s = write_template(con, area, period, out, basket)
-        finally:
-            con.close()
+            from cspa.outputs.destination import output_file
+
+            with output_file(out):
+                s = write_template(con, area, period, out, basket)
         console.print(
-            f"Wrote {out}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
+            f"Wrote {one_line(out)}: {s['Actuals']} actuals, {s['Targets']} targets, {s['Report']} report and "
             f"{s['Commentary']} commentary rows for {s['area_name']}, {s['period_label']}. "
             f"Load it with: cspa quarterly load {out} --user NAME"
         )
@@ -88,12 +91,11 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
         from cspa.quarterly.load import load_template
         from cspa.quarterly.template import _user
-        from cspa.store.database import Store
 
-        with Store.open(_db(db)) as store:
+        with _database(db, "write") as store:
             s = load_template(store, file, user or _user())
         console.print(
-            f"Loaded {file} for {s['area']}, {s['period']} as {s['user']} (load {s['load_id']}): "
+            f"Loaded {one_line(file)} for {s['area']}, {s['period']} as {one_line(s['user'])} (load {s['load_id']}): "
             f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "
             f"{s['unchanged']} row(s) unchanged."
         )
@@ -111,21 +113,22 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Every change to the area's targets, words and template-loaded figures: who, when, old and new."""
         from cspa.quarterly.history import history
 
-        con = _read(db)
-        try:
+        with _read(db) as con:
             rows = history(con, area, period, indicator)
-        finally:
-            con.close()
         if fmt == "json":
-            import json
-
-            console.print_json(json.dumps(rows, default=str))
-            return
-        if fmt == "csv":
-            import csv
             import sys
 
-            w = csv.writer(sys.stdout)
+            from cspa.outputs.safe_text import json_text
+
+            sys.stdout.write(json_text(rows, indent=1) + "\n")
+            return
+        if fmt == "csv":
+            import sys
+
+            from cspa.outputs.safe_text import csv_writer
+
+            # a spreadsheet opening this never runs a cell as a formula (OWASP CSV injection)
+            w = csv_writer(sys.stdout)
             cols = [
                 "when",
                 "who",
@@ -165,7 +168,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         for r in rows:
             t.add_row(
                 str(r["when"])[:16],
-                r["who"],
+                one_line(r["who"]),
                 r["kind"],
                 r["indicator"] or "(report)",
                 r["what"],
@@ -192,11 +195,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """The quarterly performance report: targets, progress, RAG, comparators, commentary, action plans, SPC."""
         from cspa.app.reports import ReportRequest, write_report
 
-        con = _read(db)
-        try:
+        with _read(db) as con:
             out = write_report(
                 con, ReportRequest("quarterly", area, period=period, basket=basket), fmt, output
             )
-        finally:
-            con.close()
-        console.print(f"Wrote {out}")
+        console.print(f"Wrote {one_line(out)}")

@@ -9,12 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from cspa.errors import CspaError
+from cspa.errors import CspaError, one_line
+from cspa.outputs.safe_text import SafeConsole
 
-console = Console()
-err_console = Console(stderr=True)
+# a return's values and file names are printed as they are: never markup (cspa.outputs.safe_text)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
+
+
+def _database(db: Path | None, mode: str):
+    """The command's database by the one policy (cspa.store.access.open_db)."""
+    from cspa.store.access import open_db
+
+    return open_db(db, mode, notify=err_console.print)
+
 
 DbOption = typer.Option(
     None, "--db", help="Database file (default: $CSPA_DB or cspa-output/cspa.duckdb)."
@@ -116,10 +125,15 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         _, v = _read_and_validate(files, la, year, blocking)
         _summary(v, limit)
         if csv_out:
-            import csv
+            from cspa.outputs.destination import output_file
+            from cspa.outputs.safe_text import csv_writer
 
-            with csv_out.open("w", encoding="utf-8", newline="") as f:
-                w = csv.writer(f)
+            # a return's values never run as formulas in the spreadsheet that opens this
+            with (
+                output_file(csv_out, "--csv"),
+                csv_out.open("w", encoding="utf-8", newline="") as f,
+            ):
+                w = csv_writer(f)
                 w.writerow(
                     ["rule", "blocking", "file", "row", "child", "field", "value", "message"]
                 )
@@ -127,7 +141,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                     w.writerow(
                         [x.rule, x.blocking, x.file, x.row, x.child, x.field, x.value, x.message]
                     )
-            console.print(f"Wrote {csv_out}")
+            console.print(f"Wrote {one_line(csv_out)}")
         if not v.ok:
             raise typer.Exit(1)
 
@@ -147,10 +161,9 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     ) -> None:
         """Validate and load a return (all or nothing), then compute its measures into the store."""
         from cspa.records.load import compute_to_store, load_return
-        from cspa.store.database import Store
 
         ret, v = _read_and_validate(files, la, year, blocking)
-        with Store.open(db) as store:
+        with _database(db, "create") as store:
             if store.count("area") == 0:
                 store.sync_reference()
             rid = load_return(store, ret, v, licence=licence)
@@ -197,9 +210,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                     "the store's returns are computed on DuckDB; give --input (Parquet) for Spark"
                 )
             from cspa.records.load import compute_to_store
-            from cspa.store.database import Store
 
-            with Store.open(db) as store:
+            with _database(db, "write") as store:
                 timings: dict = {}
                 res = compute_to_store(store, timings=timings)
             for r in res:
@@ -221,21 +233,25 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         timings = {}
         t0 = time.perf_counter()
         obs = compute(tables, b, timings=timings)
+        timings.pop("_cpu", None)
         for k, s in timings.items():
             err_console.print(f"  {k:<36} {s:8.2f} s")
         console.print(
             f"{obs.num_rows:,} figures from {len(timings)} measures on {b.name} in {time.perf_counter() - t0:.1f} s"
         )
         if output:
-            if output.suffix == ".parquet":
-                import pyarrow.parquet as pq
+            from cspa.outputs.destination import output_file
 
-                pq.write_table(obs, output)
-            else:
-                import pyarrow.csv as pcsv
+            with output_file(output):
+                if output.suffix == ".parquet":
+                    import pyarrow.parquet as pq
 
-                pcsv.write_csv(obs, output)
-            console.print(f"Wrote {output}")
+                    pq.write_table(obs, output)
+                else:
+                    import pyarrow.csv as pcsv
+
+                    pcsv.write_csv(obs, output)
+            console.print(f"Wrote {one_line(output)}")
 
     @records_app.command("generate")
     def generate_cmd(
@@ -259,8 +275,13 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         a, _, b = years.partition("-")
         ys = tuple(range(int(a), int(b or a) + 1))
         tables = generate(Scale(episodes=episodes, seed=seed, years=ys))
-        counts = write_parquet(tables, output)
-        console.print(f"Wrote {output}: " + ", ".join(f"{k} {n:,}" for k, n in counts.items() if n))
+        from cspa.outputs.destination import output_folder
+
+        with output_folder(output):
+            counts = write_parquet(tables, output)
+        console.print(
+            f"Wrote {one_line(output)}: " + ", ".join(f"{k} {n:,}" for k, n in counts.items() if n)
+        )
         if csv_la:
             code = _la(csv_la)
             for y in ys:

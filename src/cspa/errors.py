@@ -14,6 +14,18 @@ class CspaError(Exception):
     """Base class of every error cspa reports to a user."""
 
 
+def quoted(text: object, limit: int = 80) -> str:
+    """What a user wrote, quoted for a message and shortened: a 100 kB cell is named, not printed."""
+    s = str(text)
+    return repr(s) if len(s) <= limit else repr(s[: limit - 3]) + f"... ({len(s):,} characters)"
+
+
+def one_line(text: object) -> str:
+    """A name or label a user gave, on one line: a line break (or tab) in a file name or a vintage is
+    shown as ``\\n`` (``\\t``) so that it cannot start what looks like another line of cspa's output."""
+    return str(text).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
 class PeriodError(CspaError, ValueError):
     def __init__(self, text: object, reason: str):
         self.text = text
@@ -31,7 +43,7 @@ class AreaNotFound(CspaError):
         self.suggestions = suggestions
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(
-            f"No area matches {query!r}. Give a name (e.g. Luton), a DfE LA number (e.g. 821) "
+            f"No area matches {quoted(query)}. Give a name (e.g. Luton), a DfE LA number (e.g. 821) "
             f"or an ONS code (e.g. E06000032).{hint}"
         )
 
@@ -46,7 +58,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        where = one_line(self.file)
         if self.row is not None:
             where += f", row {self.row}"
         if self.field:
@@ -72,3 +84,16 @@ class LoadError(CspaError):
             f"Load refused, nothing was written: {len(self.problems)} problem(s) in "
             f"{self.bad_rows} of {self.rows_checked} rows.\n  {shown}{more}"
         )
+
+
+class DatabaseError(CspaError):
+    """The database named by --db (or $CSPA_DB) cannot be used: missing, a folder, not a cspa
+    database, or busy. Says which file and what to do."""
+
+
+class SchemaError(DatabaseError):
+    """The database was written by a newer cspa, or by an older one and cannot be upgraded here."""
+
+
+class LockError(DatabaseError):
+    """Another process holds the database; names the process and what to do."""

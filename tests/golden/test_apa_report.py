@@ -155,3 +155,106 @@ def test_judgement_columns_print_the_seeds_quartile_position_and_improving(doc):
         assert cells[1] == printed[6].replace("'", "&#39;")  # Best Q'tile
         assert cells[3] == printed[7]  # Improving
     assert ">Rank</th>" not in page
+
+
+# ------------------------------------------------------------------ issue 17: judged, dated, drawn
+
+
+def _subject_series(ind: dict) -> dict[tuple[str, str], list[dict]]:
+    """The subject's figures with both counts (not the comparators'), by measure and geography."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    for o in ind["observations"]:
+        if o["geography"] in ("england", "statistical_neighbours", "region"):
+            continue
+        if o["numerator"] is not None and o["denominator"] is not None:
+            out.setdefault((o["measure_id"], o["geography"]), []).append(o)
+    return out
+
+
+def test_every_figure_with_counts_has_a_computed_significance_for_its_latest_period(doc):
+    """Each indicator with a numerator and denominator is judged by the engine itself (not from a
+    printed flag) for Luton's latest period that has them: higher, lower or similar, with the method,
+    level and comparator in its basis."""
+    judged = []
+    for ind in doc["indicators"]:
+        columns = ind["table"]["columns"]
+        for (mid, geo), figures in _subject_series(ind).items():
+            latest = max(figures, key=lambda o: columns.index(o["period"]))
+            j = [
+                x
+                for x in ind["judgements"]
+                if (x["measure_id"], x["geography"], x["period"]) == (mid, geo, latest["period"])
+            ]
+            assert j, f"{ind['code']}/{mid}/{geo} {latest['period']}: no judgement"
+            assert j[0]["significance"] in ("higher", "lower", "similar"), (ind["code"], j[0])
+            basis = j[0]["significance_basis"]
+            assert basis["method"] and basis["level"] in (95.0,) and basis["comparator"], basis
+            judged.append(ind["code"])
+    # the seed's indicators printed with counts (000:L219-472, L671, L4848, L5570-5760)
+    assert set(judged) >= {"1003HC", "1015HC", "1029HC", "1030HC", "1032OF", "1040NT", "2061YJ"}
+    assert set(judged) >= {"5041DE", "5042DE", "5044DE", "5045DE", "5046DE"}
+
+
+def test_the_published_flag_stays_beside_the_computed_one(doc):
+    """1003HC 2006/07: the engine says lower (Wilson 57.1-60.5% against England's 69.6%); the seed
+    printed '-' (000:L221): both are in the judgement, with a note, and the table's column says both."""
+    ind = next(i for i in doc["indicators"] if i["code"] == "1003HC")
+    j = next(
+        x for x in ind["judgements"] if (x["period"], x["geography"]) == ("2006/07", "LUTON PCT")
+    )
+    assert (j["significance"], j["published_significance"]) == ("lower", "-")
+    assert j["significance_basis"]["comparator"] == "england"
+    assert "57.12-60.53" in j["significance_basis"]["text"]
+    assert j["significance_note"].startswith("published flag - (similar), computed lower")
+    group = j["significance_vs_group"]
+    assert (group["comparator"], group["significance"], group["published_significance"]) == (
+        "benchmark_group",
+        "lower",
+        "-",
+    )
+    cell = next(
+        c
+        for g in ind["table"]["row_groups"]
+        for r in g["rows"]
+        for c in r["cells"]
+        if c.get("_judgements") and c["display"] == "58.8%"
+    )
+    shown = {e["key"]: e["display"] for e in cell["_judgements"]}
+    assert shown["significance"] == "Lower (published: not significant)"
+
+
+def test_agreement_with_the_printed_flags_is_counted(doc):
+    """21 of the 42 flags seed 000 prints agree with the engine (the golden significance cases)."""
+    a = doc["significance_agreement"]
+    assert (a["agree"], a["compared"], a["percent"]) == (21, 42, 50.0)
+    assert "21 of the 42" in a["note"]
+
+
+def test_the_2008_document_shows_only_what_was_published_by_september_2008(doc):
+    """DfE's 2018 exclusions file revises 2006/07 and adds 2007/08 to 2016/17; the 2008 dataset
+    (produced September 2008, 000:L11) shows the three years it printed (000:L3938-3943), and the
+    revisions stay in the store as history."""
+    for code in ("3091DE", "3092DE"):
+        ind = next(i for i in doc["indicators"] if i["code"] == code)
+        assert ind["table"]["columns"] == ["2005", "2006", "2007"]
+        assert not [o for o in ind["observations"] if "2018" in (o["basis"] or "")]
+
+
+def test_no_change_across_the_tariff_break(doc):
+    """5003OF: the points scale changed in 2006 (000:L5391), so 05/06 prints n/a, not 426.22, and
+    2006 has no progress (not 'Improved')."""
+    ind = next(i for i in doc["indicators"] if i["code"] == "5003OF")
+    change = [o for o in ind["observations"] if o["measure_id"] == "aps_student_change"]
+    assert {o["display"] for o in change if o["period"] == "05/06"} == {"n/a"}
+    assert all("break in the series" in o["basis"] for o in change if o["period"] == "05/06")
+    assert not [j for j in ind["judgements"] if j["period"] == "2006" and j["progress"] is not None]
+
+
+@pytest.mark.parametrize(("code", "subject"), [("1003HC", "LUTON PCT"), ("1030HC", "LUTON PCT")])
+def test_charts_draw_the_subject(doc, code, subject):
+    """1003HC and 1030HC print Luton's figures under its PCT and community trust (000:L220, L457):
+    their charts draw those first, then the comparators."""
+    ind = next(i for i in doc["indicators"] if i["code"] == code)
+    names = [s["name"] for s in ind["chart"]["series"]]
+    assert subject in names and names[-1] == "England"
+    assert names.index(subject) < names.index("England")

@@ -16,7 +16,7 @@ import json
 import pytest
 
 from cspa.catalogue.load import load_catalogue
-from tests.golden.cases import Case, read_cases
+from tests.golden.cases import Case, param, read_cases
 from tests.seeds import SHARED, seed_lines
 
 CASES = read_cases("seed001.csv")
@@ -31,12 +31,7 @@ GEOGRAPHY = {
 
 def _params():
     for c in CASES:
-        marks = [pytest.mark.golden]
-        if c.xfail:
-            marks.append(
-                pytest.mark.xfail(strict=True, reason=f"seed 001 line {c.seed_line}: {c.xfail}")
-            )
-        yield pytest.param(c, id=c.id, marks=marks)
+        yield param(c, "001")
 
 
 @pytest.fixture(scope="module")

@@ -24,19 +24,14 @@ import pytest
 
 from cspa.assessment.profile import HISTORY, PROFILE, build_profile
 from cspa.assessment.ruleset import load_rulesets
-from tests.golden.cases import Case, read_cases
+from tests.golden.cases import Case, param, read_cases
 
 CASES = read_cases("seed003.csv")
 
 
 def _params():
     for c in CASES:
-        marks = [pytest.mark.golden]
-        if c.xfail:
-            marks.append(
-                pytest.mark.xfail(strict=True, reason=f"seed 003 line {c.seed_line}: {c.xfail}")
-            )
-        yield pytest.param(c, id=c.id, marks=marks)
+        yield param(c, "003")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ never duplicates), so the database always matches the shipped data files.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cspa.catalogue.areas import DATA
 from cspa.outputs.render import render
 from cspa.quarterly.seed import load_seed_quarterly
 from cspa.records.demo import load_demo_returns
+from cspa.store.access import writing
 from cspa.store.database import Store
 from cspa.store.ingest import load_files
 from cspa.store.real_data import load_real_data
@@ -38,6 +40,15 @@ SEED_FILES = {
         "shared/seeds/003_ab24c40c990829a0.txt",
         "Ofsted performance profile, Luton, 03 August 2011",
     ),
+}
+
+
+#: When each seed document was published (its date as printed): a dated document shows the figures
+#: released by its own date, so the 2008 dataset never mixes in a later release's revisions.
+SEED_RELEASED = {
+    "000": dt.date(2008, 9, 30),  # "Version 2 - Final", "Produced September 2008" (000:L9-11)
+    "001": dt.date(2008, 5, 19),  # "Date DMT: 19th May 2008" (001:L15)
+    "003": dt.date(2011, 8, 3),  # "Quarter 10 : 03 August 2011" (003:L11)
 }
 
 
@@ -79,6 +90,7 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
             vintage=vintage,
             seed_file=seed,
             licence="Published document; figures reproduced as data",
+            released=SEED_RELEASED.get(seed),
         )
         summary.append(
             {"source": f"seed {seed}", "files": len(files), "rows": sum(r.rows for r in results)}
@@ -103,8 +115,6 @@ def build_demo(output: Path, console: Console | None = None) -> str:
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     db = output / "cspa.duckdb"
-    for p in (db, db.with_suffix(".duckdb.wal")):
-        p.unlink(missing_ok=True)
     started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
@@ -114,7 +124,9 @@ def build_demo(output: Path, console: Console | None = None) -> str:
         transient=True,
     ) as prog:
         task = prog.add_task("Building the demo database", total=None)
-        with Store.open(db) as store:
+        # built from empty in a copy that replaces the database only when complete: reports open on
+        # the previous demo database keep working meanwhile (cspa.store.access)
+        with writing(db, create=True, fresh=True, notify=console.print) as store:
             summary = build_demo_store(
                 store, progress=lambda what: prog.update(task, description=f"Loaded {what}")
             )

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from cspa.errors import CspaError
+from cspa.outputs.destination import output_file
 from cspa.outputs.render import formats_for, render
 
 __all__ = ["KINDS", "ReportRequest", "build_report", "default_output", "write_report"]
@@ -122,4 +123,7 @@ def write_report(
             f"{request.kind}, not {fmt!r}"
         )
     doc = build_report(con, request, fmt)
-    return render(doc, fmt, output or default_output(doc, fmt), template=template)
+    out = output or default_output(doc, fmt)
+    # a folder, a read-only place or a full disk is an error naming --output, not an OSError
+    with output_file(out, folder_ok=True):
+        return render(doc, fmt, out, template=template)

@@ -9,7 +9,10 @@ indicator, title, measure, period, display, comparator_display, judgement, ref),
 and ``_cspa_figures``: every engine figure the rule set and its letter read (one row per
 authority, indicator, measure: the latest period on or before the rule set's data cut-off), with
 its comparator (England or statistical neighbours from :func:`cspa.engine.run.compute`), the
-comparison under the measure's polarity, its quartile among authorities and its progress.
+comparison under the measure's polarity, its quartile among authorities, band, significance and
+progress, the period before and the one three periods before (a four-year change). Figures
+published for a body reported for the authority (its youth offending team, primary care trust,
+drug action team: ``area.parent``) count as the authority's where it has none of its own.
 
 Kinds (``data/rules/*.yaml`` ``evidence[].kind``):
 
@@ -119,10 +122,10 @@ def figure_indicators(rs: RuleSet) -> tuple[list[str], list[dict]]:
             codes += e.indicators or []
             if e.select:
                 selects.append(e.select)
-    if rs.letter.indicators:
-        codes += rs.letter.indicators.get("codes") or []
-        if rs.letter.indicators.get("select"):
-            selects.append(rs.letter.indicators["select"])
+    for sec in rs.letter.sections:
+        codes += [t.indicator for t in sec.topics]
+        if sec.outcome:
+            selects.append({"framework": sec.framework or rs.framework, "outcome": sec.outcome})
     return list(dict.fromkeys(codes)), selects
 
 
@@ -164,26 +167,45 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
     pop = population(con, rs)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE {FIGURES} AS
-    WITH own AS (
-        SELECT e.*, row_number() OVER (PARTITION BY e.area, e.indicator, e.measure
-                                       ORDER BY e.period_end DESC, e.period_start DESC) AS k
-        FROM _cspa_engine e JOIN {pop} p ON p.area = e.area
+    WITH geo AS (   -- the authority's own rows, else those of a body reported for it (its YOT, PCT, DAT)
+        SELECT area AS code, area, 0 AS sub FROM {pop}
+        UNION ALL
+        SELECT a.code, a.parent, 1 FROM area a
+        WHERE a.type IN ('yot', 'pct', 'dat', 'trust') AND a.parent IN (SELECT area FROM {pop})
+    ),
+    one_geo AS (   -- one geography per figure (the authority's own first), one row per period
+        SELECT e.* REPLACE (g.area AS area), e.area AS source_area
+        FROM _cspa_engine e JOIN geo g ON g.code = e.area
         WHERE e.value IS NOT NULL AND e.period_end <= {cutoff}
+        QUALIFY dense_rank() OVER (PARTITION BY g.area, e.indicator, e.measure ORDER BY g.sub, g.code) = 1
+            AND row_number() OVER (PARTITION BY g.area, e.indicator, e.measure, e.period ORDER BY e.period_start) = 1
+    ),
+    own AS (
+        SELECT *, row_number() OVER (PARTITION BY area, indicator, measure ORDER BY period_end DESC, period_start DESC) AS k
+        FROM one_geo
     ),
     latest AS (SELECT * FROM own WHERE k = 1),
     prev AS (SELECT * FROM own WHERE k = 2),
+    base AS (SELECT * FROM own WHERE k = 4),   -- three periods before the latest (a four-year change)
     x AS (
-        SELECT l.area, l.indicator, l.measure, i.title, i.outcome, m.label AS measure_label, m.unit, m.polarity,
-               l.period, l.period_label, l.value, l.display, l.quartile, l.progress, l.seed_ref, l.vintage,
-               l.basis, pv.display AS prev_display, pv.period_label AS prev_period, pv.value AS prev_value,
-               eng.value AS england_value, eng.display AS england_display,
+        SELECT l.area, l.source_area, l.indicator, l.measure, i.title, i.outcome, i.framework,
+               json_extract_string(i.definition_json, '$.short_title') AS short_title,
+               m.label AS measure_label, m.unit, m.polarity,
+               l.period, l.period_label, l.value, l.display, l.quartile, l.progress, l.band, l.significance,
+               l.seed_ref, l.vintage, l.basis,
+               pv.display AS prev_display, pv.period_label AS prev_period, pv.value AS prev_value,
+               b.value AS base_value, b.period_label AS base_period, b.display AS base_display,
+               eng.value AS england_value, eng.display AS england_display, engb.value AS england_base_value,
                sn.value AS sn_value, sn.display AS sn_display, sn.area AS sn_area
         FROM latest l
         JOIN indicator i ON i.code = l.indicator
         JOIN measure m ON m.indicator = l.indicator AND m.measure = l.measure
         LEFT JOIN prev pv ON pv.area = l.area AND pv.indicator = l.indicator AND pv.measure = l.measure
+        LEFT JOIN base b ON b.area = l.area AND b.indicator = l.indicator AND b.measure = l.measure
         LEFT JOIN _cspa_engine eng ON eng.area = '{ENGLAND}' AND eng.indicator = l.indicator
              AND eng.measure = l.measure AND eng.period = l.period
+        LEFT JOIN _cspa_engine engb ON engb.area = '{ENGLAND}' AND engb.indicator = l.indicator
+             AND engb.measure = l.measure AND engb.period = b.period
         LEFT JOIN _cspa_engine sn ON sn.area = 'SN:' || coalesce(m.neighbour_group, {_q(rs.neighbour_group)}) || ':' || l.area
              AND sn.indicator = l.indicator AND sn.measure = l.measure AND sn.period = l.period
     )

@@ -337,8 +337,10 @@ def _feature_text(model: Model, name: str, r: dict) -> tuple[str, str]:
 def _push(c: float) -> str:
     if abs(c) < 0.05:
         return "made little difference"
+    # contributions are measured from an authority at the training mean of every feature
     return (
-        f"moved the grade towards {'worse' if c > 0 else 'better'} ({c:+.2f} on the model's scale)"
+        f"moved the grade towards {'worse' if c > 0 else 'better'} than for an average authority inspected "
+        f"({c:+.2f} on the model's scale)"
     )
 
 

@@ -24,7 +24,7 @@ import yaml
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
 from cspa.assessment.inspections import INSPECTIONS
-from cspa.assessment.letters import draft_items, items_for
+from cspa.assessment.letters import SALIENCE_NOTE, draft_items, items_for, sentences_for
 from cspa.assessment.moderation import apply_text, final_grades, history, moderations
 from cspa.assessment.profile import HISTORY, PROFILE, build_profile
 from cspa.assessment.rules import evidence_rows, proposal_rows, propose
@@ -33,6 +33,7 @@ from cspa.catalogue.areas import DATA, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.vocabulary import attribution_for
 from cspa.errors import CspaError
+from cspa.store.sql import in_list
 
 GEO_LABEL = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England"}
 SEED_LETTERS = DATA / "seeds" / "letters"
@@ -505,14 +506,254 @@ def _summary(rs: RuleSet, area: Area, grades: list[dict], ev: dict[str, dict]) -
     return out
 
 
+EVALUATION = "_cspa_evaluation"
+
+
 def prepare_letters(
     con: duckdb.DuckDBPyConnection, year: int, ruleset: str | None = None
 ) -> RuleSet:
-    """Propose every grade and draft every letter's text, for all authorities at once."""
+    """Propose every grade and draft every letter's text, for all authorities at once; where the rule set
+    proposes with a model, also measure it (:func:`cspa.assessment.evaluate.evaluate`) for the letters."""
     rs = ruleset_for_year(year, ruleset)
     propose(con, rs, year)
     draft_items(con, rs, year)
+    if rs.model is not None:
+        import json
+
+        from cspa.assessment.evaluate import evaluate
+
+        res = evaluate(con, rs)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {EVALUATION} AS SELECT ? AS ruleset, ? AS result",
+            [rs.id, json.dumps(res, default=str)],
+        )
     return rs
+
+
+def _evaluation(con: duckdb.DuckDBPyConnection, rs: RuleSet) -> dict | None:
+    import json
+
+    from cspa.assessment.profile import _table_exists
+
+    if rs.model is None or not _table_exists(con, EVALUATION):
+        return None
+    got = con.execute(f"SELECT result FROM {EVALUATION} WHERE ruleset = ?", [rs.id]).fetchall()
+    return json.loads(got[0][0]) if got else None
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.0f}%"
+
+
+def _agreement_note(res: dict, rs: RuleSet, grade: int | None, baseline_grades: dict) -> dict:
+    """The method's measured agreement for one judgement beside each baseline's, and this authority's
+    baseline grades: what the letter prints next to a proposed grade."""
+    t = res["test"]
+    rows = [
+        {
+            "method": "This method (proposed grade)",
+            "grade": grade,
+            "label": rs.scale.label(grade),
+            "exact": t["exact"],
+            "within_one": t["within_one"],
+            "weighted_kappa": t["weighted_kappa"],
+        }
+    ]
+    for k, b in res["baselines"].items():
+        g = baseline_grades.get(k)
+        rows.append(
+            {
+                "method": b["label"][0].upper() + b["label"][1:],
+                "grade": g,
+                "label": rs.scale.label(g),
+                "exact": b["exact"],
+                "within_one": b["within_one"],
+                "weighted_kappa": b["weighted_kappa"],
+            }
+        )
+    misses = [k for k, v in res["beats"].items() if not v["exact"] or not v["within_one"]]
+    head = (
+        f"Measured on the {t['n']} ILACS inspections begun on or after {res['split_date']} (trained on the "
+        f"{res['train']['n']} published before), this method's grade matched Ofsted's in {_pct(t['exact'])} "
+        f"of cases and was within one grade in {_pct(t['within_one'])}."
+    )
+    if misses:
+        said = "; ".join(
+            f"{res['baselines'][k]['label']} matched in {_pct(res['baselines'][k]['exact'])} "
+            f"(within one {_pct(res['baselines'][k]['within_one'])})"
+            + (
+                f" and would propose {rs.scale.label(baseline_grades[k]).lower()} here"
+                if baseline_grades.get(k) is not None
+                else ""
+            )
+            for k in misses
+        )
+        verdict = f"It does not beat every baseline for this judgement: {said}."
+    else:
+        verdict = (
+            "It beats every baseline (previous grade carried forward, always 'Good', the neighbours' "
+            "majority grade) on exact agreement and agreement within one grade."
+        )
+    return {
+        "sentence": f"{head} {verdict}",
+        "beats_every_baseline": not misses,
+        "rows": rows,
+        "split_date": res["split_date"],
+        "train_n": res["train"]["n"],
+        "test_n": t["n"],
+    }
+
+
+def _printed_agreement(
+    con: duckdb.DuckDBPyConnection, rs: RuleSet, area: Area, year: int, grades: list[dict]
+) -> dict | None:
+    """Where a seed letter prints this authority's grades for the year: how many the rules proposed before
+    moderation, beside always proposing the scale's second grade ('good') and the grade a year before."""
+    from cspa.assessment.profile import _table_exists
+
+    if rs.model is not None or not _table_exists(con, "assessment_record"):
+        return None
+    ids = [g["judgement_id"] for g in grades]
+    rows = con.execute(
+        f"""SELECT r.judgement, r.grade, r.seed_ref, p.grade AS before
+            FROM assessment_record r
+            LEFT JOIN assessment_record p ON p.area = r.area AND p.judgement = r.judgement AND p.year = r.year - 1
+                 AND p.grade IS NOT NULL
+            WHERE r.area = ? AND r.year = ? AND r.grade IS NOT NULL AND r.judgement IN {in_list(ids)}
+            QUALIFY row_number() OVER (PARTITION BY r.judgement ORDER BY r.seed_ref) = 1""",
+        [area.code, year],
+    ).fetchall()
+    if not rows:
+        return None
+    proposed = {g["judgement_id"]: g["proposed_grade"] for g in grades}
+    order = sorted((g.grade for g in rs.scale.grades), reverse=rs.scale.higher_is_better)
+    good = order[1]
+    n = len(rows)
+    rules = sum(1 for j, g, _, _ in rows if proposed.get(j) == g)
+    always = sum(1 for _, g, _, _ in rows if g == good)
+    carried = [(g, b) for _, g, _, b in rows if b is not None]
+    seeds = ", ".join(sorted({ref.split(":")[0] for _, _, ref, _ in rows}))
+    text = (
+        f"Before moderation, the rules proposed the printed grade for {rules} of the {n} judgement"
+        f"{'s' if n != 1 else ''} seed {seeds} prints; always proposing '{rs.scale.label(good).lower()}' would "
+        f"give {always} of {n}"
+    )
+    if carried:
+        text += f", and last year's grade {sum(1 for g, b in carried if g == b)} of {len(carried)}"
+    text += "."
+    if always >= rules or (carried and sum(1 for g, b in carried if g == b) >= rules):
+        text += (
+            " The rules do not beat these baselines on this letter: read each proposed grade beside them; "
+            "the grades printed here are the moderated ones."
+        )
+    return {
+        "n": n,
+        "rules": rules,
+        "always_good": always,
+        "good_grade": good,
+        "carried": sum(1 for g, b in carried if g == b) if carried else None,
+        "sentence": text,
+    }
+
+
+def _baseline_grades(con: duckdb.DuckDBPyConnection, area: str) -> dict[str, dict]:
+    from cspa.assessment.forecast import MODEL_PROPOSAL
+    from cspa.assessment.profile import _table_exists
+
+    if not _table_exists(con, MODEL_PROPOSAL):
+        return {}
+    rows = con.execute(
+        f"SELECT judgement, carry_forward, neighbour_majority FROM {MODEL_PROPOSAL} WHERE area = ?",
+        [area],
+    ).fetchall()
+    return {
+        j: {"carry_forward": cf, "always_good": 2, "neighbour_majority": nm} for j, cf, nm in rows
+    }
+
+
+LEAD_SENTENCES = 3  # the opening paragraph of a section: its most salient sentences
+PARAGRAPH_SENTENCES = 5  # then the rest in the rule set's order, a few to a paragraph
+
+
+def _paragraphs(sentences: list[dict]) -> list[list[dict]]:
+    """A section's sentences laid out as the seeds write: a short opening paragraph with the most salient
+    (inspection judgements first, as drafted), then the rest in order, a few sentences to a paragraph.
+    Each sentence gets its number within the section (its evidence note)."""
+    for n, sen in enumerate(sentences, start=1):
+        sen["n"] = n
+    fixed = [x for x in sentences if x["kind"] != "figure"]
+    figures = [x for x in sentences if x["kind"] == "figure"]
+    lead_figures = sorted(figures, key=lambda x: -x["salience"])[
+        : max(0, LEAD_SENTENCES - len(fixed))
+    ]
+    lead = fixed + [x for x in figures if x in lead_figures]
+    rest = [x for x in figures if x not in lead_figures]
+    out = [lead] if lead else []
+    out += [rest[i : i + PARAGRAPH_SENTENCES] for i in range(0, len(rest), PARAGRAPH_SENTENCES)]
+    return out
+
+
+def _sections(
+    rs: RuleSet,
+    con: duckdb.DuckDBPyConnection,
+    area: Area,
+    by_id: dict,
+    text: dict,
+    evaluation: dict | None,
+) -> list[dict]:
+    """Each section of the letter: heading, grade, the grade sentence, the paragraph (every sentence with its
+    evidence), the reason the model gives, the measured agreement, and the section's strengths and areas for
+    improvement (after moderation)."""
+    paragraphs = sentences_for(con, area.code)
+    baselines = _baseline_grades(con, area.code)
+    out = []
+    for sec in rs.letter.sections:
+        g = by_id.get(sec.judgement) if sec.judgement else None
+        sentence = None
+        if g is not None:
+            word = next(
+                (x.capacity_descriptor for x in rs.scale.grades if x.grade == g["grade"]), None
+            )
+            if rs.letter.outcome_sentence:
+                sentence = rs.letter.outcome_sentence.format(
+                    word=(word or g["label"] or "not graded").lower(),
+                    label=(g["label"] or "no proposal").lower(),
+                )
+        reason = None
+        if g is not None and g["status"] == "proposed":
+            first = next((r for r in g["rules"] if r.get("kind") == "model"), None)
+            if first is not None:
+                reason = f"What moved the proposed grade most: {first['text']}"
+        agreement = None
+        if evaluation and sec.judgement in (evaluation.get("judgements") or {}):
+            agreement = _agreement_note(
+                evaluation["judgements"][sec.judgement],
+                rs,
+                g["grade"] if g else None,
+                baselines.get(sec.judgement, {}),
+            )
+        sentences = paragraphs.get(sec.id, [])
+        out.append(
+            {
+                "id": sec.id,
+                "heading": sec.heading,
+                "judgement_id": sec.judgement,
+                "paragraphs": _paragraphs(sentences),
+                "grade": g["grade"] if g else None,
+                "label": g["label"] if g else None,
+                "status": g["status"] if g else None,
+                "sentence": sentence,
+                "reason": reason,
+                "paragraph": sentences,
+                "agreement": agreement,
+                "strengths": [i for i in text["strengths"] if i.get("outcome") == sec.id],
+                "areas_for_improvement": [
+                    i for i in text["areas_for_improvement"] if i.get("outcome") == sec.id
+                ],
+                "unsupported": [u.model_dump() for u in sec.unsupported],
+            }
+        )
+    return out
 
 
 def build_letter_document(
@@ -545,6 +786,9 @@ def build_letter_document(
             "there is no letter to write. " + _coverage(con, area)
         )
     drafted = items_for(con, area.code)
+    order = {s.id: i for i, s in enumerate(rs.letter.sections)}
+    for items in drafted.values():
+        items.sort(key=lambda i: order.get(i.get("outcome"), len(order)))
     text = apply_text(
         {
             "strengths": drafted.get("strengths", []),
@@ -573,35 +817,8 @@ def build_letter_document(
     by_id = {g["judgement_id"]: g for g in grades}
     summary_ids = rs.letter.summary_judgements or [g["judgement_id"] for g in grades[:1]]
     grade_table = [by_id[j] for j in summary_ids if j in by_id]
-    outcomes = []
-    if rs.letter.kind == "apa":
-        for j in rs.judgements:
-            if j.id in summary_ids:
-                continue
-            g = by_id[j.id]
-            word = next(
-                (x.capacity_descriptor for x in rs.scale.grades if x.grade == g["grade"]), None
-            )
-            outcomes.append(
-                {
-                    "id": j.id,
-                    "heading": j.label,
-                    "grade": g["grade"],
-                    "label": g["label"],
-                    "status": g["status"],
-                    "sentence": (rs.letter.outcome_sentence or "{word}").format(
-                        word=(word or "not graded").lower()
-                    ),
-                    "strengths": [
-                        i for i in text["strengths"] if i.get("outcome") == (j.outcome or j.id)
-                    ],
-                    "areas_for_improvement": [
-                        i
-                        for i in text["areas_for_improvement"]
-                        if i.get("outcome") == (j.outcome or j.id)
-                    ],
-                }
-            )
+    evaluation = _evaluation(con, rs)
+    outcomes = _sections(rs, con, area, by_id, text, evaluation)
     frame = _letter_frame(rs, area, year)
     refs = {e["ref"] or "" for e in evidence} | {
         d.get("ref") or "" for e in evidence for d in e["details"]
@@ -609,6 +826,9 @@ def build_letter_document(
     for sec in text.values():
         for item in sec:
             refs |= {d.get("ref") or "" for d in item.get("evidence") or []}
+    for o in outcomes:
+        for sentence in o["paragraph"]:
+            refs |= {d.get("ref") or "" for d in sentence["evidence"]}
     attribution = _attribution(rs, con, area, {r for x in refs for r in x.split("; ")})
     scale = {
         "intro": rs.scale.intro.text
@@ -671,6 +891,18 @@ def build_letter_document(
             "areas_for_improvement": [i["text"] for i in text["areas_for_improvement"]],
         },
         "evidence": evidence,
+        "method_agreement": None
+        if evaluation is None
+        else {
+            "summary": evaluation["summary"],
+            "split_date": evaluation["split_date"],
+            "train_n": evaluation["train"]["n"],
+            "test_n": evaluation["test"]["n"],
+            "beats_every_baseline": evaluation["beats_every_baseline"],
+            "method": evaluation["method"],
+        },
+        "salience": SALIENCE_NOTE,
+        "printed_agreement": _printed_agreement(con, rs, area, year, grades),
         "moderation_history": [{**h, "at": str(h["at"])[:19]} for h in hist],
         "draft": any(g["status"] == "proposed" for g in grades),
         "template": rs.letter.template,

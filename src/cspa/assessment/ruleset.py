@@ -27,8 +27,11 @@ File format (top-level keys)::
         limits:      [{id, cap: <grade> | {judgement: id, offset: n}, when, text, source}]
         floors:      [{id, floor: ..., when, text, source}]
     letter: {template, kind: annual_assessment | apa | inspection_summary, summary_judgements,
-             outcome_sentence, comparator, indicators: {codes | select}, quantifiers, max_items,
-             strong_share, weak_share, margin_percent}
+             outcome_sentence, comparator, quantifiers, max_items, paragraph_extra, strong_share,
+             weak_share, margin_percent,
+             sections: [{id, heading, judgement, outcome, framework, areas, seed_events, profile,
+                         topics: [{indicator, measure, phrase, seed_ref, weight, polarity, long_change}],
+                         unsupported: [{topic, seed_ref, reason}]}]}
 
 Conditions (``when``) are described in :mod:`cspa.assessment.rules`. Every rule carries the text
 shown to the inspector and its ``source`` (a seed line, or "cspa" where the rule is cspa's own).
@@ -305,20 +308,63 @@ class Model(_Strict):
         return self
 
 
+class Topic(_Strict):
+    """A figure a letter section reports: one measure of one indicator, named as the letter names it."""
+
+    indicator: str
+    measure: str = "value"
+    phrase: str  # e.g. "core assessments completed within 35 working days"
+    seed_ref: str | None = None  # where the seed letter speaks of it
+    weight: float = Field(
+        default=1.0, gt=0, le=1
+    )  # centrality to the judgement (1: a topic the seed names)
+    # the letter's reading of better where the catalogue gives the measure no polarity (cite the seed)
+    polarity: Literal["high", "low"] | None = None
+    # also say the change over the last three periods against England's (the profile's four-year
+    # improvement, 003:L71); a rise faster than England's while below it counts as catching up
+    long_change: bool = False
+
+
+class Unsupported(_Strict):
+    """A topic the seed letter prints that the data cannot support, and why."""
+
+    topic: str
+    seed_ref: str
+    reason: str
+
+
+class Section(_Strict):
+    """One part of a letter: an outcome or judgement area (its grade) with a short paragraph, then its key
+    strengths and areas for improvement chosen by salience (:mod:`cspa.assessment.letters`)."""
+
+    id: str
+    heading: str
+    judgement: str | None = None  # the judgement whose grade the section shows
+    outcome: str | None = None  # the catalogue outcome whose other indicators are candidates too
+    framework: str | None = None  # ... within this framework
+    areas: list[str] = Field(
+        default_factory=list
+    )  # areas of practice whose current inspection it reports
+    seed_events: bool = False  # seed 003's safeguarding events (the 2011 profile)
+    profile: list[str] = Field(default_factory=list)  # profile rows (super-groups, provider types)
+    topics: list[Topic] = Field(default_factory=list)
+    unsupported: list[Unsupported] = Field(default_factory=list)
+
+
 class Letter(_Strict):
     template: str = "letter.html"
     kind: Literal["annual_assessment", "apa", "inspection_summary"] = "annual_assessment"
     quantifiers: list[dict[str, Any]] = Field(default_factory=list)
-    max_items: int = 8
+    max_items: int = 3  # strengths and areas for improvement per section, at most
+    paragraph_extra: int = 1  # sentences beyond the section's topics, the most salient first
     strong_share: float = 80
     weak_share: float = 50
     margin_percent: float = 5
     comparator: Literal["england", "statistical_neighbours"] = "england"
-    indicators: dict[str, Any] | None = None
-    sections_by_outcome: bool = False
     grade_words: dict[int, str] | None = None
     summary_judgements: list[str] = Field(default_factory=list)
     outcome_sentence: str | None = None
+    sections: list[Section] = Field(default_factory=list)
 
 
 class RuleSet(_Strict):

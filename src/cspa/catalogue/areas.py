@@ -14,7 +14,8 @@ import csv
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +69,13 @@ class Area:
     #: day it ceased, its successors' first day (None: it still exists)
     start: dt.date | None = None
     end: dt.date | None = None
+    # when the authority existed, and the span DfE publishes figures for it over (back-cast for a
+    # new authority, cohort and joint-return figures after an old one went): data/areas/la_lifetimes.csv
+    exists_from: date | None = None
+    exists_until: date | None = None
+    figures_from: date | None = None
+    figures_until: date | None = None
+    lifetime_note: str | None = None
 
     @property
     def region_name(self) -> str | None:
@@ -76,10 +84,33 @@ class Area:
     def existed_in(self, year: int) -> bool:
         """Whether the authority existed on any day of ``year`` (Bournemouth, which ended on
         1 April 2019, and Bournemouth, Christchurch and Poole, which began then, both existed in
-        2019; Northamptonshire did not in 2022)."""
-        return (self.start is None or self.start <= dt.date(year, 12, 31)) and (
-            self.end is None or self.end > dt.date(year, 1, 1)
+        2019; Northamptonshire did not in 2022). The dated lifetimes of ``la_lifetimes.csv`` take
+        precedence over the dates derived from mySociety's list and the successors."""
+        began = self.exists_from or self.start
+        last = self.exists_until or (self.end - dt.timedelta(days=1) if self.end else None)
+        return (began is None or began <= dt.date(year, 12, 31)) and (
+            last is None or last >= dt.date(year, 1, 1)
         )
+
+    def figures_outside(self, start: date | None, end: date | None) -> str | None:
+        """Why a figure for a period from ``start`` to ``end`` cannot be this area's, or None."""
+        if self.figures_until and start and start > self.figures_until:
+            gone = f"ceased on {self.exists_until:%d %B %Y}" if self.exists_until else "ceased"
+            return (
+                f"{self.name} ({self.code}) {gone}: DfE publishes figures for it up to "
+                f"{self.figures_until:%d %B %Y}, and this period starts {start:%d %B %Y}"
+            )
+        if self.figures_from and end and end < self.figures_from:
+            began = (
+                f"was created on {self.exists_from:%d %B %Y}"
+                if self.exists_from
+                else "did not exist yet"
+            )
+            return (
+                f"{self.name} ({self.code}) {began}: figures for it begin {self.figures_from:%d %B %Y}, "
+                f"and this period ends {end:%d %B %Y}"
+            )
+        return None
 
 
 @dataclass
@@ -207,14 +238,14 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
 
     coords: dict[str, tuple[float | None, float | None]] = {}
     starts: dict[str, dt.date] = {}  # ONS code -> the day mySociety says the authority began
-    for r in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
-        num = (r.get("old-ons-la-code") or "").split(".")[0]
-        lat, long = _f(r.get("lat")), _f(r.get("long"))
-        for key in (r.get("gss-code"), num if num.isdigit() else None):
+    for row in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
+        old_code = (row.get("old-ons-la-code") or "").split(".")[0]
+        lat, long = _f(row.get("lat")), _f(row.get("long"))
+        for key in (row.get("gss-code"), old_code if old_code.isdigit() else None):
             if key and lat is not None:
                 coords.setdefault(key, (lat, long))
-        if r.get("gss-code") and r.get("start-date"):
-            starts[r["gss-code"]] = dt.date.fromisoformat(r["start-date"])
+        if row.get("gss-code") and row.get("start-date"):
+            starts[row["gss-code"]] = dt.date.fromisoformat(row["start-date"])
 
     rows25 = {
         r["dfe_la_code"]: r
@@ -225,8 +256,9 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     }
     for dfe in sorted(set(rows25) | set(rows08), key=int):
         r25, r08 = rows25.get(dfe), rows08.get(dfe)
+        # every code comes from one of the two lists, so a code missing from 2025 is in 2007-08
         name = (r25 or {}).get("la_name") or re.sub(
-            r"\s*\(Pre LGR 2009\)", "", r08["la_name_2007_08"]
+            r"\s*\(Pre LGR 2009\)", "", (r08 or {})["la_name_2007_08"]
         )
         ons = (r25 or {}).get("ons_code") or (r08 or {}).get("ons_gss_code_of_entity") or None
         region = (r25 or {}).get("region_code") or region_by_name.get(
@@ -258,6 +290,22 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
         if r08 and r08["la_name_2007_08"] != name:
             reg._index.setdefault(_norm(r08["la_name_2007_08"]), dfe)
     _date_reorganisations(reg, rows08, rows25, starts)
+
+    lifetimes = data_dir / "areas" / "la_lifetimes.csv"
+    for n, r in enumerate(_read(lifetimes) if lifetimes.exists() else [], start=2):
+        a = reg.areas.get((r.get("dfe_code") or "").strip())
+        if a is None or a.type != "la":
+            raise CatalogueError(
+                f"{lifetimes.name}, row {n}: dfe_code {r.get('dfe_code')!r} is not a local authority"
+            )
+        try:
+            dates = {
+                k: date.fromisoformat(r[k]) if (r.get(k) or "").strip() else None
+                for k in ("exists_from", "exists_until", "figures_from", "figures_until")
+            }
+        except ValueError as e:
+            raise CatalogueError(f"{lifetimes.name}, row {n}: {e}") from None
+        reg.areas[a.code] = replace(a, **dates, lifetime_note=r.get("evidence") or None)
 
     for path in sorted((data_dir / "areas").glob("seed_geographies*.csv")):
         for n, r in enumerate(_read(path), start=2):

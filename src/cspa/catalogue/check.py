@@ -42,6 +42,7 @@ GOLDEN_COLUMNS = {
     "area",
     "period",
     "field",
+    "kind",
     "expected",
     "xfail",
     "note",
@@ -59,9 +60,13 @@ GOLDEN_FIELDS = {
     "quartile",
     "progress",
     "significance",
+    "published_significance",
+    "recomputed",
     "rank",
     "trend",
+    "recent_trend",
 }
+GOLDEN_KINDS = {"display", "computed", "rule"}
 
 
 def _catalogue(root: Path) -> dict[str, Indicator]:
@@ -123,6 +128,10 @@ def check_csv(path: Path, catalogue: dict[str, Indicator]) -> list[str]:
             if r["field"] not in GOLDEN_FIELDS:
                 errs.append(
                     f"{path}:{n}: field field: {r['field']!r} not one of {sorted(GOLDEN_FIELDS)}"
+                )
+            if r.get("kind") not in GOLDEN_KINDS:
+                errs.append(
+                    f"{path}:{n}: field kind: {r.get('kind')!r} not one of {sorted(GOLDEN_KINDS)}"
                 )
         elif not any((r.get(k) or "").strip() for k in ("value", "numerator", "status", "text")):
             errs.append(f"{path}:{n}: row has no value, numerator, status or text")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -71,7 +71,7 @@ def describe(ind: Indicator) -> Group:
     for k, v in rows:
         if v not in (None, ""):
             head.add_row(k, str(v))
-    parts = [head]
+    parts: list[RenderableType] = [head]
     if ind.bands:
         parts.append(_bands("Bands", ind.bands))
     for m in ind.measures:

@@ -214,6 +214,9 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
             "traffic_light": {"rule": "none", "reason": LIGHT_REASON},
             "quartiles": (not no_quartile) and judged,
             "ranks": judged,
+            # the seed's trend class (000:L3083): every authority's rate of change ranked, which
+            # needs only the annual values LAIT holds (no counts: no recent-trend test)
+            "trend": "seed_moving_average",
             "definition": _clean(r.get("Description")) or None,
             "notes": notes,
             "source_ref": f"{name} row {n}",

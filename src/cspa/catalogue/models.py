@@ -13,6 +13,7 @@ quartile position) and, where the seeds are silent, the FingertipsNext enums
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -62,7 +63,7 @@ class Unit(str, Enum):
     rate_per_1000 = "rate_per_1000"
     rate_per_10000 = "rate_per_10000"
     rate_per_100000 = "rate_per_100000"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the unit's name, shadowing str.count on purpose
     ratio = "ratio"
     standardised_ratio = "standardised_ratio"
     score = "score"
@@ -272,13 +273,18 @@ class LightNone(Strict):
     reason: str = "Traffic lights have not been applied to this indicator"
 
 
+Colour = Literal["red", "amber", "green"]
+
+
+def _paf_colours() -> dict[int, Colour]:
+    return {1: "red", 2: "amber", 3: "amber", 4: "green", 5: "green"}
+
+
 class LightPafBand(Strict):
     """Colour from the PAF band's blobs (000:L45: shading on LA, SN and England)."""
 
     rule: Literal["paf_band"]
-    colours: dict[int, Literal["red", "amber", "green"]] = Field(
-        default_factory=lambda: {1: "red", 2: "amber", 3: "amber", 4: "green", 5: "green"}
-    )
+    colours: dict[int, Colour] = Field(default_factory=_paf_colours)
 
 
 class LightComparatorShading(Strict):
@@ -345,20 +351,66 @@ TrafficLightRule = Annotated[
 ]
 
 
-class SignificanceRule(Strict):
-    """Significance of a figure against a benchmark, computed from its numerator and denominator.
+SignificanceComparator = Literal["england", "statistical_neighbours", "benchmark_group", "region"]
 
-    The figure's confidence intervals (``wilson``: Wilson score, PHEindicatormethods
-    ``phe_proportion``; ``poisson``: exact below 10 events and Byar's from 10, ``phe_rate``) at
-    both ``confidence`` levels are compared with the benchmark's value by CI overlap (Fingertips
-    comparator method 17: best/better/similar/worse/worst under polarity; methods.md 3).
+
+class SignificanceRule(Strict):
+    """How the engine judges a figure significantly higher or lower than a comparator, from its
+    numerator and denominator (or count and population).
+
+    ``method`` names the figure's confidence interval: ``wilson`` (a proportion: Wilson score,
+    PHEindicatormethods ``phe_proportion``) or ``poisson`` (a count over a denominator: a rate, or
+    observed over expected for a standardised ratio; exact below 10 events, Byar's from 10,
+    ``phe_rate`` / ``calculate_ISRatio``). The comparator's figure for the same period is the
+    benchmark: ``similar`` when it lies inside the figure's interval at the first ``confidence``
+    level, else ``higher`` or ``lower`` (Fingertips comparator method 1; with a second level, method
+    17 records whether the difference holds at that level too). ``vs`` lists the comparators, the
+    first being the one a report shows (methods.md 1, 4.3).
+
+    ``overdispersion``: Spiegelhalter's (2005) additive random-effects test instead (the seed's
+    Healthcare Commission indicators, 000:L235-237): the between-area variance is estimated from
+    every unit of the same kind with a figure for the period, so it is applied only when at least
+    :data:`MIN_OVERDISPERSION_UNITS` have one; otherwise the interval comparison is made and the
+    basis says why the model was not (methods.md 3).
+
+    The judgement is a direction, not a verdict: polarity turns it into better or worse where a
+    report colours it (engine.polarity).
     """
 
     method: Literal["wilson", "poisson"]
-    vs: Literal["england"] = "england"
+    vs: list[SignificanceComparator] = Field(default_factory=lambda: ["england"], min_length=1)
     confidence: list[float] = Field(
-        default_factory=lambda: [95.0, 99.8], min_length=2, max_length=2
+        default_factory=lambda: [95.0, 99.8], min_length=1, max_length=2
     )
+    overdispersion: bool = False
+
+    @field_validator("vs", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("confidence")
+    @classmethod
+    def _levels(cls, v: list[float]) -> list[float]:
+        for c in v:
+            if not (90 <= c <= 100 or 0.9 <= c <= 1):
+                raise ValueError(f"confidence level {c} must be between 90 and 100 (or 0.9 and 1)")
+        return v
+
+
+#: Spiegelhalter's between-area variance needs a population of units to be estimated from; with
+#: fewer (the seed's dataset holds one PCT's figures) it would describe a handful of areas.
+MIN_OVERDISPERSION_UNITS = 20
+
+
+class SeriesBreak(Strict):
+    """A break in a series: the figures from ``period`` on are not comparable with those before
+    (a new points scale, a changed definition). No change, progress or trend is computed across
+    it (5003OF: the UCAS tariff gave way to the QCA tariff in 2006, 000:L5391)."""
+
+    period: str = Field(description="the first period of the new series, as printed")
+    reason: str
+    seed_line: int | None = None
 
 
 class Measure(Strict):
@@ -376,8 +428,10 @@ class Measure(Strict):
     traffic_light: TrafficLightRule | None = None
     quartiles: bool | None = None
     ranks: bool | None = None
-    trend: Literal["none", "seed_moving_average", "fingertips", "improving"] | None = None
+    trend: Literal["none", "seed_moving_average", "improving"] | None = None
+    recent_trend: Literal["none", "fingertips"] | None = None
     significance: SignificanceRule | None = None
+    breaks: list[SeriesBreak] | None = None
     geography_level: GeographyLevel | None = None
 
 
@@ -416,8 +470,20 @@ class Indicator(Strict):
     traffic_light: TrafficLightRule = Field(default_factory=LightNone)
     quartiles: bool = False
     ranks: bool = False
-    trend: Literal["none", "seed_moving_average", "fingertips", "improving"] = "none"
+    trend: Literal["none", "seed_moving_average", "improving"] = Field(
+        default="none",
+        description="the seed's trend class (seed_moving_average, 000:L3083) or the Audit "
+        "Commission's 'Improving?' (improving, 000:L4035)",
+    )
+    recent_trend: Literal["none", "fingertips"] = Field(
+        default="none",
+        description="fingertips: the chi-squared test for trend on the last five annual points "
+        "(needs counts or confidence intervals)",
+    )
     significance: SignificanceRule | None = None
+    breaks: list[SeriesBreak] = Field(
+        default_factory=list, description="breaks in the series: nothing is compared across them"
+    )
     measures: list[Measure] = Field(default_factory=list)
     definition: str | None = None
     guidance: str | None = None
@@ -465,10 +531,12 @@ class Indicator(Strict):
                 quartiles=self.quartiles,
                 ranks=self.ranks,
                 trend=self.trend,
+                recent_trend=self.recent_trend,
                 geography_level=self.geography_level,
                 numerator=self.numerator,
                 denominator=self.denominator,
                 significance=self.significance,
+                breaks=list(self.breaks),
             )
         return ResolvedMeasure(
             indicator=self.code,
@@ -483,10 +551,12 @@ class Indicator(Strict):
             quartiles=self.quartiles if m.quartiles is None else m.quartiles,
             ranks=self.ranks if m.ranks is None else m.ranks,
             trend=m.trend or self.trend,
+            recent_trend=m.recent_trend or self.recent_trend,
             geography_level=m.geography_level or self.geography_level,
             numerator=m.numerator or self.numerator,
             denominator=m.denominator or self.denominator,
             significance=m.significance or self.significance,
+            breaks=list(m.breaks if m.breaks is not None else self.breaks),
         )
 
 
@@ -503,10 +573,12 @@ class ResolvedMeasure(Strict):
     quartiles: bool
     ranks: bool
     trend: str
+    recent_trend: str = "none"
     geography_level: GeographyLevel
     numerator: str | None = None
     denominator: str | None = None
     significance: SignificanceRule | None = None
+    breaks: list[SeriesBreak] = Field(default_factory=list)
 
 
 class Framework(Strict):
@@ -571,6 +643,12 @@ class Framework(Strict):
             "reports keep every indicator as printed; other authorities' reports show only the "
             "indicators with figures of their own"
         ),
+    )
+
+    as_at: date | None = Field(
+        default=None,
+        description="a dated document's date: its reports show the figures released by then, never a "
+        "later release's (later revisions stay in the store as history)",
     )
 
     def neighbour_group_for(self, year: int | None) -> str | None:

@@ -155,7 +155,31 @@ _KEY = re.compile(r"^(FY|AY|CY)(\d{4})(?:-(\d{2}|\d{4}))?$")
 _DKEY = re.compile(r"^D(\d{4})-(\d{2})-(\d{2})$")
 
 
+# Years a period of children's services data can fall in: '0000' or '9999' is a typing slip,
+# refused by name rather than read as a date Python cannot make (or one nobody means).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def parse_period(text: str, year_type: str = "financial") -> Period:
+    """Parse a printed period (see :func:`_parse_period`); a year outside 1900-2199 or a day
+    that does not exist (``As at 31 Feb 2008``) is a :class:`~cspa.errors.PeriodError`."""
+    try:
+        p = _parse_period(text, year_type)
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, PeriodError):
+            raise
+        reason = (
+            f"years run from {FIRST_YEAR} to {LAST_YEAR}"
+            if "year" in str(e)
+            else f"not a date ({e})"
+        )
+        raise PeriodError(text, reason) from None
+    if not (p.first_year >= FIRST_YEAR and p.last_year <= LAST_YEAR):
+        raise PeriodError(text, f"years run from {FIRST_YEAR} to {LAST_YEAR}")
+    return p
+
+
+def _parse_period(text: str, year_type: str = "financial") -> Period:
     """Parse a printed period.
 
     ``year_type`` (an indicator's catalogue field) decides what a two-year form such as

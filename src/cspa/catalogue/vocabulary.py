@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 import yaml
 
@@ -18,9 +19,11 @@ from cspa.catalogue.areas import DATA
 from cspa.catalogue.models import Framework
 
 __all__ = [
+    "SmallNumbers",
     "attribution_for",
     "load_vocabulary",
     "reader_words",
+    "small_number_rule",
     "status_legend",
     "status_symbols",
 ]
@@ -60,6 +63,29 @@ def attribution_for(*licences: str | None) -> list[str]:
         if statement and statement not in out:
             out.append(statement)
     return out
+
+
+@dataclass(frozen=True)
+class SmallNumbers:
+    """The small-number rule (vocabulary.yaml ``small_numbers``): counts in [1, below) of these
+    units are shown to the public as ``symbol``."""
+
+    below: float
+    symbol: str
+    units: tuple[str, ...]
+
+
+@functools.cache
+def small_number_rule() -> SmallNumbers:
+    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8")).get("small_numbers") or {}
+    rule = SmallNumbers(
+        float(data.get("below", 0)), str(data.get("symbol", "c")), tuple(data.get("units", ()))
+    )
+    if rule.symbol not in status_symbols():
+        raise ValueError(
+            f"{VOCABULARY}: small_numbers.symbol {rule.symbol!r} is not a status symbol"
+        )
+    return rule
 
 
 _SEED_REF = re.compile(r"\b(?:seed )?(\d{3}):L(\d+)(?:\s*-\s*(?:L)?(\d+))?")

@@ -76,7 +76,7 @@ def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPy
                max(value) FILTER (WHERE statistic = 'lower_quartile') AS lq,
                max(value) FILTER (WHERE statistic = 'median') AS med,
                max(value) FILTER (WHERE statistic = 'upper_quartile') AS uq
-        FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile')
+        FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile')
         GROUP BY ALL
     )
     SELECT v.rid, v.indicator, v.measure, v.area, v.period,

@@ -21,10 +21,12 @@ faster than three): ``series_key`` = (sid, aid), ``cell_key`` = (sid, pid), ``fi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from cspa.catalogue.load import load_catalogue
-from cspa.store.sql import string
+from cspa.store.sql import literal, string
 
 BITS = 20
 
@@ -52,6 +54,16 @@ LIGHT_SHAPE = (
 )
 
 
+#: SQL over a ``measure`` row ``m``: its figures are a numerator over a denominator (a proportion,
+#: a rate, a ratio), by formula or, for a figure stored as published with its counts beside it, by
+#: unit. Significance and the recent-trend test apply to these measures only.
+COUNTED = (
+    "(m.formula_type IN ('percentage', 'rate', 'ratio', 'standardised_ratio') "
+    "OR (m.formula_type = 'input' AND m.unit IN ('percent', 'rate_per_1000', 'rate_per_10000', "
+    "'rate_per_100000')))"
+)
+
+
 def group_sql(neighbour_group: str | None = None) -> str:
     """SQL of a measure's neighbour group (over the ``measure`` row ``m``): its own, else
     ``neighbour_group`` (a caller's choice) or its framework's default from the catalogue."""
@@ -70,17 +82,61 @@ def group_sql(neighbour_group: str | None = None) -> str:
     )
 
 
-def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = None) -> None:
-    """(Re)create the key tables for this connection (temporary: the store is never written).
+def observations_sql(released_by: dt.date | None = None) -> str:
+    """SQL of the observations a build reads: the current ones, or, ``released_by`` a date, those of
+    the loads released on or before it, the latest release of each figure winning (a revision
+    released later is not known yet; loads without a release date are not read)."""
+    if released_by is None:
+        return "SELECT * FROM observation_current"
+    return f"""
+        SELECT o.* FROM observation o JOIN load_log l ON l.load_id = o.load_id
+        WHERE l.released <= {literal(released_by.isoformat())}::DATE
+        QUALIFY row_number() OVER (PARTITION BY o.indicator, o.measure, o.area, o.period, o.statistic
+                                   ORDER BY l.released DESC, o.load_id DESC) = 1"""
+
+
+def build_keys(
+    con: duckdb.DuckDBPyConnection,
+    neighbour_group: str | None = None,
+    released_by: dt.date | None = None,
+) -> None:
+    """(Re)create the key tables for this connection (temporary: the store is never written), and
+    the view ``_cspa_obs`` of the observations the build reads (:func:`observations_sql`).
 
     ``neighbour_group``: the group for measures whose catalogue entry names none (else their
     framework's default)."""
+    if (
+        released_by is not None
+        and not con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'load_log' "
+            "AND column_name = 'released'"
+        ).fetchall()[0][0]
+    ):
+        raise ValueError(
+            "this store records no release dates: rebuild it to judge as released by a date"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_obs AS {observations_sql(released_by)}")
     # a store made before measures had significance rules, opened read-only, is not migrated
     has_sig = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
         "AND column_name = 'significance_json'"
     ).fetchall()[0][0]
     sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
+    has_recent = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
+        "AND column_name = 'recent_trend'"
+    ).fetchall()[0][0]
+    if not has_recent:
+        sig += ", 'none' AS recent_trend"
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'series_break'"
+    ).fetchall()[0][0]:
+        # a store made before breaks were recorded: none are known
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE series_break (indicator VARCHAR, measure VARCHAR, "
+            "period VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, reason VARCHAR, "
+            "seed_line INTEGER)"
+        )
     grp = group_sql(neighbour_group)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
@@ -89,7 +145,7 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
               UNION SELECT DISTINCT {grp} FROM measure m WHERE {grp} IS NOT NULL);
     CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
         SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.* EXCLUDE (lt),
-               {grp} AS grp, g.gid{sig},
+               {grp} AS grp, g.gid,
                -- the line every figure of a measure without a light carries, made once per measure
                CASE WHEN m.light_rule = 'none' THEN 'no traffic light: '
                     || coalesce((m.lt).reason, 'none') END AS no_light_basis,
@@ -99,15 +155,25 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
                TRY_CAST((m.lt).points AS DOUBLE) AS light_points,
                TRY_CAST((m.lt).green_at_value AS DOUBLE) AS light_green_at_value,
                (m.lt).comparator AS light_comparator, (m.lt).vs AS light_vs, (m.lt).method AS light_method,
-               (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance
-        FROM (SELECT *, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
+               (m.lt).equal_is AS light_equal_is, TRY_CAST((m.lt).tolerance AS DOUBLE) AS light_tolerance,
+               -- the significance rule's parameters (compared.py), parsed once per measure
+               -- (a rule applies to the measures whose figures are a numerator over a denominator: a
+               -- count, a change or a text has no interval to judge)
+               CASE WHEN {COUNTED} THEN m.significance_json ->> 'method' END AS sig_method,
+               {COUNTED} AS counted,
+               CASE json_type(m.significance_json -> 'vs') WHEN 'ARRAY'
+                    THEN from_json(m.significance_json -> 'vs', '["VARCHAR"]')
+                    WHEN 'VARCHAR' THEN [m.significance_json ->> 'vs'] END AS sig_vs,
+               from_json(m.significance_json -> 'confidence', '["DOUBLE"]') AS sig_levels,
+               coalesce(TRY_CAST(m.significance_json ->> 'overdispersion' AS BOOLEAN), FALSE) AS sig_overdispersion
+        FROM (SELECT *{sig}, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
         LEFT JOIN _cspa_key_group g ON g.grp = {grp};
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
                CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
                a.parent, a.region_code
         FROM (SELECT code FROM area
-              UNION SELECT DISTINCT area FROM observation WHERE statistic = 'value'
+              UNION SELECT DISTINCT area FROM _cspa_obs WHERE statistic = 'value'
               UNION SELECT DISTINCT 'SN:' || grp || ':' || la_code FROM neighbour
               UNION SELECT DISTINCT 'SN:' || g.grp || ':' || n.la_code FROM neighbour n,
                   (SELECT DISTINCT grp FROM _cspa_key_measure WHERE grp IS NOT NULL) g) k
@@ -118,10 +184,10 @@ def build_keys(con: duckdb.DuckDBPyConnection, neighbour_group: str | None = Non
                year(period_start) AS first_year, year(period_end) AS last_year
         FROM (SELECT period, min(period_end) AS period_end, min(period_start) AS period_start,
                      min(period_kind) AS period_kind
-              FROM observation WHERE statistic = 'value' GROUP BY period);
+              FROM _cspa_obs WHERE statistic = 'value' GROUP BY period);
     CREATE OR REPLACE TEMP TABLE _cspa_key_vintage AS
         SELECT CAST(row_number() OVER (ORDER BY vintage) AS BIGINT) AS vid, vintage
-        FROM (SELECT DISTINCT vintage FROM observation WHERE vintage IS NOT NULL);
+        FROM (SELECT DISTINCT vintage FROM _cspa_obs WHERE vintage IS NOT NULL);
     """)
 
 

@@ -119,7 +119,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
                END,
                'published significance vs ' || vm.light_vs || ': ' || o.text
                  || ' (' || vm.light_method || '; ' || vm.polarity || ' is good)'
-        FROM vm JOIN observation_current o ON o.indicator = vm.indicator AND o.measure = vm.measure
+        FROM vm JOIN _cspa_obs o ON o.indicator = vm.indicator AND o.measure = vm.measure
              AND o.area = vm.area AND o.period = vm.period
              AND o.statistic = 'significance_vs_' || CASE vm.light_vs WHEN 'benchmark_group' THEN 'benchmark'
                                                                      ELSE vm.light_vs END

@@ -26,7 +26,7 @@ def judged_sql(m: str = "m") -> str:
 
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """Output: ``rid, prev_value, prev_label`` for every figure that has a value, of a measure with a
+    """Output: ``rid, prev_value, prev_label, break_basis`` for every figure that has a value, of a measure with a
     direction, whose area has a value in the measure's previous period: the comparison's inputs.
 
     The words (``progress``, ``improving``) follow from the value, the previous value and the
@@ -35,7 +35,8 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
 
     The previous period is the one before it among the periods the measure has figures for (any
     area), so a year an area did not report is not skipped over: its next figure has no progress
-    rather than a comparison with an older year. Numbering the periods of each measure (a few
+    rather than a comparison with an older year; nor is a break in the series (catalogue ``breaks``):
+    across one ``prev_value`` is NULL and ``break_basis`` says why. Numbering the periods of each measure (a few
     thousand cells) and joining each figure to its previous one on one packed key costs a hash
     join, where a window over every series would sort a million rows.
     """
@@ -49,10 +50,23 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     cells AS (
         SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid
         FROM (SELECT DISTINCT sid, pid FROM f)
+    ),
+    -- a break in the series between the previous period and this one (catalogue ``breaks``): the
+    -- figures are on different scales, so the cell has no progress, and says why
+    broken AS (
+        SELECT c.sid, c.pid, min('no progress judged: a break in the series (from ' || k.period_label || '): '
+                                 || k.reason) AS why
+        FROM cells c JOIN _cspa_key_measure m ON m.sid = c.sid
+        JOIN _cspa_key_period p ON p.pid = c.pid JOIN _cspa_key_period q ON q.pid = c.prev_pid
+        JOIN series_break k ON k.indicator = m.indicator AND k.measure = m.measure
+             AND k.period_end > q.period_end AND k.period_end <= p.period_end
+        GROUP BY ALL
     )
-    SELECT f.rid, p.value AS prev_value, p.period_label AS prev_label
+    SELECT f.rid, CASE WHEN b.why IS NULL THEN p.value END AS prev_value, p.period_label AS prev_label,
+           b.why AS break_basis
     FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
     JOIN f p ON {figure_key("p.sid", "p.aid", "p.pid")} = {figure_key("f.sid", "f.aid", "c.prev_pid")}
+    LEFT JOIN broken b ON b.sid = c.sid AND b.pid = c.pid
     WHERE f.value IS NOT NULL AND p.value IS NOT NULL
     """)
 

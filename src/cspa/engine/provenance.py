@@ -14,9 +14,11 @@ relation :func:`cspa.engine.run.compute` returns), so the words are the same eve
 
 from __future__ import annotations
 
+from cspa.engine.compared import significance_basis_sql
 from cspa.engine.distribution import MIN_RANKED_AREAS, POSITION_LABELS
 from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
+from cspa.engine.polarity import orient_sql
 from cspa.engine.progress import judged_sql, progress_sql
 from cspa.engine.values import COMPARATOR_TYPES
 from cspa.store.sql import string
@@ -101,7 +103,8 @@ def progress_basis_sql(c: str = "c", m: str = "m") -> str:
     """Change on the previous period of the same series, under polarity; where the measure has
     progress judged but this figure cannot have it, the reason (no figure, or none the period before)."""
     return (
-        f"CASE WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
+        f"CASE WHEN {c}.break_basis IS NOT NULL THEN {c}.break_basis"
+        f" WHEN {c}.prev_value IS NOT NULL THEN 'vs ' || {c}.prev_label || ': ' || {_g(f'{c}.value')}"
         f" || ' vs ' || {_g(f'{c}.prev_value')} || ' (' || {m}.polarity || ' is good)'"
         f" WHEN NOT {judged_sql(m)} OR {c}.for_area IS NOT NULL THEN NULL"
         f" WHEN {c}.value IS NULL THEN 'no progress judged: no figure this period' || {_no_figure(c)}"
@@ -114,6 +117,41 @@ def no_rank_basis_sql(c: str = "c", m: str = "m", area_type: str = "a.type") -> 
     return (
         f"CASE WHEN {area_type} = 'la' AND ({m}.ranks OR {m}.quartiles) AND {c}.value IS NULL"
         f" AND {c}.for_area IS NULL THEN 'not ranked or banded: no figure' || {_no_figure(c)} END"
+    )
+
+
+#: What the engine's significance means under polarity (high is good, low is good): the one
+#: polarity step (engine.polarity) turns higher and lower into better and worse.
+SIGNIFICANCE_MEANINGS = {
+    "higher": ("better", "worse"),
+    "lower": ("worse", "better"),
+    "similar": ("similar", "similar"),
+}
+
+#: A published significance flag (the seed's 'significant difference vs ...?' columns, 000:L219)
+#: as the engine's direction words.
+PUBLISHED_FLAGS = {"-": "similar", "high": "higher", "low": "lower"}
+
+
+def published_direction_sql(flag: str) -> str:
+    """SQL: a published flag as ``higher`` / ``lower`` / ``similar`` (NULL for n/a or no flag)."""
+    return (
+        f"(CASE {flag} "
+        + " ".join(f"WHEN {string(k)} THEN {string(v)}" for k, v in PUBLISHED_FLAGS.items())
+        + " END)"
+    )
+
+
+def significance_note_sql(c: str = "c") -> str:
+    """Where the engine's judgement and the published flag disagree, a short note saying so (the
+    report shows the engine's judgement, and the published one beside it)."""
+    pub = published_direction_sql(f"{c}.published_significance")
+    return (
+        f"CASE WHEN {pub} IS NOT NULL AND {c}.significance IS NOT NULL AND {c}.significance <> {pub} "
+        f"THEN 'published flag ' || {c}.published_significance || ' (' || {pub} || '), computed ' "
+        f"|| {c}.significance || ': ' || CASE WHEN {c}.significance = 'not compared' "
+        f"THEN coalesce({c}.significance_reason, 'not compared') "
+        f"ELSE 'the publisher''s model is not the engine''s (' || {c}.significance_method || ')' END END"
     )
 
 
@@ -136,13 +174,19 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                b.band, b.band_range, b.band_basis, l.traffic_light, l.light_basis,
                r.rank, r.quartile, r.cell AS rank_cell, r.n_areas AS ranked_areas,
                q.position_quartile, q.position_basis,
-               p.prev_value, p.prev_label,
-               t.trend, t.trend_sn, t.trend_basis,
-               -- a published flag (the seed's health indicators) wins over a computed comparison
-               coalesce(s.significance, cs.significance_computed) AS significance,
-               CASE WHEN s.significance IS NOT NULL THEN 'published significance flag vs England'
-                    ELSE cs.significance_basis END AS significance_basis,
-               s.significance_vs_benchmark
+               p.prev_value, p.prev_label, p.break_basis,
+               t.trend, t.trend_sn, t.trend_basis, rt.recent_trend, rt.recent_trend_basis,
+               -- the engine's own judgement; a published flag is shown beside it, never instead
+               cs.significance, {significance_basis_sql("cs", "f")} AS significance_basis,
+               cs.method AS significance_method,
+               cs.level AS significance_level, cs.outer_level AS significance_outer_level,
+               cs.both_levels AS significance_both_levels, cs.comparator AS significance_comparator,
+               cs.reason AS significance_reason,
+               cs2.significance AS significance_group, {significance_basis_sql("cs2", "f")} AS significance_group_basis,
+               cs2.comparator AS significance_group_comparator,
+               s.published_significance, s.published_significance_benchmark,
+               rc.value AS recomputed_value, rc.status AS recomputed_status, rc.n_used AS recomputed_n_used,
+               rc.n_members AS recomputed_n_members, rc.basis AS recomputed_line
         FROM {prefix}_figure_rows f
         LEFT JOIN {prefix}_bands b ON b.rid = f.rid
         LEFT JOIN ({rare} WHERE for_area IS NULL) l ON l.rid = f.rid
@@ -150,8 +194,11 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
         LEFT JOIN {prefix}_position q ON q.rid = f.rid
         LEFT JOIN {prefix}_progress p ON p.rid = f.rid
         LEFT JOIN {prefix}_trend t ON t.rid = f.rid
+        LEFT JOIN {prefix}_recent_trend rt ON rt.rid = f.rid
         LEFT JOIN {prefix}_significance s ON s.fk = {figure_key("f.sid", "f.aid", "f.pid")}
-        LEFT JOIN {prefix}_computed_significance cs ON cs.rid = f.rid
+        LEFT JOIN {prefix}_recomputed rc ON f.published AND rc.fk = {figure_key("f.sid", "f.aid", "f.pid")}
+        LEFT JOIN {prefix}_computed_significance cs ON cs.rid = f.rid AND cs.ord = 1
+        LEFT JOIN {prefix}_computed_significance cs2 ON cs2.rid = f.rid AND cs2.ord = 2
         UNION ALL BY NAME
         -- comparator shading: the comparator's figure judged *for* an authority (000:L45)
         SELECT f.*, l.for_area, l.traffic_light, l.light_basis
@@ -184,7 +231,19 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.position_quartile, c.position_basis,
            c.value - c.prev_value AS change, {_PROGRESS} AS progress, {_IMPROVING} AS improving,
            {progress_basis_sql("c", "m")} AS progress_basis,
-           c.trend, c.trend_sn, c.trend_basis, c.significance, c.significance_vs_benchmark, c.significance_basis
+           c.trend, c.trend_sn, c.trend_basis, c.recent_trend, c.recent_trend_basis,
+           c.significance, c.significance_basis, c.significance_method, c.significance_level,
+           c.significance_outer_level, c.significance_both_levels, c.significance_comparator,
+           c.significance_reason, c.significance_group, c.significance_group_basis,
+           c.significance_group_comparator, c.published_significance, c.published_significance_benchmark,
+           {orient_sql("c.significance", "m.polarity", SIGNIFICANCE_MEANINGS)} AS significance_meaning,
+           {significance_note_sql("c")} AS significance_note,
+           c.recomputed_value,
+           CASE WHEN c.recomputed_n_used IS NOT NULL THEN {display_sql("c.recomputed_value", "c.recomputed_status")}
+                END AS recomputed_display,
+           CASE WHEN c.recomputed_n_used IS NOT NULL THEN 'recomputed: ' || coalesce(c.recomputed_line,
+                {sn_basis_sql("m.sn_method", "c.recomputed_n_used", "c.recomputed_n_members", "split_part(a.code, ':', 2)")})
+                || '; the published figure is shown' END AS recomputed_basis
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid
     LEFT JOIN ({dist}) d ON d.cell = c.rank_cell

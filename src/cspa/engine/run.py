@@ -19,13 +19,14 @@ import duckdb
 
 from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates, pooled_comparators
-from cspa.engine.compared import recent_trends, significance_vs_england
+from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles
-from cspa.engine.keys import figure_key, persist_keys
+from cspa.engine.keys import figure_key, persist_keys, series_key
 from cspa.engine.lights import lights
 from cspa.engine.progress import progress
 from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
+from cspa.engine.trends import class_sql as _class_sql
 from cspa.engine.values import values
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
@@ -57,9 +58,10 @@ def _subset(
     sids = sorted(r[0] for r in con.execute(measures_sql).fetchall() if r[0] in built)
     if not sids:
         return None
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE v.sid IN ({', '.join(map(str, sids))})"
-    )
+    # a family that applies to every measure of the build (the trend class of a national build)
+    # reads the figures unfiltered: a list of hundreds of ids is a join of its own on a million rows
+    where = "TRUE" if set(sids) >= built else f"v.sid IN ({', '.join(map(str, sids))})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {v} v WHERE {where}")
     return name
 
 
@@ -76,7 +78,8 @@ _EMPTY = {
     "position_quartile INTEGER, position_basis VARCHAR",
     "trend": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, trend VARCHAR, trend_sn VARCHAR, "
     "trend_basis VARCHAR",
-    "computed_significance": "rid BIGINT, significance_computed VARCHAR, significance_basis VARCHAR",
+    "recent_trend": "rid BIGINT, recent_trend VARCHAR, recent_trend_basis VARCHAR",
+    "computed_significance": SIGNIFICANCE_COLUMNS,
 }
 
 
@@ -112,11 +115,14 @@ def build(
     # not written 600,000 times; pooled figures keep their lines.
     published = f"""SELECT {figure_key("o.sid", "o.aid", "o.pid")} FROM {observed} o
                      WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
+    # an aggregate whose key has a published figure is kept, flagged ``superseded``: the published
+    # figure is the one shown and judged, and the engine's own figure is shown beside it (a
+    # published median or pooled rate recomputed, so the rule is checked, not taken on trust)
     sn = table(
         f"""
-        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members
-        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s
-        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'sn_group'")})""",
+        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
+               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
+        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s""",
         "sn",
     )
     # the measures this build has figures for (every comparator figure is of an observed measure)
@@ -129,9 +135,10 @@ def build(
     }
     pooled = table(
         f"""
-        SELECT {_NARROW}, n_used, n_members FROM ({pooled_comparators(con, observed).sql_query()}) s
-        WHERE {figure_key("s.sid", "s.aid", "s.pid")} NOT IN ({published.format("'country', 'region'")})
-          AND {"TRUE" if built & pools else "FALSE"}""",
+        SELECT {_NARROW}, n_used, n_members,
+               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'country', 'region'")}) AS superseded
+        FROM ({pooled_comparators(con, observed).sql_query()}) s
+        WHERE {"TRUE" if built & pools else "FALSE"}""",
         "pooled",
     )  # FALSE: no scan when nothing is pooled
     # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
@@ -143,10 +150,17 @@ def build(
     f = f"{prefix}_figure_rows"
     con.execute(f"""CREATE OR REPLACE {view} {f} AS
         SELECT rowid AS rid, *, CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
-        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, *, CAST(NULL AS VARCHAR) AS text,
+        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
             CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
-            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn}
-        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * FROM {pooled}""")
+            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn} WHERE NOT superseded
+        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded) FROM {pooled}
+            WHERE NOT superseded""")
+    # the engine's own figure for each published comparator figure (see ``superseded`` above)
+    con.execute(f"""CREATE OR REPLACE {view} {prefix}_recomputed AS
+        SELECT {figure_key("sid", "aid", "pid")} AS fk, value, status, n_used, n_members, CAST(NULL AS VARCHAR) AS basis
+        FROM {sn} WHERE superseded
+        UNION ALL SELECT {figure_key("sid", "aid", "pid")}, value, status, n_used, n_members, basis
+        FROM {pooled} WHERE superseded""")
     # the families that read names (bands, lights, positions, trends) see them through this view;
     # they read a few measures, and the measure filter is pushed below the joins
     v = "_cspa_values"
@@ -169,12 +183,15 @@ def build(
         v,
         "_cspa_v_positioned",
         f"""{km} WHERE (indicator, measure) IN (
-        SELECT indicator, measure FROM observation_current WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
+        SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
         built,
     )
-    vt = _subset(con, v, "_cspa_v_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
-    vr = _subset(con, v, "_cspa_v_recent", f"{km} WHERE trend = 'fingertips'", built)
-    vs = _subset(con, v, "_cspa_v_compared", f"{km} WHERE significance_json IS NOT NULL", built)
+    # the trend class reads a million figures of a national build: on integer keys, not names
+    vt = _subset(con, f, "_cspa_f_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
+    vr = _subset(
+        con, v, "_cspa_v_recent", f"{km} WHERE recent_trend = 'fingertips' AND counted", built
+    )
+    vs = _subset(con, f, "_cspa_f_compared", f"{km} WHERE sig_method IS NOT NULL", built)
 
     def family(name: str, make, *subsets: str | None) -> str:
         # ``make`` is called (the family's SQL planned) only when one of its subsets has measures
@@ -192,24 +209,23 @@ def build(
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
     family("position", lambda: quartile_position(con, vq), vq)
     table(progress(con, f), "progress")
+    family("trend", lambda: _seed_trends(con, vt), vt)
+    family("recent_trend", lambda: recent_trends(con, vr), vr)
     family(
-        "trend",
-        lambda: " UNION ALL BY NAME ".join(
-            f"SELECT * FROM ({make(con, sv).sql_query()})"
-            for make, sv in ((_seed_trends, vt), (recent_trends, vr))
-            if sv
+        "computed_significance",
+        lambda: significance(
+            con, vs, [r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {vs}").fetchall()]
         ),
-        vt,
-        vr,
+        vs,
     )
-    family("computed_significance", lambda: significance_vs_england(con, vs), vs)
     # published significance flags are few: resolved to figure keys once, joined on one integer
     table(
         f"""
         SELECT {figure_key("m.sid", "a.aid", "p.pid")} AS fk,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS significance,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark') AS significance_vs_benchmark
-        FROM observation_current o
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS published_significance,
+               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark')
+                   AS published_significance_benchmark
+        FROM _cspa_obs o
         JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
         JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
         WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""",
@@ -237,13 +253,19 @@ def judgements(
     store has one and the selection can be answered from it, else computed now (:func:`compute`).
 
     A stored build holds every area and period as judged when it was made, so a selection that
-    changes how figures are judged (``up_to``, ``neighbour_group``) is always computed.
+    changes how figures are judged (``up_to``, ``neighbour_group``, ``released_by``) is always
+    computed.
     """
     selection = selection or Selection()
     stored = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'judgement'"
     ).fetchall()[0][0]
-    if not stored or selection.up_to is not None or selection.neighbour_group is not None:
+    if (
+        not stored
+        or selection.up_to is not None
+        or selection.neighbour_group is not None
+        or selection.released_by is not None
+    ):
         return compute(con, selection)
     return con.sql(
         f"SELECT * FROM judgement j WHERE {selection.observation_filter('j')} "
@@ -256,30 +278,102 @@ def judgements(
 MIN_TREND_AREAS = 20
 
 
-def _seed_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``."""
-    from cspa.engine.trends import seed_trend
+#: The seed's trend classes are made over five years of figures (2003-2007, 000:L3060-3083: three
+#: three-year moving averages); on longer series the latest five years are used, the same window
+#: for every authority.
+TREND_YEARS = 5
 
-    base = con.sql(f"""
-        SELECT v.rid, v.indicator, v.measure, v.area, v.last_year AS year, v.value,
-               v.area_type = 'la' AS in_population
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        WHERE m.trend = 'seed_moving_average' AND v.area_type IN ('la', 'sn_group', 'country')
-          AND v.period_kind IN ('academic_year', 'financial_year', 'calendar_year')""")
-    nb = con.sql(f"""
-        SELECT DISTINCT v.indicator, v.measure, v.area, 'SN:' || m.neighbour_group || ':' || v.area AS sn_area
-        FROM {v} v JOIN measure m ON m.indicator = v.indicator AND m.measure = v.measure
-        WHERE m.trend = 'seed_moving_average' AND v.area_type = 'la' AND m.neighbour_group IS NOT NULL""")
-    t = seed_trend(base, nb, population="in_population", england="E92000001")
+
+def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelation:
+    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
+    authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
+    every authority's (000:L3083), and its difference from its neighbours' ranked the same way,
+    shown on the series' latest figure.
+
+    The rule is :func:`cspa.engine.trends.seed_trend`'s (methods.md 8: a three-year moving average
+    defined only where all three years are present, the OLS slope of the averages on the calendar
+    year over at least two of them, ranks descending with ties sharing the best, 10/20/40/20/10%),
+    restated here on integer keys for a national build's million figures: with five years there are
+    at most three moving averages, so each series is grouped once into its five figures side by side
+    and the slope is (m4 - m2) / 2 through three averages or the difference through two (the OLS
+    slope of equally spaced points). test_trends.py checks that the two agree on every series of
+    the demo store."""
+    england = con.execute("SELECT aid FROM _cspa_key_area WHERE code = 'E92000001'").fetchall()
+    eng = england[0][0] if england else "NULL"
     return con.sql(f"""
-        SELECT rid, indicator, measure, area,
-               CASE WHEN trend_n_ranked >= {MIN_TREND_AREAS} THEN trend_class END AS trend,
-               CASE WHEN trend_sn_n_ranked >= {MIN_TREND_AREAS} THEN trend_sn_class END AS trend_sn,
-               CASE WHEN coalesce(trend_n_ranked, 0) < {MIN_TREND_AREAS}
-                    THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only '
-                         || coalesce(trend_n_ranked, 0) || ' authorities have a series here'
-                    ELSE trend_basis END AS trend_basis
-        FROM ({t.sql_query()})""")
+    WITH x AS (
+        SELECT f.rid, f.sid, f.aid, {series_key("f.sid", "f.aid")} AS sk, p.last_year AS y, p.period_end,
+               f.value, a.type
+        FROM {f} f JOIN _cspa_key_period p ON p.pid = f.pid JOIN _cspa_key_area a ON a.aid = f.aid
+        WHERE a.type IN ('la', 'sn_group', 'country')
+          AND p.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
+    ),
+    -- only the points after the series' latest break (catalogue ``breaks``)
+    cut AS (
+        SELECT m.sid, max(k.period_end) AS since FROM series_break k
+        JOIN _cspa_key_measure m ON m.indicator = k.indicator AND m.measure = k.measure GROUP BY m.sid
+    ),
+    latest AS (SELECT sid, max(y) AS latest FROM x GROUP BY sid),
+    -- each series' five latest years side by side (one grouping, no window): v0 is the oldest
+    five AS (
+        SELECT x.sk, any_value(x.sid) AS sid, any_value(x.aid) AS aid, any_value(x.type) AS type,
+               -- two figures for one year (a measure mixing year types) make the slope meaningless
+               CASE WHEN {" OR ".join(f"count(*) FILTER (WHERE x.y = l.latest - {i}) > 1" for i in range(5))}
+                    THEN 2 ELSE 1 END AS dup,
+               any_value(l.latest) AS latest, arg_max(x.rid, x.y) AS rid,
+               {", ".join(f"max(x.value) FILTER (WHERE x.y = l.latest - {4 - i}) AS v{i}" for i in range(5))}
+        FROM x JOIN latest l ON l.sid = x.sid LEFT JOIN cut c ON c.sid = x.sid
+        WHERE x.y > l.latest - {TREND_YEARS} AND (c.since IS NULL OR x.period_end >= c.since)
+        GROUP BY x.sk
+    ),
+    -- the three-year moving averages ending in years 2, 3 and 4 of the five (defined only where all
+    -- three figures are present), and the OLS slope through those defined: (m4 - m2) / 2 through
+    -- three equally spaced points, the difference over the years apart through two
+    mas AS (
+        SELECT *, (v0 + v1 + v2) / 3 AS m2, (v1 + v2 + v3) / 3 AS m3, (v2 + v3 + v4) / 3 AS m4 FROM five
+    ),
+    series AS (
+        SELECT *, (m2 IS NOT NULL)::INT + (m3 IS NOT NULL)::INT + (m4 IS NOT NULL)::INT AS n_ma,
+               latest - 4 + CASE WHEN m2 IS NOT NULL THEN 2 WHEN m3 IS NOT NULL THEN 3 ELSE 4 END AS y0,
+               latest - 4 + CASE WHEN m4 IS NOT NULL THEN 4 WHEN m3 IS NOT NULL THEN 3 ELSE 2 END AS y1,
+               -- rounded: equal slopes (common where figures are published to one decimal) rank as
+               -- ties, whatever the float arithmetic's last bits
+               round(coalesce((m4 - m2) / 2, (m4 - m3), (m3 - m2)), 10) + 0.0 AS fit
+        FROM mas
+    ),
+    slopes AS (SELECT *, CASE WHEN dup = 1 AND n_ma >= 2 THEN fit END AS slope FROM series),
+    la AS (
+        SELECT s.*, nb.aid AS sn_aid, rank() OVER (PARTITION BY s.sid, s.slope IS NOT NULL ORDER BY s.slope DESC) AS rnk,
+               count(s.slope) OVER (PARTITION BY s.sid) AS n
+        FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
+        LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || a.code
+        WHERE s.type = 'la'
+    ),
+    d AS (
+        SELECT la.*, sn.slope AS sn_slope, la.slope - sn.slope AS diff, e.slope AS eng_slope
+        FROM la LEFT JOIN slopes sn ON sn.sk = {series_key("la.sid", "la.sn_aid")}
+        LEFT JOIN slopes e ON e.sk = {series_key("la.sid", str(eng))}
+    ),
+    d2 AS (
+        SELECT *, rank() OVER (PARTITION BY sid, diff IS NOT NULL ORDER BY diff DESC) AS sn_rnk,
+               count(diff) OVER (PARTITION BY sid) AS sn_n
+        FROM d
+    )
+    SELECT d2.rid, m.indicator, m.measure, a.code AS area,
+           CASE WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
+                WHEN n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend,
+           CASE WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
+                WHEN sn_n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend_sn,
+           CASE WHEN n < {MIN_TREND_AREAS}
+                THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only '
+                     || n || ' authorities have a series here'
+                WHEN slope IS NULL THEN 'trend n/a: ' || CASE WHEN dup > 1 THEN 'a year appears more than once in the series'
+                     ELSE 'fewer than 2 moving averages (4 consecutive years) in the latest {TREND_YEARS} years' END
+                ELSE '3-point moving average, OLS slope over ' || y0 || '-' || y1 || ' (' || n_ma || ' MAs), ranked '
+                     || rnk || ' of ' || n || ' descending, classes 10/20/40/20/10% (APA 2008 trend, seed 000:L3083)'
+                     || coalesce('; vs neighbours: slope difference ' || printf('%.4g', diff) || ' ranked ' || sn_rnk
+                                 || ' of ' || sn_n, '') END AS trend_basis
+    FROM d2 JOIN _cspa_key_measure m ON m.sid = d2.sid JOIN _cspa_key_area a ON a.aid = d2.aid""")
 
 
 def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:
@@ -304,7 +398,11 @@ def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) ->
                                 WHERE for_area IS NOT NULL),
                                (SELECT count(band) FROM {prefix}_bands), (SELECT count(traffic_light) FROM {prefix}_lights),
                                (SELECT count(rank) FROM {prefix}_ranks), (SELECT count(quartile) FROM {prefix}_ranks),
-                               (SELECT count(*) FROM {prefix}_progress)""").fetchall()[0]
+                               (SELECT count(*) FROM {prefix}_progress),
+                               (SELECT count(*) FROM {prefix}_computed_significance
+                                WHERE significance <> 'not compared'),
+                               (SELECT count(trend) FROM {prefix}_trend),
+                               (SELECT count(*) FROM {prefix}_recent_trend)""").fetchall()[0]
     return {
         "rows": n[0],
         "bands": n[1],
@@ -312,5 +410,8 @@ def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) ->
         "ranks": n[3],
         "quartiles": n[4],
         "progress": n[5],
+        "significance": n[6],
+        "trends": n[7],
+        "recent_trends": n[8],
         "seconds": time.perf_counter() - started,
     }

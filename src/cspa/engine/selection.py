@@ -18,6 +18,11 @@ Two kinds of narrowing behave differently, because judgements compare authoritie
 ``neighbour_group`` is a caller's choice of neighbour group for the measures whose catalogue
 entry names none (an assessment rule set's group); by default those take their framework's
 ``default_neighbour_group`` from the catalogue.
+
+``released_by`` is "as published on a date": only figures from loads released on or before it are
+read, the latest release of each figure winning (a dated document, such as the 2008 APA dataset,
+never mixes in a later release's figures or revisions; they stay in the store as history).
+A load without a release date is not read.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class Selection:
     periods: tuple[str, ...] = ()
     up_to: dt.date | None = None
     neighbour_group: str | None = None
+    released_by: dt.date | None = None
 
     def __post_init__(self) -> None:
         # accept any iterable (or one string) for the tuple fields, and keep them hashable
@@ -62,8 +68,10 @@ class Selection:
             object.__setattr__(self, name, _tuple(getattr(self, name)))
         if self.indicators is not None:
             object.__setattr__(self, "indicators", _tuple(self.indicators))
-        if self.up_to is not None and not isinstance(self.up_to, dt.date):
-            raise TypeError(f"up_to must be a date, not {type(self.up_to).__name__}")
+        for name in ("up_to", "released_by"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dt.date):
+                raise TypeError(f"{name} must be a date, not {type(value).__name__}")
 
     # ------------------------------------------------------------------ constructors
 
@@ -76,6 +84,17 @@ class Selection:
     def framework(cls, framework: str, **kw: object) -> Selection:
         """Every indicator of one framework (``Selection.framework("lait")``)."""
         return cls(frameworks=(framework,), **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def document(cls, framework: str, **kw: object) -> Selection:
+        """What a framework's documents show: every indicator of the framework, as released by the
+        framework's ``as_at`` date if it has one (the 2008 APA dataset shows the figures published
+        by September 2008, never a later release's; catalogue ``Framework.as_at``)."""
+        from cspa.catalogue.load import load_catalogue
+
+        fw = load_catalogue().frameworks.get(framework)
+        released = fw.as_at if fw is not None else None
+        return cls(frameworks=(framework,), released_by=released, **kw)  # type: ignore[arg-type]
 
     @classmethod
     def of(cls, *indicators: str, **kw: object) -> Selection:

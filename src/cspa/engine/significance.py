@@ -31,6 +31,7 @@ import duckdb
 from cspa.engine.polarity import not_judged_sql, orient_sql
 from cspa.engine.relations import (
     CHI2_QUANTILE_UDF,
+    POISSON_EXACT,
     Confidence,
     Number,
     check_new_columns,
@@ -91,14 +92,29 @@ def byars_upper_sql(o: str, z: float) -> str:
     return f"{o1} * pow(1 - 1 / (9 * {o1}) + {literal(z)} / (3 * sqrt({o1})), 3)"
 
 
+def _written_out(o: str, c: float, side: int, computed: str) -> str:
+    """A whole count below 10 at a level the catalogue uses reads its limit from
+    :data:`cspa.engine.relations.POISSON_EXACT`; anything else is ``computed`` (the UDF)."""
+    table = POISSON_EXACT.get(round(c, 12))
+    if table is None:
+        return computed
+    values = "[" + ", ".join(repr(x) for x in table[side]) + "]"
+    return (
+        f"(CASE WHEN {o} >= 0 AND {o} < 10 AND {o} = floor({o}) "
+        f"THEN {values}[CAST({o} AS INTEGER) + 1] ELSE {computed} END)"
+    )
+
+
 def exact_lower_sql(o: str, c: float) -> str:
     """Exact Poisson lower limit chi2inv(alpha/2, 2O)/2 (0 at O = 0)."""
-    return f"{CHI2_QUANTILE_UDF}({literal((1 - c) / 2)}, 2 * {o}) / 2"
+    return _written_out(o, c, 0, f"{CHI2_QUANTILE_UDF}({literal((1 - c) / 2)}, 2 * {o}) / 2")
 
 
 def exact_upper_sql(o: str, c: float) -> str:
     """Exact Poisson upper limit chi2inv(1 - alpha/2, 2O + 2)/2."""
-    return f"{CHI2_QUANTILE_UDF}({literal(1 - (1 - c) / 2)}, 2 * {o} + 2) / 2"
+    return _written_out(
+        o, c, 1, f"{CHI2_QUANTILE_UDF}({literal(1 - (1 - c) / 2)}, 2 * {o} + 2) / 2"
+    )
 
 
 def _method_sql(o: str, method: str) -> str:

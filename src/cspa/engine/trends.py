@@ -16,7 +16,7 @@ from cspa.engine.polarity import orient_sql
 from cspa.engine.relations import check_new_columns, number, polarity_sql, require_columns, run
 from cspa.store.sql import ident, literal
 
-__all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "recent_trend", "seed_trend"]
+__all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "class_sql", "recent_trend", "seed_trend"]
 
 #: The seed's classes, best rank first (000:L3083): top 10%, next 20%, 40%, 20%, final 10%.
 TREND_CLASSES = ("Well above", "Above", "In line", "Below", "Well below")
@@ -32,7 +32,7 @@ def _same(cols: Sequence[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
 
 
-def _class_sql(rank: str, n: str) -> str:
+def class_sql(rank: str, n: str) -> str:
     """10/20/40/20/10% classes by p = (rank - 1)/N, compared in integers so that a rank exactly on
     a boundary (rank 16 of 150: p = 0.10) is never misplaced by floating point."""
     return (
@@ -166,7 +166,9 @@ def seed_trend(
                 max(_cspa_dup) AS _cspa_dup, count(_cspa_ma) AS _cspa_n_ma,
                 min(_cspa_y) FILTER (WHERE _cspa_ma IS NOT NULL) AS _cspa_y0,
                 max(_cspa_y) FILTER (WHERE _cspa_ma IS NOT NULL) AS _cspa_y1,
-                regr_slope(_cspa_ma, _cspa_y) AS _cspa_fit,
+                -- rounded: a parallel aggregate adds in any order, and equal slopes (common where
+                -- figures are published to one decimal) must rank as ties every run, not by float noise
+                round(regr_slope(_cspa_ma, _cspa_y), 10) + 0.0 AS _cspa_fit,
                 {pop} AS _cspa_pop
             FROM m GROUP BY {k}
         ), s AS (
@@ -203,7 +205,7 @@ def seed_trend(
                 _cspa_n_ma AS {ident(prefix + "_n_ma")},
                 _cspa_rank AS {ident(prefix + "_rank")},
                 CASE WHEN _cspa_pop THEN _cspa_n END AS {ident(prefix + "_n_ranked")},
-                CASE WHEN _cspa_in THEN {_class_sql("_cspa_rank", "_cspa_n")}
+                CASE WHEN _cspa_in THEN {class_sql("_cspa_rank", "_cspa_n")}
                     WHEN _cspa_pop THEN 'n/a' END AS {ident(prefix + "_class")},
                 CASE WHEN NOT _cspa_pop THEN 'not in the ranked population (comparator series): not classed'
                     WHEN _cspa_dup > 1 THEN 'a year appears more than once in the series: slope not computed'
@@ -221,7 +223,7 @@ def seed_trend(
                 CASE WHEN _cspa_nsn = 1 THEN _cspa_d END AS {ident(prefix + "_sn_diff")},
                 _cspa_sn_rank AS {ident(prefix + "_sn_rank")},
                 CASE WHEN _cspa_pop THEN _cspa_sn_n END AS {ident(prefix + "_sn_n_ranked")},
-                CASE WHEN _cspa_sn_in THEN {_class_sql("_cspa_sn_rank", "_cspa_sn_n")}
+                CASE WHEN _cspa_sn_in THEN {class_sql("_cspa_sn_rank", "_cspa_sn_n")}
                     WHEN _cspa_pop THEN 'n/a' END AS {ident(prefix + "_sn_class")},
                 CASE WHEN NOT _cspa_pop THEN 'not in the ranked population (comparator series): not classed'
                     WHEN _cspa_nsn > 1 THEN 'more than one statistical-neighbour series mapped: not classed'

@@ -23,6 +23,9 @@ Formulas (catalogue ``formula.type``; seed lines cite the definitions):
   "DAT - region difference", 000:L669-676; 4021OF);
 * ``sum``: the sum of the listed measures.
 
+No change is computed across a break in the series (catalogue ``breaks``, table ``series_break``):
+the figure is ``n/a`` and its basis gives the break's reason (5003OF's tariff change, 000:L5391).
+
 A figure that cannot be computed (a missing or suppressed input) carries the input's status
 symbol, never a number.
 """
@@ -36,6 +39,9 @@ from cspa.engine.selection import Selection
 from cspa.store.sql import literal
 
 COMPARATOR_TYPES = ("country", "region", "sn_group", "benchmark_group", "region_other")
+
+#: How a derived figure that is not computed because of a break in its series begins its basis.
+BREAK_PREFIX = "no change across a break in the series"
 
 
 def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
@@ -60,7 +66,7 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
            -- (engine.provenance); only derived figures carry a line of their own
            CAST(NULL AS VARCHAR) AS basis,
            o.seed_ref, o.vintage, vk.vid
-    FROM observation_current o
+    FROM _cspa_obs o
     LEFT JOIN _cspa_key_vintage vk ON vk.vintage = o.vintage
     JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
     JOIN _cspa_key_area a ON a.code = o.area
@@ -79,7 +85,7 @@ def values(
     """
     selection = selection or Selection()
     where = selection.observation_filter("o")
-    build_keys(con, selection.neighbour_group)
+    build_keys(con, selection.neighbour_group, selection.released_by)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
     # other figure (nearly all of a national build) passes straight through. Which of them this
     # run has is read first (the constant list is pushed down to the scan), so a run with none
@@ -94,7 +100,7 @@ def values(
     codes = ", ".join(map(literal, derived)) or "NULL"
     derived_in = [
         r[0]
-        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM observation_current o
+        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
         WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
     ]
     if not derived_in:
@@ -111,9 +117,19 @@ def values(
                d.formula_comparator_area,
                d.neighbour_group, b.* EXCLUDE (indicator, sid),
                lag(b.value) OVER w AS prev_value, lag(b.status) OVER w AS prev_status,
-               lag(b.last_year) OVER w AS prev_last_year, lag(b.period_label) OVER w AS prev_label
+               lag(b.last_year) OVER w AS prev_last_year, lag(b.period_label) OVER w AS prev_label,
+               lag(b.period_end) OVER w AS prev_end
         FROM der d JOIN obs b ON b.indicator = d.indicator AND b.measure = d.of_measure
         WINDOW w AS (PARTITION BY d.indicator, d.measure, b.area ORDER BY b.period_end, b.period_start)
+    ),
+    -- a break in the series between the previous period and this one (catalogue ``breaks``):
+    -- the two figures are on different scales, so no change is computed across it
+    broken AS (
+        SELECT s.dsid, s.aid, s.pid,
+               min({literal(BREAK_PREFIX)} || ' (from ' || k.period_label || '): ' || k.reason) AS why
+        FROM series s JOIN series_break k ON k.indicator = s.indicator AND k.measure = s.dmeasure
+             AND k.period_end > s.prev_end AND k.period_end <= s.period_end
+        GROUP BY ALL
     ),
     base_rows AS (   -- the base period's value for percent changes on a base (2001DT, 1047SC)
         SELECT s.indicator, s.dmeasure, s.area, s.value AS base_value, s.period_label AS base_label
@@ -132,16 +148,18 @@ def values(
                     THEN lpad(CAST(s.prev_last_year % 100 AS VARCHAR), 2, '0') || '/' || lpad(CAST(s.last_year % 100 AS VARCHAR), 2, '0')
                     ELSE s.period_label END AS period_label,
                s.period_kind, s.period_start, s.period_end, s.first_year, s.last_year,
-               CASE WHEN s.formula_type = 'change' THEN s.value - s.prev_value
+               CASE WHEN k.why IS NOT NULL THEN NULL
+                    WHEN s.formula_type = 'change' THEN s.value - s.prev_value
                     ELSE (s.value - s.prev_value) / nullif(s.prev_value, 0) * 100 END AS value,
                CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator,
-               CASE WHEN s.value IS NULL OR s.prev_value IS NULL THEN coalesce(s.status, s.prev_status, '..') END AS status,
+               CASE WHEN k.why IS NOT NULL THEN 'n/a'
+                    WHEN s.value IS NULL OR s.prev_value IS NULL THEN coalesce(s.status, s.prev_status, '..') END AS status,
                NULL AS text, NULL AS quality, s.provisional, s.published, 'computed' AS source,
-               s.formula_type || ' on previous period: ' || coalesce(format('{{:g}}', s.value), s.status, '?')
+               coalesce(k.why, s.formula_type || ' on previous period: ' || coalesce(format('{{:g}}', s.value), s.status, '?')
                  || ' (' || s.period_label || ') vs ' || coalesce(format('{{:g}}', s.prev_value), s.prev_status, '?')
-                 || ' (' || s.prev_label || ')' AS basis,
+                 || ' (' || s.prev_label || ')') AS basis,
                s.seed_ref, s.vintage, s.vid
-        FROM series s
+        FROM series s LEFT JOIN broken k ON k.dsid = s.dsid AND k.aid = s.aid AND k.pid = s.pid
         WHERE ((s.formula_type = 'change' AND s.base_period IS NULL)
                OR (s.formula_type = 'percent_change' AND s.base_period IS NULL AND s.formula_comparator IS NULL))
           AND s.prev_last_year IS NOT NULL
@@ -203,12 +221,14 @@ def values(
     derived AS (
         SELECT * FROM changes UNION ALL SELECT * FROM on_base UNION ALL SELECT * FROM vs_comp UNION ALL SELECT * FROM sums
     )
-    -- a derived figure replaces a stored one for the same key only when it could be computed
-    SELECT * FROM derived WHERE value IS NOT NULL OR NOT EXISTS (
+    -- a derived figure replaces a stored one for the same key only when it could be computed, or
+    -- when the engine knows why it cannot be (a break in the series: its reason beats a bare symbol)
+    SELECT * FROM derived WHERE value IS NOT NULL OR starts_with(basis, {literal(BREAK_PREFIX)}) OR NOT EXISTS (
         SELECT 1 FROM obs o WHERE o.sid = derived.sid AND o.aid = derived.aid AND o.pid = derived.pid)
     UNION ALL
     SELECT * FROM obs WHERE NOT EXISTS (
-        SELECT 1 FROM derived d WHERE d.sid = obs.sid AND d.aid = obs.aid AND d.pid = obs.pid AND d.value IS NOT NULL)
+        SELECT 1 FROM derived d WHERE d.sid = obs.sid AND d.aid = obs.aid AND d.pid = obs.pid
+        AND (d.value IS NOT NULL OR starts_with(d.basis, {literal(BREAK_PREFIX)})))
     UNION ALL
     SELECT * FROM ({passing})
     """

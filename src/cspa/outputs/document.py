@@ -99,8 +99,47 @@ class Observation(_Closed):
     basis: str = Field(description="one line: how the figure was made")
 
 
+class SignificanceBasis(_Closed):
+    """How the engine's significance was judged (issue 17's contract)."""
+
+    method: str | None = Field(
+        description="the interval and test, e.g. 'Wilson score CI overlap', 'Spiegelhalter additive "
+        "over-dispersion (95%)'"
+    )
+    level: float | None = Field(description="the confidence level the judgement is made at (95)")
+    outer_level: float | None = Field(
+        default=None, description="a second level checked too (99.8), if the rule names one"
+    )
+    both_levels: bool | None = Field(
+        default=None, description="whether the difference also holds at the outer level"
+    )
+    comparator: str | None = Field(
+        description="england, statistical_neighbours, benchmark_group or region"
+    )
+    reason: str | None = Field(description="why the figure was not compared, when it was not")
+    text: str | None = Field(description="the basis as one line: interval, comparator, result")
+
+
+class SignificanceVsGroup(_Closed):
+    """The engine's judgement against the rule's second comparator, and the flag printed for it."""
+
+    comparator: str | None
+    significance: Literal["higher", "lower", "similar", "not compared"] | None
+    published_significance: str | None = None
+    basis: str | None = None
+
+
+class SignificanceAgreement(_Closed):
+    """How often the engine's significance agrees with the flags the source printed."""
+
+    compared: int
+    agree: int
+    percent: float
+    note: str
+
+
 class Judgement(_Open):
-    """The engine's judgements of one figure; later issues add fields (significance basis, ...)."""
+    """The engine's judgements of one figure."""
 
     measure: str | None
     measure_id: str
@@ -116,7 +155,20 @@ class Judgement(_Open):
         default=None, description="how many authorities the rank is among (rank 12 of 152)"
     )
     trend: str | None = None
-    significance: str | None = None
+    recent_trend: str | None = Field(
+        default=None, description="Fingertips' recent trend on the series' latest figure"
+    )
+    significance: Literal["higher", "lower", "similar", "not compared"] | None = Field(
+        default=None, description="the engine's judgement against the rule's first comparator"
+    )
+    published_significance: str | None = Field(
+        default=None, description="the flag the source printed ('-', 'high', 'low'), if any"
+    )
+    significance_basis: SignificanceBasis | None = None
+    significance_note: str | None = Field(
+        default=None, description="where the engine and the published flag disagree, why"
+    )
+    significance_vs_group: SignificanceVsGroup | None = None
     progress: Literal["improved", "same", "worsened"] | None = None
     rag: str | None = None
     target: Any = None
@@ -223,6 +275,7 @@ class ApaDocument(_Envelope):
     indicators: list[ApaIndicator]
     appendices: list[dict[str, Any]] = []
     map: dict[str, Any] | None = None
+    significance_agreement: SignificanceAgreement | None = None
 
 
 # ------------------------------------------------------------------------ other report kinds
@@ -252,12 +305,73 @@ class ProfileDocument(_Envelope):
     indicators: list[dict[str, Any]] = []
 
 
+class LetterEvidence(_Open):
+    """One figure or judgement behind a letter's sentence, with its source (seed line or vintage)."""
+
+    indicator: str | None = None
+    title: str | None = None
+    measure: str | None = None
+    period: str | None = None
+    display: str | None = None
+    comparator_display: str | None = None
+    judgement: str | None = None
+    ref: str | None = None
+
+
+class LetterSentence(_Open):
+    """A sentence of a section's paragraph, or an item of its strengths or areas for improvement."""
+
+    key: str
+    text: str
+    salience: float | None = Field(
+        default=None, description="the documented salience score, 0 to 1"
+    )
+    evidence: list[LetterEvidence] = []
+
+
+class LetterAgreement(_Open):
+    """A proposing method's measured agreement with Ofsted beside each baseline's, for one judgement."""
+
+    sentence: str
+    beats_every_baseline: bool
+    split_date: str
+    train_n: int
+    test_n: int
+    rows: list[dict[str, Any]]
+
+
+class LetterUnsupported(_Closed):
+    topic: str
+    seed_ref: str
+    reason: str
+
+
+class LetterSection(_Open):
+    """An outcome or judgement area: its grade, its paragraphs, its key strengths and areas for improvement."""
+
+    id: str
+    heading: str
+    judgement_id: str | None = None
+    grade: int | None = None
+    label: str | None = None
+    sentence: str | None = None
+    reason: str | None = None
+    paragraphs: list[list[LetterSentence]] = []
+    agreement: LetterAgreement | None = None
+    strengths: list[LetterSentence] = []
+    areas_for_improvement: list[LetterSentence] = []
+    unsupported: list[LetterUnsupported] = []
+
+
 class LetterDocument(_Envelope):
     report: Literal["letter"]
     year: int
     grades: list[dict[str, Any]]
+    outcomes: list[LetterSection] = []
     strengths: list[Any] = []
     areas_for_improvement: list[Any] = []
+    method_agreement: dict[str, Any] | None = None
+    printed_agreement: dict[str, Any] | None = None
 
 
 ReportDocument = Annotated[

@@ -8,6 +8,7 @@ and arranges them in the seed's order (outcome, section, page) and table layout.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from operator import itemgetter
@@ -29,7 +30,6 @@ from cspa.store.coverage import (
     coverage_sentence,
     mapped_owners,
     not_then,
-    own_codes,
 )
 from cspa.store.sql import string
 
@@ -104,7 +104,7 @@ def report_selection(con: duckdb.DuckDBPyConnection, framework: str, year: int |
     default, the selection is the whole framework, which a stored build answers."""
     fw = load_catalogue().frameworks[framework]
     if year is None:
-        return Selection.framework(framework)
+        return Selection.document(framework)
     up_to = dt.date(year, 12, 31)
     (latest,) = con.execute(
         "SELECT max(o.period_end) FROM observation o JOIN indicator i ON i.code = o.indicator "
@@ -112,7 +112,7 @@ def report_selection(con: duckdb.DuckDBPyConnection, framework: str, year: int |
         [framework],
     ).fetchall()[0]
     group = fw.neighbour_group_for(year)
-    return Selection.framework(
+    return Selection.document(
         framework,
         up_to=up_to if latest is not None and latest > up_to else None,
         neighbour_group=group if group != fw.default_neighbour_group.get("default") else None,
@@ -153,8 +153,25 @@ COLUMNS = (
     "progress_basis",
     "trend",
     "trend_basis",
+    "recent_trend",
+    "recent_trend_basis",
     "significance",
     "significance_basis",
+    "significance_method",
+    "significance_level",
+    "significance_outer_level",
+    "significance_both_levels",
+    "significance_comparator",
+    "significance_reason",
+    "significance_group",
+    "significance_group_basis",
+    "significance_group_comparator",
+    "significance_meaning",
+    "significance_note",
+    "published_significance",
+    "published_significance_benchmark",
+    "recomputed_display",
+    "recomputed_basis",
 )
 
 
@@ -239,9 +256,9 @@ def prepared_selection(con: duckdb.DuckDBPyConnection, framework: str) -> Select
         return None
     cols = set(con.sql(f"SELECT * FROM {PREPARED}_meta LIMIT 0").columns)
     if "up_to" not in cols:
-        return Selection.framework(framework)
+        return Selection.document(framework)
     up_to, group = con.execute(f"SELECT up_to, neighbour_group FROM {PREPARED}_meta").fetchall()[0]
-    return Selection.framework(framework, up_to=up_to, neighbour_group=group)
+    return Selection.document(framework, up_to=up_to, neighbour_group=group)
 
 
 def judgement_rows(
@@ -276,7 +293,7 @@ def judgement_rows(
         # need every authority); the engine is imported here only: its imports take seconds
         from cspa.engine.run import judgements
 
-        rel = judgements(con, selection or Selection.framework(framework))
+        rel = judgements(con, selection or Selection.document(framework))
         rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
         columns = [c for c in COLUMNS if c in rel.columns]
     result = con.sql(_select(rows, window, columns=columns))
@@ -350,11 +367,6 @@ def _chosen(
             )
         picked.add(code)
     return [i for i in indicators if i.code in picked]
-
-
-def _own_names(area: Area, names: dict[str, str]) -> frozenset:
-    """The printed names of the geographies the catalogue files the authority's figures under."""
-    return frozenset(names.get(c, c) for c in own_codes(area) if c != area.code)
 
 
 def _is_own(code: str, area: Area) -> bool:
@@ -532,6 +544,7 @@ def build_apa_document(
                 }
             )
     map_doc = _map(area, ng, year_group, areas)
+    agreement = significance_agreement(docs)
     scope = _scope(fw, area, year, year_group, ng, n_listed, subject, selection)
     if len(indicators) < n_listed:
         shown = ", ".join(dict.fromkeys(s["title"] for s in sections))
@@ -603,7 +616,9 @@ def build_apa_document(
             )
             else None,
             "published": "Figures marked † are published by the source and cannot be recomputed by cspa.",
+            "significance": SIGNIFICANCE_LEGEND,
         },
+        "significance_agreement": agreement,
         "sections": sections,
         "indicators": docs,
         "appendices": appendices,
@@ -612,24 +627,98 @@ def build_apa_document(
 
 
 _PROGRESS_WORDS = {"improved": "Improved", "same": "Same", "worsened": "Worsened"}
-_SIGNIFICANCE_WORDS = {
-    "-": "Not significant",
-    "high": "Significantly high",
-    "low": "Significantly low",
+#: A published significance flag in words (a printed "-" means no significant difference, not a
+#: suppressed figure) and as the engine's direction (engine.provenance.PUBLISHED_FLAGS).
+_PUBLISHED_WORDS = {
+    "-": "not significant",
+    "high": "significantly high",
+    "low": "significantly low",
 }
+_PUBLISHED_DIRECTION = {"-": "similar", "high": "higher", "low": "lower"}
 
 
-def _judgement_display(key: str, value) -> str:
+def _judgement_display(key: str, value, j: dict | None = None) -> str:
     """A judgement as the words (or number) its column prints: the quartile as LAIT's letter (1 = A,
-    the best quarter), progress and significance as words (a published "-" flag means no significant
-    difference, not a suppressed figure)."""
+    the best quarter), progress as a word, the engine's significance as a word with, where the source
+    printed a flag that differs, that flag beside it."""
     if key == "quartile":
         return "ABCD"[int(value) - 1] if 1 <= int(value) <= 4 else str(value)
     if key == "progress":
         return _PROGRESS_WORDS.get(value, str(value).capitalize())
     if key == "significance":
-        return _SIGNIFICANCE_WORDS.get(value, str(value).capitalize())
+        word = str(value).capitalize()
+        published = (j or {}).get("published_significance")
+        if published in _PUBLISHED_DIRECTION and _PUBLISHED_DIRECTION[published] != value:
+            word += f" (published: {_PUBLISHED_WORDS[published]})"
+        return word
     return str(value)
+
+
+SIGNIFICANCE_LEGEND = (
+    "Significance is cspa's own judgement, made from each figure's numerator and denominator: the "
+    "figure is higher or lower than its comparator when the comparator lies outside the figure's 95% "
+    "confidence interval (Wilson for proportions, Poisson for rates; Spiegelhalter's over-dispersion "
+    "model where the source used it and every area's figures are held), otherwise similar. Where the "
+    "source printed a flag that differs, it is shown beside, with a note."
+)
+
+
+def significance_agreement(indicators: list[dict]) -> dict | None:
+    """How often cspa's significance agrees with the flags the source printed, over the document's
+    judgements (each comparator's flag counted once): count, agreements, percentage and a sentence."""
+    compared = agree = 0
+    for ind in indicators:
+        for j in ind["judgements"]:
+            pairs = [(j.get("published_significance"), j.get("significance"))]
+            group = j.get("significance_vs_group") or {}
+            pairs.append((group.get("published_significance"), group.get("significance")))
+            for published, computed in pairs:
+                if published in _PUBLISHED_DIRECTION and computed is not None:
+                    compared += 1
+                    agree += _PUBLISHED_DIRECTION[published] == computed
+    if not compared:
+        return None
+    percent = round(100 * agree / compared, 1)
+    return {
+        "compared": compared,
+        "agree": agree,
+        "percent": percent,
+        "note": (
+            f"cspa's significance agrees with {agree} of the {compared} flags the source printed "
+            f"({percent:g}%); where they differ both are shown. The published flags come from the "
+            "publisher's own model (for the Healthcare Commission's indicators, Spiegelhalter's "
+            "over-dispersion model fitted across every area, whose figures the source does not print)."
+        ),
+    }
+
+
+def _significance_basis(r: dict) -> dict | None:
+    """The engine's significance basis as the JSON contract gives it: method, level, comparator,
+    the reason when not compared, and the one-line text."""
+    if r.get("significance") is None:
+        return None
+    return {
+        "method": r.get("significance_method"),
+        "level": r.get("significance_level"),
+        "outer_level": r.get("significance_outer_level"),
+        "both_levels": r.get("significance_both_levels"),
+        "comparator": r.get("significance_comparator"),
+        "reason": r.get("significance_reason"),
+        "text": r.get("significance_basis"),
+    }
+
+
+def _significance_vs_group(r: dict) -> dict | None:
+    """The engine's judgement against the rule's second comparator (statistical neighbours or the
+    benchmark group), with the flag the source printed against it."""
+    if r.get("significance_group") is None:
+        return None
+    return {
+        "comparator": r.get("significance_group_comparator"),
+        "significance": r.get("significance_group"),
+        "published_significance": r.get("published_significance_benchmark"),
+        "basis": r.get("significance_group_basis"),
+    }
 
 
 def _judgement_bases(r: dict) -> dict[str, str | None]:
@@ -642,6 +731,7 @@ def _judgement_bases(r: dict) -> dict[str, str | None]:
         "quartile_position": r["position_basis"],
         "progress": r["progress_basis"],
         "trend": r["trend_basis"] if r["trend"] else r["progress_basis"],
+        "recent_trend": r.get("recent_trend_basis"),
         "significance": r.get("significance_basis"),
     }
 
@@ -680,6 +770,8 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         r["improving"] or r["trend"],
         r["significance"],
         r["progress"],
+        r.get("recent_trend"),
+        r.get("published_significance"),
     )
     if values.count(None) == len(values):
         return obs, None, [], []
@@ -692,11 +784,14 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
             r["distribution_basis"],
             r["progress_basis"],
             r["trend_basis"],
+            r.get("recent_trend_basis"),
             r.get("significance_basis"),
+            r.get("significance_group_basis"),
+            r.get("significance_note"),
         )
         if b
     ]
-    band, band_range, light, quartile, position, rank, trend, significance, progress = values
+    band, band_range, light, quartile, position, rank, trend, significance, progress = values[:9]
     judgement = {
         "measure": measure,
         "measure_id": mid,
@@ -711,6 +806,11 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         "rank_of": r.get("rank_of") if rank is not None else None,
         "trend": trend,
         "significance": significance,
+        "published_significance": r.get("published_significance"),
+        "significance_basis": _significance_basis(r),
+        "significance_note": r.get("significance_note"),
+        "significance_vs_group": _significance_vs_group(r),
+        "recent_trend": r.get("recent_trend"),
         "progress": progress,
         "rag": None,
         "target": None,
@@ -746,7 +846,7 @@ def _judgement_entries(j: dict) -> list[dict]:
             "value": value,
             "display": f"{value} of {j['rank_of']}"
             if key == "rank" and j.get("rank_of")
-            else _judgement_display(key, value),
+            else _judgement_display(key, value, j),
             "basis": bases.get(key),
         }
         for key, _label in JUDGEMENT_COLUMNS
@@ -775,6 +875,7 @@ def _indicator_doc(
         tuple, tuple
     ] = {}  # (measure, period, geography) -> the figure's judgements, parts, columns
     places: dict[str, int] = {}  # decimals shown per measure, plus two
+    comparator_geos: set[str] = set()  # the geographies that are comparators, for the chart
     memo = shared.entries if shared is not None else None
     geo_cache = {} if geo_cache is None else geo_cache
     try:  # sorting by the rows' own values (C) is several times cheaper than by a Python key function
@@ -789,6 +890,8 @@ def _indicator_doc(
         geo = geo_cache.get(r["area"])
         if geo is None:
             geo = geo_cache[r["area"]] = _geography_of(r["area"], area, names)
+        if _is_comparator(r["area"]):
+            comparator_geos.add(geo)
         if id(r) in ids:  # a shared row: made into entries once, for every report that shows it
             key = (id(r), geo)
             entry = memo.get(key)
@@ -848,7 +951,7 @@ def _indicator_doc(
         "observations": observations,
         "judgements": judgements,
         "table": table,
-        "chart": _chart(ind, observations, shown, area, _own_names(area, names)),
+        "chart": _chart(ind, observations, shown, area, frozenset(comparator_geos)),
         # transcription notes, worded for a reader (the renderers show them as provenance)
         "notes": [reader_words(n) for n in ind.notes],
     }
@@ -988,39 +1091,61 @@ def _table(
     }
 
 
+#: Area types that are comparators rather than the report's subject.
+_COMPARATOR_TYPES = frozenset({"country", "region", "region_other", "benchmark_group", "sn_group"})
+
+
+@functools.cache
+def _is_comparator(code: str) -> bool:
+    """Whether an area code is a comparator's (England, a region, a benchmark group, an SN figure)."""
+    if code.startswith("SN:"):
+        return True
+    a = load_areas().get(code)
+    return a is not None and a.type in _COMPARATOR_TYPES
+
+
 def _chart(
-    ind: Indicator, obs: list[dict], cols: list[str], area: Area, own_names: frozenset = frozenset()
+    ind: Indicator,
+    obs: list[dict],
+    cols: list[str],
+    area: Area,
+    comparator_geos: frozenset[str] = frozenset(),
 ) -> dict | None:
-    """The authority against its statistical neighbours and England over the periods ``cols`` (those
-    the table shows). The authority is always drawn: its own figures, else those of the geography
-    the catalogue files its figures under (Luton's PCT for breastfeeding, 1003HC); with none, there
-    is no chart. The summary quotes the figures as the table prints them."""
+    """The subject against its comparators over the periods ``cols`` (those the table shows).
+
+    The subject is every geography of the first measure that is not a comparator: the authority,
+    or the body the source reports for it (a PCT, an NHS trust: 1003HC, 1030HC print Luton's
+    figures under "LUTON PCT" and its community trust, 000:L220, L457; a report shows only the
+    geographies the catalogue maps to its authority); the comparators follow (statistical
+    neighbours, region, benchmark group, England), so a chart never shows the comparators alone.
+    Each series names its kind (the first subject is drawn as the authority), so a kind is drawn
+    the same way in every report. The summary quotes the figures as the table prints them."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
     shown = set(cols)
-    points: dict[str, list[dict]] = defaultdict(list)
+    comparators = {"statistical_neighbours", "region", "england"} | set(comparator_geos)
+    order = {"statistical_neighbours": 1, "region": 2, "england": 4}
+    labels = {"area": area.name, **ROW_LABELS}
+    points: dict[str, list[dict]] = {}
     for o in obs:
         if o["measure_id"] == mid and o["value"] is not None and o["period"] in shown:
-            points[o["geography"]].append(
+            points.setdefault(o["geography"], []).append(
                 {"period": o["period"], "value": o["value"], "display": o["display"]}
             )
-    own = "area"
-    if not points.get("area"):
-        # the authority's figures filed under another geography of its own (a PCT, a trust)
-        mapped = [g for g in points if g in own_names]
-        own = max(mapped, key=lambda g: len(points[g]), default=None)
-        if own is None:
-            return None
-    names = {
-        own: area.name if own == "area" else own,
-        "statistical_neighbours": "Statistical neighbours",
-        "england": "England",
-    }
+    subjects = sorted(
+        (g for g in points if g not in comparators),
+        key=lambda g: (g != "area", -len(points[g]), g),
+    )
+    if not subjects:
+        return None
+    others = sorted((g for g in points if g in comparators), key=lambda g: (order.get(g, 3), g))
+    kinds = {g: "area" if i == 0 else "other" for i, g in enumerate(subjects)}
+    kinds.update({g: g if g in order else "other" for g in others})
     series = [
-        {"name": name, "kind": "area" if g == own else g, "points": points[g]}
-        for g, name in names.items()
-        if points.get(g)
+        {"name": labels.get(g, g), "kind": kinds[g], "points": points[g]}
+        for g in [*subjects, *others]
+        if points[g]
     ]
-    if len(series[0]["points"]) < 2 and max(len(s["points"]) for s in series) < 2:
+    if not series or max(len(s["points"]) for s in series) < 2:
         return None
     first = series[0]["points"]
     summary = f"{series[0]['name']}: {first[0]['display']} in {first[0]['period']}"

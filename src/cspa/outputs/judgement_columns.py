@@ -20,7 +20,8 @@ JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("quartile_position", "Quartile position"),
     ("progress", "Progress"),
     ("trend", "Trend"),
-    ("significance", "Significance vs England"),
+    ("recent_trend", "Recent trend"),
+    ("significance", "Significance"),
 )
 
 #: What each judgement column means, for the report's legend.
@@ -32,8 +33,11 @@ JUDGEMENT_MEANINGS = {
     "progress": "The figure against the same area's figure for the previous period: improved, same or worsened "
     "under the indicator's polarity.",
     "trend": "The direction of the series over recent periods, as the source or the trend test states it.",
-    "significance": "Whether the figure differs significantly from England's, from the published flag or from "
-    "confidence intervals.",
+    "recent_trend": "Fingertips' test for a trend in the last five annual points (chi-squared at 99.8%): "
+    "increasing, decreasing or no significant change, and whether that is getting better or worse.",
+    "significance": "Whether the figure is significantly higher or lower than its comparator (England unless "
+    "the indicator names another), judged by cspa from the figure's numerator and denominator; a flag the "
+    "source printed that differs is shown beside it.",
 }
 
 

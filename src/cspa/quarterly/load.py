@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from cspa.catalogue.areas import load_areas
 from cspa.catalogue.load import load_catalogue
@@ -33,11 +35,20 @@ from cspa.quarterly.fields import RAG_FIELDS, RAG_WORDS
 from cspa.quarterly.periods import parse_for, report_period
 from cspa.quarterly.revisions import counts, decide, extra_json, write
 from cspa.quarterly.rules import is_target_companion
-from cspa.quarterly.template import HEADER_ROW, SHEETS, TARGET_TYPES, TEMPLATE_VERSION
+from cspa.quarterly.template import (
+    HEADER_ROW,
+    READS_VERSIONS,
+    SHEETS,
+    TARGET_TYPES,
+    TEMPLATE_VERSION,
+)
 from cspa.store.database import Store
+from cspa.store.excel_text import open_workbook
 from cspa.store.ingest import STATUS_SYMBOLS, stage_long
+from cspa.store.validate import Columns, number_problem, parse_number
 
 SOURCE = "quarterly template"
+TEXT_KEYS = ("text", "note")  # cells of words: kept character for character
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -96,7 +107,6 @@ def _show(value, status=None, text=None) -> str:
 
 class _Reader:
     def __init__(self, path: Path):
-        import openpyxl
         from openpyxl.utils import get_column_letter
 
         self.path = path
@@ -104,10 +114,16 @@ class _Reader:
         self.letter = get_column_letter
         if not path.exists():
             raise LoadError([Problem(self.name, None, None, "file not found")])
+        if path.is_dir():
+            raise LoadError(
+                [Problem(self.name, None, None, "is a folder, not a template workbook")]
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
-                self.wb = openpyxl.load_workbook(path, data_only=True)
+                # formulas are read as formulas (and refused), never as a cached or missing
+                # result; strings are decoded as Excel does (every character kept)
+                self.wb = open_workbook(path)
         except Exception as e:  # openpyxl raises many types for a damaged or non-Excel file
             raise LoadError(
                 [
@@ -154,7 +170,7 @@ class _Reader:
             raise LoadError(
                 [Problem(self.where("_meta"), 1, "kind", "not a cspa quarterly template")]
             )
-        if meta.get("template_version") != TEMPLATE_VERSION:
+        if meta.get("template_version") not in READS_VERSIONS:
             raise LoadError(
                 [
                     Problem(
@@ -175,6 +191,10 @@ class _Reader:
             return []
         ws = self.wb[sheet]
         header = [c.value for c in ws[HEADER_ROW]] if ws.max_row >= HEADER_ROW else []
+        if spec[-1][0] == "part" and (
+            len(header) < len(spec) or header[len(spec) - 1] in (None, "")
+        ):
+            spec = spec[:-1]  # a version 1 template: no Part column (it had no split words)
         for c, (_k, h, _e, _w) in enumerate(spec):
             got = header[c] if c < len(header) else None
             if (got or "") != h:
@@ -187,22 +207,89 @@ class _Reader:
         if self.problems:
             return []
         out = []
-        for n, rec in enumerate(
-            ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True), start=HEADER_ROW + 1
-        ):
-            vals = list(rec[: len(spec)]) + [None] * max(0, len(spec) - len(rec))
+        for n, cells in enumerate(ws.iter_rows(min_row=HEADER_ROW + 1), start=HEADER_ROW + 1):
+            cells = list(cells[: len(spec)])
+            formulas = [
+                (i, c)
+                for i, c in enumerate(cells)
+                if c.data_type == "f" or isinstance(c.value, (ArrayFormula, DataTableFormula))
+            ]
+            for i, c in formulas:
+                # a formula with no saved result reads as empty and would delete what the cell
+                # held; one with a result would store the result but lose the formula
+                shown = c.value.text if isinstance(c.value, ArrayFormula) else str(c.value)
+                self.problem(
+                    sheet,
+                    n,
+                    i,
+                    spec[i][1],
+                    f"cell {c.coordinate} holds a formula "
+                    f"({shown[:60]}): type the text or figure itself",
+                )
+            if formulas:
+                continue
+            vals = [c.value for c in cells] + [None] * max(0, len(spec) - len(cells))
             row = {}
             for (k, _h, _e, _w), v in zip(spec, vals, strict=True):
                 if isinstance(v, str):
-                    v = v.strip()
-                    v = v or None
+                    if k == "text":
+                        row["_raw_text"] = (
+                            v  # a part of a split text, even all spaces, is kept whole
+                        )
+                    # words are kept as typed (every character); keys and figures lose stray spaces
+                    v = (v if v.strip() else None) if k in TEXT_KEYS else (v.strip() or None)
                 row[k] = v
-            if all(v is None for k, v in row.items() if k != "revision") and row.get(
-                "revision"
-            ) in (None, 0):
+            if all(
+                v is None for k, v in row.items() if k not in ("revision", "_raw_text")
+            ) and row.get("revision") in (None, 0):
                 continue
             out.append((n, row))
         return out
+
+
+_PART = re.compile(r"(\d+) of (\d+)")
+
+
+def _joined(reader: _Reader, sheet: str, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Rows of a text split over several rows (Part ``1 of 3``, ``2 of 3`` ...) joined into the first,
+    its text the parts' texts in order, character for character (the template splits what does not
+    fit in one Excel cell)."""
+    pc, ph = _col(sheet, "part")
+    keys = ("indicator", "field", "item", "revision")
+    out, i = [], 0
+    while i < len(rows):
+        n, row = rows[i]
+        part = row.get("part")
+        if part in (None, ""):
+            out.append((n, row))
+            i += 1
+            continue
+        m = _PART.fullmatch(str(part).strip())
+        total = int(m.group(2)) if m else 0
+        group = rows[i : i + total] if m and m.group(1) == "1" else []
+        ok = len(group) == total and all(
+            _PART.fullmatch(str(r.get("part") or "").strip()) is not None
+            and str(r.get("part")).strip() == f"{k} of {total}"
+            and all(r.get(key) == row.get(key) for key in keys)
+            and rn == n + k - 1
+            for k, (rn, r) in enumerate(group, start=1)
+        )
+        if not ok:
+            reader.problem(
+                sheet,
+                n,
+                pc,
+                ph,
+                f"part {part!r} is not where the template put it: the parts "
+                "of a long text are consecutive rows 1 of N to N of N (do not move, delete or "
+                "edit Part)",
+            )
+            i += max(1, len(group))
+            continue
+        text = "".join(r.get("_raw_text") or "" for _rn, r in group)
+        out.append((n, {**row, "text": text if text.strip() else None}))
+        i += total
+    return out
 
 
 def _col(sheet: str, key: str) -> tuple[int, str]:
@@ -224,21 +311,22 @@ def _int(v) -> int | None:
     return None
 
 
-def _number(v) -> tuple[float | None, str | None, bool]:
-    """(number, status symbol, ok) of a value cell."""
+def _number(v) -> tuple[float | None, str | None, str | None]:
+    """(number, status symbol, problem) of a value cell: a figure is read one way only
+    (cspa.store.validate: ``19,5`` is refused, never 195)."""
     if v is None:
-        return None, None, True
+        return None, None, None
     if isinstance(v, bool):
-        return None, None, False
+        return None, None, f"{v!r} is not a number"
     if isinstance(v, (int, float)):
-        return float(v), None, True
-    s = str(v).replace(",", "").strip()
+        if not math.isfinite(v):
+            return None, None, f"{v!r} is not a figure"
+        return float(v), None, None
+    s = str(v).strip()
     if s in STATUS_SYMBOLS:
-        return None, s, True
-    try:
-        return float(s.rstrip("%")), None, True
-    except ValueError:
-        return None, None, False
+        return None, s, None
+    why = number_problem(s)
+    return (None, None, why) if why else (parse_number(s), None, None)
 
 
 def load_template(store: Store, path: str | Path, user: str) -> dict:
@@ -341,12 +429,10 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
             reader.problem("Actuals", n, mc, mh, f"{ind.code} has no measure {mid!r} for figures")
             continue
         per = period_of("Actuals", n, row, ind)
-        value, vstatus, ok = _number(row.get("value"))
+        value, vstatus, bad = _number(row.get("value"))
         vc, vh = _col("Actuals", "value")
-        if not ok:
-            reader.problem(
-                "Actuals", n, vc, vh, f"{row.get('value')!r} is not a number (nor a status symbol)"
-            )
+        if bad:
+            reader.problem("Actuals", n, vc, vh, bad)
         sc, sh = _col("Actuals", "status")
         status = row.get("status") or vstatus
         if status is not None and str(status) not in STATUS_SYMBOLS:
@@ -405,16 +491,16 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
             reader.problem("Targets", n, tc, th, f"{ttype!r}: use one of {', '.join(TARGET_TYPES)}")
             continue
         per = period_of("Targets", n, row, ind)
-        value, vstatus, ok = _number(row.get("value"))
+        value, vstatus, bad = _number(row.get("value"))
         vc, vh = _col("Targets", "value")
-        if not ok or vstatus:
+        if bad or vstatus:
             reader.problem(
                 "Targets",
                 n,
                 vc,
                 vh,
-                f"{row.get('value')!r} is not a number (a status goes in Status, "
-                "words in 'Target in words')",
+                (bad or f"{row.get('value')!r} is not a number")
+                + " (a status goes in Status, words in 'Target in words')",
             )
         sc, sh = _col("Targets", "status")
         status = row.get("status")
@@ -448,7 +534,7 @@ def load_template(store: Store, path: str | Path, user: str) -> dict:
     # ------------------------------------------------------------------ words
     text_rows = []
     for sheet in ("Report", "Commentary"):
-        for n, row in reader.rows(sheet):
+        for n, row in _joined(reader, sheet, reader.rows(sheet)):
             code = ""
             if sheet == "Commentary":
                 ind = ind_of(sheet, n, row)
@@ -711,13 +797,21 @@ def _write_actuals(
             "_row": pa.array([r["row"] for r in rows], pa.int64()),
         }
     )
-    typed, problems = stage_long(t, reader.where("Actuals"), load_catalogue(), load_areas(), con)
+    # problems name the template's columns (Value (column H) ...), not cspa's fields
+    names = {
+        k: f"{h} (column {reader.letter(i + 1)})"
+        for i, (k, h, _e, _w) in enumerate(SHEETS["Actuals"])
+    }
+    typed, problems = stage_long(
+        t, reader.where("Actuals"), load_catalogue(), load_areas(), con, Columns(names)
+    )
     if problems:
         raise LoadError(problems, rows_checked=len(rows), bad_rows=len({p.row for p in problems}))
     load_id = con.execute("SELECT nextval('load_seq')").fetchall()[0][0]
     vintage = f"{path.name} loaded by {user} {dt.date.today().isoformat()}"
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        "INSERT INTO load_log (load_id, file, format, source, vintage, licence, rows, loaded_at, "
+        "loaded_by, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
         [
             load_id,
             str(path),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import json
 from pathlib import Path
 
@@ -29,14 +30,21 @@ import duckdb
 
 from cspa.catalogue.areas import load_areas
 from cspa.catalogue.load import load_catalogue
+from cspa.errors import CspaError
 from cspa.quarterly.fields import INDICATOR_FIELDS, REPORT_FIELDS
 from cspa.quarterly.periods import report_period, seed_label
 from cspa.quarterly.report import _columns, prepare
 from cspa.quarterly.revisions import ensure_readable
 from cspa.quarterly.rules import is_target_companion, judged_measures, load_rules
+from cspa.store.excel_text import utf16_len
 from cspa.store.ingest import STATUS_SYMBOLS
 
-TEMPLATE_VERSION = "1"
+# 2: long words are split over rows marked in a Part column (version 1 cut them at Excel's limit)
+TEMPLATE_VERSION = "2"
+READS_VERSIONS = ("1", "2")
+CELL_LIMIT = 32_767  # characters (UTF-16 units) an Excel cell holds
+PART_LIMIT = 32_000  # characters one part of a split text holds (the Text column's data validation)
+SPLIT_SHEETS = ("Report", "Commentary")
 HEADER_ROW = 3  # Excel row (1-based) of the column headers; data starts on the next row
 EXTRA_TARGET_ROWS = 15
 EXTRA_NEWS_ITEMS = 3
@@ -76,6 +84,7 @@ SHEETS: dict[str, list[tuple[str, str, bool, int]]] = {
         ("label", "What to enter", False, 36),
         ("revision", "Based on revision", False, 10),
         ("text", "Text", True, 100),
+        ("part", "Part", False, 8),
     ],
     "Commentary": [
         ("indicator", "Indicator", False, 14),
@@ -85,10 +94,33 @@ SHEETS: dict[str, list[tuple[str, str, bool, int]]] = {
         ("label", "What to enter", False, 36),
         ("revision", "Based on revision", False, 10),
         ("text", "Text", True, 100),
+        ("part", "Part", False, 8),
     ],
 }
 # columns a user may fill on the blank rows at the end of the Targets sheet
 NEW_TARGET_KEYS = ("indicator", "measure", "period", "target_type")
+
+
+class TemplateError(CspaError):
+    """A template could not be made without losing text; nothing was written."""
+
+
+def split_text(text: str, limit: int = PART_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units, never splitting a character, preferably
+    after a line break or a space; ``"".join`` gives it back."""
+    parts, start = [], 0
+    while start < len(text):
+        end, units = start, 0
+        while end < len(text) and units + (2 if ord(text[end]) > 0xFFFF else 1) <= limit:
+            units += 2 if ord(text[end]) > 0xFFFF else 1
+            end += 1
+        if end < len(text):
+            cut = max(text.rfind("\n", start, end), text.rfind(" ", start, end))
+            if cut > start + (end - start) // 2:
+                end = cut + 1
+        parts.append(text[start:end])
+        start = end
+    return parts or [""]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
@@ -288,6 +320,55 @@ def _user() -> str:
         return "unknown"
 
 
+def sheet_rows(data: dict) -> dict[str, list[dict]]:
+    """The rows each sheet shows: a Report or Commentary text longer than a cell holds is split over
+    consecutive rows (Part ``1 of 3``, ``2 of 3`` ...), which the loader joins back character for
+    character. Any other text too long for a cell is refused (TemplateError) before anything is
+    written, rather than cut."""
+    out: dict[str, list[dict]] = {}
+    too_long = []
+    for sheet, spec in SHEETS.items():
+        rows = []
+        for r in data[sheet]:
+            text = r.get("text")
+            if sheet in SPLIT_SHEETS and isinstance(text, str) and utf16_len(text) > PART_LIMIT:
+                parts = split_text(text)
+                for k, part in enumerate(parts, start=1):
+                    rows.append(
+                        {
+                            **r,
+                            "text": part,
+                            "part": f"{k} of {len(parts)}",
+                            **(
+                                {"label": f"(continued) {r.get('label') or ''}".strip()}
+                                if k > 1
+                                else {}
+                            ),
+                        }
+                    )
+                continue
+            rows.append(r)
+            for key, header, _e, _w in spec:
+                v = r.get(key)
+                if isinstance(v, str) and utf16_len(v) > CELL_LIMIT:
+                    what = " ".join(
+                        str(r.get(k))
+                        for k in ("indicator", "measure", "period", "field")
+                        if r.get(k) not in (None, "")
+                    )
+                    too_long.append(f"{sheet} {what}: {header} is {utf16_len(v):,} characters")
+        out[sheet] = rows
+    if too_long:
+        raise TemplateError(
+            "No template written: these entries are longer than an Excel cell holds "
+            f"({CELL_LIMIT:,} characters) and would be cut: "
+            + "; ".join(too_long[:10])
+            + (f" ... and {len(too_long) - 10} more" if len(too_long) > 10 else "")
+            + ". Shorten them in the store (for example by loading a shorter text) and make the template again."
+        )
+    return out
+
+
 def write_template(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -300,11 +381,21 @@ def write_template(
 
     data = template_rows(con, area_query, period, basket_id)
     meta = data["meta"]
+    # every text is checked (and long words split) before the workbook exists: nothing half-written
+    data = {**data, **sheet_rows(data)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # built in memory and written in one go: a full disk or a read-only place is one clean error,
+    # never a half-written workbook
+    buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
     )
     wb.set_properties(
         {
@@ -393,6 +484,12 @@ def write_template(
             None,
         ),
         ("Rows you leave as they are change nothing, even if the store has changed since.", None),
+        (
+            "A text longer than one cell holds is split over consecutive rows marked in the Part column "
+            "(1 of 3, 2 of 3 ...): edit the parts in place; they are joined back exactly. Type words and "
+            "figures, not formulas: a cell holding a formula is refused, naming the cell.",
+            None,
+        ),
     ]
     for i, (text, fmt) in enumerate(lines):
         ws.write_string(i, 0, text, fmt or f_hint)
@@ -552,4 +649,5 @@ def write_template(
     ws.hide()
     wb.worksheets()[0].activate()
     wb.close()
+    path.write_bytes(buffer.getvalue())
     return {"path": str(path), **meta, **{s: len(data[s]) for s in SHEETS}}

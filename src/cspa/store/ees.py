@@ -32,6 +32,9 @@ from cspa.store.sql import ident as _q
 from cspa.store.sql import string as _lit
 
 SOURCES = DATA / "catalogue" / "sources"
+# the EES columns cspa's fields come from; value, numerator, denominator and area vary by row and
+# are carried per row (_col_<field>) from the mapping, so a problem names the file's own column
+EES_NAMES = {"period": "time_period", "indicator": "(the source mapping's indicator)"}
 SUPPRESSION = ("x", "c", "z", "k", "low", ".", "..", ":", "u")
 
 
@@ -76,6 +79,15 @@ def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.T
         )
         + " END"
     )
+    area_col = (
+        "CASE geographic_level "
+        + " ".join(
+            f"WHEN {_lit(k)} THEN "
+            + _lit({"england": "geographic_level", "region": "region_code", "la": "old_la_code"}[v])
+            for k, v in levels.items()
+        )
+        + " END"
+    )
     excluded = " OR ".join(f"({_match(e)})" for e in (spec.get("exclude") or []))
     for item in spec["indicators"]:
         where = _match(item.get("filter") or {})
@@ -100,7 +112,10 @@ def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.T
             if c
         )
         parts.append(f"""
-            SELECT {_lit(item["indicator"])} AS indicator, {_lit(item.get("measure") or "value")} AS measure,
+            SELECT {_lit(item["indicator"])} AS indicator,
+                   {_lit(item.get("value") or "value")} AS _col_value,
+                   {_lit(item.get("numerator") or "numerator")} AS _col_numerator,
+                   {_lit(den or "denominator")} AS _col_denominator, {area_col} AS _col_area, {_lit(item.get("measure") or "value")} AS measure,
                    {area_expr} AS area, CAST(time_period AS VARCHAR) AS period, NULL AS statistic,
                    {cell(item.get("value"))} AS value, {cell(item.get("numerator"), True)} AS numerator,
                    {cell(den, True)} AS denominator,

@@ -29,6 +29,7 @@ each written in one transaction and logged in ``load_log``.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import tempfile
 import time
@@ -61,16 +62,21 @@ LAIT_SOURCE = (
     "DfE Local Authority Interactive Tool (LAIT) base data set, bds_long_0.parquet "
     "(dfe-analytical-services/local-authority-interactive-tool @ 2e30e395, 2026-04-08)"
 )
+# the date each release was taken from its source: a dated document shows figures released by its date
+LAIT_RELEASED = dt.date(2026, 4, 8)
 
 _CSC = "dfe-analytical-services/CSC_outcomes_and_enablers"
 
 
-def ees_files() -> list[tuple[str, str, str, str]]:
-    """(file, source, vintage, licence) of each EES file, from its mapping in
+def ees_files() -> list[tuple[str, str, str, str, dt.date | None]]:
+    """(file, source, vintage, licence, released) of each EES file, from its mapping in
     ``data/catalogue/sources/`` (which also says how its columns become indicators), in load order."""
     specs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("*.yaml"))]
     specs.sort(key=lambda spec: (spec.get("load_order", 99), spec["file"]))
-    return [(s["file"], s["source"], s["vintage"], s.get("licence") or OGL) for s in specs]
+    return [
+        (s["file"], s["source"], s["vintage"], s.get("licence") or OGL, s.get("released"))
+        for s in specs
+    ]
 
 
 B1_FILE = "b1_children_in_need_2013_to_2025.csv"
@@ -79,11 +85,13 @@ CIN_RATE_SOURCE = (
     "cspa: children in need rates per 10,000 derived from DfE b1 and ONS mid-year 0-17 population"
 )
 CIN_RATE_VINTAGE = f"derived from b1 and ONS files via {_CSC} @ c19350f7 (2025-11-05)"
+CIN_RATE_RELEASED = dt.date(2025, 11, 5)
 
 EXCLUSIONS_FILE = INDICATORS / "clean_la_data.csv"
 EXCLUSIONS_VINTAGE = (
     "DfE exclusions SFR via dfe-analytical-services/exclusion-statistics (2018-07-24)"
 )
+EXCLUSIONS_RELEASED = dt.date(2018, 7, 24)
 EXCLUSIONS_SOURCE = "DfE permanent and fixed period exclusions SFR, clean_la_data.csv"
 # school_type -> indicator; the seed indicators 3091DE/3092DE are the primary and secondary phases.
 EXCLUSION_INDICATORS = {
@@ -204,7 +212,8 @@ def _log_table_load(
 ) -> int:
     load_id = con.execute("SELECT nextval('load_seq')").fetchall()[0][0]
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        "INSERT INTO load_log (load_id, file, format, source, vintage, licence, rows, loaded_at, "
+        "loaded_by, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
         [load_id, str(path), fmt, source, vintage, OGL, rows, _user(), _sha256(path)],
     )
     return load_id
@@ -329,12 +338,15 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
     ).fetchall():
         skipped[reason] += n
     out = tmp / LAIT_FILE.name
+    # _row: the row's number in LAIT's own file, so a problem names the row a user can find
     kept = con.sql(
-        "SELECT * EXCLUDE (_skip, _r) FROM classified WHERE _skip IS NULL ORDER BY _r"
+        "SELECT * EXCLUDE (_skip, _r), _r + 1 AS _row FROM classified WHERE _skip IS NULL ORDER BY _r"
     ).to_arrow_table()
     pq.write_table(kept, out)
     con.close()
-    res = load_files(store, [out], source=LAIT_SOURCE, vintage=LAIT_VINTAGE, licence=OGL)
+    res = load_files(
+        store, [out], source=LAIT_SOURCE, vintage=LAIT_VINTAGE, licence=OGL, released=LAIT_RELEASED
+    )
     _fix_load_log(store, res[0].load_id, LAIT_FILE)
     return _summary(
         "LAIT base data set",
@@ -369,12 +381,14 @@ def _excluded_rows(path: Path) -> Counter:
 
 def _load_ees(store: Store) -> list[dict]:
     out = []
-    for name, source, vintage, licence in ees_files():
+    for name, source, vintage, licence, released in ees_files():
         t0 = time.perf_counter()
         path = INDICATORS / name
         total = sum(1 for _ in _read_csv(path))
         skipped = _excluded_rows(path)
-        res = load_files(store, [path], source=source, vintage=vintage, licence=licence)
+        res = load_files(
+            store, [path], source=source, vintage=vintage, licence=licence, released=released
+        )
         out.append(
             _summary(
                 path.stem,
@@ -432,7 +446,14 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
     con.close()
     out = tmp / "cin_rates_per_10000_derived.csv"
     _write_long_csv(out, rows)
-    res = load_files(store, [out], source=CIN_RATE_SOURCE, vintage=CIN_RATE_VINTAGE, licence=OGL)
+    res = load_files(
+        store,
+        [out],
+        source=CIN_RATE_SOURCE,
+        vintage=CIN_RATE_VINTAGE,
+        licence=OGL,
+        released=CIN_RATE_RELEASED,
+    )
     _fix_load_log(store, res[0].load_id, b1)
     return _summary(
         "children in need rates per 10,000 (derived)",
@@ -503,7 +524,12 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
     out = tmp / "clean_la_data_exclusions.csv"
     _write_long_csv(out, rows)
     res = load_files(
-        store, [out], source=EXCLUSIONS_SOURCE, vintage=EXCLUSIONS_VINTAGE, licence=OGL
+        store,
+        [out],
+        source=EXCLUSIONS_SOURCE,
+        vintage=EXCLUSIONS_VINTAGE,
+        licence=OGL,
+        released=EXCLUSIONS_RELEASED,
     )
     _fix_load_log(store, res[0].load_id, EXCLUSIONS_FILE)
     by_ind = Counter(r["indicator"] for r in rows)

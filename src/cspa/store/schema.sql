@@ -1,4 +1,6 @@
--- cspa store schema (DuckDB). The store is the only module that writes here.
+-- cspa store schema (DuckDB), version 2 (meta.schema_version; cspa.store.database.SCHEMA_VERSION).
+-- A change here is a new version with a migration in cspa.store.database.MIGRATIONS.
+-- The store is the only module that writes here.
 -- Observations are long form; every load is logged, and a newer load of the same key
 -- supersedes the current row without deleting it, so the history of vintages is queryable.
 
@@ -8,7 +10,9 @@ CREATE TABLE IF NOT EXISTS area (
     code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, type VARCHAR NOT NULL,
     dfe_code VARCHAR, ons_code VARCHAR, region_code VARCHAR, la_type VARCHAR,
     in_2008 BOOLEAN, in_2025 BOOLEAN, successors VARCHAR, lat DOUBLE, long DOUBLE,
-    lait_number INTEGER, parent VARCHAR, note VARCHAR
+    lait_number INTEGER, parent VARCHAR, note VARCHAR,
+    -- schema 2: when the authority existed and the span DfE publishes figures for it over
+    exists_from DATE, exists_until DATE, figures_from DATE, figures_until DATE
 );
 
 CREATE TABLE IF NOT EXISTS neighbour_group (
@@ -43,6 +47,14 @@ CREATE TABLE IF NOT EXISTS measure (
 
 -- added after the first release: a store made before it gains the column when opened
 ALTER TABLE measure ADD COLUMN IF NOT EXISTS significance_json VARCHAR;
+ALTER TABLE measure ADD COLUMN IF NOT EXISTS recent_trend VARCHAR;
+
+-- Breaks in series (catalogue ``breaks``): figures from the break's period on are not compared
+-- with those before it (no change, progress or trend across it).
+CREATE TABLE IF NOT EXISTS series_break (
+    indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, period VARCHAR NOT NULL,
+    period_label VARCHAR, period_start DATE, period_end DATE, reason VARCHAR, seed_line INTEGER
+);
 
 CREATE TABLE IF NOT EXISTS band (
     indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, periods VARCHAR NOT NULL,
@@ -56,6 +68,9 @@ CREATE TABLE IF NOT EXISTS load_log (
     load_id INTEGER PRIMARY KEY, file VARCHAR, format VARCHAR, source VARCHAR, vintage VARCHAR,
     licence VARCHAR, rows INTEGER, loaded_at TIMESTAMP, loaded_by VARCHAR, sha256 VARCHAR
 );
+-- the date the load's figures were published (added after the first release): a dated document
+-- shows only figures released by its own date (engine.selection.Selection.released_by)
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS released DATE;
 
 CREATE TABLE IF NOT EXISTS observation (
     indicator VARCHAR NOT NULL, measure VARCHAR NOT NULL, area VARCHAR NOT NULL,

@@ -54,28 +54,29 @@ def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(
-    ("year", "expected"), [(2025, "best"), (2024, "better"), (2023, "similar")]
+    ("year", "expected", "both"),
+    [(2025, "lower", True), (2024, "lower", False), (2023, "similar", None)],
 )
-def test_significance_vs_england_by_hand(rows, counts, year, expected):
+def test_significance_vs_england_by_hand(rows, counts, year, expected, both):
     x, n = counts[("Luton", year)]
     ex, en = counts[("England", year)]
     england = 100 * ex / en
     lo95, hi95 = _wilson(x, n, 1.959964)
     lo998, hi998 = _wilson(x, n, 3.090232)
-    # method 17: outside the 99.8% interval is best/worst, outside 95% better/worse; low is good
-    if england > hi998:
-        by_hand = "best"
-    elif england > hi95:
-        by_hand = "better"
+    # method 1 at 95% gives the direction; method 17 says whether it also holds at 99.8%
+    if england > hi95:
+        by_hand, by_hand_both = "lower", england > hi998
     elif england >= lo95:
-        by_hand = "similar"
+        by_hand, by_hand_both = "similar", None
     else:
-        by_hand = "worse" if england >= lo998 else "worst"
-    assert by_hand == expected
+        by_hand, by_hand_both = "higher", england < lo998
+    assert (by_hand, by_hand_both) == (expected, both)
     row = rows[("821", str(year))]
     assert row["significance"] == expected
+    assert row["significance_both_levels"] is both
+    assert (row["significance_comparator"], row["significance_level"]) == ("england", 95.0)
     assert (
-        f"{lo95:.2f}-{hi95:.2f} / {lo998:.2f}-{hi998:.2f} vs {england:.2f}"
+        f"{lo95:.2f}-{hi95:.2f} (99.8%: {lo998:.2f}-{hi998:.2f}) ({x:g} / {n:g}) vs England {england:.2f}"
         in row["significance_basis"]
     )
 
@@ -95,15 +96,22 @@ def test_recent_trend_by_hand(rows, counts):
     assert chi2 > 9.5495  # significant at 99.8%
     row = rows[("821", "2025")]
     assert (
-        row["trend"] == "Decreasing and getting better"
+        row["recent_trend"] == "Decreasing and getting better"
     )  # 26.0% in 2021 to 18.9% in 2025, low is good
-    assert f"chi2 {chi2:.2f}" in row["trend_basis"]
-    assert rows[("821", "2024")]["trend"] is None, "the trend is shown on the series' latest figure"
+    assert f"chi2 {chi2:.2f}" in row["recent_trend_basis"]
+    assert rows[("821", "2024")]["recent_trend"] is None, (
+        "the recent trend is shown on the series' latest figure"
+    )
 
 
 def test_no_rule_no_computed_significance(demo_con):
     from cspa.engine.run import compute
     from cspa.engine.selection import Selection
 
-    rel = compute(demo_con, Selection.of("CIN_31MAR"))
-    assert rel.filter("significance IS NOT NULL").count("*").fetchall()[0][0] == 0
+    # KS4 Attainment 8 is a mean score: no rule, so no interval and no significance
+    rel = compute(demo_con, Selection.of("KS4_ATT8_SCG", "CIN_31MAR"))
+    rows = rel.filter("area_type = 'la'").project("indicator, measure, significance").fetchall()
+    assert {r[2] for r in rows if r[0] == "KS4_ATT8_SCG"} == {None}
+    # and a rule applies to the measure that divides counts, not to the count beside it
+    assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "count")} == {None}
+    assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "rate")} >= {"higher", "lower", "similar"}

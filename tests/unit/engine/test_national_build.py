@@ -1,10 +1,13 @@
-"""`cspa judge --framework lait`: every judgement for every authority, checked by hand against the source file.
+"""The national build of today's data (`cspa judge`: LAIT and the DfE children's social care files),
+checked by hand against the source files.
 
 The expected figures below are worked out here directly from the LAIT base data set
-(``bds_long_0.parquet``) and the DfE May 2025 neighbour list, independently of the store and
-the engine: Luton's re-referral rate, its rank among the authorities (low is good, ties share
-the lowest rank), its quartile band (LAIT: type-7 quartiles, a value on a cut point goes to
-the low-value side) and the mean of its ten neighbours.
+(``bds_long_0.parquet``), DfE's EES files and the DfE May 2025 neighbour list, independently of the
+store and the engine: Luton's re-referral rate, its rank among the authorities (low is good, ties
+share the lowest rank), its quartile band (LAIT: type-7 quartiles, a value on a cut point goes to
+the low-value side) and the mean of its ten neighbours; and (issue 17) its rate of children looked
+after against England's and its neighbours' with Byar's interval, the Fingertips recent trend of
+that rate, and the seed's trend class of a LAIT measure ranked among every authority's.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def judged(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("judge") / "cspa.duckdb"
     path.write_bytes(Path(demo_db).read_bytes())
     con = duckdb.connect(str(path))
-    summary = judge(con, Selection.framework("lait"))
+    summary = judge(con, Selection(frameworks=("lait", "dfe_csc")))
     yield con, summary
     con.close()
 
@@ -174,3 +177,177 @@ def test_no_rank_or_quartile_among_fewer_than_four(demo_con):
         "not ranked or banded: 1 authority has a figure here, and ranks and "
         "quartiles need at least 4"
     }
+
+
+# ---------------------------------------------------------------- issue 17: significance and trends
+
+
+def _ees(name: str, **match: str) -> list[dict[str, str]]:
+    with (DATA / "indicators" / name).open(encoding="utf-8-sig") as f:
+        return [r for r in csv.DictReader(f) if all(r[k] == v for k, v in match.items())]
+
+
+def _byar(o: float, z: float) -> tuple[float, float]:
+    """Byar's limits for a count (methods.md 1.2), written out again here."""
+    lo = o * (1 - 1 / (9 * o) - z / (3 * o**0.5)) ** 3
+    hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * (o + 1) ** 0.5)) ** 3
+    return lo, hi
+
+
+def _dfe_neighbours(la: str = "821") -> list[str]:
+    with (DATA / "statistical_neighbours" / "statistical_neighbours_long.csv").open(
+        encoding="utf-8"
+    ) as f:
+        return [
+            r["neighbour_dfe_la_code"]
+            for r in csv.DictReader(f)
+            if r["model"] == "DfE May 2025" and r["dfe_la_code"] == la
+        ]
+
+
+CLA = "cla_number_and_rate_per_10k_children.csv"
+ON_31_MARCH = "Children looked after on 31 March each year"
+
+
+@pytest.mark.parametrize("year", ["2021", "2023", "2025"])
+def test_cla_rate_significance_by_hand(judged, year):
+    """Children looked after at 31 March per 10,000 (CLA_31MAR): Luton's count over its population,
+    Byar's 95% and 99.8% limits, against England's rate (sum over sum, as DfE publishes it) and
+    against the mean of its ten DfE neighbours' rates."""
+    con, _ = judged
+    rows = _ees(CLA, time_period=year, population_type=ON_31_MARCH)
+    luton = next(r for r in rows if r["old_la_code"] == "821")
+    england = next(r for r in rows if r["geographic_level"] == "National")
+    o, n = float(luton["children_count"]), float(luton["population_estimate"])
+    eng = float(england["children_count"]) / float(england["population_estimate"]) * 1e4
+    lo, hi = (x / n * 1e4 for x in _byar(o, 1.959964))
+    lo2, hi2 = (x / n * 1e4 for x in _byar(o, 3.090232))
+    want = "similar" if lo <= eng <= hi else ("lower" if eng > hi else "higher")
+    both = None if want == "similar" else not (lo2 <= eng <= hi2)
+    rates = {
+        r["old_la_code"]: float(r["children_count"]) / float(r["population_estimate"]) * 1e4
+        for r in rows
+        if r["geographic_level"] == "Local authority"
+        and r["children_count"].isdigit()
+        and float(r["population_estimate"] or 0) > 0
+    }
+    sn = statistics.mean(rates[c] for c in _dfe_neighbours() if c in rates)
+    want_sn = "similar" if lo <= sn <= hi else ("lower" if sn > hi else "higher")
+    got = con.execute(
+        """SELECT value, significance, significance_both_levels, significance_basis,
+                  significance_group, significance_group_comparator, significance_method
+           FROM judgement WHERE indicator = 'CLA_31MAR' AND measure = 'rate' AND area = '821'
+             AND period_label = ?""",
+        [year],
+    ).fetchall()
+    value, sig, got_both, basis, sig_sn, sn_comp, method = got[0]
+    assert value == pytest.approx(o / n * 1e4)
+    assert (sig, got_both) == (want, both)
+    assert f"{lo:.2f}-{hi:.2f}" in basis and f"vs England {eng:.2f}" in basis
+    assert (sig_sn, sn_comp) == (want_sn, "statistical_neighbours")
+    assert method.startswith("Poisson")
+
+
+def test_cla_recent_trend_by_hand(judged):
+    """The Fingertips recent trend of Luton's CLA rate over its last five years (2021-2025): the
+    Cochran-Armitage chi-squared on the counts and populations (methods.md 5.2)."""
+    con, _ = judged
+    pts = []
+    for year in range(2021, 2026):
+        r = next(
+            r
+            for r in _ees(CLA, time_period=str(year), population_type=ON_31_MARCH)
+            if r["old_la_code"] == "821"
+        )
+        pts.append((float(r["children_count"]), float(r["population_estimate"])))
+    t = range(1, 6)
+    big_x, big_n = sum(x for x, _ in pts), sum(n for _, n in pts)
+    sxt = sum(x * ti for (x, _), ti in zip(pts, t, strict=True))
+    snt = sum(n * ti for (_, n), ti in zip(pts, t, strict=True))
+    snt2 = sum(n * ti * ti for (_, n), ti in zip(pts, t, strict=True))
+    chi2 = (
+        big_n
+        * (big_n * sxt - big_x * snt) ** 2
+        / (big_x * (big_n - big_x) * (big_n * snt2 - snt**2))
+    )
+    # 375, 382, 420, 375, 359 children: no significant trend at 99.8%
+    assert chi2 < 9.5495
+    trend, basis = con.execute(
+        """SELECT recent_trend, recent_trend_basis FROM judgement WHERE indicator = 'CLA_31MAR'
+           AND measure = 'rate' AND area = '821' AND period_label = '2025'"""
+    ).fetchall()[0]
+    assert trend == "No significant change"
+    assert f"chi2 {chi2:.4g}" in basis
+
+
+def test_lait_trend_class_by_hand(judged):
+    """The seed's trend class (000:L3083) on today's data: for each authority the OLS slope of the
+    three-year moving averages of LAIT's re-referral rate, 2021-2025; the slopes of every authority
+    ranked, largest increase first, into 10/20/40/20/10% classes."""
+    con, _ = judged
+    years = range(2021, 2026)
+    series = {y: _source("ReReferral", str(y)) for y in years}
+    slopes = {}
+    for la in {la for y in years for la in series[y]}:
+        v = [series[y].get(la) for y in years]
+        # a moving average needs all three years (a missing one is never 0); the slope, two of them
+        ma = {
+            y: sum(v[i - 2 : i + 1]) / 3
+            for i, y in enumerate(years)
+            if i >= 2 and None not in v[i - 2 : i + 1]
+        }
+        if len(ma) >= 2:
+            slope = float(np.polyfit(list(ma), list(ma.values()), 1)[0])  # OLS on the calendar year
+            slopes[la] = round(slope, 10)
+    n = len(slopes)
+    rank = 1 + sum(1 for s in slopes.values() if s > slopes["821"])
+    p = (rank - 1) / n
+    want = (
+        "Well above"
+        if p < 0.1
+        else "Above"
+        if p < 0.3
+        else "In line"
+        if p < 0.7
+        else "Below"
+        if p < 0.9
+        else "Well below"
+    )
+    got = con.execute(
+        """SELECT trend, trend_basis FROM judgement WHERE indicator = 'ReReferral' AND area = '821'
+           AND period_label = '2025'"""
+    ).fetchall()[0]
+    assert n >= 140
+    assert got[0] == want, got[1]
+    assert f"ranked {rank} of " in got[1]
+
+
+def test_every_applicable_measure_is_judged(judged):
+    """Significance on every figure of an authority whose measure has a rule and counts; the seed's
+    trend class on every authority series of a measure with one; the recent trend on the latest
+    figure of every authority series with counts."""
+    con, _ = judged
+    rows = dict(
+        con.execute("""
+        SELECT 'significance', count(*) FILTER (WHERE significance IN ('higher', 'lower', 'similar'))
+        FROM judgement j JOIN judgement_key_measure m USING (indicator, measure)
+        WHERE m.sig_method IS NOT NULL AND j.area_type = 'la' AND j.numerator IS NOT NULL
+          AND j.denominator > 0 AND j.value IS NOT NULL
+        UNION ALL SELECT 'significance missing', count(*) FILTER (WHERE significance IS NULL)
+        FROM judgement j JOIN judgement_key_measure m USING (indicator, measure)
+        WHERE m.sig_method IS NOT NULL AND j.area_type = 'la'
+        UNION ALL SELECT 'trend classes', count(*) FROM judgement WHERE trend IN
+            ('Well above', 'Above', 'In line', 'Below', 'Well below') AND area_type = 'la'
+        UNION ALL SELECT 'recent trends', count(*) FROM judgement WHERE recent_trend IS NOT NULL
+            AND area_type = 'la'""").fetchall()
+    )
+    assert rows["significance missing"] == 0
+    assert rows["significance"] > 10_000
+    assert rows["trend classes"] > 40_000  # one per authority series
+    assert rows["recent trends"] > 1_000
+    measures = con.execute("""
+        SELECT count(DISTINCT indicator || measure) FROM judgement
+        WHERE area_type = 'la' AND trend IN ('Well above', 'Above', 'In line', 'Below', 'Well below')""").fetchall()[
+        0
+    ][0]
+    assert measures > 300  # LAIT's measures with four consecutive years, and DfE's

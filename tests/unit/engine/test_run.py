@@ -33,14 +33,21 @@ def test_every_family_applies_to_the_whole_catalogue(cur):
 
 
 def test_family_not_applying_is_empty_with_the_same_columns(cur):
-    # LAIT measures have no bands, lights, trends or computed significance (catalogue: all 'none')
+    # LAIT measures have no bands, lights, recent-trend test or computed significance (catalogue:
+    # 'none'; LAIT holds no counts); the seed's trend class they have (issue 17)
     prefix = run.build(
         cur,
         Selection.framework("lait", periods=("FY2023-24",)),
     )
     for name, columns in run._EMPTY.items():
         assert _columns(cur, f"{prefix}_{name}") == columns, name
-        assert cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0] == 0, name
+        n = cur.execute(f"SELECT count(*) FROM {prefix}_{name}").fetchall()[0][0]
+        assert (n > 0) if name == "trend" else (n == 0), name
+    # one year is no trend: no authority has a rate of change to rank, and each line says why
+    assert cur.execute(
+        f"SELECT count(trend), count(*) FILTER (WHERE trend_basis NOT LIKE 'trend not judged: the class "
+        f"ranks every authority''s rate of change (000:L3083) and only 0 authorities%') FROM {prefix}_trend"
+    ).fetchall()[0] == (0, 0)
     # and the rows readers use are complete: display strings and provenance for every figure
     missing = cur.execute(
         f"SELECT count(*) FROM {prefix}_presented WHERE display IS NULL OR basis IS NULL "

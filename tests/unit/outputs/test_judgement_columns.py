@@ -71,16 +71,19 @@ def test_html_shows_luton_rank_and_quartile_band_beside_the_figure(lait, expecte
     table = page[start : page.index("</table>", start)]
     geos, subs, rows = _grid(table)
     # Luton's figure, then a column for each judgement the engine made of Luton's figures
-    assert geos[:4] == ["Luton"] * 4 and subs[:4] == ["Figure", "Rank", "Quartile band", "Progress"]
-    assert '<th scope="colgroup" colspan="4">Luton</th>' in table
+    # (the trend is the seed's class of Luton's rate of change among every authority's, issue 17)
+    assert geos[:5] == ["Luton"] * 5
+    assert subs[:5] == ["Figure", "Rank", "Quartile band", "Progress", "Trend"]
+    assert '<th scope="colgroup" colspan="5">Luton</th>' in table
     assert "<th scope=col class=cspa-j>Rank</th>" in table
-    figure, rank, band, progress = rows[expected["period"]][:4]
+    figure, rank, band, progress, trend = rows[expected["period"]][:5]
     assert float(figure) == pytest.approx(expected["value"])
     # "rank 12 of 152": among how many authorities, as the issue asks
     assert rank == f"{expected['rank']} of {expected['n']}" and band == expected["band"]
     assert progress in ("Improved", "Same", "Worsened")
+    assert trend in ("Well above", "Above", "In line", "Below", "Well below", "n/a", "")
     # the comparators were not ranked, and their progress is left to Excel and JSON: a figure each
-    assert subs[4:] == [] and len(rows[expected["period"]]) == 4 + 3
+    assert subs[5:] == [] and len(rows[expected["period"]]) == 5 + 3
     # the note under the table says how the latest rank was made, with its cut-offs
     end = page.index("</details>", start)
     notes = page[page.index("<details class=cspa-basis>", start) : end]
@@ -120,7 +123,12 @@ def test_json_judgement_is_the_one_the_table_shows(lait, expected):
         "rank",
         "rank_of",
         "trend",
+        "recent_trend",
         "significance",
+        "published_significance",
+        "significance_basis",
+        "significance_note",
+        "significance_vs_group",
         "progress",
         "rag",
         "target",
@@ -138,7 +146,8 @@ def test_excel_has_a_column_per_judgement_with_ranks_as_numbers(lait, expected, 
         "Rank",
         "Quartile band",
         "Progress",
-    ]  # LAIT ranks and bands but prints no position, trend or flag
+        "Trend",
+    ]  # LAIT ranks and bands; cspa adds the seed's trend class; no position or flag
     assert header[-1] == "How it was judged"
     rows = [dict(zip(header, r, strict=True)) for r in cells[1:]]
     luton = next(

@@ -21,6 +21,13 @@ def test_the_written_out_quantiles_are_scipys():
         assert z == float(stats.norm.ppf(c + (1 - c) / 2))
         assert relations.z_for(c) == z and relations.z_for(c * 100 / 100) == z
     assert relations.z_for(0.9) == float(stats.norm.ppf(0.95))  # any other level: scipy's
+    for c, (lower, upper) in relations.POISSON_EXACT.items():
+        assert lower == tuple(
+            0.0 if o == 0 else float(stats.chi2.ppf((1 - c) / 2, 2 * o) / 2) for o in range(10)
+        )
+        assert upper == tuple(
+            float(stats.chi2.ppf(1 - (1 - c) / 2, 2 * o + 2) / 2) for o in range(10)
+        )
 
 
 def _run(code: str) -> str:

@@ -258,7 +258,11 @@ def wide_sample(luton_2025_every_period):
     (Child Protection) opening with a landscape indicator, landscape indicators after portrait ones
     (Chlamydia_Diagnosis, Social_Work_Leavers) and portrait ones after landscape (the next theme's)."""
     doc = luton_2025_every_period
-    keep = {"Health and Wellbeing": [5], "Child Protection": [2], "Children's Services Workforce": [3]}
+    keep = {
+        "Health and Wellbeing": [5],
+        "Child Protection": [2],
+        "Children's Services Workforce": [3],
+    }
     sections = [
         dict(
             s,

@@ -159,11 +159,14 @@ def test_the_2008_dataset_shows_every_period_it_printed(luton):
 
     assert luton["period_window"] is None
     page = render_html(luton)
-    ind = next(i for i in luton["indicators"] if i["code"] == "3091DE")
-    # every period up to 2008 (the later releases' periods are not the 2008 document's)
-    assert len(ind["table"]["columns"]) >= 5
-    assert _shown_periods(page, "3091DE") == ind["table"]["columns"]
+    # 2015SC prints seven years, 2001-02 to 2007-08 (000:L982-988): every one is shown
+    ind = next(i for i in luton["indicators"] if i["code"] == "2015SC")
+    assert ind["table"]["columns"][0] == "2001-02" and len(ind["table"]["columns"]) >= 7
+    assert _shown_periods(page, "2015SC") == ind["table"]["columns"]
     assert "Periods shown" not in page
+    # and none it did not: DfE's 2018 exclusions release is later than the document (issue 17)
+    excl = next(i for i in luton["indicators"] if i["code"] == "3091DE")
+    assert excl["table"]["columns"] == ["2005", "2006", "2007"]
 
 
 def test_every_figure_of_a_real_report_is_noted_with_its_basis(luton):

@@ -1,0 +1,82 @@
+"""``/areas/{dfe}/reports/{kind}?format=...``: every report of an authority, in every format.
+
+Built by :func:`cspa.app.reports.write_report` (the one entry for every report kind) on a reader
+cursor, into a folder of files kept per data version: the same report is built once until the
+figures change. One report is built at a time, so a burst of PDF downloads cannot starve the pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from cspa.app.reports import ReportRequest, write_report
+from cspa.app.web.database import Database
+from cspa.app.web.pages.common import area_or_404, db, require_user
+from cspa.errors import CspaError
+from cspa.outputs.render import formats_for
+
+router = APIRouter()
+
+_build_lock = threading.Lock()
+_folder = Path(tempfile.mkdtemp(prefix="cspa-web-reports-"))
+MEDIA = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+#: report kinds that show figures people typed before they are published (targets, actuals,
+#: commentary): for signed-in editors, inspectors and administrators only
+INTERNAL_KINDS = ("quarterly",)
+
+
+def report_file(d: Database, req: ReportRequest, fmt: str) -> Path:
+    """The report written as ``fmt``, built once per data version."""
+    key = hashlib.sha256(
+        repr((d.version, d.area_versions.get(req.area, 0), req, fmt)).encode()
+    ).hexdigest()[:24]
+    path = _folder / f"{key}.{fmt}"
+    with _build_lock:
+        if not path.exists():
+            part = path.with_suffix(".part" + path.suffix)
+            with d.read() as cur:
+                write_report(cur, req, fmt, output=part)
+            part.rename(path)
+    return path
+
+
+@router.get("/areas/{dfe}/reports/{kind}")
+def download(
+    request: Request,
+    dfe: str,
+    kind: str,
+    format: str = "html",
+    year: int | None = None,
+    period: str | None = None,
+    framework: str | None = None,
+    ruleset: str | None = None,
+):
+    a = area_or_404(request, dfe)
+    if kind in INTERNAL_KINDS and not require_user(request).reads_internal(a["code"]):
+        raise HTTPException(403, "The quarterly report holds figures not yet published.")
+    try:
+        fmts = formats_for(kind)
+    except CspaError:
+        fmts = ()
+    if format not in fmts:
+        raise HTTPException(404, f"There is no {kind!r} report as {format!r}.")
+    req = ReportRequest(
+        kind=kind, area=a["code"], year=year, period=period, framework=framework, ruleset=ruleset
+    )
+    try:
+        path = report_file(db(request), req, format)
+    except CspaError as e:
+        raise HTTPException(404, str(e)) from None
+    name = f"{kind}-{dfe}-{year or period or 'latest'}.{format}"
+    return FileResponse(path, media_type=MEDIA[format], filename=name)

@@ -1,0 +1,69 @@
+"""Which reports an authority has, in which formats: the download links every area page offers.
+
+Every report is built by :func:`cspa.app.reports.build_report` and written by
+:func:`cspa.outputs.render.render`, in every format its kind is registered for.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from cspa.assessment.ruleset import load_rulesets
+from cspa.outputs.render import formats_for
+
+FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "json": "JSON"}
+
+
+def assessment_years(area: dict) -> list[tuple[int, str, str]]:
+    """(year, rule set id, title) of every rule set whose population includes the authority."""
+    out = []
+    for rs in load_rulesets().values():
+        era = str(rs.population.get("era", "2025"))
+        if (era == "2008" and area.get("in_2008")) or (era == "2025" and area.get("in_2025")):
+            year = min(rs.years[1], 2025)
+            out.append((year, rs.id, rs.title))
+    return sorted(out, reverse=True)
+
+
+def report_url(dfe: str, kind: str, fmt: str, **params: object) -> str:
+    q = urllib.parse.urlencode(
+        {"format": fmt, **{k: v for k, v in params.items() if v is not None}}
+    )
+    return f"/areas/{dfe}/reports/{kind}?{q}"
+
+
+def downloads_for(area: dict, quarterly_periods: list[str] | None = None) -> list[dict]:
+    """The reports of one authority: label, kind, parameters and a link per format."""
+    dfe = area["dfe_code"]
+    items: list[tuple[str, str, dict]] = []
+    if area.get("in_2025"):
+        items.append(
+            (
+                "Benchmarking report, current data (LAIT)",
+                "apa-dataset",
+                {"framework": "lait", "year": 2025},
+            )
+        )
+    if area.get("in_2008"):
+        items.append(("APA dataset 2008", "apa-dataset", {"framework": "apa2008", "year": 2008}))
+    for period in quarterly_periods or []:
+        items.append((f"Quarterly performance report, {period}", "quarterly", {"period": period}))
+    for year, rs, title in assessment_years(area):
+        items.append(
+            (f"Performance profile {year} ({title})", "profile", {"year": year, "ruleset": rs})
+        )
+        items.append(
+            (f"Assessment letter {year} ({title})", "letter", {"year": year, "ruleset": rs})
+        )
+    return [
+        {
+            "label": label,
+            "kind": kind,
+            "params": params,
+            "links": [
+                (FORMAT_NAMES.get(f, f), report_url(dfe, kind, f, **params))
+                for f in formats_for(kind)
+            ],
+        }
+        for label, kind, params in items
+    ]

@@ -1,0 +1,328 @@
+"""Several processes, one database: writers take turns, readers never wait for a writer.
+
+DuckDB lets one process open a database file for writing and then refuses every other process,
+readers included ("Conflicting lock is held in ... (PID n)"). So cspa never writes to the file
+that readers open:
+
+* a **writer** (``load``, ``judge``, ``demo``, ``quarterly load``, ``assess``) takes cspa's writer
+  lock, an advisory lock on ``<db>.lock`` that the operating system releases even when the process
+  is killed. It waits for it at most ``$CSPA_LOCK_WAIT`` seconds (default 60), saying which process
+  holds it, then gives up naming that process and what to do. Holding it, the writer copies the
+  database to a temporary file beside it, works on the copy and, only when the command succeeds,
+  renames the copy over the database in one atomic step. A refused, failed or killed command
+  leaves the database exactly as it was (the copy is removed, or cleared by the next writer).
+* a **reader** (``data status``, reports, histories) opens the database read-only. It reads the
+  last complete version; a writer running meanwhile does not disturb it (the rename gives later
+  readers the new file, and this one keeps the file it opened).
+
+Another program that opens the database for writing (the ``duckdb`` shell, a notebook) locks
+everyone out; cspa waits for it at most ``$CSPA_LOCK_WAIT`` seconds, then names the program and
+its PID (from DuckDB's message).
+
+Every command opens its database through :func:`open_db`, whose ``mode`` says whether it may
+create the database (``create``: ``load``, ``demo``), must find one to write (``write``) or only
+reads (``read``: never creates a file, so a mistyped ``--db`` is an error, not a new empty
+database). The schema version is checked on every open (:meth:`cspa.store.database.Store.open`); a
+store from an older cspa is upgraded through the writer path (the old file is kept beside it as
+``<db>.schema<N>.bak``), one from a newer cspa is refused and left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from cspa.errors import DatabaseError, LockError, SchemaError
+from cspa.store.database import (
+    SCHEMA_VERSION,
+    Store,
+    _open_error,
+    default_path,
+    lock_holder,
+    schema_version,
+)
+
+try:  # advisory file locks (POSIX); without them cspa still works, writers just do not queue
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+Notify = Callable[[str], None]
+Mode = Literal["read", "write", "create"]
+LOCK_WAIT_ENV = "CSPA_LOCK_WAIT"
+
+
+def lock_wait() -> float:
+    """Seconds to wait for another process: ``$CSPA_LOCK_WAIT``, default 60."""
+    try:
+        return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, "60")))
+    except ValueError:
+        return 60.0
+
+
+def _pid(holder: str) -> str:
+    m = re.search(r"(?:PID|process) (\d+)", holder)
+    return m.group(1) if m else "?"
+
+
+def _lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+def _temp_path(db: Path) -> Path:
+    return db.with_name(f".{db.name}.{os.getpid()}.writing")
+
+
+def _wal(p: Path) -> Path:
+    return p.with_name(p.name + ".wal")
+
+
+def _command() -> str:
+    """What this process is, as ps would show it (``cspa load x.csv``), shortened."""
+    if not sys.argv:
+        return "python"
+    return " ".join([Path(sys.argv[0]).name or "python", *sys.argv[1:]])[:200]
+
+
+class _WriterLock:
+    """cspa's writer lock on ``<db>.lock``; the file also says who holds it (PID, command, since)."""
+
+    def __init__(self, db: Path):
+        self.db = db
+        self.path = _lock_path(db)
+        self.fd: int | None = None
+
+    def holder(self) -> str:
+        try:
+            info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            info = {}
+        if not info.get("pid"):
+            return "another cspa process"
+        return (
+            f"process {info['pid']} ({info.get('command', 'cspa')}, since {info.get('since', '?')})"
+        )
+
+    def acquire(self, wait: float, notify: Notify | None) -> None:
+        if fcntl is None:  # pragma: no cover
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise DatabaseError(
+                f"cannot write beside {self.db} ({e.strerror}): is its folder read-only?"
+            ) from None
+        deadline, told = time.monotonic() + wait, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = self.holder()
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LockError(
+                        f"{self.db} is being written by {holder}; waited {wait:.0f} s. Let it finish and "
+                        f"run this command again; if that process has hung, stop it (kill {_pid(holder)}). "
+                        f"Set {LOCK_WAIT_ENV} to wait longer."
+                    ) from None
+                if not told and notify:
+                    notify(
+                        f"Waiting for {holder} to finish writing {self.db} (at most {wait:.0f} s) ..."
+                    )
+                    told = True
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "command": _command(),
+                    "since": dt.datetime.now().isoformat(timespec="seconds"),
+                }
+            ).encode(),
+        )
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _connect_reading(db: Path, wait: float, notify: Notify | None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, waiting at most ``wait`` seconds for another program's write lock."""
+    deadline, told = time.monotonic() + wait, False
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=True)
+        except duckdb.Error as e:
+            holder = lock_holder(str(e))
+            if holder is None:
+                raise _open_error(str(db), e) from None
+            if time.monotonic() >= deadline:
+                raise LockError(
+                    f"{db} is open for writing in another program: {holder}; waited {wait:.0f} s. Close the "
+                    f"database there (or stop that program: kill {_pid(holder)}), then run this command "
+                    f"again. Set {LOCK_WAIT_ENV} to wait longer."
+                ) from None
+            if not told and notify:
+                notify(
+                    f"Waiting for {holder}, which has {db} open for writing (at most {wait:.0f} s) ..."
+                )
+                told = True
+            time.sleep(0.1)
+
+
+def _check_path(db: Path, must_exist: bool) -> None:
+    if db.is_dir():
+        raise DatabaseError(
+            f"the database {db} (--db or $CSPA_DB) is a folder: give the database file, "
+            f"for example {db / 'cspa.duckdb'}"
+        )
+    if must_exist and not db.exists():
+        raise DatabaseError(
+            f"No database at {db}. Run `cspa demo` to build one, or `cspa load FILE --db {db}`; "
+            "commands that only read or judge never create one."
+        )
+
+
+def _fsync(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def writing(
+    db: Path | str,
+    *,
+    create: bool = False,
+    fresh: bool = False,
+    wait: float | None = None,
+    notify: Notify | None = None,
+) -> Iterator[Store]:
+    """A store to write, published atomically when the block finishes (see the module docstring).
+
+    ``create``: the database may not exist yet; ``fresh``: start from an empty database (``demo``).
+    """
+    db = Path(db)
+    wait = lock_wait() if wait is None else wait
+    _check_path(db, must_exist=not create)
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DatabaseError(f"cannot make the folder for {db}: {e.strerror}") from None
+    lock = _WriterLock(db)
+    lock.acquire(wait, notify)
+    tmp = _temp_path(db)
+    old_version = None
+    try:
+        for stale in db.parent.glob(
+            f".{db.name}.*.writing*"
+        ):  # left by a killed writer: we hold the lock
+            stale.unlink(missing_ok=True)
+        if db.exists() and not fresh:
+            con = _connect_reading(db, wait, notify)
+            try:
+                old_version = schema_version(con)
+                if old_version is None or old_version > SCHEMA_VERSION:
+                    Store(con, str(db))._check_schema(read_only=False, upgrade=False)
+                shutil.copyfile(db, tmp)
+                if _wal(db).exists():  # committed work not yet checkpointed into the file
+                    shutil.copyfile(_wal(db), _wal(tmp))
+            except OSError as e:
+                raise DatabaseError(
+                    f"cannot copy {db} to write it ({e.strerror}): is the disk full or the "
+                    "folder read-only?"
+                ) from None
+            finally:
+                con.close()
+            if old_version and old_version < SCHEMA_VERSION and notify:
+                notify(
+                    f"Upgrading {db} from schema version {old_version} to {SCHEMA_VERSION} "
+                    f"(the old file is kept as {db.name}.schema{old_version}.bak) ..."
+                )
+        store = Store.open(tmp)
+        try:
+            yield store
+            store.con.execute("CHECKPOINT")
+        finally:
+            store.close()
+        try:  # publish: the copy becomes the database in one rename
+            _fsync(tmp)
+            if old_version and old_version < SCHEMA_VERSION:
+                backup = db.with_name(f"{db.name}.schema{old_version}.bak")
+                if not backup.exists():
+                    os.link(db, backup)
+            _wal(db).unlink(
+                missing_ok=True
+            )  # its contents are in the copy; it must not replay onto it
+            os.replace(tmp, db)
+            _fsync(db.parent)
+        except OSError as e:
+            raise DatabaseError(f"cannot write {db}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        _wal(tmp).unlink(missing_ok=True)
+        lock.release()
+
+
+@contextmanager
+def reading(
+    db: Path | str, *, wait: float | None = None, notify: Notify | None = None
+) -> Iterator[Store]:
+    """A read-only store of the last complete version of the database."""
+    db = Path(db)
+    wait = lock_wait() if wait is None else wait
+    _check_path(db, must_exist=True)
+    con = _connect_reading(db, wait, notify)
+    version = schema_version(con)
+    if version is not None and 0 < version < SCHEMA_VERSION:
+        con.close()
+        with writing(db, wait=wait, notify=notify):
+            pass  # the upgrade is the whole write
+        con = _connect_reading(db, wait, notify)
+    store = Store(con, str(db))
+    try:
+        store._check_schema(read_only=True, upgrade=False)
+    except BaseException:
+        con.close()
+        raise
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def open_db(
+    db: Path | str | None, mode: Mode, notify: Notify | None = None, *, fresh: bool = False
+) -> contextlib.AbstractContextManager[Store]:
+    """The one way commands open their database: ``read`` (must exist, never written), ``write``
+    (must exist) or ``create`` (may be new)."""
+    path = Path(db) if db is not None else default_path()
+    if mode == "read":
+        return reading(path, notify=notify)
+    return writing(path, create=mode == "create", fresh=fresh, notify=notify)
+
+
+__all__ = ["LockError", "SchemaError", "lock_holder", "lock_wait", "open_db", "reading", "writing"]

@@ -1,0 +1,191 @@
+"""Each role's main journeys in a real browser (Debian's Chromium through Playwright) against a
+real uvicorn server on loopback, with axe-core's WCAG 2.2 AA check of every page kind and
+screenshots at 390 and 1280 px (saved in .cache/web-screens/, which git ignores).
+
+One server and one browser for the module; the journeys run in order (the editor's save shows
+in the inspector's and admin's pages afterwards, as it would for real users).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD, LiveServer, make_app
+
+# one worker runs the module: one server, one browser, the journeys in order
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("web-browser")]
+
+CHROMIUM = Path("/usr/bin/chromium")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENS = Path(__file__).resolve().parents[2] / ".cache" / "web-screens"
+WIDTHS = (390, 1280)
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
+        "browser journeys skipped",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+
+@pytest.fixture(scope="module")
+def server(web_copy):
+    app = make_app(web_copy)
+    with LiveServer(app) as s:
+        yield s
+    app.state.db.close()
+    app.state.state.close()
+
+
+def new_page(browser, width: int = 1280):
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    return context, context.new_page()
+
+
+def sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert f"Signed in as {username}" in page.inner_text("body")
+
+
+def check(page, name: str) -> None:
+    """axe finds no WCAG 2.2 AA violation at either width; screenshots of both are kept."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=width == 390)
+        results = axe_module.Axe().run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": WCAG_TAGS},
+                "resultTypes": ["violations"],
+            },
+        )
+        assert not results.violations_count, f"{name} at {width}px:\n{results.generate_report()}"
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{name} at {width}px scrolls sideways by {overflow}px"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_path):
+    context, page = new_page(browser)
+    try:
+        page.goto(server.url)
+        check(page, "home")
+        page.get_by_label("Name, DfE number or ONS code").fill("Luton")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="Luton", exact=True).click()
+        assert page.url.endswith("/areas/821")
+        assert page.get_by_role("heading", name="At a glance").is_visible()
+        assert page.locator("#summary ~ ul li").count() > 0
+        check(page, "area")
+        # a theme's figures, then an indicator from its table
+        page.locator(".cspa-theme-index a").first.click()
+        assert "theme=" in page.url
+        page.locator("#themes ~ .cspa-table-wrap tbody th a").first.click()
+        assert "/areas/821/indicators/" in page.url
+        assert page.locator("#area-figure").inner_text().strip() != ""
+        check(page, "indicator")
+        # three authorities side by side
+        page.goto(f"{server.url}/compare")
+        page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,909,919")
+        page.get_by_label("Indicator").select_option("KS2_RWM_SCG")
+        page.get_by_role("button", name="Compare").click()
+        rows = page.locator("#comparison tbody tr th").all_inner_texts()
+        assert rows[:3] == ["Luton", "Cumbria", "Hertfordshire"] and "Group average" in rows
+        assert (
+            "areas=821%2C909%2C919" in page.url or "areas=821,909,919" in page.url
+        )  # the selection is in the URL
+        check(page, "compare")
+        page.goto(f"{server.url}/catalogue/10_ICPC")
+        check(page, "definition")
+        page.goto(f"{server.url}/catalogue")
+        check(page, "catalogue")
+        # a PDF: the assessment letter
+        page.goto(f"{server.url}/areas/821/assessment?year=2011")
+        check(page, "assessment")
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="PDF of the letter").click()
+        path = tmp_path / "letter.pdf"
+        dl.value.save_as(path)
+        assert path.read_bytes()[:5] == b"%PDF-"
+        page.goto(f"{server.url}/areas/999")
+        check(page, "not-found")
+        page.goto(f"{server.url}/sign-in")
+        check(page, "sign-in")
+    finally:
+        context.close()
+
+
+def test_editor_enters_a_quarter_and_sees_the_rag(browser, server):
+    context, page = new_page(browser)
+    try:
+        sign_in(page, server.url, "editor821")
+        page.goto(f"{server.url}/areas/821/quarterly?period=2007-08-Q4")
+        check(page, "quarterly")
+        form = page.locator("#form-ind-NI-59")
+        form.get_by_label("Actual").fill("52.5")
+        form.get_by_label("Local target").fill("65")
+        form.get_by_label("Commentary").fill(
+            "Fewer assessments in time this quarter; agency staff cover ended."
+        )
+        form.get_by_role("button", name="Save NI 59").click()
+        banner = page.locator("#saved")
+        assert "Your changes to NI 59 are saved" in banner.inner_text()
+        assert "Red" in banner.inner_text()  # 52.5 against 65 (high is good): worse by more than 5
+        assert "agency staff cover ended" in page.inner_text(
+            "#ind-NI-59 ~ p.cspa-narrative, .cspa-quarterly-indicator"
+        )
+        check(page, "quarterly-saved")
+    finally:
+        context.close()
+
+
+def test_inspector_moderates_a_grade_and_the_letter_changes(browser, server):
+    context, page = new_page(browser)
+    try:
+        sign_in(page, server.url, "inspector821")
+        page.goto(f"{server.url}/areas/821/assessment?year=2011")
+        before = page.locator("#letter-grade-1").inner_text()
+        assert "Performs excellently (4)" in before
+        page.get_by_label("Give this grade instead").first.check()
+        page.get_by_label("Grade", exact=True).first.select_option("3")
+        page.get_by_label("Reason (kept in the letter's history)").first.fill(
+            "Panel: strong, not excellent"
+        )
+        page.get_by_role("button", name="Record moderation").first.click()
+        assert "Performs well (3)" in page.locator("#letter-grade-1").inner_text()
+        assert "Panel: strong, not excellent" in page.inner_text("#grades")
+        check(page, "assessment-inspector")
+    finally:
+        context.close()
+
+
+def test_admin_loads_a_file(browser, server, tmp_path):
+    csv = tmp_path / "icpc.csv"
+    csv.write_text(
+        "indicator,area,period,value\n15_ICPC,821,2025-26,9\n15_ICPC,909,2025-26,11\n",
+        encoding="utf-8",
+    )
+    context, page = new_page(browser)
+    try:
+        sign_in(page, server.url, "admin1")
+        page.goto(f"{server.url}/admin")
+        check(page, "admin")
+        page.set_input_files("#file", str(csv))
+        page.get_by_label("Vintage (optional, e.g. 2025 final)").fill("browser test")
+        page.get_by_role("button", name="Load").click()
+        assert "Loaded 2 rows" in page.locator("#loaded-message").inner_text()
+        assert "icpc.csv" in page.inner_text("#audit")
+        check(page, "admin-loaded")
+    finally:
+        context.close()

@@ -1,0 +1,223 @@
+"""The read-only pages, against the prepared demo store: what they show is checked against the
+engine's stored judgements (read here with SQL of the test's own)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import statistics
+import urllib.parse
+
+import pytest
+
+from tests.web.conftest import sign_in
+
+# one worker runs the module, so its app (a copy of the store) is made once
+pytestmark = pytest.mark.xdist_group("web-pages")
+
+
+@pytest.fixture(scope="module")
+def con(web_copy, app):
+    # the app holds the file; read through its own connection as the tests' second reader
+    with app.state.db.read() as cur:
+        yield cur
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_find_luton_by_name_number_and_ons_code(client):
+    for q in ("luton", "LUTON", "821", "E06000032"):
+        r = client.get("/", params={"q": q})
+        assert r.status_code == 200
+        assert '<a class="govuk-link" href="/areas/821">Luton</a>' in r.text
+        assert "1 authority matches" in text_of(r.text)
+    everyone = client.get("/")
+    assert everyone.text.count('href="/areas/') == 153  # every current authority, no search
+
+
+def test_area_summary_cites_its_evidence(client, con):
+    r = client.get("/areas/821")
+    assert r.status_code == 200
+    page = r.text
+    assert '<h1 class="govuk-heading-xl">Luton</h1>' in page
+    # each at-a-glance sentence links to the indicator page that holds its evidence
+    links = re.findall(
+        r'<li><strong class="govuk-tag[^"]*">(better|worse)</strong> (.*?) <a class="govuk-link" href="/areas/821/indicators/([^"?]+)\?measure=([^"]+)">',
+        page,
+    )
+    assert links, "no at-a-glance sentences"
+    for direction, sentence, code, measure in links:
+        code = urllib.parse.unquote(html.unescape(code))
+        measure = urllib.parse.unquote(html.unescape(measure))
+        row = con.execute(
+            "SELECT display, rank, rank_of, quartile, significance, progress FROM web_latest "
+            "WHERE area = '821' AND audience = 'public' AND indicator = ? AND measure = ?",
+            [code, html.unescape(measure)],
+        ).fetchall()
+        assert row, f"{code}: the sentence cites a figure the store does not have"
+        display, rank, rank_of, quartile, sig, progress = row[0]
+        sentence = html.unescape(sentence)
+        assert display in sentence
+        if "quarter of authorities" in sentence:
+            assert f"rank {rank} of {rank_of}" in sentence
+            assert quartile == (1 if direction == "better" else 4)
+        elif "significantly" in sentence:
+            assert sig in (("better", "best") if direction == "better" else ("worse", "worst"))
+        else:
+            assert progress == ("improved" if direction == "better" else "worsened")
+    # the neighbours listed are DfE's 2025 statistical neighbours of Luton, in order
+    expected = [
+        n
+        for (n,) in con.execute(
+            "SELECT coalesce(a.name, n.neighbour_name) FROM neighbour n LEFT JOIN area a ON a.code = n.neighbour_code "
+            "WHERE grp = 'dfe_2025' AND la_code = '821' ORDER BY rank"
+        ).fetchall()
+    ]
+    shown = re.findall(
+        r'<li><a class="govuk-link" href="/areas/\d+">([^<]+)</a>',
+        page.split("Statistical neighbours")[1],
+    )
+    assert shown[: len(expected)] == [html.escape(n) for n in expected]
+
+
+def test_indicator_page_against_every_authority(client, con):
+    # an indicator whose authorities' figures are all well above zero (so an axis forced to zero
+    # would show), ranked, with a figure for Luton
+    ((code, measure, period),) = con.execute(
+        """SELECT indicator, measure, period FROM web_judgement
+           WHERE area_type = 'la' AND for_area IS NULL AND measure = 'value' AND rank IS NOT NULL
+           GROUP BY indicator, measure, period
+           HAVING min(value) > 0.3 * max(value) AND count(*) > 140 AND bool_or(area = '821')
+           ORDER BY indicator LIMIT 1"""
+    ).fetchall()
+    r = client.get(f"/areas/821/indicators/{code}", params={"measure": measure, "period": period})
+    assert r.status_code == 200
+    ((label,),) = con.execute(
+        "SELECT any_value(period_label) FROM web_judgement WHERE indicator = ? AND period = ?",
+        [code, period],
+    ).fetchall()
+    las = con.execute(
+        "SELECT area, value, display, rank FROM web_judgement WHERE indicator = ? AND measure = ? AND period = ? "
+        "AND area_type = 'la' AND for_area IS NULL AND value IS NOT NULL",
+        [code, measure, period],
+    ).fetchall()
+    luton = next(x for x in las if x[0] == "821")
+    page = r.text
+    assert (
+        f'<dd class="govuk-summary-list__value cspa-figure" id="area-figure">{luton[2]}</dd>'
+        in page
+    )
+    ranked = sum(1 for x in las if x[3] is not None)
+    if luton[3] is not None:
+        assert f"{luton[3]} of {ranked} authorities" in text_of(page)
+    # every authority with a figure is in the table; the chart's axis spans the figures, not zero
+    assert page.count('<tr class="govuk-table__row') >= len(las)
+    ticks = [
+        float(t.replace(",", ""))
+        for t in re.findall(
+            r'text-anchor="middle" class="cspa-svg-text">([-\d.,]+)</text>',
+            page.split("Every authority's figure")[1].split("</svg>")[0],
+        )
+    ]
+    lo = min(x[1] for x in las)
+    assert (
+        ticks[0] <= lo < ticks[0] + (ticks[1] - ticks[0])
+    )  # the first tick is just below the lowest figure
+    assert ticks[0] > 0, "the axis was forced to start at zero"
+    # the quartile bands are drawn, each labelled
+    assert all(f">Q{q}</text>" in page for q in (1, 2, 3, 4))
+    # the period asked for is the one chosen, and provenance names the data set and its licence
+    assert f" selected>{label}</option>" in page
+    assert "Open Government Licence v3.0" in page
+
+
+def test_compare_three_authorities_with_their_group_average(client, con):
+    r = client.get("/compare", params={"areas": "821,909,919", "indicator": "KS2_RWM_SCG"})
+    assert r.status_code == 200
+    page = r.text
+    for name in ("Luton", "Cumbria", "Hertfordshire"):
+        assert f'<th scope="row" class="govuk-table__header">{name}</th>' in page
+    ((measure,),) = con.execute(
+        "SELECT measure FROM measure WHERE indicator = 'KS2_RWM_SCG' ORDER BY measure = 'value' DESC, measure "
+        "LIMIT 1"
+    ).fetchall()
+    ((period,),) = con.execute(
+        "SELECT period FROM web_judgement WHERE indicator = 'KS2_RWM_SCG' AND measure = ? "
+        "AND area IN ('821', '909', '919') AND value IS NOT NULL ORDER BY period_end DESC LIMIT 1",
+        [measure],
+    ).fetchall()
+    vals = [
+        v
+        for (v,) in con.execute(
+            "SELECT value FROM web_judgement WHERE indicator = 'KS2_RWM_SCG' AND measure = ? AND period = ? "
+            "AND for_area IS NULL AND area IN ('821', '909', '919') AND value IS NOT NULL",
+            [measure, period],
+        ).fetchall()
+    ]
+    mean = statistics.mean(vals)
+    group_row = page.split("Group average</th>")[1].split("</tr>")[0]
+    assert re.findall(r">([\d.]+)</td>", group_row)[-1] == f"{mean:.1f}"
+
+
+def test_compare_refuses_what_is_not_a_dfe_number(client):
+    r = client.get("/compare", params={"areas": "821,<script>"})
+    assert r.status_code == 400
+    assert "<script>" not in r.text
+
+
+def test_catalogue_lists_every_indicator_and_its_sources(client, con):
+    n = con.execute("SELECT count(*) FROM indicator").fetchall()[0][0]
+    r = client.get("/catalogue")
+    assert f"{n} indicators" in r.text
+    d = client.get("/catalogue/10_ICPC")
+    assert "initial child protection conference should be convened" in d.text
+    assert "Open Government Licence v3.0" in d.text
+
+
+def test_unknown_area_and_indicator_are_404(client):
+    assert client.get("/areas/999").status_code == 404
+    assert client.get("/areas/821/indicators/NOPE").status_code == 404
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.text.startswith("ok: ")
+
+
+def test_downloads_every_format_of_the_letter(client):
+    r = client.get(
+        "/areas/821/reports/letter",
+        params={"format": "json", "year": 2011, "ruleset": "profile_2011"},
+    )
+    assert r.status_code == 200
+    doc = json.loads(r.text)
+    assert doc["report"] == "letter" and doc["area"]["dfe_code"] == "821"
+    pdf = client.get(
+        "/areas/821/reports/letter",
+        params={"format": "pdf", "year": 2011, "ruleset": "profile_2011"},
+    )
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert "attachment" in pdf.headers["content-disposition"]
+    assert (
+        client.get("/areas/821/reports/letter", params={"format": "docx", "year": 2011}).status_code
+        == 404
+    )
+
+
+def test_a_viewer_sees_small_counts_suppressed_and_an_editor_sees_them(client, con):
+    row = con.execute(
+        """SELECT j.indicator, j.measure, j.period FROM web_judgement j JOIN measure m USING (indicator, measure)
+           WHERE m.unit = 'count' AND j.area = '821' AND j.value BETWEEN 1 AND 5 AND j.for_area IS NULL
+             AND j.public ORDER BY j.indicator LIMIT 1"""
+    ).fetchall()
+    assert row, "the demo has no small count for Luton"
+    code, measure, period = row[0]
+    url = f"/areas/821/indicators/{code}"
+    anonymous = client.get(url, params={"measure": measure, "period": period}).text
+    assert 'id="area-figure">c</dd>' in anonymous
+    sign_in(client, "editor821")
+    editor = client.get(url, params={"measure": measure, "period": period}).text
+    assert 'id="area-figure">c</dd>' not in editor
