@@ -18,7 +18,7 @@ import duckdb
 
 from cspa.catalogue.areas import Area, load_areas
 from cspa.catalogue.load import load_catalogue
-from cspa.store.sql import in_list
+from cspa.store.sql import in_list, string
 
 __all__ = ["Coverage", "area_coverage", "coverage_sentence", "not_then", "own_codes"]
 
@@ -83,8 +83,21 @@ def area_coverage(
 ) -> list[Coverage]:
     """The frameworks in which ``area`` has figures of its own (values, not only status symbols),
     with the years their periods end in; only ``framework`` and periods ending by ``up_to`` when
-    given."""
-    cond = [f"o.area IN {in_list(own_codes(area))}", "o.value IS NOT NULL"]
+    given. A dated framework (``Framework.as_at``: the 2008 APA dataset) counts only the figures
+    released by its date, as its reports show them (``Selection.document``): a figure published
+    later is no part of it, so a refusal never points at a report that would show nothing."""
+    dated = {k: f.as_at for k, f in load_catalogue().frameworks.items() if f.as_at is not None}
+    released = "o.is_current"
+    if dated:
+        released = (
+            "CASE "
+            + " ".join(
+                f"WHEN i.framework = {string(k)} THEN l.released <= {string(d.isoformat())}::DATE"
+                for k, d in sorted(dated.items())
+            )
+            + " ELSE o.is_current END"
+        )
+    cond = [f"o.area IN {in_list(own_codes(area))}", "o.value IS NOT NULL", f"({released})"]
     params: list = []
     if framework is not None:
         cond.append("i.framework = ?")
@@ -96,7 +109,8 @@ def area_coverage(
         f"""SELECT i.framework, count(DISTINCT o.indicator), min(year(o.period_end)),
                    max(year(o.period_end))
             FROM observation o JOIN indicator i ON i.code = o.indicator
-            WHERE o.is_current AND {" AND ".join(cond)}
+            LEFT JOIN load_log l ON l.load_id = o.load_id
+            WHERE {" AND ".join(cond)}
             GROUP BY 1 ORDER BY 1""",
         params,
     ).fetchall()
@@ -121,16 +135,18 @@ def coverage_sentence(area: Area, coverage: list[Coverage]) -> str:
 
 
 def not_then(area: Area, year: int) -> str:
-    """Why there is no report of ``area`` in ``year``: it had not begun, or had ceased."""
+    """Why there is no report of ``area`` in ``year``: it had not begun, or had ceased (the dates
+    :meth:`Area.existed_in` uses: ``la_lifetimes.csv`` first, else mySociety's and the successors')."""
     areas = load_areas()
-    if area.end is not None and area.end <= dt.date(year, 1, 1):
+    end = area.exists_until + dt.timedelta(days=1) if area.exists_until else area.end
+    if end is not None and end <= dt.date(year, 1, 1):
         after = ", ".join(areas.get(s).name for s in area.successors if areas.get(s))
         return (
-            f"{area.name} ceased on {area.end.day} {area.end:%B %Y}"
+            f"{area.name} ceased on {end.day} {end:%B %Y}"
             + (f" (succeeded by {after})" if after else "")
-            + f", so there is no report of it in {year}; ask for {area.end.year - 1} or earlier."
+            + f", so there is no report of it in {year}; ask for {end.year - 1} or earlier."
         )
-    start = area.start or dt.date(year, 1, 1)
+    start = area.exists_from or area.start or dt.date(year, 1, 1)
     return (
         f"{area.name} began on {start.day} {start:%B %Y}, so there is no report of it in {year}; "
         f"ask for {start.year} or later."

@@ -10,7 +10,6 @@ where the authority has no figures.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import subprocess
 import sys
@@ -42,32 +41,21 @@ def _own_geographies(doc: dict) -> set[str]:
 # ----------------------------------------------------------------------------- apa-dataset
 
 
-def test_kent_2008_shows_only_kents_figures_and_says_what_it_covers(demo_con):
-    doc = build_report(demo_con, ReportRequest("apa-dataset", "kent", year=2008), "json")
-    assert doc["area"]["name"] == "Kent"
-    # the 2008 dataset cspa holds is Luton's: Kent gets the indicators it has figures for
-    assert {i["code"] for i in doc["indicators"]} == {"3091DE", "3092DE"}
-    # no PCT, drug action team, trust or benchmark group of another authority
-    assert _own_geographies(doc) <= {"area", "region", "england", "statistical_neighbours"}
-    # no row, figure or chart of Luton's (England's figures cite Luton's dataset, where they were
-    # published, in their provenance: that is their source, not Luton's figures)
-    shown = [
-        (row["label"], cell["display"])
-        for i in doc["indicators"]
-        for g in i["table"]["row_groups"]
-        for row in g["rows"]
-        for cell in row["cells"]
-    ] + [s["name"] for i in doc["indicators"] if i["chart"] for s in i["chart"]["series"]]
-    assert not LUTON_WORDS.search(json.dumps(shown))
-    assert {
-        r["label"] for i in doc["indicators"] for g in i["table"]["row_groups"] for r in g["rows"]
-    } == {
-        "Kent",
-        "Region",
-        "England",
-    }
-    assert doc["map"] is None  # no neighbours in the 2007 NFER groups cspa holds: no empty map
-    assert any("Luton's" in s and "2 of its 109 indicators" in s for s in doc["scope"])
+def test_kent_2008_is_refused_naming_what_kent_has(demo_con):
+    """The 2008 dataset cspa holds is Luton's, as published by September 2008 (its ``as_at``,
+    issue 17): Kent's only figures under it are DfE's exclusion statistics of a 2018 release, which
+    the 2008 document never showed. So there is no 2008 report of Kent, and the refusal names
+    what there is, leaving out what the 2008 dataset would not show (a refusal that pointed at
+    ``--framework apa2008`` would lead to another refusal)."""
+    with pytest.raises(CspaError) as e:
+        build_report(demo_con, ReportRequest("apa-dataset", "kent", year=2008), "json")
+    text = " ".join(str(e.value).split())
+    assert text.startswith("Kent has no figures in the Annual Performance Assessment dataset 2008")
+    assert not LUTON_WORDS.search(text)
+    holds = text[text.index("cspa holds") :]
+    assert "--framework apa2008" not in holds
+    assert re.search(r"--framework lait\): \d+ indicators, periods ending 20\d\d to 20\d\d", holds)
+    assert re.search(r"--framework dfe_csc\): \d+ indicators", holds)
 
 
 def test_luton_2008_keeps_its_own_pct_drug_action_team_and_trust(demo_con):
@@ -144,19 +132,14 @@ def test_an_abolished_authority_is_refused_after_it_ceased_saying_what_exists(de
     assert "--framework lait" in text  # what it does have
 
 
-def test_bedfordshire_2008_is_its_own_report(demo_con):
-    """Bedfordshire (820), abolished in 2009: its 2008 report shows its own exclusion figures."""
-    doc = build_report(demo_con, ReportRequest("apa-dataset", "bedfordshire", 2008), "json")
-    assert doc["area"]["dfe_code"] == "820"
-    labels = {
-        r["label"] for i in doc["indicators"] for g in i["table"]["row_groups"] for r in g["rows"]
-    }
-    assert labels == {"Bedfordshire", "Region", "England"}
-    assert all(
-        o["geography"] != "area" or o["value"] is not None or o["status"]
-        for i in doc["indicators"]
-        for o in i["observations"]
-    )
+def test_bedfordshire_2008_is_refused_saying_what_it_has(demo_con):
+    """Bedfordshire (820), abolished in 2009, existed in 2008; its only figures under the 2008
+    dataset are of a later release (as Kent's), so the report is refused, naming what exists."""
+    with pytest.raises(CspaError) as e:
+        build_report(demo_con, ReportRequest("apa-dataset", "bedfordshire", 2008), "json")
+    text = " ".join(str(e.value).split())
+    assert text.startswith("Bedfordshire has no figures in the Annual Performance Assessment")
+    assert "--framework apa2008" not in text[text.index("cspa holds") :]
 
 
 def test_cli_refusal_exits_1_with_the_frameworks_and_years_there_are(demo_db):

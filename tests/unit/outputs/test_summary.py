@@ -19,15 +19,16 @@ from cspa.engine.polarity import compare
 from cspa.outputs.document import validate
 from cspa.outputs.summary import KINDS, PERSISTENT, summarise
 
+# (Kent's and Bedfordshire's 2008 reports are refused since the 2008 dataset shows only figures
+# released by September 2008, issue 17: tests/unit/app/test_report_scope.py)
 REPORTS = [
     ("Luton", 2008, None),
     ("Luton", 2025, "lait"),
-    ("Kent", 2008, None),
     ("Kent", 2025, "lait"),
     ("North Northamptonshire", 2025, "lait"),
     ("Northamptonshire", 2019, "lait"),
-    ("Bedfordshire", 2008, None),
     ("Luton", 2025, "dfe_csc"),
+    ("Birmingham", 2025, "dfe_csc"),
 ]
 
 
