@@ -104,11 +104,16 @@ class _WriterLock:
         self.path = _lock_path(db)
         self.fd: int | None = None
 
-    def holder(self) -> str:
+    def info(self) -> dict:
+        """What the lock file says of its holder (empty when nobody holds it)."""
         try:
             info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
-            info = {}
+            return {}
+        return info if isinstance(info, dict) else {}
+
+    def holder(self) -> str:
+        info = self.info()
         if not info.get("pid"):
             return "another cspa process"
         return (
@@ -166,6 +171,18 @@ class _WriterLock:
             self.fd = None
 
 
+def _named_holder(db: Path, holder: str) -> str:
+    """DuckDB names the holding program by its executable (``python3.11 (PID 7554)``); when that
+    process also holds cspa's writer lock (a long-lived writer such as ``cspa serve``), say what
+    it is, from the lock file."""
+    info = _WriterLock(db).info()
+    if info.get("pid") and str(info["pid"]) == _pid(holder):
+        return (
+            f"process {info['pid']} ({info.get('command', 'cspa')}, since {info.get('since', '?')})"
+        )
+    return holder
+
+
 def _connect_reading(db: Path, wait: float, notify: Notify | None) -> duckdb.DuckDBPyConnection:
     """A read-only connection, waiting at most ``wait`` seconds for another program's write lock."""
     deadline, told = time.monotonic() + wait, False
@@ -176,6 +193,7 @@ def _connect_reading(db: Path, wait: float, notify: Notify | None) -> duckdb.Duc
             holder = lock_holder(str(e))
             if holder is None:
                 raise _open_error(str(db), e) from None
+            holder = _named_holder(db, holder)
             if time.monotonic() >= deadline:
                 raise LockError(
                     f"{db} is open for writing in another program: {holder}; waited {wait:.0f} s. Close the "
@@ -287,6 +305,19 @@ def writing(
         lock.release()
 
 
+def hold_for_writing(
+    db: Path | str, *, wait: float | None = None, notify: Notify | None = None
+) -> Callable[[], None]:
+    """Take cspa's writer lock on ``db`` for a process that writes the file in place for as long
+    as it runs (the web server: :class:`cspa.app.web.database.Database`). Other cspa writers then
+    wait for it and name it, rather than publishing a copy over the file it holds open (which
+    would drop what it writes afterwards, and its write-ahead log). Returns the release function.
+    """
+    lock = _WriterLock(Path(db))
+    lock.acquire(lock_wait() if wait is None else wait, notify)
+    return lock.release
+
+
 @contextmanager
 def reading(
     db: Path | str, *, wait: float | None = None, notify: Notify | None = None
@@ -325,4 +356,13 @@ def open_db(
     return writing(path, create=mode == "create", fresh=fresh, notify=notify)
 
 
-__all__ = ["LockError", "SchemaError", "lock_holder", "lock_wait", "open_db", "reading", "writing"]
+__all__ = [
+    "LockError",
+    "SchemaError",
+    "hold_for_writing",
+    "lock_holder",
+    "lock_wait",
+    "open_db",
+    "reading",
+    "writing",
+]

@@ -19,6 +19,7 @@ display strings for every row at every request (measured in bench/web.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -29,8 +30,10 @@ from typing import Any
 
 import duckdb
 
+from cspa.store.access import hold_for_writing
 from cspa.store.database import Store
 
+_log = logging.getLogger("cspa.web")
 WEB_TABLE = "web_judgement"
 LATEST_TABLE = "web_latest"
 ENGLAND = "E92000001"
@@ -39,7 +42,14 @@ ENGLAND = "E92000001"
 class Database:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self.store = Store.open(self.path)  # creates the schema if needed; holds the file
+        # cspa's writer lock, for as long as the server writes the file in place: other cspa
+        # writers wait and name this process instead of publishing a copy over the file
+        self._release_lock = hold_for_writing(self.path, notify=_log.warning)
+        try:
+            self.store = Store.open(self.path)  # creates the schema if needed; holds the file
+        except BaseException:
+            self._release_lock()
+            raise
         self.con = self.store.con
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -192,6 +202,7 @@ class Database:
                 c.close()
             self._cursors.clear()
         self.store.close()
+        self._release_lock()
 
     # ------------------------------------------------------------------ cached computations
     def cached(self, key: tuple, compute: Callable[[], Any], area: str | None = None) -> Any:
