@@ -415,7 +415,9 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
         a = area(r["geographic_level"], r["region_code"], r["old_la_code"])
         if a and a not in excl:
             pop[(a, int(r["time_period"]))] = r["population_estimate"].strip()
-    rows, skipped, total = [], Counter(), 0
+    rows: list[dict[str, str | None]] = []
+    skipped: Counter[str] = Counter()
+    total = 0
     for r in _read_csv(b1):
         total += 1
         a = area(r["geographic_level"], r["region_code"], r["old_la_code"])
@@ -428,7 +430,12 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
         den = pop.get((a, year - 1))
         for ind, col in (("CIN_31MAR", "At31_episodes"), ("CIN_STARTED", "Started_episodes")):
             num = r[col].strip()
-            row = {"indicator": ind, "measure": "rate", "area": a, "period": str(year)}
+            row: dict[str, str | None] = {
+                "indicator": ind,
+                "measure": "rate",
+                "area": a,
+                "period": str(year),
+            }
             n, d = _num(num), _num(den)
             if n is None:
                 row["status"] = num or ".."
@@ -477,7 +484,9 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
                 f"{ind.measure_ids()}"
             )
     resolve = _LaResolver(areas)
-    rows, skipped, total = [], Counter(), 0
+    rows: list[dict] = []
+    skipped: Counter[str] = Counter()
+    total = 0
     for r in _read_csv(EXCLUSIONS_FILE):
         total += 1
         level, name = r["level"].strip(), r["la_name"].strip()
@@ -494,8 +503,8 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
         if a is None:
             skipped[f"{level} {name!r}: not an area of the registry"] += 1
             continue
-        ind = EXCLUSION_INDICATORS.get(r["school_type"].strip())
-        if ind is None:
+        indicator = EXCLUSION_INDICATORS.get(r["school_type"].strip())
+        if indicator is None:
             skipped[f"school_type {r['school_type']!r} has no indicator"] += 1
             continue
         y = r["year"].strip()
@@ -506,7 +515,7 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
             ("permanent", "perm_excl", "perm_excl_rate"),
         ):
             rate, num = r[rate_col].strip(), r[num_col].strip()
-            row = {"indicator": ind, "measure": measure, "area": a, "period": period}
+            row = {"indicator": indicator, "measure": measure, "area": a, "period": period}
             if _num(rate) is None:
                 row["status"] = rate or ".."
             else:
