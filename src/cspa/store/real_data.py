@@ -106,7 +106,6 @@ LAIT_RELEASED = releases()["lait"].released
 LAIT_SOURCE = releases()["lait"].source
 
 
-
 def ees_files() -> list[tuple[str, str, str, str, dt.date | None]]:
     """(file, source, vintage, licence, released) of each EES file, from its mapping in
     ``data/catalogue/sources/`` (which also says how its columns become indicators), in load order."""
