@@ -186,3 +186,22 @@ def test_server_waits_for_a_writer_publishing_a_new_version(tmp_path):
         database.close()
     WriterLock(db, wait=0).release()  # released when it closes
     duckdb.connect(str(db), read_only=True).close()
+
+
+def test_server_upgrades_an_older_store_as_every_command_does(tmp_path):
+    """Before: the server migrated a store of an older schema in place, keeping no copy of it."""
+    from cspa.app.web.database import Database
+    from cspa.store.database import SCHEMA_VERSION
+    from tests.unit.store.test_schema_versions import _sha, _v2_store
+
+    path = tmp_path / "v2.duckdb"
+    _v2_store(path, tmp_path)
+    old = _sha(path)
+    database = Database(path)
+    try:
+        got = database.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        assert got == [(str(SCHEMA_VERSION),)]
+        assert database.con.execute("SELECT count(*) FROM series_break").fetchall()[0][0] > 0
+    finally:
+        database.close()
+    assert _sha(tmp_path / "v2.duckdb.schema2.bak") == old

@@ -375,6 +375,24 @@ def reading(
         store.close()
 
 
+def upgrade_if_older(db: Path | str, notify: Notify | None = None) -> bool:
+    """Upgrade ``db`` through the writer path if it is a cspa store of an older schema version
+    (for a process that then opens it itself, as ``cspa serve`` does); True if it did."""
+    db = Path(db)
+    if not db.is_file():
+        return False
+    con = _connect_reading(db, lock_wait(), notify)
+    try:
+        version = schema_version(con)
+    finally:
+        con.close()
+    if version is None or not 0 < version < SCHEMA_VERSION:
+        return False
+    with writing(db, notify=notify):
+        pass  # the upgrade is the whole write
+    return True
+
+
 class WriterLock:
     """cspa's writer lock on a database, held for as long as a process keeps the database open for
     writing (``cspa serve``, ``cspa web user``): cspa's other writers queue behind it, and it waits
@@ -414,5 +432,6 @@ __all__ = [
     "reading",
     "running_server",
     "server_note_path",
+    "upgrade_if_older",
     "writing",
 ]

@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from cspa.store.access import WriterLock
+from cspa.store.access import WriterLock, upgrade_if_older
 from cspa.store.database import Store
 from cspa.store.sql import ident, path_literal
 
@@ -43,6 +43,9 @@ ENGLAND = "E92000001"
 class Database:
     def __init__(self, path: str | Path):
         self.path = str(path)
+        # a store from an older cspa is upgraded the way every command upgrades it (a new version
+        # published whole, the old file kept as <db>.schema<N>.bak), not in place under the server
+        upgrade_if_older(self.path)
         # cspa's writer lock for as long as the server holds the file: a `cspa judge` or `cspa
         # quarterly load` publishing a new version of the database finishes first (or this waits
         # a bounded time and says who holds it), so no edit made here is lost under its rename
