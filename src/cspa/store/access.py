@@ -212,6 +212,12 @@ def _connect_reading(db: Path, wait: float, notify: Notify | None) -> duckdb.Duc
             if holder is None:
                 raise _open_error(str(db), e) from None
             if time.monotonic() >= deadline:
+                served = _served(db)
+                if served:  # the server did not give a copy (still starting, or stopping)
+                    raise LockError(
+                        f"{served[0].upper()}{served[1:]} and did not give a copy of its data; waited "
+                        f"{wait:.0f} s. Run this again once the server answers, or stop it."
+                    ) from None
                 raise LockError(
                     f"{db} is open for writing in another program: {holder}; waited {wait:.0f} s. Close the "
                     f"database there (or stop that program: kill {_pid(holder)}), then run this command "
