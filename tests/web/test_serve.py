@@ -93,23 +93,6 @@ def test_serve_then_load_goes_through_the_server(web_copy, tmp_path):
             params={"indicator": "21_ICPC", "period": "2025-26"},
         ).json()
         assert [(o["value"], o["status"]) for o in obs["items"]] == [(None, "c")]
-        # other commands wait for the server (it holds the file and cspa's writer lock), say so,
-        # and give up naming it; a writer never publishes a copy over the file the server holds
-        quick = {**env, "CSPA_LOCK_WAIT": "1"}
-        for command in (["data", "status"], ["data", "upgrade"]):
-            before = web_copy.stat().st_ino
-            out = subprocess.run(
-                [sys.executable, "-m", "cspa", *command, "--db", str(web_copy)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=quick,
-            )
-            said = " ".join(out.stderr.split())
-            assert out.returncode == 1, command
-            assert "Waiting for process" in said and f"serve --db {web_copy}" in said, said
-            assert f"kill {server.pid}" in said, said
-            assert web_copy.stat().st_ino == before
         # a bad file is refused by the server, naming row and field, and the command says so
         bad = tmp_path / "bad.csv"
         bad.write_text("indicator,area,period,value\n20_ICPC,821,2025-26,abc\n", encoding="utf-8")
