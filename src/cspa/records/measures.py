@@ -201,7 +201,7 @@ def long_term_stability(episodes: ir.Table, header: ir.Table) -> ir.Table:
     # A child in the cohort has an episode that began by 30 September two and a half years before
     # (its care began no later, and care cannot begin before the first episode): only such children's
     # episodes are grouped, a few in ten rather than every child of the return.
-    long_ = e.filter(e.DECOM <= ibis.date(e.YEAR - 3, 9, 30))
+    long_ = e.filter(ibis.date(e.YEAR - 3, 9, 30) >= e.DECOM)
     e = e.semi_join(long_, ["LA", "YEAR", "CHILD"])
     per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
         first=e.DECOM.min(),
