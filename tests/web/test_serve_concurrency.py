@@ -205,3 +205,21 @@ def test_server_upgrades_an_older_store_as_every_command_does(tmp_path):
     finally:
         database.close()
     assert _sha(tmp_path / "v2.duckdb.schema2.bak") == old
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".csv", "..", "a\x00b.csv"])
+def test_a_hostile_upload_name_is_refused_by_name(served, name):
+    """A name no file can have is a 400 naming it, never a server error."""
+    _db, url = served
+    note = _db.with_name(_db.name + ".server.json")
+    import json
+
+    token = json.loads(note.read_text(encoding="utf-8"))["token"]
+    r = httpx.post(
+        f"{url}/api/v1/loads",
+        files=[("file", (name, b"indicator,area,period,value\n20_ICPC,875,2025-26,3\n"))],
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    assert r.status_code == 400, r.text
+    assert "error" in r.json()
