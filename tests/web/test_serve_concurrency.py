@@ -205,3 +205,37 @@ def test_server_upgrades_an_older_store_as_every_command_does(tmp_path):
     finally:
         database.close()
     assert _sha(tmp_path / "v2.duckdb.schema2.bak") == old
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".csv", "..", "a\x00b.csv"])
+def test_a_hostile_upload_name_is_refused_by_name(served, name):
+    """A name no file can have is a 400 naming it, never a server error."""
+    _db, url = served
+    note = _db.with_name(_db.name + ".server.json")
+    import json
+
+    token = json.loads(note.read_text(encoding="utf-8"))["token"]
+    r = httpx.post(
+        f"{url}/api/v1/loads",
+        files=[("file", (name, b"indicator,area,period,value\n20_ICPC,875,2025-26,3\n"))],
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    assert r.status_code == 400, r.text
+    assert "error" in r.json()
+
+
+def test_a_second_server_on_the_same_database_is_told_at_once(served):
+    from cspa.app.web.database import Database
+
+    db, url = served
+    started = time.monotonic()
+    os.environ["CSPA_LOCK_WAIT"] = "60"
+    try:
+        with pytest.raises(
+            LockError, match=rf"The cspa server at {url} .* holds .* until it stops"
+        ):
+            Database(db)
+    finally:
+        os.environ.pop("CSPA_LOCK_WAIT", None)
+    assert time.monotonic() - started < 30

@@ -189,10 +189,11 @@ def _figure_facts(rs: RuleSet) -> str:
         f"ELSE '' END"
     )
     long_own, long_eng = "(f.value - f.base_value)", "(f.england_value - f.england_base_value)"
+    points = "CASE WHEN f.unit = 'percent' THEN ' percentage points' ELSE '' END"
     long_txt = (
         f"CASE WHEN f.long_change AND f.base_value IS NOT NULL THEN ' Since ' || f.base_period || ' it has '"
         f" || CASE WHEN {long_own} >= 0 THEN 'risen' ELSE 'fallen' END || ' by ' "
-        f"|| format('{{:.1f}}', abs({long_own})) || CASE WHEN f.england_base_value IS NOT NULL THEN "
+        f"|| format('{{:.1f}}', abs({long_own})) || {points} || CASE WHEN f.england_base_value IS NOT NULL THEN "
         f"', against ' || CASE WHEN {long_eng} >= 0 THEN 'a rise' ELSE 'a fall' END || ' of ' "
         f"|| format('{{:.1f}}', abs({long_eng})) || ' for England' ELSE '' END || '.' ELSE '' END"
     )
@@ -239,6 +240,13 @@ def _figure_facts(rs: RuleSet) -> str:
         ref="f.ref",
     )
     topics, outcomes = _topics(rs), _section_outcomes(rs)
+
+    def pct(d: str) -> str:  # a percentage reads as one: the seeds' PAF figures print '82' for 82%
+        return (
+            f"CASE WHEN f.unit = 'percent' AND NOT ends_with({d}, '%') AND TRY_CAST({d} AS DOUBLE) IS NOT NULL "
+            f"THEN {d} || '%' ELSE {d} END"
+        )
+
     return f"""
     WITH cand AS (
         SELECT s.section, t.phrase, t.seed_ref AS topic_ref, t.weight, t.polarity AS topic_polarity,
@@ -246,7 +254,9 @@ def _figure_facts(rs: RuleSet) -> str:
                -- judged again below, under the topic's polarity; a count is not compared with other areas' counts
                f.* EXCLUDE (vs_sn, vs_england) REPLACE (
                    CASE WHEN f.unit = 'count' THEN NULL ELSE f.sn_value END AS sn_value,
-                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.england_value END AS england_value)
+                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.england_value END AS england_value,
+                   {pct("f.display")} AS display, {pct("f.prev_display")} AS prev_display,
+                   {pct("f.sn_display")} AS sn_display, {pct("f.england_display")} AS england_display)
         FROM {FIGURES} f
         CROSS JOIN (SELECT section FROM {topics} UNION SELECT section FROM {outcomes}) s
         LEFT JOIN {topics} t ON t.section = s.section AND t.indicator = f.indicator AND t.measure = f.measure

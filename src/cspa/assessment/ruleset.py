@@ -280,6 +280,19 @@ class ModelJudgement(_Strict):
     neighbours: bool = True
 
 
+class ModelTuning(_Strict):
+    """Settings the method chooses for itself from the inspections it is trained on, and from nothing later
+    (:func:`cspa.assessment.forecast.select_settings`): every combination of the previous grade's form and
+    the penalty is fitted on the earlier training inspections and scored (Brier) on the latest
+    ``validation_share`` of them; the lowest mean score over the model's judgements wins."""
+
+    previous_forms: list[Literal["category", "number"]] = Field(
+        default_factory=lambda: ["category", "number"], min_length=1
+    )
+    penalties: list[float] = Field(default_factory=lambda: [0.3, 1.0, 3.0], min_length=1)
+    validation_share: float = Field(default=1 / 3, gt=0, lt=1)
+
+
 class Model(_Strict):
     """A transparent statistical method (:mod:`cspa.assessment.forecast`): an ordinal logistic regression
     per judgement on the latest judgement of its area, the years since it, the statistical neighbours'
@@ -290,6 +303,8 @@ class Model(_Strict):
     source: str
     split_date: dt.date
     penalty: float = Field(default=1.0, ge=0)
+    previous_form: Literal["category", "number"] = "category"
+    tuning: ModelTuning | None = None
     publication_lag_days: int = Field(default=240, ge=0)
     years_cap: float = Field(default=6.0, gt=0)
     neighbour_group: str = "dfe_2025"
@@ -339,6 +354,7 @@ class Section(_Strict):
 
     id: str
     heading: str
+    short_heading: str | None = None  # how the closing lists name it (002:L173, L184)
     judgement: str | None = None  # the judgement whose grade the section shows
     outcome: str | None = None  # the catalogue outcome whose other indicators are candidates too
     framework: str | None = None  # ... within this framework
@@ -349,6 +365,16 @@ class Section(_Strict):
     profile: list[str] = Field(default_factory=list)  # profile rows (super-groups, provider types)
     topics: list[Topic] = Field(default_factory=list)
     unsupported: list[Unsupported] = Field(default_factory=list)
+
+
+class Focus(_Strict):
+    """The closing list of the 2006 letter: aspects for focus in the next assessment (002:L190-198). cspa
+    takes the ``max_items`` most salient areas for improvement over all sections, at most one per section
+    unless fewer sections have one."""
+
+    heading: str
+    max_items: int = Field(default=5, ge=1)
+    seed_ref: str = ""
 
 
 class Letter(_Strict):
@@ -365,6 +391,7 @@ class Letter(_Strict):
     summary_judgements: list[str] = Field(default_factory=list)
     outcome_sentence: str | None = None
     sections: list[Section] = Field(default_factory=list)
+    focus: Focus | None = None
 
 
 class RuleSet(_Strict):

@@ -70,7 +70,12 @@ def load_uploads(
             folder = Path(tmp) / str(i)
             folder.mkdir()
             path = folder / name
-            path.write_bytes(content)
+            try:
+                path.write_bytes(content)
+            except OSError as e:  # a name no file can have here (too long, say): the sender's slip
+                raise ValueError(
+                    f"{name[:80]}: not a name a file can have here ({e.strerror})"
+                ) from None
             paths.append(path)
         at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         with db.write() as cur:
