@@ -223,3 +223,19 @@ def test_a_hostile_upload_name_is_refused_by_name(served, name):
     )
     assert r.status_code == 400, r.text
     assert "error" in r.json()
+
+
+def test_a_second_server_on_the_same_database_is_told_at_once(served):
+    from cspa.app.web.database import Database
+
+    db, url = served
+    started = time.monotonic()
+    os.environ["CSPA_LOCK_WAIT"] = "60"
+    try:
+        with pytest.raises(
+            LockError, match=rf"The cspa server at {url} .* holds .* until it stops"
+        ):
+            Database(db)
+    finally:
+        os.environ.pop("CSPA_LOCK_WAIT", None)
+    assert time.monotonic() - started < 30
