@@ -102,7 +102,12 @@ def _topics(rs) -> set[tuple[str, str]]:
 def test_the_letters_cover_the_seeds_topics_where_the_data_hold_them(letters, year):
     rs = load_rulesets()["apa_2006" if year == 2006 else "profile_2011"]
     doc = letters[year]
-    said = {(o["id"], p["key"]) for o in doc["outcomes"] for p in o["paragraph"]}
+    said = {
+        (o["id"], k)
+        for o in doc["outcomes"]
+        for p in o["paragraph"]
+        for k in p.get("covers") or [p["key"]]
+    }
     missing = _topics(rs) - said
     # every topic the data measure as at the assessment date is said; these have no figure by then
     assert missing == set()
@@ -118,6 +123,35 @@ def test_the_letters_cover_the_seeds_topics_where_the_data_hold_them(letters, ye
         assert any(
             k.startswith("seed:1:Annual unannounced") for k in keys
         )  # 003:L61, the letter 004:L53
+
+
+@pytest.mark.golden
+def test_2006_says_the_key_stage_results_together_as_the_letter_does(letters):
+    """'Results at the end of Key Stage 1 continue to improve and are broadly in line with the national
+    average and above those of statistical neighbours' (002:L77): the three Key Stage 1 figures are one
+    sentence, in words, with every figure's evidence (000:L3069, L3110, L3150), and enjoying and achieving
+    reads in 10 sentences rather than one per figure (19)."""
+    o = {x["id"]: x for x in letters[2006]["outcomes"]}
+    ea = [s for p in o["enjoying_and_achieving"]["paragraphs"] for s in p]
+    assert len(ea) == 10
+    ks1 = next(s for s in ea if s["key"] == "theme:enjoying_and_achieving:ks1")
+    assert ks1["text"] == (
+        "At the end of Key Stage 1 in 2006, the proportions of pupils reaching level 2 were 83.25% in reading "
+        "(down from 84.70% in 2005), 79.64% in writing (up from 79.45%) and 88.24% in mathematics (down from "
+        "90.18%): in line with statistical neighbours (80.40%, 76.88%, 87.21%) and England (84.78%, 81.71%, "
+        "90.67%)."
+    )
+    assert ks1["covers"] == ["figure:3002OF:level2", "figure:3003OF:level2", "figure:3004OF:level2"]
+    assert [e["ref"] for e in ks1["evidence"]] == ["000:L3069", "000:L3110", "000:L3150"]
+    # where the topics compare differently, each comparison names its topics: Key Stage 2 mathematics is
+    # worse than England (70.42% against 76.43%), English and science in line (002:L77: 'poor' results)
+    ks2 = next(s for s in ea if s["key"] == "theme:enjoying_and_achieving:ks2")
+    assert ks2["text"].endswith(
+        ": in line with statistical neighbours (76.59%, 72.23%, 83.58%); in line with England in English "
+        "(79.96%) and science (87.43%), worse than England in mathematics (76.43%)."
+    )
+    # a theme's topics stay in the lists on their own (care leavers' GCSEs, 002:L151)
+    assert "figure:3072SC:value" in {i["key"] for i in o["enjoying_and_achieving"]["strengths"]}
 
 
 UNSUPPORTED_2006 = {

@@ -24,7 +24,13 @@ import yaml
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
 from cspa.assessment.inspections import INSPECTIONS
-from cspa.assessment.letters import SALIENCE_NOTE, draft_items, items_for, sentences_for
+from cspa.assessment.letters import (
+    SALIENCE_NOTE,
+    draft_items,
+    items_for,
+    sentences_for,
+    theme_sentences,
+)
 from cspa.assessment.moderation import apply_text, final_grades, history, moderations
 from cspa.assessment.profile import HISTORY, PROFILE, build_profile
 from cspa.assessment.rules import evidence_rows, proposal_rows, propose
@@ -725,7 +731,9 @@ def _sections(
                 g["grade"] if g else None,
                 baselines.get(sec.judgement, {}),
             )
-        sentences = paragraphs.get(sec.id, [])
+        sentences = theme_sentences(sec, paragraphs.get(sec.id, []))
+        for s in sentences:
+            s.pop("parts", None)  # what the theme's sentence was made of; the text says it
         out.append(
             {
                 "id": sec.id,

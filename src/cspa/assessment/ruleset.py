@@ -338,6 +338,9 @@ class Topic(_Strict):
     # also say the change over the last three periods against England's (the profile's four-year
     # improvement, 003:L71); a rise faster than England's while below it counts as catching up
     long_change: bool = False
+    # said with the other topics of the section's theme in one sentence, under its short name
+    theme: str | None = None
+    short: str | None = None
 
 
 class Unsupported(_Strict):
@@ -346,6 +349,17 @@ class Unsupported(_Strict):
     topic: str
     seed_ref: str
     reason: str
+
+
+class Theme(_Strict):
+    """Topics the letter says in one sentence, as the seeds do ('Results at the end of Key Stage 1 ...',
+    002:L77): ``opening`` (with ``{period}`` where the shared period goes), then each topic's ``clause``
+    (``{display}`` and the topic's ``short`` name), then how they compare with statistical neighbours and
+    England."""
+
+    id: str
+    opening: str
+    clause: str = "{display} in {short}"
 
 
 class Section(_Strict):
@@ -364,7 +378,19 @@ class Section(_Strict):
     seed_events: bool = False  # seed 003's safeguarding events (the 2011 profile)
     profile: list[str] = Field(default_factory=list)  # profile rows (super-groups, provider types)
     topics: list[Topic] = Field(default_factory=list)
+    themes: list[Theme] = Field(default_factory=list)
     unsupported: list[Unsupported] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _themes(self) -> Section:
+        ids = {t.id for t in self.themes}
+        for t in self.topics:
+            if t.theme is not None and (t.theme not in ids or not t.short):
+                raise ValueError(
+                    f"section {self.id!r}: topic {t.indicator} names theme {t.theme!r}, which needs "
+                    "to be one of the section's themes, and a short name"
+                )
+        return self
 
 
 class Focus(_Strict):

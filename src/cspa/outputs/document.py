@@ -303,6 +303,9 @@ class LetterSentence(_Open):
         default=None, description="the documented salience score, 0 to 1"
     )
     evidence: list[LetterEvidence] = []
+    covers: list[str] | None = Field(
+        default=None, description="a theme's sentence: the keys of the topics it says together"
+    )
 
 
 class LetterAgreement(_Open):

@@ -293,7 +293,12 @@ def writing(
     old_version = None
     try:
         # left by a killed writer (we hold the lock); the name is a name, never a pattern
-        for stale in db.parent.glob(f".{glob.escape(db.name)}.*.writing*"):
+        # and a killed server's copies for readers (no server runs: writing() refuses while one does)
+        name = glob.escape(db.name)
+        for stale in [
+            *db.parent.glob(f".{name}.*.writing*"),
+            *db.parent.glob(f".{name}.snapshot-*.duckdb*"),
+        ]:
             stale.unlink(missing_ok=True)
         if db.exists() and not fresh:
             con = _connect_reading(db, wait, notify)
