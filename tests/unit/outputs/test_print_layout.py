@@ -46,6 +46,10 @@ if not Path("/usr/bin/chromium").exists():
         allow_module_level=True,
     )
 
+#: the indicator of the every-period LAIT report whose table runs ten periods across (no trend
+#: class), and the code of its copy in the sample of wide and portrait indicators
+WIDE_CODE = "LAC_19_HE_Num"
+WIDE_COPY = "LAC_19_HE_Num_copy"
 MM = 96 / 25.4  # CSS pixels per millimetre
 #: A4 less the print stylesheet's 14 mm side margins, portrait and landscape, in CSS pixels
 TEXT_WIDTH = (210 - 28) * MM
@@ -139,10 +143,10 @@ def test_only_tables_of_many_periods_across_are_printed_landscape(
     """The landscape selector picks the every-period report's widest tables (periods across), not
     its periods-down tables, and nothing in the 2008 report (at most seven periods across)."""
     wide = _wide_ids(print_page(luton_2025_every_period))
-    # ten periods across (2015-16 to 2024-25); C&YPExpenditure, once the example, now carries a
-    # trend column (issue 17) and so is laid out periods down
-    assert "ind-LAC_19_HE_Num" in wide
-    assert "ind-CMH_0-17yrs" not in wide  # periods down: as wide for ten periods as for one
+    assert "ind-LAC_19_HE_Num" in wide  # ten periods across
+    # periods down (with a Trend column): as wide for ten periods of £1,023,696,730† as for one
+    assert "ind-C_26YPExpenditure" not in wide
+    assert "ind-CMH_0-17yrs" not in wide
     assert _wide_ids(print_page(luton_2008)) == set()
 
 
@@ -256,35 +260,42 @@ def test_nothing_is_printed_past_the_right_margin(luton_2008_pdf):
 
 @pytest.fixture(scope="module")
 def wide_sample(luton_2025_every_period):
-    """A few indicators of a few of LAIT's themes in the every-period report: a theme (Children
-    Looked After) opening with a landscape indicator (LAC_19_HE_Num, ten periods across) followed
-    by portrait ones, and portrait themes before and after it. (Since the trend column of issue 17,
-    a table with any judgement is laid out periods down, so landscape tables are few.)"""
+    """A few indicators of the every-period LAIT report, arranged to cover each case: a theme
+    (Children Looked After) opening with a landscape indicator, a portrait indicator after a
+    landscape one, and a landscape indicator after a portrait one in another theme.
+
+    Since every LAIT measure has a trend class (issue 17), its tables run periods down with a
+    Trend column; only LAC_19_HE_Num runs ten periods across, so a copy of it under another code
+    (WIDE_COPY) stands for the second landscape indicator. The report is organised by LAIT's own
+    themes (issue 18), each a part with one untitled subsection."""
     doc = luton_2025_every_period
+    wide = next(i for i in doc["indicators"] if i["code"] == WIDE_CODE)
 
-    def pick(title: str, indicators: list[str]) -> list[str]:
-        if title != "Children Looked After":
-            return indicators[:3]
-        at = indicators.index("LAC_19_HE_Num")
-        return indicators[at : at + 3]
+    def theme(title: str) -> dict:
+        return next(s for s in doc["sections"] if s["title"] == title)
 
-    keep = ("Health and Wellbeing", "Children Looked After", "Children's Services Workforce")
+    def portrait(title: str, n: int) -> list[str]:
+        codes = [c for sub in theme(title)["subsections"] for c in sub["indicators"]]
+        return [c for c in codes if c != WIDE_CODE][:n]
+
+    def part(title: str, codes: list[str]) -> dict:
+        s = theme(title)
+        return dict(s, subsections=[dict(s["subsections"][0], indicators=codes)])
+
     sections = [
-        dict(
-            s,
-            subsections=[
-                dict(sub, indicators=pick(s["title"], sub["indicators"]))
-                for sub in s["subsections"][:1]
-            ],
-        )
-        for s in doc["sections"]
-        if s["title"] in keep
+        part("Health and Wellbeing", portrait("Health and Wellbeing", 2)),
+        part("Children Looked After", [WIDE_CODE, *portrait("Children Looked After", 1)]),
+        part(
+            "Children's Services Workforce",
+            [*portrait("Children's Services Workforce", 1), WIDE_COPY],
+        ),
     ]
+    copy = dict(wide, code=WIDE_COPY)
     codes = {c for s in sections for sub in s["subsections"] for c in sub["indicators"]}
     return dict(
         doc,
         sections=sections,
-        indicators=[i for i in doc["indicators"] if i["code"] in codes],
+        indicators=[i for i in doc["indicators"] if i["code"] in codes] + [copy],
         map=None,
         summary=[],  # the whole report's summary names indicators the sample leaves out
         # contents naming every indicator (a link target, so each has a named destination in the
