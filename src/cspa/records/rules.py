@@ -24,8 +24,8 @@ import duckdb
 import yaml
 
 from cspa.errors import CspaError
-from cspa.store.sql import string as sql_string
 from cspa.records.returns import DATE_SQL, RECORDS_DATA, RecordReturn, load_spec
+from cspa.store.sql import string as sql_string
 
 RULES_FILE = {"ssda903": "ssda903_rules.yaml", "cin": "cin_rules.yaml"}
 TABLES_FILE = {"ssda903": "ssda903_tables.yaml", "cin": "cin_tables.yaml"}
