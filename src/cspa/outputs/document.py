@@ -303,6 +303,9 @@ class LetterSentence(_Open):
         default=None, description="the documented salience score, 0 to 1"
     )
     evidence: list[LetterEvidence] = []
+    covers: list[str] | None = Field(
+        default=None, description="a theme's sentence: the keys of the topics it says together"
+    )
 
 
 class LetterAgreement(_Open):
@@ -339,6 +342,21 @@ class LetterSection(_Open):
     unsupported: list[LetterUnsupported] = []
 
 
+class LetterFocusItem(LetterSentence):
+    """An aspect for focus: one of a section's areas for improvement, where it sits in that section's list."""
+
+    section_index: int
+    item_index: int
+
+
+class LetterFocus(_Open):
+    """The closing list of aspects for focus in the next assessment (the 2006 letter, 002:L190-198)."""
+
+    heading: str
+    seed_ref: str = ""
+    items: list[LetterFocusItem] = []
+
+
 class LetterDocument(_Envelope):
     report: Literal["letter"]
     year: int
@@ -348,6 +366,7 @@ class LetterDocument(_Envelope):
     areas_for_improvement: list[Any] = []
     method_agreement: dict[str, Any] | None = None
     printed_agreement: dict[str, Any] | None = None
+    focus: LetterFocus | None = None
 
 
 ReportDocument = Annotated[

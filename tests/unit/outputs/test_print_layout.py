@@ -46,6 +46,10 @@ if not Path("/usr/bin/chromium").exists():
         allow_module_level=True,
     )
 
+#: the indicator of the every-period LAIT report whose table runs ten periods across (no trend
+#: class), and the code of its copy in the sample of wide and portrait indicators
+WIDE_CODE = "LAC_19_HE_Num"
+WIDE_COPY = "LAC_19_HE_Num_copy"
 MM = 96 / 25.4  # CSS pixels per millimetre
 #: A4 less the print stylesheet's 14 mm side margins, portrait and landscape, in CSS pixels
 TEXT_WIDTH = (210 - 28) * MM
@@ -139,8 +143,10 @@ def test_only_tables_of_many_periods_across_are_printed_landscape(
     """The landscape selector picks the every-period report's widest tables (periods across), not
     its periods-down tables, and nothing in the 2008 report (at most seven periods across)."""
     wide = _wide_ids(print_page(luton_2025_every_period))
-    assert "ind-C_26YPExpenditure" in wide  # ten periods of £1,023,696,730† and the like
-    assert "ind-CMH_0-17yrs" not in wide  # periods down: as wide for ten periods as for one
+    assert "ind-LAC_19_HE_Num" in wide  # ten periods across
+    # periods down (with a Trend column): as wide for ten periods of £1,023,696,730† as for one
+    assert "ind-C_26YPExpenditure" not in wide
+    assert "ind-CMH_0-17yrs" not in wide
     assert _wide_ids(print_page(luton_2008)) == set()
 
 
@@ -254,28 +260,49 @@ def test_nothing_is_printed_past_the_right_margin(luton_2008_pdf):
 
 @pytest.fixture(scope="module")
 def wide_sample(luton_2025_every_period):
-    """The first few indicators of a few subsections of the every-period LAIT report: a part
-    (Service management) and a subsection (Child Protection) opening with a landscape indicator,
-    landscape indicators after portrait ones (Chlamydia_Diagnosis, LAC%_Adopt_AppUnop) and
-    portrait ones after landscape (the next part's)."""
+    """A few indicators of the every-period LAIT report, arranged to cover each case: a part
+    (Staying safe) and its subsection opening with a landscape indicator, a portrait indicator
+    after a landscape one, and a landscape indicator after a portrait one in another part.
+
+    Since every LAIT measure has a trend class (issue 17), its tables run periods down with a
+    Trend column; only LAC_19_HE_Num runs ten periods across, so a copy of it under another code
+    (WIDE_COPY) stands for the second landscape indicator."""
     doc = luton_2025_every_period
-    keep = {"Being healthy": [3], "Staying safe": [2, 1], "Service management": [2]}
+    wide = next(i for i in doc["indicators"] if i["code"] == WIDE_CODE)
+
+    def portrait(section: str, title: str, n: int) -> list[str]:
+        s = next(s for s in doc["sections"] if s["title"] == section)
+        base = next(x for x in s["subsections"] if x.get("title") == title)
+        return [c for c in base["indicators"] if c != WIDE_CODE][:n]
+
+    def part(section: str, title: str, codes: list[str]) -> dict:
+        s = next(s for s in doc["sections"] if s["title"] == section)
+        base = next(x for x in s["subsections"] if x.get("title") == title)
+        return dict(s, subsections=[dict(base, indicators=codes)])
+
     sections = [
-        dict(
-            s,
-            subsections=[
-                dict(sub, indicators=sub["indicators"][:n])
-                for sub, n in zip(s["subsections"], keep[s["title"]], strict=False)
-            ],
-        )
-        for s in doc["sections"]
-        if s["title"] in keep
+        part(
+            "Being healthy",
+            "Health and Wellbeing",
+            portrait("Being healthy", "Health and Wellbeing", 2),
+        ),
+        part(
+            "Staying safe",
+            "Children Looked After",
+            [WIDE_CODE, *portrait("Staying safe", "Children Looked After", 1)],
+        ),
+        part(
+            "Service management",
+            "Children's Service Finance",
+            [*portrait("Service management", "Children's Service Finance", 1), WIDE_COPY],
+        ),
     ]
+    copy = dict(wide, code=WIDE_COPY)
     codes = {c for s in sections for sub in s["subsections"] for c in sub["indicators"]}
     return dict(
         doc,
         sections=sections,
-        indicators=[i for i in doc["indicators"] if i["code"] in codes],
+        indicators=[i for i in doc["indicators"] if i["code"] in codes] + [copy],
         map=None,
     )
 
