@@ -45,9 +45,11 @@ def database(db: Path | None, mode: str, **kw):
     """Open the command's database by the one policy (cspa.store.access.open_db): ``read`` never
     creates or writes it, ``write`` needs it to exist, ``create`` may make it; waits for other
     processes are announced on stderr."""
+    from cspa.app.web.client import snapshot_from_server
     from cspa.store.access import open_db
 
-    return open_db(db, mode, notify=err_console.print, **kw)
+    # while `cspa serve` holds the database, a reader reads the server's copy of the data
+    return open_db(db, mode, notify=err_console.print, snapshot=snapshot_from_server, **kw)
 
 
 DbOption = typer.Option(

@@ -37,9 +37,10 @@ assess_app = typer.Typer(
 def _database(db: Path | None, mode: str):
     """The command's database by the one policy (cspa.store.access.open_db): ``read`` never
     creates or writes it; waits for other processes are announced on stderr."""
+    from cspa.app.web.client import snapshot_from_server
     from cspa.store.access import open_db
 
-    return open_db(db, mode, notify=err_console.print)
+    return open_db(db, mode, notify=err_console.print, snapshot=snapshot_from_server)
 
 
 @contextmanager

@@ -20,9 +20,10 @@ err_console = SafeConsole(stderr=True)
 
 def _database(db: Path | None, mode: str):
     """The command's database by the one policy (cspa.store.access.open_db)."""
+    from cspa.app.web.client import snapshot_from_server
     from cspa.store.access import open_db
 
-    return open_db(db, mode, notify=err_console.print)
+    return open_db(db, mode, notify=err_console.print, snapshot=snapshot_from_server)
 
 
 DbOption = typer.Option(

@@ -64,12 +64,37 @@ def _geo(area_ref: str) -> str:
     return a.name
 
 
-REPORT_CASES = [
-    c
-    for c in read_cases("seed000_*.csv")
-    if c.statistic == "value"
-    and c.field in ("display", "band", "band_range", "traffic_light", "quartile_position", "status")
-]
+def _report_cases() -> list:
+    """The seed-000 cases the report is checked against.
+
+    Rule and computed cases are all checked here as well as in the engine's golden test: the
+    report must show the judgement the engine made. A ``display`` case (a stored figure formatted)
+    is checked in full by the engine's golden test (tests/golden/test_seed000_engine.py); the
+    report copies the engine's ``display`` and ``status`` as they are, so here one display case
+    per indicator, measure and field is enough to show that each table carries them through.
+    """
+    seen: set[tuple] = set()
+    out = []
+    for c in read_cases("seed000_*.csv"):
+        if c.statistic != "value" or c.field not in (
+            "display",
+            "band",
+            "band_range",
+            "traffic_light",
+            "quartile_position",
+            "status",
+        ):
+            continue
+        if c.kind == "display":
+            key = (c.indicator, c.measure, c.field)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(c)
+    return out
+
+
+REPORT_CASES = _report_cases()
 
 
 def _params():

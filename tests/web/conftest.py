@@ -50,6 +50,8 @@ def web_db(demo_db) -> Path:
             db = Database(building)
             prepare(db)
             db.close()
+            # the writer lock's file the Database held (cspa.store.access.WriterLock)
+            building.with_name(building.name + ".lock").unlink(missing_ok=True)
             building.chmod(0o444)
             building.rename(path)
             for old in cache.glob("web-*.duckdb"):

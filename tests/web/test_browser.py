@@ -173,7 +173,7 @@ def test_inspector_moderates_a_grade_and_the_letter_changes(browser, server):
 def test_admin_loads_a_file(browser, server, tmp_path):
     csv = tmp_path / "icpc.csv"
     csv.write_text(
-        "indicator,area,period,value\n15_ICPC,821,2025-26,9\n15_ICPC,909,2025-26,11\n",
+        "indicator,area,period,value\n15_ICPC,821,2025-26,9\n15_ICPC,919,2025-26,11\n",
         encoding="utf-8",
     )
     context, page = new_page(browser)

@@ -167,7 +167,7 @@ def test_inspector_moderates_a_grade_and_the_letter_changes(client):
 
 def test_admin_loads_a_file_and_it_is_audited(client, app, tmp_path):
     sign_in(client, "admin1")
-    csv = b"indicator,area,period,value\n10_ICPC,821,2025-26,17\n10_ICPC,909,2025-26,4\n"
+    csv = b"indicator,area,period,value\n10_ICPC,821,2025-26,17\n10_ICPC,919,2025-26,4\n"
     token = csrf_of(client.get("/admin").text)
     r = client.post(
         "/admin/loads",
@@ -181,7 +181,7 @@ def test_admin_loads_a_file_and_it_is_audited(client, app, tmp_path):
             "SELECT area, value, vintage FROM observation_current WHERE indicator = '10_ICPC' AND period_label = '2025-26' "
             "ORDER BY area"
         ).fetchall()
-    assert [(a, v) for a, v, _ in got] == [("821", 17.0), ("909", 4.0)]
+    assert [(a, v) for a, v, _ in got] == [("821", 17.0), ("919", 4.0)]
     assert any(
         r["action"] == "load" and r["entity_key"] == "icpc.csv"
         for r in app.state.state.audit_rows()

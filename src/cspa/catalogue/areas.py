@@ -263,7 +263,14 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
             }
         except ValueError as e:
             raise CatalogueError(f"{lifetimes.name}, row {n}: {e}") from None
-        reg.areas[a.code] = replace(a, **dates, lifetime_note=r.get("evidence") or None)
+        reg.areas[a.code] = replace(
+            a,
+            exists_from=dates["exists_from"],
+            exists_until=dates["exists_until"],
+            figures_from=dates["figures_from"],
+            figures_until=dates["figures_until"],
+            lifetime_note=r.get("evidence") or None,
+        )
 
     for path in sorted((data_dir / "areas").glob("seed_geographies*.csv")):
         for n, r in enumerate(_read(path), start=2):

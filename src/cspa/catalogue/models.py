@@ -354,6 +354,10 @@ TrafficLightRule = Annotated[
 SignificanceComparator = Literal["england", "statistical_neighbours", "benchmark_group", "region"]
 
 
+def _england_only() -> list[SignificanceComparator]:
+    return ["england"]
+
+
 class SignificanceRule(Strict):
     """How the engine judges a figure significantly higher or lower than a comparator, from its
     numerator and denominator (or count and population).
@@ -378,7 +382,7 @@ class SignificanceRule(Strict):
     """
 
     method: Literal["wilson", "poisson"]
-    vs: list[SignificanceComparator] = Field(default_factory=lambda: ["england"], min_length=1)
+    vs: list[SignificanceComparator] = Field(default_factory=_england_only, min_length=1)
     confidence: list[float] = Field(
         default_factory=lambda: [95.0, 99.8], min_length=1, max_length=2
     )

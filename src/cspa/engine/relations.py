@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import numpy as np
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
 
 from cspa.engine.polarity import POLARITIES
 from cspa.store.sql import ident, literal
@@ -228,8 +229,8 @@ def ensure_udfs(con: duckdb.DuckDBPyConnection) -> None:
         _chi2_quantile,
         ["DOUBLE", "DOUBLE"],
         "DOUBLE",
-        type="arrow",
-        null_handling="special",
+        type=PythonUDFType.ARROW,
+        null_handling=FunctionNullHandling.SPECIAL,
     )
 
 

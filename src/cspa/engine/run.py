@@ -14,6 +14,7 @@ table for the web app and the reports.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import duckdb
 
@@ -193,28 +194,30 @@ def build(
     )
     vs = _subset(con, f, "_cspa_f_compared", f"{km} WHERE sig_method IS NOT NULL", built)
 
-    def family(name: str, make, *subsets: str | None) -> str:
-        # ``make`` is called (the family's SQL planned) only when one of its subsets has measures
-        if not any(subsets):
+    def family(
+        name: str, make: Callable[[str], duckdb.DuckDBPyRelation | str], subset: str | None
+    ) -> str:
+        # ``make`` is called (the family's SQL planned) only when its subset has measures
+        if not subset:
             con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} ({_EMPTY[name]})")
             return f"{prefix}_{name}"
-        return table(make(), name)
+        return table(make(subset), name)
 
-    b = family("bands", lambda: bands(con, vb), vb)
-    family("lights", lambda: lights(con, vl, b), vl)
+    b = family("bands", lambda s: bands(con, s), vb)
+    family("lights", lambda s: lights(con, s, b), vl)
     # ranks and quartiles are among authorities, whose figures are all observed (row id = rowid)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
     )
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
-    family("position", lambda: quartile_position(con, vq), vq)
+    family("position", lambda s: quartile_position(con, s), vq)
     table(progress(con, f), "progress")
-    family("trend", lambda: _seed_trends(con, vt), vt)
-    family("recent_trend", lambda: recent_trends(con, vr), vr)
+    family("trend", lambda s: _seed_trends(con, s), vt)
+    family("recent_trend", lambda s: recent_trends(con, s), vr)
     family(
         "computed_significance",
-        lambda: significance(
-            con, vs, [r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {vs}").fetchall()]
+        lambda s: significance(
+            con, s, [r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {s}").fetchall()]
         ),
         vs,
     )

@@ -157,6 +157,10 @@ def validate(ret: RecordReturn, rules: RuleSet | None = None) -> Validation:
             if need and need not in present.get(r["table"].removesuffix("_x"), set()):
                 skipped[r["code"]] = f"the return has no {need} column"
                 continue
+            need_table = r.get("requires_table")
+            if need_table and not present.get(need_table):
+                skipped[r["code"]] = f"the return has no {need_table} table"
+                continue
             sql = compile_rule(r, con)
             try:
                 rows = con.execute(sql).fetchall()

@@ -30,6 +30,9 @@ import pyarrow.parquet as pq
 from cspa.records.returns import arrow_schema, load_spec
 
 D = np.timedelta64(1, "D")
+# Raised whenever what the generator writes changes (draws, columns, row order), so that cached
+# files (bench/records.py keeps them by size and seed) are not reused across a change.
+LAYOUT = 3
 ETHNIC = (
     [
         "WBRI",
@@ -68,6 +71,10 @@ PROVIDER = {
     "R": ["PR3", "PR4"],
     "A": ["PR1"],
 }
+# placements with no Ofsted-registered provider, so no URN (2024-25 rules 218 and 222)
+NO_URN = ["P1", "P3", "R1", "R2", "R5", "T0", "T1", "T2", "T3", "T4", "Z1"]
+# legal statuses that last days by law, and how many (rules 361, 362, 364)
+SHORT_ORDERS = {"L1": 3, "L2": 21, "J2": 21}
 CIN_NEED = (["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8"], [65, 3, 3, 14, 7, 1, 1, 6])
 ENDS = (["E13", "E4A", "E41", "E45", "E48", "E8"], [25, 30, 5, 10, 10, 20])
 CHANGE_REASONS = ["CARPL", "LAREQ", "CHILD", "CREQB", "PLACE", "OTHER", "ALLEG", "STAND"]
@@ -256,8 +263,9 @@ def _episodes(rng: np.random.Generator, p: dict) -> dict:
     pl_post = _ffill(pl_new, change_place)
     dist_new = np.round(np.exp(rng.normal(np.log(6), 1.0, m)), 1)
     distance = _ffill(dist_new, change_place)
+    # an Ofsted URN for every placement with a registered provider (rules 218, 222)
     urn_new = np.where(
-        np.isin(place_new, ["K2", "R1", "H5"]),
+        ~np.isin(place_new, NO_URN),
         rng.integers(1_000_000, 9_999_999, m).astype(str),
         None,
     )
@@ -265,6 +273,15 @@ def _episodes(rng: np.random.Generator, p: dict) -> dict:
     ls_start = p["ls"][pid]
     ls_start = np.where(np.isin(ls_start, ["J2"]) & (age_at < 10), "C2", ls_start)
     ls_start = np.where(adopt, "C2", ls_start)
+    # A short-lived order (police protection, an emergency protection order, PACE detention) holds
+    # only for a first episode no longer than the law allows that ends in a change of legal status
+    # (rules 361, 362, 364); the period is otherwise drawn under an interim care order.
+    limit = np.select([ls_start == k for k in SHORT_ORDERS], list(SHORT_ORDERS.values()), 0)
+    next_l = np.zeros(m, bool)
+    next_l[:-1] = (~last[:-1]) & (rne[1:] == "L")
+    short_order = (limit > 0) & (j == 0) & ((dec - decom) / D <= limit) & next_l
+    emergency = ls_start
+    ls_start = np.where(limit > 0, "C2", ls_start)
     change_ls = (j == 0) | (rne == "L") | (rne == "T")
     # each change of legal status alternates between two statuses, so that it is a change
     nchange = np.cumsum(change_ls) - np.repeat(
@@ -273,6 +290,7 @@ def _episodes(rng: np.random.Generator, p: dict) -> dict:
     alt = np.where(ls_start == "C2", "C1", "C2")
     ls_new = np.where(nchange % 2 == 1, alt, ls_start)
     ls = _ffill(ls_new, change_ls)
+    ls = np.where(short_order, emergency, ls)
     ls = np.where(adopt & (j >= 1), "E1", ls)
     ls = np.where(p["respite"][pid], "V3", ls)
     rec = np.where(last, p["rec_end"][pid], "X1")
@@ -639,7 +657,11 @@ def _cin(rng, scale: Scale, las, w, n: int, schemas: dict) -> dict[str, pa.Table
 def write_parquet(
     tables: dict[str, pa.Table], folder: Path, population: pa.Table | None = None
 ) -> dict[str, int]:
-    """One ``<table>/part-0.parquet`` per table (the layout the backends read; rows sorted by LA and YEAR)."""
+    """One ``<table>/part-0.parquet`` per table (the layout the backends read).
+
+    Rows are written as returns hold them: authority by authority, year by year, a child's rows
+    together (a stable sort, so each child's episodes keep their order). Engines that group by
+    child read such files faster than rows in drawing order."""
     from cspa.records.population import population_table
 
     folder = Path(folder)
@@ -648,6 +670,8 @@ def write_parquet(
         **tables,
         "population": population if population is not None else population_table(),
     }.items():
+        keys = [k for k in ("LA", "YEAR", "CHILD") if k in t.column_names]
+        t = t.sort_by([(k, "ascending") for k in keys])
         (folder / name).mkdir(parents=True, exist_ok=True)
         pq.write_table(t, folder / name / "part-0.parquet", row_group_size=1_000_000)
         out[name] = t.num_rows

@@ -19,6 +19,14 @@ Another program that opens the database for writing (the ``duckdb`` shell, a not
 everyone out; cspa waits for it at most ``$CSPA_LOCK_WAIT`` seconds, then names the program and
 its PID (from DuckDB's message).
 
+``cspa serve`` keeps the database open for writing for as long as it runs, and holds cspa's writer
+lock all that time (:class:`WriterLock`), so it never opens a file that a writer is about to
+replace. Meanwhile ``cspa load`` sends its files to the server (all of them in one request: one
+load), a reader asks the server for a copy of its last committed data and reads that
+(``snapshot``), and any other writer is told at once that the server holds the database and what
+to do, rather than waiting for a lock that frees only when the server stops. The server leaves a
+note beside the database (:func:`server_note_path`) by which commands find it.
+
 Every command opens its database through :func:`open_db`, whose ``mode`` says whether it may
 create the database (``create``: ``load``, ``demo``), must find one to write (``write``) or only
 reads (``read``: never creates a file, so a mistyped ``--db`` is an error, not a new empty
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import json
 import os
 import re
@@ -75,6 +84,32 @@ def lock_wait() -> float:
 def _pid(holder: str) -> str:
     m = re.search(r"(?:PID|process) (\d+)", holder)
     return m.group(1) if m else "?"
+
+
+def server_note_path(db: str | Path) -> Path:
+    """Where a running ``cspa serve`` leaves its note (address, PID, token) beside its database."""
+    return Path(str(db) + ".server.json")
+
+
+def running_server(db: str | Path) -> dict | None:
+    """The note of a ``cspa serve`` running on ``db``, or None (a stale note is ignored)."""
+    try:
+        note = json.loads(server_note_path(db).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(int(note["pid"]), 0)
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+    return note
+
+
+def _served(db: Path) -> str | None:
+    """A sentence saying that the cspa server holds ``db``, or None."""
+    note = running_server(db)
+    if note is None:
+        return None
+    return f"the cspa server at {note.get('url', '?')} (PID {note.get('pid', '?')}) holds {db}"
 
 
 def _lock_path(db: Path) -> Path:
@@ -177,6 +212,12 @@ def _connect_reading(db: Path, wait: float, notify: Notify | None) -> duckdb.Duc
             if holder is None:
                 raise _open_error(str(db), e) from None
             if time.monotonic() >= deadline:
+                served = _served(db)
+                if served:  # the server did not give a copy (still starting, or stopping)
+                    raise LockError(
+                        f"{served[0].upper()}{served[1:]} and did not give a copy of its data; waited "
+                        f"{wait:.0f} s. Run this again once the server answers, or stop it."
+                    ) from None
                 raise LockError(
                     f"{db} is open for writing in another program: {holder}; waited {wait:.0f} s. Close the "
                     f"database there (or stop that program: kill {_pid(holder)}), then run this command "
@@ -228,6 +269,13 @@ def writing(
     db = Path(db)
     wait = lock_wait() if wait is None else wait
     _check_path(db, must_exist=not create)
+    served = _served(db)
+    if served:  # it holds the file until it stops: waiting for it would only delay this sentence
+        raise LockError(
+            f"{served[0].upper()}{served[1:]} and writes it while it runs: make this change through "
+            "it (its pages or API; `cspa load` goes through it by itself), or stop the server and "
+            "run this command again. Nothing was changed."
+        )
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -237,9 +285,8 @@ def writing(
     tmp = _temp_path(db)
     old_version = None
     try:
-        for stale in db.parent.glob(
-            f".{db.name}.*.writing*"
-        ):  # left by a killed writer: we hold the lock
+        # left by a killed writer (we hold the lock); the name is a name, never a pattern
+        for stale in db.parent.glob(f".{glob.escape(db.name)}.*.writing*"):
             stale.unlink(missing_ok=True)
         if db.exists() and not fresh:
             con = _connect_reading(db, wait, notify)
@@ -287,21 +334,41 @@ def writing(
         lock.release()
 
 
+Snapshot = Callable[[Path], "Path | None"]
+
+
 @contextmanager
 def reading(
-    db: Path | str, *, wait: float | None = None, notify: Notify | None = None
+    db: Path | str,
+    *,
+    wait: float | None = None,
+    notify: Notify | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Iterator[Store]:
-    """A read-only store of the last complete version of the database."""
+    """A read-only store of the last complete version of the database.
+
+    While ``cspa serve`` holds the database (DuckDB then lets no other process open it, not even to
+    read), ``snapshot(db)`` asks the server for a copy of its last committed state and the command
+    reads that: a reader never fails or waits because the server is writing.
+    """
     db = Path(db)
     wait = lock_wait() if wait is None else wait
     _check_path(db, must_exist=True)
-    con = _connect_reading(db, wait, notify)
-    version = schema_version(con)
-    if version is not None and 0 < version < SCHEMA_VERSION:
-        con.close()
-        with writing(db, wait=wait, notify=notify):
-            pass  # the upgrade is the whole write
+    con = None
+    if snapshot is not None and _served(db):
+        copy = snapshot(db)
+        if copy is not None:
+            if notify:
+                notify(f"{_served(db)}: reading its copy of the last committed data.")
+            con = duckdb.connect(str(copy), read_only=True)
+    if con is None:
         con = _connect_reading(db, wait, notify)
+        version = schema_version(con)
+        if version is not None and 0 < version < SCHEMA_VERSION:
+            con.close()
+            with writing(db, wait=wait, notify=notify):
+                pass  # the upgrade is the whole write
+            con = _connect_reading(db, wait, notify)
     store = Store(con, str(db))
     try:
         store._check_schema(read_only=True, upgrade=False)
@@ -314,15 +381,63 @@ def reading(
         store.close()
 
 
+def upgrade_if_older(db: Path | str, notify: Notify | None = None) -> bool:
+    """Upgrade ``db`` through the writer path if it is a cspa store of an older schema version
+    (for a process that then opens it itself, as ``cspa serve`` does); True if it did."""
+    db = Path(db)
+    if not db.is_file():
+        return False
+    con = _connect_reading(db, lock_wait(), notify)
+    try:
+        version = schema_version(con)
+    finally:
+        con.close()
+    if version is None or not 0 < version < SCHEMA_VERSION:
+        return False
+    with writing(db, notify=notify):
+        pass  # the upgrade is the whole write
+    return True
+
+
+class WriterLock:
+    """cspa's writer lock on a database, held for as long as a process keeps the database open for
+    writing (``cspa serve``, ``cspa web user``): cspa's other writers queue behind it, and it waits
+    for one that is publishing a new version, whose edits would otherwise be lost under the rename."""
+
+    def __init__(self, db: Path | str, *, wait: float | None = None, notify: Notify | None = None):
+        self._lock = _WriterLock(Path(db))
+        self._lock.acquire(lock_wait() if wait is None else wait, notify)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 def open_db(
-    db: Path | str | None, mode: Mode, notify: Notify | None = None, *, fresh: bool = False
+    db: Path | str | None,
+    mode: Mode,
+    notify: Notify | None = None,
+    *,
+    fresh: bool = False,
+    snapshot: Snapshot | None = None,
 ) -> contextlib.AbstractContextManager[Store]:
-    """The one way commands open their database: ``read`` (must exist, never written), ``write``
-    (must exist) or ``create`` (may be new)."""
+    """The one way commands open their database: ``read`` (must exist, never written; a running
+    server's snapshot when ``snapshot`` is given), ``write`` (must exist) or ``create`` (may be new)."""
     path = Path(db) if db is not None else default_path()
     if mode == "read":
-        return reading(path, notify=notify)
+        return reading(path, notify=notify, snapshot=snapshot)
     return writing(path, create=mode == "create", fresh=fresh, notify=notify)
 
 
-__all__ = ["LockError", "SchemaError", "lock_holder", "lock_wait", "open_db", "reading", "writing"]
+__all__ = [
+    "LockError",
+    "SchemaError",
+    "WriterLock",
+    "lock_holder",
+    "lock_wait",
+    "open_db",
+    "reading",
+    "running_server",
+    "server_note_path",
+    "upgrade_if_older",
+    "writing",
+]

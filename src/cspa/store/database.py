@@ -89,10 +89,15 @@ def _migrate_1_to_2(store: Store) -> None:
 
 
 def _migrate_2_to_3(store: Store) -> None:
-    """Version 3 only adds: the series_break table, measure.recent_trend and load_log.released
-    (NULL for earlier loads: their figures count as released whenever a document is dated)."""
+    """Version 3 adds the series_break table, measure.recent_trend and load_log.released (NULL for
+    earlier loads: they are left out of dated documents, as a load without a date is). The new
+    table and column are reference data: a synced store is synced again, or its judgements would
+    silently have no series breaks and no recent trends until the next full rebuild."""
+    con = store.con
     with store.transaction():
-        _create_tables(store.con)
+        _create_tables(con)
+    if "measure" in _tables(con) and con.execute("SELECT count(*) FROM measure").fetchall()[0][0]:
+        store.sync_reference()
 
 
 # from-version -> step to the next version

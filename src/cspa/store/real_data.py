@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -54,13 +56,54 @@ INDICATORS = REAL / "indicators"
 INSPECTIONS = REAL / "inspections"
 OGL = "Open Government Licence v3.0"
 
-LAIT_FILE = INDICATORS / "bds_long_0.parquet"
-LAIT_VINTAGE = "LAIT base data set, dfe-analytical-services/local-authority-interactive-tool @ 2e30e395 (2026-04-08)"
-# the date each release was taken from its source: a dated document shows figures released by its date
-LAIT_RELEASED = dt.date(2026, 4, 8)
-LAIT_SOURCE = "DfE Local Authority Interactive Tool (LAIT) base data set, bds_long_0.parquet"
+RELEASES = DATA / "catalogue" / "releases.yaml"
 
-_CSC = "dfe-analytical-services/CSC_outcomes_and_enablers"
+
+@dataclass(frozen=True)
+class Release:
+    """A public release cspa loads (``data/catalogue/releases.yaml``): its words for provenance."""
+
+    name: str
+    source: str
+    vintage: str
+    released: dt.date | None
+    licence: str
+    file: Path | None = None
+    indicators: dict[str, str] = field(default_factory=dict)
+
+
+@functools.cache
+def releases() -> dict[str, Release]:
+    """Every release named in ``releases.yaml``, checked for the fields provenance needs."""
+    data = yaml.safe_load(RELEASES.read_text(encoding="utf-8"))
+    out = {}
+    for name, r in data.items():
+        missing = [k for k in ("vintage", "licence") if not r.get(k)]
+        if missing:
+            raise CspaError(f"{RELEASES.name}: release {name!r} has no {', '.join(missing)}")
+        out[name] = Release(
+            name=name,
+            source=r.get("source", ""),
+            vintage=r["vintage"],
+            released=r.get("released"),
+            licence=r["licence"],
+            file=REAL / r["file"] if r.get("file") else None,
+            indicators={str(k): str(v) for k, v in (r.get("indicators") or {}).items()},
+        )
+    return out
+
+
+def _file(name: str) -> Path:
+    path = releases()[name].file
+    if path is None:
+        raise CspaError(f"{RELEASES.name}: release {name!r} names no file")
+    return path
+
+
+LAIT_FILE = _file("lait")
+LAIT_VINTAGE = releases()["lait"].vintage
+LAIT_RELEASED = releases()["lait"].released
+LAIT_SOURCE = releases()["lait"].source
 
 
 def ees_files() -> list[tuple[str, str, str, str, dt.date | None]]:
@@ -76,32 +119,18 @@ def ees_files() -> list[tuple[str, str, str, str, dt.date | None]]:
 
 B1_FILE = "b1_children_in_need_2013_to_2025.csv"
 ONS_FILE = "ons_mid-year_population_estimates_2012_to_2024.csv"
-CIN_RATE_SOURCE = (
-    "cspa: children in need rates per 10,000 derived from DfE b1 and ONS mid-year 0-17 population"
-)
-CIN_RATE_VINTAGE = f"derived from b1 and ONS files via {_CSC} @ c19350f7 (2025-11-05)"
-CIN_RATE_RELEASED = dt.date(2025, 11, 5)
+CIN_RATE_SOURCE = releases()["cin_rates"].source
+CIN_RATE_VINTAGE = releases()["cin_rates"].vintage
+CIN_RATE_RELEASED = releases()["cin_rates"].released
 
-EXCLUSIONS_FILE = INDICATORS / "clean_la_data.csv"
-EXCLUSIONS_VINTAGE = (
-    "DfE exclusions SFR via dfe-analytical-services/exclusion-statistics (2018-07-24)"
-)
-EXCLUSIONS_RELEASED = dt.date(2018, 7, 24)
-EXCLUSIONS_SOURCE = "DfE permanent and fixed period exclusions SFR, clean_la_data.csv"
-# school_type -> indicator; the seed indicators 3091DE/3092DE are the primary and secondary phases.
-EXCLUSION_INDICATORS = {
-    "Primary": "3091DE",
-    "Secondary": "3092DE",
-    "Total": "EXCL_TOTAL",
-    "Special": "EXCL_SPECIAL",
-}
+EXCLUSIONS_FILE = _file("exclusions")
+EXCLUSIONS_VINTAGE = releases()["exclusions"].vintage
+EXCLUSIONS_RELEASED = releases()["exclusions"].released
+EXCLUSIONS_SOURCE = releases()["exclusions"].source
+EXCLUSION_INDICATORS = releases()["exclusions"].indicators
 
-ILACS_VINTAGE = (
-    f"Ofsted LA inspection outcomes as at 31 March 2025 via {_CSC} @ b4e78a26 (2025-10-02)"
-)
-CSC2023_VINTAGE = (
-    f"Ofsted children's social care data in England 2023 via {_CSC} @ 13299308 (2025-07-24)"
-)
+ILACS_VINTAGE = releases()["ilacs"].vintage
+CSC2023_VINTAGE = releases()["csc2023"].vintage
 LA_HISTORY_FILE = (
     INSPECTIONS / "Childrens_social_care_in_England_2023__LA_inspections_2009-2023.csv"
 )
@@ -415,7 +444,9 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
         a = area(r["geographic_level"], r["region_code"], r["old_la_code"])
         if a and a not in excl:
             pop[(a, int(r["time_period"]))] = r["population_estimate"].strip()
-    rows, skipped, total = [], Counter(), 0
+    rows: list[dict[str, str | None]] = []
+    skipped: Counter[str] = Counter()
+    total = 0
     for r in _read_csv(b1):
         total += 1
         a = area(r["geographic_level"], r["region_code"], r["old_la_code"])
@@ -428,7 +459,12 @@ def _cin_rates(store: Store, tmp: Path) -> dict:
         den = pop.get((a, year - 1))
         for ind, col in (("CIN_31MAR", "At31_episodes"), ("CIN_STARTED", "Started_episodes")):
             num = r[col].strip()
-            row = {"indicator": ind, "measure": "rate", "area": a, "period": str(year)}
+            row: dict[str, str | None] = {
+                "indicator": ind,
+                "measure": "rate",
+                "area": a,
+                "period": str(year),
+            }
             n, d = _num(num), _num(den)
             if n is None:
                 row["status"] = num or ".."
@@ -477,7 +513,9 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
                 f"{ind.measure_ids()}"
             )
     resolve = _LaResolver(areas)
-    rows, skipped, total = [], Counter(), 0
+    rows: list[dict] = []
+    skipped: Counter[str] = Counter()
+    total = 0
     for r in _read_csv(EXCLUSIONS_FILE):
         total += 1
         level, name = r["level"].strip(), r["la_name"].strip()
@@ -494,8 +532,8 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
         if a is None:
             skipped[f"{level} {name!r}: not an area of the registry"] += 1
             continue
-        ind = EXCLUSION_INDICATORS.get(r["school_type"].strip())
-        if ind is None:
+        indicator = EXCLUSION_INDICATORS.get(r["school_type"].strip())
+        if indicator is None:
             skipped[f"school_type {r['school_type']!r} has no indicator"] += 1
             continue
         y = r["year"].strip()
@@ -506,7 +544,7 @@ def _exclusions(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegist
             ("permanent", "perm_excl", "perm_excl_rate"),
         ):
             rate, num = r[rate_col].strip(), r[num_col].strip()
-            row = {"indicator": ind, "measure": measure, "area": a, "period": period}
+            row = {"indicator": indicator, "measure": measure, "area": a, "period": period}
             if _num(rate) is None:
                 row["status"] = rate or ".."
             else:

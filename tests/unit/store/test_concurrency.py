@@ -177,3 +177,28 @@ def test_another_program_holding_the_database_is_named(db, tmp_path, cmd):
     assert r.code == 1 and not r.unexpected, r.err
     assert "is open for writing in another program" in r.err and f"(PID {proc.pid})" in r.err
     assert f"kill {proc.pid}" in r.err
+
+
+def test_a_server_that_gives_no_copy_is_named_not_the_python_holding_the_file(db, tmp_path):
+    """A reader finds a server's note but the server does not answer (starting or stopping): the
+    error names the server and says to run again, not "python3.11 (PID n)"."""
+    import json
+    import socket
+
+    ready = tmp_path / "ready"
+    proc = _start(OTHER_PROGRAM, db, ready, 120)
+    try:
+        _wait_for(ready, proc)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+        note = db.with_name(db.name + ".server.json")
+        note.write_text(json.dumps({"url": url, "pid": proc.pid, "token": "t"}), encoding="utf-8")
+        r = cspa("data", "status", "--db", str(db), env={"CSPA_LOCK_WAIT": "1"})
+        w = cspa("judge", "--db", str(db), env={"CSPA_LOCK_WAIT": "60"})
+    finally:
+        _kill(proc)
+    assert r.code == 1 and not r.unexpected, r.err
+    assert f"The cspa server at {url} (PID {proc.pid}) holds" in r.err
+    assert "did not give a copy of its data" in r.err
+    assert w.code == 1 and "make this change through it" in w.err, w.err

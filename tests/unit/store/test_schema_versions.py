@@ -252,3 +252,86 @@ def test_duckdb_database_of_something_else_is_refused(tmp_path):
         r = cspa(*_args(cmd, tmp_path, path))
         assert r.code == 1 and "is a DuckDB database but not a cspa one" in r.err, r.err
     assert _sha(path) == sha
+
+
+# ------------------------------------------------------------------ version 2 (before issue 17)
+
+
+def _columns(con) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for t, c, ty in rows:
+        out.setdefault(t, []).append((c, ty))
+    return out
+
+
+def _v2_store(path: Path, tmp_path: Path) -> None:
+    """A store as the last version-2 release (commit 686975d) left it: synced, a load, and what
+    users typed. Made with today's code and then taken back to that release's shape (no
+    series_break table, no measure.recent_trend, no load_log.released), which the test checks
+    against that release's own schema files."""
+    with Store.open(path) as store:
+        store.sync_reference()
+        load_files(store, [write_csv(tmp_path / "v2.csv", [row(area="821", value="46")])])
+        store.con.execute(
+            """INSERT INTO quarterly_text_revision VALUES (nextval('quarterly_revision_seq'), '821',
+               'FY2007-08-Q4', 'NI 59', 'commentary', 0, 'Typed at version 2', NULL, NULL, FALSE, NULL,
+               'alice', now(), 'quarterly template', NULL)"""
+        )
+        con = store.con
+        con.execute("DROP TABLE series_break")
+        con.execute("ALTER TABLE measure DROP COLUMN recent_trend")
+        con.execute("ALTER TABLE load_log DROP COLUMN released")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+        shape = _columns(con)
+    release = duckdb.connect()
+    folder = FIXTURES / "schema_686975d"
+    for sql in [folder / "schema.sql", *sorted(folder.glob("schema_*.sql"))]:
+        release.execute(sql.read_text(encoding="utf-8"))
+    expected = _columns(release)
+    release.close()
+    assert shape == expected  # the emulated store is the version-2 release's shape, table by table
+
+
+def test_version_2_store_is_migrated_with_its_reference_data_made_current(tmp_path):
+    """Migration 2 -> 3 adds the columns and table and syncs the reference data again: a store judged
+    after the upgrade has the catalogue's series breaks and recent-trend rules, not empty ones."""
+    path = tmp_path / "v2.duckdb"
+    _v2_store(path, tmp_path)
+    fresh = Store.open(":memory:")
+    fresh.sync_reference()
+    want_breaks = fresh.count("series_break")
+    want_trends = fresh.con.execute(
+        "SELECT count(*) FROM measure WHERE recent_trend IS NOT NULL"
+    ).fetchall()[0][0]
+    fresh.close()
+    assert want_breaks > 0 and want_trends > 0  # else this test could not fail
+    old_sha = _sha(path)
+    r = cspa("data", "status", "--db", str(path))
+    assert r.code == 0 and not r.unexpected, r.err
+    assert f"from schema version 2 to {SCHEMA_VERSION}" in r.err
+    assert _sha(tmp_path / "v2.duckdb.schema2.bak") == old_sha
+    con = duckdb.connect(str(path), read_only=True)
+    q = lambda s: con.execute(s).fetchall()  # noqa: E731
+    assert q("SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert q("SELECT count(*) FROM series_break") == [(want_breaks,)]
+    assert q("SELECT count(*) FROM measure WHERE recent_trend IS NOT NULL") == [(want_trends,)]
+    assert q("SELECT released FROM load_log") == [(None,)]  # earlier loads: no release date
+    assert q("SELECT area, value FROM observation") == [("821", 46.0)]
+    assert q("SELECT text, changed_by FROM quarterly_text_revision") == [
+        ("Typed at version 2", "alice")
+    ]
+    con.close()
+    # and it judges and takes loads as a store made today does
+    r = cspa(
+        "load",
+        str(write_csv(tmp_path / "v3.csv", [row(area="872", value="51")])),
+        "--db",
+        str(path),
+    )
+    assert r.code == 0, r.err
+    r = cspa("judge", "--db", str(path))
+    assert r.code == 0, r.err

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cspa.app.reports import ReportRequest
 from cspa.app.web import edits, queries, security
-from cspa.app.web.loads import load_upload
+from cspa.app.web.loads import load_uploads
 from cspa.app.web.state import User
 from cspa.errors import CspaError, LoadError
 from cspa.outputs.json_out import public_document
@@ -483,10 +483,33 @@ def post_moderation(request: Request, dfe: str, body: ModerationIn, user: User =
     return _save(request, user, dfe, "moderation", body.model_dump())
 
 
-@router.post("/loads", status_code=201, summary="Load a file of figures (administrator)")
+@router.post(
+    "/snapshot",
+    summary="A copy of the last committed data for a command on this machine (cspa's own use)",
+    include_in_schema=False,
+)
+async def post_snapshot(request: Request):
+    """The file ``cspa data status``, ``cspa report`` and the other commands that read open while
+    this server holds the database (DuckDB lets no other process open it). Only the token in the
+    server's note beside the database is accepted: whoever can read that note can read the
+    database file itself."""
+    local = getattr(_app(request), "local_token", None)
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if not local or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), local):
+        raise HTTPException(403, "only a cspa command on this machine asks for a snapshot")
+    path = await run_in_threadpool(_app(request).db.snapshot)
+    return JSONResponse({"path": str(path)})
+
+
+@router.post("/loads", status_code=201, summary="Load files of figures (administrator)")
 async def post_load(
     request: Request,
-    filename: str = Query(..., description="the file's name (its suffix says its format)"),
+    filename: str | None = Query(
+        None,
+        description="the file's name (its suffix says its format), when the body is the file; "
+        "several files go as multipart/form-data parts named 'file' and are one load",
+    ),
     vintage: str | None = None,
     source: str | None = None,
     licence: str | None = None,
@@ -494,16 +517,32 @@ async def post_load(
 ):
     if user.role != "admin":
         raise HTTPException(403, "loading needs an administrator's token")
-    content = await request.body()
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        from starlette.datastructures import UploadFile
+
+        form = await request.form()
+        files = []
+        for part in form.getlist("file"):
+            if isinstance(part, UploadFile):
+                files.append((part.filename or "upload.csv", await part.read()))
+                await part.close()
+        if not files:
+            return JSONResponse({"error": "no 'file' part to load"}, status_code=400)
+    else:
+        if not filename:
+            return JSONResponse(
+                {"error": "give ?filename= with the file as the body, or multipart 'file' parts"},
+                status_code=400,
+            )
+        files = [(urllib.parse.unquote(filename), await request.body())]
     st = _app(request)
     try:
         summary = await run_in_threadpool(
-            load_upload,
+            load_uploads,
             st.db,
             st.state,
             user,
-            urllib.parse.unquote(filename),
-            content,
+            files,
             vintage=vintage,
             source=source,
             licence=licence,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from pathlib import Path
 
 from cspa.app.web.serverfile import running_server
@@ -19,44 +18,74 @@ def load_through_server(
     import httpx
 
     out = [f"The server at {note['url']} holds {db}: loading through it."]
+    parts = []
+    seen: set[Path] = set()
     for f in files:
         path = Path(f)
+        if path.resolve() in seen:
+            raise CspaError(
+                f"{path.name}: given twice in this load (the same file): give each file once; "
+                "nothing was loaded"
+            )
+        seen.add(path.resolve())
+        if path.is_dir():
+            raise CspaError(
+                f"{path}: is a folder, not a file: give the files in it; nothing was loaded"
+            )
         if not path.is_file():
-            raise CspaError(f"{path}: no such file")
-        params = {
-            k: v
-            for k, v in {
-                "filename": path.name,
-                "vintage": vintage,
-                "source": source,
-                "licence": licence,
-            }.items()
-            if v
-        }
-        url = f"{note['url']}/api/v1/loads?{urllib.parse.urlencode(params)}"
-        try:
-            r = httpx.post(
-                url,
-                content=path.read_bytes(),
-                headers={"Authorization": f"Bearer {note['token']}"},
-                timeout=600,
-            )
-        except httpx.HTTPError as e:
-            raise CspaError(
-                f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {path.name}."
-            ) from None
-        body = (
-            r.json()
-            if r.headers.get("content-type", "").startswith("application/json")
-            else {"error": r.text}
+            raise CspaError(f"{path}: file not found; nothing was loaded")
+        parts.append(("file", (path.name, path.read_bytes(), "application/octet-stream")))
+    # every file in one request: the server checks them together and writes all or nothing, as
+    # ``cspa load`` does without a server
+    params = {
+        k: v for k, v in {"vintage": vintage, "source": source, "licence": licence}.items() if v
+    }
+    names = ", ".join(Path(f).name for f in files)
+    try:
+        r = httpx.post(
+            f"{note['url']}/api/v1/loads",
+            params=params,
+            files=parts,
+            headers={"Authorization": f"Bearer {note['token']}"},
+            timeout=600,
         )
-        if r.status_code != 201:
-            problems = "\n  ".join(body.get("problems") or [])
-            raise CspaError(
-                f"{path.name} was refused by the server: {body.get('error')}"
-                + (f"\n  {problems}" if problems else "")
-            )
+    except httpx.HTTPError as e:
+        raise CspaError(
+            f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {names}."
+        ) from None
+    body = (
+        r.json()
+        if r.headers.get("content-type", "").startswith("application/json")
+        else {"error": r.text}
+    )
+    if r.status_code != 201:  # a refused load's error lists its problems (file, row, column)
+        raise CspaError(f"{names} refused by the server: {body.get('error')}")
+    for one in body.get("files") or [body]:
         out.append(
-            f"Loaded {body['rows']:,} rows from {path.name} (load {', '.join(map(str, body['load_ids']))}; {body['superseded']:,} earlier rows kept as history)."
+            f"Loaded {one['rows']:,} rows from {one['file']} (load {one.get('load_id') or ', '.join(map(str, body['load_ids']))}; "
+            f"{one['superseded']:,} earlier rows kept as history)."
         )
     return out
+
+
+def snapshot_from_server(db: Path) -> Path | None:
+    """The file of the last committed data, from the server running on ``db`` (it holds the file,
+    which DuckDB lets no other process open), or None when no server runs or it cannot answer (the
+    command then waits for the database as it would for any other program)."""
+    note = running_server(db)
+    if note is None:
+        return None
+    import httpx
+
+    try:
+        r = httpx.post(
+            f"{note['url']}/api/v1/snapshot",
+            headers={"Authorization": f"Bearer {note['token']}"},
+            timeout=300,
+        )
+    except httpx.HTTPError:
+        return None
+    if r.status_code != 200:
+        return None
+    path = Path(r.json().get("path", ""))
+    return path if path.is_file() else None

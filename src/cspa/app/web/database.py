@@ -19,6 +19,8 @@ display strings for every row at every request (measured in bench/web.py).
 
 from __future__ import annotations
 
+import glob
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -29,7 +31,9 @@ from typing import Any
 
 import duckdb
 
+from cspa.store.access import WriterLock, upgrade_if_older
 from cspa.store.database import Store
+from cspa.store.sql import ident, path_literal
 
 WEB_TABLE = "web_judgement"
 LATEST_TABLE = "web_latest"
@@ -39,7 +43,20 @@ ENGLAND = "E92000001"
 class Database:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        self.store = Store.open(self.path)  # creates the schema if needed; holds the file
+        # a store from an older cspa is upgraded the way every command upgrades it (a new version
+        # published whole, the old file kept as <db>.schema<N>.bak), not in place under the server
+        upgrade_if_older(self.path)
+        # cspa's writer lock for as long as the server holds the file: a `cspa judge` or `cspa
+        # quarterly load` publishing a new version of the database finishes first (or this waits
+        # a bounded time and says who holds it), so no edit made here is lost under its rename
+        self._writer_lock = WriterLock(self.path)
+        try:
+            self.store = Store.open(self.path)  # creates the schema if needed; holds the file
+        except BaseException:
+            self._writer_lock.release()
+            raise
+        for stale in _snapshots(Path(self.path)):  # left by a server that was killed
+            stale.unlink(missing_ok=True)
         self.con = self.store.con
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -47,6 +64,11 @@ class Database:
         self._write_lock = threading.RLock()
         self._writing = threading.local()
         self.version = 0
+        #: every committed write (figures, an authority's documents, sessions): a reader's
+        #: snapshot (:meth:`snapshot`) is made again only when this has moved
+        self.writes = 0
+        self._snapshot: tuple[int, Path] | None = None
+        self._snapshot_lock = threading.Lock()
         #: per-authority count of edits that change only that authority's own documents
         #: (targets, commentary, moderation): its quarterly report and letter are rebuilt, the
         #: comparisons every page shows are not
@@ -99,6 +121,7 @@ class Database:
                 raise
             else:
                 cur.execute("COMMIT")
+                self.writes += 1
                 self._bump(self._writing.bumps)
             finally:
                 self._writing.cur = None
@@ -116,6 +139,7 @@ class Database:
             finally:
                 cur.close()
                 self.version += 1
+                self.writes += 1
 
     def _bump(self, bumps: list[bool | str]) -> None:
         if any(b is True for b in bumps):
@@ -192,6 +216,59 @@ class Database:
                 c.close()
             self._cursors.clear()
         self.store.close()
+        with self._snapshot_lock:
+            for old in _snapshots(Path(self.path)):
+                old.unlink(missing_ok=True)
+            self._snapshot = None
+        self._writer_lock.release()
+
+    # ------------------------------------------------------------------ readers in other processes
+    def snapshot(self) -> Path:
+        """A copy of the last committed data for a command that reads (``cspa data status``,
+        ``cspa report``) while the server holds the file, which DuckDB lets no other process open.
+
+        One read transaction copies every table but the web app's own (accounts, sessions and
+        its page tables, which no command reads), so the copy is one consistent version; it is
+        made again only after a write, and published by a rename so a reader never sees half of
+        one. A reader keeps the file it opened even when a newer copy replaces it."""
+        with self._snapshot_lock:
+            writes = self.writes
+            if self._snapshot and self._snapshot[0] == writes and self._snapshot[1].exists():
+                return self._snapshot[1]
+            db = Path(self.path)
+            target = db.with_name(f".{db.name}.snapshot-{writes}.duckdb")
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.unlink(missing_ok=True)
+            cur = self.con.cursor()
+            alias = f"cspa_snapshot_{writes}"
+            main = cur.execute("SELECT current_database()").fetchall()[0][0]
+            cur.execute(f"ATTACH {path_literal(tmp)} AS {ident(alias)}")
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                cur.execute(f"COPY FROM DATABASE {ident(main)} TO {ident(alias)} (SCHEMA)")
+                for (table,) in cur.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                    "AND schema_name = 'main' AND NOT starts_with(table_name, 'web_')",
+                    [main],
+                ).fetchall():
+                    cur.execute(
+                        f"INSERT INTO {ident(alias)}.main.{ident(table)} "
+                        f"SELECT * FROM {ident(main)}.main.{ident(table)}"
+                    )
+                cur.execute("COMMIT")
+                cur.execute(f"CHECKPOINT {ident(alias)}")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.execute(f"DETACH {ident(alias)}")
+                cur.close()
+            os.replace(tmp, target)
+            for old in _snapshots(db):  # a reader of an older copy keeps its open file
+                if old != target:
+                    old.unlink(missing_ok=True)
+            self._snapshot = (writes, target)
+            return target
 
     # ------------------------------------------------------------------ cached computations
     def cached(self, key: tuple, compute: Callable[[], Any], area: str | None = None) -> Any:
@@ -204,6 +281,11 @@ class Database:
         value = compute()
         self.cache.put(full, value)
         return value
+
+
+def _snapshots(db: Path) -> list[Path]:
+    # the database's name is a name, never a pattern (a file called x[1].duckdb)
+    return [p for p in db.parent.glob(f".{glob.escape(db.name)}.snapshot-*.duckdb*") if p.is_file()]
 
 
 class _JoinedStore(Store):

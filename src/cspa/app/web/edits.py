@@ -347,7 +347,9 @@ def _apply(
         ind = load_catalogue().get(e["indicator"])
         p = parse_for(e["period"], ind.year_type.value)
         cur.execute(
-            """INSERT INTO quarterly_target_revision
+            """INSERT INTO quarterly_target_revision (revision, indicator, measure, area, period,
+                   period_label, period_kind, period_start, period_end, target_type, value, status,
+                   text, note, seed_ref, deleted, based_on, changed_by, changed_at, source, load_id)
                SELECT nextval('quarterly_revision_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, NULL,
                       ?, (SELECT revision FROM quarterly_target_latest WHERE indicator = ? AND measure = ?
                           AND area = ? AND period = ? AND target_type = ?), ?, ?, ?, NULL""",
@@ -376,7 +378,8 @@ def _apply(
         )
     elif kind == "commentary":
         cur.execute(
-            """INSERT INTO quarterly_text_revision
+            """INSERT INTO quarterly_text_revision (revision, area, period, indicator, field, item,
+                   text, extra, seed_ref, deleted, based_on, changed_by, changed_at, source, load_id)
                SELECT nextval('quarterly_revision_seq'), ?, ?, ?, ?, ?, ?,
                       (SELECT extra FROM quarterly_text_latest WHERE area = ? AND period = ? AND indicator = ?
                        AND field = ? AND item = ?), NULL, ?,
@@ -462,7 +465,9 @@ def _write_actual(
     load_id = cur.execute("SELECT nextval('load_seq')").fetchall()[0][0]
     vintage = f"entered in the web form by {user} at {at:%Y-%m-%d %H:%M:%S}"
     cur.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        # columns named: the store's schema gains columns (a migration adds them at the end)
+        "INSERT INTO load_log (load_id, file, format, source, vintage, licence, rows, loaded_at, "
+        "loaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, WEB_SOURCE, WEB_SOURCE, WEB_SOURCE, vintage, None, typed.num_rows, at, user],
     )
     cur.register("_web_new_obs", typed)
@@ -471,7 +476,10 @@ def _write_actual(
         WHERE o.is_current AND o.indicator = n.indicator AND o.measure = n.measure AND o.area = n.area
           AND o.period = n.period AND o.statistic = n.statistic""")
     cur.execute(
-        """INSERT INTO observation
+        """INSERT INTO observation (indicator, measure, area, period, period_label, period_kind,
+                  period_start, period_end, statistic, value, numerator, denominator, status, text,
+                  quality, provisional, note, published, source, vintage, licence, load_id,
+                  seed_ref, row_no, is_current)
            SELECT indicator, measure, area, period, period_label, period_kind, period_start, period_end,
                   statistic, value, numerator, denominator, status, text, quality, provisional, note,
                   FALSE, ?, ?, NULL, ?, NULL, row_no, TRUE

@@ -1,4 +1,4 @@
-"""Loading a file of figures through the server (the admin page, the API, and ``cspa load`` while
+"""Loading files of figures through the server (the admin page, the API, and ``cspa load`` while
 the server holds the database): the same validation and all-or-nothing load as ``cspa load``
 (:func:`cspa.store.ingest.load_files`), written by the one writer, audited, then the judgements
 rebuilt in the background."""
@@ -26,19 +26,62 @@ def load_upload(
     licence: str | None = None,
     via: str = "page",
 ) -> dict:
+    """One uploaded file: :func:`load_uploads` with one file."""
+    return load_uploads(
+        db,
+        state,
+        user,
+        [(filename, content)],
+        vintage=vintage,
+        source=source,
+        licence=licence,
+        via=via,
+    )
+
+
+def load_uploads(
+    db: Database,
+    state: StateStore,
+    user: User,
+    files: list[tuple[str, bytes]],
+    *,
+    vintage: str | None = None,
+    source: str | None = None,
+    licence: str | None = None,
+    via: str = "page",
+) -> dict:
+    """Several files as one load, as ``cspa load a.csv b.csv`` is: checked together (a key given by
+    two of them, or one file given twice, is refused naming both) and written all or nothing."""
     if user.role != "admin":
         raise PermissionError(f"{user.username} is not an administrator")
-    name = Path(filename or "upload.csv").name
-    if Path(name).suffix.lower() not in (".csv", ".xlsx", ".parquet"):
-        raise ValueError(f"{name}: load a .csv, .xlsx or .parquet file")
+    if not files:
+        raise ValueError("no file to load")
+    names = []
+    for filename, _content in files:
+        name = Path(filename or "upload.csv").name
+        if Path(name).suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+            raise ValueError(f"{name}: load a .csv, .xlsx or .parquet file")
+        names.append(name)
     with tempfile.TemporaryDirectory(prefix="cspa-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(content)
+        paths = []
+        for i, (name, (_f, content)) in enumerate(zip(names, files, strict=True)):
+            # each file in a folder of its own: two files of one name from different folders
+            # stay two files (and are checked against each other like any two)
+            folder = Path(tmp) / str(i)
+            folder.mkdir()
+            path = folder / name
+            try:
+                path.write_bytes(content)
+            except OSError as e:  # a name no file can have here (too long, say): the sender's slip
+                raise ValueError(
+                    f"{name[:80]}: not a name a file can have here ({e.strerror})"
+                ) from None
+            paths.append(path)
         at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         with db.write() as cur:
             results = load_files(
                 db.nested_store(cur),
-                [path],
+                paths,
                 vintage=vintage or None,
                 source=source or None,
                 licence=licence or None,
@@ -53,11 +96,20 @@ def load_upload(
                 ).fetchall()
             )
             summary = {
-                "file": name,
+                "file": ", ".join(names),
                 "indicators": len(loaded),
                 "rows": sum(r.rows for r in results),
-                "load_ids": [r.load_id for r in results],
+                "load_ids": ids,
                 "superseded": sum(r.superseded for r in results),
+                "files": [
+                    {
+                        "file": name,
+                        "rows": r.rows,
+                        "load_id": r.load_id,
+                        "superseded": r.superseded,
+                    }
+                    for name, r in zip(names, results, strict=True)
+                ],
             }
             with state.edit_lock() as tx:
                 state.audit(
@@ -67,7 +119,7 @@ def load_upload(
                     action="load",
                     area=None,
                     entity="file",
-                    key=name,
+                    key=", ".join(names),
                     before=None,
                     after=summary,
                     via=via,

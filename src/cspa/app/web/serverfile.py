@@ -4,7 +4,9 @@ DuckDB lets one process write a database file. While ``cspa serve`` runs it is t
 ``cspa load`` on the same file sends its files to the server's load endpoint instead of failing
 on the lock. The note (``<database>.server.json``, readable by its owner only) holds the server's
 address, its process id and a token that the server accepts, for that process's lifetime, as an
-administrator loading files (the same trust as write access to the database file itself).
+administrator loading files and as a reader asking for a copy of the data (the same trust as access
+to the database file itself). Where the note lives and how it is read is the store's
+(:mod:`cspa.store.access`), so that every command sees a running server.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import os
 import secrets
 from pathlib import Path
 
+from cspa.store.access import running_server, server_note_path
+
 
 def note_path(db: str | Path) -> Path:
-    return Path(str(db) + ".server.json")
+    return server_note_path(db)
 
 
 def write_note(db: str | Path, url: str) -> str:
@@ -33,15 +37,4 @@ def remove_note(db: str | Path) -> None:
     note_path(db).unlink(missing_ok=True)
 
 
-def running_server(db: str | Path) -> dict | None:
-    """The note of a server that is running on ``db``, or None (a stale note is ignored)."""
-    path = note_path(db)
-    try:
-        note = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(int(note["pid"]), 0)
-    except (OSError, KeyError, ValueError, TypeError):
-        return None
-    return note
+__all__ = ["note_path", "remove_note", "running_server", "write_note"]
