@@ -144,8 +144,8 @@ def test_drafted_text_is_linked_to_evidence_and_editable(store, demo_con):
     # 2020SC, 2005-06: 40.3 against statistical neighbours 67.2 (000:L1254); the letter printed 'initial
     # assessments need to be undertaken more promptly' (002:L150)
     assert ia["text"] == (
-        "The proportion of initial assessments completed within seven working days of referral: 40.3 in 2005-06, worse than "
-        "statistical neighbours (67.2), improved from 26.4."
+        "The proportion of initial assessments completed within seven working days of referral: 40.3% in 2005-06, worse than "
+        "statistical neighbours (67.2%), improved from 26.4%."
     )
     assert ia["evidence"][0]["ref"] == "000:L1254"
     rs = load_rulesets()["apa_2006"]
@@ -184,8 +184,8 @@ def test_2011_strengths_draw_on_inspection_outcomes(demo_con):
         p for o in doc["outcomes"] for p in o["paragraph"] if p["key"] == "figure:ED_GCSE_5AC:value"
     )
     assert gcse["text"] == (
-        "The proportion of 16-year-olds gaining five or more GCSEs at A* to C rose to 52.2 in 2010 (from 46.2 in "
-        "2009, an improvement), worse than England (55.1). Since 2007 it has risen by 11.5, against a rise of 9.7 "
-        "for England."
+        "The proportion of 16-year-olds gaining five or more GCSEs at A* to C rose to 52.2% in 2010 (from 46.2% in "
+        "2009, an improvement), worse than England (55.1%). Since 2007 it has risen by 11.5 percentage points, "
+        "against a rise of 9.7 for England."
     )
     assert gcse["direction"] == "strength"

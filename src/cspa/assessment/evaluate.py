@@ -1,9 +1,11 @@
 """How well the proposals agree with Ofsted's grades, measured out of sample beside honest baselines.
 
 :func:`evaluate` splits Ofsted's ILACS inspections by date. The method (the rule set's model,
-:mod:`cspa.assessment.forecast`) is built only on inspections *published* before the split date,
-with the settings fixed in the rule set (features, penalty; nothing is tuned on later
-inspections), and is then asked for the grade of every inspection that *began* on or after the
+:mod:`cspa.assessment.forecast`) is built only on inspections *published* before the split date:
+its features are fixed in the rule set, and the settings it tunes (the previous grade's form and the
+penalty, ``model.tuning``) are chosen from those training inspections alone by
+:func:`cspa.assessment.forecast.select_settings`, exactly as a proposal chooses them from what was
+published before its assessment date. It is then asked for the grade of every inspection that *began* on or after the
 split, from what was published before that inspection began. Each test inspection needs an
 earlier judgement of its area (the method and the first baseline start from it); inspections
 without one are counted and left out of every figure alike.
@@ -30,14 +32,17 @@ import datetime as dt
 import duckdb
 import numpy as np
 
+from cspa.assessment.agreement import agreement, brier, confusion_matrix
 from cspa.assessment.forecast import (
     GRADES,
+    Settings,
     build_features,
     feature_names,
     feature_rows,
     inspections_sql,
     neighbour_majority,
     predict,
+    select_settings,
     train,
 )
 from cspa.assessment.ruleset import RuleSet, ruleset_for_year
@@ -52,39 +57,9 @@ BASELINES = {
 METRICS = ("exact", "within_one", "weighted_kappa")
 
 
-def agreement(pred: np.ndarray, actual: np.ndarray) -> dict:
-    """Exact, within one, and linearly weighted kappa of two grade vectors on the 1-4 scale."""
-    pred = np.asarray(pred, dtype=int)
-    actual = np.asarray(actual, dtype=int)
-    n = len(actual)
-    if n == 0:
-        return {"n": 0, "exact": None, "within_one": None, "weighted_kappa": None}
-    m = np.zeros((4, 4))
-    np.add.at(m, (pred - 1, actual - 1), 1)
-    w = 1 - np.abs(np.subtract.outer(np.arange(4), np.arange(4))) / 3
-    po = float((w * m).sum() / n)
-    pe = float((w * np.outer(m.sum(axis=1), m.sum(axis=0))).sum() / n / n)
-    return {
-        "n": n,
-        "exact": float(np.mean(pred == actual)),
-        "within_one": float(np.mean(np.abs(pred - actual) <= 1)),
-        "weighted_kappa": (po - pe) / (1 - pe) if pe < 1 else None,
-    }
-
-
-def brier(probs: np.ndarray, actual: np.ndarray) -> float:
-    """Multi-category Brier score: mean over rows of the summed squared error of the four probabilities."""
-    onehot = np.eye(len(GRADES))[np.asarray(actual, dtype=int) - 1]
-    return float(((np.asarray(probs) - onehot) ** 2).sum(axis=1).mean())
-
-
-def _matrix(pred: np.ndarray, actual: np.ndarray) -> list[list[int]]:
-    m = np.zeros((4, 4), dtype=int)
-    np.add.at(m, (np.asarray(pred, dtype=int) - 1, np.asarray(actual, dtype=int) - 1), 1)
-    return m.tolist()
-
-
-def _judgement(con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.date) -> dict:
+def _judgement(
+    con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.date, settings: Settings
+) -> dict:
     model = rs.model
     target = model.judgements[jid].target  # a column of inspections_sql()
     ins = {
@@ -93,9 +68,13 @@ def _judgement(con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.
             f"SELECT key, {target}, published, as_at FROM {inspections_sql()} WHERE {target} IS NOT NULL"
         ).fetchall()
     }
-    names = feature_names(model, jid)
+    names = feature_names(model, jid, settings)
     rows = feature_rows(
-        con, model, jid, f"key IN (SELECT key FROM {inspections_sql()} WHERE {target} IS NOT NULL)"
+        con,
+        model,
+        jid,
+        f"key IN (SELECT key FROM {inspections_sql()} WHERE {target} IS NOT NULL)",
+        settings,
     )
     idx_train = [i for i, k in enumerate(rows.keys) if ins[k][1] < split]
     idx_test = [i for i, k in enumerate(rows.keys) if ins[k][2] >= split]
@@ -107,7 +86,7 @@ def _judgement(con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.
             f"the split at {split} leaves {len(idx_train)} training and {len(idx_test)} test inspections "
             f"for {jid}; choose a date with inspections on both sides (ILACS began in 2018)"
         )
-    m = train(rows.x[idx_train], y[idx_train], names, model.penalty)
+    m = train(rows.x[idx_train], y[idx_train], names, settings.penalty)
     pred, probs, _ = predict(m, rows.x[idx_test])
     actual = y[idx_test]
     recs = [rows.records[i] for i in idx_test]
@@ -118,7 +97,7 @@ def _judgement(con: duckdb.DuckDBPyConnection, rs: RuleSet, jid: str, split: dt.
         "first": str(min(ins[rows.keys[i]][2] for i in idx_test)),
         "last": str(max(ins[rows.keys[i]][2] for i in idx_test)),
         "grades": {str(g): int((actual == g).sum()) for g in GRADES},
-        "matrix": _matrix(pred, actual),
+        "matrix": confusion_matrix(pred, actual),
     }
     base_pred = {
         "carry_forward": np.array([r["previous_grade"] for r in recs], dtype=int),
@@ -202,15 +181,25 @@ def evaluate(
         )
     split = split_date or rs.model.split_date
     build_features(con, rs.model, inspections_sql())
-    per = {jid: _judgement(con, rs, jid, split) for jid in rs.model.judgements}
+    # the method's settings are chosen from the training inspections alone, as a proposal's are
+    settings, tuning = select_settings(con, rs.model, split)
+    per = {jid: _judgement(con, rs, jid, split, settings) for jid in rs.model.judgements}
     head = per.get(HEADLINE) or next(iter(per.values()))
+    chosen = (
+        f" Its settings ({settings.describe()}) were chosen from the training inspections alone."
+        if tuning
+        else ""
+    )
     for r in per.values():
-        r["summary"] = summary(r)
+        r["summary"] = summary(r) + chosen
     return {
         "ruleset": rs.id,
         "ruleset_version": rs.version,
         "method": f"{rs.model.kind}: one ordinal logistic regression per judgement (cspa.assessment.forecast), "
-        f"penalty {rs.model.penalty:g}, features fixed in the rule set",
+        f"{settings.describe()}"
+        + (", chosen on the training inspections alone" if tuning else ", fixed in the rule set"),
+        "settings": {"previous_form": settings.previous_form, "penalty": settings.penalty},
+        "tuning": tuning,
         "judgement": head["judgement"],
         "split_date": head["split_date"],
         "train": head["train"],

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from cspa.assessment.agreement import agreement, brier
 from cspa.assessment.inspections import AREA_LABELS, judgements_sql
 from cspa.assessment.ordinal import OrdinalModel, fit
 from cspa.assessment.ruleset import Model, RuleSet
@@ -90,10 +91,28 @@ PREVIOUS = (
 )  # the previous grade as a category; good is the reference
 
 
-def feature_names(model: Model, judgement: str) -> list[str]:
+@dataclass(frozen=True)
+class Settings:
+    """How the previous grade enters the model (``category``: one effect per grade; ``number``: one slope)
+    and the ridge penalty."""
+
+    previous_form: str
+    penalty: float
+
+    def describe(self) -> str:
+        form = "a category" if self.previous_form == "category" else "a number"
+        return f"previous grade as {form}, penalty {self.penalty:g}"
+
+
+def default_settings(model: Model) -> Settings:
+    return Settings(model.previous_form, float(model.penalty))
+
+
+def feature_names(model: Model, judgement: str, settings: Settings | None = None) -> list[str]:
     j = model.judgements[judgement]
+    form = (settings or default_settings(model)).previous_form
     return [
-        *PREVIOUS,
+        *(PREVIOUS if form == "category" else ("previous_grade",)),
         "years_since",
         *(["neighbour_grade"] if j.neighbours else []),
         *(f"domain:{d}" for d in j.domains),
@@ -230,10 +249,14 @@ class Rows:
 
 
 def feature_rows(
-    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, where: str = "TRUE"
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    judgement: str,
+    where: str = "TRUE",
+    settings: Settings | None = None,
 ) -> Rows:
     """The feature matrix of one judgement (rows with a previous grade only), from ``_cspa_model_features``."""
-    names = feature_names(model, judgement)
+    names = feature_names(model, judgement, settings)
     rel = con.sql(
         f"SELECT * FROM {FEATURES} WHERE judgement = {_q(judgement)} AND previous_grade IS NOT NULL "
         f"AND ({where}) ORDER BY key"
@@ -278,7 +301,11 @@ def predict(m: OrdinalModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def training_set(
-    con: duckdb.DuckDBPyConnection, model: Model, judgement: str, published_before: dt.date
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    judgement: str,
+    published_before: dt.date,
+    settings: Settings | None = None,
 ) -> tuple[Rows, np.ndarray]:
     """Training rows for a judgement: inspections published before the date with a grade for its target."""
     target = model.judgements[judgement].target  # a column of inspections_sql()
@@ -288,9 +315,97 @@ def training_set(
         judgement,
         f"key IN (SELECT key FROM {inspections_sql()} WHERE published < DATE '{published_before}' "
         f"AND {target} IS NOT NULL)",
+        settings,
     )
     grades = dict(con.execute(f"SELECT key, {target} FROM {inspections_sql()}").fetchall())
     return rows, np.array([grades[k] for k in rows.keys], dtype=int)
+
+
+def select_settings(
+    con: duckdb.DuckDBPyConnection, model: Model, published_before: dt.date
+) -> tuple[Settings, dict | None]:
+    """The settings the method uses when it learns from inspections published before the date, chosen from
+    those inspections alone (``model.tuning``; without it, the rule set's fixed settings).
+
+    For each judgement the training inspections are split again by the day they began: the latest
+    ``validation_share`` of them validate, and each candidate (previous grade's form x penalty) is fitted
+    on the inspections published before the first of those began. The candidate with the lowest mean
+    Brier score over the judgements wins; ties go to the earlier candidate in the rule set's order.
+    Needs ``_cspa_model_features`` built for the training inspections (:func:`build_features`).
+
+    Returns the settings and a record of the choice (candidates with their validation scores)."""
+    fixed = default_settings(model)
+    tuning = model.tuning
+    if tuning is None:
+        return fixed, None
+    cands = [Settings(f, float(p)) for f in tuning.previous_forms for p in tuning.penalties]
+    dates = {
+        k: (pub, start)
+        for k, pub, start in con.execute(
+            f"SELECT key, published, as_at FROM {inspections_sql()}"
+        ).fetchall()
+    }
+    scores: dict[Settings, list[dict]] = {c: [] for c in cands}
+    per_judgement = {}
+    for jid in model.judgements:
+        by_form = {
+            f: training_set(con, model, jid, published_before, Settings(f, 0.0))
+            for f in tuning.previous_forms
+        }
+        rows, _ = next(iter(by_form.values()))
+        starts = sorted(dates[k][1] for k in rows.keys)
+        if len(starts) < 30:
+            continue
+        inner = starts[min(len(starts) - 1, int(len(starts) * (1 - tuning.validation_share)))]
+        fit_idx = [i for i, k in enumerate(rows.keys) if dates[k][0] < inner]
+        val_idx = [i for i, k in enumerate(rows.keys) if dates[k][1] >= inner]
+        if len(fit_idx) < 20 or not val_idx:
+            continue
+        per_judgement[jid] = {
+            "validation_from": str(inner),
+            "fit_n": len(fit_idx),
+            "validation_n": len(val_idx),
+        }
+        for c in cands:
+            r, yy = by_form[c.previous_form]
+            names = feature_names(model, jid, c)
+            m = train(r.x[fit_idx], yy[fit_idx], names, c.penalty)
+            pred, probs, _ = predict(m, r.x[val_idx])
+            a = agreement(pred, yy[val_idx])
+            scores[c].append(
+                {
+                    "brier": brier(probs, yy[val_idx]),
+                    "exact": a["exact"],
+                    "kappa": a["weighted_kappa"],
+                }
+            )
+    if not per_judgement:
+        return fixed, None
+
+    def mean(c: Settings, key: str) -> float | None:
+        vals = [s[key] for s in scores[c] if s[key] is not None]
+        return float(np.mean(vals)) if vals else None
+
+    table = [
+        {
+            "previous_form": c.previous_form,
+            "penalty": c.penalty,
+            "brier": mean(c, "brier"),
+            "exact": mean(c, "exact"),
+            "weighted_kappa": mean(c, "kappa"),
+        }
+        for c in cands
+    ]
+    best = min(range(len(cands)), key=lambda i: (table[i]["brier"], i))
+    chosen = cands[best]
+    return chosen, {
+        "chosen": {"previous_form": chosen.previous_form, "penalty": chosen.penalty},
+        "published_before": str(published_before),
+        "judgements": per_judgement,
+        "candidates": table,
+        "rule": "lowest mean Brier score on the latest "
+        f"{tuning.validation_share:.0%} of the training inspections, fitted on those published before they began",
+    }
 
 
 # ------------------------------------------------------------------------------------ explanations
@@ -321,7 +436,7 @@ def _feature_text(model: Model, name: str, r: dict) -> tuple[str, str]:
         return (
             "Statistical neighbours",
             f"their latest grades for this area average {r['neighbour_grade']:.1f} "
-            f"({r['neighbour_n']} neighbours; 1 outstanding ... 4 inadequate)",
+            f"({r['neighbour_n']} neighbours; 1 is outstanding, 4 inadequate)",
         )
     d = next(x for x in model.domains if x.id == name.split(":", 1)[1])
     got = r["domain_map"].get(d.id)
@@ -451,12 +566,15 @@ def model_proposals(
     )
     out: dict[str, list] = {k: [] for k in cols}
     domain_rows: dict[tuple[str, str], dict] = {}
+    settings, _ = select_settings(
+        con, model, as_at
+    )  # chosen from what was published before the date
     for jid, mj in model.judgements.items():
-        train_rows, y = training_set(con, model, jid, as_at)
+        train_rows, y = training_set(con, model, jid, as_at, settings)
         if len(y) < 20:
             continue  # too few inspections before the date to learn from: no proposal
-        m = train(train_rows.x, y, feature_names(model, jid), model.penalty)
-        rows = feature_rows(con, model, jid, "key LIKE 'P:%'")
+        m = train(train_rows.x, y, feature_names(model, jid, settings), settings.penalty)
+        rows = feature_rows(con, model, jid, "key LIKE 'P:%'", settings)
         if not rows.keys:
             continue
         grades, probs, contrib = predict(m, rows.x)
@@ -554,7 +672,9 @@ def model_proposals(
 __all__ = [
     "FEATURES",
     "MODEL_PROPOSAL",
+    "Settings",
     "build_features",
+    "default_settings",
     "explain",
     "feature_group",
     "feature_names",
@@ -562,6 +682,7 @@ __all__ = [
     "inspections_sql",
     "model_proposals",
     "predict",
+    "select_settings",
     "train",
     "training_set",
 ]

@@ -47,20 +47,20 @@ Each fact has a stable ``key`` (so an inspector's edit in moderation follows it)
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from cspa.assessment.evidence import FIGURES, _detail
 from cspa.assessment.inspections import AREA_LABELS, INSPECTIONS
 from cspa.assessment.profile import PROFILE, _q, _table_exists
-from cspa.assessment.ruleset import RuleSet, Section
+from cspa.assessment.ruleset import RuleSet, Section, Theme, Topic
 from cspa.engine.polarity import compare_sql, sign_sql
 
 FACTS = "_cspa_letter_facts"
 ITEMS = "_cspa_letter_items"
 COMPARATOR_NAMES = {"england": "England", "statistical_neighbours": "statistical neighbours"}
-_FACT_COLS = (
-    "area, section, key, kind, para_order, sentence, item, direction, salience, trend, evidence"
-)
+_FACT_COLS = "area, section, key, kind, para_order, sentence, item, direction, salience, trend, evidence, parts"
 # the salience weights (see the module docstring)
 W_GAP, W_SIG, W_BAND, W_TREND = 0.45, 0.15, 0.15, 0.25
 SALIENCE_NOTE = (
@@ -189,10 +189,11 @@ def _figure_facts(rs: RuleSet) -> str:
         f"ELSE '' END"
     )
     long_own, long_eng = "(f.value - f.base_value)", "(f.england_value - f.england_base_value)"
+    points = "CASE WHEN f.unit = 'percent' THEN ' percentage points' ELSE '' END"
     long_txt = (
         f"CASE WHEN f.long_change AND f.base_value IS NOT NULL THEN ' Since ' || f.base_period || ' it has '"
         f" || CASE WHEN {long_own} >= 0 THEN 'risen' ELSE 'fallen' END || ' by ' "
-        f"|| format('{{:.1f}}', abs({long_own})) || CASE WHEN f.england_base_value IS NOT NULL THEN "
+        f"|| format('{{:.1f}}', abs({long_own})) || {points} || CASE WHEN f.england_base_value IS NOT NULL THEN "
         f"', against ' || CASE WHEN {long_eng} >= 0 THEN 'a rise' ELSE 'a fall' END || ' of ' "
         f"|| format('{{:.1f}}', abs({long_eng})) || ' for England' ELSE '' END || '.' ELSE '' END"
     )
@@ -239,6 +240,13 @@ def _figure_facts(rs: RuleSet) -> str:
         ref="f.ref",
     )
     topics, outcomes = _topics(rs), _section_outcomes(rs)
+
+    def pct(d: str) -> str:  # a percentage reads as one: the seeds' PAF figures print '82' for 82%
+        return (
+            f"CASE WHEN f.unit = 'percent' AND NOT ends_with({d}, '%') AND TRY_CAST({d} AS DOUBLE) IS NOT NULL "
+            f"THEN {d} || '%' ELSE {d} END"
+        )
+
     return f"""
     WITH cand AS (
         SELECT s.section, t.phrase, t.seed_ref AS topic_ref, t.weight, t.polarity AS topic_polarity,
@@ -246,7 +254,9 @@ def _figure_facts(rs: RuleSet) -> str:
                -- judged again below, under the topic's polarity; a count is not compared with other areas' counts
                f.* EXCLUDE (vs_sn, vs_england) REPLACE (
                    CASE WHEN f.unit = 'count' THEN NULL ELSE f.sn_value END AS sn_value,
-                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.england_value END AS england_value)
+                   CASE WHEN f.unit = 'count' THEN NULL ELSE f.england_value END AS england_value,
+                   {pct("f.display")} AS display, {pct("f.prev_display")} AS prev_display,
+                   {pct("f.sn_display")} AS sn_display, {pct("f.england_display")} AS england_display)
         FROM {FIGURES} f
         CROSS JOIN (SELECT section FROM {topics} UNION SELECT section FROM {outcomes}) s
         LEFT JOIN {topics} t ON t.section = s.section AND t.indicator = f.indicator AND t.measure = f.measure
@@ -278,7 +288,12 @@ def _figure_facts(rs: RuleSet) -> str:
              || CASE WHEN f.catch_up THEN ', rising faster than England since ' || f.base_period ELSE '' END || '.',
            f.direction, {_score("f.centrality", gap, sig, band, trend_fit)},
            CASE f.trend WHEN 'better' THEN 'improved' WHEN 'worse' THEN 'worsened' WHEN 'same' THEN 'same' END,
-           [{ev}]
+           [{ev}],
+           -- what a theme's sentence says of this figure (cspa.assessment.letters.theme_sentences)
+           to_json(struct_pack(display := f.display, period := f.period_label, value := f.value,
+                               prev_display := f.prev_display, prev_period := f.prev_period,
+                               prev_value := f.prev_value, sn_words := ({w_sn}), sn_display := f.sn_display,
+                               eng_words := ({w_eng}), eng_display := f.england_display))::VARCHAR
     FROM d f
     """
 
@@ -350,7 +365,7 @@ def _inspection_facts(rs: RuleSet, year: int) -> str:
                 WHEN grade >= 3 THEN 'improvement' ELSE 'context' END,
            {_score("1.0", "abs(grade - 2.5) / 1.5", "0", "0", "CASE WHEN trend IS NULL OR trend = 'same' THEN 0.5 WHEN (grade <= 2) = (trend = 'better') THEN 1 ELSE 0 END")},
            CASE trend WHEN 'better' THEN 'improved' WHEN 'worse' THEN 'worsened' WHEN 'same' THEN 'same' END,
-           evidence
+           evidence, NULL::VARCHAR
     FROM x
     """
 
@@ -390,7 +405,8 @@ def _seed_event_facts(rs: RuleSet, year: int) -> str:
     SELECT i.area, s.section, 'seed:' || CAST(i.row_order AS VARCHAR) || ':' || i.inspection, 'inspection',
            10 + i.row_order, {text}, {text},
            CASE WHEN {good} THEN 'strength' WHEN {bad} THEN 'improvement' ELSE 'context' END,
-           {_score("1.0", f"CASE WHEN {good} OR {bad} THEN 1.0 ELSE 0 END", "0", "0", "0.5")}, NULL, [{ev}]
+           {_score("1.0", f"CASE WHEN {good} OR {bad} THEN 1.0 ELSE 0 END", "0", "0", "0.5")}, NULL, [{ev}],
+           NULL::VARCHAR
     FROM {INSPECTIONS} i CROSS JOIN {_values([(x,) for x in secs], "section")} s
     WHERE i.framework = 'seed' AND i.current AND coalesce(i.year, {year}) >= {rs.years[0]}
       AND ({text}) IS NOT NULL
@@ -464,7 +480,7 @@ def _profile_facts(rs: RuleSet) -> str:
                 WHEN p.block = 'provider_type' AND (p.n >= 2 OR p.named) AND p.go = 100 THEN 'strength'
                 ELSE 'context' END,
            {_score("CASE p.block WHEN 'super_group' THEN 1.0 ELSE 0.6 END", gap, "0", "0", "0.5")},
-           NULL, [{ev}]
+           NULL, [{ev}], NULL::VARCHAR
     FROM p
     WHERE p.block = 'super_group' OR p.named OR p.n_inadequate >= 1 OR (p.go = 100 AND p.n >= 2)
     """
@@ -484,7 +500,8 @@ def draft_items(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
         parts += [p for p in (_profile_facts(rs),) if p]
     empty = (
         f"SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, "
-        f"NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::VARCHAR, [{_detail()}][1:0] WHERE FALSE"
+        f"NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::VARCHAR, [{_detail()}][1:0], NULL::VARCHAR "
+        "WHERE FALSE"
     )
     body = " UNION ALL ".join(f"SELECT * FROM ({p}) t({_FACT_COLS})" for p in [empty, *parts])
     extra = int(rs.letter.paragraph_extra)
@@ -549,6 +566,111 @@ def sentences_for(con: duckdb.DuckDBPyConnection, area: str) -> dict[str, list[d
                 "trend": d["trend"],
                 "salience": round(d["salience"], 3),
                 "evidence": d["evidence"] or [],
+                "parts": json.loads(d["parts"]) if d["parts"] else None,
+            }
+        )
+    return out
+
+
+_VERSUS = {
+    "statistical neighbours": ("sn_words", "sn_display"),
+    "England": ("eng_words", "eng_display"),
+}
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _versus(members: list[tuple[Topic, dict]], name: str) -> str | None:
+    """How a theme's figures compare with one comparator: one phrase with the comparator's figures where all
+    compare alike ('in line with England (84.78%, 81.71%)'), else by topic ('in line with England in reading
+    (84.78%), worse than England in mathematics (90.67%)')."""
+    words_key, display_key = _VERSUS[name]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for t, s in members:
+        w, d = s["parts"].get(words_key), s["parts"].get(display_key)
+        if w and d:
+            groups.setdefault(w, []).append((t.short or t.indicator, d))
+    if not groups:
+        return None
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(members):
+        w, xs = next(iter(groups.items()))
+        return f"{w} {name} ({', '.join(d for _, d in xs)})"
+    return ", ".join(
+        f"{w} {name} in {_join([f'{short} ({d})' for short, d in xs])}" for w, xs in groups.items()
+    )
+
+
+def _theme_sentence(theme: Theme, members: list[tuple[Topic, dict]]) -> str:
+    parts = [s["parts"] for _, s in members]
+    periods = {p["period"] for p in parts}
+    prev_periods = {p["prev_period"] for p in parts if p.get("prev_display")}
+    clauses = []
+    for i, (t, s) in enumerate(members):
+        p = s["parts"]
+        c = theme.clause.format(display=p["display"], short=t.short)
+        if len(periods) > 1:
+            c += f" in {p['period']}"
+        if p.get("prev_display") and p.get("value") is not None and p.get("prev_value") is not None:
+            when = f" in {p['prev_period']}" if i == 0 or len(prev_periods) > 1 else ""
+            if p["value"] == p["prev_value"]:
+                c += f" (unchanged{when.replace(' in ', ' on ')})"
+            else:
+                c += f" ({'up' if p['value'] > p['prev_value'] else 'down'} from {p['prev_display']}{when})"
+        clauses.append(c)
+    text = theme.opening.format(period=f" in {next(iter(periods))}" if len(periods) == 1 else "")
+    text += " " + _join(clauses)
+    sn, eng = _versus(members, "statistical neighbours"), _versus(members, "England")
+    vs = [v for v in (sn, eng) if v]
+    uniform = [v for v in vs if v.endswith(")") and ") " not in v]  # one word for every topic
+    if (
+        sn
+        and eng
+        and len(uniform) == 2
+        and sn.split(" statistical neighbours ")[0] == eng.split(" England ")[0]
+    ):  # 'in line with statistical neighbours (..) and England (..)'
+        text += f": {sn} and England {eng.split(' England ', 1)[1]}"
+    elif vs:
+        text += ": " + ("; ".join(vs) if len(uniform) < len(vs) else " and ".join(vs))
+    return text + "."
+
+
+def theme_sentences(section: Section, sentences: list[dict]) -> list[dict]:
+    """A section's sentences with the topics of each theme said together, as the seeds say them (one
+    sentence for the Key Stage 1 results, 002:L77), where two or more of its topics have a figure. The
+    theme's sentence takes the place of its first topic, the highest salience of its topics, every topic's
+    evidence, and lists the topics it covers; a topic alone keeps its own sentence."""
+    by_key = {f"figure:{t.indicator}:{t.measure}": t for t in section.topics if t.theme}
+    members: dict[str, list[tuple[Topic, dict]]] = {}
+    for s in sentences:
+        t = by_key.get(s["key"])
+        if t is not None and s.get("parts"):
+            members.setdefault(t.theme or "", []).append((t, s))
+    order = {f"figure:{t.indicator}:{t.measure}": i for i, t in enumerate(section.topics)}
+    out: list[dict] = []
+    done: set[str] = set()
+    for s in sentences:
+        t = by_key.get(s["key"])
+        group = members.get(t.theme or "", []) if t is not None else []
+        if len(group) < 2:
+            out.append(s)
+            continue
+        if t.theme in done:
+            continue
+        done.add(t.theme or "")
+        group.sort(key=lambda m: order[m[1]["key"]])
+        theme = next(x for x in section.themes if x.id == t.theme)
+        out.append(
+            {
+                "key": f"theme:{section.id}:{theme.id}",
+                "text": _theme_sentence(theme, group),
+                "kind": "figure",
+                "direction": "context",
+                "trend": None,
+                "salience": max(m[1]["salience"] for m in group),
+                "evidence": [e for _, m in group for e in m["evidence"]],
+                "covers": [m[1]["key"] for m in group],
             }
         )
     return out
@@ -566,4 +688,5 @@ __all__ = [
     "items_for",
     "section_of",
     "sentences_for",
+    "theme_sentences",
 ]

@@ -24,7 +24,13 @@ import yaml
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
 from cspa.assessment.inspections import INSPECTIONS
-from cspa.assessment.letters import SALIENCE_NOTE, draft_items, items_for, sentences_for
+from cspa.assessment.letters import (
+    SALIENCE_NOTE,
+    draft_items,
+    items_for,
+    sentences_for,
+    theme_sentences,
+)
 from cspa.assessment.moderation import apply_text, final_grades, history, moderations
 from cspa.assessment.profile import HISTORY, PROFILE, build_profile
 from cspa.assessment.rules import evidence_rows, proposal_rows, propose
@@ -265,6 +271,13 @@ def _indicators(rows: list[dict], rs: RuleSet) -> list[dict]:
     return out
 
 
+def _coverage(con: duckdb.DuckDBPyConnection, area) -> str:
+    """What the store holds for ``area``, for a refusal (see cspa.store.coverage)."""
+    from cspa.store.coverage import area_coverage, coverage_sentence
+
+    return coverage_sentence(area, area_coverage(con, area))
+
+
 def build_profile_document(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -287,8 +300,8 @@ def build_profile_document(
     )
     if not rows:
         raise CspaError(
-            f"no performance profile figures for {area.name} in {year} "
-            f"(rule set {rs.id}: {p.title}); is the database built (`cspa demo`)?"
+            f"{area.name} has no performance profile figures in {year} (rule set {rs.id}: "
+            f"{p.title}), so there is no profile to make. " + _coverage(con, area)
         )
     inspections = _rows(
         con,
@@ -671,9 +684,7 @@ PARAGRAPH_SENTENCES = 5  # then the rest in the rule set's order, a few to a par
 def _paragraphs(sentences: list[dict]) -> list[list[dict]]:
     """A section's sentences laid out as the seeds write: a short opening paragraph with the most salient
     (inspection judgements first, as drafted), then the rest in order, a few sentences to a paragraph.
-    Each sentence gets its number within the section (its evidence note)."""
-    for n, sen in enumerate(sentences, start=1):
-        sen["n"] = n
+    Each sentence gets its number within the section (its evidence note), in reading order."""
     fixed = [x for x in sentences if x["kind"] != "figure"]
     figures = [x for x in sentences if x["kind"] == "figure"]
     lead_figures = sorted(figures, key=lambda x: -x["salience"])[
@@ -683,6 +694,8 @@ def _paragraphs(sentences: list[dict]) -> list[list[dict]]:
     rest = [x for x in figures if x not in lead_figures]
     out = [lead] if lead else []
     out += [rest[i : i + PARAGRAPH_SENTENCES] for i in range(0, len(rest), PARAGRAPH_SENTENCES)]
+    for n, sen in enumerate((s for para in out for s in para), start=1):
+        sen["n"] = n
     return out
 
 
@@ -725,7 +738,9 @@ def _sections(
                 g["grade"] if g else None,
                 baselines.get(sec.judgement, {}),
             )
-        sentences = paragraphs.get(sec.id, [])
+        sentences = theme_sentences(sec, paragraphs.get(sec.id, []))
+        for s in sentences:
+            s.pop("parts", None)  # what the theme's sentence was made of; the text says it
         out.append(
             {
                 "id": sec.id,
@@ -749,6 +764,58 @@ def _sections(
     return out
 
 
+def _lower_first(text: str) -> str:
+    """'The rate of ...' after a colon reads 'the rate of ...'; an initialism ('KS2 ...') keeps its capitals."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _focus(rs: RuleSet, outcomes: list[dict]) -> dict | None:
+    """The letter's closing aspects for focus (``letter.focus``, 002:L190-198): the most salient areas for
+    improvement (after moderation) over all sections, one per section first, then the next most salient.
+    Each keeps its place in its section's list, so it links to the same evidence."""
+    spec = rs.letter.focus
+    if spec is None:
+        return None
+    names = {s.id: s.short_heading or s.heading for s in rs.letter.sections}
+    cands = [
+        {
+            **item,
+            "section_heading": names.get(o["id"], o["heading"]),
+            "section_index": oi,
+            "item_index": n,
+        }
+        for oi, o in enumerate(outcomes, start=1)
+        for n, item in enumerate(o["areas_for_improvement"], start=1)
+    ]
+    cands.sort(key=lambda c: (-(c.get("salience") or 0), c["section_index"], c["item_index"]))
+    chosen: list[dict] = []
+    for c in cands:  # one per section, most salient first
+        if len(chosen) < spec.max_items and all(
+            x["section_index"] != c["section_index"] for x in chosen
+        ):
+            chosen.append(c)
+    for c in cands:  # then fill with the next most salient
+        if len(chosen) < spec.max_items and c not in chosen:
+            chosen.append(c)
+    chosen.sort(key=lambda c: -(c.get("salience") or 0))
+    return {
+        "heading": spec.heading,
+        "seed_ref": spec.seed_ref,
+        "items": [
+            {
+                "key": c["key"],
+                "text": f"{c['section_heading']}: {_lower_first(c['text'])}",
+                "outcome": c.get("outcome"),
+                "salience": c.get("salience"),
+                "section_index": c["section_index"],
+                "item_index": c["item_index"],
+                "evidence": c.get("evidence") or [],
+            }
+            for c in chosen
+        ],
+    }
+
+
 def build_letter_document(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -763,12 +830,21 @@ def build_letter_document(
     rs = ruleset_for_year(year, ruleset) if prepared else prepare_letters(con, year, ruleset)
     props = proposal_rows(con, area.code)
     if not props:
+        era = rs.population.get("era") if isinstance(rs.population, dict) else None
         raise CspaError(
-            f"{area.name} is not among the authorities rule set {rs.id} assesses "
-            f"({rs.population}); choose an authority of that era"
+            f"{area.name} is not among the authorities rule set {rs.id} assesses"
+            + (f" (the authorities of {era})" if era else "")
+            + ", so there is no letter to write. "
+            + _coverage(con, area)
         )
     mods = moderations(con, rs.id, area.code, year)
     grades = final_grades(rs, props, mods)
+    if all(g["grade"] is None for g in grades) and not any(g["evidence_ids"] for g in grades):
+        # nothing the rules need is there for this authority and year: no letter to write
+        raise CspaError(
+            f"{area.name} has none of the evidence rule set {rs.id} grades from in {year}, so "
+            "there is no letter to write. " + _coverage(con, area)
+        )
     drafted = items_for(con, area.code)
     order = {s.id: i for i, s in enumerate(rs.letter.sections)}
     for items in drafted.values():
@@ -803,6 +879,7 @@ def build_letter_document(
     grade_table = [by_id[j] for j in summary_ids if j in by_id]
     evaluation = _evaluation(con, rs)
     outcomes = _sections(rs, con, area, by_id, text, evaluation)
+    focus = _focus(rs, outcomes)
     frame = _letter_frame(rs, area, year)
     refs = {e["ref"] or "" for e in evidence} | {
         d.get("ref") or "" for e in evidence for d in e["details"]
@@ -886,6 +963,7 @@ def build_letter_document(
             "method": evaluation["method"],
         },
         "salience": SALIENCE_NOTE,
+        "focus": focus,
         "printed_agreement": _printed_agreement(con, rs, area, year, grades),
         "moderation_history": [{**h, "at": str(h["at"])[:19]} for h in hist],
         "draft": any(g["status"] == "proposed" for g in grades),

@@ -280,6 +280,19 @@ class ModelJudgement(_Strict):
     neighbours: bool = True
 
 
+class ModelTuning(_Strict):
+    """Settings the method chooses for itself from the inspections it is trained on, and from nothing later
+    (:func:`cspa.assessment.forecast.select_settings`): every combination of the previous grade's form and
+    the penalty is fitted on the earlier training inspections and scored (Brier) on the latest
+    ``validation_share`` of them; the lowest mean score over the model's judgements wins."""
+
+    previous_forms: list[Literal["category", "number"]] = Field(
+        default_factory=lambda: ["category", "number"], min_length=1
+    )
+    penalties: list[float] = Field(default_factory=lambda: [0.3, 1.0, 3.0], min_length=1)
+    validation_share: float = Field(default=1 / 3, gt=0, lt=1)
+
+
 class Model(_Strict):
     """A transparent statistical method (:mod:`cspa.assessment.forecast`): an ordinal logistic regression
     per judgement on the latest judgement of its area, the years since it, the statistical neighbours'
@@ -290,6 +303,8 @@ class Model(_Strict):
     source: str
     split_date: dt.date
     penalty: float = Field(default=1.0, ge=0)
+    previous_form: Literal["category", "number"] = "category"
+    tuning: ModelTuning | None = None
     publication_lag_days: int = Field(default=240, ge=0)
     years_cap: float = Field(default=6.0, gt=0)
     neighbour_group: str = "dfe_2025"
@@ -323,6 +338,9 @@ class Topic(_Strict):
     # also say the change over the last three periods against England's (the profile's four-year
     # improvement, 003:L71); a rise faster than England's while below it counts as catching up
     long_change: bool = False
+    # said with the other topics of the section's theme in one sentence, under its short name
+    theme: str | None = None
+    short: str | None = None
 
 
 class Unsupported(_Strict):
@@ -333,12 +351,24 @@ class Unsupported(_Strict):
     reason: str
 
 
+class Theme(_Strict):
+    """Topics the letter says in one sentence, as the seeds do ('Results at the end of Key Stage 1 ...',
+    002:L77): ``opening`` (with ``{period}`` where the shared period goes), then each topic's ``clause``
+    (``{display}`` and the topic's ``short`` name), then how they compare with statistical neighbours and
+    England."""
+
+    id: str
+    opening: str
+    clause: str = "{display} in {short}"
+
+
 class Section(_Strict):
     """One part of a letter: an outcome or judgement area (its grade) with a short paragraph, then its key
     strengths and areas for improvement chosen by salience (:mod:`cspa.assessment.letters`)."""
 
     id: str
     heading: str
+    short_heading: str | None = None  # how the closing lists name it (002:L173, L184)
     judgement: str | None = None  # the judgement whose grade the section shows
     outcome: str | None = None  # the catalogue outcome whose other indicators are candidates too
     framework: str | None = None  # ... within this framework
@@ -348,7 +378,29 @@ class Section(_Strict):
     seed_events: bool = False  # seed 003's safeguarding events (the 2011 profile)
     profile: list[str] = Field(default_factory=list)  # profile rows (super-groups, provider types)
     topics: list[Topic] = Field(default_factory=list)
+    themes: list[Theme] = Field(default_factory=list)
     unsupported: list[Unsupported] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _themes(self) -> Section:
+        ids = {t.id for t in self.themes}
+        for t in self.topics:
+            if t.theme is not None and (t.theme not in ids or not t.short):
+                raise ValueError(
+                    f"section {self.id!r}: topic {t.indicator} names theme {t.theme!r}, which needs "
+                    "to be one of the section's themes, and a short name"
+                )
+        return self
+
+
+class Focus(_Strict):
+    """The closing list of the 2006 letter: aspects for focus in the next assessment (002:L190-198). cspa
+    takes the ``max_items`` most salient areas for improvement over all sections, at most one per section
+    unless fewer sections have one."""
+
+    heading: str
+    max_items: int = Field(default=5, ge=1)
+    seed_ref: str = ""
 
 
 class Letter(_Strict):
@@ -365,6 +417,7 @@ class Letter(_Strict):
     summary_judgements: list[str] = Field(default_factory=list)
     outcome_sentence: str | None = None
     sections: list[Section] = Field(default_factory=list)
+    focus: Focus | None = None
 
 
 class RuleSet(_Strict):

@@ -50,6 +50,19 @@ class FrameworkRef(_Open):
     licence: str | None = None
 
 
+class SummaryEntry(_Closed):
+    """One "at a glance" sentence: a judgement of the authority's own figure, worded (issue 18)."""
+
+    indicator: str = Field(description="the code of an indicator in the report")
+    measure: str | None = Field(
+        description="the measure as the judgement names it (null: the indicator's one)"
+    )
+    period: str
+    kind: Literal["significance", "quartile", "trend", "progress", "band"]
+    direction: Literal["better", "worse"]
+    sentence: str = Field(description="the judgement and its evidence, in words")
+
+
 class _Envelope(_Open):
     """What every report kind carries: what it is, of whom, when, and where its figures come from."""
 
@@ -138,6 +151,9 @@ class Judgement(_Open):
     quartile: int | None = None
     quartile_position: str | None = None
     rank: int | None = None
+    rank_of: int | None = Field(
+        default=None, description="how many authorities the rank is among (rank 12 of 152)"
+    )
     trend: str | None = None
     recent_trend: str | None = Field(
         default=None, description="Fingertips' recent trend on the series' latest figure"
@@ -245,6 +261,14 @@ class ApaDocument(_Envelope):
     report: Literal["apa-dataset"]
     period_window: int | None = None
     history: bool
+    scope: list[str] = Field(
+        default=[],
+        description="what the report covers, for its reader: periods, neighbour group, indicators held",
+    )
+    summary: list[SummaryEntry] = Field(
+        default=[],
+        description="what stands out, in sentences made from the engine's judgements (issue 18)",
+    )
     legend: dict[str, Any]
     changes: list[str] = []
     sections: list[Section]
@@ -303,6 +327,9 @@ class LetterSentence(_Open):
         default=None, description="the documented salience score, 0 to 1"
     )
     evidence: list[LetterEvidence] = []
+    covers: list[str] | None = Field(
+        default=None, description="a theme's sentence: the keys of the topics it says together"
+    )
 
 
 class LetterAgreement(_Open):
@@ -339,6 +366,21 @@ class LetterSection(_Open):
     unsupported: list[LetterUnsupported] = []
 
 
+class LetterFocusItem(LetterSentence):
+    """An aspect for focus: one of a section's areas for improvement, where it sits in that section's list."""
+
+    section_index: int
+    item_index: int
+
+
+class LetterFocus(_Open):
+    """The closing list of aspects for focus in the next assessment (the 2006 letter, 002:L190-198)."""
+
+    heading: str
+    seed_ref: str = ""
+    items: list[LetterFocusItem] = []
+
+
 class LetterDocument(_Envelope):
     report: Literal["letter"]
     year: int
@@ -348,6 +390,7 @@ class LetterDocument(_Envelope):
     areas_for_improvement: list[Any] = []
     method_agreement: dict[str, Any] | None = None
     printed_agreement: dict[str, Any] | None = None
+    focus: LetterFocus | None = None
 
 
 ReportDocument = Annotated[

@@ -165,6 +165,13 @@ class _WriterLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                served = _served(self.db)
+                if served:  # a server keeps the lock until it stops: waiting would not help
+                    os.close(fd)
+                    raise LockError(
+                        f"{served[0].upper()}{served[1:]} until it stops: use it (its pages or API), "
+                        "or stop it first."
+                    ) from None
                 holder = self.holder()
                 if time.monotonic() >= deadline:
                     os.close(fd)
@@ -286,7 +293,12 @@ def writing(
     old_version = None
     try:
         # left by a killed writer (we hold the lock); the name is a name, never a pattern
-        for stale in db.parent.glob(f".{glob.escape(db.name)}.*.writing*"):
+        # and a killed server's copies for readers (no server runs: writing() refuses while one does)
+        name = glob.escape(db.name)
+        for stale in [
+            *db.parent.glob(f".{name}.*.writing*"),
+            *db.parent.glob(f".{name}.snapshot-*.duckdb*"),
+        ]:
             stale.unlink(missing_ok=True)
         if db.exists() and not fresh:
             con = _connect_reading(db, wait, notify)
@@ -356,11 +368,17 @@ def reading(
     _check_path(db, must_exist=True)
     con = None
     if snapshot is not None and _served(db):
-        copy = snapshot(db)
-        if copy is not None:
+        for _attempt in range(3):  # a write between the answer and the open replaces the copy
+            copy = snapshot(db)
+            if copy is None:
+                break
+            try:
+                con = duckdb.connect(str(copy), read_only=True)
+            except duckdb.Error:
+                continue
             if notify:
                 notify(f"{_served(db)}: reading its copy of the last committed data.")
-            con = duckdb.connect(str(copy), read_only=True)
+            break
     if con is None:
         con = _connect_reading(db, wait, notify)
         version = schema_version(con)
@@ -385,7 +403,7 @@ def upgrade_if_older(db: Path | str, notify: Notify | None = None) -> bool:
     """Upgrade ``db`` through the writer path if it is a cspa store of an older schema version
     (for a process that then opens it itself, as ``cspa serve`` does); True if it did."""
     db = Path(db)
-    if not db.is_file():
+    if not db.is_file() or _served(db):  # a running server has upgraded it already
         return False
     con = _connect_reading(db, lock_wait(), notify)
     try:

@@ -46,6 +46,10 @@ if not Path("/usr/bin/chromium").exists():
         allow_module_level=True,
     )
 
+#: the indicator of the every-period LAIT report whose table runs ten periods across (no trend
+#: class), and the code of its copy in the sample of wide and portrait indicators
+WIDE_CODE = "LAC_19_HE_Num"
+WIDE_COPY = "LAC_19_HE_Num_copy"
 MM = 96 / 25.4  # CSS pixels per millimetre
 #: A4 less the print stylesheet's 14 mm side margins, portrait and landscape, in CSS pixels
 TEXT_WIDTH = (210 - 28) * MM
@@ -139,8 +143,10 @@ def test_only_tables_of_many_periods_across_are_printed_landscape(
     """The landscape selector picks the every-period report's widest tables (periods across), not
     its periods-down tables, and nothing in the 2008 report (at most seven periods across)."""
     wide = _wide_ids(print_page(luton_2025_every_period))
-    assert "ind-C_26YPExpenditure" in wide  # ten periods of £1,023,696,730† and the like
-    assert "ind-CMH_0-17yrs" not in wide  # periods down: as wide for ten periods as for one
+    assert "ind-LAC_19_HE_Num" in wide  # ten periods across
+    # periods down (with a Trend column): as wide for ten periods of £1,023,696,730† as for one
+    assert "ind-C_26YPExpenditure" not in wide
+    assert "ind-CMH_0-17yrs" not in wide
     assert _wide_ids(print_page(luton_2008)) == set()
 
 
@@ -254,29 +260,47 @@ def test_nothing_is_printed_past_the_right_margin(luton_2008_pdf):
 
 @pytest.fixture(scope="module")
 def wide_sample(luton_2025_every_period):
-    """The first few indicators of a few subsections of the every-period LAIT report: a part
-    (Service management) and a subsection (Child Protection) opening with a landscape indicator,
-    landscape indicators after portrait ones (Chlamydia_Diagnosis, LAC%_Adopt_AppUnop) and
-    portrait ones after landscape (the next part's)."""
+    """A few indicators of the every-period LAIT report, arranged to cover each case: a theme
+    (Children Looked After) opening with a landscape indicator, a portrait indicator after a
+    landscape one, and a landscape indicator after a portrait one in another theme.
+
+    Since every LAIT measure has a trend class (issue 17), its tables run periods down with a
+    Trend column; only LAC_19_HE_Num runs ten periods across, so a copy of it under another code
+    (WIDE_COPY) stands for the second landscape indicator. The report is organised by LAIT's own
+    themes (issue 18), each a part with one untitled subsection."""
     doc = luton_2025_every_period
-    keep = {"Being healthy": [3], "Staying safe": [2, 1], "Service management": [2]}
+    wide = next(i for i in doc["indicators"] if i["code"] == WIDE_CODE)
+
+    def theme(title: str) -> dict:
+        return next(s for s in doc["sections"] if s["title"] == title)
+
+    def portrait(title: str, n: int) -> list[str]:
+        codes = [c for sub in theme(title)["subsections"] for c in sub["indicators"]]
+        return [c for c in codes if c != WIDE_CODE][:n]
+
+    def part(title: str, codes: list[str]) -> dict:
+        s = theme(title)
+        return dict(s, subsections=[dict(s["subsections"][0], indicators=codes)])
+
     sections = [
-        dict(
-            s,
-            subsections=[
-                dict(sub, indicators=sub["indicators"][:n])
-                for sub, n in zip(s["subsections"], keep[s["title"]], strict=False)
-            ],
-        )
-        for s in doc["sections"]
-        if s["title"] in keep
+        part("Health and Wellbeing", portrait("Health and Wellbeing", 2)),
+        part("Children Looked After", [WIDE_CODE, *portrait("Children Looked After", 1)]),
+        part(
+            "Children's Services Workforce",
+            [*portrait("Children's Services Workforce", 1), WIDE_COPY],
+        ),
     ]
+    copy = dict(wide, code=WIDE_COPY)
     codes = {c for s in sections for sub in s["subsections"] for c in sub["indicators"]}
     return dict(
         doc,
         sections=sections,
-        indicators=[i for i in doc["indicators"] if i["code"] in codes],
+        indicators=[i for i in doc["indicators"] if i["code"] in codes] + [copy],
         map=None,
+        summary=[],  # the whole report's summary names indicators the sample leaves out
+        # contents naming every indicator (a link target, so each has a named destination in the
+        # PDF that the test finds its page by)
+        _flow=False,
     )
 
 
