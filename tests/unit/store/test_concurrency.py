@@ -8,6 +8,7 @@ These tests start a second process (a real one: locks are per process), sparingl
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -221,3 +222,28 @@ def test_a_writer_clears_what_killed_processes_left_and_only_that(tmp_path):
         pass
     assert [p.exists() for p in left] == [False, False]
     assert [p.exists() for p in other] == [True, True]
+
+
+def test_a_reader_asks_again_when_the_servers_copy_was_replaced_before_it_opened_it(db, tmp_path):
+    """The server replaces its copy after each write; a reader whose copy went in between asks
+    again instead of failing (before: DuckDB's "database does not exist" as an Unexpected error)."""
+    import json
+
+    from cspa.store.access import reading
+
+    note = db.with_name(db.name + ".server.json")
+    note.write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": os.getpid()}), encoding="utf-8")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    answers = [tmp_path / "gone.duckdb", copy]
+    asked = []
+
+    def snapshot(path):
+        asked.append(path)
+        return answers[len(asked) - 1]
+
+    told = []
+    with reading(db, snapshot=snapshot, notify=told.append) as store:
+        got = store.con.execute("SELECT area, value FROM observation_current").fetchall()
+    assert got == [("821", 46.0)] and len(asked) == 2
+    assert "reading its copy of the last committed data" in told[0]
