@@ -309,6 +309,11 @@ def data_upgrade(db: Path = DbOption) -> None:
 FORMATS = ("html", "pdf", "xlsx", "json")
 
 
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    """Values given as ``--opt a,b --opt c``: ("a", "b", "c")."""
+    return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
+
+
 @report_app.command("apa-dataset")
 def report_apa(
     area: str = typer.Option(None, "--area", help="Name, DfE LA number or ONS code."),
@@ -333,6 +338,17 @@ def report_apa(
         "(0 = every period; default: the framework's, 5 for LAIT, every period for the "
         "2008 dataset). Excel and JSON keep every period.",
     ),
+    themes: list[str] = typer.Option(
+        None,
+        "--themes",
+        help="Only these themes (section titles, e.g. 'Children in Need'; comma-separated or "
+        "repeated). The summary covers what is shown.",
+    ),
+    indicators: list[str] = typer.Option(
+        None,
+        "--indicators",
+        help="Only these indicators (codes, comma-separated or repeated), with --themes or alone.",
+    ),
     db: Path = DbOption,
 ) -> None:
     """The APA dataset report: every indicator against neighbours and England, with bands and lights."""
@@ -349,7 +365,17 @@ def report_apa(
             fw = framework or framework_for_year(year)
             out = output or Path("cspa-output") / f"apa-dataset-{fw}-{year}"
             with output_folder(out):
-                n = render_all_areas(con, fw, year, fmt, out, console=err_console, periods=periods)
+                n = render_all_areas(
+                    con,
+                    fw,
+                    year,
+                    fmt,
+                    out,
+                    console=err_console,
+                    periods=periods,
+                    themes=_split(themes),
+                    indicators=_split(indicators),
+                )
             console.print(f"Wrote {n} reports to {one_line(out)}")
             return
         if not area:
@@ -357,7 +383,13 @@ def report_apa(
         from cspa.app.reports import ReportRequest, write_report
 
         request = ReportRequest(
-            "apa-dataset", area, year=year, framework=framework, periods=periods
+            "apa-dataset",
+            area,
+            year=year,
+            framework=framework,
+            periods=periods,
+            themes=_split(themes),
+            indicators=_split(indicators),
         )
         console.print(f"Wrote {one_line(write_report(con, request, fmt, output))}")
 

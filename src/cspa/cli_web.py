@@ -51,7 +51,7 @@ def _state(db: Path | None, state: str | None):
             f"The server is running on {settings.db} and holds it; stop it first, or keep users in "
             "PostgreSQL (--state postgresql://...) to manage them while it runs."
         )
-    database = None if settings.state else Database(settings.db)
+    database = None if settings.state else Database(settings.db, notify=err_console.print)
     return open_state(settings.state, database), database
 
 
@@ -97,7 +97,12 @@ def register(app: typer.Typer) -> None:
             app_.state.state.close()
             app_.state.db.close()
 
-        app_ = create_app(settings, on_shutdown=stopped)
+        from cspa.app.web.database import Database
+
+        # waits (saying so) for a cspa command that is publishing a new version of the database
+        app_ = create_app(
+            settings, Database(settings.db, notify=err_console.print), on_shutdown=stopped
+        )
         app_.state.local_token = write_note(settings.db, url)
         err_console.print(
             f"cspa is serving {settings.db} at {url} (state: {app_.state.state.describe()})."

@@ -97,20 +97,19 @@ def test_skip_link_is_first_tab_stop_and_moves_focus(browser, page_file):
         context.close()
 
 
-def test_figure_links_to_its_note_and_the_note_opens(browser, page_file):
+def test_the_notes_under_a_table_open_and_say_how_its_latest_figures_were_made(browser, page_file):
+    """How each of the latest figures was made is in the notes under the table, closed until asked
+    for (issue 18: one note per geography's latest figure, not a link and a note per cell)."""
     context, page, _requests = _open(browser, page_file, 1280)
     try:
-        link = page.locator("#ind-2022SC td a.cspa-fig").first
-        target = link.get_attribute("href")
-        assert link.get_attribute("aria-describedby") == target[1:]
         details = page.locator("#ind-2022SC details.cspa-basis")
         assert not details.evaluate("d => d.open")
-        link.click()
-        assert page.evaluate("location.hash") == target
-        assert details.evaluate("d => d.open")  # the browser opens the notes to show the target
-        note = page.locator(target)
-        assert note.is_visible()
-        assert "PAF band 2006-08" in note.inner_text() or "PAF band 2004-05" in note.inner_text()
+        details.locator("summary").click()
+        assert details.evaluate("d => d.open")
+        notes = details.locator("ol.cspa-notes li")
+        assert notes.count() >= 3 and notes.first.is_visible()
+        assert notes.first.inner_text().startswith("Luton, 2007-08:")
+        assert "PAF band 2006-08" in notes.first.inner_text()
     finally:
         context.close()
 

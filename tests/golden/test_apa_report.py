@@ -161,7 +161,7 @@ def test_judgement_columns_print_the_seeds_quartile_position_and_improving(doc):
     start = page.index('id="ind-3067AC"')
     table = page[start : page.index("</table>", start)]
     head = table[: table.index("</thead>")]
-    subs = re.findall(r'<th scope="col" class="[^"]*">([^<]+)</th>', head)
+    subs = re.findall(r"<th scope=col[^>]*>([^<]+)</th>", head)
     assert subs[:4] == ["Figure", "Quartile position", "Progress", "Trend"]
     group = table[table.index(">20 hours or more a week (159d)</th>") :]
     for line, period in ((4045, "2003-04"), (4050, "2004-05")):
@@ -169,7 +169,7 @@ def test_judgement_columns_print_the_seeds_quartile_position_and_improving(doc):
             "\t"
         )  # measure, area, SN, lower quartile, median, upper quartile, position, improving?
         row = re.search(
-            r'<tr><th scope="row" class="govuk-table__header">' + period + r"</th>\n(.*?)</tr>",
+            r"<tr><th scope=row>" + period + r"</th>(.*?)</tr>",
             group,
             flags=re.S,
         ).group(1)

@@ -76,6 +76,15 @@ def check(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def screens(page, name: str) -> None:
+    """Screenshots at both widths, for a page without JavaScript (axe runs in the page's
+    JavaScript, so it checks the same pages in the journeys above, where scripts run)."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=width == 390)
+
+
 def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_path):
     context, page = new_page(browser)
     try:
@@ -91,10 +100,14 @@ def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_pa
         # a theme's figures, then an indicator from its table
         page.locator(".cspa-theme-index a").first.click()
         assert "theme=" in page.url
+        check(page, "area-theme")  # the summary with one theme's table of figures
         page.locator("#themes ~ .cspa-table-wrap tbody th a").first.click()
         assert "/areas/821/indicators/" in page.url
         assert page.locator("#area-figure").inner_text().strip() != ""
         check(page, "indicator")
+        # a count: its England total is off the authorities' scale and left off the charts
+        page.goto(f"{server.url}/areas/821/indicators/10_ICPC")
+        check(page, "indicator-count")
         # three authorities side by side
         page.goto(f"{server.url}/compare")
         page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,909,919")
@@ -189,3 +202,69 @@ def test_admin_loads_a_file(browser, server, tmp_path):
         check(page, "admin-loaded")
     finally:
         context.close()
+
+
+def test_without_javascript_every_selection_is_a_form_and_a_url(browser, server):
+    """The pages work with JavaScript off: search, theme, period and comparison are plain GET
+    forms whose choices land in the URL, and an editor's save is a plain POST."""
+    context = browser.new_context(viewport={"width": 390, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.get_by_label("Name, DfE number or ONS code").fill("Luton")
+        page.get_by_role("button", name="Search").click()
+        assert "q=Luton" in page.url
+        page.get_by_role("link", name="Luton", exact=True).click()
+        page.get_by_label("Theme").select_option("all")
+        page.get_by_role("button", name="Show").click()
+        assert "theme=all" in page.url
+        page.locator("#themes ~ .cspa-table-wrap tbody th a").first.click()
+        assert "/areas/821/indicators/" in page.url
+        period = page.get_by_label("Period")
+        older = period.locator("option").nth(1).get_attribute("value")
+        period.select_option(older)
+        page.get_by_role("button", name="Show").click()
+        assert f"period={older}" in page.url
+        assert page.locator("#area-figure").inner_text().strip() != ""
+        screens(page, "indicator-no-js")
+        page.goto(f"{server.url}/compare")
+        page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,919,822")
+        page.get_by_label("Indicator").select_option("KS2_RWM_SCG")
+        page.get_by_role("button", name="Compare").click()
+        assert page.locator("#comparison tbody tr th").all_inner_texts()[0] == "Luton"
+        sign_in(page, server.url, "editor821")
+        page.goto(f"{server.url}/areas/821/quarterly?period=2007-08-Q4")
+        form = page.locator("#form-ind-NI-59")
+        form.get_by_label("Commentary").fill("Saved with JavaScript off.")
+        form.get_by_role("button", name="Save NI 59").click()
+        assert "Your changes to NI 59 are saved" in page.locator("#saved").inner_text()
+        screens(page, "quarterly-no-js")
+    finally:
+        context.close()
+
+
+def test_two_people_save_the_same_entry_and_the_second_sees_the_conflict_page(browser, server):
+    ctx_a, a = new_page(browser)
+    ctx_b, b = new_page(browser)
+    try:
+        sign_in(a, server.url, "editor821")
+        sign_in(b, server.url, "admin1")
+        url = f"{server.url}/areas/821/quarterly?period=2007-08-Q4"
+        a.goto(url)
+        b.goto(url)  # both opened the same version
+        a.locator("#form-ind-NI-59").get_by_label("Commentary").fill("The editor's words.")
+        a.locator("#form-ind-NI-59").get_by_role("button", name="Save NI 59").click()
+        assert "are saved" in a.locator("#saved").inner_text()
+        b.locator("#form-ind-NI-59").get_by_label("Commentary").fill("The admin's words.")
+        b.locator("#form-ind-NI-59").get_by_role("button", name="Save NI 59").click()
+        body = b.inner_text("main")
+        assert "Someone else changed this first" in body
+        assert "editor821" in body and "The admin's words." in body  # theirs and yours
+        check(b, "conflict")
+        b.get_by_role("link", name="Go back to the newer version").click()
+        assert "The editor's words." in b.inner_text(
+            "#ind-NI-59 ~ p.cspa-narrative, .cspa-quarterly-indicator"
+        )
+    finally:
+        ctx_a.close()
+        ctx_b.close()

@@ -134,6 +134,37 @@ def test_indicator_page_against_every_authority(client, con):
     assert "Open Government Licence v3.0" in page
 
 
+def test_a_counts_england_total_is_left_off_the_charts_scale(client, con):
+    # 10_ICPC is a count: England's figure is the sum over authorities, far above any one of
+    # them; drawn on the same axis it would squeeze every authority into the left edge
+    ((period, top),) = con.execute(
+        """SELECT period, max(value) FILTER (WHERE area_type = 'la')
+           FROM web_judgement WHERE indicator = '10_ICPC' AND measure = 'value' AND for_area IS NULL
+           GROUP BY period ORDER BY max(period_end) DESC LIMIT 1"""
+    ).fetchall()
+    ((england,),) = con.execute(
+        "SELECT display FROM web_judgement WHERE indicator = '10_ICPC' AND measure = 'value' "
+        "AND period = ? AND area = 'E92000001' AND for_area IS NULL",
+        [period],
+    ).fetchall()
+    page = client.get("/areas/821/indicators/10_ICPC", params={"period": period}).text
+    strip = page.split("Every authority's figure")[1].split("</figure>")[0]
+    assert f"England's figure ({england})" in text_of(strip)
+    assert 'stroke-dasharray="10 4" stroke-width="2"' not in strip  # no England line
+    ticks = [
+        float(t.replace(",", ""))
+        for t in re.findall(r'class="cspa-svg-text">([-\d.,]+)</text>', strip.split("</svg>")[0])
+    ]
+    assert ticks[-1] < 2 * top, f"the axis runs to {ticks[-1]}, the largest authority is {top}"
+    over_time = page.split("<strong>Over time</strong>")[1].split("</figure>")[0]
+    assert "England (long dashes, triangles)" not in over_time
+    assert f'<td class="govuk-table__cell govuk-table__cell--numeric">{england}</td>' in page
+    # a rate's England figure lies among the authorities' and is drawn
+    rate = client.get("/areas/821/indicators/KS2_RWM_SCG").text
+    assert 'stroke-dasharray="10 4" stroke-width="2"' in rate.split("Every authority's figure")[1]
+    assert "totals over authorities" not in rate
+
+
 def test_compare_three_authorities_with_their_group_average(client, con):
     r = client.get("/compare", params={"areas": "821,909,919", "indicator": "KS2_RWM_SCG"})
     assert r.status_code == 200

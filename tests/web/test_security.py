@@ -3,6 +3,8 @@ injection, session fixation, the sign-in rate limit, headers and cookies. Each p
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -202,9 +204,31 @@ def test_session_cookie_flags(app):
     with TestClient(app, follow_redirects=False) as c:
         r = sign_in(c, "viewer1")
     cookie = r.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
-    # the app under test runs on loopback without TLS; the default is Secure cookies
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    # the app under test runs on loopback without TLS (told so); the default is Secure cookies,
+    # and then every cookie the app sets says so
     assert Settings().secure_cookies is True
+    app.state.settings = dataclasses.replace(app.state.settings, secure_cookies=True)
+    try:
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+            first = c.get("/sign-in")
+            r = sign_in(c, "viewer1")
+        assert r.status_code == 303 and r.cookies.get("cspa_session")
+        for set_cookie in (first.headers["set-cookie"], r.headers["set-cookie"]):
+            assert "; secure" in set_cookie.lower() and "httponly" in set_cookie.lower()
+    finally:
+        app.state.settings = dataclasses.replace(app.state.settings, secure_cookies=False)
+
+
+def test_passwords_are_kept_only_as_argon2id_hashes(app):
+    from argon2 import PasswordHasher
+
+    stored = app.state.state.password_hash("viewer1")
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert PasswordHasher().verify(stored, PASSWORD)
+    with app.state.db.read() as cur:  # nowhere in the state tables either
+        rows = cur.execute("SELECT * FROM web_user").fetchall()
+    assert rows and not any(PASSWORD in str(v) for row in rows for v in row)
 
 
 def test_repeated_wrong_passwords_are_slowed(app):

@@ -239,3 +239,26 @@ def test_a_second_server_on_the_same_database_is_told_at_once(served):
     finally:
         os.environ.pop("CSPA_LOCK_WAIT", None)
     assert time.monotonic() - started < 30
+
+
+def test_cspa_serve_says_it_waits_for_a_writer_then_names_it(tmp_path):
+    from cspa.store.access import WriterLock
+    from cspa.store.database import Store
+
+    db = tmp_path / "cspa.duckdb"
+    Store.open(db).close()
+    held = WriterLock(db)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "cspa", "serve", "--db", str(db), "--port", str(free_port())],
+            env={**os.environ, "CSPA_LOCK_WAIT": "2"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        held.release()
+    assert out.returncode == 1, out.stderr
+    assert f"Waiting for process {os.getpid()}" in out.stderr
+    assert f"is being written by process {os.getpid()}" in out.stderr
+    assert "Unexpected" not in out.stderr

@@ -33,9 +33,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cspa.app.reports import WINDOW_ONLY_FORMATS
 from cspa.catalogue.areas import load_areas
-from cspa.catalogue.load import load_catalogue
-from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns
+from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns, report_selection
 from cspa.outputs.render import render
+from cspa.store.sql import literal, string
 
 #: The reference tables a document reads besides the judgements.
 REFERENCE_TABLES = ("area", "measure", "indicator")
@@ -43,15 +43,18 @@ REFERENCE_TABLES = ("area", "measure", "indicator")
 _worker: dict = {}
 
 
-def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: Path) -> int:
-    """Write ``framework``'s judgements (the columns a document reads), tagged and sorted by owner,
-    and the reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them.
-    Uses a stored ``judgement`` table when the database has one, else runs the engine. Returns the
-    number of judgement rows written."""
+def prepare_judgements(
+    con: duckdb.DuckDBPyConnection, framework: str, folder: Path, year: int | None = None
+) -> int:
+    """Write ``framework``'s judgements (the columns a document reads) as reports of ``year`` see
+    them (:func:`cspa.outputs.document_apa.report_selection`), tagged and sorted by owner, and the
+    reference tables, as Parquet files in ``folder``; :func:`open_prepared` reads them. Uses a
+    stored ``judgement`` table when the database has one and the year allows, else runs the
+    engine. Returns the number of judgement rows written."""
     from cspa.engine.run import judgements
-    from cspa.engine.selection import Selection
 
-    source = f"({judgements(con, Selection.document(framework)).sql_query()})"
+    selection = report_selection(con, framework, year)
+    source = f"({judgements(con, selection).sql_query()})"
     cols = ", ".join(f"j.{c}" for c in present_columns(con, f"SELECT * FROM {source}"))
     progress_bar = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
     con.execute("SET enable_progress_bar = false")  # ours is on the screen
@@ -65,7 +68,10 @@ def prepare_judgements(con: duckdb.DuckDBPyConnection, framework: str, folder: P
     for table in REFERENCE_TABLES:
         con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / table}.parquet' (FORMAT parquet)")
     con.execute(
-        f"COPY (SELECT '{framework}' AS framework) TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)"
+        f"COPY (SELECT {string(framework)} AS framework, "
+        f"{literal(selection.up_to.isoformat()) if selection.up_to else 'NULL'}::DATE AS up_to, "
+        f"{literal(selection.neighbour_group)}::VARCHAR AS neighbour_group) "
+        f"TO '{folder / PREPARED}_meta.parquet' (FORMAT parquet)"
     )
     return con.execute(
         f"SELECT count(*) FROM read_parquet('{folder / PREPARED}.parquet')"
@@ -103,7 +109,15 @@ def _context():
 
 
 def _render_one(
-    folder: str, area_code: str, framework: str, year: int, fmt: str, path: str, periods: int | None
+    folder: str,
+    area_code: str,
+    framework: str,
+    year: int,
+    fmt: str,
+    path: str,
+    periods: int | None,
+    themes: tuple[str, ...] = (),
+    indicators: tuple[str, ...] = (),
 ) -> str:
     from cspa.outputs.document_apa import SharedRows, build_apa_document
 
@@ -122,6 +136,8 @@ def _render_one(
             periods=periods,
             history=fmt not in WINDOW_ONLY_FORMATS,
             shared=_worker["shared"],
+            themes=themes,
+            indicators=indicators,
         )
         render(doc, fmt, Path(path))
         del doc
@@ -142,6 +158,8 @@ def render_all_areas(
     workers: int | None = None,
     periods: int | None = None,
     areas: list[str] | None = None,
+    themes: tuple[str, ...] = (),
+    indicators: tuple[str, ...] = (),
 ) -> int:
     """Render the APA dataset report of every authority of the framework's era into ``out`` (or of
     the authorities ``areas`` names, DfE codes); return how many were written. ``periods`` as in
@@ -170,19 +188,23 @@ def render_all_areas(
                 daemon=True,
             )
             starter.start()
-            prepare_judgements(con, framework, folder)
+            prepare_judgements(con, framework, folder, year)
             starter.join()
-            era = load_catalogue().frameworks[framework].areas_era or "2025"
+            # every authority that existed in the year and has a figure of its own in the periods
+            # judged (Northamptonshire in a report of 2019, North Northamptonshire from 2021)
             present = {
                 r[0]
                 for r in con.execute(
-                    f"SELECT DISTINCT area FROM read_parquet('{folder / PREPARED}.parquet')"
+                    f"SELECT DISTINCT owner FROM read_parquet('{folder / PREPARED}.parquet') "
+                    "WHERE value IS NOT NULL AND for_area IS NULL AND owner = area"
                 ).fetchall()
             }
             las = [
                 a
-                for a in load_areas().local_authorities(era)
-                if a.code in present and (areas is None or a.code in areas)
+                for a in load_areas().local_authorities()
+                if a.code in present
+                and (year is None or a.existed_in(year))
+                and (areas is None or a.code in areas)
             ]
             for f in ready:
                 f.result()
@@ -199,6 +221,8 @@ def render_all_areas(
                     fmt,
                     str(out / f"apa-dataset-{a.code}-{a.name.replace(' ', '_')}.{fmt}"),
                     periods,
+                    themes,
+                    indicators,
                 )
                 for a in las
             ]

@@ -34,13 +34,22 @@ class ReportRequest:
     periods: int | None = None
     ruleset: str | None = None
     basket: str | None = None
+    themes: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
 
 
 def _apa(con: duckdb.DuckDBPyConnection, r: ReportRequest, history: bool) -> dict[str, Any]:
     from cspa.outputs.document_apa import build_apa_document
 
     return build_apa_document(
-        con, r.area, r.year or 2008, r.framework, periods=r.periods, history=history
+        con,
+        r.area,
+        r.year or 2008,
+        r.framework,
+        periods=r.periods,
+        history=history,
+        themes=r.themes,
+        indicators=r.indicators,
     )
 
 

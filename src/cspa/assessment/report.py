@@ -271,6 +271,13 @@ def _indicators(rows: list[dict], rs: RuleSet) -> list[dict]:
     return out
 
 
+def _coverage(con: duckdb.DuckDBPyConnection, area) -> str:
+    """What the store holds for ``area``, for a refusal (see cspa.store.coverage)."""
+    from cspa.store.coverage import area_coverage, coverage_sentence
+
+    return coverage_sentence(area, area_coverage(con, area))
+
+
 def build_profile_document(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -293,8 +300,8 @@ def build_profile_document(
     )
     if not rows:
         raise CspaError(
-            f"no performance profile figures for {area.name} in {year} "
-            f"(rule set {rs.id}: {p.title}); is the database built (`cspa demo`)?"
+            f"{area.name} has no performance profile figures in {year} (rule set {rs.id}: "
+            f"{p.title}), so there is no profile to make. " + _coverage(con, area)
         )
     inspections = _rows(
         con,
@@ -823,12 +830,21 @@ def build_letter_document(
     rs = ruleset_for_year(year, ruleset) if prepared else prepare_letters(con, year, ruleset)
     props = proposal_rows(con, area.code)
     if not props:
+        era = rs.population.get("era") if isinstance(rs.population, dict) else None
         raise CspaError(
-            f"{area.name} is not among the authorities rule set {rs.id} assesses "
-            f"({rs.population}); choose an authority of that era"
+            f"{area.name} is not among the authorities rule set {rs.id} assesses"
+            + (f" (the authorities of {era})" if era else "")
+            + ", so there is no letter to write. "
+            + _coverage(con, area)
         )
     mods = moderations(con, rs.id, area.code, year)
     grades = final_grades(rs, props, mods)
+    if all(g["grade"] is None for g in grades) and not any(g["evidence_ids"] for g in grades):
+        # nothing the rules need is there for this authority and year: no letter to write
+        raise CspaError(
+            f"{area.name} has none of the evidence rule set {rs.id} grades from in {year}, so "
+            "there is no letter to write. " + _coverage(con, area)
+        )
     drafted = items_for(con, area.code)
     order = {s.id: i for i, s in enumerate(rs.letter.sections)}
     for items in drafted.values():

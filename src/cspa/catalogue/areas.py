@@ -11,6 +11,7 @@ case), a DfE number or an ONS code, and suggests close matches when nothing matc
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,10 @@ class Area:
     lait_number: int | None = None
     parent: str | None = None
     note: str | None = None
+    #: the day the authority began (mySociety's start date; None: before the lists begin) and the
+    #: day it ceased, its successors' first day (None: it still exists)
+    start: dt.date | None = None
+    end: dt.date | None = None
     # when the authority existed, and the span DfE publishes figures for it over (back-cast for a
     # new authority, cohort and joint-return figures after an old one went): data/areas/la_lifetimes.csv
     exists_from: date | None = None
@@ -75,6 +80,17 @@ class Area:
     @property
     def region_name(self) -> str | None:
         return REGIONS.get(self.region_code or "", (None,))[0]
+
+    def existed_in(self, year: int) -> bool:
+        """Whether the authority existed on any day of ``year`` (Bournemouth, which ended on
+        1 April 2019, and Bournemouth, Christchurch and Poole, which began then, both existed in
+        2019; Northamptonshire did not in 2022). The dated lifetimes of ``la_lifetimes.csv`` take
+        precedence over the dates derived from mySociety's list and the successors."""
+        began = self.exists_from or self.start
+        last = self.exists_until or (self.end - dt.timedelta(days=1) if self.end else None)
+        return (began is None or began <= dt.date(year, 12, 31)) and (
+            last is None or last >= dt.date(year, 1, 1)
+        )
 
     def figures_outside(self, start: date | None, end: date | None) -> str | None:
         """Why a figure for a period from ``start`` to ``end`` cannot be this area's, or None."""
@@ -175,6 +191,28 @@ class AreaRegistry:
         )
 
 
+def _date_reorganisations(
+    reg: AreaRegistry,
+    rows08: dict[str, dict[str, str]],
+    rows25: dict[str, dict[str, str]],
+    starts: dict[str, dt.date],
+) -> None:
+    """Date the authorities created and abolished between the 2007-08 and 2025 lists: one created
+    since 2008 began on mySociety's start date for its ONS code; one abolished ended on its
+    successors' first day (``successor_dfe_codes`` of the 2007-08 list)."""
+    import dataclasses
+
+    for dfe in set(rows25) - set(rows08):
+        a = reg.areas[dfe]
+        if a.ons_code in starts:
+            reg.areas[dfe] = dataclasses.replace(a, start=starts[a.ons_code])
+    for dfe in set(rows08) - set(rows25):
+        a = reg.areas[dfe]
+        began = [reg.areas[s].start for s in a.successors if s in reg.areas]
+        if began and all(began):
+            reg.areas[dfe] = dataclasses.replace(a, end=min(d for d in began if d))
+
+
 def _f(s: str | None) -> float | None:
     try:
         return float(s) if s not in (None, "") else None
@@ -199,12 +237,15 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
     region_by_name = {_norm(n): c for c, (n, _) in REGIONS.items()}
 
     coords: dict[str, tuple[float | None, float | None]] = {}
+    starts: dict[str, dt.date] = {}  # ONS code -> the day mySociety says the authority began
     for row in _read(data_dir / "real" / "areas" / "uk_local_authorities.csv"):
         old_code = (row.get("old-ons-la-code") or "").split(".")[0]
         lat, long = _f(row.get("lat")), _f(row.get("long"))
         for key in (row.get("gss-code"), old_code if old_code.isdigit() else None):
             if key and lat is not None:
                 coords.setdefault(key, (lat, long))
+        if row.get("gss-code") and row.get("start-date"):
+            starts[row["gss-code"]] = dt.date.fromisoformat(row["start-date"])
 
     rows25 = {
         r["dfe_la_code"]: r
@@ -248,6 +289,7 @@ def load_areas(data_dir: Path = DATA) -> AreaRegistry:
         )
         if r08 and r08["la_name_2007_08"] != name:
             reg._index.setdefault(_norm(r08["la_name_2007_08"]), dfe)
+    _date_reorganisations(reg, rows08, rows25, starts)
 
     lifetimes = data_dir / "areas" / "la_lifetimes.csv"
     for n, r in enumerate(_read(lifetimes) if lifetimes.exists() else [], start=2):

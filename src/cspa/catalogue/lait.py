@@ -51,7 +51,7 @@ TOPIC_OUTCOME: dict[str, str | None] = {
     "economic factors": "achieving_economic_wellbeing",
     "children's services workforce": "service_management",
     "children's service finance": "service_management",
-    "contextual\\other": None,
+    "contextual/other": None,
 }
 
 POLARITY = {"high": "high", "low": "low", "-": "none", "na": "none", "": "none"}
@@ -93,14 +93,17 @@ def infer_unit(axis: str) -> tuple[str, str | None]:
         return "currency_gbp", None
     if _COUNT_AXES.match(a):
         return "count", (
-            None if low.startswith("number") else f"unit count inferred from the axis name {a!r}"
+            None
+            if low.startswith("number")
+            else f"The figure is taken to be a count, from the chart's axis title {a!r}."
         )
     if low in ("turnover rate", "absence rate"):
         return (
             "percent",
-            f"unit percent inferred from the axis name {a!r} (a percentage rate in the workforce census)",
+            f"The figure is taken to be a percentage, from the chart's axis title {a!r} (a rate "
+            "the workforce census gives as a percentage).",
         )
-    return "score", f"unit score assumed from the axis name {a!r}"
+    return "score", f"The figure is taken to be a score, from the chart's axis title {a!r}."
 
 
 def _outcome(topic: str) -> tuple[str | None, str | None]:
@@ -134,7 +137,8 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
     entries = []
     for code, (n, r) in first.items():
         notes: list[str] = []
-        topic = _clean(r.get("Topic"))
+        # the dictionary writes one topic "Contextual\\Other": shown as a theme title, so "/"
+        topic = _clean(r.get("Topic")).replace("\\", "/")
         outcome, note = _outcome(topic)
         if note:
             notes.append(note)
@@ -142,9 +146,15 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
         polarity = POLARITY.get(raw_pol.lower())
         if polarity is None:
             polarity = "none"
-            notes.append(f"polarity {raw_pol!r} not recognised; taken as none")
+            notes.append(
+                f"The data dictionary's polarity {raw_pol!r} is not one cspa knows, so the figure is "
+                "not judged better or worse."
+            )
         elif raw_pol.upper() in ("", "NA"):
-            notes.append("polarity not given in the dictionary (NA); taken as none")
+            notes.append(
+                "The data dictionary does not say whether a higher figure is better, so the figure "
+                "is not judged better or worse."
+            )
         unit, note = infer_unit(r.get("y_axis_name") or "")
         if note:
             notes.append(note)
@@ -153,16 +163,21 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
             decimals = int(float(dps))
         except ValueError:
             decimals = 1
-            notes.append(f"dps is {dps or 'blank'!s} in the dictionary; 1 decimal place assumed")
+            notes.append(
+                "The data dictionary gives no number of decimal places; figures are shown to one."
+            )
         raw_yt = _clean(r.get("Year_Type"))
         year_type = YEAR_TYPE.get(raw_yt.lower())
         if year_type is None:
             year_type = "financial"
-            notes.append(f"Year_Type {raw_yt!r} not recognised; financial assumed")
+            notes.append(
+                f"The data dictionary's year type {raw_yt!r} is not one cspa knows; years are read "
+                "as financial years."
+            )
         no_quartile = _clean(r.get("No_Quartile")).upper() == "N"
         judged = polarity in ("high", "low")
         if no_quartile:
-            notes.append("No_Quartile = N: LAIT shows no quartile bands for this measure")
+            notes.append("LAIT shows no quartile bands for this measure.")
         display: dict = {"decimals": decimals}
         if unit == "currency_gbp":
             display.update(prefix="£", thousands=True)
@@ -170,15 +185,15 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
             display["thousands"] = True
         owner = _clean(r.get(OWNER_COLUMN))
         if owner in ("", "0", "NA"):
-            notes.append(f"Data Owner column reads {owner or 'blank'!r}; source not recorded")
+            notes.append("The data dictionary names no data owner.")
             owner = ""
         table = _clean(r.get("Table_status"))
         if table and table.upper() != "NA":
-            notes.append(f"LAIT source table: {table}")
+            notes.append(f"LAIT takes it from the table {table!r}.")
         for dn, dr in dups.get(code, []):
             notes.append(
-                f"Measure_short {code!r} is repeated at {name} row {dn} (topic {_clean(dr.get('Topic'))!r}, "
-                f"measure {_clean(dr.get('Measure'))!r}); the first row is kept"
+                f"The data dictionary lists this code twice (also as {_clean(dr.get('Measure'))!r} "
+                f"under {_clean(dr.get('Topic'))!r}, row {dn}); the first is used."
             )
         entry: dict = {
             "code": code,
@@ -194,7 +209,6 @@ def build_entries(dictionary_csv: Path = DICTIONARY) -> list[dict]:
             "geography_level": "la",
             "year_type": year_type,
             "comparators": ["statistical_neighbours", "region", "england"],
-            "neighbour_group": "dfe_2025",
             "sn_method": "mean",
             "england_method": "published",
             "traffic_light": {"rule": "none", "reason": LIGHT_REASON},

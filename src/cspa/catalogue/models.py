@@ -594,7 +594,11 @@ class Framework(Strict):
     vintage: str | None = None
     licence: str | None = None
     default_neighbour_group: dict[str, str] = Field(
-        default_factory=dict, description="period (or 'default') -> neighbour group id"
+        default_factory=dict,
+        description=(
+            "'default' -> the neighbour group of measures that name none; a year -> the group a "
+            "report of that year or later uses (the model in force then, see neighbour_group_for)"
+        ),
     )
     quartile_tie: Literal["low_side", "better"] = "low_side"
     paf_colours: dict[int, Literal["red", "amber", "green"]] = Field(default_factory=dict)
@@ -622,8 +626,41 @@ class Framework(Strict):
         default_factory=dict,
         description="symbols this framework gives a meaning of its own (vocabulary.yaml has the rest)",
     )
+    report_sections: Literal["outcome", "topic"] = Field(
+        default="outcome",
+        description=(
+            "how the report groups indicators: by Every Child Matters outcome and the seed's "
+            "sections (the 2008 dataset), or by the source's own topics (LAIT's themes)"
+        ),
+    )
+    show_codes: bool = Field(
+        default=True,
+        description=(
+            "whether headings and contents show indicator codes (the 2008 dataset prints its "
+            "codes; LAIT's short names are database keys, shown only in each indicator's details)"
+        ),
+    )
+    report_subjects: list[str] = Field(
+        default_factory=list,
+        description=(
+            "authorities (DfE codes) whose published document the framework reproduces: their "
+            "reports keep every indicator as printed; other authorities' reports show only the "
+            "indicators with figures of their own"
+        ),
+    )
+
     as_at: date | None = Field(
         default=None,
         description="a dated document's date: its reports show the figures released by then, never a "
         "later release's (later revisions stay in the store as history)",
     )
+
+    def neighbour_group_for(self, year: int | None) -> str | None:
+        """The statistical-neighbour group a report of ``year`` uses: of the groups this framework
+        dates in ``default_neighbour_group``, the latest from that year or before; before the first,
+        the first (the earliest model cspa holds); with no dated group, the default."""
+        dated = sorted((int(k), g) for k, g in self.default_neighbour_group.items() if k.isdigit())
+        if year is None or not dated:
+            return self.default_neighbour_group.get("default")
+        chosen = [g for y, g in dated if y <= year]
+        return chosen[-1] if chosen else dated[0][1]

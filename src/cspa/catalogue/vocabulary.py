@@ -10,6 +10,7 @@ names the statement every output showing its figures must carry (the Open Govern
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -21,6 +22,7 @@ __all__ = [
     "SmallNumbers",
     "attribution_for",
     "load_vocabulary",
+    "reader_words",
     "small_number_rule",
     "status_legend",
     "status_symbols",
@@ -35,7 +37,7 @@ def load_vocabulary() -> dict[str, dict[str, str]]:
     data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
     return {
         k: {str(a): str(b) for a, b in (data.get(k) or {}).items()}
-        for k in ("status_symbols", "licences")
+        for k in ("status_symbols", "licences", "seed_documents")
     }
 
 
@@ -84,3 +86,27 @@ def small_number_rule() -> SmallNumbers:
             f"{VOCABULARY}: small_numbers.symbol {rule.symbol!r} is not a status symbol"
         )
     return rule
+
+
+_SEED_REF = re.compile(r"\b(?:seed )?(\d{3}):L(\d+)(?:\s*-\s*(?:L)?(\d+))?")
+_SEED_LIST = re.compile(r"\b(\d{3}):L(\d+)((?:,\s*L\d+)+)")
+_PATH = re.compile(r"\b(?:src/cspa/)?data/[\w./-]+\.(?:csv|yaml|yml|json|parquet)\b")
+
+
+def reader_words(text: str) -> str:
+    """A transcription note worded for a reader: seed references ("000:L4035", "001:L42-44")
+    become the document and its lines, and a file path in cspa's data folder "cspa's data"."""
+    docs = load_vocabulary()["seed_documents"]
+
+    def lines(m: re.Match) -> str:
+        first, last = m.group(2), m.group(3)
+        where = f"lines {first}-{last}" if last else f"line {first}"
+        return f"{where} of {docs.get(m.group(1), 'seed document ' + m.group(1))}"
+
+    def listed(m: re.Match) -> str:
+        more = re.findall(r"\d+", m.group(3))
+        return f"lines {', '.join([m.group(2), *more])} of {docs.get(m.group(1), m.group(1))}"
+
+    text = _SEED_LIST.sub(listed, text)
+    text = _SEED_REF.sub(lines, text)
+    return _PATH.sub("cspa's data", text)

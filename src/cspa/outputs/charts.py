@@ -37,23 +37,108 @@ AXIS = "#505a5f"
 BAND_FILL = "#d2e2f1"
 MEDIAN = "#505a5f"
 
-# colour, dash pattern, marker: never colour alone
+#: One encoding per kind of series, the same in every report: colour, line width, dash pattern
+#: and marker shape (never colour alone). A series names its kind (the geography it shows, or
+#: ``target``); one without falls back on its place (the first is the authority).
+STYLES: dict[str, tuple[str, float, str | None, str]] = {
+    "area": ("#1d70b8", 3, None, "circle"),
+    "statistical_neighbours": ("#912b88", 2, "8 4", "square"),
+    "region": ("#00703c", 2, "6 3 2 3", "diamond"),
+    "england": ("#0b0c0c", 2, "2 3", "triangle"),
+    "target": ("#b58840", 2, "12 4", "cross"),
+    "other": ("#505a5f", 2, "10 3 2 3", "diamond"),
+}
+#: What a series without a kind is taken to be, by its place in the chart.
+BY_PLACE = ("area", "statistical_neighbours", "england", "region", "other")
+#: The legend's words for the kinds whose series have no name.
+KIND_NAMES = {
+    "statistical_neighbours": "Statistical neighbours",
+    "england": "England",
+    "region": "Region",
+    "target": "Target",
+}
+# kept for callers that name the styles by place
 SERIES_STYLES: list[tuple[str, str | None, str]] = [
-    ("#1d70b8", None, "circle"),  # the area: GOV.UK blue, solid
-    ("#912b88", "8 4", "square"),  # first comparator: purple, dashed
-    ("#0b0c0c", "2 3", "triangle"),  # second comparator: black, dotted
-    ("#505a5f", "10 3 2 3", "diamond"),
-    ("#00703c", "4 2", "circle"),
+    (STYLES[k][0], STYLES[k][2], STYLES[k][3]) for k in BY_PLACE
 ]
 
-WIDTH, HEIGHT = 680, 330
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_BOTTOM = 60, 20, 46
+# The drawing is 400 x 250 user units with 15-unit text: scaled to a desktop column (about 520 px
+# wide) text is 19 px; at 320 px wide the stylesheet sets 17-unit text, about 12 px on screen.
+WIDTH, HEIGHT = 400, 250
+TOP, MARGIN_RIGHT, MARGIN_BOTTOM = 12, 14, 30
+FONT_SIZE = 15
+PHONE_FONT_SIZE = 17  # the stylesheet's size at phone widths: the margins leave room for it
 
 
-def indicator_chart_svg(chart: dict[str, Any], *, engine: str = "svg") -> str:
-    """Render a report document's ``chart`` dict as one accessible inline ``<svg>``."""
+def kind_of(series: dict[str, Any], i: int) -> str:
+    """The kind of the ``i``-th series: its own ``kind``, else its place's."""
+    kind = series.get("kind")
+    if kind in STYLES:
+        return kind
+    return BY_PLACE[i] if i < len(BY_PLACE) else "other"
+
+
+def chart_keys(chart: dict[str, Any]) -> list[tuple[str, str]]:
+    """The chart's legend: (kind, name) per series in drawing order, then the England
+    interquartile range and median where the chart shades them."""
+    keys = [
+        (kind_of(s, i), str(s.get("name") or KIND_NAMES.get(kind_of(s, i), f"Series {i + 1}")))
+        for i, s in enumerate(chart.get("series") or [])
+    ]
+    bands = [b for b in chart.get("quartile_bands") or [] if _finite(b.get("lower_quartile"))]
+    if bands:
+        keys.append(("iqr", "England interquartile range"))
+        if any(_finite(b.get("median")) for b in bands):
+            keys.append(("median", "England median"))
+    return keys
+
+
+#: The classes the stylesheet paints a compact chart's series with (cspa.css), by kind.
+KIND_CLASS = {
+    "area": "a",
+    "statistical_neighbours": "n",
+    "region": "r",
+    "england": "e",
+    "target": "t",
+    "other": "o",
+}
+
+
+#: The markers a report page's compact charts share (one each, in a hidden ``<svg>`` at the top of
+#: the page; cspa.css puts them on the lines by kind): the shapes and colours of :data:`STYLES`.
+MARKER_DEFS = (
+    '<svg class="cspa-defs" aria-hidden="true" focusable="false" width="0" height="0"><defs>'
+    + "".join(
+        f'<marker id="mk-{KIND_CLASS[kind]}" viewBox="-7 -7 14 14" markerWidth="14" '
+        f'markerHeight="14" markerUnits="userSpaceOnUse">{shape}</marker>'
+        for kind, shape in (
+            ("area", '<circle r="4.5" fill="#1d70b8"/>'),
+            (
+                "statistical_neighbours",
+                '<rect x="-4.5" y="-4.5" width="9" height="9" fill="#912b88"/>',
+            ),
+            ("region", '<path d="M0-6l6 6-6 6-6-6z" fill="#00703c"/>'),
+            ("england", '<path d="M0-6l6 10h-12z" fill="#0b0c0c"/>'),
+            ("target", '<path d="M-5-5l10 10m0-10l-10 10" stroke="#b58840" stroke-width="2"/>'),
+            ("other", '<path d="M0-6l6 6-6 6-6-6z" fill="#505a5f"/>'),
+        )
+    )
+    + "</defs></svg>"
+)
+
+
+def indicator_chart_svg(
+    chart: dict[str, Any],
+    *,
+    engine: str = "svg",
+    labelledby: str | None = None,
+    compact: bool = False,
+) -> str:
+    """Render a report document's ``chart`` dict as one accessible inline ``<svg>``: its text
+    alternative is a ``<title>`` with the chart's title and summary, or, given ``labelledby``, the
+    element of that id (the figure's caption, which says the same: not written twice)."""
     if engine == "svg":
-        return _hand_svg(chart)
+        return _hand_svg(chart, labelledby, compact)
     if engine == "vega":
         return _vega_svg(chart)
     raise ValueError(f"unknown chart engine {engine!r}: use 'svg' or 'vega'")
@@ -112,149 +197,108 @@ def _finite(v: Any) -> bool:
 
 
 def _nice_step(span: float, target: int = 5) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten, giving about ``target`` intervals: steps a
+    reader counts in, each shown with the same decimals (no 82.5 printed as 82 beside 85)."""
     raw = span / max(target, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    for mult in (1, 2, 2.5, 5, 10):
-        if raw <= mult * mag:
+    for mult in (1, 2, 5, 10):
+        if raw <= mult * mag * (1 + 1e-9):
             return mult * mag
     return 10 * mag
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
+    """Ticks covering ``lo`` to ``hi`` at a nice step. The axis starts where the figures do, not
+    at zero: a rate between 60 and 70 fills the chart rather than its top sixth."""
     if hi - lo < 1e-9:
-        lo, hi = lo - 1, hi + 1
+        pad = abs(hi) * 0.1 or 1.0
+        lo, hi = lo - pad, hi + pad
     step = _nice_step(hi - lo)
-    start = math.floor(lo / step) * step
-    stop = math.ceil(hi / step) * step
+    start = math.floor(lo / step + 1e-9) * step
+    stop = math.ceil(hi / step - 1e-9) * step
     n = round((stop - start) / step)
-    return [start + i * step for i in range(n + 1)]
+    return [round(start + i * step, 12) for i in range(n + 1)]
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
 
 
 def _fmt_tick(v: float, step: float) -> str:
-    decimals = (
-        0
-        if step >= 1
-        else min(3, max(0, -math.floor(math.log10(step)) + (1 if step * 10 % 1 else 0)))
-    )
-    text = f"{v:,.{decimals}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00") else text
+    text = f"{v:,.{_decimals(step)}f}"
+    return "0" if text.lstrip("-").strip("0.,") == "" else text
 
 
-def _marker(shape: str, x: float, y: float, colour: str, r: float = 4.5) -> str:
-    xs = _marker_xs(shape, x, r)
-    if shape == "square":
-        return (
-            f'<rect x="{xs[0]}" y="{y - r:.1f}" width="{xs[1]}" height="{xs[1]}" fill="{colour}"/>'
-        )
+def _n(v: float) -> str:
+    """A coordinate, in whole units (a quarter of a percent of the chart's width)."""
+    return str(round(v))
+
+
+#: How each marker shape is painted: a circle or square is a dot of a zero-length line drawn
+#: with a round or square cap (a few bytes each, a report draws thousands); the others are filled
+#: outlines, and the cross is stroked.
+_MARK_PAINT = {
+    "circle": 'fill="none" stroke="{c}" stroke-width="9" stroke-linecap="round"',
+    "square": 'fill="none" stroke="{c}" stroke-width="9" stroke-linecap="square"',
+    "cross": 'fill="none" stroke="{c}" stroke-width="2"',
+}
+
+
+def _marker(shape: str, x: float, y: float) -> str:
+    """One marker as path data, so a series' markers are one ``<path>``."""
+    if shape in ("circle", "square"):
+        return f"M{_n(x)} {_n(y)}h0"
     if shape == "triangle":
-        bottom = f"{y + r:.1f}"
-        return f'<polygon points="{xs[0]},{y - r - 1:.1f} {xs[1]},{bottom} {xs[2]},{bottom}" fill="{colour}"/>'
+        return f"M{_n(x)} {_n(y - 6)}l6 10h-12z"
     if shape == "diamond":
-        middle = f"{y:.1f}"
-        return (
-            f'<polygon points="{xs[0]},{y - r - 1:.1f} {xs[1]},{middle} {xs[0]},{y + r + 1:.1f} {xs[2]},{middle}" '
-            f'fill="{colour}"/>'
-        )
-    return f'<circle cx="{xs[0]}" cy="{y:.1f}" r="{xs[1]}" fill="{colour}"/>'
-
-
-@functools.lru_cache(maxsize=1024)
-def _marker_xs(shape: str, x: float, r: float) -> tuple[str, ...]:
-    """What a marker writes that does not depend on its figure (its x and size), formatted once: a
-    chart's markers stand at a few x positions, chart after chart, and formatting floats is most of
-    a marker's cost."""
-    if shape == "square":
-        return f"{x - r:.1f}", f"{2 * r:.1f}"
-    if shape in ("triangle", "diamond"):
-        return f"{x:.1f}", f"{x + r + 1:.1f}", f"{x - r - 1:.1f}"
-    return f"{x:.1f}", f"{r:.1f}"
+        return f"M{_n(x)} {_n(y - 6)}l6 6-6 6-6-6z"
+    return f"M{_n(x - 5)} {_n(y - 5)}l10 10m0-10l-10 10"  # cross
 
 
 def _text_width(text: str, size: float) -> float:
-    return 0.52 * size * len(text)
+    return 0.56 * size * len(text)
 
 
-@functools.cache
-def _legend_sample(i: int) -> str:
-    """The legend's sample of the ``i``th series: its line and marker."""
-    colour, dash, shape = SERIES_STYLES[i % len(SERIES_STYLES)]
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<line x1="0" y1="0" x2="28" y2="0" stroke="{colour}" stroke-width="{3 if i == 0 else 2}"{dash_attr}/>'
-        + _marker(shape, 14, 0, colour, 4)
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _legend(items: tuple[tuple[str, str], ...], top: float) -> tuple[list[str], float]:
-    """Lay legend entries left to right, wrapping; return the SVG parts and the height used."""
-    parts, x, y = [], float(MARGIN_LEFT), top
-    for sample, name in items:
-        w = 34 + _text_width(name, 13) + 22
-        if x + w > WIDTH - MARGIN_RIGHT and x > MARGIN_LEFT:
-            x, y = float(MARGIN_LEFT), y + 22
-        parts.append(
-            f'<g transform="translate({x:.1f},{y:.1f})">{sample}'
-            f'<text x="34" y="4.5">{escape(name)}</text></g>'
-        )
-        x += w
-    return parts, (y - top) + 22
-
-
-# a worker renders dozens of reports: every indicator's frames at a few scales each, about 20
-# distinct frames for each new report once the common ones are in (a few KB each)
+# a worker renders dozens of reports: most charts share a few frames, each drawn once
 @functools.lru_cache(maxsize=4096)
-def _frame(
-    ticks: tuple[float, ...],
-    step: float,
-    periods: tuple[str, ...],
-    top: float,
-    plot_h: float,
-    y_label: str | None,
-) -> str:
-    """Grid, axes and their labels: the same for every chart with these ticks and periods (most of a
-    report's charts share a few), so each is drawn once. Shared attributes sit on groups."""
+def _frame(ticks: tuple[float, ...], step: float, periods: tuple[str, ...], left: float) -> str:
+    """Grid, axes and their labels: the same for every chart with these ticks and periods."""
     lo, hi = ticks[0], ticks[-1]
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    slot = plot_w / max(len(periods), 1)
-    xs = [MARGIN_LEFT + (i + 0.5) * slot for i in range(len(periods))]
+    plot_h = HEIGHT - TOP - MARGIN_BOTTOM
+    base = TOP + plot_h
+    slot = (WIDTH - left - MARGIN_RIGHT) / max(len(periods), 1)
 
     def y(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo) * plot_h
+        return base - (v - lo) / (hi - lo) * plot_h
 
-    out = [f'<g stroke="{GRID}">']
+    grid = "".join(f"M{_n(left)} {_n(y(t))}H{WIDTH - MARGIN_RIGHT}" for t in ticks[1:])
+    out = [
+        f'<path d="{grid}" stroke="{GRID}"/>',
+        f'<path d="M{_n(left)} {_n(base)}H{WIDTH - MARGIN_RIGHT}" stroke="{AXIS}"/>',
+        '<g text-anchor="end">',
+    ]
     out += [
-        f'<line x1="{MARGIN_LEFT}" y1="{y(t):.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{y(t):.1f}"/>'
+        f'<text x="{_n(left - 6)}" y="{_n(y(t) + 5)}">{escape(_fmt_tick(t, step))}</text>'
         for t in ticks
     ]
-    out.append('</g><g text-anchor="end">')
-    out += [
-        f'<text x="{MARGIN_LEFT - 8}" y="{y(t) + 4.5:.1f}">{escape(_fmt_tick(t, step))}</text>'
-        for t in ticks
-    ]
-    out.append("</g>")
-    if y_label:
-        out.append(
-            f'<text transform="translate(16,{top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">'
-            f"{escape(str(y_label))}</text>"
-        )
-    base = top + plot_h
-    out.append(
-        f'<g stroke="{AXIS}"><line x1="{MARGIN_LEFT}" y1="{base:.1f}" x2="{WIDTH - MARGIN_RIGHT}" y2="{base:.1f}"/>'
-    )
-    out += [f'<line x1="{x:.1f}" y1="{base:.1f}" x2="{x:.1f}" y2="{base + 5:.1f}"/>' for x in xs]
     out.append('</g><g text-anchor="middle">')
-    every = max(1, math.ceil(len(periods) * 62 / plot_w))
+    # every period labelled where the labels fit at the phone size, else every other (or fewer)
+    widest = max((_text_width(p, PHONE_FONT_SIZE) for p in periods), default=0)
+    every = max(1, math.ceil((widest + 6) / slot))
+    last = len(periods) - 1
     out += [
-        f'<text x="{x:.1f}" y="{base + 21:.1f}">{escape(p)}</text>'
-        for i, (x, p) in enumerate(zip(xs, periods, strict=True))
-        if i % every == 0
+        f'<text x="{_n(left + (i + 0.5) * slot)}" y="{_n(base + 21)}">{escape(p)}</text>'
+        for i, p in enumerate(periods)
+        if (last - i) % every == 0  # the latest period is always labelled
     ]
     out.append("</g>")
     return "".join(out)
 
 
-def _hand_svg(chart: dict[str, Any]) -> str:
+def _hand_svg(chart: dict[str, Any], labelledby: str | None = None, compact: bool = False) -> str:
+    """The chart as SVG; ``compact`` leaves the series' paint and the text's font to the page's
+    stylesheet (classes, cspa.css), as a page of 400 charts can: a chart printed by WeasyPrint, or
+    used outside a report page, carries its own."""
     periods = _periods(chart)
     series = chart.get("series") or []
     bands = [
@@ -263,108 +307,96 @@ def _hand_svg(chart: dict[str, Any]) -> str:
         if _finite(b.get("lower_quartile")) and _finite(b.get("upper_quartile"))
     ]
     label = _label(chart)
-
-    legend_items = [
-        (_legend_sample(i), str(s.get("name", f"Series {i + 1}"))) for i, s in enumerate(series)
-    ]
-    if bands:
-        legend_items.append(
-            (
-                '<rect x="0" y="-6" width="28" height="12" fill="' + BAND_FILL + '"/>',
-                "England interquartile range",
-            )
-        )
-        if any(_finite(b.get("median")) for b in bands):
-            legend_items.append(
-                (
-                    f'<line x1="0" y1="0" x2="28" y2="0" stroke="{MEDIAN}" stroke-width="1.5" stroke-dasharray="4 3"/>',
-                    "England median",
-                )
-            )
-    legend_parts, legend_h = _legend(
-        tuple(legend_items), 16
-    )  # the same few legends, chart after chart
-    top = 16 + legend_h + 8
-
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - top - MARGIN_BOTTOM
     points = [_points(s) for s in series]
     values = _values(chart, points)
     ticks = _ticks(min(values), max(values)) if values else [0.0, 1.0]
     lo, hi = ticks[0], ticks[-1]
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    slot = plot_w / max(len(periods), 1)
-    xpos = {p: MARGIN_LEFT + (i + 0.5) * slot for i, p in enumerate(periods)}
-    xtext = {p: f"{x:.1f}" for p, x in xpos.items()}
-    base, span = top + plot_h, hi - lo  # y(v) below, with its sums made once
+    left = 10 + max(_text_width(_fmt_tick(t, step), PHONE_FONT_SIZE) for t in ticks)
+    plot_h = HEIGHT - TOP - MARGIN_BOTTOM
+    slot = (WIDTH - left - MARGIN_RIGHT) / max(len(periods), 1)
+    xpos = {p: left + (i + 0.5) * slot for i, p in enumerate(periods)}
+    base, span = TOP + plot_h, hi - lo
 
     def y(v: float) -> float:
         return base - (v - lo) / span * plot_h
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} '
-        f'font-family="{FONT}" font-size="13" fill="{TEXT}">',
-        f"<title>{escape(label)}</title>",
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-    ]
-    out += legend_parts
-    out.append(
-        _frame(tuple(ticks), step, tuple(periods), top, plot_h, chart.get("y_label") or None)
+    named = (
+        f'aria-labelledby="{escape(labelledby)}">'
+        if labelledby
+        else f"aria-label={quoteattr(label)}><title>{escape(label)}</title>"
     )
-    # quartile band and median
+    head = (
+        f'<svg class="cspa-chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" {named}'
+        if compact
+        else f'<svg xmlns="http://www.w3.org/2000/svg" class="cspa-chart-svg" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" font-family="arial,sans-serif" '
+        f'font-size="{FONT_SIZE}" fill="{TEXT}" {named}'
+    )
+    out = [head, _frame(tuple(ticks), step, tuple(periods), left)]
     if bands:
-        bands = [b for b in bands if str(b["period"]) in xpos]
-        bands.sort(key=lambda b: xpos[str(b["period"])])
-        upper = [f"{xpos[str(b['period'])]:.1f},{y(float(b['upper_quartile'])):.1f}" for b in bands]
-        lower = [
-            f"{xpos[str(b['period'])]:.1f},{y(float(b['lower_quartile'])):.1f}"
-            for b in reversed(bands)
-        ]
-        if len(bands) == 1:  # a single period: draw a short bar
+        bands = sorted(
+            (b for b in bands if str(b["period"]) in xpos), key=lambda b: xpos[str(b["period"])]
+        )
+        if len(bands) == 1:  # a single period: a short bar
             x0 = xpos[str(bands[0]["period"])]
             yu, yl = y(float(bands[0]["upper_quartile"])), y(float(bands[0]["lower_quartile"]))
             out.append(
-                f'<rect x="{x0 - 12:.1f}" y="{yu:.1f}" width="24" height="{yl - yu:.1f}" fill="{BAND_FILL}"/>'
+                f'<rect x="{_n(x0 - 12)}" y="{_n(yu)}" width="24" height="{_n(yl - yu)}" fill="{BAND_FILL}"/>'
             )
-        else:
-            out.append(f'<polygon points="{" ".join(upper + lower)}" fill="{BAND_FILL}"/>')
+        elif bands:
+            edge = [
+                f"{_n(xpos[str(b['period'])])},{_n(y(float(b['upper_quartile'])))}" for b in bands
+            ]
+            edge += [
+                f"{_n(xpos[str(b['period'])])},{_n(y(float(b['lower_quartile'])))}"
+                for b in reversed(bands)
+            ]
+            out.append(f'<polygon points="{" ".join(edge)}" fill="{BAND_FILL}"/>')
         med = [
-            f"{xpos[str(b['period'])]:.1f},{y(float(b['median'])):.1f}"
+            f"{_n(xpos[str(b['period'])])},{_n(y(float(b['median'])))}"
             for b in bands
             if _finite(b.get("median"))
         ]
         if len(med) > 1:
             out.append(
-                f'<polyline points="{" ".join(med)}" fill="none" stroke="{MEDIAN}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                f'<polyline points="{" ".join(med)}" fill="none" stroke="{MEDIAN}" '
+                'stroke-width="1.5" stroke-dasharray="4 3"/>'
             )
-    # series: comparators first so the area's line is drawn on top
+    # comparators first, so the authority's line is drawn on top
     for i in reversed(range(len(series))):
-        colour, dash, shape = SERIES_STYLES[i % len(SERIES_STYLES)]
+        kind = kind_of(series[i], i)
+        colour, width, dash, shape = STYLES[kind]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        width = 3 if i == 0 else 2
-        ys = {
-            p: y(v) for p, v in dict(points[i]).items()
-        }  # each point's place, for its line and its marker
-        segment: list[str] = []
-        segments: list[list[str]] = []
+        line_paint = (
+            f'class="l{KIND_CLASS[kind]}"'
+            if compact
+            else f'fill="none" stroke="{colour}" stroke-width="{width}" stroke-linejoin="round"'
+            f"{dash_attr}"
+        )
+        ys = {p: y(v) for p, v in points[i] if p in xpos}
+        segments: list[list[str]] = [[]]
         for p in periods:
             if p in ys:
-                segment.append(f"{xtext[p]},{ys[p]:.1f}")
-            elif segment:
-                segments.append(segment)
-                segment = []
-        if segment:
-            segments.append(segment)
+                segments[-1].append(f"{_n(xpos[p])},{_n(ys[p])}")
+            elif segments[-1]:
+                segments.append([])
+        if compact:
+            # the page's stylesheet puts each kind's marker on every point of its lines (CSS
+            # ``marker``, MARKER_DEFS): a lone point is a line of one point
+            out += [f'<polyline points="{" ".join(seg)}" {line_paint}/>' for seg in segments if seg]
+            continue
         for seg in segments:
             if len(seg) > 1:
-                out.append(
-                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" '
-                    f'stroke-width="{width}" stroke-linejoin="round"{dash_attr}/>'
-                )
-        for p, yp in ys.items():
-            if p in xpos:
-                out.append(_marker(shape, xpos[p], yp, colour))
+                out.append(f'<polyline points="{" ".join(seg)}" {line_paint}/>')
+        if ys:
+            marks = "".join(_marker(shape, xpos[p], yp) for p, yp in ys.items())
+            paint = (
+                f'class="m{KIND_CLASS[kind]}"'
+                if compact
+                else _MARK_PAINT.get(shape, 'fill="{c}"').format(c=colour)
+            )
+            out.append(f'<path d="{marks}" {paint}/>')
     out.append("</svg>")
     return "".join(out)
 

@@ -50,6 +50,19 @@ class FrameworkRef(_Open):
     licence: str | None = None
 
 
+class SummaryEntry(_Closed):
+    """One "at a glance" sentence: a judgement of the authority's own figure, worded (issue 18)."""
+
+    indicator: str = Field(description="the code of an indicator in the report")
+    measure: str | None = Field(
+        description="the measure as the judgement names it (null: the indicator's one)"
+    )
+    period: str
+    kind: Literal["significance", "quartile", "trend", "progress", "band"]
+    direction: Literal["better", "worse"]
+    sentence: str = Field(description="the judgement and its evidence, in words")
+
+
 class _Envelope(_Open):
     """What every report kind carries: what it is, of whom, when, and where its figures come from."""
 
@@ -138,6 +151,9 @@ class Judgement(_Open):
     quartile: int | None = None
     quartile_position: str | None = None
     rank: int | None = None
+    rank_of: int | None = Field(
+        default=None, description="how many authorities the rank is among (rank 12 of 152)"
+    )
     trend: str | None = None
     recent_trend: str | None = Field(
         default=None, description="Fingertips' recent trend on the series' latest figure"
@@ -245,6 +261,14 @@ class ApaDocument(_Envelope):
     report: Literal["apa-dataset"]
     period_window: int | None = None
     history: bool
+    scope: list[str] = Field(
+        default=[],
+        description="what the report covers, for its reader: periods, neighbour group, indicators held",
+    )
+    summary: list[SummaryEntry] = Field(
+        default=[],
+        description="what stands out, in sentences made from the engine's judgements (issue 18)",
+    )
     legend: dict[str, Any]
     changes: list[str] = []
     sections: list[Section]

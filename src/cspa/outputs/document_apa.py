@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections import defaultdict
 from operator import itemgetter
 
@@ -19,9 +20,18 @@ from cspa.catalogue.areas import ENGLAND, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.models import OUTCOME_TITLES, Indicator, Outcome
 from cspa.catalogue.neighbours import load_neighbours
-from cspa.catalogue.vocabulary import attribution_for, status_legend
+from cspa.catalogue.vocabulary import attribution_for, reader_words, status_legend
+from cspa.engine.selection import Selection
 from cspa.errors import CspaError
 from cspa.outputs.judgement_columns import JUDGEMENT_COLUMNS, JUDGEMENT_MEANINGS
+from cspa.outputs.summary import summarise
+from cspa.store.coverage import (
+    area_coverage,
+    coverage_sentence,
+    mapped_owners,
+    not_then,
+)
+from cspa.store.sql import string
 
 OUTCOME_ORDER = list(Outcome)
 GEO_ORDER = {"area": 0, "statistical_neighbours": 2, "region": 3, "england": 4}
@@ -59,13 +69,53 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+#: The owner of rows no report shows: a geography the catalogue maps to no authority.
+NO_OWNER = "-"
+
+
 def owner_sql(alias: str = "j", area_alias: str = "a") -> str:
     """SQL for the authority whose report shows a judgement row: the authority itself, the authority
     a statistical-neighbour aggregate belongs to (``SN:<group>:<code>``), the region (shown in the
-    reports of its authorities), or '' for England and the other non-LA geographies (every report)."""
+    reports of its authorities), '' for England and the other countries (every report), and for a
+    PCT, trust, drug action team, youth offending team or benchmark group the authority the
+    catalogue maps it to (its ``parent`` chain); a geography mapped to none is shown by no report
+    (:data:`NO_OWNER`), so one authority's PCT never appears in another's report."""
+    mapped = " ".join(
+        f"WHEN {string(code)} THEN {string(owner if owner is not None else NO_OWNER)}"
+        for code, owner in sorted(mapped_owners().items())
+    )
     return (
         f"CASE WHEN {alias}.area LIKE 'SN:%' THEN regexp_extract({alias}.area, '[^:]+$') "
-        f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area ELSE '' END"
+        f"WHEN {area_alias}.type IN ('la', 'region') THEN {alias}.area "
+        f"WHEN {area_alias}.type = 'country' THEN '' "
+        + (
+            f"ELSE coalesce(CASE {alias}.area {mapped} END, '{NO_OWNER}') END"
+            if mapped
+            else f"ELSE '{NO_OWNER}' END"
+        )
+    )
+
+
+def report_selection(con: duckdb.DuckDBPyConnection, framework: str, year: int | None) -> Selection:
+    """What the engine judges for a report of ``framework`` in ``year``: the figures of periods that
+    ended by the end of that year (a report of 2019 knows nothing later: its ranks, neighbour
+    averages, progress and trends use none of it) and the neighbour group in force then
+    (``Framework.neighbour_group_for``). Where the store holds nothing later and the group is the
+    default, the selection is the whole framework, which a stored build answers."""
+    fw = load_catalogue().frameworks[framework]
+    if year is None:
+        return Selection.document(framework)
+    up_to = dt.date(year, 12, 31)
+    (latest,) = con.execute(
+        "SELECT max(o.period_end) FROM observation o JOIN indicator i ON i.code = o.indicator "
+        "WHERE i.framework = ?",
+        [framework],
+    ).fetchall()[0]
+    group = fw.neighbour_group_for(year)
+    return Selection.document(
+        framework,
+        up_to=up_to if latest is not None and latest > up_to else None,
+        neighbour_group=group if group != fw.default_neighbour_group.get("default") else None,
     )
 
 
@@ -92,6 +142,7 @@ COLUMNS = (
     "traffic_light",
     "light_basis",
     "rank",
+    "rank_of",
     "quartile",
     "distribution_basis",
     "quartile_position",
@@ -199,17 +250,31 @@ class SharedRows:
         return [r for k, r in self.keyed[(framework, owner)] if k in keys]
 
 
+def prepared_selection(con: duckdb.DuckDBPyConnection, framework: str) -> Selection | None:
+    """The selection a batch's prepared rows were judged with (cspa.app.batch writes it beside them)."""
+    if not _has_table(con, f"{PREPARED}_meta"):
+        return None
+    cols = set(con.sql(f"SELECT * FROM {PREPARED}_meta LIMIT 0").columns)
+    if "up_to" not in cols:
+        return Selection.document(framework)
+    up_to, group = con.execute(f"SELECT up_to, neighbour_group FROM {PREPARED}_meta").fetchall()[0]
+    return Selection.document(framework, up_to=up_to, neighbour_group=group)
+
+
 def judgement_rows(
     con: duckdb.DuckDBPyConnection,
     framework: str,
     area: Area,
     window: int | None = None,
     shared: SharedRows | None = None,
+    selection: Selection | None = None,
 ) -> list[dict]:
     """The engine's rows for one authority: its own figures, its comparators and non-LA geographies.
 
     With ``window``, only the latest ``window`` periods of each indicator (every period otherwise).
     ``shared`` (on a connection prepared by cspa.app.batch) keeps the rows every report shows.
+    ``selection`` is what the engine judges (:func:`report_selection`; default: the framework);
+    a prepared connection was judged with the batch's selection already.
     """
     region = area.region_code or ""
     inds = f"j.indicator IN (SELECT code FROM indicator WHERE framework = '{framework}')"
@@ -227,9 +292,8 @@ def judgement_rows(
         # the stored build, or the whole framework computed now (ranks and neighbour aggregates
         # need every authority); the engine is imported here only: its imports take seconds
         from cspa.engine.run import judgements
-        from cspa.engine.selection import Selection
 
-        rel = judgements(con, Selection.document(framework))
+        rel = judgements(con, selection or Selection.document(framework))
         rows = f"SELECT j.* FROM rel j LEFT JOIN area a ON a.code = j.area WHERE {keep}"
         columns = [c for c in COLUMNS if c in rel.columns]
     result = con.sql(_select(rows, window, columns=columns))
@@ -257,6 +321,61 @@ def _rows_with_shared(
     if area.region_code:
         others = others + shared.in_periods(con, framework, area.region_code, keys)
     return own + others
+
+
+def _section_of(ind: Indicator, fw) -> tuple[str, str, str | None]:
+    """The section (id and title) and subsection title an indicator is filed under: its outcome
+    and the seed's section, or, where the framework reports by the source's themes, its topic."""
+    if fw.report_sections == "topic":
+        topic = ind.topic or "Other"
+        return "theme-" + re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-"), topic, None
+    title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
+    sec_id = ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
+    return sec_id, title, ind.section or ind.topic or ""
+
+
+def _chosen(
+    indicators: list[Indicator], fw, themes: tuple[str, ...] | list[str], codes
+) -> list[Indicator]:
+    """The indicators of the themes and codes a user chose (all when none are given); an unknown
+    theme or code is refused, naming those there are."""
+    if not themes and not codes:
+        return indicators
+    by_theme: dict[str, list[Indicator]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for ind in indicators:
+        sec_id, title, _sub = _section_of(ind, fw)
+        by_theme[sec_id].append(ind)
+        names[sec_id] = title
+    keys = {
+        k.lower(): sid for sid, t in names.items() for k in (sid, t, sid.removeprefix("theme-"))
+    }
+    picked: set[str] = set()
+    for t in themes:
+        sid = keys.get(str(t).strip().lower())
+        if sid is None:
+            raise CspaError(f"no theme {t!r} in this report; themes: " + "; ".join(names.values()))
+        picked.update(i.code for i in by_theme[sid])
+    have = {i.code: i for i in indicators}
+    lower = {c.lower(): c for c in have}
+    for c in codes:
+        code = lower.get(str(c).strip().lower())
+        if code is None:
+            raise CspaError(
+                f"no indicator {c!r} in this report (codes are shown in each indicator's "
+                "details, e.g. " + ", ".join(list(have)[:5]) + ")"
+            )
+        picked.add(code)
+    return [i for i in indicators if i.code in picked]
+
+
+def _is_own(code: str, area: Area) -> bool:
+    """A figure filed under ``code`` is the authority's own: its code, or a geography the catalogue
+    maps to it (a PCT, drug action team ...), not a comparator (neighbours, region, England)."""
+    if code == area.code:
+        return True
+    owner = mapped_owners().get(code)
+    return owner == area.code
 
 
 # Geographies that are the authority's own area under another name: a drug action team and a
@@ -295,8 +414,13 @@ def build_apa_document(
     periods: int | None = None,
     history: bool = True,
     shared: SharedRows | None = None,
+    themes: tuple[str, ...] | list[str] = (),
+    indicators: tuple[str, ...] | list[str] = (),
 ) -> dict:
     """The APA dataset report document for one authority (docs/report-spec.md).
+
+    ``themes`` and ``indicators`` narrow the report to those sections (by title or id, any case)
+    and indicator codes; the judgements are the same (ranks and averages need every authority).
 
     ``periods`` is how many of the latest periods each indicator's table and chart show (0 = every
     period; None = the framework's ``period_window``). With ``history`` (the default)
@@ -322,25 +446,63 @@ def build_apa_document(
         (i, m): d
         for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()
     }
-    rows = judgement_rows(con, framework, area, None if history else window, shared)
+    if area.type != "la":
+        raise CspaError(
+            f"{area.name} is a {area.type}, not a local authority: an APA dataset report is of one "
+            "authority."
+        )
+    if not area.existed_in(year):
+        raise CspaError(
+            not_then(area, year) + " " + coverage_sentence(area, area_coverage(con, area))
+        )
+    selection = (
+        prepared_selection(con, framework)
+        if shared is not None
+        else report_selection(con, framework, year)
+    )
+    rows = judgement_rows(con, framework, area, None if history else window, shared, selection)
     by_ind: dict[str, list[dict]] = defaultdict(list)
+    own: set[str] = set()  # the indicators with a figure of the authority's own (a value)
+    listed: set[str] = set()  # ... or a status symbol in its place (suppressed, not available)
     for r in rows:
         by_ind[r["indicator"]].append(r)
+        if r["for_area"] is None and _is_own(r["area"], area):
+            listed.add(r["indicator"])
+            if r["value"] is not None:
+                own.add(r["indicator"])
+    if not own:
+        # a report about an authority shows its figures: none here, so say what there is instead
+        raise CspaError(
+            f"{area.name} has no figures in the {fw.title} ({framework}) for periods ending by "
+            f"{year}, so there is no report to make. "
+            + coverage_sentence(area, area_coverage(con, area))
+        )
 
-    indicators = sorted(
-        cat.in_framework(framework),
-        key=lambda i: (
-            OUTCOME_ORDER.index(i.outcome) if i.outcome else 99,
-            i.page or 0,
-            i.section or i.topic or "",
-            i.code,
-        ),
-    )
-    if fw.only_indicators_with_figures:
-        # current frameworks: only indicators with figures for this authority
-        indicators = [
-            i for i in indicators if any(r["area"] == area.code for r in by_ind.get(i.code, []))
-        ]
+    chosen_themes, chosen_codes = themes, indicators
+    if fw.report_sections == "topic":
+        # the source's own themes (LAIT's topics), alphabetically as LAIT lists them; within a
+        # theme, by title, so a reader finds an indicator by its name
+        indicators = sorted(
+            cat.in_framework(framework),
+            key=lambda i: ((i.topic or "Other").lower(), i.title.lower(), i.code),
+        )
+    else:
+        indicators = sorted(
+            cat.in_framework(framework),
+            key=lambda i: (
+                OUTCOME_ORDER.index(i.outcome) if i.outcome else 99,
+                i.page or 0,
+                i.section or i.topic or "",
+                i.code,
+            ),
+        )
+    subject = area.code in fw.report_subjects
+    if fw.only_indicators_with_figures or not subject:
+        # current frameworks, and a printed document's framework for an authority other than its
+        # subject: only the indicators with figures of this authority's own
+        indicators = [i for i in indicators if i.code in listed]
+    n_listed = len(indicators)
+    indicators = _chosen(indicators, fw, chosen_themes, chosen_codes)
     sections: list[dict] = []
     docs = []
     vintages: set[str] = set()
@@ -349,22 +511,18 @@ def build_apa_document(
         irows = by_ind.get(ind.code, [])
         docs.append(_indicator_doc(ind, irows, area, names, decimals, window, geo_cache, shared))
         vintages.update(map(_VINTAGE, irows))
-        title = OUTCOME_TITLES.get(ind.outcome, "Other") if ind.outcome else (ind.topic or "Other")
-        sec_id = (
-            ind.outcome.value if ind.outcome else (ind.topic or "other").lower().replace(" ", "_")
-        )
+        sec_id, title, sub = _section_of(ind, fw)
         if not sections or sections[-1]["id"] != sec_id:
             sections.append({"id": sec_id, "title": title, "subsections": []})
-        sub = ind.section or ind.topic or ""
         if not sections[-1]["subsections"] or sections[-1]["subsections"][-1]["title"] != sub:
             sections[-1]["subsections"].append({"title": sub, "indicators": []})
         sections[-1]["subsections"][-1]["indicators"].append(ind.code)
 
     ng = load_neighbours()
     appendices = []
+    year_group = fw.neighbour_group_for(year)
     groups = sorted(
-        {i.neighbour_group for i in indicators if i.neighbour_group}
-        | {fw.default_neighbour_group.get("default")} - {None}
+        {i.neighbour_group for i in indicators if i.neighbour_group} | {year_group} - {None}
     )
     for g in groups:
         try:
@@ -385,9 +543,16 @@ def build_apa_document(
                     ],
                 }
             )
-    default_group = fw.default_neighbour_group.get("default")
-    map_doc = _map(area, ng, default_group, areas)
+    map_doc = _map(area, ng, year_group, areas)
     agreement = significance_agreement(docs)
+    scope = _scope(fw, area, year, year_group, ng, n_listed, subject, selection)
+    if len(indicators) < n_listed:
+        shown = ", ".join(dict.fromkeys(s["title"] for s in sections))
+        scope.append(
+            f"This report shows only what was chosen: {len(indicators)} of the {n_listed} "
+            f"indicators with {area.name}'s figures, under {shown}."
+        )
+    summary, summary_layout = summarise(area.name, docs, sections)
     attribution = attribution_for(fw.licence)
     attribution.append(
         f"Source: {fw.publisher or fw.title}; {fw.vintage or ''}; {fw.licence or ''}".strip("; ")
@@ -416,6 +581,12 @@ def build_apa_document(
         "version": f"cspa {__version__}",
         "produced": dt.date.today().isoformat(),
         "attribution": attribution,
+        "scope": scope,
+        "summary": summary,
+        "_summary": summary_layout,
+        "_show_codes": fw.show_codes,
+        # a report of the source's themes runs its indicators on in print (the seed's one a page)
+        "_flow": fw.report_sections == "topic",
         "changes": list(fw.notes),
         "legend": {
             "status_symbols": status_legend(fw),
@@ -429,6 +600,21 @@ def build_apa_document(
                 {"light": "red", "label": "Red", "meaning": "performance that needs to improve"},
             ],
             "bands": "Bands run from Low (1 blob) to High (5 blobs); on symmetric indicators the middle band is best.",
+            "comparator_shading": (
+                f"Where statistical neighbours' or England's figures are shaded, the shading "
+                f"compares {area.name} with that figure, as the published dataset does for "
+                f"attainment and absence: green, {area.name}'s figure is better; amber, similar; "
+                f"red, {area.name}'s is worse. It says nothing of how the neighbours or England "
+                "perform. The cell says which, in words."
+            )
+            if any(
+                c.get("light_label")
+                for d in docs
+                for g in d["table"]["row_groups"]
+                for row in g["rows"]
+                for c in row["cells"]
+            )
+            else None,
             "published": "Figures marked † are published by the source and cannot be recomputed by cspa.",
             "significance": SIGNIFICANCE_LEGEND,
         },
@@ -617,6 +803,7 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         "quartile": quartile,
         "quartile_position": position,
         "rank": rank,
+        "rank_of": r.get("rank_of") if rank is not None else None,
         "trend": trend,
         "significance": significance,
         "published_significance": r.get("published_significance"),
@@ -629,6 +816,9 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         "target": None,
         "basis": "; ".join(parts),
         "_bases": _judgement_bases(r),
+        # a comparator's light judged for the authority (000:L45): it says how the authority
+        # compares with that figure, not how the figure itself performs
+        "_for_area": r["for_area"] is not None,
     }
     return obs, judgement, list(dict.fromkeys(parts)), _column_judgements((judgement,))
 
@@ -654,7 +844,9 @@ def _judgement_entries(j: dict) -> list[dict]:
         {
             "key": key,
             "value": value,
-            "display": _judgement_display(key, value, j),
+            "display": f"{value} of {j['rank_of']}"
+            if key == "rank" and j.get("rank_of")
+            else _judgement_display(key, value, j),
             "basis": bases.get(key),
         }
         for key, _label in JUDGEMENT_COLUMNS
@@ -752,7 +944,7 @@ def _indicator_doc(
         "related": ind.related,
         "light_rule": getattr(light, "reason", None)
         if light.rule == "none"
-        else light.rule.replace("_", " "),
+        else LIGHT_RULE_WORDS.get(light.rule, light.rule.replace("_", " ")).format(area=area.name),
         "bands": [
             {"periods": b.periods, "cutoffs": b.cutoffs, "blobs": b.blobs} for b in ind.bands
         ],
@@ -760,7 +952,8 @@ def _indicator_doc(
         "judgements": judgements,
         "table": table,
         "chart": _chart(ind, observations, shown, area, frozenset(comparator_geos)),
-        "notes": ind.notes,
+        # transcription notes, worded for a reader (the renderers show them as provenance)
+        "notes": [reader_words(n) for n in ind.notes],
     }
 
 
@@ -774,6 +967,32 @@ def _row_order(r: dict) -> tuple:
     """Rows in table order: by measure, then period, then area (:data:`_ROW_ORDER`, where no period lacks an end)."""
     return r["measure"], r["period_end"] or _MIN_DATE, r["area"]
 
+
+#: A light rule in a reader's words (catalogue.models' TrafficLight rules; lights.py says how each
+#: is applied).
+LIGHT_RULE_WORDS = {
+    "paf_band": "the colour of the figure's PAF band (a red, amber or green blob band)",
+    "comparator_shading": (
+        "the neighbours' and England's figures are shaded by how {area} compares with them, as "
+        "the published dataset shades attainment and absence"
+    ),
+    "fixed_thresholds": "green or red beyond the indicator's thresholds for the year, amber between",
+    "points_tolerance": (
+        "amber within the indicator's tolerance of its comparator, green better than that, red worse"
+    ),
+    "published_significance": (
+        "the published significance against England: green significantly better, red "
+        "significantly worse, amber not significantly different"
+    ),
+    "vs_statistical_neighbours": (
+        "green where {area} is better than its statistical neighbours, red where worse"
+    ),
+}
+
+#: What a comparator's shading says of the authority (000:L45: the shading compares the authority
+#: with the neighbours' and England's figures): green, the authority is better; amber, within the
+#: rule's tolerance; red, worse.
+SHADING_WORDS = {"green": "better", "amber": "similar", "red": "worse"}
 
 ROW_LABELS = {
     "statistical_neighbours": "Statistical neighbours",
@@ -838,16 +1057,19 @@ def _table(
                     continue
                 js, parts, columns = at
                 j = js[-1]
+                lit = next((x for x in reversed(js) if x["traffic_light"]), j)
                 cell = {
                     "display": o["display"],
                     "status": o["status"],
-                    "light": j["traffic_light"],
+                    "light": lit["traffic_light"],
                     "blobs": j["band"],
                     "band_range": j["band_range"],
                     "source": o["source"],
                     "basis": o["basis"],
                     "judged": parts,
                 }
+                if lit["traffic_light"] and lit.get("_for_area") and area is not None:
+                    cell["light_label"] = f"{area.name} {SHADING_WORDS[lit['traffic_light']]}"
                 if columns:
                     cell["_judgements"] = columns
                     for c in columns:
@@ -893,9 +1115,11 @@ def _chart(
 
     The subject is every geography of the first measure that is not a comparator: the authority,
     or the body the source reports for it (a PCT, an NHS trust: 1003HC, 1030HC print Luton's
-    figures under "LUTON PCT" and its community trust, 000:L220, L457); the comparators follow
-    (statistical neighbours, region, benchmark group, England), so a chart never shows the
-    comparators alone."""
+    figures under "LUTON PCT" and its community trust, 000:L220, L457; a report shows only the
+    geographies the catalogue maps to its authority); the comparators follow (statistical
+    neighbours, region, benchmark group, England), so a chart never shows the comparators alone.
+    Each series names its kind (the first subject is drawn as the authority), so a kind is drawn
+    the same way in every report. The summary quotes the figures as the table prints them."""
     mid = ([m.id for m in ind.measures] or ["value"])[0]
     shown = set(cols)
     comparators = {"statistical_neighbours", "region", "england"} | set(comparator_geos)
@@ -905,31 +1129,99 @@ def _chart(
     for o in obs:
         if o["measure_id"] == mid and o["value"] is not None and o["period"] in shown:
             points.setdefault(o["geography"], []).append(
-                {"period": o["period"], "value": o["value"]}
+                {"period": o["period"], "value": o["value"], "display": o["display"]}
             )
-    subjects = sorted((g for g in points if g not in comparators), key=lambda g: (g != "area", g))
+    subjects = sorted(
+        (g for g in points if g not in comparators),
+        key=lambda g: (g != "area", -len(points[g]), g),
+    )
     if not subjects:
         return None
     others = sorted((g for g in points if g in comparators), key=lambda g: (order.get(g, 3), g))
-    names = {g: labels.get(g, g) for g in [*subjects, *others]}
-    series = [{"name": name, "points": points[g]} for g, name in names.items() if points[g]]
+    kinds = {g: "area" if i == 0 else "other" for i, g in enumerate(subjects)}
+    kinds.update({g: g if g in order else "other" for g in others})
+    series = [
+        {"name": labels.get(g, g), "kind": kinds[g], "points": points[g]}
+        for g in [*subjects, *others]
+        if points[g]
+    ]
     if not series or max(len(s["points"]) for s in series) < 2:
         return None
     first = series[0]["points"]
-    summary = (
-        f"{series[0]['name']}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in "
-        f"{first[-1]['period']}."
-    )
+    summary = f"{series[0]['name']}: {first[0]['display']} in {first[0]['period']}"
+    if len(first) > 1:
+        summary += f" and {first[-1]['display']} in {first[-1]['period']}"
+    summary += "."
     for s in series[1:]:
-        summary += f" {s['name']}: {s['points'][-1]['value']:g} in {s['points'][-1]['period']}."
+        last = s["points"][-1]
+        summary += f" {s['name']}: {last['display']} in {last['period']}."
     return {
         "kind": "line",
         "title": ind.title,
-        "y_label": ind.unit.value.replace("_", " "),
+        "y_label": _UNIT_WORDS.get(ind.unit.value, ind.unit.value.replace("_", " ")),
         "series": series,
         "quartile_bands": None,
         "summary": summary,
     }
+
+
+#: A unit as a chart's axis names it.
+_UNIT_WORDS = {
+    "percent": "%",
+    "rate_per_1000": "rate per 1,000",
+    "rate_per_10000": "rate per 10,000",
+    "rate_per_100000": "rate per 100,000",
+    "currency_gbp": "£",
+}
+
+
+def _scope(
+    fw,
+    area: Area,
+    year: int,
+    group: str | None,
+    ng,
+    n_indicators: int,
+    subject: bool,
+    selection: Selection | None,
+) -> list[str]:
+    """What the report covers, in sentences for its reader: the periods (a report of a past year
+    leaves out what came later), the neighbour group and, for an authority that is not the subject
+    of the published document a framework reproduces, how much of it cspa holds for this one."""
+    out = []
+    if selection is not None and selection.up_to is not None:
+        out.append(
+            f"Figures for periods ending by {selection.up_to.day} {selection.up_to:%B %Y}; later "
+            "figures are left out, and every rank, average and comparison is made as it stood then."
+        )
+    info = ng.info.get(group) if group else None
+    if info is not None:
+        try:
+            group_year = int(info.period)
+        except ValueError:
+            group_year = None
+        members = ng.of(group, area.code) if group in ng.groups else []
+        if not members:
+            out.append(
+                f"{area.name} has no statistical neighbours in the {info.name}, so no neighbour "
+                "average is shown."
+            )
+        elif group_year is not None and group_year > year:
+            out.append(
+                f"Statistical neighbours are the {info.name}, the earliest model cspa holds; the "
+                f"model in force in {year} is not held."
+            )
+    if fw.report_subjects and not subject:
+        subjects = ", ".join(
+            a.name for code in fw.report_subjects if (a := load_areas().get(code)) is not None
+        )
+        total = len(load_catalogue().in_framework(fw.id))
+        out.append(
+            f"The published {fw.title} that cspa reproduces is {subjects}'s. For {area.name} cspa "
+            f"holds figures of its own for {n_indicators} of its {total} indicators, which are "
+            "the ones shown here."
+        )
+    return out
 
 
 def _map(area: Area, ng, group: str | None, areas) -> dict | None:
@@ -938,6 +1230,8 @@ def _map(area: Area, ng, group: str | None, areas) -> dict | None:
     try:
         ns = ng.of(group, area.code)
     except Exception:  # the authority has no neighbours in this group
+        return None
+    if not ns:  # nothing to place around the authority
         return None
     pts, missing = [], []
     for n in ns:

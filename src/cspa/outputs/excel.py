@@ -258,7 +258,10 @@ def _write_indicator(
                 if e is None:
                     continue
                 number = display_number(str(e.get("display") or ""))
-                if number is not None:  # a rank: a number, as the table shows it
+                if e["key"] == "rank" and isinstance(e.get("value"), int | float):
+                    # a rank is a number (the table's "21 of 151": how many is in the Data sheet)
+                    ws.write_number(i, c, e["value"], fmt.get("0"))
+                elif number is not None:
                     ws.write_number(i, c, number[0], fmt.get(number[1]))
                 else:  # words, and the quartile band as its letter
                     _put(ws, i, c, str(e.get("display") or ""))
@@ -535,6 +538,135 @@ def _appendices_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
             ws.write_string(row, 1, m["note"], fmt.small)
 
 
+#: The tidy ``Data`` sheet's columns: one row per figure, as analysts filter and pivot (issue 18).
+TIDY_COLUMNS = [
+    ("Area", 18),
+    ("Indicator", 14),
+    ("Title", 48),
+    ("Measure", 24),
+    ("Period", 11),
+    ("Geography", 22),
+    ("Value", 11),
+    ("Status", 8),
+    ("Source", 11),
+    ("Band", 7),
+    ("Light", 18),
+    ("Quartile", 9),
+    ("Rank", 7),
+    ("Ranked of", 10),
+    ("Trend", 16),
+    ("Significance", 18),
+    ("Progress", 10),
+    ("How the figure was made", 60),
+    ("How it was judged", 60),
+]
+
+_GEOGRAPHY_WORDS = {
+    "statistical_neighbours": "Statistical neighbours",
+    "england": "England",
+    "region": "Region",
+}
+
+
+def _tidy_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """Every figure of the document, one row each, with its judgements (see TIDY_COLUMNS)."""
+    area = str((doc.get("area") or {}).get("name") or "")
+    shading = {"green": "better", "amber": "similar", "red": "worse"}
+    rows = []
+    for ind in doc.get("indicators") or []:
+        judged: dict[tuple, list[dict[str, Any]]] = {}
+        for j in ind.get("judgements") or []:
+            judged.setdefault((j.get("measure_id"), j["period"], j["geography"]), []).append(j)
+        for o in ind.get("observations") or []:
+            js = judged.get((o.get("measure_id"), o["period"], o["geography"]), [])
+
+            def first(key: str, js: list[dict[str, Any]] = js) -> Any:
+                return next((j[key] for j in js if j.get(key) is not None), None)
+
+            light = None
+            for j in js:
+                if j.get("traffic_light"):
+                    light = j["traffic_light"]
+                    if j.get("_for_area"):  # the comparator's shading says how the area compares
+                        light = f"{light} ({area} {shading.get(light, '')})".strip()
+                    break
+            quartile = first("quartile_position") or (
+                "ABCD"[first("quartile") - 1] if first("quartile") in (1, 2, 3, 4) else None
+            )
+            geo = o["geography"]
+            rows.append(
+                [
+                    area,
+                    ind["code"],
+                    ind.get("title"),
+                    o.get("measure"),
+                    o["period"],
+                    area if geo == "area" else _GEOGRAPHY_WORDS.get(geo, geo),
+                    o,  # the value: written as a number, formatted as the report shows it
+                    o.get("status"),
+                    o.get("source"),
+                    first("band"),
+                    light,
+                    quartile,
+                    first("rank"),
+                    first("rank_of"),
+                    first("trend"),
+                    first("significance"),
+                    first("progress"),
+                    o.get("basis"),
+                    "; ".join(dict.fromkeys(j["basis"] for j in js if j.get("basis"))) or None,
+                ]
+            )
+    return rows
+
+
+def _data_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
+    """The ``Data`` sheet: every figure, one row each, as one Excel table (filter, sort, pivot);
+    values as numbers, formatted with the report's decimals."""
+    ws = wb.add_worksheet("Data")
+    for c, (_h, width) in enumerate(TIDY_COLUMNS):
+        ws.set_column(c, c, width)
+    rows = _tidy_rows(doc)
+    value_col = 6
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if c == value_col:
+                o = v
+                got = display_number(o.get("display")) if o.get("status") is None else None
+                if o.get("value") is not None and got is not None:
+                    ws.write_number(r, c, float(o["value"]), fmt.get(got[1]))
+                elif o.get("value") is not None:
+                    ws.write_number(r, c, float(o["value"]))
+                elif o.get("display"):
+                    ws.write_string(r, c, str(o["display"]))
+            elif isinstance(v, bool):
+                ws.write_string(r, c, str(v))
+            elif isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            elif v is not None:
+                ws.write_string(r, c, str(v))
+    ws.add_table(
+        0,
+        0,
+        max(len(rows), 1),
+        len(TIDY_COLUMNS) - 1,
+        {
+            "name": "Data",
+            "style": "Table Style Light 1",
+            "columns": [{"header": h} for h, _w in TIDY_COLUMNS],
+        },
+    )
+    ws.freeze_panes(1, 0)
+    # the attribution beside the table (the table starts at A1, so it filters and pivots whole),
+    # and in the printed footer
+    side = len(TIDY_COLUMNS) + 1
+    ws.set_column(side, side, 70)
+    for r, line in enumerate(doc.get("attribution") or []):
+        ws.write_string(r, side, line, fmt.small)
+    footer = " ".join(doc.get("attribution") or [])[:250]
+    ws.set_footer(f"&L&8{footer.replace('&', '&&')}")
+
+
 def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     """Write the report document as an .xlsx workbook at ``path``; return the path."""
     import xlsxwriter
@@ -555,7 +687,8 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     fmt = _Formats(wb)
     symbols = (doc.get("legend") or {}).get("status_symbols") or {}
     wb.add_worksheet("Contents")
-    used = {"contents", "definitions", "appendices"}
+    _data_sheet(wb, doc, fmt)
+    used = {"contents", "data", "definitions", "appendices"}
     locations: dict[str, tuple[str, int]] = {}
     judged = judgement_columns(doc)
     data_columns = _data_columns(judged)

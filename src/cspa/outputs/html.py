@@ -22,10 +22,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from cspa.outputs.charts import indicator_chart_svg
+from cspa.outputs.charts import MARKER_DEFS, chart_keys, indicator_chart_svg
 from cspa.outputs.judgement_columns import judgement_columns
 from cspa.outputs.maps import neighbour_map_svg, neighbour_map_text
-from cspa.outputs.styles import govuk_frontend_version, stylesheet
+from cspa.outputs.styles import govuk_frontend_version, page_classes, stylesheet
 
 __all__ = ["LIGHTS", "render_html", "stylesheet"]
 
@@ -127,7 +127,10 @@ def _environment() -> Environment:
         data_table=data_table,
         notes_list=notes_list,
         indicator_part=indicator_part,
-        chart_svg=lambda c: Markup(indicator_chart_svg(c)),
+        chart_svg=lambda c, by=None, compact=True: Markup(
+            indicator_chart_svg(c, labelledby=by, compact=compact)
+        ),
+        chart_keys=chart_keys,
         chart_in_table=chart_in_table,
     )
     env.globals.update(
@@ -136,6 +139,7 @@ def _environment() -> Environment:
         map_svg=lambda m: Markup(neighbour_map_svg(m)),
         map_text=neighbour_map_text,
         govuk_frontend_version=govuk_frontend_version(),
+        marker_defs=Markup(MARKER_DEFS),
     )
     return env
 
@@ -154,6 +158,8 @@ def indicator_part(
     hl: int,
     related_targets: dict[str, str],
     status_symbols: dict[str, str],
+    show_codes: bool = True,
+    same_as: tuple[str, str] | None = None,
 ) -> Markup:
     """A partial that shows only what the catalogue says of an indicator (``_definition.html``,
     ``_bands.html``): the same for every authority's report, so a batch renders each once.
@@ -179,6 +185,8 @@ def indicator_part(
         tuple(ind.get("notes") or ()),
         repr(ind.get("bands")) if name == "_bands.html" else None,
         tuple(sorted(status_symbols.items())),
+        show_codes,
+        same_as,
     )
     part = _PARTS.get(key)
     if part is None:
@@ -187,7 +195,14 @@ def indicator_part(
         part = _PARTS[key] = Markup(
             _env()
             .get_template(name)
-            .render(ind=ind, hl=hl, related_targets=related_targets, status_symbols=status_symbols)
+            .render(
+                ind=ind,
+                hl=hl,
+                related_targets=related_targets,
+                status_symbols=status_symbols,
+                show_codes=show_codes,
+                same_as=same_as,
+            )
         )
     return part
 
@@ -212,12 +227,20 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
             subsections.append(
                 {"id": f"{sid}-{sub_i + 1}", "title": sub.get("title"), "indicators": inds}
             )
-        out.append({"id": sid, "title": section.get("title") or sid, "subsections": subsections})
+        out.append(
+            {
+                "id": sid,
+                "source_id": section.get("id"),
+                "title": section.get("title") or sid,
+                "subsections": subsections,
+            }
+        )
     rest = [ind for code, ind in by_code.items() if code not in used]
     if rest:
         out.append(
             {
                 "id": "other-indicators",
+                "source_id": None,
                 "title": "Other indicators",
                 "subsections": [{"id": "other-indicators-1", "title": None, "indicators": rest}],
             }
@@ -229,6 +252,8 @@ def _layout(doc: dict[str, Any]) -> list[dict[str, Any]]:
 PAGE_IDS = frozenset(
     {
         "main-content",
+        "summary",
+        "summary-heading",
         "changes",
         "how-to-read",
         "contents-heading",
@@ -317,6 +342,12 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
     kinds: dict[
         str, set[str]
     ] = {}  # row label (geography) -> the judgements its shown figures have
+    geo_of: dict[str, str | None] = {}  # row label -> its geography
+    earlier = False  # an earlier period's figure was judged (its note is left to Excel and JSON)
+    # a table whose columns are the indicator's periods notes each row's latest figure (and what
+    # every period shares); one laid out otherwise (the printed 1003HC) notes every figure
+    periods = {o.get("period") for o in ind.get("observations") or ()}
+    periodic = bool(columns) and set(columns) <= periods
     noted = []  # (cell as shown, its parts, its column judgements) of each figure with a basis, in table order
     for group in table.get("row_groups") or []:
         glabel = group.get("label")
@@ -328,19 +359,57 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
             cells = []
             with_parts = 0
             have = kinds.setdefault(label, set())
-            for i, (col, cell) in enumerate(
-                zip(columns, (row.get("cells") or [])[start:], strict=False)
-            ):
+            geo_of[label] = row.get("geography")
+            comparator = row.get("geography") != "area"
+            row_cells = (row.get("cells") or [])[start:]
+            # how each judgement was made is noted for the row's latest figure shown: earlier
+            # periods' were made the same way, and their numbers are in the Excel and JSON
+            last = (
+                max(
+                    (
+                        i
+                        for i, cell in enumerate(row_cells)
+                        if cell.get("display") or cell.get("status")
+                    ),
+                    default=-1,
+                )
+                if periodic
+                else None  # columns that are not periods (a printed layout): every figure noted
+            )
+            # a figure's own basis is noted for every period where every figure of the row shares
+            # it ("figure as supplied"), else for the latest: the rest were made the same way
+            bases = [
+                cell.get("basis") for cell in row_cells if cell.get("display") or cell.get("status")
+            ]
+            common = bases[0] if bases and all(b == bases[0] for b in bases) else None
+            if last is None:
+                common = None
+            for i, (col, cell) in enumerate(zip(columns, row_cells, strict=False)):
                 parts = []
                 judgements = cell.get("_judgements")
                 if cell.get("display") or cell.get("status"):
                     shown.add(i)
                     n_figures += 1
                     basis = cell.get("basis")
-                    if basis:
+                    if basis and (last is None or i == last or basis == common):
                         parts.append(basis)
-                    for part in cell.get("judged") or ():
-                        if part != basis and part != no_light:
+                    elif basis:
+                        earlier = True
+                    left_out = ()
+                    if comparator and judgements:
+                        # a comparator's progress is not shown: nor is how it was made
+                        kept = {
+                            e["basis"] for e in judgements if e["key"] not in COMPARATOR_LEFT_OUT
+                        }
+                        left_out = {
+                            e["basis"]
+                            for e in judgements
+                            if e["key"] in COMPARATOR_LEFT_OUT and e["basis"] not in kept
+                        }
+                    if last is not None and i != last and cell.get("judged"):
+                        earlier = True
+                    for part in cell.get("judged") or () if last is None or i == last else ():
+                        if part != basis and part != no_light and part not in left_out:
                             parts.append(part)
                     if parts:
                         with_parts += 1
@@ -421,28 +490,62 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
         "groups": groups,
         "notes": notes,
         "anchor": code,
-        "judgement_columns": _judgement_columns(table, kinds),
+        "judgement_columns": _judgement_columns(table, kinds, geo_of),
+        "earlier": earlier,
+        "periodic": periodic,
     }
 
 
+#: Judgements a comparator's column leaves out on screen and in print: how the neighbours' or
+#: England's figure moved is in the Excel and JSON; the table's room goes to the authority's own.
+COMPARATOR_LEFT_OUT = frozenset({"progress"})
+
+
 def _judgement_columns(
-    table: dict[str, Any], kinds: dict[str, set[str]]
+    table: dict[str, Any], kinds: dict[str, set[str]], geo_of: dict[str, str | None] | None = None
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     """Per row label (geography), in order, the judgement columns its shown figures have (``kinds``):
     a column only where at least one figure has that judgement (``table["_judgement_columns"]``
-    gives their order, headings and meanings)."""
+    gives their order, headings and meanings); a comparator's progress is left out."""
     columns = table.get("_judgement_columns") or []
-    return [(label, [jc for jc in columns if jc["key"] in have]) for label, have in kinds.items()]
+    geo_of = geo_of or {}
+    return [
+        (
+            label,
+            [
+                jc
+                for jc in columns
+                if jc["key"] in have
+                and (geo_of.get(label) == "area" or jc["key"] not in COMPARATOR_LEFT_OUT)
+            ],
+        )
+        for label, have in kinds.items()
+    ]
 
 
-_NUMERIC_TD = "govuk-table__cell govuk-table__cell--numeric"
-_EMPTY_FIGURE = f'<td class="{_NUMERIC_TD}"></td>\n'
-_DAGGER = '<span class="cspa-dagger" aria-hidden="true">†</span><span class="govuk-visually-hidden"> (published)</span>'
+_DAGGER = "<span class=cspa-dagger aria-hidden=true>†</span>"
+_DAGGER_SR = "<span class=govuk-visually-hidden> (published)</span>"
+_ROW_PUBLISHED = (
+    " <span class=cspa-dagger aria-hidden=true>†</span>"
+    "<span class=govuk-visually-hidden> (published figures)</span>"
+)
 
 
-def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: bool) -> str:
-    """One figure's ``<td>``: the figure (linked to its note on screen), a dagger if published, a
-    status symbol's meaning for screen readers, a light's word and shape, a band's blobs and number."""
+def _all_published(cells: list[dict[str, Any]]) -> bool:
+    """Every figure of a row shown is published: the row's heading carries the dagger, once."""
+    # a status symbol carries no dagger anyway: the row's figures with a value decide
+    figures = [c["cell"] for c in cells if c["cell"].get("display") and not c["cell"].get("status")]
+    return bool(figures) and all(f.get("source") == "published" for f in figures)
+
+
+def _figure_cell(
+    c: dict[str, Any], status_symbols: dict[str, str], for_print: bool, row_dagger: bool = False
+) -> str:
+    """One figure's ``<td>``: the figure, a dagger if published (on the row's heading when every
+    figure of the row is), a status symbol's meaning for screen readers, a light's word and shape
+    (for a comparator shaded for the authority, what the shading says of the authority), a band's
+    blobs and number. Cells carry no classes but a light's shade: the stylesheet lays out every
+    figure cell of a ``cspa-data`` table, which keeps a report of 400 tables small."""
     cell = c["cell"]
     display, status, light, blobs = (
         cell.get("display"),
@@ -450,62 +553,42 @@ def _figure_cell(c: dict[str, Any], status_symbols: dict[str, str], for_print: b
         cell.get("light"),
         cell.get("blobs"),
     )
-    dagger = cell.get("source") == "published" and display and not status
-    classes = f"{_NUMERIC_TD} cspa-light--{light}" if light else _NUMERIC_TD
-    if not dagger and (display or status):
-        classes += " cspa-nd"
-    if for_print:  # the legend explains symbols and daggers; every box costs WeasyPrint time
+    dagger = cell.get("source") == "published" and display and not status and not row_dagger
+    if status and status_symbols.get(status) and not for_print:
+        # the symbol for the eye, its meaning for a screen reader (the key gives both)
         figure = (
-            f'<span class="cspa-status">{_esc(display or status)}</span>'
-            if status
-            else _esc(display or "") + ("†" if dagger else "")
+            f"<b aria-hidden=true>{_esc(display or status)}</b>"
+            f"<span class=govuk-visually-hidden>{_esc(status_symbols[status])}</span>"
         )
+    elif status:
+        figure = f'<span class="cspa-status">{_esc(display or status)}</span>'
     else:
-        if status and status_symbols.get(status):
-            figure = (
-                f'<span class="cspa-status"><span aria-hidden="true">{_esc(display or status)}</span>'
-                f'<span class="govuk-visually-hidden">{_esc(status_symbols[status])}</span></span>'
-            )
-        else:
-            figure = _esc(display) if display else ""
-        note = c["note"]
-        if note:
-            figure = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{figure}</a>'
-        if dagger:
-            figure += _DAGGER
+        figure = _esc(display) if display else ""
+    if dagger:
+        figure += "†" if for_print else _DAGGER + _DAGGER_SR
     if light:
         shape = light_glyph(light) if for_print else light_shape_svg(light)
-        figure += (
-            f'<span class="cspa-cell-extra cspa-light">{shape} {_esc(light_word(light))}</span>'
-        )
+        words = cell.get("light_label") or light_word(light)
+        figure += f'<span class="cspa-x cspa-light">{shape} {_esc(words)}</span>'
     if blobs:
         figure += (
-            f'<span class="cspa-cell-extra"><span class="cspa-blobs" aria-hidden="true">'
+            f'<span class="cspa-x"><span class="cspa-blobs" aria-hidden="true">'
             f"{blob_glyphs(blobs)}</span> {blobs} of {MAX_BLOBS}</span>"
         )
-    return f'<td class="{classes}">{figure}</td>\n'
-
-
-_JUDGEMENT_TD = '<td class="govuk-table__cell cspa-judgement">'
-_RANK_TD = (
-    '<td class="govuk-table__cell cspa-judgement govuk-table__cell--numeric">'  # a rank is a number
-)
+    if light:
+        return f'<td class="cspa-l{light[0]}">{figure}</td>'
+    return f"<td>{figure}</td>"
 
 
 def _judgement_cells(c: dict[str, Any] | None, keys: list[str], for_print: bool) -> list[str]:
-    """A figure's judgement ``<td>``s, one per column ``keys``: its words (a rank as a number),
-    linked on screen to the note saying how it was made; empty where the figure has no such judgement."""
+    """A figure's judgement ``<td>``s, one per column ``keys``: its words (a rank as "12 of 152");
+    empty where the figure has no such judgement. How each was made is in the notes under the
+    table, which name the rows and periods they apply to."""
     judgements = c.get("judgements") if c is not None else None
     out = []
     for key in keys:
-        entry, note = judgements.get(key, (None, None)) if judgements else (None, None)
-        if entry is None:
-            out.append('<td class="govuk-table__cell"></td>\n')
-            continue
-        text = _esc(entry.get("display"))
-        if note and not for_print:
-            text = f'<a class="cspa-fig" href="#{note}" aria-describedby="{note}">{text}</a>'
-        out.append(f"{_RANK_TD if entry.get('key') == 'rank' else _JUDGEMENT_TD}{text}</td>\n")
+        entry = judgements.get(key) if judgements else None
+        out.append(f"<td>{_esc(entry[0].get('display'))}</td>" if entry else "<td></td>")
     return out
 
 
@@ -520,45 +603,57 @@ def data_table(
     as the seed prints its judged tables (000:L4035): a row per period, a column per geography and,
     beside each geography's figures, a column for each judgement one of them has, headed
     ``th scope="col"`` under the geography's ``colgroup`` heading. Periods across would need each
-    judgement once per period: too wide for the page. Each figure and judgement links to its note (on screen;
-    print names the places in each note instead); a published figure carries a dagger, a status
-    symbol its meaning for screen readers, a light its word and shape, a band its blobs and number.
+    judgement once per period: too wide for the page. The first column stays in view as the table
+    scrolls sideways, and a table of periods across opens scrolled to its latest period (the
+    stylesheet's ``cspa-latest``). How each figure was made is in the notes under the table; a
+    published figure carries a dagger, a status symbol its meaning for screen readers, a light its
+    word and shape, a band its blobs and number.
     Written in Python rather than a template: it is most of the page, and this is several times faster.
     """
-    aid = pv["anchor"]
+    aid = pv.get("sid") or pv["anchor"]
     columns = pv["columns"]
     table = ind.get("table") or {}
-    out = [
-        f'<div class="cspa-table-wrap" role="region" aria-labelledby="cap-{aid}" tabindex="0">\n'
-        '<table class="govuk-table cspa-data">\n'
-        f'<caption class="govuk-table__caption" id="cap-{aid}">'
-        f"{_esc(table.get('caption') or '')}</caption>\n"
-    ]
     judged = pv.get("judgement_columns") or []
-    if any(kinds for _label, kinds in judged):
+    down = any(kinds for _label, kinds in judged)
+    caption = table.get("caption") or ""
+    if caption and caption == ind.get("title"):
+        # the caption would repeat the heading just above: the heading names the table instead
+        out = [
+            f'<div class="cspa-table-wrap{"" if down else " cspa-latest"}" role="region" '
+            f'aria-labelledby="h-{aid}" tabindex="0">'
+            f'<table class="govuk-table cspa-data" aria-labelledby="h-{aid}">\n'
+        ]
+    else:
+        out = [
+            f'<div class="cspa-table-wrap{"" if down else " cspa-latest"}" role="region" '
+            f'aria-labelledby="cap-{aid}" tabindex="0">'
+            '<table class="govuk-table cspa-data">'
+            f'<caption class="govuk-table__caption" id="cap-{aid}">{_esc(caption)}</caption>\n'
+        ]
+    if down:
         out += _periods_down(pv, judged, status_symbols, for_print)
     else:
-        out.append('<thead><tr><td class="govuk-table__header"></td>')
-        out += [
-            f'<th scope="col" class="govuk-table__header govuk-table__header--numeric">{_esc(c)}</th>'
-            for c in columns
-        ]
+        out.append("<thead><tr><td></td>")
+        out += [f"<th scope=col>{_esc(c)}</th>" for c in columns]
         out.append("</tr></thead>\n")
         for group in pv["groups"]:
-            out.append("<tbody>\n")
+            out.append("<tbody>")
             if group["label"]:
                 out.append(
-                    f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}" class="govuk-table__header">'
+                    f'<tr><th scope="rowgroup" colspan="{len(columns) + 1}">'
                     f"{_esc(group['label'])}</th></tr>\n"
                 )
             for row in group["rows"]:
+                # a row of a geography's figures carries the dagger once when they all have one
+                whole = pv.get("periodic", True) and _all_published(row["cells"])
                 out.append(
-                    f'<tr><th scope="row" class="govuk-table__header">{_esc(row["label"])}</th>\n'
+                    f"<tr><th scope=row>{_esc(row['label'])}"
+                    f"{_ROW_PUBLISHED if whole and not for_print else '†' if whole else ''}</th>"
                 )
-                out += [_figure_cell(c, status_symbols, for_print) for c in row["cells"]]
+                out += [_figure_cell(c, status_symbols, for_print, whole) for c in row["cells"]]
                 out.append("</tr>\n")
             out.append("</tbody>\n")
-    out.append("</table>\n</div>\n")
+    out.append("</table></div>\n")
     return Markup("".join(out))
 
 
@@ -574,41 +669,44 @@ def _periods_down(
     levels' (``2003``), and a row of empty cells for each would double the table's length."""
     columns = pv["columns"]
     width = sum(1 + len(kinds) for _label, kinds in judged)
-    num = "govuk-table__header govuk-table__header--numeric"
-    top = ['<thead><tr><td class="govuk-table__header" rowspan="2"></td>']
+    # a geography whose every figure shown is published carries the dagger once, in its heading
+    cells_of: dict[str, list] = {}
+    for group in pv["groups"]:
+        for row in group["rows"]:
+            cells_of.setdefault(row["label"], []).extend(row["cells"])
+    whole = {label: _all_published(cells) for label, cells in cells_of.items()}
+    mark = "†" if for_print else _ROW_PUBLISHED
+    top = ['<thead><tr><td rowspan="2"></td>']
     sub = ["<tr>"]
     for label, kinds in judged:
+        dag = mark if whole.get(label) else ""
         if kinds:
-            top.append(
-                f'<th scope="colgroup" colspan="{1 + len(kinds)}" class="govuk-table__header">{_esc(label)}</th>'
-            )
-            sub.append(f'<th scope="col" class="{num}">Figure</th>')
-            sub += [
-                f'<th scope="col" class="govuk-table__header">{_esc(jc["label"])}</th>'
-                for jc in kinds
-            ]
+            top.append(f'<th scope="colgroup" colspan="{1 + len(kinds)}">{_esc(label)}{dag}</th>')
+            sub.append("<th scope=col>Figure</th>")
+            sub += [f"<th scope=col class=cspa-j>{_esc(jc['label'])}</th>" for jc in kinds]
         else:
-            top.append(f'<th scope="col" rowspan="2" class="{num}">{_esc(label)}</th>')
+            top.append(f'<th scope="col" rowspan="2">{_esc(label)}{dag}</th>')
     out = [*top, "</tr>\n", *sub, "</tr></thead>\n"]
     keys = [(label, [jc["key"] for jc in kinds]) for label, kinds in judged]
     for group in pv["groups"]:
-        out.append("<tbody>\n")
+        out.append("<tbody>")
         if group["label"]:
             out.append(
-                f'<tr><th scope="rowgroup" colspan="{width + 1}" class="govuk-table__header">'
-                f"{_esc(group['label'])}</th></tr>\n"
+                f'<tr><th scope="rowgroup" colspan="{width + 1}">{_esc(group["label"])}</th></tr>\n'
             )
         by_label = {row["label"]: row["cells"] for row in group["rows"]}
         # the geographies' cells in column order (a geography the group lacks has none)
-        geographies = [(by_label.get(label, ()), kinds) for label, kinds in keys]
+        geographies = [(by_label.get(label, ()), kinds, whole.get(label)) for label, kinds in keys]
         for i, col in enumerate(columns):
             if i not in group["shown"]:
                 continue  # a period this measure has no figure for (the table's columns are every measure's)
-            out.append(f'<tr><th scope="row" class="govuk-table__header">{_esc(col)}</th>\n')
-            for cells, kinds in geographies:
+            out.append(f"<tr><th scope=row>{_esc(col)}</th>")
+            for cells, kinds, published in geographies:
                 c = cells[i] if i < len(cells) else None
                 out.append(
-                    _figure_cell(c, status_symbols, for_print) if c is not None else _EMPTY_FIGURE
+                    _figure_cell(c, status_symbols, for_print, bool(published))
+                    if c is not None
+                    else "<td></td>"
                 )
                 if kinds:
                     out += _judgement_cells(c, kinds, for_print)
@@ -617,26 +715,22 @@ def _periods_down(
     return out
 
 
-def notes_list(ind: dict[str, Any], pv: dict[str, Any], for_print: bool = False) -> Markup:
-    """The numbered notes saying how the table's figures were made (``pv`` from :func:`provenance`):
-    a details element under the table, printed open."""
-    if not pv["notes"]:
+def notes_list(ind: dict[str, Any], pv: dict[str, Any] | None, for_print: bool = False) -> Markup:
+    """The provenance under the table: the notes saying how its figures were made (``pv`` from
+    :func:`provenance`), each naming the rows and periods it applies to, then the catalogue's notes
+    on the source and its transcription; one details element, printed open."""
+    notes = pv["notes"] if pv else []
+    source = pv["source_notes"] if pv and "source_notes" in pv else ind.get("notes") or []
+    if not notes and not source:
         return Markup("")
+    # styled by cspa.css as govuk-details looks (a report has 400: no classes on its parts)
     out = [
-        f'<details class="govuk-details cspa-basis"{" open" if for_print else ""}>\n'
-        '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">How these figures were made'
-        f'<span class="govuk-visually-hidden"> ({_esc(ind.get("code"))})</span></span></summary>\n'
-        '<div class="govuk-details__text">\n<ol class="govuk-list cspa-notes">\n'
+        f"<details class=cspa-basis{' open' if for_print else ''}>"
+        "<summary>How these figures were made</summary><ol class=cspa-notes>"
     ]
-    if for_print:  # plain text: no links point here, and every box costs WeasyPrint time
-        out += [f"<li>{n['n']}. {_esc(n['where'])}: {_esc(n['text'])}</li>\n" for n in pv["notes"]]
-    else:
-        out += [
-            f'<li id="{n["id"]}">{n["n"]}. <span class="cspa-basis__where">{_esc(n["where"])}:</span> '
-            f"{_esc(n['text'])}</li>\n"
-            for n in pv["notes"]
-        ]
-    out.append("</ol>\n</div>\n</details>\n")
+    out += [f"<li><b>{_esc(n['where'])}:</b> {_esc(n['text'])}</li>" for n in notes]
+    out += [f"<li><b>Source:</b> {_esc(n)}</li>" for n in source]
+    out.append("</ol></details>\n")
     return Markup("".join(out))
 
 
@@ -680,12 +774,47 @@ def chart_table(chart: dict[str, Any]) -> list[tuple[str, list[Any], list[Any]]]
     return rows
 
 
+def _provenances(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+    """Each indicator's table as shown (:func:`provenance`), and the notes that most of the tables
+    share word for word ("Luton, every period shown: figure as supplied ..."): those are said once,
+    in "How to read this report", and left out of each table's notes (a current report has 400)."""
+    pvs = {ind["code"]: provenance(ind) for ind in doc.get("indicators") or [] if ind.get("table")}
+    # the ids of an indicator's parts (its heading, its chart's caption) are short and numbered:
+    # its section keeps "ind-" and its code, the id people link to
+    for n, pv in enumerate(pvs.values(), start=1):
+        pv["sid"] = f"x{n}"
+    counts: dict[tuple[str, str], int] = {}
+    for pv in pvs.values():
+        for n in pv["notes"]:
+            key = (n["where"], n["text"])
+            counts[key] = counts.get(key, 0) + 1
+    common = {k for k, n in counts.items() if n * 2 > len(pvs) and len(pvs) >= 20}
+    if common:
+        for pv in pvs.values():
+            pv["notes"] = [n for n in pv["notes"] if (n["where"], n["text"]) not in common]
+    # the catalogue's notes on the source that a fifth of the indicators share, likewise
+    inds = doc.get("indicators") or []
+    said: dict[str, int] = {}
+    for ind in inds:
+        for note in set(ind.get("notes") or ()):
+            said[note] = said.get(note, 0) + 1
+    shared = {t for t, n in said.items() if n * 5 > len(inds) and len(inds) >= 20}
+    for ind in inds:
+        pv = pvs.get(ind["code"])
+        if pv is not None:
+            pv["source_notes"] = [t for t in ind.get("notes") or () if t not in shared]
+    return pvs, [{"where": w, "text": t} for w, t in sorted(common)] + [
+        {"where": "Many indicators", "text": t} for t in sorted(shared)
+    ]
+
+
 def render_html(
     doc: dict[str, Any],
     *,
     for_print: bool = False,
     page_numbers: dict[str, int] | None = None,
     extra_css: str = "",
+    stylesheet_href: str | None = None,
 ) -> str:
     """Render a report document as one self-contained HTML page (a ``str``).
 
@@ -701,10 +830,35 @@ def render_html(
     related_targets = {
         ind["code"]: "ind-" + anchor(ind["code"]) for ind in doc.get("indicators") or []
     }
-    return template.render(
+    layout = _layout(doc)
+    # an indicator whose definition an earlier one in the page has says so, with a link to it
+    # (LAIT's 434 definitions are 167 texts: the repeats were a tenth of the page)
+    first: dict[str, tuple[str, str]] = {}
+    same_as: dict[str, tuple[str, str]] = {}
+    for section in layout:
+        for sub in section["subsections"]:
+            for ind in sub["indicators"]:
+                text = ind.get("definition")
+                if not text:
+                    continue
+                if text in first:
+                    same_as[ind["code"]] = first[text]
+                else:
+                    first[text] = ("ind-" + anchor(ind["code"]), ind.get("title") or ind["code"])
+    # one light rule for every indicator (LAIT's "quartile bands, not traffic lights") is said once
+    rules = {ind.get("light_rule") for ind in doc.get("indicators") or []}
+    provenances, common_notes = _provenances(doc)
+    page = template.render(
+        provenances=provenances,
+        common_notes=common_notes,
+        same_definition=same_as,
+        light_rules_everywhere=next(iter(rules)) if len(rules) == 1 else None,
         doc=doc,
-        layout=_layout(doc),
-        css=Markup(stylesheet() + ("\n" + extra_css if extra_css else "")),
+        layout=layout,
+        section_ids={s["source_id"]: s["id"] for s in layout},
+        show_codes=doc.get("_show_codes", True),
+        stylesheet_href=stylesheet_href,
+        css=Markup(_CSS_HERE),
         status_symbols=status_symbols,
         related_targets=related_targets,
         judgement_columns=judgement_columns(doc),
@@ -714,3 +868,17 @@ def render_html(
         for_print=for_print,
         page_numbers=page_numbers,
     )
+    if stylesheet_href:
+        return page
+    return inline_stylesheet(page, extra_css)
+
+
+def inline_stylesheet(page: str, extra_css: str = "") -> str:
+    """``page`` (rendered with ``css=Markup(CSS_HERE)``) with its stylesheet inlined: GOV.UK
+    Frontend's rules for the classes the page uses, cspa's own and the print sheet."""
+    css = stylesheet(page_classes(page)) + ("\n" + extra_css if extra_css else "")
+    return page.replace(_CSS_HERE, css, 1)
+
+
+#: Where the inlined stylesheet goes, once the page is written and its classes are known.
+_CSS_HERE = CSS_HERE = "/*cspa:stylesheet*/"

@@ -19,7 +19,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from markupsafe import Markup
 
 from cspa.errors import CspaError
-from cspa.outputs.html import TEMPLATES, nice_date, plain_number, stylesheet
+from cspa.outputs.html import CSS_HERE, TEMPLATES, inline_stylesheet, nice_date, plain_number
 from cspa.outputs.styles import govuk_frontend_version
 
 __all__ = ["render_assessment_html"]
@@ -65,4 +65,5 @@ def render_assessment_html(doc: dict[str, Any], template: str | Path | None = No
         tpl = env.get_template(name)
     except Exception as e:  # a missing or broken organisation template: say which
         raise CspaError(f"cannot load template {name!r} ({folder or TEMPLATES}): {e}") from e
-    return tpl.render(doc=doc, css=Markup(stylesheet()))
+    # an organisation's template that writes {{ css }} gets the stylesheet for the classes it uses
+    return inline_stylesheet(tpl.render(doc=doc, css=Markup(CSS_HERE)))

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from markupsafe import Markup
 
-from cspa.outputs.html import LIGHTS, MAX_BLOBS, _environment, stylesheet
+from cspa.outputs.html import CSS_HERE, LIGHTS, MAX_BLOBS, _environment, inline_stylesheet
 
 __all__ = ["render_quarterly_html", "spc_chart_svg"]
 
@@ -47,12 +47,12 @@ def _env():
 
 def render_quarterly_html(doc: dict[str, Any]) -> str:
     """Render a quarterly report document as one self-contained HTML page."""
-    return (
+    return inline_stylesheet(
         _env()
         .get_template("quarterly.html")
         .render(
             doc=doc,
-            css=Markup(stylesheet()),
+            css=Markup(CSS_HERE),
             lights=LIGHTS,
             status_symbols=(doc.get("legend") or {}).get("status_symbols") or {},
             # a related indicator links to its section when it is in this report (its id is its anchor)

@@ -199,6 +199,12 @@ def build_quarterly_document(
             f"{area.name} is a {area.type}, not a local authority: the quarterly report is per authority."
         )
     p = report_period(period)
+    if not area.existed_in(p.end.year) or (area.end is not None and area.end <= p.start):
+        from cspa.store.coverage import area_coverage, coverage_sentence, not_then
+
+        raise CspaError(
+            not_then(area, p.end.year) + " " + coverage_sentence(area, area_coverage(con, area))
+        )
     basket = rules.basket_for(p, basket_id)
     fw = cat.frameworks[basket.framework]
     prepare(con, basket.indicators, rules)
@@ -211,6 +217,15 @@ def build_quarterly_document(
         ORDER BY e.indicator, e.measure, e.period_start, e.period_end, e.period, e.area""",
         {**params, "end": p.end},
     )
+    if not any(r["area"] == area.code and r["value"] is not None for r in obs):
+        # a report about an authority shows its figures: none for this quarter, so say what exists
+        from cspa.store.coverage import area_coverage, coverage_sentence
+
+        raise CspaError(
+            f"{area.name} has no figures in the {basket.title} ({basket.framework}) for "
+            f"{quarter_words(p)}, so there is no report to make. "
+            + coverage_sentence(area, area_coverage(con, area))
+        )
     targets = _rows(
         con,
         "SELECT * FROM _cspa_q_targets WHERE area = $area ORDER BY indicator, measure, "
@@ -994,17 +1009,28 @@ def _chart(ind, area, table, cols, observations, target_docs, judged_ids, rules)
                 and o["value"] is not None
             ]
         pts = sorted(
-            ({"period": label_of[o["period_key"]], "value": o["value"]} for o in src),
+            (
+                {
+                    "period": label_of[o["period_key"]],
+                    "value": o["value"],
+                    "display": o.get("display") or f"{o['value']:g}",
+                }
+                for o in src
+            ),
             key=lambda x: list(label_of.values()).index(x["period"]),
         )
         if pts:
-            series.append({"name": name, "points": pts})
+            # the kind says how the chart draws it: the same encoding in every report
+            series.append({"name": name, "kind": geo, "points": pts})
     if not series or series[0]["name"] != f"{area.name} actual" or len(series[0]["points"]) < 2:
         return None
     first = series[0]["points"]
-    summary = f"{area.name}: {first[0]['value']:g} in {first[0]['period']} and {first[-1]['value']:g} in {first[-1]['period']}."
+    summary = (
+        f"{area.name}: {first[0]['display']} in {first[0]['period']} and "
+        f"{first[-1]['display']} in {first[-1]['period']}."
+    )
     for s in series[1:]:
-        summary += f" {s['name']}: {s['points'][-1]['value']:g} in {s['points'][-1]['period']}."
+        summary += f" {s['name']}: {s['points'][-1]['display']} in {s['points'][-1]['period']}."
     return {
         "kind": "line",
         "title": ind.short_title or ind.title,

@@ -293,7 +293,12 @@ def writing(
     old_version = None
     try:
         # left by a killed writer (we hold the lock); the name is a name, never a pattern
-        for stale in db.parent.glob(f".{glob.escape(db.name)}.*.writing*"):
+        # and a killed server's copies for readers (no server runs: writing() refuses while one does)
+        name = glob.escape(db.name)
+        for stale in [
+            *db.parent.glob(f".{name}.*.writing*"),
+            *db.parent.glob(f".{name}.snapshot-*.duckdb*"),
+        ]:
             stale.unlink(missing_ok=True)
         if db.exists() and not fresh:
             con = _connect_reading(db, wait, notify)
@@ -363,11 +368,17 @@ def reading(
     _check_path(db, must_exist=True)
     con = None
     if snapshot is not None and _served(db):
-        copy = snapshot(db)
-        if copy is not None:
+        for _attempt in range(3):  # a write between the answer and the open replaces the copy
+            copy = snapshot(db)
+            if copy is None:
+                break
+            try:
+                con = duckdb.connect(str(copy), read_only=True)
+            except duckdb.Error:
+                continue
             if notify:
                 notify(f"{_served(db)}: reading its copy of the last committed data.")
-            con = duckdb.connect(str(copy), read_only=True)
+            break
     if con is None:
         con = _connect_reading(db, wait, notify)
         version = schema_version(con)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from cspa.outputs.charts import indicator_chart_svg
+from cspa.outputs.charts import STYLES, chart_keys, indicator_chart_svg
 from cspa.outputs.maps import neighbour_map_svg, neighbour_map_text
 from tests.unit.outputs.fixture_report import fixture_report
 
@@ -27,8 +28,18 @@ def test_chart_is_accessible_svg():
     assert chart["summary"] in root.get("aria-label")
     assert root[0].tag == f"{SVG}title" and chart["summary"] in root[0].text
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    for name in ("Luton", "Statistical neighbours", "England", "2004-05", "2007-08", "%"):
-        assert name in texts
+    for label in ("2004-05", "2007-08"):
+        assert label in texts
+    # the key is the page's, as text (charts.chart_keys): one line style per kind of series
+    assert chart_keys(chart) == [
+        ("area", "Luton"),
+        ("statistical_neighbours", "Statistical neighbours"),
+        ("england", "England"),
+    ]
+    # in a report page the caption names it, and the page's stylesheet paints it
+    compact = ET.fromstring(indicator_chart_svg(chart, labelledby="fc-1", compact=True))
+    assert compact.get("aria-labelledby") == "fc-1" and compact.find(f"{SVG}title") is None
+    assert {p.get("class") for p in compact.iter("polyline")} == {"la", "ln", "le"}
 
 
 def test_series_differ_by_more_than_colour():
@@ -37,11 +48,15 @@ def test_series_differ_by_more_than_colour():
     lines = [p for p in root.iter(f"{SVG}polyline")]
     dashes = {p.get("stroke-dasharray") for p in lines}
     assert len(dashes) == 3  # solid (None), dashed, dotted
-    assert (
-        root.findall(f".//{SVG}circle")
-        and root.findall(f".//{SVG}rect")
-        and root.findall(f".//{SVG}polygon")
-    )
+    # markers: round dots, square dots, filled triangles
+    marks = [
+        p
+        for p in root.iter(f"{SVG}path")
+        if p.get("stroke-width") == "9" or p.get("fill") not in (None, "none")
+    ]
+    caps = {p.get("stroke-linecap") for p in marks if p.get("stroke-width") == "9"}
+    assert caps == {"round", "square"}
+    assert any(p.get("d", "").count("z") >= 2 for p in marks)  # triangles
 
 
 def test_points_are_placed_in_order_and_scale():
@@ -73,7 +88,7 @@ def test_points_are_placed_in_order_and_scale():
 def test_missing_values_break_the_line():
     chart = _chart("2054SC")  # Luton suppressed in 2001-02 and 2002-03
     root = ET.fromstring(indicator_chart_svg(chart))
-    luton_lines = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke") == "#1d70b8"]
+    luton_lines = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke") == STYLES["area"][0]]
     assert len(luton_lines) == 1 and len(luton_lines[0].get("points").split()) == 5
     gap = {
         "title": "t",
@@ -92,13 +107,16 @@ def test_missing_values_break_the_line():
     }
     root = ET.fromstring(indicator_chart_svg(gap))
     assert len(list(root.iter(f"{SVG}polyline"))) == 1  # 2001 alone is a marker, 2003-04 a line
-    assert len(list(root.iter(f"{SVG}circle"))) == 3 + 1  # three markers and the legend's sample
+    (dots,) = [p for p in root.iter(f"{SVG}path") if p.get("stroke-linecap") == "round"]
+    assert dots.get("d").count("h0") == 3  # three markers
 
 
 def test_quartile_band_is_shaded_with_median():
-    svg = indicator_chart_svg(_chart("3067AC"))
+    chart = _chart("3067AC")
+    svg = indicator_chart_svg(chart)
     assert 'fill="#d2e2f1"' in svg
-    assert "England interquartile range" in svg and "England median" in svg
+    assert ("iqr", "England interquartile range") in chart_keys(chart)
+    assert ("median", "England median") in chart_keys(chart)
     root = ET.fromstring(svg)
     band = [p for p in root.iter(f"{SVG}polygon") if p.get("fill") == "#d2e2f1"]
     assert len(band) == 1 and len(band[0].get("points").split()) == 6
@@ -203,3 +221,67 @@ def test_map_without_coordinates_says_so():
     svg = neighbour_map_svg(m)
     ET.fromstring(svg)
     assert "Not plotted (no coordinates): Cheshire." in neighbour_map_text(m)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "ticks"),
+    [
+        (80.2, 88.4, [80, 82, 84, 86, 88, 90]),  # steps of 1, 2 or 5 (not 2.5: "82, 85, 88")
+        (57.4467, 61.2, [57, 58, 59, 60, 61, 62]),
+        (0.031, 0.046, [0.03, 0.035, 0.04, 0.045, 0.05]),
+        (1200, 9800, [0, 2000, 4000, 6000, 8000, 10000]),
+    ],
+)
+def test_ticks_are_nice_and_evenly_labelled(lo, hi, ticks):
+    from cspa.outputs.charts import _fmt_tick, _ticks
+
+    got = _ticks(lo, hi)
+    assert got == pytest.approx(ticks)
+    step = got[1] - got[0]
+    labels = [_fmt_tick(t, step) for t in got]
+    # every label has the same decimals and the gaps between labels are equal
+    assert len({len(x.split(".")[1]) if "." in x else 0 for x in labels}) == 1
+    values = [float(x.replace(",", "")) for x in labels]
+    assert len({round(b - a, 9) for a, b in itertools.pairwise(values)}) == 1
+
+
+def test_the_axis_starts_near_the_figures_not_at_zero():
+    from cspa.outputs.charts import _ticks
+
+    assert _ticks(62.0, 68.0)[0] == 62  # not 0
+    assert _ticks(-3.2, -1.1)[-1] <= 0
+
+
+def test_the_same_kind_of_series_is_drawn_the_same_way_in_every_report():
+    """A target is never drawn as neighbours are (issue 18: the quarterly report's target took the
+    APA report's neighbour style by position)."""
+    pts = [{"period": "2021", "value": 1.0}, {"period": "2022", "value": 2.0}]
+    quarterly = {
+        "title": "q",
+        "summary": "s",
+        "series": [
+            {"name": "Luton actual", "kind": "area", "points": pts},
+            {"name": "Luton target", "kind": "target", "points": pts},
+            {"name": "National", "kind": "england", "points": pts},
+        ],
+    }
+    apa = {
+        "title": "a",
+        "summary": "s",
+        "series": [
+            {"name": "Luton", "kind": "area", "points": pts},
+            {"name": "Statistical neighbours", "kind": "statistical_neighbours", "points": pts},
+            {"name": "England", "kind": "england", "points": pts},
+        ],
+    }
+
+    def styles(chart):
+        root = ET.fromstring(indicator_chart_svg(chart))
+        return [(p.get("stroke"), p.get("stroke-dasharray")) for p in root.iter(f"{SVG}polyline")]
+
+    q, a = styles(quarterly), styles(apa)
+    # drawn last series first: England, then the target or the neighbours, then the authority
+    assert q[0] == a[0] == (STYLES["england"][0], STYLES["england"][2])
+    assert q[1] != a[1]  # a target is not drawn as neighbours are
+    assert q[1] == (STYLES["target"][0], STYLES["target"][2])
+    assert q[2] == a[2]  # the authority the same in both

@@ -30,6 +30,7 @@ def _find(rows, **where):
 def test_sheets(wb):
     assert wb.sheetnames == [
         "Contents",
+        "Data",
         "Being healthy",
         "Staying safe",
         "Enjoying and achieving",
@@ -42,7 +43,7 @@ def test_every_indicator_is_an_excel_table(wb):
     tables = {name for ws in wb.worksheets for name in ws.tables}
     for ind in fixture_report()["indicators"]:
         assert f"T_{ind['code']}" in tables
-    assert {"Contents", "Definitions", "Neighbours", "MapPoints"} <= tables
+    assert {"Contents", "Data", "Definitions", "Neighbours", "MapPoints"} <= tables
 
 
 def test_numbers_are_numbers_with_matching_formats(wb):
@@ -104,7 +105,9 @@ def test_frozen_headers_and_attribution_on_every_sheet(wb):
     attribution = fixture_report()["attribution"]
     for ws in wb.worksheets:
         assert ws.freeze_panes is not None, ws.title
-        top = [ws.cell(row=r, column=1).value for r in range(1, 6)]
+        # at the top of the sheet; on the Data sheet, whose table starts at A1, beside it
+        column = 1 if ws.title != "Data" else ws.max_column
+        top = [ws.cell(row=r, column=column).value for r in range(1, 6)]
         for line in attribution:
             assert line in top, (ws.title, top)
         assert "Open Government Licence" in (ws.oddFooter.left.text or ""), ws.title
@@ -181,3 +184,41 @@ def test_display_number_round_trips_formatted_numbers(n, decimals, percent):
     number, fmt = parsed
     assert f"{number:.{decimals}f}" == display.rstrip("%")
     assert fmt.count("0") == 1 + decimals
+
+
+def test_data_sheet_is_one_tidy_table_of_every_figure(wb):
+    """Analysts filter and pivot: one row per figure, one header row, numbers as numbers."""
+    doc = fixture_report()
+    ws = wb["Data"]
+    table = ws.tables["Data"]
+    assert table.ref.startswith("A1:")
+    header, rows = _table_rows(ws, "Data")
+    assert header[:6] == ["Area", "Indicator", "Title", "Measure", "Period", "Geography"]
+    for name in (
+        "Value",
+        "Status",
+        "Source",
+        "Band",
+        "Light",
+        "Quartile",
+        "Rank",
+        "Trend",
+        "Significance",
+        "Progress",
+    ):
+        assert name in header
+    n_figures = sum(len(i["observations"]) for i in doc["indicators"])
+    assert len(rows) == n_figures
+    # Luton's 2007-08 core assessments: 74, band 3, amber, as a number with the report's decimals
+    row = _find(rows, Indicator="2022SC", Period="2007-08", Geography="Luton")
+    assert row["Value"].value == 74 and row["Value"].number_format == "0"
+    assert row["Band"].value == 3 and row["Light"].value == "amber"
+    assert "PAF band 2006-08: 70<75 (3 of 5 blobs)" in row["How it was judged"].value
+    # a status is text in its own column, never a number
+    sup = _find(rows, Indicator="2054SC", Period="2001-02", Geography="Luton")
+    assert sup["Status"].value == "-" and not isinstance(sup["Value"].value, int | float)
+    # every figure the document has a value for is a number in the sheet, in the document's order
+    numbers = [o["value"] for i in doc["indicators"] for o in i["observations"]]
+    for o_value, r in zip(numbers, rows, strict=True):
+        if o_value is not None:
+            assert r["Value"].value == o_value

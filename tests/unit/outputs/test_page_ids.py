@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from cspa.outputs.html import appendices, render_html
+from cspa.outputs.html import anchor, appendices, render_html
 from tests.unit.outputs.fixture_report import fixture_report
 
 
@@ -81,7 +81,10 @@ def test_luton_on_lait(demo_con):
     doc = build_apa_document(demo_con, "Luton", 2025, "lait", history=False)
     p = _check(render_html(doc))
     assert "app-dfe_2025" in p.hrefs
-    assert len(p.hrefs) > 1000  # figures and judgements link to their notes
+    # the summary links every indicator (notable ones by sentence, the rest in its themes' lists)
+    assert {"ind-" + i for i in map(anchor, (i["code"] for i in doc["indicators"]))} <= set(p.hrefs)
+    # each table and chart is named by an element of the page
+    assert len([i for i in p.ids if i.startswith(("h-x", "fc-x"))]) > 700
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ def doc(demo_con):
 class _Headings(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.levels, self.ids, self.imgs = [], [], 0
+        self.levels, self.ids, self.imgs, self.labelled_by = [], [], 0, []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -30,7 +30,12 @@ class _Headings(HTMLParser):
         if "id" in a:
             self.ids.append(a["id"])
         if tag == "svg" and a.get("role") == "img":
-            assert a.get("aria-label"), "an SVG image without a text alternative"
+            # a text alternative of its own, or the caption under it (aria-labelledby)
+            assert a.get("aria-label") or a.get("aria-labelledby"), (
+                "an SVG image without a text alternative"
+            )
+            if a.get("aria-labelledby"):
+                self.labelled_by.append(a["aria-labelledby"])
             self.imgs += 1
 
 
@@ -43,6 +48,7 @@ def test_html_is_accessible_and_in_the_seeds_layout(doc):
         "a heading level is skipped"
     )
     assert len(p.ids) == len(set(p.ids)) and all(" " not in i for i in p.ids)
+    assert set(p.labelled_by) <= set(p.ids)  # every chart's caption is on the page
     assert '<html lang="en-GB"' in html and "govuk-skip-link" in html
     # the seed's order: key, headline news, then item 1 with table, chart, commentary and action plan
     front = [

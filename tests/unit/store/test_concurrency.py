@@ -8,6 +8,7 @@ These tests start a second process (a real one: locks are per process), sparingl
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,3 +203,47 @@ def test_a_server_that_gives_no_copy_is_named_not_the_python_holding_the_file(db
     assert f"The cspa server at {url} (PID {proc.pid}) holds" in r.err
     assert "did not give a copy of its data" in r.err
     assert w.code == 1 and "make this change through it" in w.err, w.err
+
+
+def test_a_writer_clears_what_killed_processes_left_and_only_that(tmp_path):
+    """A killed writer's copy and a killed server's copies for readers are removed by the next
+    writer; a database's name is a name, so another database's files are never touched (before,
+    ``x[1].duckdb`` matched ``x1.duckdb``'s files as a pattern)."""
+    from cspa.store.access import writing
+
+    db = tmp_path / "x[1].duckdb"
+    r = cspa("load", str(write_csv(tmp_path / "a.csv", [row(value="40")])), "--db", str(db))
+    assert r.code == 0, r.err
+    left = [tmp_path / ".x[1].duckdb.4242.writing", tmp_path / ".x[1].duckdb.snapshot-7.duckdb"]
+    other = [tmp_path / ".x1.duckdb.4243.writing", tmp_path / ".x1.duckdb.snapshot-2.duckdb"]
+    for p in left + other:
+        p.write_bytes(b"stale")
+    with writing(db):
+        pass
+    assert [p.exists() for p in left] == [False, False]
+    assert [p.exists() for p in other] == [True, True]
+
+
+def test_a_reader_asks_again_when_the_servers_copy_was_replaced_before_it_opened_it(db, tmp_path):
+    """The server replaces its copy after each write; a reader whose copy went in between asks
+    again instead of failing (before: DuckDB's "database does not exist" as an Unexpected error)."""
+    import json
+
+    from cspa.store.access import reading
+
+    note = db.with_name(db.name + ".server.json")
+    note.write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": os.getpid()}), encoding="utf-8")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    answers = [tmp_path / "gone.duckdb", copy]
+    asked = []
+
+    def snapshot(path):
+        asked.append(path)
+        return answers[len(asked) - 1]
+
+    told = []
+    with reading(db, snapshot=snapshot, notify=told.append) as store:
+        got = store.con.execute("SELECT area, value FROM observation_current").fetchall()
+    assert got == [("821", 46.0)] and len(asked) == 2
+    assert "reading its copy of the last committed data" in told[0]

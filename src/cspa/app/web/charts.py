@@ -60,6 +60,14 @@ class Axis:
         return TOP + (1 - (v - self.lo) / span) * (HEIGHT - TOP - BOTTOM)
 
 
+def within(value: float, values: list[float]) -> bool:
+    """Whether ``value`` lies among ``values``' span. An England or region figure outside every
+    authority's is a total over authorities (a count's), not a figure on one authority's scale:
+    drawn on the same axis it would squeeze every authority into a corner, so charts leave it off
+    and say so (the tables give it)."""
+    return bool(values) and min(values) <= value <= max(values)
+
+
 QUARTILE_FILLS = {1: "#d2e2f1", 2: "#e8f0f8", 3: "#f3f2f1", 4: "#e5e4e3"}
 
 
@@ -70,8 +78,10 @@ def distribution(
     las = [f for f in figures if f["area_type"] == "la" and f["value"] is not None]
     if len(las) < 2:
         return None
-    values = [f["value"] for f in las] + ([england] if england is not None else [])
-    ax = Axis.over(values)
+    values = [f["value"] for f in las]
+    if england is not None and not within(england, values):
+        england = None  # a total over authorities (a count's): off this scale, in the table
+    ax = Axis.over(values + ([england] if england is not None else []))
     bands = []
     for q in (1, 2, 3, 4):
         vs = [f["value"] for f in las if f.get("quartile") == q]

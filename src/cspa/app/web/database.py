@@ -41,15 +41,16 @@ ENGLAND = "E92000001"
 
 
 class Database:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, notify: Callable[[str], None] | None = None):
+        """``notify`` is told when opening waits for another cspa process writing the database."""
         self.path = str(path)
         # a store from an older cspa is upgraded the way every command upgrades it (a new version
         # published whole, the old file kept as <db>.schema<N>.bak), not in place under the server
-        upgrade_if_older(self.path)
+        upgrade_if_older(self.path, notify)
         # cspa's writer lock for as long as the server holds the file: a `cspa judge` or `cspa
         # quarterly load` publishing a new version of the database finishes first (or this waits
         # a bounded time and says who holds it), so no edit made here is lost under its rename
-        self._writer_lock = WriterLock(self.path)
+        self._writer_lock = WriterLock(self.path, notify=notify)
         try:
             self.store = Store.open(self.path)  # creates the schema if needed; holds the file
         except BaseException:

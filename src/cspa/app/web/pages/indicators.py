@@ -82,7 +82,17 @@ def indicator_view(
         "region": a.get("region") or "Region",
         "england": "England",
     }
-    trend_chart = charts.trend({k: v for k, v in series.items() if v}, labels)
+    # region and England figures outside every authority's are totals (a count's): off the
+    # charts' scale, given in the tables
+    la_values = [f["value"] for f in las if f["value"] is not None]
+    off = [
+        (key, f)
+        for key, f in (("region", region), ("england", england))
+        if f is not None and f["value"] is not None and not charts.within(f["value"], la_values)
+    ]
+    off_scale = [(labels[key], f["display"]) for key, f in off]
+    drawn = {k: v for k, v in series.items() if v and k not in {key for key, _ in off}}
+    trend_chart = charts.trend(drawn, labels)
     trend_rows = []
     for p in sorted({(f["period_end"], f["period_label"]) for f in ser}):
         row = {"period": p[1]}
@@ -107,6 +117,7 @@ def indicator_view(
         "group": group,
         "distribution": dist,
         "trend_chart": trend_chart,
+        "off_scale": off_scale,
         "trend_rows": trend_rows,
         "labels": labels,
         "viewer": viewer,

@@ -1,0 +1,231 @@
+"""The summary ("at a glance") of every APA-type report: each sentence checked against the
+judgement it cites (issue 18).
+
+The summary restates judgements the engine made of the authority's own figures; a sentence that
+says "best quarter", "significantly higher", "shaded red" or "improved" must rest on a judgement
+of that indicator, measure and period that says so, under the indicator's polarity, and must
+quote the figure it is about.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from cspa.app.reports import ReportRequest, build_report
+from cspa.engine.polarity import compare
+from cspa.outputs.document import validate
+from cspa.outputs.summary import KINDS, PERSISTENT, summarise
+
+# (Kent's and Bedfordshire's 2008 reports are refused since the 2008 dataset shows only figures
+# released by September 2008, issue 17: tests/unit/app/test_report_scope.py)
+REPORTS = [
+    ("Luton", 2008, None),
+    ("Luton", 2025, "lait"),
+    ("Kent", 2025, "lait"),
+    ("North Northamptonshire", 2025, "lait"),
+    ("Northamptonshire", 2019, "lait"),
+    ("Luton", 2025, "dfe_csc"),
+    ("Birmingham", 2025, "dfe_csc"),
+]
+
+
+@pytest.fixture(scope="module", params=REPORTS, ids=lambda r: f"{r[0]}-{r[1]}-{r[2] or 'apa2008'}")
+def report(request, demo_con):
+    area, year, framework = request.param
+    return build_report(
+        demo_con, ReportRequest("apa-dataset", area, year=year, framework=framework), "json"
+    )
+
+
+def _figure(ind: dict, measure: str | None, period: str) -> str:
+    return next(
+        o["display"]
+        for o in ind["observations"]
+        if o["measure"] == measure and o["period"] == period and o["geography"] == "area"
+    )
+
+
+def check_entry(e: dict, doc: dict) -> None:
+    """One summary entry against the judgement it cites; raises AssertionError if they disagree."""
+    inds = {i["code"]: i for i in doc["indicators"]}
+    assert e["indicator"] in inds, e
+    assert e["kind"] in KINDS and e["direction"] in ("better", "worse"), e
+    ind = inds[e["indicator"]]
+    j = next(
+        j
+        for j in ind["judgements"]
+        if j["measure"] == e["measure"] and j["period"] == e["period"] and j["geography"] == "area"
+    )
+    text, d = e["sentence"], e["direction"]
+    assert _figure(ind, e["measure"], e["period"]) in text, e
+    assert e["period"] in text, e
+    if e["kind"] == "significance":
+        word = {"high": "higher", "low": "lower"}.get(j["significance"], j["significance"])
+        assert f"significantly {word}" in text
+        assert compare(ind["polarity"], 1, 0) == (d if word == "higher" else _other(d))
+    elif e["kind"] == "quartile":
+        if j["quartile_position"] in ("Best Q'tile", "Worst Q'tile"):
+            assert d == ("better" if j["quartile_position"].startswith("Best") else "worse")
+            assert ("best quartile" if d == "better" else "worst quartile") in text
+        else:
+            assert j["quartile"] == (1 if d == "better" else 4)
+            assert f"rank {j['rank']} of {j['rank_of']}" in text
+            assert ("best quarter" if d == "better" else "worst quarter") in text
+    elif e["kind"] == "band":
+        assert j["traffic_light"] == ("green" if d == "better" else "red")
+        assert f"shaded {j['traffic_light']}" in text
+        if j["band"]:
+            assert f"band {j['band']} of 5" in text
+    elif e["kind"] == "trend":
+        assert str(j["trend"]).lower() in text
+        assert ("not" in str(j["trend"]).lower() or "worse" in str(j["trend"]).lower()) == (
+            d == "worse"
+        )
+    else:  # progress
+        if "moved from rank" in text:
+            before, after = map(int, re.search(r"rank (\d+) to (\d+)", text).groups())
+            assert after == j["rank"]
+            assert (after < before) == (d == "better")
+        else:
+            assert j["progress"] == ("improved" if d == "better" else "worsened")
+            assert j["progress"] in text
+
+
+def _other(d: str) -> str:
+    return "worse" if d == "better" else "better"
+
+
+def test_every_report_has_a_summary_whose_sentences_rest_on_their_judgements(report):
+    assert report["summary"], "an APA-type report opens with a non-empty summary"
+    for e in report["summary"]:
+        check_entry(e, report)
+    validate(report)  # the summary keeps the published contract
+
+
+def test_a_sentence_that_misstates_its_judgement_fails_the_check(report):
+    """The check above can fail: each kind of misstatement is caught."""
+    e = copy.deepcopy(report["summary"][0])
+    e["direction"] = _other(e["direction"])
+    with pytest.raises(AssertionError):
+        check_entry(e, report)
+    e = copy.deepcopy(report["summary"][0])
+    e["period"] = "1999"
+    with pytest.raises((AssertionError, StopIteration)):
+        check_entry(e, report)
+    e = copy.deepcopy(report["summary"][0])
+    e["indicator"] = "NOT-IN-THE-REPORT"
+    with pytest.raises(AssertionError):
+        check_entry(e, report)
+
+
+def test_the_glance_picks_the_most_notable_and_links_every_theme(report):
+    layout = report["_summary"]
+    summary = report["summary"]
+    for part, idx in layout["glance"].items():
+        for i in idx:
+            want = "better" if part in ("better", "improved") else "worse"
+            assert summary[i]["direction"] == want
+    # every indicator is either notable in its theme or listed there as nothing notable
+    listed = {summary[i]["indicator"] for t in layout["themes"] for i in t["entries"]} | {
+        q["code"] for t in layout["themes"] for q in t["quiet"]
+    }
+    assert listed == {i["code"] for i in report["indicators"]}
+
+
+# --------------------------------------------------------------------------- hand-made cases
+
+
+def _ind(code, polarity, judgements, figures, columns):
+    return {
+        "code": code,
+        "title": f"Indicator {code}",
+        "polarity": polarity,
+        "table": {"columns": columns, "window": None},
+        "judgements": [
+            {
+                "measure": None,
+                "measure_id": "value",
+                "geography": "area",
+                "band": None,
+                "band_range": None,
+                "traffic_light": None,
+                "quartile": None,
+                "quartile_position": None,
+                "rank": None,
+                "rank_of": None,
+                "trend": None,
+                "significance": None,
+                "progress": None,
+                **j,
+            }
+            for j in judgements
+        ],
+        "observations": [
+            {"measure": None, "measure_id": "value", "period": p, "geography": g, "display": v}
+            for (p, g), v in figures.items()
+        ],
+    }
+
+
+def test_hand_made_judgements_give_the_sentences_they_should():
+    years = ["2021", "2022", "2023", "2024", "2025"]
+    inds = [
+        # best quarter, moved up from the third; low is good
+        _ind(
+            "A",
+            "low",
+            [
+                {"period": "2024", "rank": 100, "rank_of": 150, "quartile": 3},
+                {"period": "2025", "rank": 10, "rank_of": 150, "quartile": 1},
+            ],
+            {("2024", "area"): "9.0", ("2025", "area"): "4.0"},
+            years,
+        ),
+        # significantly lower than England where high is good: worse
+        _ind(
+            "B",
+            "high",
+            [{"period": "2025", "significance": "lower"}],
+            {("2025", "area"): "61", ("2025", "england"): "70"},
+            years,
+        ),
+        # improved in each of the last four periods, nothing else judged
+        _ind(
+            "C",
+            "high",
+            [{"period": p, "progress": "improved"} for p in years[1:]],
+            {(p, "area"): str(50 + i) for i, p in enumerate(years)},
+            years,
+        ),
+        # polarity none: nothing is notable
+        _ind("D", "none", [], {("2025", "area"): "3"}, years),
+    ]
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A", "B", "C", "D"]}]}]
+    entries, layout = summarise("Luton", inds, sections)
+    got = {(e["indicator"], e["kind"], e["direction"]) for e in entries}
+    assert ("A", "quartile", "better") in got
+    assert ("A", "progress", "better") in got  # third quarter to the best
+    assert ("B", "significance", "worse") in got
+    assert ("C", "progress", "better") in got
+    assert not any(e["indicator"] == "D" for e in entries)
+    a = next(e for e in entries if e["indicator"] == "A" and e["kind"] == "quartile")
+    assert a["sentence"] == (
+        "Indicator A: Luton is in the best quarter of authorities (rank 10 of 150), with 4.0 in "
+        "2025."
+    )
+    b = next(e for e in entries if e["indicator"] == "B")
+    assert b["sentence"] == (
+        "Indicator B: Luton's 61 in 2025 is significantly lower than England's 70, worse than "
+        "England."
+    )
+    c = [e for e in entries if e["indicator"] == "C"]
+    assert c[-1]["sentence"] == (
+        "Indicator C: Luton's figure has improved in each of the last 4 periods, from 50 in 2021 "
+        "to 54 in 2025."
+    )
+    assert PERSISTENT <= 4
+    assert layout["themes"][0]["quiet"] == [{"code": "D", "title": "Indicator D"}]
+    assert layout["glance"]["better"][0] == entries.index(a)
