@@ -141,7 +141,8 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
             )
             .reset_index()
         )
-        h = t["header"].drop_duplicates([*keys, "CHILD"])[[*keys, "CHILD", "DOB"]]
+        # one header row per child, as the Ibis definition assumes (rule INT32 blocks a load otherwise)
+        h = t["header"][[*keys, "CHILD", "DOB"]]
         c = c.merge(h, on=[*keys, "CHILD"])
         y = c.YEAR
         c = c[
@@ -165,7 +166,9 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
             .groupby([*keys, "CHILD"])
             .DEC.max()
         )
-        j = E.merge(a.rename("adoption").reset_index(), on=[*keys, "CHILD"])
+        j = E[[*keys, "CHILD", "DECOM", "RNE"]].merge(
+            a.rename("adoption").reset_index(), on=[*keys, "CHILD"]
+        )
         j = j[j.DECOM < j.adoption]
         j["cs"] = j.DECOM.where(j.RNE == "S")
         c = j.groupby([*keys, "CHILD"]).agg(first=("DECOM", "min"), cs=("cs", "max")).reset_index()
@@ -179,7 +182,8 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
 
     def a1():
         c = adopted_children()
-        j = c.merge(E0[E0.PLACE.isin(["A3", "A4", "A5", "A6"])], on=[*keys, "CHILD"])
+        placed = E0[E0.PLACE.isin(["A3", "A4", "A5", "A6"])][[*keys, "CHILD", "DECOM"]]
+        j = c.merge(placed, on=[*keys, "CHILD"])
         j = j[j.DECOM >= j.start]
         d = j.groupby([*keys, "CHILD"]).agg(s=("start", "min"), m=("DECOM", "min"))
         d = (d.m - d.s).dt.days
@@ -187,7 +191,8 @@ def pandas_measures(t: dict[str, pd.DataFrame]) -> dict[str, callable]:
 
     def a2():
         c = adopted_children()
-        j = c.merge(E0[E0.LS.isin(["E1", "D1"])], on=[*keys, "CHILD"])
+        orders = E0[E0.LS.isin(["E1", "D1"])][[*keys, "CHILD", "DECOM"]]
+        j = c.merge(orders, on=[*keys, "CHILD"])
         j = j[j.DECOM >= j.start]
         po = j.groupby([*keys, "CHILD"]).DECOM.min().rename("order")
         ad1 = t["ad1"]

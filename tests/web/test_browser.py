@@ -100,10 +100,14 @@ def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_pa
         # a theme's figures, then an indicator from its table
         page.locator(".cspa-theme-index a").first.click()
         assert "theme=" in page.url
+        check(page, "area-theme")  # the summary with one theme's table of figures
         page.locator("#themes ~ .cspa-table-wrap tbody th a").first.click()
         assert "/areas/821/indicators/" in page.url
         assert page.locator("#area-figure").inner_text().strip() != ""
         check(page, "indicator")
+        # a count: its England total is off the authorities' scale and left off the charts
+        page.goto(f"{server.url}/areas/821/indicators/10_ICPC")
+        check(page, "indicator-count")
         # three authorities side by side
         page.goto(f"{server.url}/compare")
         page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,909,919")

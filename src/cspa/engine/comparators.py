@@ -151,7 +151,9 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     denominators x the formula's scale (:func:`pooled_scale_sql`), over the authorities with a
     figure and both counts; the rest are skipped and counted (``n_used`` of ``n_members``, the
     authorities with a row in that cell, suppressed ones included). Output columns as
-    :func:`neighbour_aggregates`, with the provenance line in ``basis``.
+    :func:`neighbour_aggregates`, with the provenance line in ``basis``, which names the
+    authorities that were summed and those that were not (issue 17: a pooled figure says what it
+    is made of, so a reader can check it against the authorities' own figures).
     """
     usable = "x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator > 0"
     return con.sql(f"""
@@ -161,9 +163,10 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     ),
     la AS (
         SELECT x.sid, x.pid, x.vid, x.value, x.numerator, x.denominator, x.provisional, x.period_label,
-               {usable} AS usable, a.region_code,
+               {usable} AS usable, a.region_code, coalesce(an.name, a.code) AS area_name,
                count(*) OVER (PARTITION BY x.sid, x.pid) AS n_cell
         FROM {v} x JOIN m ON m.sid = x.sid JOIN _cspa_key_area a ON a.aid = x.aid
+        LEFT JOIN area an ON an.code = a.code
         WHERE a.type = 'la'
     ),
     geo AS (
@@ -174,6 +177,9 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
         SELECT sid, pid, code, sum(numerator) FILTER (WHERE usable) AS numerator,
                sum(denominator) FILTER (WHERE usable) AS denominator,
                count(*) FILTER (WHERE usable) AS n_used, count(*) AS n_members,
+               -- the authorities summed and those left out, by name (a few hundred cells, so cheap)
+               string_agg(area_name, ', ' ORDER BY area_name) FILTER (WHERE usable) AS summed,
+               string_agg(area_name, ', ' ORDER BY area_name) FILTER (WHERE NOT usable) AS not_summed,
                bool_or(provisional) AS provisional, any_value(period_label) AS period_label, any_value(vid) AS vid
         FROM geo GROUP BY sid, pid, code
     )
@@ -187,7 +193,9 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
            'pooled over ' || {used_of_sql("g.n_used", "g.n_members", "'authorities'")}
              || ': sum of numerators / sum of denominators = ' || {count_sql("g.numerator")} || ' / '
              || {count_sql("g.denominator")} || ' x ' || format('{{:g}}', {pooled_scale_sql("m")})
-             || {vintage_sql("vk.vintage")} AS basis,
+             || {vintage_sql("vk.vintage")}
+             || '; summed: ' || coalesce(g.summed, 'none')
+             || coalesce('; not summed (no figure or counts): ' || g.not_summed, '') AS basis,
            CAST(NULL AS VARCHAR) AS seed_ref, vk.vintage, g.vid, g.n_used, g.n_members, 'pooled' AS sn_method
     FROM agg g JOIN m ON m.sid = g.sid
     JOIN _cspa_key_area a ON a.code = g.code

@@ -198,6 +198,11 @@ def long_term_stability(episodes: ir.Table, header: ir.Table) -> ir.Table:
     latest episode that changed placement (reason other than L)."""
     e = looked_after(episodes)
     e = e.filter(year_end(e) >= e.DECOM)
+    # A child in the cohort has an episode that began by 30 September two and a half years before
+    # (its care began no later, and care cannot begin before the first episode): only such children's
+    # episodes are grouped, a few in ten rather than every child of the return.
+    long_ = e.filter(ibis.date(e.YEAR - 3, 9, 30) >= e.DECOM)
+    e = e.semi_join(long_, ["LA", "YEAR", "CHILD"])
     per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
         first=e.DECOM.min(),
         care_start=e.DECOM.max(where=e.RNE == "S"),
@@ -223,7 +228,9 @@ def placed_20_miles(episodes: ir.Table) -> ir.Table:
     outside the authority, which the return's fields here do not show."""
     e = looked_after(episodes)
     e = e.filter(open_at_end(e) & e.PL_DISTANCE.notnull())
-    return _share(e, e.CHILD.nunique(where=e.PL_DISTANCE > 20), e.CHILD.nunique())
+    # one grouping by child (not two distinct counts: each is a grouping of its own)
+    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(far=(e.PL_DISTANCE > 20).any())
+    return _share(per_child, per_child.far.cast("int64").sum(), per_child.count())
 
 
 def adopted(episodes: ir.Table) -> ir.Table:
@@ -316,15 +323,16 @@ def missing_children(episodes: ir.Table, missing: ir.Table) -> ir.Table:
     % of children looked after during the year. LAIT ``Children_missing``."""
     e = looked_after(episodes)
     e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
-    cla = e.select("LA", "YEAR", "CHILD").distinct()
     m = missing.filter((missing.MISSING == "M") & in_year(missing.MIS_START, missing))
-    went = m.select("LA", "YEAR", "CHILD").distinct().semi_join(cla, ["LA", "YEAR", "CHILD"])
-    den = cla.group_by(["LA", "YEAR"]).agg(denominator=cla.count().cast("float64"))
-    num = went.group_by(["LA", "YEAR"]).agg(numerator=went.count().cast("float64"))
-    j = den.left_join(num, ["LA", "YEAR"]).select(
-        LA=den.LA, YEAR=den.YEAR, numerator=num.numerator.fill_null(0), denominator=den.denominator
+    # the year's episodes and missing episodes stacked and grouped by child once: no distinct, no
+    # join of millions of children (a child counts when looked after; went missing or not)
+    both = ibis.union(
+        e.select("LA", "YEAR", "CHILD", cla=ibis.literal(1), went=ibis.literal(0)),
+        m.select("LA", "YEAR", "CHILD", cla=ibis.literal(0), went=ibis.literal(1)),
     )
-    return j.mutate(value=j.numerator / j.denominator * 100)
+    per_child = both.group_by(["LA", "YEAR", "CHILD"]).agg(cla=both.cla.max(), went=both.went.max())
+    per_child = per_child.filter(per_child.cla == 1)
+    return _share(per_child, per_child.went.sum(), per_child.count())
 
 
 def missing_episodes(missing: ir.Table) -> ir.Table:

@@ -25,6 +25,7 @@ import yaml
 
 from cspa.errors import CspaError
 from cspa.records.returns import DATE_SQL, RECORDS_DATA, RecordReturn, load_spec
+from cspa.store.sql import string as sql_string
 
 RULES_FILE = {"ssda903": "ssda903_rules.yaml", "cin": "cin_rules.yaml"}
 TABLES_FILE = {"ssda903": "ssda903_tables.yaml", "cin": "cin_tables.yaml"}
@@ -142,12 +143,25 @@ def coverage(kind: str = "ssda903") -> dict:
 # ------------------------------------------------------------------------------- running
 
 
+def ons_code(la: str | None) -> str | None:
+    """The ONS code of an authority given by its DfE number (the area registry's current code)."""
+    if not la:
+        return None
+    from cspa.catalogue.areas import load_areas
+
+    area = load_areas().get(str(la))
+    return area.ons_code if area is not None else None
+
+
 def validate(ret: RecordReturn, rules: RuleSet | None = None) -> Validation:
     rules = rules or load_rules(ret.kind)
     spec = load_spec(TABLES_FILE[ret.kind])
     con = duckdb.connect()
+    la_code = ons_code(ret.la)
     try:
         present = _stage(con, ret, spec)
+        # the authority's own code as placement fields hold it (PL_LA: ONS's nine characters)
+        con.execute(f"CREATE MACRO la_code() AS {sql_string(la_code) if la_code else 'NULL'}")
         for name, sql in rules.views.items():
             con.execute(f"CREATE TEMP VIEW {name} AS {sql}")
         findings: list[Finding] = []
@@ -160,6 +174,9 @@ def validate(ret: RecordReturn, rules: RuleSet | None = None) -> Validation:
             need_table = r.get("requires_table")
             if need_table and not present.get(need_table):
                 skipped[r["code"]] = f"the return has no {need_table} table"
+                continue
+            if r.get("requires_la_code") and la_code is None:
+                skipped[r["code"]] = f"the ONS code of authority {ret.la!r} is not known"
                 continue
             sql = compile_rule(r, con)
             try:

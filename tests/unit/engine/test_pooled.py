@@ -27,7 +27,17 @@ def pooled(demo_con):
     con = demo_con.cursor()
     prefix = build(con, WHERE)
     rel = pooled_comparators(con, f"{prefix}_observed")
-    cols = ("indicator", "measure", "area", "period", "value", "n_used", "n_members", "status")
+    cols = (
+        "indicator",
+        "measure",
+        "area",
+        "period",
+        "value",
+        "n_used",
+        "n_members",
+        "status",
+        "basis",
+    )
     rows = [
         dict(zip(cols, r, strict=True))
         for r in con.execute(f"SELECT {', '.join(cols)} FROM ({rel.sql_query()})").fetchall()
@@ -108,8 +118,42 @@ def test_london_pooled_where_the_file_prints_inner_and_outer_only(pooled):
     ).fetchall()
     assert basis == (
         "pooled over 33 of 33 authorities: sum of numerators / sum of denominators = "
-        f"{excluded:,} / {pupils:,} x 100 ({vintage[0]})"
+        f"{excluded:,} / {pupils:,} x 100 ({vintage[0]}); summed: " + ", ".join(LONDON)
     )
+
+
+#: London's 33 authorities (the 32 boroughs and the City), in alphabetical order
+LONDON = [
+    "Barking and Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "City of London",
+    "Croydon", "Ealing", "Enfield", "Greenwich", "Hackney", "Hammersmith and Fulham", "Haringey",
+    "Harrow", "Havering", "Hillingdon", "Hounslow", "Islington", "Kensington and Chelsea",
+    "Kingston upon Thames", "Lambeth", "Lewisham", "Merton", "Newham", "Redbridge",
+    "Richmond upon Thames", "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest",
+    "Wandsworth", "Westminster",
+]  # fmt: skip
+
+
+def test_the_basis_names_the_authorities_not_summed(pooled):
+    """Where an authority's figure is missing or suppressed, the pooled figure's basis names it among
+    those not summed (issue 17: the authorities pooled are named), and names none it summed."""
+    con, rows, _ = pooled
+    partial = [r for r in rows if r["n_used"] < r["n_members"] and r["area"] == "E92000001"]
+    assert partial, "some England cell has an authority without counts"
+    for r in partial[:20]:
+        left_out = {
+            name
+            for (name,) in con.execute(
+                """SELECT a.name FROM observation_current o JOIN area a ON a.code = o.area
+                   WHERE o.indicator = ? AND o.measure = ? AND o.period = ? AND o.statistic = 'value'
+                     AND a.type = 'la' AND (o.value IS NULL OR o.numerator IS NULL
+                                            OR coalesce(o.denominator, 0) <= 0)""",
+                [r["indicator"], r["measure"], r["period"]],
+            ).fetchall()
+        }
+        assert len(left_out) == r["n_members"] - r["n_used"], r
+        summed, _, not_summed = r["basis"].partition("; not summed (no figure or counts): ")
+        assert all(name in not_summed for name in left_out), r["basis"]
+        assert not any(f", {name}," in f", {summed.split('; summed: ')[1]}," for name in left_out)
 
 
 def test_published_comparator_wins(pooled):

@@ -81,3 +81,22 @@ def test_what_the_fake_903_return_cannot_give():
         ("REC_PLACED_20_MILES", "value"),
     }
     assert ("REC_ADOPTION_A1", "value") in got  # A1 needs no AD1: it has a figure
+
+
+def test_what_the_fake_cin_census_cannot_give():
+    """The fake CIN census (fake_CIN_data.xml) holds referrals but no assessments and no child
+    protection plans, so of the six CIN measures only referrals and re-referrals have figures."""
+    from cspa.records.backends import Backend, compute
+    from cspa.records.cin import read_cin
+    from cspa.records.returns import load_spec, typed_tables
+
+    from .conftest import FAKE_CIN
+
+    t = typed_tables(
+        read_cin(FAKE_CIN / "fake_CIN_data.xml", la="821"), load_spec("cin_tables.yaml")
+    )
+    assert t["cin_details"].num_rows == 402
+    assert t["assessments"].num_rows == 0 and t["cp_plans"].num_rows == 0
+    duck = Backend.duckdb()
+    obs = compute(duck.from_arrow(t, prefix="fakecin"), duck).to_pylist()
+    assert {r["indicator"] for r in obs} == {"REC_REFERRALS", "REC_REREFERRALS_12M"}

@@ -13,7 +13,7 @@ from cspa.records.ssda903 import read_903
 
 from .conftest import FAKE_903, FAKE_903_CSV
 
-IMPLEMENTED, PARTIAL, LISTED = 266, 32, 312  # docs/records.md says the same
+IMPLEMENTED, PARTIAL, LISTED = 268, 32, 312  # docs/records.md says the same
 
 
 def test_rules_implemented_of_dfe_list():
@@ -27,8 +27,8 @@ def test_rules_implemented_of_dfe_list():
 
 def test_every_rule_runs_on_the_fake_return():
     v = validate(read_903(FAKE_903_CSV, la="821"))
-    # eight rules need a column the CSV extracts do not have (the UASC flag, PL_LA, PL_LOCATION, PL_DISTANCE)
-    skipped = {"105", "303", "420", "169", "179", "164", "392a", "406"}
+    # ten rules need a column the CSV extracts do not have (the UASC flag, PL_LA, PL_LOCATION, PL_DISTANCE)
+    skipped = {"105", "303", "420", "169", "1015", "411", "179", "164", "392a", "406"}
     assert len(v.rules_run) == IMPLEMENTED - len(skipped) and set(v.rules_skipped) == skipped
     counts = v.counts()
     assert v.ok  # the default blocking rules pass: the fake return loads
@@ -262,3 +262,26 @@ def test_rules_across_episodes_and_tables():
         year=2018,
     )
     assert "SW01STG1" in validate(no_sw).rules_skipped
+
+
+def test_placement_in_the_authoritys_own_area():
+    """Rules 1015 and 411 compare PL_LA with the authority's ONS code (Luton, 821: E06000032)."""
+    own, other = "E06000032", "E06000033"
+    episodes = [
+        # X: own provision in a children's home in another area: 1015
+        _ep("X", "01/05/2017", "S", "C2", place="K2", PL_LA=other, PL_LOCATION="OUT"),
+        # Y: said to be inside the authority, but PL_LA names another: 411
+        _ep("Y", "01/05/2017", "S", "C2", PL_LA=other, PL_LOCATION="IN"),
+        # Z: own provision in its own area, inside: neither; W: foster care elsewhere by PR1: allowed
+        _ep("Z", "01/05/2017", "S", "C2", place="K2", PL_LA=own, PL_LOCATION="IN"),
+        _ep("W", "01/05/2017", "S", "C2", place="U1", PL_LA=other, PL_LOCATION="OUT"),
+    ]
+    header = [{**H, "CHILD": c} for c in "WXYZ"]
+    ret = _ret({"header": header, "episodes": episodes})
+    v = validate(ret)
+    assert {(f.rule, f.child) for f in v.findings if f.rule in ("1015", "411")} == {
+        ("1015", "X"),
+        ("411", "Y"),
+    }
+    unknown = RecordReturn("ssda903", ret.tables, [], la="999", year=2018)
+    assert "not known" in validate(unknown).rules_skipped["1015"]
