@@ -62,7 +62,8 @@ def served(web_copy):
         time.sleep(0.5)
     yield web_copy, url
     server.terminate()
-    server.communicate(timeout=60)
+    # it stops once the judging its loads started is done (a minute or more on a busy machine)
+    server.communicate(timeout=600)
     # the server's copies for readers go with it
     assert not list(web_copy.parent.glob(f".{web_copy.name}.snapshot-*"))
 
