@@ -29,11 +29,12 @@ from starlette.concurrency import run_in_threadpool
 
 from cspa.app.reports import ReportRequest
 from cspa.app.web import edits, queries, security
-from cspa.app.web.loads import load_uploads
+from cspa.app.web.loads import load_template_upload, load_uploads
 from cspa.app.web.state import User
 from cspa.errors import CspaError, LoadError
 from cspa.outputs.json_out import public_document
 from cspa.outputs.render import formats_for
+from cspa.quarterly.load import ConflictError
 
 MAX_PER_PAGE = 500
 
@@ -524,6 +525,44 @@ async def post_snapshot(request: Request):
         raise HTTPException(403, "only a cspa command on this machine asks for a snapshot")
     path = await run_in_threadpool(_app(request).db.snapshot)
     return JSONResponse({"path": str(path)})
+
+
+@router.post(
+    "/quarterly/templates",
+    status_code=201,
+    summary="Load a filled-in quarterly template (administrator)",
+)
+async def post_template(
+    request: Request,
+    filename: str = Query(..., description="the workbook's name"),
+    loaded_by: str = Query(..., description="who filled it in: kept with every change"),
+    user: User = Depends(writer),
+):
+    """What ``cspa quarterly load`` does, done by this server while it holds the database; the
+    workbook is the body."""
+    if user.role != "admin":
+        raise HTTPException(403, "loading a template needs an administrator's token")
+    content = await request.body()
+    st = _app(request)
+    try:
+        summary = await run_in_threadpool(
+            load_template_upload,
+            st.db,
+            st.state,
+            user,
+            urllib.parse.unquote(filename),
+            content,
+            loaded_by=loaded_by,
+        )
+    except LoadError as e:
+        return JSONResponse(
+            {"error": str(e), "problems": [str(p) for p in e.problems[:50]]}, status_code=400
+        )
+    except ConflictError as e:
+        return JSONResponse({"error": str(e)}, status_code=409)
+    except (CspaError, ValueError) as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+    return JSONResponse(summary, status_code=201)
 
 
 @router.post("/loads", status_code=201, summary="Load files of figures (administrator)")
