@@ -72,13 +72,18 @@ def test_2006_paragraphs_are_short_and_in_the_letters_voice(letters):
         == "The contribution the council's services make to improving outcomes in this area is good."
     )
     assert len(ss["paragraphs"][0]) == 3 and all(len(p) <= 5 for p in ss["paragraphs"])
-    core = next(p for p in ss["paragraph"] if p["key"] == "figure:2022SC:value")
-    # 2022SC: 82 in 2005-06, 46 in 2004-05, statistical neighbours 75, England 74 (000:L1300); a percentage
-    # the seed prints without its sign reads as one
+    # core and initial assessments are one sentence, as the letter says them (002:L67): 2022SC 82 in 2005-06, 46
+    # in 2004-05, statistical neighbours 75, England 74 (000:L1381); 2020SC 40.3, 26.4, 67.2, 64.9 (000:L1254);
+    # a percentage the seed prints without its sign reads as one
+    core = next(p for p in ss["paragraph"] if "figure:2022SC:value" in (p.get("covers") or []))
+    assert core["key"] == "theme:staying_safe:assessments"
     assert core["text"] == (
-        "The proportion of core assessments completed within 35 working days rose to 82% in 2005-06 (from 46% in "
-        "2004-05, an improvement), better than statistical neighbours (75%) and England (74%)."
+        "Assessments in 2005-06: 82% of core assessments were completed within 35 working days (up from 46% in "
+        "2004-05) and 40.3% of initial assessments within seven working days of referral (up from 26.4%): core "
+        "assessments better than statistical neighbours (75%) and England (74%); initial assessments worse than "
+        "statistical neighbours (67.2%) and England (64.9%)."
     )
+    assert len([s for p in ss["paragraphs"] for s in p]) == 13  # 17 topics, three themes
     # re-offending: Luton youth offending team's rate (000:L4853, the 2005 cohort) read as the authority's
     reoff = next(
         p

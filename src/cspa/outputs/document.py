@@ -284,6 +284,11 @@ class ApaDocument(_Envelope):
 class QuarterlyDocument(_Envelope):
     report: Literal["quarterly"]
     period_key: str
+    scope: list[str] = Field(
+        default=[],
+        description="what the report holds and why, for its reader: no quarters in a source of "
+        "whole years, no targets or commentary entered (issue 18)",
+    )
     period_label: str | None = None
     basket: Any = None
     legend: dict[str, Any]

@@ -421,8 +421,10 @@ def build_quarterly_document(
         for h in history
     ]
     glyphs, words, meanings = rules.progress.glyphs, rules.progress.words, rules.progress.meanings
+    scope = _scope(area, p, basket, fw, indicators, targets)
     return {
         "report": "quarterly",
+        "scope": scope,
         "title": title_t["text"] if title_t else basket.title,
         "area": {
             "name": area.name,
@@ -473,6 +475,30 @@ def build_quarterly_document(
         "appendices": [],
         "map": None,
     }
+
+
+def _scope(area: Area, p, basket, fw, indicators: list[dict], targets: list[dict]) -> list[str]:
+    """What the report holds and why, for its reader: a basket of a source that publishes whole
+    years (``columns: annual``, LAIT) has no quarters, and a report with no targets or commentary
+    entered has no RAG against target and no commentary; each says so rather than leaving the
+    reader to wonder (issue 18)."""
+    out = []
+    if basket.columns == "annual":
+        out.append(
+            f"The {fw.title} publishes figures for whole years, not quarters, so this report shows "
+            f"each indicator's latest years up to {quarter_words(p)} rather than quarter by quarter."
+        )
+    if not targets:
+        out.append(
+            f"No targets have been entered for {area.name} for this period, so no figure has a RAG "
+            "light against its target; an authority enters its targets, commentary and action plans "
+            "(cspa quarterly template, then cspa quarterly load, or the web app's quarterly page)."
+        )
+    elif not any(i.get("narrative") or i.get("action_plan") for i in indicators):
+        out.append(
+            f"No commentary or action plan has been entered for {area.name} for this period."
+        )
+    return out
 
 
 def _val(v, decimals) -> float | None:
@@ -693,8 +719,8 @@ def _light_rule(ind: Indicator, rules: Rules, judged_ids: list[str]) -> str:
     tol = f"{t.value:g}% of the target" if t.type == "relative" else f"{t.value:g}"
     return (
         f"RAG against the {' or '.join(rules.rag.target_types)} target: green on or better than target, amber "
-        f"worse but within {tol}, red worse by more (cspa's tolerance for this indicator, "
-        "src/cspa/data/quarterly/rules.yaml)"
+        f"worse but within {tol}, red worse by more (the tolerance cspa sets for this indicator "
+        "in its quarterly rules)"
     )
 
 

@@ -74,6 +74,9 @@ def test_slough_targets_through_the_template(store, tmp_path):
 
     doc = json.loads(to_json(build_quarterly_document(store.con, AREA, PERIOD)))
     assert doc["basket"] == "lait_current" and doc["area"]["name"] == "Slough"
+    # targets entered: the report still says why it has no quarters, and no longer that it has no RAG
+    assert any("whole years, not quarters" in s for s in doc["scope"])
+    assert not any("No targets" in s for s in doc["scope"])
     for ind in doc["indicators"]:
         if ind["code"] not in filled:
             continue
@@ -111,3 +114,22 @@ def test_slough_targets_through_the_template(store, tmp_path):
     assert (
         "Re-referrals fell for the second year." in html and "Statistical process control" in html
     )
+
+
+def test_a_current_report_says_why_it_has_no_quarters_targets_or_rag(demo_con):
+    """LAIT publishes whole years, and nobody has entered targets or commentary for Kent: the
+    2024-25 report says both, at its top, rather than showing an unexplained empty report
+    (issue 18)."""
+    from cspa.outputs.html_quarterly import render_quarterly_html
+
+    doc = build_quarterly_document(demo_con, "Kent", PERIOD)
+    assert doc["basket"] == "lait_current"
+    assert not any(j.get("rag") for i in doc["indicators"] for j in i["judgements"])
+    whole, none = doc["scope"]
+    assert whole.startswith("The Local Authority Interactive Tool (LAIT) base data set publishes")
+    assert "whole years, not quarters" in whole and "January to March 2025" in whole
+    assert none.startswith("No targets have been entered for Kent") and "RAG" in none
+    html = render_quarterly_html(doc)
+    assert html.index("whole years, not quarters") < html.index('<section class="cspa-outcome"')
+    # reader-facing: no file path in the RAG rule a reader sees
+    assert "rules.yaml" not in html and "src/cspa" not in html
