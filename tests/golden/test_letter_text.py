@@ -269,6 +269,14 @@ def test_the_2025_letter_cites_the_current_inspection_and_its_measured_agreement
     # always 'Good' agreed with 59 of the 131 (45%) and would say good here
     assert "always 'Good' matched in 45% (within one 91%) and would propose good here" in sentence
     assert doc["method_agreement"]["test_n"] == 131
+    # the proposal says which settings it used: chosen from the inspections published before 31/08/2025 alone
+    # (on those, a category with penalty 1 has the lowest validation Brier)
+    overall_rules = next(g for g in doc["grades"] if g["judgement_id"] == "overall_effectiveness")[
+        "rules"
+    ]
+    assert overall_rules[0]["source"].endswith(
+        "published before 31/08/2025 (previous grade as a category, penalty 1, chosen from those inspections)"
+    )
 
 
 @pytest.mark.golden
