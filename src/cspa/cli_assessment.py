@@ -265,6 +265,29 @@ def assess_evaluate(
         print(json.dumps(res, indent=1, default=str))
         return
     console.print(styled((rs.id, "bold"), f": {res['method']}"))
+    tuning = res.get("tuning")
+    if tuning:
+        first = next(iter(tuning["judgements"].values()))
+        t = Table(
+            "Previous grade",
+            "Penalty",
+            "Brier",
+            "Exact",
+            "Weighted kappa",
+            title=f"Settings tried on training inspections only: fitted on those published before "
+            f"{first['validation_from']}, scored on the {first['validation_n']} begun from then; the lowest "
+            "mean Brier over the judgements is chosen",
+        )
+        for c in tuning["candidates"]:
+            chosen = (c["previous_form"], c["penalty"]) == tuple(tuning["chosen"].values())
+            t.add_row(
+                c["previous_form"] + (" (chosen)" if chosen else ""),
+                f"{c['penalty']:g}",
+                f"{c['brier']:.3f}",
+                _pct(c["exact"]),
+                f"{c['weighted_kappa']:.2f}" if c["weighted_kappa"] is not None else "",
+            )
+        console.print(t)
     for jid, r in res["judgements"].items():
         t = Table(
             "Method",

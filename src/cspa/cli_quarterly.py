@@ -90,11 +90,18 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         db: Path = DbOption,
     ) -> None:
         """Load a filled-in template: all or nothing; conflicting edits are refused, never overwritten."""
+        from cspa.app.web.client import template_through_server
         from cspa.quarterly.load import load_template
         from cspa.quarterly.template import _user
+        from cspa.store.database import default_path
 
-        with _database(db, "write") as store:
-            s = load_template(store, file, user or _user())
+        # while `cspa serve` holds the database, the server loads it (the same checks, all or nothing)
+        s = template_through_server(Path(db or default_path()), file, user or _user())
+        if s is not None:
+            console.print(f"The server holds {one_line(db or default_path())}: loaded through it.")
+        else:
+            with _database(db, "write") as store:
+                s = load_template(store, file, user or _user())
         console.print(
             f"Loaded {one_line(file)} for {s['area']}, {s['period']} as {one_line(s['user'])} (load {s['load_id']}): "
             f"{s['targets']} target(s), {s['texts']} text(s) and {s['actuals']} figure(s) changed; "

@@ -72,13 +72,18 @@ def test_2006_paragraphs_are_short_and_in_the_letters_voice(letters):
         == "The contribution the council's services make to improving outcomes in this area is good."
     )
     assert len(ss["paragraphs"][0]) == 3 and all(len(p) <= 5 for p in ss["paragraphs"])
-    core = next(p for p in ss["paragraph"] if p["key"] == "figure:2022SC:value")
-    # 2022SC: 82 in 2005-06, 46 in 2004-05, statistical neighbours 75, England 74 (000:L1300); a percentage
-    # the seed prints without its sign reads as one
+    # core and initial assessments are one sentence, as the letter says them (002:L67): 2022SC 82 in 2005-06, 46
+    # in 2004-05, statistical neighbours 75, England 74 (000:L1381); 2020SC 40.3, 26.4, 67.2, 64.9 (000:L1254);
+    # a percentage the seed prints without its sign reads as one
+    core = next(p for p in ss["paragraph"] if "figure:2022SC:value" in (p.get("covers") or []))
+    assert core["key"] == "theme:staying_safe:assessments"
     assert core["text"] == (
-        "The proportion of core assessments completed within 35 working days rose to 82% in 2005-06 (from 46% in "
-        "2004-05, an improvement), better than statistical neighbours (75%) and England (74%)."
+        "Assessments in 2005-06: 82% of core assessments were completed within 35 working days (up from 46% in "
+        "2004-05) and 40.3% of initial assessments within seven working days of referral (up from 26.4%): core "
+        "assessments better than statistical neighbours (75%) and England (74%); initial assessments worse than "
+        "statistical neighbours (67.2%) and England (64.9%)."
     )
+    assert len([s for p in ss["paragraphs"] for s in p]) == 13  # 17 topics, three themes
     # re-offending: Luton youth offending team's rate (000:L4853, the 2005 cohort) read as the authority's
     reoff = next(
         p
@@ -325,3 +330,17 @@ def test_the_2006_letter_page_closes_with_its_aspects_for_focus(letters):
     assert len(links) == 5 and links[0] == "o3-a-1-ev"
     for anchor in links:
         assert f'id="{anchor}"' in page
+
+
+def test_no_movement_is_read_across_a_break_in_the_series(letters):
+    """The A-level point score moved from the UCAS to the QCA tariff in 2006 (a catalogued break in 5003OF):
+    Luton's 623.16 in 2006 (000:L5364) is not 'up from' 196.94 in 2005, so the letter gives no movement and
+    lists it by its comparison with statistical neighbours (705.35) only."""
+    o = {x["id"]: x for x in letters[2006]["outcomes"]}["achieving_economic_wellbeing"]
+    s = next(p for p in o["paragraph"] if p["key"] == "figure:5003OF:aps_student")
+    assert s["text"] == (
+        "The average A-level point score per student was 623.16 in 2006, worse than statistical neighbours "
+        "(705.35) and England (740.10)."
+    )
+    item = next(i for i in o["areas_for_improvement"] if i["key"] == "figure:5003OF:aps_student")
+    assert "196.94" not in item["text"] and item["trend"] is None

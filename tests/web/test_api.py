@@ -42,6 +42,17 @@ def test_openapi_document_lists_every_route(client):
         "/loads",
     ):
         assert p in paths, p
+    # the bearer scheme is declared: required by every write, optional for reads
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from `cspa web token USERNAME`.",
+    }
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            want = [{"bearer": []}] if method == "post" else [{}, {"bearer": []}]
+            assert op["security"] == want, (method, path)
+    assert doc["paths"]["/areas/{dfe}/targets"]["post"]
 
 
 def test_areas_are_paginated_with_links(client):

@@ -110,6 +110,15 @@ def build_demo_store(store: Store, progress=None) -> list[dict]:
     return summary
 
 
+def source_lines(summary: list[dict]) -> list[str]:
+    """One line per source loaded: seed and record sources count ``rows``, a real data set's summary
+    (:func:`cspa.store.real_data.load_real_data`) counts ``rows_loaded``."""
+    return [
+        f"  {s.get('source', s.get('name'))}: {s.get('rows', s.get('rows_loaded', 0)):,} rows"
+        for s in summary
+    ]
+
+
 def build_demo(output: Path, console: Console | None = None) -> str:
     console = console or Console(stderr=True)
     output = Path(output)
@@ -133,9 +142,7 @@ def build_demo(output: Path, console: Console | None = None) -> str:
             counts = store.status()
         reports = render_demo_reports(db, output, prog, task)
     took = time.perf_counter() - started
-    lines = [f"Demo database: {db.resolve()} (built in {took:.1f} s)"]
-    for s in summary:
-        lines.append(f"  {s.get('source', s.get('name'))}: {s.get('rows', 0):,} rows")
+    lines = [f"Demo database: {db.resolve()} (built in {took:.1f} s)", *source_lines(summary)]
     lines.append(
         "  frameworks: "
         + ", ".join(f"{f} ({n} indicators, {o:,} observations)" for f, n, o in counts["frameworks"])

@@ -582,24 +582,44 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _versus(members: list[tuple[Topic, dict]], name: str) -> str | None:
-    """How a theme's figures compare with one comparator: one phrase with the comparator's figures where all
-    compare alike ('in line with England (84.78%, 81.71%)'), else by topic ('in line with England in reading
-    (84.78%), worse than England in mathematics (90.67%)')."""
+def _versus(members: list[tuple[Topic, dict]], name: str) -> tuple[str | None, str | None]:
+    """How a theme's figures compare with one comparator, and the one word for all of them if there is
+    one: 'in line with England (84.78%, 81.71%)' where all compare alike, else by topic ('in line with
+    England in reading (84.78%), worse than England in mathematics (90.67%)')."""
     words_key, display_key = _VERSUS[name]
     groups: dict[str, list[tuple[str, str]]] = {}
     for t, s in members:
         w, d = s["parts"].get(words_key), s["parts"].get(display_key)
         if w and d:
-            groups.setdefault(w, []).append((t.short or t.indicator, d))
+            groups.setdefault(w, []).append((t.label or t.short or t.indicator, d))
     if not groups:
-        return None
+        return None, None
     if len(groups) == 1 and len(next(iter(groups.values()))) == len(members):
         w, xs = next(iter(groups.items()))
-        return f"{w} {name} ({', '.join(d for _, d in xs)})"
+        return f"{w} {name} ({', '.join(d for _, d in xs)})", w
     return ", ".join(
         f"{w} {name} in {_join([f'{short} ({d})' for short, d in xs])}" for w, xs in groups.items()
-    )
+    ), None
+
+
+def _by_topic(members: list[tuple[Topic, dict]]) -> str:
+    """Each topic's comparison with both comparators ('core assessments better than statistical neighbours
+    (75%) and England (74%)'), for a theme whose topics compare differently with each."""
+    out = []
+    for t, s in members:
+        p = s["parts"]
+        sn = (
+            f"{p['sn_words']} statistical neighbours ({p['sn_display']})"
+            if p.get("sn_words")
+            else None
+        )
+        eng = f"{p['eng_words']} England ({p['eng_display']})" if p.get("eng_words") else None
+        if sn and eng and p["sn_words"] == p["eng_words"]:
+            eng = f"England ({p['eng_display']})"
+        said = " and ".join(x for x in (sn, eng) if x)
+        if said:
+            out.append(f"{t.label or t.short} {said}")
+    return "; ".join(out)
 
 
 def _theme_sentence(theme: Theme, members: list[tuple[Topic, dict]]) -> str:
@@ -621,18 +641,19 @@ def _theme_sentence(theme: Theme, members: list[tuple[Topic, dict]]) -> str:
         clauses.append(c)
     text = theme.opening.format(period=f" in {next(iter(periods))}" if len(periods) == 1 else "")
     text += " " + _join(clauses)
-    sn, eng = _versus(members, "statistical neighbours"), _versus(members, "England")
-    vs = [v for v in (sn, eng) if v]
-    uniform = [v for v in vs if v.endswith(")") and ") " not in v]  # one word for every topic
+    (sn, w_sn), (eng, w_eng) = (
+        _versus(members, "statistical neighbours"),
+        _versus(members, "England"),
+    )
     if (
-        sn
-        and eng
-        and len(uniform) == 2
-        and sn.split(" statistical neighbours ")[0] == eng.split(" England ")[0]
+        sn and eng and w_sn and w_sn == w_eng
     ):  # 'in line with statistical neighbours (..) and England (..)'
         text += f": {sn} and England {eng.split(' England ', 1)[1]}"
-    elif vs:
-        text += ": " + ("; ".join(vs) if len(uniform) < len(vs) else " and ".join(vs))
+    elif sn and eng and not w_sn and not w_eng:  # each topic its own comparison
+        text += ": " + _by_topic(members)
+    elif sn or eng:
+        vs = [v for v in (sn, eng) if v]
+        text += ": " + ("; ".join(vs) if not (w_sn and w_eng) else " and ".join(vs))
     return text + "."
 
 

@@ -338,9 +338,11 @@ class Topic(_Strict):
     # also say the change over the last three periods against England's (the profile's four-year
     # improvement, 003:L71); a rise faster than England's while below it counts as catching up
     long_change: bool = False
-    # said with the other topics of the section's theme in one sentence, under its short name
+    # said with the other topics of the section's theme in one sentence, under its short name (and, where
+    # the short name is a clause, compared under its label)
     theme: str | None = None
     short: str | None = None
+    label: str | None = None
 
 
 class Unsupported(_Strict):

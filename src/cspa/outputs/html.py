@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from cspa.catalogue.vocabulary import reader_words
 from cspa.outputs.charts import MARKER_DEFS, chart_keys, indicator_chart_svg
 from cspa.outputs.judgement_columns import judgement_columns
 from cspa.outputs.maps import neighbour_map_svg, neighbour_map_text
@@ -100,8 +101,19 @@ def nice_date(text: str | None) -> str:
     return f"{d.day} {d.strftime('%B %Y')}"
 
 
+def _for_reader(value: Any) -> Any:
+    """Every plain string a template prints, with references to the seeds and paths in cspa's data
+    worded for a reader (:func:`cspa.catalogue.vocabulary.reader_words`): the catalogue's notes,
+    definitions and the framework's notes cite "000:L19"; the reader reads "line 19 of the 2008 APA
+    dataset for Luton". Markup (HTML made in Python) passes as it is."""
+    if type(value) is str and (":L" in value or "data/" in value):
+        return reader_words(value)
+    return value
+
+
 def _environment() -> Environment:
     env = Environment(
+        finalize=_for_reader,
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
         trim_blocks=True,
@@ -728,7 +740,9 @@ def notes_list(ind: dict[str, Any], pv: dict[str, Any] | None, for_print: bool =
         f"<details class=cspa-basis{' open' if for_print else ''}>"
         "<summary>How these figures were made</summary><ol class=cspa-notes>"
     ]
-    out += [f"<li><b>{_esc(n['where'])}:</b> {_esc(n['text'])}</li>" for n in notes]
+    # how each figure was made, as the engine says it, with its references to the seeds worded
+    # for a reader ("line 3083 of the 2008 APA dataset for Luton", not "000:L3083")
+    out += [f"<li><b>{_esc(n['where'])}:</b> {_esc(reader_words(n['text']))}</li>" for n in notes]
     out += [f"<li><b>Source:</b> {_esc(n)}</li>" for n in source]
     out.append("</ol></details>\n")
     return Markup("".join(out))

@@ -129,3 +129,11 @@ def test_cli_json_contract(demo_db):
         app, ["assess", "evaluate", "--split-date", "2018-01-01", "--db", str(demo_db)]
     )
     assert r.exit_code != 0 and "choose a date with inspections on both sides" in str(r.exception)
+
+
+def test_cli_text_shows_the_settings_tried_and_the_baselines(demo_db):
+    r = CliRunner().invoke(app, ["assess", "evaluate", "--db", str(demo_db)])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "category (chosen)" in out and "Settings tried on training inspections only" in out
+    assert "51.9%" in out and "previous grade carried forward" in out

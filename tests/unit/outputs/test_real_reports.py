@@ -196,6 +196,21 @@ def test_every_figure_of_a_real_report_is_noted_with_its_basis(luton):
                 assert any(row["label"] in where for where, _t in notes), row["label"]
 
 
+def test_reader_facing_text_names_no_seed_lines_or_file_paths(luton):
+    """Internals stay out of what a reader reads (issue 18): the notes under the tables cite the
+    published documents by name and line ("line 3083 of the 2008 APA dataset for Luton"), never
+    "000:L3083", a path in cspa's source tree or a data file of cspa's own."""
+    from cspa.outputs.html import render_html
+
+    page = render_html(luton)
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", "", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    assert not re.search(r"\b\d{3}:L\d+", text)
+    assert "src/cspa" not in text and "seed_geographies" not in text
+    assert not re.search(r"\bseed \d{3}\b", text)
+    assert "line 3083 of the 2008 APA dataset for Luton" in text  # the trend's basis, worded
+
+
 def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_path):
     """The batch renderer's workers read the judgements from Parquet files, sorted by the authority
     whose report shows them, and keep the shared rows (England, regions) between reports: the

@@ -22,17 +22,19 @@ import urllib.parse
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from cspa.app.reports import ReportRequest
 from cspa.app.web import edits, queries, security
-from cspa.app.web.loads import load_uploads
+from cspa.app.web.loads import load_template_upload, load_uploads
 from cspa.app.web.state import User
 from cspa.errors import CspaError, LoadError
 from cspa.outputs.json_out import public_document
 from cspa.outputs.render import formats_for
+from cspa.quarterly.load import ConflictError
 
 MAX_PER_PAGE = 500
 
@@ -48,6 +50,29 @@ def create_api(parent: FastAPI) -> FastAPI:
     )
     api.state.parent = parent
     api.include_router(router)
+
+    def openapi() -> dict:
+        """The generated document, with the bearer scheme the routes check by hand (``writer``,
+        ``caller``) declared: every write needs it, a read takes it optionally (it widens what
+        the caller sees to its role's), so generated clients know to send the token."""
+        if api.openapi_schema is None:
+            doc = get_openapi(
+                title=api.title, version=api.version, description=api.description, routes=api.routes
+            )
+            doc.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `cspa web token USERNAME`.",
+                }
+            }
+            for operations in doc["paths"].values():
+                for method, op in operations.items():
+                    op["security"] = [{"bearer": []}] if method == "post" else [{}, {"bearer": []}]
+            api.openapi_schema = doc
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
     @api.exception_handler(HTTPException)
     async def error(request: Request, exc: HTTPException):
@@ -500,6 +525,44 @@ async def post_snapshot(request: Request):
         raise HTTPException(403, "only a cspa command on this machine asks for a snapshot")
     path = await run_in_threadpool(_app(request).db.snapshot)
     return JSONResponse({"path": str(path)})
+
+
+@router.post(
+    "/quarterly/templates",
+    status_code=201,
+    summary="Load a filled-in quarterly template (administrator)",
+)
+async def post_template(
+    request: Request,
+    filename: str = Query(..., description="the workbook's name"),
+    loaded_by: str = Query(..., description="who filled it in: kept with every change"),
+    user: User = Depends(writer),
+):
+    """What ``cspa quarterly load`` does, done by this server while it holds the database; the
+    workbook is the body."""
+    if user.role != "admin":
+        raise HTTPException(403, "loading a template needs an administrator's token")
+    content = await request.body()
+    st = _app(request)
+    try:
+        summary = await run_in_threadpool(
+            load_template_upload,
+            st.db,
+            st.state,
+            user,
+            urllib.parse.unquote(filename),
+            content,
+            loaded_by=loaded_by,
+        )
+    except LoadError as e:
+        return JSONResponse(
+            {"error": str(e), "problems": [str(p) for p in e.problems[:50]]}, status_code=400
+        )
+    except ConflictError as e:
+        return JSONResponse({"error": str(e)}, status_code=409)
+    except (CspaError, ValueError) as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+    return JSONResponse(summary, status_code=201)
 
 
 @router.post("/loads", status_code=201, summary="Load files of figures (administrator)")

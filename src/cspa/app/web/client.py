@@ -89,3 +89,38 @@ def snapshot_from_server(db: Path) -> Path | None:
         return None
     path = Path(r.json().get("path", ""))
     return path if path.is_file() else None
+
+
+def template_through_server(db: Path, file: Path, user: str) -> dict | None:
+    """``cspa quarterly load`` while the server runs: the server loads the workbook (it holds the
+    database) and answers with the counts; None when no server runs."""
+    note = running_server(db)
+    if note is None:
+        return None
+    import httpx
+
+    path = Path(file)
+    if path.is_dir():
+        raise CspaError(f"{path.name}: is a folder, not a template workbook")
+    if not path.is_file():
+        raise CspaError(f"{path.name}: file not found")
+    try:
+        r = httpx.post(
+            f"{note['url']}/api/v1/quarterly/templates",
+            params={"filename": path.name, "loaded_by": user},
+            content=path.read_bytes(),
+            headers={"Authorization": f"Bearer {note['token']}"},
+            timeout=600,
+        )
+    except httpx.HTTPError as e:
+        raise CspaError(
+            f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {path.name}."
+        ) from None
+    body = (
+        r.json()
+        if r.headers.get("content-type", "").startswith("application/json")
+        else {"error": r.text}
+    )
+    if r.status_code != 201:
+        raise CspaError(f"{path.name} refused by the server: {body.get('error')}")
+    return body

@@ -127,3 +127,65 @@ def load_uploads(
     # the stored build and the loaded indicators' web rows are remade off the request
     db.schedule_refresh(loaded, rejudge=True)
     return summary
+
+
+def load_template_upload(
+    db: Database,
+    state: StateStore,
+    user: User,
+    filename: str,
+    content: bytes,
+    *,
+    loaded_by: str,
+    via: str = "api",
+) -> dict:
+    """A filled-in quarterly template loaded by the server that holds the database, as ``cspa
+    quarterly load`` loads it without one: validated whole, conflicting edits refused, every change
+    kept with ``loaded_by`` (the person ``cspa quarterly load --user`` names) and the time."""
+    from cspa.catalogue.areas import load_areas
+    from cspa.quarterly.load import load_template
+
+    if user.role != "admin":
+        raise PermissionError(f"{user.username} is not an administrator")
+    name = Path(filename or "template.xlsx").name
+    if Path(name).suffix.lower() not in (".xlsx", ".xlsm"):
+        raise ValueError(f"{name}: a quarterly template is an .xlsx workbook")
+    with tempfile.TemporaryDirectory(prefix="cspa-template-") as tmp:
+        path = Path(tmp) / name
+        try:
+            path.write_bytes(content)
+        except OSError as e:
+            raise ValueError(
+                f"{name[:80]}: not a name a file can have here ({e.strerror})"
+            ) from None
+        at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        with db.write() as cur:
+            summary = load_template(db.nested_store(cur), path, loaded_by)
+            summary["file"] = name
+            area = load_areas().resolve(summary["area"]).code
+            db.bump_area(area)  # its quarterly report and pages are made again
+            changed: tuple[str, ...] = ()
+            if summary.get("observation_load_id"):
+                changed = tuple(
+                    i
+                    for (i,) in cur.execute(
+                        "SELECT DISTINCT indicator FROM observation WHERE load_id = ?",
+                        [summary["observation_load_id"]],
+                    ).fetchall()
+                )
+            with state.edit_lock() as tx:
+                state.audit(
+                    tx if state.kind == "postgresql" else cur,
+                    at=at,
+                    username=loaded_by,
+                    action="quarterly template",
+                    area=area,
+                    entity="file",
+                    key=name,
+                    before=None,
+                    after={k: v for k, v in summary.items() if k != "file"},
+                    via=via,
+                )
+    if changed:  # the figures it changed are judged again off the request
+        db.schedule_refresh(changed)
+    return summary

@@ -83,12 +83,15 @@ def indicator_view(
         "england": "England",
     }
     # region and England figures outside every authority's are totals (a count's): off the
-    # charts' scale, given in the tables
+    # charts' scale, given in the tables (judged only when authorities have figures to span)
     la_values = [f["value"] for f in las if f["value"] is not None]
     off = [
         (key, f)
         for key, f in (("region", region), ("england", england))
-        if f is not None and f["value"] is not None and not charts.within(f["value"], la_values)
+        if len(la_values) >= 2
+        and f is not None
+        and f["value"] is not None
+        and not charts.within(f["value"], la_values)
     ]
     off_scale = [(labels[key], f["display"]) for key, f in off]
     drawn = {k: v for k, v in series.items() if v and k not in {key for key, _ in off}}
