@@ -11,7 +11,8 @@ run reuses them), then in one process times each measure:
 * in pandas: a straightforward vectorised implementation written here from the same definitions,
   over DataFrames already in memory (the Parquet read is timed once, apart).
 
-It checks that pandas and DuckDB agree on every figure, and prints each time and the ratios
+Each measure runs on the three engines back to back (Spark after), so that a shared machine's changing
+load weighs on them alike. It checks that pandas and DuckDB agree on every figure, and prints each time and the ratios
 (goal at 10 million episodes on 2 cores: every measure on DuckDB under 30 s and at least 10x faster
 than pandas).
 """
@@ -352,53 +353,59 @@ def main() -> int:
     print(f"{rows:,} episodes; {os.cpu_count()} cores")
 
     duck = Backend.duckdb()
-    # one untimed query first, on each engine, so that one-off costs (imports, Ibis's compiler,
-    # the Parquet reader's first open) do not land on whichever measure happens to come first
-    compute(duck.from_parquet(folder), duck, MEASURES[:1])
-    t_duck: dict[str, float] = {}
-    obs = compute(duck.from_parquet(folder), duck, timings=t_duck).to_pandas()
-    # the same again from tables already in DuckDB's memory, as pandas gets its DataFrames
+    parquet = duck.from_parquet(folder)
+    # the same tables read into DuckDB's memory, as pandas gets its DataFrames
     t0 = time.perf_counter()
     mem = duck.from_parquet(folder, prefix="m", materialize=True)
     print(
         f"DuckDB: Parquet read into tables in {time.perf_counter() - t0:.1f} s (not counted below)"
     )
-    t_mem: dict[str, float] = {}
-    compute(mem, duck, timings=t_mem)
-    c_duck, c_mem = t_duck.pop("_cpu"), t_mem.pop("_cpu")
-
-    t_pd: dict[str, float] = {}
-    c_pd: dict[str, float] = {}
+    fns = None
     if not args.no_pandas:
         t0 = time.perf_counter()
         frames = load_pandas(folder)
-        load_s = time.perf_counter() - t0
-        print(f"pandas: Parquet read into DataFrames in {load_s:.1f} s (not counted below)")
+        print(
+            f"pandas: Parquet read into DataFrames in {time.perf_counter() - t0:.1f} s (not counted below)"
+        )
         fns = pandas_measures(frames)
-        fns[MEASURES[0].key]()  # untimed, as DuckDB's first query
-        mismatches = 0
-        for m in MEASURES:
-            t0, c0 = time.perf_counter(), time.process_time()
-            res = fns[m.key]()
-            t_pd[m.key] = time.perf_counter() - t0
-            c_pd[m.key] = time.process_time() - c0
-            ours = (
-                obs[(obs.indicator == m.indicator) & (obs.measure == m.measure)]
-                .set_index(["LA", "YEAR"])
-                .sort_index()
-            )
-            theirs = (
-                res.reset_index().astype({"YEAR": "int32"}).set_index(["LA", "YEAR"]).sort_index()
-            )
-            if len(ours) != len(theirs) or not np.allclose(
-                ours["value"].to_numpy(float), theirs["value"].to_numpy(float), equal_nan=True
-            ):
-                mismatches += 1
-                print(f"  pandas and DuckDB differ on {m.key}: {len(ours)} vs {len(theirs)} rows")
+    # one untimed query first, on each engine, so that one-off costs (imports, Ibis's compiler,
+    # the Parquet reader's first open) do not land on whichever measure happens to come first
+    compute(parquet, duck, MEASURES[:1])
+    if fns:
+        fns[MEASURES[0].key]()
+
+    # Each measure on each engine back to back, so that the machine's load (shared, and changing
+    # by the minute) weighs on the engines alike rather than on whichever ran in a busy spell.
+    t_duck: dict[str, float] = {}
+    t_mem: dict[str, float] = {}
+    t_pd: dict[str, float] = {}
+    c_pd: dict[str, float] = {}
+    parts = []
+    mismatches = 0
+    for m in MEASURES:
+        ours = compute(parquet, duck, [m], timings=t_duck).to_pandas()
+        parts.append(ours)
+        compute(mem, duck, [m], timings=t_mem)
+        if fns is None:
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = fns[m.key]()
+        t_pd[m.key] = time.perf_counter() - t0
+        c_pd[m.key] = time.process_time() - c0
+        ours = ours.set_index(["LA", "YEAR"]).sort_index()
+        theirs = res.reset_index().astype({"YEAR": "int32"}).set_index(["LA", "YEAR"]).sort_index()
+        if len(ours) != len(theirs) or not np.allclose(
+            ours["value"].to_numpy(float), theirs["value"].to_numpy(float), equal_nan=True
+        ):
+            mismatches += 1
+            print(f"  pandas and DuckDB differ on {m.key}: {len(ours)} vs {len(theirs)} rows")
+    obs = pd.concat(parts, ignore_index=True)
+    c_duck, c_mem = t_duck.pop("_cpu"), t_mem.pop("_cpu")
+    if fns is not None:
         print(
             f"pandas and DuckDB agree on {len(MEASURES) - mismatches} of {len(MEASURES)} measures"
         )
-        del frames
+        del frames, fns
 
     t_spark: dict[str, float] = {}
     if not args.no_spark:

@@ -32,7 +32,7 @@ from cspa.records.returns import arrow_schema, load_spec
 D = np.timedelta64(1, "D")
 # Raised whenever what the generator writes changes (draws, columns, row order), so that cached
 # files (bench/records.py keeps them by size and seed) are not reused across a change.
-LAYOUT = 3
+LAYOUT = 4
 ETHNIC = (
     [
         "WBRI",
@@ -228,6 +228,13 @@ def _episodes(rng: np.random.Generator, p: dict) -> dict:
     key = pid.astype(np.int64) * 10**7 + dstart - j
     np.maximum.accumulate(key, out=key)
     dstart = key - pid.astype(np.int64) * 10**7 + j
+    # a period begun under a short-lived order (police protection, an emergency protection order,
+    # PACE) has it for a first episode no longer than the law allows, then a change of legal status
+    limit0 = np.select([p["ls"] == k for k in SHORT_ORDERS], list(SHORT_ORDERS.values()), 0)[pid]
+    short_first = (limit0 > 0) & (j == 1) & ~p["adoption"][pid]
+    dstart = np.where(
+        short_first, np.minimum(dstart, rng.integers(1, np.maximum(limit0, 1) + 1, m)), dstart
+    )
     decom = p["start"][pid] + dstart * D
     dec = np.empty(m, "datetime64[D]")
     dec[:-1] = decom[1:]
@@ -239,6 +246,7 @@ def _episodes(rng: np.random.Generator, p: dict) -> dict:
     rne = np.where(j == 0, "S", np.asarray(["P", "L", "T"])[rng.choice(3, m, p=[0.65, 0.2, 0.15])])
     adopt = p["adoption"][pid]
     rne = np.where(adopt & (j == 1), "L", np.where(adopt & (j == 2), "P", rne))
+    rne = np.where(short_first, "L", rne)
     place_new = _pick(rng, PLACES, m)
     place_new = np.where((place_new == "H5") & (age_at < 16), "U3", place_new)
     # placed with parents is not a placement of a child accommodated under section 20 (rule 378)
