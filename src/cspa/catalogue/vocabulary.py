@@ -99,7 +99,7 @@ _GROUP_ID = re.compile(r"\b(dfe_\d{4}) neighbours\b")
 def reader_words(text: str) -> str:
     """A transcription note worded for a reader: seed references ("000:L4035", "001:L42-44")
     become the document and its lines, a neighbour group's id its model ("dfe_2025 neighbours":
-    "statistical neighbours (DfE May 2025)"), and a file path in cspa's data folder "cspa's data"."""
+    "neighbours (DfE May 2025)"), and a file path in cspa's data folder "cspa's data"."""
     docs = load_vocabulary()["seed_documents"]
 
     def lines(m: re.Match) -> str:
@@ -115,9 +115,7 @@ def reader_words(text: str) -> str:
         info = GROUP_INFO.get(m.group(1))
         if info is None:
             return m.group(0)
-        return (
-            f"statistical neighbours ({info.source.replace(' statistical neighbour model,', '')})"
-        )
+        return f"neighbours ({info.source.replace(' statistical neighbour model,', '')})"
 
     text = _SEED_LIST.sub(listed, text)
     text = _SEED_REF.sub(lines, text)

@@ -220,7 +220,7 @@ def test_the_neighbour_group_is_named_for_a_reader(demo_con):
     )
     text = re.sub(r"<[^>]+>", " ", render_html(doc))  # (the appendix's anchor is its id)
     assert "dfe_2025" not in text
-    assert re.search(r"mean of \d+ of 10 statistical neighbours \(DfE May 2025\)", text)
+    assert re.search(r"mean of \d+ of 10 neighbours \(DfE May 2025\)", text)
 
 
 def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_path):
