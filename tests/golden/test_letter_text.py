@@ -269,6 +269,14 @@ def test_the_2025_letter_cites_the_current_inspection_and_its_measured_agreement
     # always 'Good' agreed with 59 of the 131 (45%) and would say good here
     assert "always 'Good' matched in 45% (within one 91%) and would propose good here" in sentence
     assert doc["method_agreement"]["test_n"] == 131
+    # the proposal says which settings it used: chosen from the inspections published before 31/08/2025 alone
+    # (on those, a category with penalty 1 has the lowest validation Brier)
+    overall_rules = next(g for g in doc["grades"] if g["judgement_id"] == "overall_effectiveness")[
+        "rules"
+    ]
+    assert overall_rules[0]["source"].endswith(
+        "published before 31/08/2025 (previous grade as a category, penalty 1, chosen from those inspections)"
+    )
 
 
 @pytest.mark.golden
@@ -330,3 +338,17 @@ def test_the_2006_letter_page_closes_with_its_aspects_for_focus(letters):
     assert len(links) == 5 and links[0] == "o3-a-1-ev"
     for anchor in links:
         assert f'id="{anchor}"' in page
+
+
+def test_no_movement_is_read_across_a_break_in_the_series(letters):
+    """The A-level point score moved from the UCAS to the QCA tariff in 2006 (a catalogued break in 5003OF):
+    Luton's 623.16 in 2006 (000:L5364) is not 'up from' 196.94 in 2005, so the letter gives no movement and
+    lists it by its comparison with statistical neighbours (705.35) only."""
+    o = {x["id"]: x for x in letters[2006]["outcomes"]}["achieving_economic_wellbeing"]
+    s = next(p for p in o["paragraph"] if p["key"] == "figure:5003OF:aps_student")
+    assert s["text"] == (
+        "The average A-level point score per student was 623.16 in 2006, worse than statistical neighbours "
+        "(705.35) and England (740.10)."
+    )
+    item = next(i for i in o["areas_for_improvement"] if i["key"] == "figure:5003OF:aps_student")
+    assert "196.94" not in item["text"] and item["trend"] is None

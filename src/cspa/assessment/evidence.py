@@ -164,6 +164,11 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
     )
     cutoff = f"DATE '{year}-{rs.data_cutoff}'"
     margin = rs.letter.margin_percent
+    breaks = (
+        "series_break"
+        if _table_exists(con, "series_break")
+        else "(SELECT NULL AS indicator, NULL AS measure, NULL::DATE AS period_end WHERE FALSE)"
+    )
     pop = population(con, rs)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE {FIGURES} AS
@@ -200,8 +205,14 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
         FROM latest l
         JOIN indicator i ON i.code = l.indicator
         JOIN measure m ON m.indicator = l.indicator AND m.measure = l.measure
+        -- no movement is read across a break in the series (catalogue ``breaks``: the figures are on
+        -- different scales, e.g. the A-level points tariff of 2006, 000:L5391)
         LEFT JOIN prev pv ON pv.area = l.area AND pv.indicator = l.indicator AND pv.measure = l.measure
+             AND NOT EXISTS (SELECT 1 FROM {breaks} k WHERE k.indicator = l.indicator AND k.measure = l.measure
+                             AND k.period_end > pv.period_end AND k.period_end <= l.period_end)
         LEFT JOIN base b ON b.area = l.area AND b.indicator = l.indicator AND b.measure = l.measure
+             AND NOT EXISTS (SELECT 1 FROM {breaks} k WHERE k.indicator = l.indicator AND k.measure = l.measure
+                             AND k.period_end > b.period_end AND k.period_end <= l.period_end)
         LEFT JOIN _cspa_engine eng ON eng.area = '{ENGLAND}' AND eng.indicator = l.indicator
              AND eng.measure = l.measure AND eng.period = l.period
         LEFT JOIN _cspa_engine engb ON engb.area = '{ENGLAND}' AND engb.indicator = l.indicator

@@ -467,6 +467,7 @@ def explain(
     probs: np.ndarray,
     grade: int,
     trained_before: dt.date,
+    settings: Settings | None = None,
 ) -> list[dict]:
     """One rule-like entry per feature (the previous grade's categories summed), largest push first, then
     the probabilities."""
@@ -482,7 +483,8 @@ def explain(
                 "kind": "model",
                 "text": f"{label}: {value}; {_push(c)}.",
                 "source": f"ordinal model trained on {m.n} ILACS inspections published before "
-                f"{trained_before:%d/%m/%Y}",
+                f"{trained_before:%d/%m/%Y}"
+                + (f" ({settings.describe()}, chosen from those inspections)" if settings else ""),
                 "applied": True,
                 "grade": None,
                 "evidence": [],
@@ -579,7 +581,7 @@ def model_proposals(
             continue
         grades, probs, contrib = predict(m, rows.x)
         for i, r in enumerate(rows.records):
-            rules = explain(model, m, r, contrib[i], probs[i], int(grades[i]), as_at)
+            rules = explain(model, m, r, contrib[i], probs[i], int(grades[i]), as_at, settings)
             out["area"].append(r["area"])
             out["judgement"].append(jid)
             out["grade"].append(int(grades[i]))

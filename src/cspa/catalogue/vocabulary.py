@@ -17,6 +17,7 @@ import yaml
 
 from cspa.catalogue.areas import DATA
 from cspa.catalogue.models import Framework
+from cspa.catalogue.neighbours import GROUP_INFO
 
 __all__ = [
     "SmallNumbers",
@@ -91,11 +92,14 @@ def small_number_rule() -> SmallNumbers:
 _SEED_REF = re.compile(r"\b(?:seed )?(\d{3}):L(\d+)(?:\s*-\s*(?:L)?(\d+))?")
 _SEED_LIST = re.compile(r"\b(\d{3}):L(\d+)((?:,\s*L\d+)+)")
 _PATH = re.compile(r"\b(?:src/cspa/)?data/[\w./-]+\.(?:csv|yaml|yml|json|parquet)\b")
+#: a neighbour group's id as the engine's bases name it ("mean of 10 of 10 dfe_2025 neighbours")
+_GROUP_ID = re.compile(r"\b(dfe_\d{4}) neighbours\b")
 
 
 def reader_words(text: str) -> str:
     """A transcription note worded for a reader: seed references ("000:L4035", "001:L42-44")
-    become the document and its lines, and a file path in cspa's data folder "cspa's data"."""
+    become the document and its lines, a neighbour group's id its model ("dfe_2025 neighbours":
+    "neighbours (DfE May 2025)"), and a file path in cspa's data folder "cspa's data"."""
     docs = load_vocabulary()["seed_documents"]
 
     def lines(m: re.Match) -> str:
@@ -107,6 +111,13 @@ def reader_words(text: str) -> str:
         more = re.findall(r"\d+", m.group(3))
         return f"lines {', '.join([m.group(2), *more])} of {docs.get(m.group(1), m.group(1))}"
 
+    def group(m: re.Match) -> str:
+        info = GROUP_INFO.get(m.group(1))
+        if info is None:
+            return m.group(0)
+        return f"neighbours ({info.source.replace(' statistical neighbour model,', '')})"
+
     text = _SEED_LIST.sub(listed, text)
     text = _SEED_REF.sub(lines, text)
+    text = _GROUP_ID.sub(group, text)
     return _PATH.sub("cspa's data", text)

@@ -797,6 +797,21 @@ def _provenances(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[d
     # its section keeps "ind-" and its code, the id people link to
     for n, pv in enumerate(pvs.values(), start=1):
         pv["sid"] = f"x{n}"
+    # a report whose figures all come from one release names it once (its attribution's "Data
+    # vintage"), not in each of a current report's ~900 notes (issue 18: page weight)
+    vintages = [
+        a[len("Data vintage: ") :].rstrip(".")
+        for a in doc.get("attribution") or []
+        if a.startswith("Data vintage: ")
+    ]
+    said_once = []
+    if len(vintages) == 1 and len(pvs) >= 20:
+        suffix = f" ({vintages[0]})"
+        for pv in pvs.values():
+            for n in pv["notes"]:
+                if suffix in n["text"]:
+                    n["text"] = n["text"].replace(suffix, "")
+        said_once.append({"where": "Every figure", "text": f"from the {vintages[0]}"})
     counts: dict[tuple[str, str], int] = {}
     for pv in pvs.values():
         for n in pv["notes"]:
@@ -817,7 +832,7 @@ def _provenances(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[d
         pv = pvs.get(ind["code"])
         if pv is not None:
             pv["source_notes"] = [t for t in ind.get("notes") or () if t not in shared]
-    return pvs, [{"where": w, "text": t} for w, t in sorted(common)] + [
+    return pvs, said_once + [{"where": w, "text": t} for w, t in sorted(common)] + [
         {"where": "Many indicators", "text": t} for t in sorted(shared)
     ]
 

@@ -211,6 +211,18 @@ def test_reader_facing_text_names_no_seed_lines_or_file_paths(luton):
     assert "line 3083 of the 2008 APA dataset for Luton" in text  # the trend's basis, worded
 
 
+def test_the_neighbour_group_is_named_for_a_reader(demo_con):
+    """The notes under a current report's tables name the neighbour model, not its id."""
+    from cspa.outputs.html import render_html
+
+    doc = build_apa_document(
+        demo_con, "Kent", 2025, "lait", history=False, indicators=("ReReferral",)
+    )
+    text = re.sub(r"<[^>]+>", " ", render_html(doc))  # (the appendix's anchor is its id)
+    assert "dfe_2025" not in text
+    assert re.search(r"mean of \d+ of 10 neighbours \(DfE May 2025\)", text)
+
+
 def test_batch_reads_the_same_documents_from_its_prepared_files(demo_db, tmp_path):
     """The batch renderer's workers read the judgements from Parquet files, sorted by the authority
     whose report shows them, and keep the shared rows (England, regions) between reports: the
