@@ -391,5 +391,5 @@ def test_lait_catalogue_regenerates_identically(tmp_path):
         assert p.read_text(encoding="utf-8") == (tmp_path / p.name).read_text(encoding="utf-8"), (
             p.name
         )
-    dup_notes = sum("is repeated at" in p.read_text(encoding="utf-8") for p in written)
+    dup_notes = sum("lists this code twice" in p.read_text(encoding="utf-8") for p in written)
     assert dup_notes == 14
