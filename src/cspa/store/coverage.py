@@ -140,7 +140,8 @@ def not_then(area: Area, year: int) -> str:
     areas = load_areas()
     end = area.exists_until + dt.timedelta(days=1) if area.exists_until else area.end
     if end is not None and end <= dt.date(year, 1, 1):
-        after = ", ".join(areas.get(s).name for s in area.successors if areas.get(s))
+        successors = [a for a in (areas.get(s) for s in area.successors) if a is not None]
+        after = ", ".join(a.name for a in successors)
         return (
             f"{area.name} ceased on {end.day} {end:%B %Y}"
             + (f" (succeeded by {after})" if after else "")
