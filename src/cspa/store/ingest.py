@@ -104,9 +104,17 @@ def read_table(path: Path) -> tuple[pa.Table, list[Problem]]:
     """
     name = path.name
     suffix = path.suffix.lower()
-    if not path.exists():
+    try:
+        # a name the file system cannot hold (too long, a NUL) raises rather than answering no
+        exists, is_dir = path.exists(), path.is_dir()
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise LoadError(
+            [Problem(name, None, None, f"not a file name this system can open ({why})")]
+        ) from None
+    if not exists:
         raise LoadError([Problem(name, None, None, "file not found")])
-    if path.is_dir():
+    if is_dir:
         raise LoadError(
             [Problem(name, None, None, "is a folder, not a file: give the files in it")]
         )
