@@ -252,14 +252,21 @@ def adopted(children: ir.Table) -> ir.Table:
     return _children_where(children, children.adoption.notnull())
 
 
-def adoptions(episodes: ir.Table, children: ir.Table) -> ir.Table:
+def adopted_episodes(episodes: ir.Table, children: ir.Table) -> ir.Table:
+    """The episodes of the children adopted in the year, with the adoption's date (a few in a
+    hundred of the episodes: :func:`adoptions` reads them twice)."""
+    keys = ["LA", "YEAR", "CHILD"]
+    a = children.filter(children.adoption.notnull()).select(*keys, "adoption")
+    return episodes.select(*keys, "DECOM", "RNE", "LS", "PLACE").join(a, keys)
+
+
+def adoptions(adopted_episodes: ir.Table) -> ir.Table:
     """One row per child adopted in the year: ``start``, the start of the period of care the
     adoption ended (its latest episode with reason S before the adoption, else its earliest
     episode); ``placed``, the first placement with adopters (A3-A6) from then; ``order``, the
     first episode under a placement order (E1) or freeing order (D1) from then."""
     keys = ["LA", "YEAR", "CHILD"]
-    a = children.filter(children.adoption.notnull()).select(*keys, "adoption")
-    e = episodes.select(*keys, "DECOM", "RNE", "LS", "PLACE").join(a, keys)
+    e = adopted_episodes
     before = e.adoption > e.DECOM
     c = e.group_by(keys).agg(
         first=e.DECOM.min(where=before), care_start=e.DECOM.max(where=before & (e.RNE == "S"))
@@ -363,6 +370,8 @@ def rereferrals_12m(cin_details: ir.Table) -> ir.Table:
     referrals in the year. A referral on the same day as another counts as within 12 months of it.
     LAIT ``ReReferral``; DfE c1 table."""
     c = cin_details.filter(cin_details.CINreferralDate.notnull())
+    # only the columns the window needs: it carries every column it is given through its sort
+    c = c.select("LA", "YEAR", "CHILD", "EPISODE", "CINreferralDate")
     c = c.mutate(
         prev=c.CINreferralDate.lag().over(
             group_by=[c.LA, c.YEAR, c.CHILD], order_by=[c.CINreferralDate, c.EPISODE]
@@ -395,6 +404,7 @@ def cpp_subsequent(cp_plans: ir.Table) -> ir.Table:
     """Plans starting in the year that were a second or subsequent plan (NumberOfPreviousCPP above 0,
     or an earlier plan of the child in the return), % of plans starting. DfE d3 table."""
     p = cp_plans.filter(cp_plans.CPPstartDate.notnull())
+    p = p.select("LA", "YEAR", "CHILD", "CPPstartDate", "NumberOfPreviousCPP")
     p = p.mutate(earlier=p.CPPstartDate.min().over(group_by=[p.LA, p.YEAR, p.CHILD]))
     s = p.filter(in_year(p.CPPstartDate, p))
     subsequent = (s.NumberOfPreviousCPP.fill_null(0) > 0) | (s.earlier < s.CPPstartDate)
@@ -426,7 +436,8 @@ class Derived:
 
 DERIVED: list[Derived] = [
     Derived("children", ("episodes",), children),
-    Derived("adoptions", ("episodes", "children"), adoptions),
+    Derived("adopted_episodes", ("episodes", "children"), adopted_episodes),
+    Derived("adoptions", ("adopted_episodes",), adoptions),
 ]
 
 MEASURES: list[Measure] = [
