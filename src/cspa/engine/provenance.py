@@ -20,6 +20,7 @@ from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
 from cspa.engine.polarity import orient_sql
 from cspa.engine.progress import judged_sql, progress_sql
+from cspa.engine.trends import trend_basis_sql
 from cspa.engine.values import COMPARATOR_TYPES
 from cspa.store.sql import string
 
@@ -175,7 +176,7 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
                r.rank, r.quartile, r.cell AS rank_cell, r.n_areas AS ranked_areas, r.not_ranked,
                q.position_quartile, q.position_basis,
                p.prev_value, p.prev_label, p.break_basis,
-               t.trend, t.trend_sn, t.trend_basis, rt.recent_trend, rt.recent_trend_basis,
+               t.trend, t.trend_sn, {trend_basis_sql("t")} AS trend_basis, rt.recent_trend, rt.recent_trend_basis,
                -- the engine's own judgement; a published flag is shown beside it, never instead
                cs.significance, {significance_basis_sql("cs", "f")} AS significance_basis,
                cs.method AS significance_method,
