@@ -330,12 +330,13 @@ def _plain_sql(v: str, sids: list[int], method: str, levels: tuple) -> str:
 
 def significance(
     con: duckdb.DuckDBPyConnection, v: str, sids: list[int], plain: bool = True
-) -> duckdb.DuckDBPyRelation:
+) -> str:
     """One row per (figure, comparator) for every figure of an area (not a comparator row) whose
     measure has a ``significance`` rule, with what its one-line basis is made of (composed when a
     row is read, :func:`significance_basis_sql`, as the engine's other lines are): the columns of
     :data:`SIGNIFICANCE_COLUMNS`. A rule group without Spiegelhalter's model takes the flat path
-    (:func:`_plain_sql`) unless ``plain`` is False (tests compare the two)."""
+    (:func:`_plain_sql`) unless ``plain`` is False (tests compare the two). Returns the SQL (the
+    build materialises it; binding it as a relation first cost more than running it)."""
     parts = []
     # the figures are read four times over (subjects, their comparators, a region's stand-in): a
     # few thousand rows, kept once rather than filtered out of a national build's million each time
@@ -394,7 +395,7 @@ def significance(
                CASE WHEN {od_used} THEN odt_basis END AS od_basis
         FROM ({od.sql_query()})""")
     if not parts:
-        return con.sql(
+        return (
             "SELECT "
             + ", ".join(
                 f"CAST(NULL AS {c.split()[1]}) AS {c.split()[0]}"
@@ -402,7 +403,7 @@ def significance(
             )
             + " WHERE FALSE"
         )
-    return con.sql(" UNION ALL BY NAME ".join(parts))
+    return " UNION ALL BY NAME ".join(parts)
 
 
 def _comparator_name(comparator: str) -> str:
@@ -455,10 +456,11 @@ def significance_basis_sql(cs: str = "cs", f: str = "f") -> str:
     )
 
 
-def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
     """``rid, recent_trend, recent_trend_basis`` on the latest figure of each series whose measure's
     recent trend is ``fingertips`` (annual points: financial, academic or calendar years; only the
-    points after the series' latest break, catalogue ``breaks``)."""
+    points after the series' latest break, catalogue ``breaks``). Returns the SQL, which the build
+    materialises (not bound as a relation first: binding it cost half as much as running it)."""
     base = con.sql(f"""
         SELECT f.rid, f.sid, f.aid, f.last_year AS year, f.value, f.numerator, f.denominator, m.polarity,
                f.last_year - f.first_year + CASE WHEN f.period_kind = 'calendar_year' THEN 1 ELSE 0 END AS year_range
@@ -476,8 +478,8 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRela
         year_range="year_range",
         polarity_column="polarity",
     )
-    return con.sql(f"""
+    return f"""
         SELECT rid, recent_trend_label AS recent_trend,
                'Fingertips recent trend: ' || coalesce(recent_trend_reason, recent_trend_basis) AS recent_trend_basis
         FROM ({t.sql_query()})
-        QUALIFY year = max(year) OVER (PARTITION BY sid, aid)""")
+        QUALIFY year = max(year) OVER (PARTITION BY sid, aid)"""

@@ -139,8 +139,8 @@ def test_flat_and_general_significance_paths_agree(demo_con):
         f"SELECT DISTINCT sig_method FROM _cspa_key_measure WHERE sid IN ({', '.join(map(str, sids))})"
     ).fetchall()
     assert sorted(m for (m,) in methods) == ["poisson", "wilson"]
-    flat = significance(demo_con, f"{prefix}_figure_rows", sids).sql_query()
-    general = significance(demo_con, f"{prefix}_figure_rows", sids, plain=False).sql_query()
+    flat = significance(demo_con, f"{prefix}_figure_rows", sids)
+    general = significance(demo_con, f"{prefix}_figure_rows", sids, plain=False)
     assert (
         demo_con.execute(f"DESCRIBE {flat}").fetchall()
         == demo_con.execute(f"DESCRIBE {general}").fetchall()
