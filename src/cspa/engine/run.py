@@ -80,7 +80,7 @@ _EMPTY = {
     "position_quartile INTEGER, position_basis VARCHAR",
     "trend": "rid BIGINT, trend VARCHAR, trend_sn VARCHAR, trend_n BIGINT, trend_rank BIGINT, "
     "trend_repeated_year BOOLEAN, trend_from BIGINT, trend_to BIGINT, trend_mas INTEGER, trend_sn_diff DOUBLE, "
-    "trend_sn_rank BIGINT, trend_sn_n BIGINT",
+    "trend_sn_rank BIGINT, trend_sn_n BIGINT, trend_outside VARCHAR",
     "recent_trend": "rid BIGINT, recent_trend VARCHAR, recent_trend_basis VARCHAR",
     "computed_significance": SIGNIFICANCE_COLUMNS,
 }
@@ -320,6 +320,7 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         SELECT {series_key("f.sid", "f.aid")} AS sk, count(*) AS n_rows, bit_or(1 << s.slot) AS slots_seen,
                -- the series' latest figure (of two in one year, the later row)
                max((CAST(s.slot AS BIGINT) << 32) | f.rid) & 4294967295 AS rid,
+               max((CAST(s.slot AS BIGINT) << 32) | f.pid) & 4294967295 AS latest_pid,
                {", ".join(f"max(f.value) FILTER (WHERE s.slot = {i}) AS v{i}" for i in range(5))}
         FROM {f} f JOIN slots s ON s.sid = f.sid AND s.pid = f.pid
         WHERE f.aid IN (SELECT aid FROM kinds)
@@ -329,7 +330,7 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         SELECT g.sk, g.sk >> {BITS} AS sid, g.sk & {(1 << BITS) - 1} AS aid, k.type,
                -- two figures for one year (a measure mixing year types) make the slope meaningless
                CASE WHEN g.n_rows > bit_count(g.slots_seen) THEN 2 ELSE 1 END AS dup,
-               l.latest, g.rid, g.v0, g.v1, g.v2, g.v3, g.v4
+               l.latest, g.rid, g.latest_pid, g.v0, g.v1, g.v2, g.v3, g.v4
         FROM grouped g JOIN kinds k ON k.aid = g.sk & {(1 << BITS) - 1} JOIN latest l ON l.sid = g.sk >> {BITS}
     ),
     -- the three-year moving averages ending in years 2, 3 and 4 of the five (defined only where all
@@ -348,12 +349,25 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         FROM mas
     ),
     slopes AS (SELECT *, CASE WHEN dup = 1 AND n_ma >= 2 THEN fit END AS slope FROM series),
+    -- an authority's series is ranked only if the authority existed in the period of the series'
+    -- latest figure: LAIT back-casts a new authority's area beside its predecessor's figures, and
+    -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
+    held AS (
+        SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
+        FROM slopes s JOIN (
+            SELECT s.sk, CASE WHEN a.exists_from > p.period_end
+                              THEN 'was created on ' || strftime(a.exists_from, '%-d %B %Y') || ', after'
+                              WHEN a.exists_until < p.period_start
+                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', before' END AS outside
+            FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
+            WHERE s.type = 'la'
+        ) o ON o.sk = s.sk
+    ),
     la AS (
         SELECT s.*, nb.aid AS sn_aid, rank() OVER (PARTITION BY s.sid, s.slope IS NOT NULL ORDER BY s.slope DESC) AS rnk,
                count(s.slope) OVER (PARTITION BY s.sid) AS n
-        FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
+        FROM held s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
         LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || a.code
-        WHERE s.type = 'la'
     ),
     d AS (
         SELECT la.*, sn.slope AS sn_slope, la.slope - sn.slope AS diff, e.slope AS eng_slope
@@ -368,14 +382,17 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
     -- the line saying how the class was made is composed when a row is read (trends.trend_basis_sql)
     -- from these columns: a national build would otherwise write 72,000 of them that nobody reads
     SELECT rid,
-           CASE WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
+           CASE WHEN outside IS NOT NULL THEN NULL
+                WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
                 WHEN n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend,
-           CASE WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
+           CASE WHEN outside IS NOT NULL THEN NULL
+                WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
                 WHEN sn_n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend_sn,
            n AS trend_n, CASE WHEN slope IS NOT NULL THEN rnk END AS trend_rank, dup > 1 AS trend_repeated_year,
            CASE WHEN slope IS NOT NULL THEN y0 END AS trend_from, CASE WHEN slope IS NOT NULL THEN y1 END AS trend_to,
            CASE WHEN slope IS NOT NULL THEN n_ma END AS trend_mas, diff AS trend_sn_diff,
-           CASE WHEN diff IS NOT NULL THEN sn_rnk END AS trend_sn_rank, sn_n AS trend_sn_n
+           CASE WHEN diff IS NOT NULL THEN sn_rnk END AS trend_sn_rank, sn_n AS trend_sn_n,
+           outside AS trend_outside
     FROM d2""")
 
 

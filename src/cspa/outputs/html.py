@@ -889,6 +889,12 @@ def render_html(
     # one light rule for every indicator (LAIT's "quartile bands, not traffic lights") is said once
     rules = {ind.get("light_rule") for ind in doc.get("indicators") or []}
     provenances, common_notes = _provenances(doc)
+    shown_columns = {
+        jc["key"]
+        for pv in provenances.values()
+        for _label, kinds in pv["judgement_columns"]
+        for jc in kinds
+    }
     page = template.render(
         provenances=provenances,
         common_notes=common_notes,
@@ -902,7 +908,9 @@ def render_html(
         css=Markup(_CSS_HERE),
         status_symbols=status_symbols,
         related_targets=related_targets,
-        judgement_columns=judgement_columns(doc),
+        # the legend explains the judgement columns the page's tables show (a table shows a column
+        # only where a figure shown has that judgement made: provenance)
+        judgement_columns=[jc for jc in judgement_columns(doc) if jc["key"] in shown_columns],
         appendices=appendices(doc),
         lights=LIGHTS,
         escape=escape,

@@ -276,9 +276,22 @@ def test_a_trend_that_is_n_a_everywhere_makes_no_column_and_keeps_periods_across
     html = str(data_table(ind, pv, {}))
     assert "colgroup" not in html and ">Trend<" not in html and "cspa-latest" in html
     assert any(why in n["text"] for n in pv["notes"])  # the note still says why
+    # nor does the legend explain a column no table shows
+    from tests.unit.outputs.fixture_report import fixture_report
+
+    doc = fixture_report()
+    ind["code"], ind["title"] = "T1", "A judged table"
+    doc["indicators"] = [ind]
+    doc["sections"] = [
+        {"id": "s", "title": "S", "subsections": [{"title": None, "indicators": ["T1"]}]}
+    ]
+    assert "What the judgement columns mean" not in render_html(doc)
     luton["cells"][1] = _cell("4", "as supplied", ("trend", "Above", "Above", "ranked 20 of 150"))
     html = str(data_table(ind, provenance(ind), {}))
     assert ">Trend<" in html and "colgroup" in html
+    page = render_html(doc)
+    legend = page[page.index("What the judgement columns mean") :]
+    assert ">Trend<" in legend[: legend.index("</table>")]
 
 
 def test_a_judgement_column_only_where_a_shown_figure_has_it():
