@@ -45,33 +45,44 @@ def _inputs_hash() -> str:
     return h.hexdigest()[:16]
 
 
-@pytest.fixture(scope="session")
-def demo_db():
-    """Path of the demo database, built once and shared by every test worker and run.
+CACHE = Path(__file__).resolve().parents[1] / ".cache"
 
-    It is kept in ``.cache/`` under a name made from a hash of its inputs (the package's code and
-    data files), so a run reuses the database an earlier run built from the same inputs, and the
-    workers of one run wait for the first to build it rather than each building their own.
-    """
-    from cspa.app.demo import build_demo_store
 
-    cache = Path(__file__).resolve().parents[1] / ".cache"
-    cache.mkdir(exist_ok=True)
-    path = cache / f"demo-{_inputs_hash()}.duckdb"
-    with open(cache / "demo.lock", "w") as lock:
+def shared_file(name: str, suffix: str, build) -> Path:
+    """A file built once from the package's current code and data, shared by every test worker and
+    run: ``.cache/<name>-<inputs hash><suffix>``.
+
+    The first worker to ask builds it (``build(path)`` writes ``path``) under a lock while the others
+    wait, then read its file; a run with the same inputs reuses it, and files of earlier inputs are
+    removed. Files are read-only on disk: a test that changes one works on a copy."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"{name}-{_inputs_hash()}{suffix}"
+    with open(CACHE / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait, then read its file
         if not path.exists():
-            building = path.with_suffix(".building")
+            building = path.with_name(path.name + ".building")
             building.unlink(missing_ok=True)
-            with Store.open(building) as store:
-                build_demo_store(store)
-            # read-only on disk: workers share it, so a test that writes must take a copy (demo_store)
+            build(building)
             building.chmod(0o444)
-            building.rename(path)  # only a finished database gets the name readers look for
-            for old in cache.glob("demo-*.duckdb"):  # earlier inputs' databases
+            building.rename(path)  # only a finished file gets the name readers look for
+            for old in CACHE.glob(f"{name}-*{suffix}"):  # earlier inputs' files
                 if old != path:
                     old.unlink(missing_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db():
+    """Path of the demo database, built once and shared by every test worker and run
+    (:func:`shared_file`): workers wait for the first to build it rather than each building their own.
+    """
+    from cspa.app.demo import build_demo_store
+
+    def build(path: Path) -> None:
+        with Store.open(path) as store:
+            build_demo_store(store)
+
+    return shared_file("demo", ".duckdb", build)
 
 
 @pytest.fixture
