@@ -25,6 +25,18 @@ from tests.golden.kinds import (  # noqa: F401
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Each test module runs on one xdist worker (``--dist=loadgroup`` in pyproject.toml): a module's
+    own fixtures (a judged copy of the demo store, a report document, a browser page, a server) are
+    then built once, not once on every worker its tests happen to be sent to. Modules that share a
+    costlier fixture name one group across files themselves (``xdist_group("spark")``, the web
+    server's modules), and keep it. Runs before xdist's own hook, which reads the marks."""
+    for item in items:
+        if not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 @pytest.fixture
 def bare_store():
     """An empty in-memory store with reference data (areas, neighbours, catalogue) synced."""
