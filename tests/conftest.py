@@ -6,6 +6,7 @@ tests check exactly what users get.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import shutil
@@ -127,6 +128,23 @@ def judgements(demo_con):
     )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+@pytest.fixture(scope="session")
+def letter(demo_con):
+    """``letter(area, year)``: the assessment letter the demo store gives, built once per worker
+    (a letter proposes and drafts for every authority at once, seconds of work) and handed out as a
+    copy, so a test that changes its letter changes no other test's."""
+    from cspa.assessment.report import build_letter_document
+
+    built: dict[tuple[str, int], dict] = {}
+
+    def get(area: str, year: int) -> dict:
+        if (area, year) not in built:
+            built[(area, year)] = build_letter_document(demo_con, area, year)
+        return copy.deepcopy(built[(area, year)])
+
+    return get
 
 
 # Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)
