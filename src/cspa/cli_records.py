@@ -238,7 +238,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         for k, s in timings.items():
             err_console.print(f"  {k:<36} {s:8.2f} s")
         console.print(
-            f"{obs.num_rows:,} figures from {len(timings)} measures on {b.name} in {time.perf_counter() - t0:.1f} s"
+            f"{obs.num_rows:,} figures from {sum('/' in k for k in timings)} measures on {b.name} "
+            f"in {time.perf_counter() - t0:.1f} s"
         )
         if output:
             from cspa.outputs.destination import output_file

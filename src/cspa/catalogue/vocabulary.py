@@ -95,6 +95,7 @@ _PATH = re.compile(r"\b(?:src/cspa/)?data/[\w./-]+\.(?:csv|yaml|yml|json|parquet
 _GROUP_ID = re.compile(r"\b(dfe_\d{4}) neighbours\b")
 
 
+@functools.lru_cache(maxsize=65536)
 def reader_words(text: str) -> str:
     """A transcription note worded for a reader: seed references ("000:L4035", "001:L42-44")
     become the document and its lines, a neighbour group's id its model ("dfe_2025 neighbours":

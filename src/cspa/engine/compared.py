@@ -40,16 +40,22 @@ import duckdb
 
 from cspa.catalogue.models import MIN_OVERDISPERSION_UNITS
 from cspa.engine.keys import figure_key
-from cspa.engine.relations import confidence_levels, fmt_number, level_tag, level_text
+from cspa.engine.relations import confidence_levels, fmt_number, level_tag, level_text, number
 from cspa.engine.significance import (
     compare_ci_overlap,
+    ensure_udfs,
     overdispersion_test,
+    overlap_sql,
     poisson_ci,
+    poisson_limits_sql,
+    poisson_reason_sql,
     wilson_ci,
+    wilson_limits_sql,
+    wilson_reason_sql,
 )
 from cspa.engine.trends import recent_trend
 from cspa.engine.values import COMPARATOR_TYPES
-from cspa.store.sql import in_list, string
+from cspa.store.sql import in_list, literal, string
 
 ENGLAND = "E92000001"
 
@@ -83,15 +89,23 @@ def _rule_groups(con: duckdb.DuckDBPyConnection, sids: list[int]) -> dict[tuple,
     return groups
 
 
-def _subjects_sql(v: str, sids: list[int]) -> str:
+def _subjects_sql(v: str, sids: list[int], units: bool = True) -> str:
     """``v``: figure rows on the build's integer keys (``rid, sid, aid, pid, value, status,
     numerator, denominator``). Every area's figure of the measures ``sids`` paired with each comparator its rule names (in
     the rule's order, ``ord``), with the comparator's figure for the same period as ``benchmark``.
 
     The comparator's area is worked out per figure (England; the statistical-neighbour figure of
     the area, or of its parent authority for a PCT, trust, DAT or YOT; the benchmark group whose
-    parent the area is; the area's region) and joined on the packed figure key.
+    parent the area is; the area's region) and joined on the packed figure key. ``units`` (the
+    population Spiegelhalter's model would be estimated from: a window over every figure) is
+    counted only when a rule of the group asks for that model, else NULL.
     """
+    units_sql = (
+        """count(*) FILTER (WHERE c.numerator IS NOT NULL AND c.denominator > 0)
+               OVER (PARTITION BY c.sid, c.pid, c.area_type, c.ord)"""
+        if units
+        else "CAST(NULL AS BIGINT)"
+    )
     ids = ", ".join(map(str, sids))
     return f"""
     WITH s AS (
@@ -133,8 +147,7 @@ def _subjects_sql(v: str, sids: list[int]) -> str:
            CASE WHEN b.sid IS NOT NULL THEN c.bench_code ELSE c.alt_code END AS benchmark_area,
            -- the units the over-dispersion model would estimate its variance from: the figures of
            -- the same kind of area with both counts, for the measure and period
-           count(*) FILTER (WHERE c.numerator IS NOT NULL AND c.denominator > 0)
-               OVER (PARTITION BY c.sid, c.pid, c.area_type, c.ord) AS units
+           {units_sql} AS units
     FROM c LEFT JOIN {v} b
          ON {figure_key("b.sid", "b.aid", "b.pid")} = {figure_key("c.sid", "c.bench_aid", "c.pid")}
     LEFT JOIN {v} b2 ON b2.sid = c.sid AND b2.pid = c.pid AND b2.aid = c.alt_aid
@@ -224,13 +237,106 @@ def _judged(
     return od
 
 
+def _plain_sql(v: str, sids: list[int], method: str, levels: tuple) -> str:
+    """One rule group without Spiegelhalter's model, as one flat statement: the rows, columns and
+    values of the general path (:func:`_judged` over :func:`wilson_ci` or :func:`poisson_ci` and
+    :func:`compare_ci_overlap`, whose rules the expressions here are: the same SQL helpers), without
+    building and binding a relation per step (on a national build that binding cost more than
+    judging its 44,000 comparisons; test_compared.py checks that both paths agree)."""
+    inner = levels[0]
+    outer = levels[1] if len(levels) > 1 else None
+    one = literal(1.0)
+    num, den = number("numerator"), number("denominator")
+    if method == "wilson":
+        x, n = "_cspa_x", "_cspa_n"
+        inputs = f"{num} AS {x}, {den} AS {n}"
+        ok = f"({x} IS NOT NULL AND {n} IS NOT NULL AND {n} > 0 AND {x} >= 0 AND {x} <= {n})"
+        value = f"{x} / {n} * {one}"
+
+        def limits(c: float) -> tuple[str, str]:
+            lo, hi = wilson_limits_sql(x, n, c)
+            return f"({lo}) * {one}", f"({hi}) * {one}"
+
+        reason = wilson_reason_sql(x, n, "proportion")
+    else:
+        o, d, sc = "_cspa_o", "_cspa_d", "_cspa_s"
+        inputs = (
+            f"{num} AS {o}, {den} AS {d}, {one} AS {sc}, "
+            f"CASE WHEN {o} < 10 THEN 'Exact' ELSE 'Byars' END AS _cspa_method"
+        )
+        ok = f"({o} IS NOT NULL AND {o} >= 0 AND {d} IS NOT NULL AND {d} > 0 AND {sc} IS NOT NULL)"
+        value = f"{o} / {d} * {sc}"
+
+        def limits(c: float) -> tuple[str, str]:
+            lo, hi = poisson_limits_sql(o, c, "_cspa_method")
+            return f"({lo}) / {d} * {sc}", f"({hi}) / {d} * {sc}"
+
+        reason = poisson_reason_sql(
+            o, d, sc, levels, "rate per 1", "denominator", "_cspa_ok", "_cspa_method"
+        )
+    lo, hi = limits(inner)
+    lo2, hi2 = limits(outer) if outer else ("NULL", "NULL")
+    direction, gate = overlap_sql(
+        number("est"),
+        number("benchmark"),
+        number("lo"),
+        number("hi"),
+        number("lo2") if outer else None,
+        number("hi2") if outer else None,
+    )
+    judged = (
+        "CASE WHEN vs_direction IN ('higher', 'highest') THEN 'higher' "
+        "WHEN vs_direction IN ('lower', 'lowest') THEN 'lower' "
+        "WHEN vs_direction = 'similar' THEN 'similar' END"
+    )
+    both = (
+        "CASE WHEN vs_direction IN ('highest', 'lowest') THEN TRUE "
+        "WHEN vs_direction IN ('higher', 'lower') THEN FALSE END"
+        if outer
+        else "CAST(NULL AS BOOLEAN)"
+    )
+    interval = "Wilson score" if method == "wilson" else "Poisson (exact below 10, Byar's from 10)"
+    why = (
+        "CASE WHEN value IS NULL THEN 'no figure' || coalesce(' (status ' || status || ')', '') "
+        "WHEN numerator IS NULL OR denominator IS NULL THEN 'no numerator and denominator: no interval' "
+        "WHEN benchmark IS NULL THEN 'no ' || "
+        + _comparator_name("comparator")
+        + " || ' figure for the period' "
+        "WHEN ci_reason IS NOT NULL THEN ci_reason ELSE vs_gate END"
+    )
+    return f"""SELECT * FROM (
+    WITH a AS (SELECT *, {inputs} FROM ({_subjects_sql(v, sids, units=False)})),
+    b AS (SELECT *, {ok} AS _cspa_ok FROM a),
+    c AS (
+        SELECT *, CASE WHEN _cspa_ok THEN {value} END AS ci_value, {reason} AS ci_reason,
+               (CASE WHEN _cspa_ok THEN {lo} END) * scale AS lo, (CASE WHEN _cspa_ok THEN {hi} END) * scale AS hi,
+               CAST((CASE WHEN _cspa_ok THEN {lo2} END) * scale AS DOUBLE) AS lo2,
+               CAST((CASE WHEN _cspa_ok THEN {hi2} END) * scale AS DOUBLE) AS hi2
+        FROM b
+    ),
+    e AS (SELECT *, CASE WHEN ci_reason IS NULL AND ci_value IS NOT NULL THEN ci_value * scale END AS est FROM c),
+    g AS (SELECT *, {gate} AS vs_gate FROM e),
+    h AS (SELECT *, CASE WHEN vs_gate IS NULL THEN {direction} END AS vs_direction FROM g)
+    SELECT rid, CAST(ord AS INTEGER) AS ord, comparator, coalesce({judged}, 'not compared') AS significance,
+           {both} AS both_levels, {string(interval + " CI overlap")} AS method,
+           CAST({inner * 100!r} AS DOUBLE) AS level,
+           {f"CAST({outer * 100!r} AS DOUBLE)" if outer else "CAST(NULL AS DOUBLE)"} AS outer_level,
+           benchmark, benchmark_area, lo AS lower, hi AS upper, lo2 AS lower_outer, hi2 AS upper_outer,
+           CASE WHEN {judged} IS NULL THEN {why} END AS reason,
+           CAST(NULL AS BIGINT) AS units, FALSE AS od_used, CAST(NULL AS DOUBLE) AS od_z,
+           CAST(NULL AS VARCHAR) AS od_basis
+    FROM h)"""
+
+
 def significance(
-    con: duckdb.DuckDBPyConnection, v: str, sids: list[int]
-) -> duckdb.DuckDBPyRelation:
+    con: duckdb.DuckDBPyConnection, v: str, sids: list[int], plain: bool = True
+) -> str:
     """One row per (figure, comparator) for every figure of an area (not a comparator row) whose
     measure has a ``significance`` rule, with what its one-line basis is made of (composed when a
     row is read, :func:`significance_basis_sql`, as the engine's other lines are): the columns of
-    :data:`SIGNIFICANCE_COLUMNS`."""
+    :data:`SIGNIFICANCE_COLUMNS`. A rule group without Spiegelhalter's model takes the flat path
+    (:func:`_plain_sql`) unless ``plain`` is False (tests compare the two). Returns the SQL (the
+    build materialises it; binding it as a relation first cost more than running it)."""
     parts = []
     # the figures are read four times over (subjects, their comparators, a region's stand-in): a
     # few thousand rows, kept once rather than filtered out of a national build's million each time
@@ -239,6 +345,11 @@ def significance(
         f"numerator, denominator FROM {v}"
     )
     for (method, levels, overdispersion), group in _rule_groups(con, sids).items():
+        if plain and not overdispersion:
+            if method != "wilson":
+                ensure_udfs(con)  # exact Poisson limits off the written-out table use the UDF
+            parts.append(_plain_sql("_cspa_sig_figures", group, method, levels))
+            continue
         base = con.sql(_subjects_sql("_cspa_sig_figures", group))
         od = _judged(con, base, method, levels, overdispersion)
         inner = levels[0]
@@ -284,7 +395,7 @@ def significance(
                CASE WHEN {od_used} THEN odt_basis END AS od_basis
         FROM ({od.sql_query()})""")
     if not parts:
-        return con.sql(
+        return (
             "SELECT "
             + ", ".join(
                 f"CAST(NULL AS {c.split()[1]}) AS {c.split()[0]}"
@@ -292,7 +403,7 @@ def significance(
             )
             + " WHERE FALSE"
         )
-    return con.sql(" UNION ALL BY NAME ".join(parts))
+    return " UNION ALL BY NAME ".join(parts)
 
 
 def _comparator_name(comparator: str) -> str:
@@ -345,10 +456,11 @@ def significance_basis_sql(cs: str = "cs", f: str = "f") -> str:
     )
 
 
-def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
     """``rid, recent_trend, recent_trend_basis`` on the latest figure of each series whose measure's
     recent trend is ``fingertips`` (annual points: financial, academic or calendar years; only the
-    points after the series' latest break, catalogue ``breaks``)."""
+    points after the series' latest break, catalogue ``breaks``). Returns the SQL, which the build
+    materialises (not bound as a relation first: binding it cost half as much as running it)."""
     base = con.sql(f"""
         SELECT f.rid, f.sid, f.aid, f.last_year AS year, f.value, f.numerator, f.denominator, m.polarity,
                f.last_year - f.first_year + CASE WHEN f.period_kind = 'calendar_year' THEN 1 ELSE 0 END AS year_range
@@ -366,8 +478,8 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRela
         year_range="year_range",
         polarity_column="polarity",
     )
-    return con.sql(f"""
+    return f"""
         SELECT rid, recent_trend_label AS recent_trend,
                'Fingertips recent trend: ' || coalesce(recent_trend_reason, recent_trend_basis) AS recent_trend_basis
         FROM ({t.sql_query()})
-        QUALIFY year = max(year) OVER (PARTITION BY sid, aid)""")
+        QUALIFY year = max(year) OVER (PARTITION BY sid, aid)"""

@@ -30,8 +30,20 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
 
     ``v``: figure rows on the run's integer keys (``rid, sid, aid, pid, value``); the authorities are
     the areas of type ``la`` in ``_cspa_key_area``. Output: ``rid, cell, rank, quartile, n_areas,
-    q1, q2, q3`` (the cut-offs are kept so the provenance line can be composed when read, once per
-    cell, :mod:`cspa.engine.provenance`).
+    q1, q2, q3, not_ranked`` (the cut-offs are kept so the provenance line can be composed when
+    read, once per cell, :mod:`cspa.engine.provenance`).
+
+    The population of a period is the authorities that existed in it and have a figure for it.
+    LAIT carries figures for an authority before it existed (DfE back-casts a new authority's area,
+    e.g. North Northamptonshire from 2013/14) and after it ceased (Cumbria's to 2024-25), so a past
+    year can hold both the old authority and its successors, and counting every row would rank one
+    place twice ("rank 1 of 158" in 2018, when there were 152 authorities). LAIT's own
+    ``calculate_rank`` ranks only its latest year, among every row with a value (methods.md 7.1),
+    where the two rarely overlap. A figure left out is kept with the reason (``not_ranked``):
+
+    * the authority did not exist on any day of the period (``la_lifetimes.csv``);
+    * it ceased during the period and a successor has a figure for the same period: the area is
+      counted once, as the authority that held it at the period's end.
     """
     return con.sql(f"""
     WITH x AS (
@@ -39,29 +51,60 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
         cell_key("v.sid", "v.pid")
     } AS cell, v.value, m.polarity, m.quartiles, m.ranks,
                -- one sort key for both polarities: the best value sorts first
-               {rank_key_sql("v.value", "m.polarity")} AS best_first
+               {rank_key_sql("v.value", "m.polarity")} AS best_first,
+               a.code, a.successors,
+               CASE WHEN a.exists_from > p.period_end THEN 'began'
+                    WHEN a.exists_until < p.period_start THEN 'ceased'
+                    WHEN a.exists_until < p.period_end THEN 'ended_within' END AS lifetime,
+               a.exists_from, a.exists_until
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
-        WHERE v.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'la') AND v.value IS NOT NULL
-          AND (m.quartiles OR m.ranks)
+        JOIN _cspa_key_area a ON a.aid = v.aid JOIN _cspa_key_period p ON p.pid = v.pid
+        WHERE a.type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
+    ),
+    -- an authority that ended within the period, whose successor has a figure for it
+    replaced AS (
+        SELECT DISTINCT x.rid, s.code AS by_code FROM x JOIN x s ON s.cell = x.cell
+        WHERE x.lifetime = 'ended_within' AND list_contains(x.successors, s.code)
+    ),
+    y AS (
+        SELECT x.*, CASE
+            WHEN x.lifetime = 'began' THEN 'not ranked or banded: the authority was created on '
+                || strftime(x.exists_from, '%-d %B %Y') || ', after this period; ranks are among the authorities'
+                || ' that existed in the period (this figure is for its area before it existed)'
+            WHEN x.lifetime = 'ceased' THEN 'not ranked or banded: the authority ceased on '
+                || strftime(x.exists_until, '%-d %B %Y') || ', before this period; ranks are among the'
+                || ' authorities that existed in the period'
+            WHEN r.rid IS NOT NULL THEN 'not ranked or banded: the authority ceased on '
+                || strftime(x.exists_until, '%-d %B %Y') || ', within this period, and its successor'
+                || ' has a figure for it; the area is ranked once, as its successor'
+            END AS not_ranked
+        FROM x LEFT JOIN (SELECT DISTINCT rid FROM replaced) r ON r.rid = x.rid
     ),
     q AS (
         SELECT cell, count(*) AS n_areas,
                quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
-        FROM x GROUP BY cell
-    )
-    SELECT x.rid, x.cell,
-           CASE WHEN x.ranks AND x.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
-                THEN rank() OVER (PARTITION BY x.cell ORDER BY x.best_first) END AS rank,
-           -- LAIT's quarters: a value equal to a cut point is in the quarter on the low-value
-           -- side (methods.md 7.1), then numbered from the best under polarity
-           CASE WHEN x.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} THEN {
+        FROM y WHERE not_ranked IS NULL GROUP BY cell
+    ),
+    ranked AS (
+        SELECT y.rid, y.cell,
+               CASE WHEN y.ranks AND y.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
+                    THEN rank() OVER (PARTITION BY y.cell ORDER BY y.best_first) END AS rank,
+               -- LAIT's quarters: a value equal to a cut point is in the quarter on the low-value
+               -- side (methods.md 7.1), then numbered from the best under polarity
+               CASE WHEN y.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} THEN {
         best_quarter_sql(
-            "CASE WHEN x.value <= q.q1 THEN 1 WHEN x.value <= q.q2 THEN 2 WHEN x.value <= q.q3 THEN 3 ELSE 4 END",
-            "x.polarity",
+            "CASE WHEN y.value <= q.q1 THEN 1 WHEN y.value <= q.q2 THEN 2 WHEN y.value <= q.q3 THEN 3 ELSE 4 END",
+            "y.polarity",
         )
     } END AS quartile,
-           q.n_areas, q.q1, q.q2, q.q3
-    FROM x JOIN q USING (cell)
+               q.n_areas, q.q1, q.q2, q.q3, CAST(NULL AS VARCHAR) AS not_ranked
+        FROM y JOIN q USING (cell) WHERE y.not_ranked IS NULL
+    )
+    SELECT * FROM ranked
+    UNION ALL
+    SELECT rid, cell, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), not_ranked
+    FROM y WHERE not_ranked IS NOT NULL
     """)
 
 

@@ -171,7 +171,11 @@ def build_keys(
     CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
                CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
-               a.parent, a.region_code
+               a.parent, a.region_code,
+               -- when the authority existed, and what replaced it: ranks and quartiles in a period
+               -- are among the authorities that existed then (distribution.py)
+               a.exists_from, a.exists_until,
+               CASE WHEN a.successors IS NOT NULL THEN string_split(a.successors, ';') END AS successors
         FROM (SELECT code FROM area
               UNION SELECT DISTINCT area FROM _cspa_obs WHERE statistic = 'value'
               UNION SELECT DISTINCT 'SN:' || grp || ':' || la_code FROM neighbour

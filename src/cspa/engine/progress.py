@@ -61,13 +61,18 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
         JOIN series_break k ON k.indicator = m.indicator AND k.measure = m.measure
              AND k.period_end > q.period_end AND k.period_end <= p.period_end
         GROUP BY ALL
+    ),
+    -- the previous figures as the join's build side: one packed key and what is read from it
+    -- (hashing the figure's other columns for every row cost a third of this step)
+    p AS (
+        SELECT {figure_key("sid", "aid", "pid")} AS k, value, period_label FROM f WHERE value IS NOT NULL
     )
     SELECT f.rid, CASE WHEN b.why IS NULL THEN p.value END AS prev_value, p.period_label AS prev_label,
            b.why AS break_basis
     FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
-    JOIN f p ON {figure_key("p.sid", "p.aid", "p.pid")} = {figure_key("f.sid", "f.aid", "c.prev_pid")}
+    JOIN p ON p.k = {figure_key("f.sid", "f.aid", "c.prev_pid")}
     LEFT JOIN broken b ON b.sid = c.sid AND b.pid = c.pid
-    WHERE f.value IS NOT NULL AND p.value IS NOT NULL
+    WHERE f.value IS NOT NULL
     """)
 
 

@@ -20,6 +20,7 @@ from cspa.engine.formatting import display_sql
 from cspa.engine.keys import BITS, figure_key
 from cspa.engine.polarity import orient_sql
 from cspa.engine.progress import judged_sql, progress_sql
+from cspa.engine.trends import trend_basis_sql
 from cspa.engine.values import COMPARATOR_TYPES
 from cspa.store.sql import string
 
@@ -172,10 +173,10 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
     WITH c AS (
         SELECT f.*, CAST(NULL AS VARCHAR) AS for_area,
                b.band, b.band_range, b.band_basis, l.traffic_light, l.light_basis,
-               r.rank, r.quartile, r.cell AS rank_cell, r.n_areas AS ranked_areas,
+               r.rank, r.quartile, r.cell AS rank_cell, r.n_areas AS ranked_areas, r.not_ranked,
                q.position_quartile, q.position_basis,
                p.prev_value, p.prev_label, p.break_basis,
-               t.trend, t.trend_sn, t.trend_basis, rt.recent_trend, rt.recent_trend_basis,
+               t.trend, t.trend_sn, {trend_basis_sql("t")} AS trend_basis, rt.recent_trend, rt.recent_trend_basis,
                -- the engine's own judgement; a published flag is shown beside it, never instead
                cs.significance, {significance_basis_sql("cs", "f")} AS significance_basis,
                cs.method AS significance_method,
@@ -226,7 +227,8 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.rank,
            -- how many authorities the rank is among ("rank 12 of 152")
            CASE WHEN c.rank IS NOT NULL THEN c.ranked_areas END AS rank_of,
-           c.quartile, coalesce(d.distribution_basis, {no_rank_basis_sql("c", "m")}) AS distribution_basis,
+           c.quartile,
+           coalesce(c.not_ranked, d.distribution_basis, {no_rank_basis_sql("c", "m")}) AS distribution_basis,
            {_POS} AS quartile_position,
            c.position_quartile, c.position_basis,
            c.value - c.prev_value AS change, {_PROGRESS} AS progress, {_IMPROVING} AS improving,

@@ -22,11 +22,12 @@ from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates, pooled_comparators
 from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles
-from cspa.engine.keys import figure_key, persist_keys, series_key
+from cspa.engine.keys import BITS, figure_key, persist_keys, series_key
 from cspa.engine.lights import lights
 from cspa.engine.progress import progress
 from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
+from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
 from cspa.engine.trends import class_sql as _class_sql
 from cspa.engine.values import values
 
@@ -77,8 +78,9 @@ _EMPTY = {
     "traffic_light VARCHAR, light_basis VARCHAR",
     "position": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, period VARCHAR, "
     "position_quartile INTEGER, position_basis VARCHAR",
-    "trend": "rid BIGINT, indicator VARCHAR, measure VARCHAR, area VARCHAR, trend VARCHAR, trend_sn VARCHAR, "
-    "trend_basis VARCHAR",
+    "trend": "rid BIGINT, trend VARCHAR, trend_sn VARCHAR, trend_n BIGINT, trend_rank BIGINT, "
+    "trend_repeated_year BOOLEAN, trend_from BIGINT, trend_to BIGINT, trend_mas INTEGER, trend_sn_diff DOUBLE, "
+    "trend_sn_rank BIGINT, trend_sn_n BIGINT, trend_outside VARCHAR",
     "recent_trend": "rid BIGINT, recent_trend VARCHAR, recent_trend_basis VARCHAR",
     "computed_significance": SIGNIFICANCE_COLUMNS,
 }
@@ -276,17 +278,6 @@ def judgements(
     )
 
 
-# The seed ranks every authority's rate of change (000:L3083: "all 150 LAs"); with fewer series the
-# classes would describe a handful of areas, so the class is then "not judged" with that reason.
-MIN_TREND_AREAS = 20
-
-
-#: The seed's trend classes are made over five years of figures (2003-2007, 000:L3060-3083: three
-#: three-year moving averages); on longer series the latest five years are used, the same window
-#: for every authority.
-TREND_YEARS = 5
-
-
 def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelation:
     """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
     authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
@@ -304,30 +295,43 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
     england = con.execute("SELECT aid FROM _cspa_key_area WHERE code = 'E92000001'").fetchall()
     eng = england[0][0] if england else "NULL"
     return con.sql(f"""
-    WITH x AS (
-        SELECT f.rid, f.sid, f.aid, {series_key("f.sid", "f.aid")} AS sk, p.last_year AS y, p.period_end,
-               f.value, a.type
-        FROM {f} f JOIN _cspa_key_period p ON p.pid = f.pid JOIN _cspa_key_area a ON a.aid = f.aid
-        WHERE a.type IN ('la', 'sn_group', 'country')
-          AND p.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
+    WITH kinds AS (SELECT aid, type FROM _cspa_key_area WHERE type IN ('la', 'sn_group', 'country')),
+    -- which figures fall in which of the five years is decided once per measure and period (a few
+    -- thousand cells), not per figure: the figures are then read once, joined to their year's slot
+    cells AS (SELECT DISTINCT f.sid, f.pid FROM {f} f WHERE f.aid IN (SELECT aid FROM kinds)),
+    annual AS (
+        SELECT c.sid, c.pid, p.last_year AS y, p.period_end FROM cells c JOIN _cspa_key_period p ON p.pid = c.pid
+        WHERE p.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
     ),
+    latest AS (SELECT sid, max(y) AS latest FROM annual GROUP BY sid),
     -- only the points after the series' latest break (catalogue ``breaks``)
     cut AS (
         SELECT m.sid, max(k.period_end) AS since FROM series_break k
         JOIN _cspa_key_measure m ON m.indicator = k.indicator AND m.measure = k.measure GROUP BY m.sid
     ),
-    latest AS (SELECT sid, max(y) AS latest FROM x GROUP BY sid),
+    -- slot 0 is the oldest of the measure's latest five years, 4 the latest
+    slots AS (
+        SELECT a.sid, a.pid, CAST(a.y - (l.latest - 4) AS INTEGER) AS slot
+        FROM annual a JOIN latest l ON l.sid = a.sid LEFT JOIN cut c ON c.sid = a.sid
+        WHERE a.y > l.latest - {TREND_YEARS} AND (c.since IS NULL OR a.period_end >= c.since)
+    ),
     -- each series' five latest years side by side (one grouping, no window): v0 is the oldest
+    grouped AS (
+        SELECT {series_key("f.sid", "f.aid")} AS sk, count(*) AS n_rows, bit_or(1 << s.slot) AS slots_seen,
+               -- the series' latest figure (of two in one year, the later row)
+               max((CAST(s.slot AS BIGINT) << 32) | f.rid) & 4294967295 AS rid,
+               max((CAST(s.slot AS BIGINT) << 32) | f.pid) & 4294967295 AS latest_pid,
+               {", ".join(f"max(f.value) FILTER (WHERE s.slot = {i}) AS v{i}" for i in range(5))}
+        FROM {f} f JOIN slots s ON s.sid = f.sid AND s.pid = f.pid
+        WHERE f.aid IN (SELECT aid FROM kinds)
+        GROUP BY sk
+    ),
     five AS (
-        SELECT x.sk, any_value(x.sid) AS sid, any_value(x.aid) AS aid, any_value(x.type) AS type,
+        SELECT g.sk, g.sk >> {BITS} AS sid, g.sk & {(1 << BITS) - 1} AS aid, k.type,
                -- two figures for one year (a measure mixing year types) make the slope meaningless
-               CASE WHEN {" OR ".join(f"count(*) FILTER (WHERE x.y = l.latest - {i}) > 1" for i in range(5))}
-                    THEN 2 ELSE 1 END AS dup,
-               any_value(l.latest) AS latest, arg_max(x.rid, x.y) AS rid,
-               {", ".join(f"max(x.value) FILTER (WHERE x.y = l.latest - {4 - i}) AS v{i}" for i in range(5))}
-        FROM x JOIN latest l ON l.sid = x.sid LEFT JOIN cut c ON c.sid = x.sid
-        WHERE x.y > l.latest - {TREND_YEARS} AND (c.since IS NULL OR x.period_end >= c.since)
-        GROUP BY x.sk
+               CASE WHEN g.n_rows > bit_count(g.slots_seen) THEN 2 ELSE 1 END AS dup,
+               l.latest, g.rid, g.latest_pid, g.v0, g.v1, g.v2, g.v3, g.v4
+        FROM grouped g JOIN kinds k ON k.aid = g.sk & {(1 << BITS) - 1} JOIN latest l ON l.sid = g.sk >> {BITS}
     ),
     -- the three-year moving averages ending in years 2, 3 and 4 of the five (defined only where all
     -- three figures are present), and the OLS slope through those defined: (m4 - m2) / 2 through
@@ -345,12 +349,25 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         FROM mas
     ),
     slopes AS (SELECT *, CASE WHEN dup = 1 AND n_ma >= 2 THEN fit END AS slope FROM series),
+    -- an authority's series is ranked only if the authority existed in the period of the series'
+    -- latest figure: LAIT back-casts a new authority's area beside its predecessor's figures, and
+    -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
+    held AS (
+        SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
+        FROM slopes s JOIN (
+            SELECT s.sk, CASE WHEN a.exists_from > p.period_end
+                              THEN 'was created on ' || strftime(a.exists_from, '%-d %B %Y') || ', after'
+                              WHEN a.exists_until < p.period_start
+                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', before' END AS outside
+            FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
+            WHERE s.type = 'la'
+        ) o ON o.sk = s.sk
+    ),
     la AS (
         SELECT s.*, nb.aid AS sn_aid, rank() OVER (PARTITION BY s.sid, s.slope IS NOT NULL ORDER BY s.slope DESC) AS rnk,
                count(s.slope) OVER (PARTITION BY s.sid) AS n
-        FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
+        FROM held s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
         LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || a.code
-        WHERE s.type = 'la'
     ),
     d AS (
         SELECT la.*, sn.slope AS sn_slope, la.slope - sn.slope AS diff, e.slope AS eng_slope
@@ -362,21 +379,21 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
                count(diff) OVER (PARTITION BY sid) AS sn_n
         FROM d
     )
-    SELECT d2.rid, m.indicator, m.measure, a.code AS area,
-           CASE WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
+    -- the line saying how the class was made is composed when a row is read (trends.trend_basis_sql)
+    -- from these columns: a national build would otherwise write 72,000 of them that nobody reads
+    SELECT rid,
+           CASE WHEN outside IS NOT NULL THEN NULL
+                WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
                 WHEN n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend,
-           CASE WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
+           CASE WHEN outside IS NOT NULL THEN NULL
+                WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
                 WHEN sn_n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend_sn,
-           CASE WHEN n < {MIN_TREND_AREAS}
-                THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only '
-                     || n || ' authorities have a series here'
-                WHEN slope IS NULL THEN 'trend n/a: ' || CASE WHEN dup > 1 THEN 'a year appears more than once in the series'
-                     ELSE 'fewer than 2 moving averages (4 consecutive years) in the latest {TREND_YEARS} years' END
-                ELSE '3-point moving average, OLS slope over ' || y0 || '-' || y1 || ' (' || n_ma || ' MAs), ranked '
-                     || rnk || ' of ' || n || ' descending, classes 10/20/40/20/10% (APA 2008 trend, seed 000:L3083)'
-                     || coalesce('; vs neighbours: slope difference ' || printf('%.4g', diff) || ' ranked ' || sn_rnk
-                                 || ' of ' || sn_n, '') END AS trend_basis
-    FROM d2 JOIN _cspa_key_measure m ON m.sid = d2.sid JOIN _cspa_key_area a ON a.aid = d2.aid""")
+           n AS trend_n, CASE WHEN slope IS NOT NULL THEN rnk END AS trend_rank, dup > 1 AS trend_repeated_year,
+           CASE WHEN slope IS NOT NULL THEN y0 END AS trend_from, CASE WHEN slope IS NOT NULL THEN y1 END AS trend_to,
+           CASE WHEN slope IS NOT NULL THEN n_ma END AS trend_mas, diff AS trend_sn_diff,
+           CASE WHEN diff IS NOT NULL THEN sn_rnk END AS trend_sn_rank, sn_n AS trend_sn_n,
+           outside AS trend_outside
+    FROM d2""")
 
 
 def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:

@@ -133,6 +133,80 @@ def _method_sql(o: str, method: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def wilson_limits_sql(x: str, n: str, c: float) -> tuple[str, str]:
+    """SQL of the Wilson score limits of the proportion ``x`` / ``n`` at level ``c`` (the rule of
+    :func:`wilson_ci`, which states it); valid where 0 <= x <= n and n > 0."""
+    if c >= 1:
+        # z is infinite: the interval is the whole [0, 1] range.
+        return "0.0", "1.0"
+    z = literal(z_for(c))
+    root = f"{z} * sqrt({z} * {z} + 4 * {x} * (1 - {x} / {n}))"
+    # Clamped (and exact at x = 0 and x = n) so rounding never puts a limit outside [0, 1].
+    lower = (
+        f"CASE WHEN {x} = 0 THEN 0.0 ELSE greatest(0.0, "
+        f"(2 * {x} + {z} * {z} - {root}) / (2 * ({n} + {z} * {z}))) END"
+    )
+    upper = (
+        f"CASE WHEN {x} = {n} THEN 1.0 ELSE least(1.0, "
+        f"(2 * {x} + {z} * {z} + {root}) / (2 * ({n} + {z} * {z}))) END"
+    )
+    return lower, upper
+
+
+def poisson_limits_sql(o: str, c: float, method: str) -> tuple[str, str]:
+    """SQL of the Poisson limits of the count ``o`` at level ``c``: exact where the column
+    ``method`` says 'Exact', Byar's otherwise (the rule of :func:`poisson_ci`, which states it)."""
+    z = z_for(c)
+    lower = (
+        f"CASE WHEN {method} = 'Exact' THEN {exact_lower_sql(o, c)} "
+        f"ELSE {byars_lower_sql(o, z)} END"
+    )
+    upper = (
+        f"CASE WHEN {method} = 'Exact' THEN {exact_upper_sql(o, c)} "
+        f"ELSE {byars_upper_sql(o, z)} END"
+    )
+    return lower, upper
+
+
+def wilson_reason_sql(x: str, n: str, what: str) -> str:
+    """SQL: why :func:`wilson_ci` computes no proportion from ``x`` and ``n`` (NULL when it does)."""
+    return (
+        f"CASE WHEN {x} IS NULL OR {n} IS NULL THEN 'numerator or denominator missing: {what} not computed' "
+        f"WHEN {n} <= 0 THEN 'denominator <= 0: {what} not computed' "
+        f"WHEN {x} < 0 THEN 'numerator < 0: {what} not computed' "
+        f"WHEN {x} > {n} THEN 'numerator > denominator: {what} not computed' END"
+    )
+
+
+def poisson_reason_sql(
+    o: str,
+    d: str,
+    s: str,
+    levels: Sequence[float],
+    what: str,
+    divisor_name: str,
+    ok: str,
+    method: str,
+) -> str:
+    """SQL: why :func:`poisson_ci` computes no figure or limit from count ``o``, divisor ``d`` and
+    scale ``s`` (``ok``: the inputs are valid; ``method``: 'Exact' or 'Byars'); NULL when it does."""
+    # Byar's lower limit can go negative for tiny counts: PHE sets it to NA, and we say so.
+    negative = [
+        f"CASE WHEN {ok} AND {method} = 'Byars' AND ({byars_lower_sql(o, z_for(c))}) IS NULL "
+        f"THEN 'Byar''s {level_text(c)} lower limit negative or undefined: not computed' END"
+        for c in levels
+    ]
+    return (
+        "coalesce("
+        f"CASE WHEN {o} IS NULL THEN 'count missing: {what} not computed' "
+        f"WHEN {o} < 0 THEN 'count < 0: {what} not computed' "
+        f"WHEN {d} IS NULL THEN '{divisor_name} missing: {what} not computed' "
+        f"WHEN {d} <= 0 THEN '{divisor_name} <= 0: {what} not computed' "
+        f"WHEN {s} IS NULL THEN 'scale missing: {what} not computed' END, "
+        f"nullif(concat_ws('; ', {', '.join(negative)}), ''))"
+    )
+
+
 def wilson_ci(
     rel: duckdb.DuckDBPyRelation,
     *,
@@ -163,21 +237,7 @@ def wilson_ci(
     cols = [f"CASE WHEN _cspa_ok THEN {x} / {n} * {m} END AS {ident(prefix + '_value')}"]
     for c in levels:
         tag = level_tag(c)
-        if c >= 1:
-            # z is infinite: the interval is the whole [0, 1] range.
-            lower, upper = "0.0", "1.0"
-        else:
-            z = literal(z_for(c))
-            root = f"{z} * sqrt({z} * {z} + 4 * {x} * (1 - {x} / {n}))"
-            # Clamped (and exact at x = 0 and x = n) so rounding never puts a limit outside [0, 1].
-            lower = (
-                f"CASE WHEN {x} = 0 THEN 0.0 ELSE greatest(0.0, "
-                f"(2 * {x} + {z} * {z} - {root}) / (2 * ({n} + {z} * {z}))) END"
-            )
-            upper = (
-                f"CASE WHEN {x} = {n} THEN 1.0 ELSE least(1.0, "
-                f"(2 * {x} + {z} * {z} + {root}) / (2 * ({n} + {z} * {z}))) END"
-            )
+        lower, upper = wilson_limits_sql(x, n, c)
         cols.append(
             f"CASE WHEN _cspa_ok THEN ({lower}) * {m} END AS {ident(f'{prefix}_lower{tag}')}"
         )
@@ -189,13 +249,7 @@ def wilson_ci(
         if multiplier == 1
         else ("percentage" if multiplier == 100 else f"proportion of {multiplier:g}")
     )
-    cols.append(
-        f"CASE WHEN {x} IS NULL OR {n} IS NULL THEN 'numerator or denominator missing: {what} not computed' "
-        f"WHEN {n} <= 0 THEN 'denominator <= 0: {what} not computed' "
-        f"WHEN {x} < 0 THEN 'numerator < 0: {what} not computed' "
-        f"WHEN {x} > {n} THEN 'numerator > denominator: {what} not computed' END "
-        f"AS {ident(prefix + '_reason')}"
-    )
+    cols.append(f"{wilson_reason_sql(x, n, what)} AS {ident(prefix + '_reason')}")
     basis = f"Wilson score {levels_text(levels)} CI, {what} (PHEindicatormethods phe_proportion)"
     cols.append(f"{literal(basis)} AS {ident(prefix + '_basis')}")
     sql = f"""
@@ -242,38 +296,17 @@ def _poisson_family(
         f"CASE WHEN _cspa_ok THEN {o} / {d} * {s} END AS {ident(prefix + '_value')}",
         f"CASE WHEN _cspa_ok THEN _cspa_method END AS {ident(prefix + '_method')}",
     ]
-    negative = []
     for c in levels:
         tag = level_tag(c)
-        z = z_for(c)
-        lower = (
-            f"CASE WHEN _cspa_method = 'Exact' THEN {exact_lower_sql(o, c)} "
-            f"ELSE {byars_lower_sql(o, z)} END"
-        )
-        upper = (
-            f"CASE WHEN _cspa_method = 'Exact' THEN {exact_upper_sql(o, c)} "
-            f"ELSE {byars_upper_sql(o, z)} END"
-        )
+        lower, upper = poisson_limits_sql(o, c, "_cspa_method")
         cols.append(
             f"CASE WHEN _cspa_ok THEN ({lower}) / {d} * {s} END AS {ident(f'{prefix}_lower{tag}')}"
         )
         cols.append(
             f"CASE WHEN _cspa_ok THEN ({upper}) / {d} * {s} END AS {ident(f'{prefix}_upper{tag}')}"
         )
-        # Byar's lower limit can go negative for tiny counts: PHE sets it to NA, and we say so.
-        negative.append(
-            f"CASE WHEN _cspa_ok AND _cspa_method = 'Byars' AND ({byars_lower_sql(o, z)}) IS NULL "
-            f"THEN 'Byar''s {level_text(c)} lower limit negative or undefined: not computed' END"
-        )
-    cols.append(
-        "coalesce("
-        f"CASE WHEN {o} IS NULL THEN 'count missing: {what} not computed' "
-        f"WHEN {o} < 0 THEN 'count < 0: {what} not computed' "
-        f"WHEN {d} IS NULL THEN '{divisor_name} missing: {what} not computed' "
-        f"WHEN {d} <= 0 THEN '{divisor_name} <= 0: {what} not computed' "
-        f"WHEN {s} IS NULL THEN 'scale missing: {what} not computed' END, "
-        f"nullif(concat_ws('; ', {', '.join(negative)}), '')) AS {ident(prefix + '_reason')}"
-    )
+    reason = poisson_reason_sql(o, d, s, levels, what, divisor_name, "_cspa_ok", "_cspa_method")
+    cols.append(f"{reason} AS {ident(prefix + '_reason')}")
     lv = levels_text(levels)
     byars_text = f"Byar's {lv} CI (count >= 10), {what} ({source})"
     if method == "auto":
@@ -454,6 +487,36 @@ def isr_expected(
 # --------------------------------------------------------------------------------------------
 
 
+def overlap_sql(
+    v: str, b: str, lo: str, hi: str, lo2: str | None = None, hi2: str | None = None
+) -> tuple[str, str]:
+    """SQL of the direction of value ``v`` against benchmark ``b`` by CI overlap (the rule of
+    :func:`compare_ci_overlap`, which states it; method 17 with the outer limits ``lo2``, ``hi2``)
+    and of the gate: why it is not compared (NULL when it is; the direction applies only then)."""
+    if lo2 is not None and hi2 is not None:
+        ci_missing = f"{lo} IS NULL OR {hi} IS NULL OR {lo2} IS NULL OR {hi2} IS NULL"
+        # Benchmark inside the inner CI: similar; between the inner and outer limit: significant at
+        # the inner level only; beyond the outer limit: significant at both levels.
+        direction = (
+            f"CASE WHEN {b} BETWEEN {lo} AND {hi} THEN 'similar' "
+            f"WHEN {b} BETWEEN {lo2} AND {lo} THEN 'higher' "
+            f"WHEN {b} BETWEEN {hi} AND {hi2} THEN 'lower' "
+            f"WHEN {v} < {b} THEN 'lowest' ELSE 'highest' END"
+        )
+    else:
+        ci_missing = f"{lo} IS NULL OR {hi} IS NULL"
+        direction = (
+            f"CASE WHEN {b} BETWEEN {lo} AND {hi} THEN 'similar' "
+            f"WHEN {v} < {b} THEN 'lower' ELSE 'higher' END"
+        )
+    gate = (
+        f"CASE WHEN {v} IS NULL THEN 'value missing: not compared' "
+        f"WHEN {b} IS NULL THEN 'benchmark missing: not compared' "
+        f"WHEN {ci_missing} THEN 'confidence interval missing: not compared' END"
+    )
+    return direction, gate
+
+
 def compare_ci_overlap(
     rel: duckdb.DuckDBPyRelation,
     *,
@@ -505,15 +568,7 @@ def compare_ci_overlap(
     pol = polarity_sql(polarity, polarity_column)
     if two:
         lo2, hi2 = number(lower_outer), number(upper_outer)
-        ci_missing = f"{lo} IS NULL OR {hi} IS NULL OR {lo2} IS NULL OR {hi2} IS NULL"
-        # Benchmark inside the inner CI: similar; between the inner and outer limit: significant at
-        # the inner level only; beyond the outer limit: significant at both levels.
-        direction = (
-            f"CASE WHEN {b} BETWEEN {lo} AND {hi} THEN 'similar' "
-            f"WHEN {b} BETWEEN {lo2} AND {lo} THEN 'higher' "
-            f"WHEN {b} BETWEEN {hi} AND {hi2} THEN 'lower' "
-            f"WHEN {v} < {b} THEN 'lowest' ELSE 'highest' END"
-        )
+        direction, gate = overlap_sql(v, b, lo, hi, lo2, hi2)
         ci_text = (
             f"{fmt_number(lo, decimals)} || '-' || {fmt_number(hi, decimals)} || ' / ' || "
             f"{fmt_number(lo2, decimals)} || '-' || {fmt_number(hi2, decimals)}"
@@ -521,19 +576,10 @@ def compare_ci_overlap(
         lv = f"{level_text(inner_c)}/{level_text(outer_c)}"
         source = "Fingertips method 17"
     else:
-        ci_missing = f"{lo} IS NULL OR {hi} IS NULL"
-        direction = (
-            f"CASE WHEN {b} BETWEEN {lo} AND {hi} THEN 'similar' "
-            f"WHEN {v} < {b} THEN 'lower' ELSE 'higher' END"
-        )
+        direction, gate = overlap_sql(v, b, lo, hi)
         ci_text = f"{fmt_number(lo, decimals)} || '-' || {fmt_number(hi, decimals)}"
         lv = level_text(inner_c)
         source = "Fingertips method 1"
-    gate = (
-        f"CASE WHEN {v} IS NULL THEN 'value missing: not compared' "
-        f"WHEN {b} IS NULL THEN 'benchmark missing: not compared' "
-        f"WHEN {ci_missing} THEN 'confidence interval missing: not compared' END"
-    )
     # the one polarity step (engine.polarity) turns higher/lower into better/worse
     outcome = (
         f"coalesce({orient_sql('_cspa_dir', '_cspa_pol', DIRECTION_MEANINGS)}, 'not compared')"

@@ -32,6 +32,40 @@ def _same(cols: Sequence[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in cols)
 
 
+# The seed ranks every authority's rate of change (000:L3083: "all 150 LAs"); with fewer series the
+# classes would describe a handful of areas, so the class is then "not judged" with that reason.
+MIN_TREND_AREAS = 20
+
+
+#: The seed's trend classes are made over five years of figures (2003-2007, 000:L3060-3083: three
+#: three-year moving averages); on longer series the latest five years are used, the same window
+#: for every authority.
+TREND_YEARS = 5
+
+
+def trend_basis_sql(t: str) -> str:
+    """SQL of the one-line basis of a row ``t`` of a build's trend table (``run._seed_trends``):
+    how the seed's class was made (moving averages, slope, rank among how many, 000:L3083), or why
+    there is none; NULL where the figure has no trend row."""
+    return (
+        f"CASE WHEN {t}.rid IS NULL THEN NULL "
+        f"WHEN {t}.trend_n < {MIN_TREND_AREAS} "
+        "THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only ' "
+        f"|| {t}.trend_n || ' authorities have a series here' "
+        f"WHEN {t}.trend_outside IS NOT NULL THEN 'trend not judged: the authority ' || {t}.trend_outside "
+        "|| ' the period of its latest figure here; the class ranks the series of the authorities that "
+        "existed then' "
+        f"WHEN {t}.trend_rank IS NULL THEN 'trend n/a: ' || CASE WHEN {t}.trend_repeated_year "
+        "THEN 'a year appears more than once in the series' "
+        f"ELSE 'fewer than 2 moving averages (4 consecutive years) in the latest {TREND_YEARS} years' END "
+        f"ELSE '3-point moving average, OLS slope over ' || {t}.trend_from || '-' || {t}.trend_to || ' (' "
+        f"|| {t}.trend_mas || ' MAs), ranked ' || {t}.trend_rank || ' of ' || {t}.trend_n "
+        "|| ' descending, classes 10/20/40/20/10% (APA 2008 trend, seed 000:L3083)' "
+        f"|| coalesce('; vs neighbours: slope difference ' || printf('%.4g', {t}.trend_sn_diff) || ' ranked ' "
+        f"|| {t}.trend_sn_rank || ' of ' || {t}.trend_sn_n, '') END"
+    )
+
+
 def class_sql(rank: str, n: str) -> str:
     """10/20/40/20/10% classes by p = (rank - 1)/N, compared in integers so that a rank exactly on
     a boundary (rank 16 of 150: p = 0.10) is never misplaced by floating point."""

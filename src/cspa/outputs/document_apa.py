@@ -12,6 +12,7 @@ import functools
 import re
 from collections import defaultdict
 from operator import itemgetter
+from typing import Any
 
 import duckdb
 
@@ -224,6 +225,8 @@ class SharedRows:
         self.ids: set[int] = set()  # the rows kept here: only they are remembered by identity
         self.keyed: dict[tuple[str, str], list[tuple[tuple, dict]]] = {}
         self.entries: dict[tuple[int, str], tuple] = {}
+        self.columns: dict[str, list[str]] = {}  # the columns a query of the prepared rows has
+        self.reference: dict[str, Any] = {}  # area names and measure decimals, read once
 
     def owner_rows(self, con: duckdb.DuckDBPyConnection, framework: str, owner: str) -> list[dict]:
         key = (framework, owner)
@@ -311,12 +314,14 @@ def _rows_with_shared(
 ) -> list[dict]:
     """The authority's own rows read now, the shared ones from ``shared``; the window taken over both."""
     # the window's periods come from every row the report shows; only the authority's own are read
-    result = con.sql(
-        _select(rows_sql, window, owner=area.code, columns=present_columns(con, rows_sql))
-    )
+    # the prepared rows' columns are the same for every authority: looked up once
+    columns = shared.columns.get(PREPARED)
+    if columns is None:
+        columns = shared.columns[PREPARED] = present_columns(con, rows_sql)
+    result = con.sql(_select(rows_sql, window, owner=area.code, columns=columns))
+    keys = set(con.execute(_window_keys_sql(rows_sql, window)).fetchall()) if window else None
     cols = result.columns
     own = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
-    keys = set(con.execute(_window_keys_sql(rows_sql, window)).fetchall()) if window else None
     others = shared.in_periods(con, framework, "", keys)
     if area.region_code:
         others = others + shared.in_periods(con, framework, area.region_code, keys)
@@ -440,12 +445,19 @@ def build_apa_document(
         )
     fw = cat.frameworks[framework]
     window = period_window(framework, periods)
-    names = {a.code: a.name for a in areas}
-    names.update(dict(con.execute("SELECT code, name FROM area").fetchall()))
-    decimals = {
-        (i, m): d
-        for i, m, d in con.execute("SELECT indicator, measure, decimals FROM measure").fetchall()
-    }
+    if shared is not None and shared.reference:
+        names, decimals = shared.reference["names"], shared.reference["decimals"]
+    else:
+        names = {a.code: a.name for a in areas}
+        names.update(dict(con.execute("SELECT code, name FROM area").fetchall()))
+        decimals = {
+            (i, m): d
+            for i, m, d in con.execute(
+                "SELECT indicator, measure, decimals FROM measure"
+            ).fetchall()
+        }
+        if shared is not None:
+            shared.reference.update(names=names, decimals=decimals)
     if area.type != "la":
         raise CspaError(
             f"{area.name} is a {area.type}, not a local authority: an APA dataset report is of one "

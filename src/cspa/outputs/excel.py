@@ -1,28 +1,32 @@
-"""Excel renderer (XlsxWriter): a workbook people can filter, sort and calculate with.
+"""Excel renderer (XlsxWriter): a workbook people can filter, sort, pivot and calculate with.
 
-``render_xlsx(doc, path)`` writes:
+Every sheet is one real Excel table (``add_table``) whose header is the sheet's first row, frozen,
+with nothing above it (issue 18: titles and blank rows above a table stop a filter or a pivot
+taking the sheet as it stands). ``render_xlsx(doc, path)`` writes:
 
-* **Contents**: title, area, version and production date, the attribution, a table of
-  every indicator with a link to where it is, what changed, and how to read the lights,
-  bands and symbols;
-* one sheet per **outcome area** (the document's ``sections``): for each indicator a
-  heading, the table caption and a real Excel table (``add_table``) with one row per
-  printed cell: where it sits in the printed table (group, row, column), the figure, its
-  status, its source, the traffic light as a word, the band as blobs and "n of 5", a
-  column for each judgement the document's tables show (rank as a number, quartile band
-  as LAIT's letter, progress, trend and significance as words), and the one-line bases
-  of the figure and of its judgements;
+* **About**: the report's title, area, period, framework, version and production date, the
+  attribution, the scope, what changed, and how to read the lights, bands, symbols and
+  judgement columns, as the rows of an ``Item``/``Text`` table;
+* **Contents**: every indicator with a link to its first row;
+* **Data**: every figure, one row each, with its judgements (the tidy table);
+* one sheet per **outcome area** (the document's ``sections``; LAIT's themes): every indicator's
+  printed cells, one row each, with the indicator's code, title and subsection on every row:
+  where the cell sits in the printed table (group, row, column), the figure, its status, its
+  source, the traffic light as a word, the band as blobs and "n of 5", a column for each
+  judgement the document's tables show (rank as a number, quartile band as LAIT's letter,
+  progress, trend and significance as words), and the one-line bases of the figure and of its
+  judgements;
 * **Definitions**: each indicator's definition, numerator, denominator, guidance, health
-  warning, traffic-light rule, bands, source, owner and related indicators;
-* **Appendices**: the neighbour lists and the map's points.
+  warning, traffic-light rule, bands, source, owner, related indicators, table caption and
+  chart summary;
+* **Neighbours** and **Map**: the neighbour lists and the map's points.
 
 Figures are stored as numbers, with a number format showing the same decimals as the
 document's ``display`` string (``58.8%`` is stored as 58.8 with format ``0.0"%"``, so the
 cell holds the document's value and shows its text).  A figure with a status symbol
 (``..``, ``-`` ...) is stored as that text, and the status is also in its own column.
-Every sheet carries the attribution lines at the top and in its printed footer, and its
-header rows are frozen.  The renderer computes nothing: the number in a cell is the
-number its ``display`` string shows.
+Every sheet carries the attribution beside its table and in its printed footer. The renderer
+computes nothing: the number in a cell is the number its ``display`` string shows.
 """
 
 from __future__ import annotations
@@ -138,14 +142,17 @@ class _Formats:
         return self._cache[key]
 
 
-def _attribution(ws: Any, doc: dict[str, Any], fmt: _Formats, row: int) -> int:
-    for line in doc.get("attribution") or []:
-        ws.write_string(row, 0, line, fmt.small)
-        row += 1
-    footer = " ".join(doc.get("attribution") or []).replace("&", "&&")
+def _attribution(ws: Any, doc: dict[str, Any], fmt: _Formats, column: int) -> None:
+    """The attribution beside the sheet's table (in ``column``, one line a row from the top, so the
+    table starts at A1 and filters and pivots whole) and in the printed footer."""
+    lines = doc.get("attribution") or []
+    if lines:
+        ws.set_column(column, column, 70)
+    for r, line in enumerate(lines):
+        ws.write_string(r, column, line, fmt.small)
+    footer = " ".join(lines).replace("&", "&&")
     if footer:
         ws.set_footer(f"&L&8{footer[:200]}&R&8Page &P of &N")
-    return row
 
 
 def _doc_title(doc: dict[str, Any]) -> str:
@@ -183,229 +190,310 @@ def _layout(doc: dict[str, Any]) -> list[tuple[str, list[tuple[str | None, list[
     return out
 
 
+def table_name(text: str, used: set[str]) -> str:
+    """A name Excel accepts for a table, unique in the workbook: letters, digits and underscores,
+    starting with a letter, never like a cell reference ("T2")."""
+    base = "T_" + re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:60]
+    name, n = base, 2
+    while name.lower() in used:
+        name = f"{base}_{n}"
+        n += 1
+    used.add(name.lower())
+    return name
+
+
+def write_table(
+    ws: Any,
+    name: str,
+    columns: list[tuple[str, int]],
+    rows: list[list[Any]],
+    fmt: _Formats,
+    freeze_columns: int = 0,
+) -> None:
+    """``rows`` as one Excel table whose header row is the sheet's first row (so the sheet filters,
+    sorts and pivots as it stands), numbers as numbers, the header frozen. A table holds at least
+    one row (Excel's own rule): an empty one gets a blank row."""
+    for c, (_h, width) in enumerate(columns):
+        ws.set_column(c, c, width, fmt.wrap)
+    for i, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, bool):
+                ws.write_string(i, c, str(v))
+            elif isinstance(v, int | float):
+                ws.write_number(i, c, v)
+            elif v not in (None, ""):
+                ws.write_string(i, c, str(v))
+    ws.add_table(
+        0,
+        0,
+        max(len(rows), 1),
+        len(columns) - 1,
+        {
+            "name": name,
+            "style": "Table Style Light 1",
+            "columns": [{"header": h} for h, _w in columns],
+        },
+    )
+    ws.freeze_panes(1, freeze_columns)
+
+
+#: An outcome area's (or theme's) sheet: every indicator's printed cells as the rows of one table.
+SECTION_COLUMNS = [("Code", 9), ("Indicator", 40), ("Subsection", 22)]
+
+
+def _section_columns(judged: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [*SECTION_COLUMNS, *_data_columns(judged)[1:]]
+
+
+def _indicator_records(ind: dict[str, Any]) -> list[tuple[Any, Any, Any, dict[str, Any]]]:
+    table = ind.get("table") or {}
+    columns = table.get("columns") or []
+    return [
+        (group.get("label"), r.get("label"), col, cell)
+        for group in table.get("row_groups") or []
+        for r in group.get("rows") or []
+        for col, cell in zip(columns, r.get("cells") or [], strict=False)
+    ]
+
+
 def _write_indicator(
     ws: Any,
     row: int,
     ind: dict[str, Any],
-    doc: dict[str, Any],
+    sub_title: str | None,
     fmt: _Formats,
     symbols: dict[str, str],
-    judged: list[dict[str, Any]] | None = None,
+    judged: list[dict[str, Any]],
 ) -> int:
+    """The indicator's printed cells as rows of its sheet's table from ``row``; the next row."""
     code = ind["code"]
-    ws.write_string(row, 0, code, fmt.heading)
-    ws.write_string(row, 1, ind.get("title") or "", fmt.heading)
-    row += 1
-    table = ind.get("table") or {}
-    if table.get("caption"):
-        ws.write_string(row, 1, table["caption"], fmt.caption)
-        row += 1
-    records = []
-    columns = table.get("columns") or []
-    for group in table.get("row_groups") or []:
-        for r in group.get("rows") or []:
-            for col, cell in zip(columns, r.get("cells") or [], strict=False):
-                records.append((group.get("label"), r.get("label"), col, cell))
-    judged = judged or []
-    columns_out = _data_columns(judged)
+    title = ind.get("title") or ""
     # the sentence under the table says it, once: not in every row (as in the HTML's notes)
     no_light = f"no traffic light: {ind['light_rule']}" if ind.get("light_rule") else None
-    basis_col = len(columns_out) - 2
-    if records:
-        first = row
-        last = row + len(records)
-        ws.add_table(
-            first,
-            0,
-            last,
-            len(columns_out) - 1,
-            {
-                "name": f"T_{re.sub(r'[^A-Za-z0-9_]', '_', code)}",
-                "columns": [{"header": h} for h, _w in columns_out],
-                "style": "Table Style Light 1",
-            },
+    first_judgement = len(SECTION_COLUMNS) + len(DATA_COLUMNS) - 2
+    basis_col = first_judgement + len(judged)
+    for i, (group, rlabel, col, cell) in enumerate(_indicator_records(ind), start=row):
+        light = cell.get("light")
+        ws.write_string(i, 0, code)
+        _put(ws, i, 1, title)
+        _put(ws, i, 2, sub_title or "")
+        _put(ws, i, 3, str(group or ""))
+        _put(ws, i, 4, str(rlabel or ""))
+        _put(ws, i, 5, str(col))
+        display = cell.get("display") or ""
+        status = cell.get("status")
+        parsed = None if status else display_number(display)
+        if parsed is not None:
+            value, num_format = parsed
+            ws.write_number(i, 6, value, fmt.get(num_format, light))
+        else:
+            _put(ws, i, 6, display or (status or ""), fmt.get(None, light, "right"))
+        _put(ws, i, 7, status)
+        _put(ws, i, 8, symbols.get(status, "") if status else "")
+        source = cell.get("source") or ""
+        _put(ws, i, 9, f"{source} †" if source == "published" and not status else source)
+        _put(
+            ws, i, 10, LIGHT_WORDS.get(light, light or ""), fmt.get(None, light) if light else None
         )
-        for i, (group, rlabel, col, cell) in enumerate(records, start=first + 1):
-            light = cell.get("light")
-            ws.write_string(i, 0, code)
-            _put(ws, i, 1, str(group or ""))
-            _put(ws, i, 2, str(rlabel or ""))
-            _put(ws, i, 3, str(col))
-            display = cell.get("display") or ""
-            status = cell.get("status")
-            parsed = None if status else display_number(display)
-            if parsed is not None:
-                value, num_format = parsed
-                ws.write_number(i, 4, value, fmt.get(num_format, light))
-            else:
-                _put(ws, i, 4, display or (status or ""), fmt.get(None, light, "right"))
-            _put(ws, i, 5, status)
-            _put(ws, i, 6, symbols.get(status, "") if status else "")
-            source = cell.get("source") or ""
-            _put(ws, i, 7, f"{source} †" if source == "published" and not status else source)
-            _put(
-                ws,
-                i,
-                8,
-                LIGHT_WORDS.get(light, light or ""),
-                fmt.get(None, light) if light else None,
-            )
-            _put(ws, i, 9, _blobs_text(cell.get("blobs")))
-            _put(ws, i, 10, cell.get("band_range"))
-            entries = {e["key"]: e for e in cell.get("_judgements") or ()}
-            for c, jc in enumerate(judged, start=11):
-                e = entries.get(jc["key"])
-                if e is None:
-                    continue
-                number = display_number(str(e.get("display") or ""))
-                if e["key"] == "rank" and isinstance(e.get("value"), int | float):
-                    # a rank is a number (the table's "21 of 151": how many is in the Data sheet)
-                    ws.write_number(i, c, e["value"], fmt.get("0"))
-                elif number is not None:
-                    ws.write_number(i, c, number[0], fmt.get(number[1]))
-                else:  # words, and the quartile band as its letter
-                    _put(ws, i, c, str(e.get("display") or ""))
-            _put(ws, i, basis_col, cell.get("basis"))
-            _put(
-                ws,
-                i,
-                basis_col + 1,
-                "; ".join(
-                    p for p in cell.get("judged") or () if p not in (cell.get("basis"), no_light)
-                ),
-            )
-        row = last + 1
-    if ind.get("light_rule"):
-        ws.write_string(row, 1, f"Traffic lights: {ind['light_rule']}")
-    elif records:
-        ws.write_string(row, 1, "Traffic lights have not been applied to this indicator.")
-    row += 1
-    if ind.get("chart") and ind["chart"].get("summary"):
-        ws.write_string(row, 1, f"Chart summary: {ind['chart']['summary']}")
-        row += 1
-    return row + 1
+        _put(ws, i, 11, _blobs_text(cell.get("blobs")))
+        _put(ws, i, 12, cell.get("band_range"))
+        entries = {e["key"]: e for e in cell.get("_judgements") or ()}
+        for c, jc in enumerate(judged, start=first_judgement):
+            e = entries.get(jc["key"])
+            if e is None:
+                continue
+            number = display_number(str(e.get("display") or ""))
+            if e["key"] == "rank" and isinstance(e.get("value"), int | float):
+                # a rank is a number (the table's "21 of 151": how many is in the Data sheet)
+                ws.write_number(i, c, e["value"], fmt.get("0"))
+            elif number is not None:
+                ws.write_number(i, c, number[0], fmt.get(number[1]))
+            else:  # words, and the quartile band as its letter
+                _put(ws, i, c, str(e.get("display") or ""))
+        _put(ws, i, basis_col, cell.get("basis"))
+        _put(
+            ws,
+            i,
+            basis_col + 1,
+            "; ".join(
+                p for p in cell.get("judged") or () if p not in (cell.get("basis"), no_light)
+            ),
+        )
+        row = i + 1
+    return row
 
 
-def _contents_sheet(
+def section_sheet(
+    wb: Any,
+    name: str,
+    subs: list[tuple[str | None, list[dict[str, Any]]]],
+    doc: dict[str, Any],
+    fmt: _Formats,
+    judged: list[dict[str, Any]],
+    locations: dict[str, tuple[str, int]],
+    used_tables: set[str],
+) -> None:
+    """One outcome area's (or theme's) sheet: one Excel table from A1 holding every indicator's
+    printed cells, one row each, with the indicator's code, title and subsection on every row (so
+    a filter on the code gives an indicator's table); ``locations`` gets each indicator's first row.
+    The caption, light rule and chart summary of each indicator are on the Definitions sheet."""
+    ws = wb.add_worksheet(name)
+    symbols = (doc.get("legend") or {}).get("status_symbols") or {}
+    columns = _section_columns(judged)
+    for c, (_h, width) in enumerate(columns):
+        ws.set_column(c, c, width)
+    row = 1
+    for sub_title, inds in subs:
+        for ind in inds:
+            if _indicator_records(ind):
+                locations[ind["code"]] = (name, row)
+            row = _write_indicator(ws, row, ind, sub_title, fmt, symbols, judged)
+    if row == 1:
+        row = 2  # Excel's tables hold at least one row
+    ws.add_table(
+        0,
+        0,
+        row - 1,
+        len(columns) - 1,
+        {
+            "name": table_name(name, used_tables),
+            "style": "Table Style Light 1",
+            "columns": [{"header": h} for h, _w in columns],
+        },
+    )
+    ws.freeze_panes(1, 1)
+    _attribution(ws, doc, fmt, len(columns) + 1)
+
+
+def _about_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """What a title page says, as the rows of a two-column table: the report, the area, the
+    attribution, what changed, how to read the workbook."""
+    area = doc.get("area") or {}
+    rows: list[list[Any]] = [
+        ["Report", _doc_title(doc)],
+        ["Area", ", ".join(str(x) for x in (area.get("name"), area.get("region")) if x)],
+        ["Period", str(doc.get("period") or "")],
+        ["Framework", str((doc.get("framework") or {}).get("title") or "")],
+        ["Version", str(doc.get("version") or "")],
+        ["Produced", str(doc.get("produced") or "")],
+    ]
+    rows += [["Attribution", line] for line in doc.get("attribution") or []]
+    rows += [["Scope", line] for line in doc.get("scope") or []]
+    rows += [["What changed", line] for line in doc.get("changes") or []]
+    legend = doc.get("legend") or {}
+    rows += [
+        [
+            f"Traffic light: {tl.get('label') or LIGHT_WORDS.get(tl.get('light'), '')}",
+            tl.get("meaning") or "",
+        ]
+        for tl in legend.get("traffic_lights") or []
+    ]
+    if legend.get("bands"):
+        rows.append(
+            [
+                "Bands",
+                f"{legend['bands']} The Band column shows blobs and the number, e.g. {_blobs_text(3)}.",
+            ]
+        )
+    if legend.get("comparator_shading"):
+        rows.append(["Shading of comparators", legend["comparator_shading"]])
+    rows += [
+        [f"Status {symbol}", meaning]
+        for symbol, meaning in (legend.get("status_symbols") or {}).items()
+    ]
+    if legend.get("published"):
+        rows.append(["Published (†)", legend["published"]])
+    if legend.get("significance"):
+        rows.append(["Significance", legend["significance"]])
+    rows += [[jc["label"], jc.get("meaning") or ""] for jc in judgement_columns(doc)]
+    rows.append(
+        [
+            "Numbers",
+            "Figures are stored as numbers with the report's decimals; a percentage such as 58.8% "
+            "is stored as 58.8.",
+        ]
+    )
+    rows.append(
+        [
+            "Sheets",
+            "Each sheet is one Excel table whose header is its first row: Contents lists the "
+            "indicators; Data has every figure, one row each; one sheet per outcome area or theme "
+            "has every printed cell; Definitions, Neighbours and Map follow.",
+        ]
+    )
+    m = doc.get("map")
+    if m:
+        from cspa.outputs.maps import neighbour_map_text
+
+        rows.append(["Map", neighbour_map_text(m)])
+        if m.get("note"):
+            rows.append(["Map note", m["note"]])
+    return rows
+
+
+def about_sheet(
+    wb: Any, doc: dict[str, Any], fmt: _Formats, more: list[list[Any]] | None = None
+) -> None:
+    """The About sheet: the report's title, attribution and how to read it, as one table from A1."""
+    ws = wb.add_worksheet("About")
+    for i, row in enumerate(_about_rows(doc) + (more or []), start=1):
+        if row[0].startswith("Traffic light: "):
+            light = next(
+                (k for k, w in LIGHT_WORDS.items() if row[0].endswith(w)),
+                None,
+            )
+            ws.write_string(i, 0, row[0], fmt.get(None, light))
+        else:
+            ws.write_string(i, 0, row[0])
+        _put(ws, i, 1, row[1])
+    n = len(_about_rows(doc)) + len(more or [])
+    ws.set_column(0, 0, 26, fmt.wrap)
+    ws.set_column(1, 1, 110, fmt.wrap)
+    ws.add_table(
+        0,
+        0,
+        max(n, 1),
+        1,
+        {
+            "name": "About",
+            "style": "Table Style Light 1",
+            "columns": [{"header": "Item"}, {"header": "Text"}],
+        },
+    )
+    ws.freeze_panes(1, 0)
+    footer = " ".join(doc.get("attribution") or []).replace("&", "&&")
+    if footer:
+        ws.set_footer(f"&L&8{footer[:200]}&R&8Page &P of &N")
+
+
+def contents_sheet(
     wb: Any, doc: dict[str, Any], fmt: _Formats, locations: dict[str, tuple[str, int]]
 ) -> None:
+    """Every indicator, one row each, with a link to its first row on its sheet (or, where it has
+    no printed cells, to its definition)."""
     ws = wb.get_worksheet_by_name("Contents")
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 90)
-    ws.set_column(2, 3, 34)
-    ws.set_column(4, 4, 26)
-    ws.write_string(0, 0, _doc_title(doc), fmt.title)
-    row = _attribution(ws, doc, fmt, 1)
-    facts = [
-        (
-            "Area",
-            ", ".join(
-                str(x)
-                for x in (
-                    (doc.get("area") or {}).get("name"),
-                    (doc.get("area") or {}).get("region"),
-                )
-                if x
-            ),
-        ),
-        ("Period", str(doc.get("period") or "")),
-        ("Framework", str((doc.get("framework") or {}).get("title") or "")),
-        ("Version", str(doc.get("version") or "")),
-        ("Produced", str(doc.get("produced") or "")),
+    columns = [("Code", 12), ("Title", 90), ("Outcome area", 34), ("Subsection", 34), ("Go to", 30)]
+    items = [
+        (ind["code"], ind.get("title") or "", section_title, sub_title or "")
+        for section_title, subs in _layout(doc)
+        for sub_title, inds in subs
+        for ind in inds
     ]
-    for key, value in facts:
-        if value:
-            ws.write_string(row, 0, key, fmt.bold)
-            ws.write_string(row, 1, value)
-            row += 1
-    row += 1
-    ws.write_string(row, 0, "Contents", fmt.heading)
-    row += 1
-    header_row = row
-    items = []
-    for section_title, subs in _layout(doc):
-        for sub_title, inds in subs:
-            for ind in inds:
-                items.append((ind["code"], ind.get("title") or "", section_title, sub_title or ""))
-    if items:
-        ws.add_table(
-            row,
-            0,
-            row + len(items),
-            4,
-            {
-                "name": "Contents",
-                "style": "Table Style Light 1",
-                "columns": [
-                    {"header": h} for h in ("Code", "Title", "Outcome area", "Subsection", "Go to")
-                ],
-            },
+    definitions = {ind["code"]: i for i, ind in enumerate(doc.get("indicators") or [], start=1)}
+    write_table(ws, "Contents", columns, [list(it) for it in items], fmt)
+    for i, (code, *_rest) in enumerate(items, start=1):
+        if code in locations:
+            sheet, at = locations[code]
+        else:
+            sheet, at = "Definitions", definitions.get(code, 0)
+        ws.write_url(
+            i, 4, f"internal:'{sheet}'!A{at + 1}", fmt.link, string=f"{sheet}, row {at + 1}"
         )
-        for i, (code, title, section_title, sub_title) in enumerate(items, start=row + 1):
-            ws.write_string(i, 0, code)
-            ws.write_string(i, 1, title)
-            ws.write_string(i, 2, section_title)
-            _put(ws, i, 3, sub_title)
-            if code in locations:
-                sheet, at = locations[code]
-                ws.write_url(
-                    i, 4, f"internal:'{sheet}'!A{at + 1}", fmt.link, string=f"{sheet}, row {at + 1}"
-                )
-        row += len(items) + 2
-    ws.freeze_panes(header_row + 1, 0)
-    if doc.get("changes"):
-        ws.write_string(row, 0, "What changed since the last version", fmt.heading)
-        row += 1
-        for change in doc["changes"]:
-            ws.write_string(row, 1, change, fmt.wrap)
-            row += 1
-        row += 1
-    legend = doc.get("legend") or {}
-    ws.write_string(row, 0, "How to read this workbook", fmt.heading)
-    row += 1
-    for tl in legend.get("traffic_lights") or []:
-        ws.write_string(
-            row,
-            0,
-            tl.get("label") or LIGHT_WORDS.get(tl.get("light"), ""),
-            fmt.get(None, tl.get("light")),
-        )
-        ws.write_string(row, 1, tl.get("meaning") or "", fmt.wrap)
-        row += 1
-    if legend.get("bands"):
-        ws.write_string(row, 0, "Bands", fmt.bold)
-        ws.write_string(
-            row,
-            1,
-            f"{legend['bands']} The Band column shows blobs and the number, e.g. {_blobs_text(3)}.",
-            fmt.wrap,
-        )
-        row += 1
-    for symbol, meaning in (legend.get("status_symbols") or {}).items():
-        ws.write_string(row, 0, symbol, fmt.bold)
-        ws.write_string(row, 1, meaning)
-        row += 1
-    if legend.get("published"):
-        ws.write_string(row, 0, "†", fmt.bold)
-        ws.write_string(row, 1, legend["published"])
-        row += 1
-    for jc in judgement_columns(doc):
-        ws.write_string(row, 0, jc["label"], fmt.bold)
-        ws.write_string(row, 1, jc.get("meaning") or "", fmt.wrap)
-        row += 1
-    ws.write_string(row, 0, "Numbers", fmt.bold)
-    ws.write_string(
-        row,
-        1,
-        "Figures are stored as numbers with the report's decimals; a percentage such as 58.8% is stored as 58.8.",
-        fmt.wrap,
-    )
+    _attribution(ws, doc, fmt, len(columns) + 1)
 
 
 def _definitions_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     ws = wb.add_worksheet("Definitions")
-    ws.write_string(0, 0, f"Definitions: {_doc_title(doc)}", fmt.title)
-    row = _attribution(ws, doc, fmt, 1) + 1
     cols = [
         ("Code", 9, "code"),
         ("Title", 50, "title"),
@@ -421,121 +509,91 @@ def _definitions_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
         ("Source", 30, "source"),
         ("Owner", 20, "owner"),
         ("Related", 20, None),
+        ("Table", 50, None),
+        ("Chart summary", 60, None),
         ("Notes", 50, None),
     ]
-    inds = doc.get("indicators") or []
-    for c, (_h, width, _k) in enumerate(cols):
-        ws.set_column(c, c, width, fmt.wrap)
-    if inds:
-        ws.add_table(
-            row,
-            0,
-            row + len(inds),
-            len(cols) - 1,
-            {
-                "name": "Definitions",
-                "style": "Table Style Light 1",
-                "columns": [{"header": h} for h, _w, _k in cols],
-            },
-        )
-        for i, ind in enumerate(inds, start=row + 1):
-            for c, (header, _w, key) in enumerate(cols):
-                if key:
-                    value = ind.get(key)
-                elif header == "Bands":
-                    value = "; ".join(
-                        f"{b.get('periods')}: "
-                        + ", ".join(
-                            f"{cut} ({_blobs_text(bl)})"
-                            for cut, bl in zip(
-                                b.get("cutoffs") or [], b.get("blobs") or [], strict=False
-                            )
+    rows = []
+    for ind in doc.get("indicators") or []:
+        row = []
+        for header, _w, key in cols:
+            if key:
+                value = ind.get(key)
+            elif header == "Bands":
+                value = "; ".join(
+                    f"{b.get('periods')}: "
+                    + ", ".join(
+                        f"{cut} ({_blobs_text(bl)})"
+                        for cut, bl in zip(
+                            b.get("cutoffs") or [], b.get("blobs") or [], strict=False
                         )
-                        for b in ind.get("bands") or []
                     )
-                elif header == "Related":
-                    value = ", ".join(ind.get("related") or [])
-                else:
-                    value = " ".join(ind.get("notes") or [])
-                _put(ws, i, c, str(value) if value not in (None, "") else "", fmt.wrap)
-    ws.freeze_panes(row + 1, 1)
+                    for b in ind.get("bands") or []
+                )
+            elif header == "Related":
+                value = ", ".join(ind.get("related") or [])
+            elif header == "Table":
+                value = (ind.get("table") or {}).get("caption")
+            elif header == "Chart summary":
+                value = (ind.get("chart") or {}).get("summary")
+            else:
+                value = " ".join(ind.get("notes") or [])
+            row.append(str(value) if value not in (None, "") else None)
+        rows.append(row)
+    write_table(ws, "Definitions", [(h, w) for h, w, _k in cols], rows, fmt, freeze_columns=1)
+    _attribution(ws, doc, fmt, len(cols) + 1)
 
 
-def _appendices_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
-    ws = wb.add_worksheet("Appendices")
-    ws.write_string(0, 0, f"Appendices: {_doc_title(doc)}", fmt.title)
-    row = _attribution(ws, doc, fmt, 1) + 1
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 2, 8)
-    ws.set_column(3, 3, 28)
-    ws.set_column(4, 5, 12)
+def _neighbours_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     rows = [
-        (app.get("code") or "", app.get("title") or "", n)
+        [
+            app.get("code") or "",
+            app.get("title") or "",
+            n.get("rank") if isinstance(n.get("rank"), int | float) else None,
+            str(n.get("name") or ""),
+            str(n.get("code") or ""),
+            n.get("closeness") if isinstance(n.get("closeness"), int | float) else None,
+        ]
         for app in doc.get("appendices") or []
         for n in app.get("neighbours") or []
     ]
-    header_row = row
-    if rows:
-        ws.add_table(
-            row,
-            0,
-            row + len(rows),
-            5,
-            {
-                "name": "Neighbours",
-                "style": "Table Style Light 1",
-                "columns": [
-                    {"header": h}
-                    for h in ("Appendix", "Title", "Rank", "Neighbour", "DfE code", "Closeness")
-                ],
-            },
-        )
-        for i, (code, title, n) in enumerate(rows, start=row + 1):
-            ws.write_string(i, 0, code)
-            ws.write_string(i, 1, title)
-            if isinstance(n.get("rank"), (int, float)):
-                ws.write_number(i, 2, n["rank"], fmt.get("0"))
-            ws.write_string(i, 3, str(n.get("name") or ""))
-            _put(ws, i, 4, str(n.get("code") or ""))
-            if isinstance(n.get("closeness"), (int, float)):
-                ws.write_number(i, 5, n["closeness"])
-        row += len(rows) + 2
-    ws.freeze_panes(header_row + 1, 0)
-    m = doc.get("map")
-    if m:
-        ws.write_string(row, 0, "Map", fmt.heading)
-        from cspa.outputs.maps import neighbour_map_text
+    if not rows:
+        return
+    ws = wb.add_worksheet("Neighbours")
+    columns = [
+        ("Appendix", 10),
+        ("Title", 60),
+        ("Rank", 8),
+        ("Neighbour", 28),
+        ("DfE code", 12),
+        ("Closeness", 12),
+    ]
+    write_table(ws, "Neighbours", columns, rows, fmt)
+    _attribution(ws, doc, fmt, len(columns) + 1)
 
-        ws.write_string(row, 1, neighbour_map_text(m), fmt.wrap)
-        row += 1
-        points = [("area", m.get("area") or {})] + [
-            ("neighbour", n) for n in m.get("neighbours") or []
+
+def _map_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
+    m = doc.get("map")
+    if not m:
+        return
+    ws = wb.add_worksheet("Map")
+    points = [("area", m.get("area") or {})] + [("neighbour", n) for n in m.get("neighbours") or []]
+    rows = [
+        [
+            role,
+            str(p.get("name") or ""),
+            p.get("rank") if isinstance(p.get("rank"), int | float) else None,
+            *(p.get(k) if isinstance(p.get(k), int | float) else None for k in ("lat", "long")),
         ]
-        ws.add_table(
-            row,
-            0,
-            row + len(points),
-            4,
-            {
-                "name": "MapPoints",
-                "style": "Table Style Light 1",
-                "columns": [
-                    {"header": h} for h in ("Role", "Name", "Rank", "Latitude", "Longitude")
-                ],
-            },
-        )
-        for i, (role, p) in enumerate(points, start=row + 1):
-            ws.write_string(i, 0, role)
-            ws.write_string(i, 1, str(p.get("name") or ""))
-            if isinstance(p.get("rank"), (int, float)):
-                ws.write_number(i, 2, p["rank"], fmt.get("0"))
-            for c, key in ((3, "lat"), (4, "long")):
-                if isinstance(p.get(key), (int, float)):
-                    ws.write_number(i, c, p[key], fmt.get("0.0000"))
-        row += len(points) + 1
-        if m.get("note"):
-            ws.write_string(row, 1, m["note"], fmt.small)
+        for role, p in points
+    ]
+    columns = [("Role", 12), ("Name", 34), ("Rank", 8), ("Latitude", 12), ("Longitude", 12)]
+    write_table(ws, "MapPoints", columns, rows, fmt)
+    for i, row in enumerate(rows, start=1):
+        for c in (3, 4):
+            if row[c] is not None:
+                ws.write_number(i, c, row[c], fmt.get("0.0000"))
+    _attribution(ws, doc, fmt, len(columns) + 1)
 
 
 #: The tidy ``Data`` sheet's columns: one row per figure, as analysts filter and pivot (issue 18).
@@ -659,12 +717,7 @@ def _data_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     ws.freeze_panes(1, 0)
     # the attribution beside the table (the table starts at A1, so it filters and pivots whole),
     # and in the printed footer
-    side = len(TIDY_COLUMNS) + 1
-    ws.set_column(side, side, 70)
-    for r, line in enumerate(doc.get("attribution") or []):
-        ws.write_string(r, side, line, fmt.small)
-    footer = " ".join(doc.get("attribution") or [])[:250]
-    ws.set_footer(f"&L&8{footer.replace('&', '&&')}")
+    _attribution(ws, doc, fmt, len(TIDY_COLUMNS) + 1)
 
 
 def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
@@ -681,37 +734,27 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         {
             "title": _doc_title(doc),
             "author": str((doc.get("framework") or {}).get("publisher") or "cspa"),
-            "comments": f"Produced by {doc.get('version', 'cspa')} on {doc.get('produced', '')}",
+            "subject": str((doc.get("area") or {}).get("name") or ""),
+            "comments": f"Produced by {doc.get('version', 'cspa')} on {doc.get('produced', '')}. "
+            + " ".join(doc.get("attribution") or []),
         }
     )
     fmt = _Formats(wb)
-    symbols = (doc.get("legend") or {}).get("status_symbols") or {}
+    # every sheet is one Excel table whose header is the sheet's first row (issue 18): the title,
+    # attribution and legend are the About sheet's rows (and the workbook's properties)
+    about_sheet(wb, doc, fmt)
     wb.add_worksheet("Contents")
     _data_sheet(wb, doc, fmt)
-    used = {"contents", "data", "definitions", "appendices"}
+    used = {"about", "contents", "data", "definitions", "neighbours", "map"}
+    used_tables = {"about", "contents", "data", "definitions", "neighbours", "mappoints"}
     locations: dict[str, tuple[str, int]] = {}
     judged = judgement_columns(doc)
-    data_columns = _data_columns(judged)
     for section_title, subs in _layout(doc):
         name = _sheet_name(section_title, used)
-        ws = wb.add_worksheet(name)
-        for c, (_h, width) in enumerate(data_columns):
-            ws.set_column(c, c, width)
-        ws.write_string(0, 0, f"{section_title}: {_doc_title(doc)}", fmt.title)
-        row = _attribution(ws, doc, fmt, 1)
-        for c, (h, _w) in enumerate(data_columns):  # the column guide, frozen above every table
-            ws.write_string(row, c, h, fmt.header)
-        ws.freeze_panes(row + 1, 0)
-        row += 2
-        for sub_title, inds in subs:
-            if sub_title:
-                ws.write_string(row, 0, sub_title, fmt.subheading)
-                row += 2
-            for ind in inds:
-                locations[ind["code"]] = (name, row)
-                row = _write_indicator(ws, row, ind, doc, fmt, symbols, judged)
-    _contents_sheet(wb, doc, fmt, locations)
+        section_sheet(wb, name, subs, doc, fmt, judged, locations, used_tables)
+    contents_sheet(wb, doc, fmt, locations)
     _definitions_sheet(wb, doc, fmt)
-    _appendices_sheet(wb, doc, fmt)
+    _neighbours_sheet(wb, doc, fmt)
+    _map_sheet(wb, doc, fmt)
     wb.close()
     return path

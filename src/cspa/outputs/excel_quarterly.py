@@ -1,7 +1,8 @@
 """The quarterly report as an Excel workbook: the APA workbook's sheets plus the quarterly parts.
 
-Reuses :mod:`cspa.outputs.excel` (contents, one sheet per section with every printed cell as a
-row of an Excel table, definitions) and adds **Report** (report details, headline news, key),
+Reuses :mod:`cspa.outputs.excel` (about, contents, one sheet per section with every printed cell
+as a row of an Excel table, definitions) and adds **Report** (report details), **Headline news**,
+**Key**,
 **Commentary** (every narrative and action-plan field, with who entered it and when),
 **Targets** (every target with its type and revision) and **SPC** (the XmR points and limits).
 Like every renderer it only lays out the document.
@@ -32,28 +33,12 @@ def _excel_doc(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _table(
-    ws, fmt, row: int, name: str, headers: list[str], rows: list[list[Any]], widths: list[int]
-) -> int:
-    for c, w in enumerate(widths):
-        ws.set_column(c, c, w, fmt.wrap)
-    if not rows:
-        ws.write_string(row, 0, "Nothing entered.")
-        return row + 2
-    ws.add_table(
-        row,
-        0,
-        row + len(rows),
-        len(headers) - 1,
-        {"name": name, "style": "Table Style Light 1", "columns": [{"header": h} for h in headers]},
-    )
-    for i, r in enumerate(rows, start=row + 1):
-        for c, v in enumerate(r):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                ws.write_number(i, c, v)
-            elif v not in (None, ""):
-                ws.write_string(i, c, str(v))
-    ws.freeze_panes(row + 1, 0)
-    return row + len(rows) + 2
+    wb, fmt, d: dict[str, Any], sheet: str, name: str, headers: list[str], rows, widths: list[int]
+) -> None:
+    """One sheet holding one Excel table from A1 (an empty one holds a blank row)."""
+    ws = wb.add_worksheet(sheet)
+    base.write_table(ws, name, list(zip(headers, widths, strict=True)), rows, fmt)
+    base._attribution(ws, d, fmt, len(headers) + 1)
 
 
 def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
@@ -74,39 +59,46 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         }
     )
     fmt = base._Formats(wb)
-    symbols = (d.get("legend") or {}).get("status_symbols") or {}
+    # as the APA workbook: every sheet one Excel table whose header is its first row
+    base.about_sheet(wb, d, fmt)
     wb.add_worksheet("Contents")
-    used = {"contents", "definitions", "appendices", "report", "commentary", "targets", "spc"}
-
-    ws = wb.add_worksheet("Report")
-    ws.write_string(0, 0, f"Report: {base._doc_title(d)}", fmt.title)
-    row = base._attribution(ws, d, fmt, 1) + 1
+    used = {
+        "about",
+        "contents",
+        "definitions",
+        "report",
+        "headline news",
+        "key",
+        "commentary",
+        "targets",
+        "spc",
+    }
+    used_tables = {"about", "contents", "definitions", "reportdetails", "headlinenews", "key"}
+    used_tables |= {"commentary", "targets", "spc"}
     meta = d.get("report_meta") or {}
     facts = [
         [k.replace("_", " ").capitalize(), (v or {}).get("text"), (v or {}).get("changed_by")]
         for k, v in meta.items()
         if v
     ]
-    row = _table(
-        ws, fmt, row, "ReportDetails", ["Item", "Text", "Entered by"], facts, [26, 100, 26]
+    _table(
+        wb, fmt, d, "Report", "ReportDetails", ["Item", "Text", "Entered by"], facts, [26, 100, 26]
     )
     news = [
         [n.get("marker"), n.get("text"), n.get("indicator"), n.get("changed_by")]
         for n in (d.get("headline_news") or {}).get("items") or []
     ]
-    ws.write_string(
-        row, 0, (d.get("headline_news") or {}).get("heading") or "Headline news", fmt.heading
-    )
-    row = _table(
-        ws,
+    heading = (d.get("headline_news") or {}).get("heading") or "Headline news"
+    _table(
+        wb,
         fmt,
-        row + 1,
+        d,
+        "Headline news",
         "HeadlineNews",
-        ["Marker", "Headline news", "Indicator", "Entered by"],
+        ["Marker", heading, "Indicator", "Entered by"],
         news,
         [26, 100, 26, 26],
     )
-    ws.write_string(row, 0, (d.get("key") or {}).get("heading") or "Key", fmt.heading)
     key = [
         [e.get("label"), e.get("meaning"), e.get("rule")]
         for e in (d.get("key") or {}).get("entries") or []
@@ -116,9 +108,10 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         for p in (d.get("legend") or {}).get("progress") or []
     ]
     _table(
-        ws,
+        wb,
         fmt,
-        row + 1,
+        d,
+        "Key",
         "Key",
         ["Light or symbol", "Meaning", "Rule against the target"],
         key,
@@ -128,23 +121,8 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     locations: dict[str, tuple[str, int]] = {}
     for section_title, subs in base._layout(d):
         name = base._sheet_name(section_title, used)
-        ws = wb.add_worksheet(name)
-        for c, (_h, width) in enumerate(base.DATA_COLUMNS):
-            ws.set_column(c, c, width)
-        ws.write_string(0, 0, f"{section_title}: {base._doc_title(d)}", fmt.title)
-        row = base._attribution(ws, d, fmt, 1)
-        for c, (h, _w) in enumerate(base.DATA_COLUMNS):
-            ws.write_string(row, c, h, fmt.header)
-        ws.freeze_panes(row + 1, 0)
-        row += 2
-        for _sub, inds in subs:
-            for ind in inds:
-                locations[ind["code"]] = (name, row)
-                row = base._write_indicator(ws, row, ind, d, fmt, symbols)
+        base.section_sheet(wb, name, subs, d, fmt, [], locations, used_tables)
 
-    ws = wb.add_worksheet("Commentary")
-    ws.write_string(0, 0, f"Commentary and action plans: {base._doc_title(d)}", fmt.title)
-    row = base._attribution(ws, d, fmt, 1) + 1
     rows = [
         [
             ind["code"],
@@ -158,18 +136,16 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         for n in (ind.get("narrative") or []) + (ind.get("action_plan") or [])
     ]
     _table(
-        ws,
+        wb,
         fmt,
-        row,
+        d,
+        "Commentary",
         "Commentary",
         ["Indicator", "Field", "Text", "Entered by", "When", "Seed line"],
         rows,
         [14, 34, 100, 24, 20, 10],
     )
 
-    ws = wb.add_worksheet("Targets")
-    ws.write_string(0, 0, f"Targets: {base._doc_title(d)}", fmt.title)
-    row = base._attribution(ws, d, fmt, 1) + 1
     rows = [
         [
             ind["code"],
@@ -187,9 +163,10 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         for t in ind.get("targets") or []
     ]
     _table(
-        ws,
+        wb,
         fmt,
-        row,
+        d,
+        "Targets",
         "Targets",
         [
             "Indicator",
@@ -207,9 +184,6 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         [14, 22, 22, 10, 10, 24, 10, 24, 20, 60],
     )
 
-    ws = wb.add_worksheet("SPC")
-    ws.write_string(0, 0, f"SPC (XmR, NHS Making Data Count): {base._doc_title(d)}", fmt.title)
-    row = base._attribution(ws, d, fmt, 1) + 1
     rows = [
         [
             ind["code"],
@@ -230,9 +204,10 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         for p in s["points"]
     ]
     _table(
-        ws,
+        wb,
         fmt,
-        row,
+        d,
+        "SPC",
         "SPC",
         [
             "Indicator",
@@ -252,7 +227,7 @@ def render_quarterly_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
         [14, 12, 14, 12, 10, 10, 10, 10, 10, 22, 50, 50],
     )
 
-    base._contents_sheet(wb, d, fmt, locations)
+    base.contents_sheet(wb, d, fmt, locations)
     base._definitions_sheet(wb, d, fmt)
     wb.close()
     return path

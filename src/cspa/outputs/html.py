@@ -356,6 +356,10 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
     ] = {}  # row label (geography) -> the judgements its shown figures have
     geo_of: dict[str, str | None] = {}  # row label -> its geography
     earlier = False  # an earlier period's figure was judged (its note is left to Excel and JSON)
+    # the judgements some shown figure has a value of: a column of "n/a" alone (LAIT's series too
+    # short for the seed's trend class) would turn the table periods down for nothing; the notes
+    # still say why there is no trend
+    informative: set[str] = set()
     # a table whose columns are the indicator's periods notes each row's latest figure (and what
     # every period shares); one laid out otherwise (the printed 1003HC) notes every figure
     periods = {o.get("period") for o in ind.get("observations") or ()}
@@ -434,6 +438,8 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
                                 places.append(place)
                 for e in judgements or ():
                     have.add(e["key"])
+                    if e.get("value") != NOT_APPLICABLE:
+                        informative.add(e["key"])
                 c = {"cell": cell, "col": col, "parts": parts, "note": None}
                 cells.append(c)
                 if parts:
@@ -502,11 +508,17 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
         "groups": groups,
         "notes": notes,
         "anchor": code,
-        "judgement_columns": _judgement_columns(table, kinds, geo_of),
+        "judgement_columns": _judgement_columns(
+            table, {label: have & informative for label, have in kinds.items()}, geo_of
+        ),
         "earlier": earlier,
         "periodic": periodic,
     }
 
+
+#: A judgement that could not be made for a figure (the trend class's "n/a"): shown in a column
+#: only beside a judgement of the same kind that was made.
+NOT_APPLICABLE = "n/a"
 
 #: Judgements a comparator's column leaves out on screen and in print: how the neighbours' or
 #: England's figure moved is in the Excel and JSON; the table's room goes to the authority's own.
@@ -877,6 +889,12 @@ def render_html(
     # one light rule for every indicator (LAIT's "quartile bands, not traffic lights") is said once
     rules = {ind.get("light_rule") for ind in doc.get("indicators") or []}
     provenances, common_notes = _provenances(doc)
+    shown_columns = {
+        jc["key"]
+        for pv in provenances.values()
+        for _label, kinds in pv["judgement_columns"]
+        for jc in kinds
+    }
     page = template.render(
         provenances=provenances,
         common_notes=common_notes,
@@ -890,7 +908,9 @@ def render_html(
         css=Markup(_CSS_HERE),
         status_symbols=status_symbols,
         related_targets=related_targets,
-        judgement_columns=judgement_columns(doc),
+        # the legend explains the judgement columns the page's tables show (a table shows a column
+        # only where a figure shown has that judgement made: provenance)
+        judgement_columns=[jc for jc in judgement_columns(doc) if jc["key"] in shown_columns],
         appendices=appendices(doc),
         lights=LIGHTS,
         escape=escape,

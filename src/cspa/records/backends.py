@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import ibis
 import pyarrow as pa
 
 from cspa.errors import CspaError
-from cspa.records.measures import MEASURES, Measure, applicable, measure_expr
+from cspa.records.measures import MEASURES, Measure, applicable, measure_expr, needed, with_derived
 
 OBS_SCHEMA = pa.schema(
     [
@@ -141,28 +142,68 @@ class Backend:
         tables: dict[str, ibis.Table],
         timings: dict | None = None,
         together: bool = False,
+        share: bool = True,
     ) -> pa.Table:
         """Each measure's expression executed; the observations stacked (LA, YEAR, value, numerator, denominator).
 
-        ``together`` runs them as one query (a union), which saves Spark a job per measure."""
-        if together and measures:
-            return self.con.to_pyarrow(
-                ibis.union(*(measure_expr(m, tables) for m in measures))
-            ).cast(OBS_SCHEMA)
-        parts = []
-        for m in measures:
-            t0, c0 = time.perf_counter(), time.process_time()
-            parts.append(self.con.to_pyarrow(measure_expr(m, tables)).cast(OBS_SCHEMA))
-            if timings is not None:
-                timings[m.key] = time.perf_counter() - t0
-                # CPU seconds of this process (all its threads): on a shared machine a steadier figure
-                # than the wall clock; for Spark it misses the JVM's work
-                timings.setdefault("_cpu", {})[m.key] = time.process_time() - c0
-        return pa.concat_tables(parts) if parts else OBS_SCHEMA.empty_table()
+        With ``share`` the derived tables the measures read (one grouping of the episodes by child,
+        :func:`cspa.records.measures.children`) are computed once, kept in the backend while the
+        measures run (timed as ``shared: <name>``), and released; without it each measure's query
+        derives them itself. ``together`` runs the measures as one query (a union), which saves
+        Spark a job per measure."""
+        tables, cached = dict(tables), []
+        try:
+            if share:
+                for d in needed(measures):
+                    if d.name in tables:
+                        continue
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    tables[d.name] = self.keep(
+                        with_derived(tables, [d])[d.name], timings is not None
+                    )
+                    cached.append(tables[d.name])
+                    _timed(timings, f"shared: {d.name}", t0, c0)
+            if together and measures:
+                return self.con.to_pyarrow(
+                    ibis.union(*(measure_expr(m, tables) for m in measures))
+                ).cast(OBS_SCHEMA)
+            parts = []
+            for m in measures:
+                t0, c0 = time.perf_counter(), time.process_time()
+                parts.append(self.con.to_pyarrow(measure_expr(m, tables)).cast(OBS_SCHEMA))
+                _timed(timings, m.key, t0, c0)
+            return pa.concat_tables(parts) if parts else OBS_SCHEMA.empty_table()
+        finally:
+            for t in cached:
+                self.forget(t)
+
+    def keep(self, expr: ibis.Table, now: bool) -> ibis.Table:
+        """The expression computed and kept in the backend until :meth:`forget`."""
+        raise NotImplementedError
+
+    def forget(self, table: ibis.Table) -> None:
+        raise NotImplementedError
+
+
+def _timed(timings: dict | None, key: str, t0: float, c0: float) -> None:
+    if timings is not None:
+        timings[key] = time.perf_counter() - t0
+        # CPU seconds of this process (all its threads): on a shared machine a steadier figure than
+        # the wall clock; for Spark it misses the JVM's work
+        timings.setdefault("_cpu", {})[key] = time.process_time() - c0
 
 
 class DuckDBBackend(Backend):
     name = "duckdb"
+
+    def keep(self, expr, now):
+        # a temporary table of this connection (ibis's own cache cannot drop it with this sqlglot)
+        name = f"cspa_shared_{uuid.uuid4().hex}"
+        self.con.create_table(name, expr, temp=True)
+        return self.con.table(name)
+
+    def forget(self, table):
+        self.con.con.execute(f'DROP TABLE IF EXISTS "{table.get_name()}"')
 
     def from_arrow(self, tables, prefix="r"):
         out = {}
@@ -189,6 +230,16 @@ class SparkBackend(Backend):
     def __init__(self, con, session):
         super().__init__(con)
         self.session = session
+
+    def keep(self, expr, now):
+        # a cached DataFrame: computed at its first use, or at once when ``now`` (to time it apart)
+        kept = expr.cache()
+        if now:
+            kept.count().execute()
+        return kept
+
+    def forget(self, table):
+        table.release()
 
     def from_arrow(self, tables, prefix="r"):
         out = {}
@@ -252,6 +303,7 @@ def compute(
     measures: list[Measure] | None = None,
     timings: dict | None = None,
     together: bool = False,
+    share: bool = True,
 ) -> pa.Table:
     """Every applicable measure on ``backend`` (the tables must live in it)."""
-    return backend.run(applicable(tables, measures or MEASURES), tables, timings, together)
+    return backend.run(applicable(tables, measures or MEASURES), tables, timings, together, share)

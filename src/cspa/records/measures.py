@@ -54,17 +54,6 @@ def year_end(t: ir.Table) -> ir.DateValue:
     return ibis.date(t.YEAR, 3, 31)
 
 
-def looked_after(episodes: ir.Table) -> ir.Table:
-    """Episodes of care that count: short-break care (V3, V4) is left out."""
-    return episodes.filter(episodes.LS.isnull() | ~episodes.LS.isin(SHORT_BREAKS))
-
-
-def open_at_end(e: ir.Table) -> ir.BooleanValue:
-    """The episode is open on 31 March: started by then and not ended by then (ending on 31 March is leaving)."""
-    end = year_end(e)
-    return (end >= e.DECOM) & (e.DEC.isnull() | (end < e.DEC))
-
-
 def in_year(d: ir.DateValue, t: ir.Table) -> ir.BooleanValue:
     return (d >= year_start(t)) & (d <= year_end(t))
 
@@ -120,166 +109,196 @@ def _rate(counts: ir.Table, population: ir.Table) -> ir.Table:
 
 
 # ------------------------------------------------------------------------------- SSDA903
+#
+# Most 903 measures ask something of each child's episodes in the year (open on 31 March, started,
+# ceased, placements, distance, the period of care ...). :func:`children` answers all of it in ONE
+# grouping of the episodes by child; each measure is then a count over that table. A backend may
+# compute the table once and share it between the measures (``Backend.run``): the grouping by
+# child (6 to 7 million groups at 10 million episodes) is the costly step, and a measure that
+# grouped the episodes on its own would repeat it.
 
 
-def cla_31mar_count(episodes: ir.Table) -> ir.Table:
+def children(episodes: ir.Table) -> ir.Table:
+    """One row per child of a return (LA, YEAR, CHILD) with what the looked-after measures need of
+    the child's episodes. Short-break care (V3, V4) is left out of every column but ``adoption``
+    (DfE counts adoptions from every episode).
+
+    * ``open_end``: an episode open on 31 March (ending on 31 March is leaving);
+    * ``started``: an episode with reason S (started to be looked after) starting in the year;
+    * ``ceased``: an episode ending in the year for a reason other than X1 (a new episode follows);
+    * ``in_year``: an episode open at some time in the year;
+    * ``moves``, ``first_key``: of the episodes open in the year, those that changed placement
+      (reason other than L), and the earliest one's start day x 2 + (1 if it is an L);
+    * ``distance_known``, ``far``: an episode open on 31 March with ``PL_DISTANCE``, and one more
+      than 20 miles away;
+    * ``first``, ``care_start``, ``place_start``: of the episodes begun by 31 March, the earliest
+      start, the latest start with reason S, the latest start that changed placement;
+    * ``adoption_placement``: an episode open on 31 March with adopters (A3-A6);
+    * ``adoption``: the latest end in the year with reason E11 or E12 (adopted)."""
+    # the year's bounds and the conditions worked out once a row, before the grouping
+    e = episodes.mutate(ys=year_start(episodes), ye=year_end(episodes))
+    e = e.mutate(
+        cared=e.LS.isnull() | ~e.LS.isin(SHORT_BREAKS), is_l=(e.RNE == "L").fill_null(False)
+    )
+    e = e.mutate(begun=e.cared & (e.ye >= e.DECOM))
+    e = e.mutate(
+        in_year_=e.begun & (e.DEC.isnull() | (e.ys <= e.DEC)),
+        open_=e.begun & (e.DEC.isnull() | (e.ye < e.DEC)),
+        dec_in_year=(e.ys <= e.DEC) & (e.ye >= e.DEC),
+    )
+    begun, in_year_, open_, is_l, cared = e.begun, e.in_year_, e.open_, e.is_l, e.cared
+    # the earliest episode is the placement the year opens with, whatever its reason; of episodes
+    # starting the same day a new placement (reason other than L) comes first: the minimum of this
+    # key finds it, and its last bit says whether it is an L (an aggregate, not a sorted window)
+    key = e.DECOM.delta(EPOCH_MONDAY, unit="day").cast("int64") * 2 + is_l.cast("int64")
+    return e.group_by(["LA", "YEAR", "CHILD"]).agg(
+        open_end=open_.any(),
+        started=(cared & (e.RNE == "S") & (e.ys <= e.DECOM) & (e.ye >= e.DECOM)).any(),
+        ceased=(cared & e.dec_in_year & e.REC.notnull() & (e.REC != "X1")).any(),
+        in_year=in_year_.any(),
+        moves=(in_year_ & ~is_l).cast("int64").sum(),
+        first_key=key.min(where=in_year_),
+        distance_known=(open_ & e.PL_DISTANCE.notnull()).any(),
+        far=(open_ & (e.PL_DISTANCE > 20)).any(),
+        first=e.DECOM.min(where=begun),
+        care_start=e.DECOM.max(where=begun & (e.RNE == "S")),
+        place_start=e.DECOM.max(where=begun & (e.RNE != "L")),
+        adoption_placement=(open_ & e.PLACE.isin(ADOPTION_PLACEMENTS)).any(),
+        adoption=e.DEC.max(where=e.dec_in_year & e.REC.isin(ADOPTED)),
+    )
+
+
+def _children_where(children: ir.Table, flag: ir.BooleanValue) -> ir.Table:
+    c = children.filter(flag)
+    return _count(c, c.count())
+
+
+def cla_31mar_count(children: ir.Table) -> ir.Table:
     """Children looked after at 31 March: distinct children with an episode open on 31 March
     (several episodes of one child, or several on one day, count once). DfE CLA statistics; LAIT ``LAC``."""
-    e = looked_after(episodes)
-    e = e.filter(open_at_end(e))
-    return _count(e, e.CHILD.nunique())
+    return _children_where(children, children.open_end)
 
 
-def cla_31mar_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+def cla_31mar_rate(children: ir.Table, population: ir.Table) -> ir.Table:
     """Children looked after at 31 March per 10,000 children aged 0-17 (ONS mid-year estimate of
     the previous calendar year, as DfE uses). LAIT ``LAC`` rate."""
-    return _rate(cla_31mar_count(episodes), population)
+    return _rate(cla_31mar_count(children), population)
 
 
-def cla_started_count(episodes: ir.Table) -> ir.Table:
+def cla_started_count(children: ir.Table) -> ir.Table:
     """Children who started to be looked after in the year: distinct children with an episode whose
     reason for new episode is S (started to be looked after) starting in the year. LAIT ``LACnum_Start``."""
-    e = looked_after(episodes)
-    e = e.filter((e.RNE == "S") & in_year(e.DECOM, e))
-    return _count(e, e.CHILD.nunique())
+    return _children_where(children, children.started)
 
 
-def cla_started_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+def cla_started_rate(children: ir.Table, population: ir.Table) -> ir.Table:
     """Children starting to be looked after per 10,000 children aged 0-17. LAIT ``LAC_Start_Rate``."""
-    return _rate(cla_started_count(episodes), population)
+    return _rate(cla_started_count(children), population)
 
 
-def cla_ceased_count(episodes: ir.Table) -> ir.Table:
+def cla_ceased_count(children: ir.Table) -> ir.Table:
     """Children who ceased to be looked after in the year: distinct children with an episode that
     ended in the year for a reason other than X1 (a new episode follows). LAIT ``LACceased``."""
-    e = looked_after(episodes)
-    e = e.filter(in_year(e.DEC, e) & e.REC.notnull() & (e.REC != "X1"))
-    return _count(e, e.CHILD.nunique())
+    return _children_where(children, children.ceased)
 
 
-def cla_ceased_rate(episodes: ir.Table, population: ir.Table) -> ir.Table:
+def cla_ceased_rate(children: ir.Table, population: ir.Table) -> ir.Table:
     """Children ceasing to be looked after per 10,000 children aged 0-17. LAIT ``LAC_Cease_Rate``."""
-    return _rate(cla_ceased_count(episodes), population)
+    return _rate(cla_ceased_count(children), population)
 
 
-def placements_3plus(episodes: ir.Table) -> ir.Table:
+def placements_3plus(children: ir.Table) -> ir.Table:
     """Children looked after at 31 March with three or more placements in the year (%).
 
     Placements in the year: the child's first episode open in the year (its placement, however
     long before it began) and every later episode in the year that did not only change the legal
-    status (reason for new episode other than L). LAIT ``LACStable_2016on`` (former NI 62)."""
-    e = looked_after(episodes)
-    e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
-    # The earliest episode is the placement the year opens with, whatever its reason; of episodes
-    # starting the same day a new placement (reason other than L) comes first, so that a same-day
-    # change of legal status is not counted. So: every episode other than L, plus one when the
-    # earliest (by start, then non-L first) is an L. The earliest is found by an aggregate over
-    # the key start-day x 2 + is-L, not a sorted window: the same answer on every backend, and no
-    # sort of ten million rows.
-    is_l = (e.RNE == "L").fill_null(False).cast("int64")
-    key = e.DECOM.delta(EPOCH_MONDAY, unit="day").cast("int64") * 2 + is_l
-    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
-        moves=(1 - is_l).sum(),
-        first_key=key.min(),
-        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
-    )
-    per_child = per_child.filter(per_child.open_end).mutate(
-        placements=lambda t: t.moves + t.first_key % 2
-    )
-    return _share(per_child, (per_child.placements >= 3).cast("int64").sum(), per_child.count())
+    status (reason for new episode other than L): the episodes other than L, plus one when the
+    earliest (by start, then non-L first) is an L. LAIT ``LACStable_2016on`` (former NI 62)."""
+    c = children.filter(children.open_end)
+    placements = c.moves + c.first_key % 2
+    return _share(c, (placements >= 3).cast("int64").sum(), c.count())
 
 
-def long_term_stability(episodes: ir.Table, header: ir.Table) -> ir.Table:
+def long_term_stability(children: ir.Table, header: ir.Table) -> ir.Table:
     """Children under 16 at 31 March looked after for at least 2.5 years, who had lived in the same
     placement for at least 2 years or were placed for adoption (%). LAIT ``LAC_LongStable_`` (former NI 63).
 
     The period of care starts at the latest episode with reason S on or before 31 March (else, when
     the return holds no S episode for the child, at its earliest episode); the placement at the
     latest episode that changed placement (reason other than L)."""
-    e = looked_after(episodes)
-    e = e.filter(year_end(e) >= e.DECOM)
-    # A child in the cohort has an episode that began by 30 September two and a half years before
-    # (its care began no later, and care cannot begin before the first episode): only such children's
-    # episodes are grouped, a few in ten rather than every child of the return.
-    long_ = e.filter(ibis.date(e.YEAR - 3, 9, 30) >= e.DECOM)
-    e = e.semi_join(long_, ["LA", "YEAR", "CHILD"])
-    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(
-        first=e.DECOM.min(),
-        care_start=e.DECOM.max(where=e.RNE == "S"),
-        place_start=e.DECOM.max(where=e.RNE != "L"),
-        open_end=(e.DEC.isnull() | (year_end(e) < e.DEC)).any(),
-        adoption=(open_at_end(e) & e.PLACE.isin(ADOPTION_PLACEMENTS)).any(),
-    )
+    c = children
+    c = c.filter(c.open_end & (c.care_start.fill_null(c.first) <= ibis.date(c.YEAR - 3, 9, 30)))
     # a child has one header row in a return (rule INT32 blocks a load otherwise)
-    per_child = per_child.filter(per_child.open_end)
-    j = per_child.join(header.select("LA", "YEAR", "CHILD", "DOB"), ["LA", "YEAR", "CHILD"])
-    j = j.filter(
-        (ibis.date(j.YEAR - 16, 3, 31) < j.DOB)
-        & (j.care_start.fill_null(j.first) <= ibis.date(j.YEAR - 3, 9, 30))
-    )
-    stable = (j.place_start.fill_null(j.first) <= ibis.date(j.YEAR - 2, 3, 31)) | j.adoption
+    j = c.join(header.select("LA", "YEAR", "CHILD", "DOB"), ["LA", "YEAR", "CHILD"])
+    j = j.filter(ibis.date(j.YEAR - 16, 3, 31) < j.DOB)
+    stable = (
+        j.place_start.fill_null(j.first) <= ibis.date(j.YEAR - 2, 3, 31)
+    ) | j.adoption_placement
     return _share(j, stable.cast("int64").sum(), j.count())
 
 
-def placed_20_miles(episodes: ir.Table) -> ir.Table:
+def placed_20_miles(children: ir.Table) -> ir.Table:
     """Children looked after at 31 March placed more than 20 miles from home (%), of those whose
     distance is known (``PL_DISTANCE``, which DfE derives from the home and placement postcodes;
     a return without it gives no figure). LAIT ``LACDistance`` also requires the placement to be
     outside the authority, which the return's fields here do not show."""
-    e = looked_after(episodes)
-    e = e.filter(open_at_end(e) & e.PL_DISTANCE.notnull())
-    # one grouping by child (not two distinct counts: each is a grouping of its own)
-    per_child = e.group_by(["LA", "YEAR", "CHILD"]).agg(far=(e.PL_DISTANCE > 20).any())
-    return _share(per_child, per_child.far.cast("int64").sum(), per_child.count())
+    c = children.filter(children.distance_known)
+    return _share(c, c.far.cast("int64").sum(), c.count())
 
 
-def adopted(episodes: ir.Table) -> ir.Table:
+def adopted(children: ir.Table) -> ir.Table:
     """Children adopted in the year: distinct children whose episode ended with reason E11 or E12.
     LAIT ``No_of LAC Adopted``."""
-    e = episodes.filter(in_year(episodes.DEC, episodes) & episodes.REC.isin(ADOPTED))
-    return _count(e, e.CHILD.nunique())
+    return _children_where(children, children.adoption.notnull())
 
 
-def _adopted_children(episodes: ir.Table) -> ir.Table:
-    """Per adopted child: the adoption date and the start of the period of care it ended."""
-    e = episodes
-    adopted_ = (
-        e.filter(in_year(e.DEC, e) & e.REC.isin(ADOPTED))
-        .group_by(["LA", "YEAR", "CHILD"])
-        .agg(adoption=e.DEC.max())
+def adopted_episodes(episodes: ir.Table, children: ir.Table) -> ir.Table:
+    """The episodes of the children adopted in the year, with the adoption's date (a few in a
+    hundred of the episodes: :func:`adoptions` reads them twice)."""
+    keys = ["LA", "YEAR", "CHILD"]
+    a = children.filter(children.adoption.notnull()).select(*keys, "adoption")
+    return episodes.select(*keys, "DECOM", "RNE", "LS", "PLACE").join(a, keys)
+
+
+def adoptions(adopted_episodes: ir.Table) -> ir.Table:
+    """One row per child adopted in the year: ``start``, the start of the period of care the
+    adoption ended (its latest episode with reason S before the adoption, else its earliest
+    episode); ``placed``, the first placement with adopters (A3-A6) from then; ``order``, the
+    first episode under a placement order (E1) or freeing order (D1) from then."""
+    keys = ["LA", "YEAR", "CHILD"]
+    e = adopted_episodes
+    before = e.adoption > e.DECOM
+    c = e.group_by(keys).agg(
+        first=e.DECOM.min(where=before), care_start=e.DECOM.max(where=before & (e.RNE == "S"))
     )
-    j = e.join(adopted_, ["LA", "YEAR", "CHILD"]).filter(lambda t: t.adoption > t.DECOM)
-    return j.group_by(["LA", "YEAR", "CHILD"]).agg(
-        adoption=j.adoption.max(), first=j.DECOM.min(), care_start=j.DECOM.max(where=j.RNE == "S")
+    c = c.filter(c.first.notnull()).select(*keys, start=c.care_start.fill_null(c.first))
+    j = e.join(c, keys)
+    from_start = j.start <= j.DECOM
+    return j.group_by(keys).agg(
+        start=j.start.min(),
+        placed=j.DECOM.min(where=from_start & j.PLACE.isin(ADOPTION_PLACEMENTS)),
+        order=j.DECOM.min(where=from_start & j.LS.isin(("E1", "D1"))),
     )
 
 
-def adoption_a1(episodes: ir.Table) -> ir.Table:
+def adoption_a1(adoptions: ir.Table) -> ir.Table:
     """A1: average days between entering care and moving in with the adoptive family, for children
     adopted in the year (adoption scorecard A1). Entering care: the start of the period of care that
     the adoption ended; moving in: the first placement with adopters (A3-A6) in that period.
     Numerator: total days; denominator: children."""
-    c = _adopted_children(episodes)
-    e = episodes.filter(episodes.PLACE.isin(ADOPTION_PLACEMENTS))
-    j = c.join(e, ["LA", "YEAR", "CHILD"])
-    start = j.care_start.fill_null(j.first)
-    j = j.filter(start <= j.DECOM)
-    per_child = j.group_by(["LA", "YEAR", "CHILD"]).agg(d=days(start.min(), j.DECOM.min()))
-    out = per_child.group_by(["LA", "YEAR"]).agg(
-        numerator=per_child.d.sum().cast("float64"), denominator=per_child.count().cast("float64")
+    a = adoptions.filter(adoptions.placed.notnull())
+    out = a.group_by(["LA", "YEAR"]).agg(
+        numerator=days(a.start, a.placed).sum().cast("float64"),
+        denominator=a.count().cast("float64"),
     )
     return out.mutate(value=out.numerator / out.denominator)
 
 
-def adoption_a2(episodes: ir.Table, ad1: ir.Table) -> ir.Table:
+def adoption_a2(adoptions: ir.Table, ad1: ir.Table) -> ir.Table:
     """A2: average days between the court's authority to place (the first episode under a placement
     order, legal status E1, or a freeing order D1, in the period of care) and the match with adopters
     (AD1 ``DATE_MATCH``), for children adopted in the year (adoption scorecard A2)."""
-    c = _adopted_children(episodes)
-    e = episodes.filter(episodes.LS.isin(("E1", "D1")))
-    j = c.join(e, ["LA", "YEAR", "CHILD"])
-    j = j.filter(j.care_start.fill_null(j.first) <= j.DECOM)
-    po = j.group_by(["LA", "YEAR", "CHILD"]).agg(order=j.DECOM.min())
+    po = adoptions.filter(adoptions.order.notnull())
     a = (
         ad1.filter(ad1.DATE_MATCH.notnull())
         .group_by(["LA", "YEAR", "CHILD"])
@@ -318,21 +337,17 @@ def care_leavers_eet(oc3: ir.Table) -> ir.Table:
     return _share(t, (a.startswith("F") | a.startswith("P")).cast("int64").sum(), t.count())
 
 
-def missing_children(episodes: ir.Table, missing: ir.Table) -> ir.Table:
+def missing_children(children: ir.Table, missing: ir.Table) -> ir.Table:
     """Children looked after during the year who went missing (MISSING M) at least once in the year,
     % of children looked after during the year. LAIT ``Children_missing``."""
-    e = looked_after(episodes)
-    e = e.filter((year_end(e) >= e.DECOM) & (e.DEC.isnull() | (year_start(e) <= e.DEC)))
+    keys = ["LA", "YEAR", "CHILD"]
+    c = children.filter(children.in_year).select(*keys)
     m = missing.filter((missing.MISSING == "M") & in_year(missing.MIS_START, missing))
-    # the year's episodes and missing episodes stacked and grouped by child once: no distinct, no
-    # join of millions of children (a child counts when looked after; went missing or not)
-    both = ibis.union(
-        e.select("LA", "YEAR", "CHILD", cla=ibis.literal(1), went=ibis.literal(0)),
-        m.select("LA", "YEAR", "CHILD", cla=ibis.literal(0), went=ibis.literal(1)),
-    )
-    per_child = both.group_by(["LA", "YEAR", "CHILD"]).agg(cla=both.cla.max(), went=both.went.max())
-    per_child = per_child.filter(per_child.cla == 1)
-    return _share(per_child, per_child.went.sum(), per_child.count())
+    went = m.select(*keys).distinct().mutate(went=ibis.literal(1))
+    # the children who went missing are few: a left join against them, not a second grouping of
+    # the episodes by child
+    j = c.left_join(went, keys)
+    return _share(j, j.went.notnull().cast("int64").sum(), j.count())
 
 
 def missing_episodes(missing: ir.Table) -> ir.Table:
@@ -355,6 +370,8 @@ def rereferrals_12m(cin_details: ir.Table) -> ir.Table:
     referrals in the year. A referral on the same day as another counts as within 12 months of it.
     LAIT ``ReReferral``; DfE c1 table."""
     c = cin_details.filter(cin_details.CINreferralDate.notnull())
+    # only the columns the window needs: it carries every column it is given through its sort
+    c = c.select("LA", "YEAR", "CHILD", "EPISODE", "CINreferralDate")
     c = c.mutate(
         prev=c.CINreferralDate.lag().over(
             group_by=[c.LA, c.YEAR, c.CHILD], order_by=[c.CINreferralDate, c.EPISODE]
@@ -387,6 +404,7 @@ def cpp_subsequent(cp_plans: ir.Table) -> ir.Table:
     """Plans starting in the year that were a second or subsequent plan (NumberOfPreviousCPP above 0,
     or an earlier plan of the child in the return), % of plans starting. DfE d3 table."""
     p = cp_plans.filter(cp_plans.CPPstartDate.notnull())
+    p = p.select("LA", "YEAR", "CHILD", "CPPstartDate", "NumberOfPreviousCPP")
     p = p.mutate(earlier=p.CPPstartDate.min().over(group_by=[p.LA, p.YEAR, p.CHILD]))
     s = p.filter(in_year(p.CPPstartDate, p))
     subsequent = (s.NumberOfPreviousCPP.fill_null(0) > 0) | (s.earlier < s.CPPstartDate)
@@ -406,36 +424,52 @@ def cpp_2_years(cp_plans: ir.Table) -> ir.Table:
 
 # ------------------------------------------------------------------------------- the registry
 
+
+@dataclass(frozen=True)
+class Derived:
+    """A table derived from the return's tables that several measures read (see :func:`children`)."""
+
+    name: str
+    tables: tuple[str, ...]
+    fn: Callable[..., ir.Table]
+
+
+DERIVED: list[Derived] = [
+    Derived("children", ("episodes",), children),
+    Derived("adopted_episodes", ("episodes", "children"), adopted_episodes),
+    Derived("adoptions", ("adopted_episodes",), adoptions),
+]
+
 MEASURES: list[Measure] = [
-    Measure("REC_CLA_31MAR", "count", "ssda903", ("episodes",), cla_31mar_count),
-    Measure("REC_CLA_31MAR", "rate", "ssda903", ("episodes", "population"), cla_31mar_rate, 10000),
-    Measure("REC_CLA_STARTED", "count", "ssda903", ("episodes",), cla_started_count),
+    Measure("REC_CLA_31MAR", "count", "ssda903", ("children",), cla_31mar_count),
+    Measure("REC_CLA_31MAR", "rate", "ssda903", ("children", "population"), cla_31mar_rate, 10000),
+    Measure("REC_CLA_STARTED", "count", "ssda903", ("children",), cla_started_count),
     Measure(
-        "REC_CLA_STARTED", "rate", "ssda903", ("episodes", "population"), cla_started_rate, 10000
+        "REC_CLA_STARTED", "rate", "ssda903", ("children", "population"), cla_started_rate, 10000
     ),
-    Measure("REC_CLA_CEASED", "count", "ssda903", ("episodes",), cla_ceased_count),
+    Measure("REC_CLA_CEASED", "count", "ssda903", ("children",), cla_ceased_count),
     Measure(
-        "REC_CLA_CEASED", "rate", "ssda903", ("episodes", "population"), cla_ceased_rate, 10000
+        "REC_CLA_CEASED", "rate", "ssda903", ("children", "population"), cla_ceased_rate, 10000
     ),
-    Measure("REC_PLACEMENTS_3PLUS", "value", "ssda903", ("episodes",), placements_3plus, 100),
+    Measure("REC_PLACEMENTS_3PLUS", "value", "ssda903", ("children",), placements_3plus, 100),
     Measure(
         "REC_LONG_TERM_STABILITY",
         "value",
         "ssda903",
-        ("episodes", "header"),
+        ("children", "header"),
         long_term_stability,
         100,
     ),
-    Measure("REC_PLACED_20_MILES", "value", "ssda903", ("episodes",), placed_20_miles, 100),
-    Measure("REC_ADOPTED", "value", "ssda903", ("episodes",), adopted),
-    Measure("REC_ADOPTION_A1", "value", "ssda903", ("episodes",), adoption_a1),
-    Measure("REC_ADOPTION_A2", "value", "ssda903", ("episodes", "ad1"), adoption_a2),
+    Measure("REC_PLACED_20_MILES", "value", "ssda903", ("children",), placed_20_miles, 100),
+    Measure("REC_ADOPTED", "value", "ssda903", ("children",), adopted),
+    Measure("REC_ADOPTION_A1", "value", "ssda903", ("adoptions",), adoption_a1),
+    Measure("REC_ADOPTION_A2", "value", "ssda903", ("adoptions", "ad1"), adoption_a2),
     Measure("REC_CARE_LEAVERS_IN_TOUCH", "value", "ssda903", ("oc3",), care_leavers_in_touch, 100),
     Measure(
         "REC_CARE_LEAVERS_ACCOM", "value", "ssda903", ("oc3",), care_leavers_accommodation, 100
     ),
     Measure("REC_CARE_LEAVERS_EET", "value", "ssda903", ("oc3",), care_leavers_eet, 100),
-    Measure("REC_MISSING", "children", "ssda903", ("episodes", "missing"), missing_children, 100),
+    Measure("REC_MISSING", "children", "ssda903", ("children", "missing"), missing_children, 100),
     Measure("REC_MISSING", "episodes", "ssda903", ("missing",), missing_episodes),
     Measure("REC_REFERRALS", "value", "cin", ("cin_details",), referrals),
     Measure("REC_REREFERRALS_12M", "value", "cin", ("cin_details",), rereferrals_12m, 100),
@@ -446,8 +480,39 @@ MEASURES: list[Measure] = [
 ]
 
 
+def derived_names(available: set[str] | dict) -> set[str]:
+    """The derived tables that can be built from the tables ``available``."""
+    have, out = set(available), set()
+    for d in DERIVED:  # in dependency order
+        if all(t in have for t in d.tables):
+            have.add(d.name)
+            out.add(d.name)
+    return out
+
+
+def needed(measures: list[Measure]) -> list[Derived]:
+    """The derived tables the measures read, directly or through another derived table, in order."""
+    names = {t for m in measures for t in m.tables}
+    for d in reversed(DERIVED):
+        if d.name in names:
+            names |= set(d.tables)
+    return [d for d in DERIVED if d.name in names]
+
+
+def with_derived(tables: dict[str, ir.Table], derived: list[Derived]) -> dict[str, ir.Table]:
+    """The tables with each derived table added as an expression over them (not yet computed)."""
+    out = dict(tables)
+    for d in derived:
+        if d.name not in out and all(t in out for t in d.tables):
+            out[d.name] = d.fn(*(out[t] for t in d.tables))
+    return out
+
+
 def measure_expr(m: Measure, tables: dict[str, ir.Table]) -> ir.Table:
-    """The measure's expression with the indicator and measure named (one row per authority and year)."""
+    """The measure's expression with the indicator and measure named (one row per authority and year).
+
+    A derived table the measure reads and ``tables`` lacks is built inline from the return's tables."""
+    tables = with_derived(tables, needed([m]))
     e = m.fn(*(tables[t] for t in m.tables))
     return e.select(
         indicator=ibis.literal(m.indicator),
@@ -461,5 +526,6 @@ def measure_expr(m: Measure, tables: dict[str, ir.Table]) -> ir.Table:
 
 
 def applicable(tables: dict[str, ir.Table], measures: list[Measure] | None = None) -> list[Measure]:
-    """The measures whose tables are all present."""
-    return [m for m in (measures or MEASURES) if all(t in tables for t in m.tables)]
+    """The measures whose tables are all present (or derived from present ones)."""
+    have = set(tables) | derived_names(tables)
+    return [m for m in (measures or MEASURES) if all(t in have for t in m.tables)]

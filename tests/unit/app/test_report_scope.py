@@ -105,6 +105,13 @@ def test_a_2019_report_has_no_period_after_2019(demo_con, area):
     assert [a["group"] for a in doc["appendices"]] == ["dfe_2021"]
     assert any("earliest model cspa holds" in s for s in doc["scope"])
     assert any("31 December 2019" in s for s in doc["scope"])
+    # ranks are among the authorities that existed then and had a figure: never more than the
+    # 152 of 2009-2019 (LAIT back-casts North Northamptonshire, BCP, Cumberland ... into these
+    # years beside their predecessors: a Kent report printed "rank 1 of 158")
+    judged = [j for ind in doc["indicators"] for j in ind["judgements"] if j.get("rank_of")]
+    assert judged and max(j["rank_of"] for j in judged) <= 152
+    own = [j for j in judged if j["geography"] == "area" and j["period"] in ("2018", "2019")]
+    assert own  # the authority's own figures are ranked (Northamptonshire existed in 2019)
 
 
 def test_a_2019_report_is_not_the_2025_report(demo_con):

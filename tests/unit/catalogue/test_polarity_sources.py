@@ -11,6 +11,9 @@ reversing its polarity in its YAML file fails here (or in the golden test that p
   publishes (``SAME_AS_LAIT``: re-referrals, second plans, exclusions, care leavers, ...);
 * the seed's own words: ``High is good`` / ``Low is good`` on one of the indicator's seed lines
   (000:L233, L392, L434, L480, L687, L691);
+* the seed's guidance and definitions on the indicator's own page ("A low figure is considered good
+  performance", 000:L2529; "Low surplus place numbers are good", L6885; a target to reduce, L4912),
+  cited line by line in :data:`STATED` (32 measures of 22 indicators);
 * the seed's PAF bands: the blobs (5 = best) rise towards the high cut-offs (high is good) or the
   low ones (low is good) (000:L1393-1397);
 * a golden rule case that turns with polarity (a printed improved / worsened, Improving / Not
@@ -84,6 +87,77 @@ def _same_as_lait(code: str, measure: str) -> tuple[str, bool] | None:
         ind, _, pattern = key.partition("/")
         if ind == code and pattern and re.fullmatch(pattern, measure):
             return target
+    return None
+
+
+#: Seed 000's own words on an indicator's direction, outside the "High/Low is good" lines its
+#: catalogue entry cites: the guidance or definition of the indicator's page (``code`` or
+#: ``code/measure-regex`` -> seed line, direction, the words on that line, checked against the seed
+#: by :func:`test_stated_directions_are_on_their_lines`). A change or a difference from a comparator
+#: of the same figure (``_change``, ``_region_diff``, ``vs_...``) turns with the figure, so it shares
+#: the figure's direction. Only plain statements count ("is good", "good performance", a target to
+#: reduce or raise); a hedged "may indicate" (2017SC, 000:L1166; 3085SC, L4152; 3106DE, L4621;
+#: 6012SC, L6986) and a bare national target value (4021OF's 25%, L4981) are not read as a direction.
+STATED: dict[str, tuple[int, str, str]] = {
+    "1040NT/aged_under_18.*": (
+        687,
+        "high",
+        "High is good - the number of under 18 substance misusers",
+    ),
+    "1040NT/yp_services.*": (
+        691,
+        "high",
+        "High is good, suggesting that interventions for young people",
+    ),
+    "1047SC/pct_change_from_1998": (
+        327,
+        "low",
+        "Progress in reducing conception rates amongst 15-17 year olds against the 1998 baseline "
+        "would be represented by a negative figure",
+    ),
+    "2001DT/pct_change_on_baseline": (
+        894,
+        "low",
+        "the number of children killed or seriously injured by 50%, by 2010 compared with the average for 1994-98",
+    ),
+    "2020SC": (1290, "high", "High scores indicate good performance"),
+    "2052SC": (2529, "low", "A low figure is considered good performance"),
+    "2054SC": (2590, "high", "A comparatively high figure is considered good performance"),
+    "2058SC": (2737, "high", "A high figure is good performance"),
+    "2060SC": (2892, "high", "A high figure indicates good performance"),
+    "2067SC": (2468, "high", "a high figure is an indicator of good performance"),
+    "2068SC": (2660, "high", "High figures are an indicator of good performance"),
+    "2062YJ": (
+        4912,
+        "low",
+        "The target is to reduce year on year, the number of first time entrants",
+    ),
+    "3061DE": (
+        3779,
+        "low",
+        "to have any school not meeting the 2007 floor target is deemed to be a poor outcome",
+    ),
+    "3063DE/new_statements": (4706, "low", "Numbers of new statements should be reducing steadily"),
+    "3071SC": (4226, "high", "A high figure is an indicator of good performance"),
+    "3073SC": (4443, "high", "High figures indicate good performance"),
+    "3080YJ": (
+        4955,
+        "high",
+        "target to ensure that 90% of young offenders supervised by YOTs are in full time education",
+    ),
+    "3089DE": (6885, "low", "Low surplus place numbers are good"),
+    "3090DE": (6925, "low", "Low surplus place numbers are good"),
+    "3095DE": (4664, "low", "Numbers of statements should be reducing steadily over time"),
+    "3097DE": (4792, "low", "There should be no permanent exclusions of pupils in special schools"),
+    "6049DE": (7111, "low", "A lower percentage is better than a higher percentage"),
+}
+
+
+def _stated(code: str, measure: str) -> tuple[int, str] | None:
+    for key, (line, direction, _) in STATED.items():
+        ind, _, pattern = key.partition("/")
+        if ind == code and (not pattern or re.fullmatch(pattern, measure)):
+            return line, direction
     return None
 
 
@@ -181,6 +255,8 @@ def pins(cat=None) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], st
                 said.append((f"LAIT dictionary ({other})", FLIP[p] if complement else p))
         if (stated := _seed_statement(ind)) is not None:
             said.append(("seed text", stated))
+        if fw == "apa2008" and (defined := _stated(code, mid)) is not None:
+            said.append((f"seed 000:L{defined[0]}", defined[1]))
         if (d := _band_direction(ind.resolved(mid).bands)) in FLIP:
             said.append(("PAF band blobs", d))
         for source, p in said:
@@ -195,15 +271,17 @@ def pins(cat=None) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], st
 
 #: How many judged measures each framework has pinned, at least (a pin removed fails here). What is
 #: not pinned has no statement of direction in any source cspa holds: the seeds print no "high/low is
-#: good", band, progress glyph or quartile position for it (most of seed 000's education and
-#: youth-justice measures, the 2011 profile's inspection shares, the 2006 letter's grades, four
+#: good", direction in its guidance, band, progress glyph or quartile position for it (89 of seed
+#: 000's 163: its attainment, attendance-change and school-inspection measures, 2061YJ's
+#: re-offending, 1032OF, 1043SC, 2024SC, 2038SC, 3099DE, 3102DE, 4021OF, 5003OF, 5037SC, 6016SC, the hedged
+#: ones STATED names), the 2011 profile's inspection shares, the 2006 letter's grades, four
 #: quarterly measures, the adoption scorecard's A1 and A2), so its polarity is the catalogue's reading
 #: of the definition; docs/engine.md lists the counts.
 PINNED_AT_LEAST = {
     "lait": 308,
     "dfe_csc": 11,
     "records": 10,
-    "apa2008": 42,
+    "apa2008": 74,
     "quarterly2008": 29,
 }
 
@@ -234,6 +312,19 @@ def test_most_judged_measures_are_pinned(result):
         code, _, pattern = key.partition("/")
         assert any(k[0] == code and re.fullmatch(pattern or ".*", k[1]) for k in pinned), key
     assert all(by_fw[fw][1] >= n for fw, n in PINNED_AT_LEAST.items()), dict(by_fw)
+
+
+def test_stated_directions_are_on_their_lines():
+    """Each of :data:`STATED`'s citations holds: the words are on the seed line it names, and the
+    indicator exists in the catalogue with a judged measure the entry applies to."""
+    if not (SHARED / "seeds").exists():
+        pytest.skip("the seeds are not beside the checkout")
+    lines = seed_lines()
+    judged = _judged()
+    for key, (line, _, words) in STATED.items():
+        assert words in lines[line], f"{key}: 000:L{line} does not say {words!r}"
+        code, _, pattern = key.partition("/")
+        assert any(c == code and re.fullmatch(pattern or ".*", m) for c, m in judged), key
 
 
 def test_a_reversed_polarity_is_caught(result):

@@ -115,3 +115,39 @@ def test_no_rule_no_computed_significance(demo_con):
     # and a rule applies to the measure that divides counts, not to the count beside it
     assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "count")} == {None}
     assert {r[2] for r in rows if r[:2] == ("CIN_31MAR", "rate")} >= {"higher", "lower", "similar"}
+
+
+def test_flat_and_general_significance_paths_agree(demo_con):
+    """A rule group without Spiegelhalter's model is judged by one flat statement (speed, issue 17);
+    the general path composes wilson_ci / poisson_ci and compare_ci_overlap. Both give the same rows,
+    column for column (Wilson and Poisson groups; England, neighbour and region comparators; the
+    national build's comparisons are checked the same way when the paths change)."""
+    from cspa.engine.compared import significance
+    from cspa.engine.run import build
+    from cspa.engine.selection import Selection
+
+    prefix = build(
+        demo_con, Selection.of("REREFERRALS_12M", "CLA_31MAR", "EXCL_TOTAL", "1040NT", "2061YJ")
+    )
+    sids = [
+        r[0]
+        for r in demo_con.execute(
+            "SELECT sid FROM _cspa_key_measure WHERE sig_method IS NOT NULL AND NOT sig_overdispersion"
+        ).fetchall()
+    ]
+    methods = demo_con.execute(
+        f"SELECT DISTINCT sig_method FROM _cspa_key_measure WHERE sid IN ({', '.join(map(str, sids))})"
+    ).fetchall()
+    assert sorted(m for (m,) in methods) == ["poisson", "wilson"]
+    flat = significance(demo_con, f"{prefix}_figure_rows", sids)
+    general = significance(demo_con, f"{prefix}_figure_rows", sids, plain=False)
+    assert (
+        demo_con.execute(f"DESCRIBE {flat}").fetchall()
+        == demo_con.execute(f"DESCRIBE {general}").fetchall()
+    )
+    n, only_flat, only_general = demo_con.execute(f"""
+        SELECT (SELECT count(*) FROM ({flat})),
+               (SELECT count(*) FROM (SELECT * FROM ({flat}) EXCEPT ALL SELECT * FROM ({general}))),
+               (SELECT count(*) FROM (SELECT * FROM ({general}) EXCEPT ALL SELECT * FROM ({flat})))""").fetchall()[0]
+    assert n > 2_000
+    assert (only_flat, only_general) == (0, 0)

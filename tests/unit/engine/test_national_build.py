@@ -322,6 +322,22 @@ def test_lait_trend_class_by_hand(judged):
     assert f"ranked {rank} of " in got[1]
 
 
+def test_no_trend_class_or_rank_for_an_authority_that_did_not_exist_then(judged):
+    """LAIT carries Cumbria's joint returns to 2024-25 and back-casts Cumberland and Westmorland and
+    Furness (created 1 April 2023) to 2013: a class or rank of a series whose latest figure is from
+    a period the authority did not exist in would rank one place twice (issue 18)."""
+    con, _ = judged
+    rows = con.execute("""
+        SELECT j.area, count(j.trend) FILTER (WHERE j.trend <> 'n/a'), count(j.rank),
+               count(*) FILTER (WHERE j.trend_basis LIKE 'trend not judged: the authority %')
+        FROM judgement j JOIN area a ON a.code = j.area
+        WHERE a.exists_until < j.period_start OR a.exists_from > j.period_end
+        GROUP BY ALL""").fetchall()
+    assert rows, "LAIT holds figures outside some authority's lifetime"
+    assert all(classes == 0 and ranks == 0 for _area, classes, ranks, _said in rows), rows
+    assert sum(said for *_x, said in rows) > 100  # and each says why
+
+
 def test_every_applicable_measure_is_judged(judged):
     """Significance on every figure of an authority whose measure has a rule and counts; the seed's
     trend class on every authority series of a measure with one; the recent trend on the latest

@@ -1,4 +1,6 @@
-"""The Excel workbook: real tables, numbers as numbers, frozen headers, lights as words."""
+"""The Excel workbook: every sheet one real Excel table whose header is the sheet's first row (so it
+filters, sorts and pivots as it stands, issue 18), numbers as numbers, frozen headers, lights as
+words."""
 
 from __future__ import annotations
 
@@ -27,59 +29,76 @@ def _find(rows, **where):
     return next(r for r in rows if all(r[k].value == v for k, v in where.items()))
 
 
+def _indicator_rows(ws, code):
+    """The rows of one indicator on its sheet: the sheet's one table, filtered on the code."""
+    (table,) = ws.tables.values()
+    header, rows = _table_rows(ws, table.name)
+    return header, [r for r in rows if r["Code"].value == code]
+
+
 def test_sheets(wb):
     assert wb.sheetnames == [
+        "About",
         "Contents",
         "Data",
         "Being healthy",
         "Staying safe",
         "Enjoying and achieving",
         "Definitions",
-        "Appendices",
+        "Neighbours",
+        "Map",
     ]
 
 
-def test_every_indicator_is_an_excel_table(wb):
-    tables = {name for ws in wb.worksheets for name in ws.tables}
+def test_every_sheet_is_one_table_whose_header_is_the_first_row(wb):
+    for ws in wb.worksheets:
+        assert len(ws.tables) == 1, ws.title
+        (table,) = ws.tables.values()
+        assert table.ref.startswith("A1:"), (ws.title, table.ref)
+        # nothing above or beside the header but the attribution, which starts a column apart
+        width = ws[table.ref][0][-1].column
+        assert ws.cell(row=1, column=width + 1).value is None, ws.title
+        assert ws.freeze_panes in ("A2", "B2"), ws.title
+    # every indicator's printed cells are rows of its sheet's table
     for ind in fixture_report()["indicators"]:
-        assert f"T_{ind['code']}" in tables
-    assert {"Contents", "Data", "Definitions", "Neighbours", "MapPoints"} <= tables
+        assert any(_indicator_rows(ws, ind["code"])[1] for ws in wb.worksheets[3:6]), ind["code"]
 
 
 def test_numbers_are_numbers_with_matching_formats(wb):
     ws = wb["Staying safe"]
-    header, rows = _table_rows(ws, "T_2022SC")
-    assert header[:5] == ["Code", "Group", "Row", "Column", "Figure"]
+    header, rows = _indicator_rows(ws, "2022SC")
+    assert header[:7] == ["Code", "Indicator", "Subsection", "Group", "Row", "Column", "Figure"]
     cell = _find(rows, Row="Luton", Column="2007-08")["Figure"]
     assert cell.value == 74 and cell.data_type == "n" and cell.number_format == "0"
-    _h, rows = _table_rows(ws, "T_2059SC")
+    assert _find(rows, Row="Luton", Column="2007-08")["Indicator"].value.startswith("PAF CF/C64")
+    _h, rows = _indicator_rows(ws, "2059SC")
     cell = _find(rows, Row="England", Column="2007-08")["Figure"]
     assert cell.value == pytest.approx(8.8) and cell.number_format == "0.0"
-    _h, rows = _table_rows(wb["Being healthy"], "T_1003HC")
+    _h, rows = _indicator_rows(wb["Being healthy"], "1003HC")
     cell = _find(rows, Row="2006/07", Column="Indicator value")["Figure"]
     assert cell.value == pytest.approx(58.8) and cell.number_format == '0.0"%"'
     cell = _find(rows, Row="2006/07", Column="Numerator")["Figure"]
     assert cell.value == 1884 and cell.number_format == "0"
-    _h, rows = _table_rows(wb["Enjoying and achieving"], "T_3002OF")
+    _h, rows = _indicator_rows(wb["Enjoying and achieving"], "3002OF")
     cell = _find(rows, Row="2006", Column="Area change")["Figure"]
     assert cell.value == pytest.approx(-1.45) and cell.number_format == "0.00"
 
 
 def test_statuses_are_text_and_in_their_own_column(wb):
-    _h, rows = _table_rows(wb["Enjoying and achieving"], "T_3091DE")
+    _h, rows = _indicator_rows(wb["Enjoying and achieving"], "3091DE")
     row = _find(rows, Group="Permanent exclusions", Row="2006", Column="SN")
     assert row["Figure"].value == ".." and row["Figure"].data_type == "s"
     assert row["Status"].value == ".." and row["Status meaning"].value == "Data not available"
     row = _find(rows, Group="Permanent exclusions", Row="2006", Column="Area")
     assert row["Figure"].value == "#" and row["Status"].value == "#"
-    _h, rows = _table_rows(wb["Staying safe"], "T_2054SC")
+    _h, rows = _indicator_rows(wb["Staying safe"], "2054SC")
     row = _find(rows, Row="Luton", Column="2001-02")
     assert (
         row["Figure"].value == "-"
         and row["Status meaning"].value == "Data suppressed due to small numbers"
     )
     # text figures that are not statuses stay text
-    _h, rows = _table_rows(wb["Enjoying and achieving"], "T_3067AC")
+    _h, rows = _indicator_rows(wb["Enjoying and achieving"], "3067AC")
     row = _find(
         rows, Group="2003-04", Row="20 hours or more a week (159d)", Column="Quartile position"
     )
@@ -87,7 +106,7 @@ def test_statuses_are_text_and_in_their_own_column(wb):
 
 
 def test_light_word_band_source_and_basis_columns(wb):
-    _h, rows = _table_rows(wb["Staying safe"], "T_2022SC")
+    _h, rows = _indicator_rows(wb["Staying safe"], "2022SC")
     row = _find(rows, Row="Luton", Column="2004-05")
     assert row["Traffic light"].value == "Amber"
     assert row["Band"].value == "●● 2 of 5" and row["Band range"].value == "45<55"
@@ -105,18 +124,22 @@ def test_frozen_headers_and_attribution_on_every_sheet(wb):
     attribution = fixture_report()["attribution"]
     for ws in wb.worksheets:
         assert ws.freeze_panes is not None, ws.title
-        # at the top of the sheet; on the Data sheet, whose table starts at A1, beside it
-        column = 1 if ws.title != "Data" else ws.max_column
-        top = [ws.cell(row=r, column=column).value for r in range(1, 6)]
-        for line in attribution:
-            assert line in top, (ws.title, top)
         assert "Open Government Licence" in (ws.oddFooter.left.text or ""), ws.title
+        if ws.title == "About":  # its rows say it
+            _h, rows = _table_rows(ws, "About")
+            said = [r["Text"].value for r in rows if r["Item"].value == "Attribution"]
+            assert said == attribution
+            continue
+        # beside the table, one column apart, from the top
+        (table,) = ws.tables.values()
+        column = ws[table.ref][0][-1].column + 2
+        top = [ws.cell(row=r, column=column).value for r in range(1, 1 + len(attribution))]
+        assert top == attribution, ws.title
     ws = wb["Staying safe"]
-    frozen_row = int(ws.freeze_panes[1:]) - 1
-    assert ws.cell(row=frozen_row, column=5).value == "Figure"
+    assert ws.freeze_panes == "B2" and ws.cell(row=1, column=7).value == "Figure"
 
 
-def test_contents_links_and_legend(wb):
+def test_contents_links_and_about(wb):
     ws = wb["Contents"]
     _h, rows = _table_rows(ws, "Contents")
     assert [r["Code"].value for r in rows] == [
@@ -129,9 +152,17 @@ def test_contents_links_and_legend(wb):
         "3067AC",
     ]
     link = _find(rows, Code="2022SC")["Go to"].hyperlink
-    assert link.location.startswith("'Staying safe'!A")
-    values = [c.value for row in ws.iter_rows() for c in row if c.value]
-    assert "Data not available" in values and "Amber" in values
+    sheet, cell = link.location.split("!")
+    assert sheet == "'Staying safe'"
+    # the link lands on the indicator's first row
+    assert wb["Staying safe"][cell].value == "2022SC"
+    assert wb["Staying safe"].cell(row=wb["Staying safe"][cell].row - 1, column=1).value != "2022SC"
+    _h, rows = _table_rows(wb["About"], "About")
+    items = {r["Item"].value: r["Text"].value for r in rows}
+    assert items["Report"] == "Annual Performance Assessment dataset: Luton (2008)"
+    assert items["Status .."] == "Data not available"
+    assert "within the expected range" in items["Traffic light: Amber"]
+    assert wb.properties.title == items["Report"]
 
 
 def test_definitions_and_appendices(wb):
@@ -140,9 +171,13 @@ def test_definitions_and_appendices(wb):
     assert row["Numerator"].value.startswith("Of the core assessments")
     assert "0<60 (● 1 of 5)" in row["Bands"].value
     assert row["Related"].value.startswith("2015SC, 2016SC")
-    _h, rows = _table_rows(wb["Appendices"], "Neighbours")
+    # what was written above each table is in its definition's row
+    doc = {i["code"]: i for i in fixture_report()["indicators"]}
+    assert row["Table"].value == doc["2022SC"]["table"]["caption"]
+    assert row["Chart summary"].value == doc["2022SC"]["chart"]["summary"]
+    _h, rows = _table_rows(wb["Neighbours"], "Neighbours")
     assert _find(rows, Appendix="7001OF", Rank=1)["Neighbour"].value == "Birmingham"
-    _h, rows = _table_rows(wb["Appendices"], "MapPoints")
+    _h, rows = _table_rows(wb["Map"], "MapPoints")
     luton = _find(rows, Role="area")
     assert luton["Latitude"].value == pytest.approx(51.8942)
 

@@ -139,9 +139,13 @@ def test_json_judgement_is_the_one_the_table_shows(lait, expected):
 def test_excel_has_a_column_per_judgement_with_ranks_as_numbers(lait, expected, tmp_path):
     path = render(lait, "xlsx", tmp_path / "luton.xlsx")
     wb = load_workbook(path)
-    ws = next(ws for ws in wb.worksheets if f"T_{CODE}" in ws.tables)
-    cells = ws[ws.tables[f"T_{CODE}"].ref]
+    # each theme's sheet is one table from A1; the indicator's rows are those with its code
+    tables = [
+        ws[t.ref] for ws in wb.worksheets for t in ws.tables.values() if t.name.startswith("T_")
+    ]
+    cells = next(c for c in tables if any(r[0].value == CODE for r in c[1:]))
     header = [c.value for c in cells[0]]
+    cells = [cells[0], *(r for r in cells[1:] if r[0].value == CODE)]
     assert header[header.index("Band range") + 1 : header.index("How the figure was made")] == [
         "Rank",
         "Quartile band",
@@ -256,6 +260,38 @@ def test_a_table_without_judgements_keeps_its_periods_across():
     head = html[html.index("<thead>") : html.index("</thead>")]
     assert re.findall(r"<th scope=col>([^<]+)</th>", head) == ["2020", "2021"]
     assert "cspa-latest" in html  # periods across: it opens at the latest period
+
+
+def test_a_trend_that_is_n_a_everywhere_makes_no_column_and_keeps_periods_across():
+    """LAIT's series are mostly too short for the seed's trend class: a column of "n/a" alone
+    would turn nearly every table periods down (issue 18); a made trend keeps its column."""
+    from cspa.outputs.html import data_table, provenance
+
+    ind = _indicator(with_judgements=False)
+    luton = ind["table"]["row_groups"][0]["rows"][0]
+    ind["table"]["_judgement_columns"].append({"key": "trend", "label": "Trend", "meaning": "x"})
+    why = "trend n/a: fewer than 2 moving averages (4 consecutive years) in the latest 5 years"
+    luton["cells"][1] = _cell("4", "as supplied", ("trend", "n/a", "n/a", why))
+    pv = provenance(ind)
+    html = str(data_table(ind, pv, {}))
+    assert "colgroup" not in html and ">Trend<" not in html and "cspa-latest" in html
+    assert any(why in n["text"] for n in pv["notes"])  # the note still says why
+    # nor does the legend explain a column no table shows
+    from tests.unit.outputs.fixture_report import fixture_report
+
+    doc = fixture_report()
+    ind["code"], ind["title"] = "T1", "A judged table"
+    doc["indicators"] = [ind]
+    doc["sections"] = [
+        {"id": "s", "title": "S", "subsections": [{"title": None, "indicators": ["T1"]}]}
+    ]
+    assert "What the judgement columns mean" not in render_html(doc)
+    luton["cells"][1] = _cell("4", "as supplied", ("trend", "Above", "Above", "ranked 20 of 150"))
+    html = str(data_table(ind, provenance(ind), {}))
+    assert ">Trend<" in html and "colgroup" in html
+    page = render_html(doc)
+    legend = page[page.index("What the judgement columns mean") :]
+    assert ">Trend<" in legend[: legend.index("</table>")]
 
 
 def test_a_judgement_column_only_where_a_shown_figure_has_it():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
 import pyarrow as pa
 import pytest
@@ -13,7 +14,7 @@ from cspa.records.ssda903 import read_903
 
 from .conftest import FAKE_903, FAKE_903_CSV
 
-IMPLEMENTED, PARTIAL, LISTED = 268, 32, 312  # docs/records.md says the same
+IMPLEMENTED, PARTIAL, LISTED = 269, 32, 312  # docs/records.md says the same
 
 
 def test_rules_implemented_of_dfe_list():
@@ -285,3 +286,38 @@ def test_placement_in_the_authoritys_own_area():
     }
     unknown = RecordReturn("ssda903", ret.tables, [], la="999", year=2018)
     assert "not known" in validate(unknown).rules_skipped["1015"]
+
+
+def test_social_worker_episodes_at_each_start_and_end_of_care():
+    """SW12 as DfE's validator reads it (year ending 31 March 2018): an episode starting care (S) or
+    ending it (other than X1), ended from 1 April 2016 on or still open, fails unless each of the
+    child's social worker episodes began on or after the start (S) or by the end (an ending)."""
+
+    def sw(child: str, decom: str) -> dict:
+        return {"CHILD": child, "DOB": H["DOB"], "SW_ID": "SW1", "SW_DECOM": decom} | {
+            "SW_REASON": "MANAGE"
+        }
+
+    episodes = [
+        _ep("A", "01/01/2018", "S", "C2"),  # a social worker from the day care began: passes
+        _ep("B", "01/01/2018", "S", "C2"),  # no social worker episode: fails
+        _ep("C", "01/01/2018", "S", "V4"),  # short breaks are not asked: passes
+        # D: care began (X1: a new episode follows) and ended (E4A); one social worker between: passes
+        _ep("D", "01/06/2017", "S", "C2", dec="01/09/2017", rec="X1"),
+        _ep("D", "01/09/2017", "P", "C2", dec="01/12/2017", rec="E4A"),
+        # E: a social worker since before care began: fails (DfE pairs the start with that episode)
+        _ep("E", "01/06/2017", "S", "C2"),
+        # F: left care before 1 April 2016: not asked
+        _ep("F", "01/01/2015", "S", "C2", dec="01/02/2016", rec="E4A"),
+    ]
+    ret = _ret(
+        {
+            "header": [{**H, "CHILD": c} for c in "ABCDEF"],
+            "episodes": episodes,
+            "sw_episodes": [sw("A", "01/01/2018"), sw("D", "01/07/2017"), sw("E", "01/01/2017")],
+        }
+    )
+    rules = load_rules()
+    sw12 = dataclasses.replace(rules, rules=[r for r in rules.rules if r["code"] == "SW12STG2"])
+    found = {(f.child, f.row) for f in validate(ret, sw12).findings}
+    assert found == {("B", 3), ("E", 7)}

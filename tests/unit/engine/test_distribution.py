@@ -1,0 +1,135 @@
+"""Ranks and quartile bands among the authorities that existed in a period (issue 18).
+
+LAIT carries figures for an authority before it existed (back-cast for its area) and after it
+ceased, so one period can hold an old authority and its successors; a Kent report for 2019 printed
+"rank 1 of 158" when there were 152 authorities. Each case here is a reorganisation in
+``src/cspa/data/areas/la_lifetimes.csv``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from cspa.engine.distribution import ranks_and_quartiles
+
+# (code, exists_from, exists_until, successors)
+AREAS = [
+    ("886", None, None, None),  # Kent
+    ("887", None, None, None),  # Medway
+    ("888", None, None, None),  # Lancashire
+    ("889", None, None, None),  # Blackburn with Darwen
+    ("928", None, dt.date(2021, 3, 31), "940;941"),  # Northamptonshire
+    ("940", dt.date(2021, 4, 1), None, None),  # North Northamptonshire
+    ("941", dt.date(2021, 4, 1), None, None),  # West Northamptonshire
+    ("837", None, dt.date(2019, 3, 31), "839"),  # Bournemouth
+    ("839", dt.date(2019, 4, 1), None, None),  # Bournemouth, Christchurch and Poole
+]
+PERIODS = {  # pid: (start, end)
+    1: (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),  # FY2018-19: Northamptonshire and Bournemouth
+    2: (dt.date(2018, 9, 1), dt.date(2019, 8, 31)),  # AY2018/19: Bournemouth ceased within it
+    3: (dt.date(2022, 4, 1), dt.date(2023, 3, 31)),  # FY2022-23: the successors
+}
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    c.execute(
+        "CREATE TEMP TABLE _cspa_key_measure AS SELECT 1::BIGINT AS sid, 'low' AS polarity, "
+        "TRUE AS quartiles, TRUE AS ranks"
+    )
+    c.execute(
+        "CREATE TEMP TABLE _cspa_key_area (aid BIGINT, code VARCHAR, type VARCHAR, exists_from DATE, "
+        "exists_until DATE, successors VARCHAR[])"
+    )
+    for aid, (code, start, until, successors) in enumerate(AREAS, 1):
+        c.execute(
+            "INSERT INTO _cspa_key_area VALUES (?, ?, 'la', ?, ?, string_split(?, ';'))",
+            [aid, code, start, until, successors],
+        )
+    c.execute("CREATE TEMP TABLE _cspa_key_period (pid BIGINT, period_start DATE, period_end DATE)")
+    c.executemany(
+        "INSERT INTO _cspa_key_period VALUES (?, ?, ?)", [(p, *d) for p, d in PERIODS.items()]
+    )
+    yield c
+    c.close()
+
+
+def _ranks(con, figures: dict[str, float | None], pid: int) -> dict[str, tuple]:
+    aid = {code: i for i, (code, *_) in enumerate(AREAS, 1)}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE v (rid BIGINT, sid BIGINT, aid BIGINT, pid BIGINT, value DOUBLE)"
+    )
+    con.executemany(
+        "INSERT INTO v VALUES (?, 1, ?, ?, ?)",
+        [(i, aid[code], pid, value) for i, (code, value) in enumerate(figures.items())],
+    )
+    code = {i: c for i, c in enumerate(figures)}
+    rel = ranks_and_quartiles(con, "v")
+    return {code[r[0]]: dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()}
+
+
+def test_a_past_year_ranks_the_authorities_that_existed_then(con):
+    # LAIT's FY2018-19 holds Northamptonshire and its two back-cast successors, Bournemouth and
+    # the back-cast BCP: the rank is among the six authorities of that year, never eight
+    r = _ranks(
+        con,
+        {
+            "886": 1,
+            "887": 2,
+            "888": 3,
+            "889": 4,
+            "928": 5,
+            "940": 0.5,
+            "941": 0.7,
+            "837": 6,
+            "839": 0.1,
+        },
+        pid=1,
+    )
+    ranked = {c: x["rank"] for c, x in r.items() if x["rank"] is not None}
+    assert ranked == {"886": 1, "887": 2, "888": 3, "889": 4, "928": 5, "837": 6}
+    assert {x["n_areas"] for c, x in r.items() if c in ranked} == {6}
+    assert r["940"]["not_ranked"].startswith(
+        "not ranked or banded: the authority was created on 1 April 2021, after this period"
+    )
+    assert r["839"]["rank"] is None and r["839"]["quartile"] is None
+    # the cut-offs are the six authorities' (type-7 over 1..6), not moved by the back-casts
+    assert (r["886"]["q1"], r["886"]["q2"], r["886"]["q3"]) == (2.25, 3.5, 4.75)
+
+
+def test_an_authority_that_ceased_within_the_period_is_counted_once_as_its_successor(con):
+    # AY2018/19 ends after Bournemouth merged into BCP: where both have a figure, the area is
+    # ranked once, as the authority that held it at the period's end
+    r = _ranks(con, {"886": 1, "887": 2, "888": 3, "889": 4, "837": 9, "839": 5}, pid=2)
+    assert r["839"]["rank"] == 5 and r["839"]["n_areas"] == 5
+    assert r["837"]["rank"] is None
+    assert "ceased on 31 March 2019, within this period" in r["837"]["not_ranked"]
+    # with no successor figure, the old authority's figure for the year is ranked
+    r = _ranks(con, {"886": 1, "887": 2, "888": 3, "889": 4, "837": 9}, pid=2)
+    assert r["837"]["rank"] == 5 and r["837"]["n_areas"] == 5
+
+
+def test_a_figure_after_an_authority_ceased_is_not_ranked_and_rows_without_a_figure_not_counted(
+    con,
+):
+    r = _ranks(
+        con,
+        {"886": 1, "887": None, "888": 3, "889": 4, "928": 2, "940": 6, "941": 7},
+        pid=3,
+    )
+    assert {c: x["rank"] for c, x in r.items() if x["rank"]} == {
+        "886": 1,
+        "888": 2,
+        "889": 3,
+        "940": 4,
+        "941": 5,
+    }
+    assert {x["n_areas"] for x in r.values() if x["rank"]} == {5}
+    assert "887" not in r  # no figure: neither ranked nor counted
+    assert r["928"]["not_ranked"].startswith(
+        "not ranked or banded: the authority ceased on 31 March 2021, before this period"
+    )
