@@ -6,6 +6,7 @@ tests check exactly what users get.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import shutil
@@ -23,6 +24,18 @@ from tests.golden.kinds import (  # noqa: F401
     pytest_runtest_logreport,
     pytest_terminal_summary,
 )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Each test module runs on one xdist worker (``--dist=loadgroup`` in pyproject.toml): a module's
+    own fixtures (a judged copy of the demo store, a report document, a browser page, a server) are
+    then built once, not once on every worker its tests happen to be sent to. Modules that share a
+    costlier fixture name one group across files themselves (``xdist_group("spark")``, the web
+    server's modules), and keep it. Runs before xdist's own hook, which reads the marks."""
+    for item in items:
+        if not any(True for _ in item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture
@@ -45,33 +58,44 @@ def _inputs_hash() -> str:
     return h.hexdigest()[:16]
 
 
-@pytest.fixture(scope="session")
-def demo_db():
-    """Path of the demo database, built once and shared by every test worker and run.
+CACHE = Path(__file__).resolve().parents[1] / ".cache"
 
-    It is kept in ``.cache/`` under a name made from a hash of its inputs (the package's code and
-    data files), so a run reuses the database an earlier run built from the same inputs, and the
-    workers of one run wait for the first to build it rather than each building their own.
-    """
-    from cspa.app.demo import build_demo_store
 
-    cache = Path(__file__).resolve().parents[1] / ".cache"
-    cache.mkdir(exist_ok=True)
-    path = cache / f"demo-{_inputs_hash()}.duckdb"
-    with open(cache / "demo.lock", "w") as lock:
+def shared_file(name: str, suffix: str, build) -> Path:
+    """A file built once from the package's current code and data, shared by every test worker and
+    run: ``.cache/<name>-<inputs hash><suffix>``.
+
+    The first worker to ask builds it (``build(path)`` writes ``path``) under a lock while the others
+    wait, then read its file; a run with the same inputs reuses it, and files of earlier inputs are
+    removed. Files are read-only on disk: a test that changes one works on a copy."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"{name}-{_inputs_hash()}{suffix}"
+    with open(CACHE / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait, then read its file
         if not path.exists():
-            building = path.with_suffix(".building")
+            building = path.with_name(path.name + ".building")
             building.unlink(missing_ok=True)
-            with Store.open(building) as store:
-                build_demo_store(store)
-            # read-only on disk: workers share it, so a test that writes must take a copy (demo_store)
+            build(building)
             building.chmod(0o444)
-            building.rename(path)  # only a finished database gets the name readers look for
-            for old in cache.glob("demo-*.duckdb"):  # earlier inputs' databases
+            building.rename(path)  # only a finished file gets the name readers look for
+            for old in CACHE.glob(f"{name}-*{suffix}"):  # earlier inputs' files
                 if old != path:
                     old.unlink(missing_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db():
+    """Path of the demo database, built once and shared by every test worker and run
+    (:func:`shared_file`): workers wait for the first to build it rather than each building their own.
+    """
+    from cspa.app.demo import build_demo_store
+
+    def build(path: Path) -> None:
+        with Store.open(path) as store:
+            build_demo_store(store)
+
+    return shared_file("demo", ".duckdb", build)
 
 
 @pytest.fixture
@@ -104,6 +128,23 @@ def judgements(demo_con):
     )
     cols = rel.columns
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+@pytest.fixture(scope="session")
+def letter(demo_con):
+    """``letter(area, year)``: the assessment letter the demo store gives, built once per worker
+    (a letter proposes and drafts for every authority at once, seconds of work) and handed out as a
+    copy, so a test that changes its letter changes no other test's."""
+    from cspa.assessment.report import build_letter_document
+
+    built: dict[tuple[str, int], dict] = {}
+
+    def get(area: str, year: int) -> dict:
+        if (area, year) not in built:
+            built[(area, year)] = build_letter_document(demo_con, area, year)
+        return copy.deepcopy(built[(area, year)])
+
+    return get
 
 
 # Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)

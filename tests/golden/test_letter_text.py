@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 
 from cspa.assessment.letters import ITEMS
-from cspa.assessment.report import build_letter_document, prepare_letters
+from cspa.assessment.report import prepare_letters
 from cspa.assessment.ruleset import load_rulesets
 
 
 @pytest.fixture(scope="module")
-def letters(demo_con):
-    return {y: build_letter_document(demo_con, "Luton", y) for y in (2006, 2011)}
+def letters(letter):
+    return {y: letter("Luton", y) for y in (2006, 2011)}
 
 
 def _keys(o: dict, part: str) -> list[str]:
@@ -206,8 +206,8 @@ def test_printed_topics_the_data_cannot_support(letters, year, expected):
     assert got == expected
 
 
-def test_every_sentence_and_item_links_to_its_evidence(letters, demo_con):
-    docs = [*letters.values(), build_letter_document(demo_con, "Luton", 2025)]
+def test_every_sentence_and_item_links_to_its_evidence(letters, letter):
+    docs = [*letters.values(), letter("Luton", 2025)]
     for doc in docs:
         for o in doc["outcomes"]:
             for x in [*o["paragraph"], *o["strengths"], *o["areas_for_improvement"]]:
@@ -240,8 +240,8 @@ def test_a_decline_is_never_a_strength(demo_con):
 
 
 @pytest.mark.golden
-def test_the_2025_letter_cites_the_current_inspection_and_its_measured_agreement(demo_con):
-    doc = build_letter_document(demo_con, "Luton", 2025)
+def test_the_2025_letter_cites_the_current_inspection_and_its_measured_agreement(letter, demo_con):
+    doc = letter("Luton", 2025)
     judged = [o for o in doc["outcomes"] if o["judgement_id"]]
     assert len(judged) == 5
     for o in judged:

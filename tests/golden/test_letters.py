@@ -36,10 +36,10 @@ def _by_indicator(doc: dict, rs) -> dict:
 @pytest.mark.parametrize(
     "case", [param(c, "002" if c.period == "2006" else "004") for c in GRADE_CASES]
 )
-def test_moderated_letter_carries_the_printed_grade(case, demo_con):
+def test_moderated_letter_carries_the_printed_grade(case, letter):
     year = int(case.period)
     rs = load_rulesets()["apa_2006" if year == 2006 else "profile_2011"]
-    doc = build_letter_document(demo_con, "Luton", year)
+    doc = letter("Luton", year)
     g = _by_indicator(doc, rs)[case.indicator]
     assert str(g["grade"]) == case.expected, case.note
     assert g["status"] in ("confirmed", "overridden")

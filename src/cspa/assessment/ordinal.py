@@ -18,6 +18,9 @@ authority at the training mean.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,16 +73,50 @@ def _unpack(theta: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     return b, cuts
 
 
+#: Fitted models by a digest of their inputs. A letter's proposals, the choice of settings and the
+#: method's evaluation fit the same models on the same national rows (one fit per judgement and
+#: candidate, whichever authority the letter is for), so a process fits each once.
+_FITTED: OrderedDict[str, OrdinalModel] = OrderedDict()
+_FITTED_MAX = 512
+
+
+def _digest(
+    x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], penalty: float
+) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in (x.shape, x.tobytes(), y.dtype.str, y.tobytes(), features, grades, penalty):
+        h.update(repr(part).encode() if not isinstance(part, bytes) else part)
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
 def fit(
     x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], penalty: float = 1.0
 ) -> OrdinalModel:
-    """Fit the model to rows ``x`` (unstandardised) and grades ``y`` (values of ``grades``, best first)."""
+    """Fit the model to rows ``x`` (unstandardised) and grades ``y`` (values of ``grades``, best first).
+
+    The fit is deterministic (L-BFGS-B from a start computed from the data), so a fit of inputs
+    already fitted in this process is answered from memory, as a copy the caller may change."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y)
     if x.ndim != 2 or len(x) != len(y) or x.shape[1] != len(features):
         raise ValueError(f"x must be rows x {len(features)} features and y one grade per row")
     if len(y) == 0:
         raise ValueError("no training rows")
+    key = _digest(x, y, list(features), list(grades), float(penalty))
+    if key in _FITTED:
+        _FITTED.move_to_end(key)
+        return copy.deepcopy(_FITTED[key])
+    model = _fit(x, y, features, grades, penalty)
+    _FITTED[key] = copy.deepcopy(model)
+    if len(_FITTED) > _FITTED_MAX:
+        _FITTED.popitem(last=False)
+    return model
+
+
+def _fit(
+    x: np.ndarray, y: np.ndarray, features: list[str], grades: list[int], penalty: float
+) -> OrdinalModel:
     mean = x.mean(axis=0)
     scale = x.std(axis=0, ddof=1) if len(x) > 1 else np.ones(x.shape[1])
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)

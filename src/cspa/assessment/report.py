@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import yaml
 
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
@@ -38,6 +37,7 @@ from cspa.assessment.ruleset import RuleSet, ruleset_for_year
 from cspa.catalogue.areas import DATA, Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.vocabulary import attribution_for
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import CspaError
 from cspa.store.sql import in_list
 
@@ -313,7 +313,7 @@ def build_profile_document(
     comparators = any(r["geography"] != "area" for r in rows if r["block"] != "education")
     notes = []
     if p.notes_from and area.code == "821" and SEED_PROFILE.exists():
-        seed = yaml.safe_load(SEED_PROFILE.read_text(encoding="utf-8"))
+        seed = read_yaml(SEED_PROFILE)
         notes = [
             {"text": i["text"], "ref": f"003:L{i['seed_line']}"}
             for i in seed.get(p.notes_from, {}).get("items", [])
@@ -412,7 +412,7 @@ def _seed_letter(area: Area, year: int) -> dict | None:
     path = SEED_LETTERS / f"{area.name.lower().replace(' ', '_')}_{year}.yaml"
     if not path.exists():
         return None
-    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    d = read_yaml(path)
     return d if str(d.get("area")) == area.code else None
 
 

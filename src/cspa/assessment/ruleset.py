@@ -49,6 +49,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cspa.catalogue.areas import DATA
+from cspa.catalogue.yaml_file import load_yaml
 from cspa.errors import CspaError
 
 RULES = DATA / "rules"
@@ -537,7 +538,7 @@ def evidence_ids(cond: Any) -> list[str]:
 def _read(path: Path) -> RuleSet:
     raw = path.read_bytes()
     try:
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)
     except yaml.YAMLError as e:
         raise RuleSetError(f"{path.name}: not valid YAML ({e})") from e
     if not isinstance(data, dict):

@@ -22,9 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import yaml
-
 from cspa.catalogue.areas import DATA
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.store.database import Store
 
 SEEDS = DATA / "seeds"
@@ -36,7 +35,7 @@ DEMO_LETTERS = (("apa_2006", 2006, "luton_2006.yaml"), ("profile_2011", 2011, "l
 
 
 def _yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)
 
 
 def _line(seed: str, n) -> str | None:

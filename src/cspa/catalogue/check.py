@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from cspa.catalogue.models import Indicator, file_stem
+from cspa.catalogue.yaml_file import read_yaml
 
 OBS_COLUMNS = {
     "indicator",
@@ -74,14 +75,14 @@ def _catalogue(root: Path) -> dict[str, Indicator]:
     for p in sorted(root.glob("*/*.yaml")):
         # a file that does not parse is reported by the catalogue's own check, not here
         with contextlib.suppress(ValidationError, yaml.YAMLError):
-            ind = Indicator.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+            ind = Indicator.model_validate(read_yaml(p))
             out[ind.code] = ind
     return out
 
 
 def check_yaml(path: Path) -> list[str]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except yaml.YAMLError as e:
         return [f"{path}: not valid YAML: {e}"]
     try:

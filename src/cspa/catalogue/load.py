@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from cspa.catalogue.areas import DATA
 from cspa.catalogue.models import Framework, Indicator, file_stem
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import CatalogueError
 
 CATALOGUE = DATA / "catalogue"
@@ -63,7 +64,7 @@ def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
     problems: list[str] = []
     for path in sorted((root / "frameworks").glob("*.yaml")):
         try:
-            fw = Framework.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            fw = Framework.model_validate(read_yaml(path))
             cat.frameworks[fw.id] = fw
         except ValidationError as e:
             problems += _problems(path, e)
@@ -73,7 +74,7 @@ def read_catalogue(root: Path = CATALOGUE) -> Catalogue:
         if path.parent.name in ("frameworks", "sources"):
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path)
             ind = Indicator.model_validate(data)
         except ValidationError as e:
             problems += _problems(path, e)

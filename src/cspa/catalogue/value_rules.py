@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cspa.catalogue.load import CATALOGUE, Catalogue
 from cspa.catalogue.models import FormulaType, Unit
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import CatalogueError
 
 RULES_FILE = CATALOGUE / "value_rules.yaml"
@@ -97,7 +98,7 @@ class ValueRules(_Strict):
 
 def read_value_rules(path: Path = RULES_FILE) -> ValueRules:
     try:
-        return ValueRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return ValueRules.model_validate(read_yaml(path))
     except ValidationError as e:
         errs = "; ".join(
             f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()

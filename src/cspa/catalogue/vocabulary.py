@@ -13,11 +13,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-import yaml
-
 from cspa.catalogue.areas import DATA
 from cspa.catalogue.models import Framework
 from cspa.catalogue.neighbours import GROUP_INFO
+from cspa.catalogue.yaml_file import read_yaml
 
 __all__ = [
     "SmallNumbers",
@@ -35,7 +34,7 @@ VOCABULARY = DATA / "catalogue" / "vocabulary.yaml"
 @functools.cache
 def load_vocabulary() -> dict[str, dict[str, str]]:
     """The vocabulary file, read once."""
-    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data = read_yaml(VOCABULARY)
     return {
         k: {str(a): str(b) for a, b in (data.get(k) or {}).items()}
         for k in ("status_symbols", "licences", "seed_documents")
@@ -78,7 +77,7 @@ class SmallNumbers:
 
 @functools.cache
 def small_number_rule() -> SmallNumbers:
-    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8")).get("small_numbers") or {}
+    data = read_yaml(VOCABULARY).get("small_numbers") or {}
     rule = SmallNumbers(
         float(data.get("below", 0)), str(data.get("symbol", "c")), tuple(data.get("units", ()))
     )

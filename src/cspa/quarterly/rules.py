@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.periods import Period
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import CspaError
 
 RULES = Path(__file__).resolve().parents[1] / "data" / "quarterly" / "rules.yaml"
@@ -107,7 +108,7 @@ class Rules(_Strict):
 @functools.cache
 def load_rules(path: Path = RULES) -> Rules:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
         rules = Rules.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError) as e:
         raise CspaError(f"{path}: invalid quarterly rules: {e}") from None

@@ -14,10 +14,9 @@ import csv
 import hashlib
 from pathlib import Path
 
-import yaml
-
 from cspa.catalogue.areas import load_areas
 from cspa.catalogue.load import load_catalogue
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.quarterly.periods import parse_for, report_period
 from cspa.quarterly.revisions import counts, decide, extra_json, write
 from cspa.store.database import Store
@@ -80,7 +79,7 @@ def _text_row(area: str, period: str, indicator: str, field: str, item: int, ent
 
 def narrative_rows(path: Path = SEED_DIR / "narrative.yaml") -> tuple[str, str, list[dict]]:
     """(area, report period key, text rows) of the seed's narrative."""
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = read_yaml(path)
     area = load_areas().resolve(str(doc["area"])).code
     rep = doc["report"]
     period = report_period(rep["reporting_period"]["period"]).key

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import yaml
 
 from cspa.catalogue.areas import DATA
+from cspa.catalogue.yaml_file import load_yaml
 
 RECORDS_DATA = DATA / "records"
 
@@ -65,7 +65,7 @@ class RecordReturn:
 
 def load_spec(name: str) -> dict:
     """A table specification (``ssda903_tables.yaml``, ``cin_tables.yaml``) from ``data/records``."""
-    return yaml.safe_load((RECORDS_DATA / name).read_text(encoding="utf-8"))
+    return load_yaml((RECORDS_DATA / name).read_text(encoding="utf-8"))
 
 
 def collection_year_of(d: date) -> int:

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import duckdb
-import yaml
 
+from cspa.catalogue.yaml_file import load_yaml
 from cspa.errors import CspaError
 from cspa.records.returns import DATE_SQL, RECORDS_DATA, RecordReturn, load_spec
 from cspa.store.sql import string as sql_string
@@ -94,7 +94,7 @@ class RuleSet:
 
 def load_rules(kind: str = "ssda903", blocking: list[str] | None = None) -> RuleSet:
     """The rule set for a return kind; ``blocking`` replaces the file's list of blocking rules."""
-    data = yaml.safe_load((RECORDS_DATA / RULES_FILE[kind]).read_text(encoding="utf-8"))
+    data = load_yaml((RECORDS_DATA / RULES_FILE[kind]).read_text(encoding="utf-8"))
     messages = {}
     if data.get("rule_info"):
         with (RECORDS_DATA / data["rule_info"]).open(encoding="utf-8", newline="") as f:
@@ -128,7 +128,7 @@ def coverage(kind: str = "ssda903") -> dict:
     """How many of DfE's listed rules are implemented (in full, and partly)."""
     rs = load_rules(kind)
     listed = list(rs.messages)
-    data = yaml.safe_load((RECORDS_DATA / RULES_FILE[kind]).read_text(encoding="utf-8"))
+    data = load_yaml((RECORDS_DATA / RULES_FILE[kind]).read_text(encoding="utf-8"))
     with (RECORDS_DATA / data["rule_info"]).open(encoding="utf-8", newline="") as f:
         listed = [r["Rule code"] for r in csv.DictReader(f)]
     done = {r["code"]: bool(r.get("partial")) for r in rs.rules}

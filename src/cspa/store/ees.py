@@ -24,9 +24,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import yaml
 
 from cspa.catalogue.areas import DATA
+from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import LoadError, Problem
 from cspa.store.sql import ident as _q
 from cspa.store.sql import string as _lit
@@ -63,7 +63,7 @@ def ees_to_long(t: pa.Table, path: Path, con: duckdb.DuckDBPyConnection) -> pa.T
                 )
             ]
         )
-    spec = yaml.safe_load(mapping_file.read_text(encoding="utf-8"))
+    spec = read_yaml(mapping_file)
     con.register("ees_raw", t)
     parts = []
     geo = spec.get("geography", {})

@@ -41,11 +41,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 from cspa.catalogue.areas import DATA, ENGLAND, AreaRegistry, _norm, load_areas
 from cspa.catalogue.load import Catalogue, load_catalogue
 from cspa.catalogue.periods import parse_period
+from cspa.catalogue.yaml_file import load_yaml, read_yaml
 from cspa.errors import CspaError
 from cspa.store.database import Store
 from cspa.store.ees import SOURCES
@@ -75,7 +75,7 @@ class Release:
 @functools.cache
 def releases() -> dict[str, Release]:
     """Every release named in ``releases.yaml``, checked for the fields provenance needs."""
-    data = yaml.safe_load(RELEASES.read_text(encoding="utf-8"))
+    data = read_yaml(RELEASES)
     out = {}
     for name, r in data.items():
         missing = [k for k in ("vintage", "licence") if not r.get(k)]
@@ -109,7 +109,7 @@ LAIT_SOURCE = releases()["lait"].source
 def ees_files() -> list[tuple[str, str, str, str, dt.date | None]]:
     """(file, source, vintage, licence, released) of each EES file, from its mapping in
     ``data/catalogue/sources/`` (which also says how its columns become indicators), in load order."""
-    specs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("*.yaml"))]
+    specs = [read_yaml(p) for p in sorted(SOURCES.glob("*.yaml"))]
     specs.sort(key=lambda spec: (spec.get("load_order", 99), spec["file"]))
     return [
         (s["file"], s["source"], s["vintage"], s.get("licence") or OGL, s.get("released"))
@@ -390,7 +390,7 @@ def _load_lait(store: Store, tmp: Path, catalogue: Catalogue, areas: AreaRegistr
 
 def _excluded_rows(path: Path) -> Counter:
     """Rows of an EES file its source mapping leaves out (``exclude``), counted by region."""
-    spec = yaml.safe_load((SOURCES / f"{path.stem}.yaml").read_text(encoding="utf-8"))
+    spec = load_yaml((SOURCES / f"{path.stem}.yaml").read_text(encoding="utf-8"))
     out: Counter = Counter()
     rows = _read_csv(path)
     for e in spec.get("exclude") or []:

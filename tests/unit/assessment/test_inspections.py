@@ -13,7 +13,6 @@ import datetime as dt
 import pytest
 
 from cspa.assessment.inspections import INSPECTIONS, build_inspections
-from cspa.assessment.report import build_letter_document
 
 
 def _current(con, area: str, as_at: dt.date) -> dict[str, tuple]:
@@ -90,8 +89,8 @@ def test_an_authority_inspected_several_times_as_at_each_date(demo_con):
 
 
 @pytest.mark.parametrize("area", ["Luton"])
-def test_the_2025_letter_cites_the_2022_inspection_for_every_ilacs_judgement(demo_con, area):
-    doc = build_letter_document(demo_con, area, 2025)
+def test_the_2025_letter_cites_the_2022_inspection_for_every_ilacs_judgement(letter, area):
+    doc = letter(area, 2025)
     cited = [d for e in doc["evidence"] for d in e["details"] if d["indicator"] == "ILACS"]
     current = [d for d in cited if d["judgement"].startswith("current")]
     assert current, "the letter cites no current ILACS judgement"

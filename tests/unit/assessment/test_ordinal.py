@@ -70,3 +70,18 @@ def test_contributions_add_up_to_the_latent_score(data):
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="features"):
         fit(np.zeros((3, 2)), np.array([1, 2, 3]), ["a"], [1, 2, 3, 4])
+
+
+def test_a_repeated_fit_is_the_same_model_and_a_copy():
+    """The second fit of the same inputs comes from memory: equal coefficients, not the same object."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(60, 2))
+    y = np.clip(np.round(2.5 + x[:, 0]), 1, 4).astype(int)
+    a = fit(x, y, ["a", "b"], [1, 2, 3, 4], penalty=0.5)
+    b = fit(x.copy(), y.copy(), ["a", "b"], [1, 2, 3, 4], penalty=0.5)
+    assert a is not b and np.array_equal(a.coef, b.coef) and np.array_equal(a.cuts, b.cuts)
+    b.coef[:] = 0  # a caller changing its model changes no later fit's
+    c = fit(x, y, ["a", "b"], [1, 2, 3, 4], penalty=0.5)
+    assert np.array_equal(c.coef, a.coef)
+    # another penalty is another model
+    assert not np.array_equal(fit(x, y, ["a", "b"], [1, 2, 3, 4], penalty=5.0).coef, a.coef)

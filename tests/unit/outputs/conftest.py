@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.unit.outputs.fixture_report import fixture_report
@@ -41,3 +43,31 @@ def xlsx_path(tmp_path_factory):
     from cspa.outputs.excel import render_xlsx
 
     return render_xlsx(fixture_report(), tmp_path_factory.mktemp("xlsx") / "apa-dataset-Luton.xlsx")
+
+
+@pytest.fixture(scope="session")
+def luton_2008_pdf(demo_db, tmp_path_factory):
+    """The seed's report (Luton's 2008 APA dataset, built as the CLI builds it for print) printed by
+    Chromium: the largest print job of the suite, printed once for every worker and module that
+    checks it (tests/conftest.shared_file)."""
+    import duckdb
+
+    from cspa.outputs.document_apa import build_apa_document
+    from cspa.outputs.pdf import find_chromium, render_pdf
+    from tests.conftest import shared_file
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium to print with (apt-get install chromium)")
+
+    def build(path):
+        con = duckdb.connect(str(demo_db), read_only=True)
+        try:
+            doc = build_apa_document(con, "Luton", 2008, "apa2008", history=False)
+        finally:
+            con.close()
+        out = render_pdf(
+            doc, tmp_path_factory.mktemp("print-pdf") / "luton-2008.pdf", engine="chromium"
+        )
+        shutil.move(out, path)
+
+    return shared_file("luton-2008", ".pdf", build)

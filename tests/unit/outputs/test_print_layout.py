@@ -179,15 +179,6 @@ def test_period_labels_are_not_broken(print_page, luton_2008):
 # ------------------------------------------------------------------------------ the PDFs
 
 
-@pytest.fixture(scope="module")
-def luton_2008_pdf(luton_2008, tmp_path_factory):
-    if find_chromium() is None:
-        pytest.skip("no Chromium to print with")
-    return render_pdf(
-        luton_2008, tmp_path_factory.mktemp("print-pdf") / "luton-2008.pdf", engine="chromium"
-    )
-
-
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
