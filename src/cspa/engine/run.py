@@ -29,7 +29,7 @@ from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
 from cspa.engine.trends import class_sql as _class_sql
-from cspa.engine.values import values
+from cspa.engine.values import values_sql
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
 # per judgement family keyed by the figure's row id, and the key tables that hold each
@@ -106,7 +106,7 @@ def build(
         con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
         return f"{prefix}_{name}"
 
-    observed = table(f"SELECT {_NARROW} FROM ({values(con, selection).sql_query()})", "observed")
+    observed = table(f"SELECT {_NARROW} FROM ({values_sql(con, selection)})", "observed")
     keys = "_cspa_key"
     if stored:
         persist_keys(con, f"{prefix}_key")

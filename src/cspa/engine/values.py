@@ -83,6 +83,11 @@ def values(
     Builds the run's integer keys (:mod:`cspa.engine.keys`) first: every row carries ``sid``,
     ``aid`` and ``pid`` beside its string keys.
     """
+    return con.sql(values_sql(con, selection))
+
+
+def values_sql(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> str:
+    """The SQL of :func:`values` (the build materialises it without binding a relation first)."""
     selection = selection or Selection()
     where = selection.observation_filter("o")
     build_keys(con, selection.neighbour_group, selection.released_by)
@@ -104,7 +109,7 @@ def values(
         WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
     ]
     if not derived_in:
-        return con.sql(_observed(con, where))
+        return _observed(con, where)
     codes = ", ".join(map(literal, derived_in))
     observed = _observed(con, f"({where}) AND o.indicator IN ({codes})")
     passing = _observed(con, f"({where}) AND o.indicator NOT IN ({codes})")
@@ -232,4 +237,4 @@ def values(
     UNION ALL
     SELECT * FROM ({passing})
     """
-    return con.sql(sql)
+    return sql
