@@ -131,20 +131,29 @@ def judgements(demo_con):
 
 
 @pytest.fixture(scope="session")
-def letter(demo_con):
-    """``letter(area, year)``: the assessment letter the demo store gives, built once per worker
-    (a letter proposes and drafts for every authority at once, seconds of work) and handed out as a
-    copy, so a test that changes its letter changes no other test's."""
-    from cspa.assessment.report import build_letter_document
+def letter(demo_db):
+    """``letter(area, year)``: the assessment letter the demo store gives, built once per worker and
+    handed out as a copy, so a test that changes its letter changes no other test's.
 
+    A letter's year is prepared once (every authority's grades proposed and text drafted at once,
+    seconds of work, as the web app and batch do) on a connection of this fixture's own, so no other
+    test's preparation of another year can change what it reads."""
+    from cspa.assessment.report import build_letter_document, prepare_letters
+
+    con = duckdb.connect(str(demo_db), read_only=True)
     built: dict[tuple[str, int], dict] = {}
+    prepared: list[int] = []
 
     def get(area: str, year: int) -> dict:
         if (area, year) not in built:
-            built[(area, year)] = build_letter_document(demo_con, area, year)
+            if prepared[-1:] != [year]:
+                prepare_letters(con, year)
+                prepared.append(year)
+            built[(area, year)] = build_letter_document(con, area, year, prepared=True)
         return copy.deepcopy(built[(area, year)])
 
-    return get
+    yield get
+    con.close()
 
 
 # Debian's Chromium, driven by Playwright (CI installs it in .ci/run; browsers cannot be downloaded)

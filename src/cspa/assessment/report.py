@@ -826,9 +826,18 @@ def build_letter_document(
     """The assessment letter of one authority for one year: proposal, moderation, drafted text.
 
     ``prepared=True`` reuses what :func:`prepare_letters` computed (for every authority in one go)."""
+    from cspa.assessment.profile import population
+
     area = load_areas().resolve(area_query)
-    rs = ruleset_for_year(year, ruleset) if prepared else prepare_letters(con, year, ruleset)
-    props = proposal_rows(con, area.code)
+    rs = ruleset_for_year(year, ruleset)
+    # an authority the rule set does not assess is refused before every authority's letter is
+    # proposed and drafted (seconds of work that could only confirm it has none)
+    assessed = con.execute(
+        f"SELECT count(*) FROM {population(con, rs)} p WHERE p.area = ?", [area.code]
+    ).fetchall()[0][0]
+    if not prepared and assessed:
+        prepare_letters(con, year, ruleset)
+    props = proposal_rows(con, area.code) if assessed else []
     if not props:
         era = rs.population.get("era") if isinstance(rs.population, dict) else None
         raise CspaError(
