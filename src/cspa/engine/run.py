@@ -352,13 +352,24 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
     -- an authority's series is ranked only if the authority existed in the period of the series'
     -- latest figure: LAIT back-casts a new authority's area beside its predecessor's figures, and
     -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
+    -- series of an authority whose successor has a ranked series ending in the same period
+    replaced AS (
+        SELECT s.sk FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid
+        JOIN slopes t ON t.sid = s.sid AND t.latest_pid = s.latest_pid AND t.slope IS NOT NULL
+        JOIN _cspa_key_area b ON b.aid = t.aid
+        WHERE s.type = 'la' AND list_contains(a.successors, b.code)
+    ),
     held AS (
         SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
         FROM slopes s JOIN (
             SELECT s.sk, CASE WHEN a.exists_from > p.period_end
                               THEN 'was created on ' || strftime(a.exists_from, '%-d %B %Y') || ', after'
                               WHEN a.exists_until < p.period_start
-                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', before' END AS outside
+                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', before'
+                              -- ceased within that period, and a successor's series ends in it too: the
+                              -- place is ranked once, as the successor (as ranks, distribution.py)
+                              WHEN a.exists_until < p.period_end AND s.sk IN (SELECT sk FROM replaced)
+                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', within' END AS outside
             FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
             WHERE s.type = 'la'
         ) o ON o.sk = s.sk

@@ -53,8 +53,11 @@ def trend_basis_sql(t: str) -> str:
         "THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only ' "
         f"|| {t}.trend_n || ' authorities have a series here' "
         f"WHEN {t}.trend_outside IS NOT NULL THEN 'trend not judged: the authority ' || {t}.trend_outside "
-        "|| ' the period of its latest figure here; the class ranks the series of the authorities that "
-        "existed then' "
+        "|| ' the period of its latest figure here; ' || CASE WHEN "
+        + t
+        + ".trend_outside LIKE '%, within' "
+        "THEN 'its successor''s series is ranked in its place (one place, ranked once)' "
+        "ELSE 'the class ranks the series of the authorities that existed then' END "
         f"WHEN {t}.trend_rank IS NULL THEN 'trend n/a: ' || CASE WHEN {t}.trend_repeated_year "
         "THEN 'a year appears more than once in the series' "
         f"ELSE 'fewer than 2 moving averages (4 consecutive years) in the latest {TREND_YEARS} years' END "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import statistics
 from pathlib import Path
 
@@ -336,6 +337,42 @@ def test_no_trend_class_or_rank_for_an_authority_that_did_not_exist_then(judged)
     assert rows, "LAIT holds figures outside some authority's lifetime"
     assert all(classes == 0 and ranks == 0 for _area, classes, ranks, _said in rows), rows
     assert sum(said for *_x, said in rows) > 100  # and each says why
+
+
+def test_a_trend_class_ranks_no_more_authorities_than_held_the_places_then(demo_con):
+    """Chlamydia_Diagnosis as it stood at the end of 2019: Bournemouth, Poole and Dorset ceased on
+    31 March 2019, within the calendar year, and BCP and the new Dorset have series ending in it
+    too; Kent's 2019 report said its class was "ranked 24 of 154". An authority that ceased within
+    the period of its series' latest figure, whose successor has a ranked series there, is ranked
+    once, as the successor (as ranks are, issue 18): no more series than authorities then."""
+    import datetime as dt
+
+    from cspa.engine.run import compute
+
+    rel = compute(
+        demo_con,
+        Selection(
+            frameworks=("lait",), indicators=("Chlamydia_Diagnosis",), up_to=dt.date(2019, 12, 31)
+        ),
+    )
+    rows = {
+        (r[0], r[1]): r[2]
+        for r in demo_con.execute(
+            f"SELECT area, period, trend_basis FROM ({rel.sql_query()}) WHERE for_area IS NULL"
+        ).fetchall()
+    }
+    n = {int(m) for b in rows.values() if b for m in re.findall(r"ranked \d+ of (\d+) desc", b)}
+    at_end = demo_con.execute(
+        """SELECT count(*) FROM area WHERE type = 'la' AND coalesce(exists_from, DATE '1900-01-01') <= DATE '2019-12-31'
+           AND coalesce(exists_until, DATE '9999-12-31') >= DATE '2019-12-31'"""
+    ).fetchall()[0][0]
+    assert n and max(n) <= at_end == 151, (n, at_end)
+    assert "ranked 24 of 151 descending" in rows[("886", "CY2019")]  # Kent
+    for bournemouth_poole_dorset in ("835", "836", "837"):
+        assert rows[(bournemouth_poole_dorset, "CY2019")].startswith(
+            "trend not judged: the authority ceased on 31 March 2019, within the period of its "
+            "latest figure here; its successor's series is ranked in its place"
+        )
 
 
 def test_every_applicable_measure_is_judged(judged):
