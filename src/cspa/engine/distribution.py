@@ -43,7 +43,9 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
 
     * the authority did not exist on any day of the period (``la_lifetimes.csv``);
     * it ceased during the period and a successor has a figure for the same period: the area is
-      counted once, as the authority that held it at the period's end.
+      counted once, as the authority that held it at the period's end;
+    * every authority ranked has the same figure (LAIT repeats England's figure for every authority
+      in some years): all would tie at rank 1 in the best quarter, which places nobody.
     """
     return con.sql(f"""
     WITH x AS (
@@ -66,7 +68,7 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
         SELECT DISTINCT x.rid, s.code AS by_code FROM x JOIN x s ON s.cell = x.cell
         WHERE x.lifetime = 'ended_within' AND list_contains(x.successors, s.code)
     ),
-    y AS (
+    y0 AS (
         SELECT x.*, CASE
             WHEN x.lifetime = 'began' THEN 'not ranked or banded: the authority was created on '
                 || strftime(x.exists_from, '%-d %B %Y') || ', after this period; ranks are among the authorities'
@@ -79,6 +81,20 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
                 || ' has a figure for it; the area is ranked once, as its successor'
             END AS not_ranked
         FROM x LEFT JOIN (SELECT DISTINCT rid FROM replaced) r ON r.rid = x.rid
+    ),
+    -- a cell where every authority ranked has the same figure (LAIT gives every authority England's
+    -- figure for some measures and years): every one would be "rank 1" and in the best quarter,
+    -- which says nothing about any of them
+    flat AS (
+        SELECT cell, count(*) AS n FROM y0 WHERE not_ranked IS NULL
+        GROUP BY cell HAVING min(value) = max(value) AND count(*) > 1
+    ),
+    y AS (
+        SELECT y0.* REPLACE (CASE WHEN y0.not_ranked IS NULL AND f.cell IS NOT NULL
+            THEN 'not ranked or banded: all ' || f.n || ' authorities with a figure have the same one, '
+                 || 'so none is better or worse placed than another'
+            ELSE y0.not_ranked END AS not_ranked)
+        FROM y0 LEFT JOIN flat f ON f.cell = y0.cell
     ),
     q AS (
         SELECT cell, count(*) AS n_areas,

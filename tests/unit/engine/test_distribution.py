@@ -133,3 +133,19 @@ def test_a_figure_after_an_authority_ceased_is_not_ranked_and_rows_without_a_fig
     assert r["928"]["not_ranked"].startswith(
         "not ranked or banded: the authority ceased on 31 March 2021, before this period"
     )
+
+
+def test_a_figure_every_authority_shares_is_not_ranked_or_banded(con):
+    """LAIT gives every authority England's figure for Stability_School in 2018 and 2019: Kent's
+    2019 summary said it was "in the best quarter of authorities (rank 1 of 152)" for it. Where all
+    the authorities ranked have the same figure nobody is better or worse placed, so no rank or
+    band, with the reason; one different figure is enough to rank them again."""
+    same = {"886": 5.0, "887": 5.0, "888": 5.0, "889": 5.0, "928": 5.0}
+    r = _ranks(con, same, 1)
+    assert {c: (x["rank"], x["quartile"]) for c, x in r.items()} == {c: (None, None) for c in same}
+    assert r["886"]["not_ranked"] == (
+        "not ranked or banded: all 5 authorities with a figure have the same one, so none is "
+        "better or worse placed than another"
+    )
+    r = _ranks(con, {**same, "889": 6.0}, 1)
+    assert r["886"]["rank"] == 1 and r["889"]["rank"] == 5 and r["886"]["not_ranked"] is None
