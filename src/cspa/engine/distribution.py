@@ -68,7 +68,7 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
         SELECT DISTINCT x.rid, s.code AS by_code FROM x JOIN x s ON s.cell = x.cell
         WHERE x.lifetime = 'ended_within' AND list_contains(x.successors, s.code)
     ),
-    y0 AS (
+    y AS (
         SELECT x.*, CASE
             WHEN x.lifetime = 'began' THEN 'not ranked or banded: the authority was created on '
                 || strftime(x.exists_from, '%-d %B %Y') || ', after this period; ranks are among the authorities'
@@ -82,38 +82,30 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
             END AS not_ranked
         FROM x LEFT JOIN (SELECT DISTINCT rid FROM replaced) r ON r.rid = x.rid
     ),
-    -- a cell where every authority ranked has the same figure (LAIT gives every authority England's
-    -- figure for some measures and years): every one would be "rank 1" and in the best quarter,
-    -- which says nothing about any of them
-    flat AS (
-        SELECT cell, count(*) AS n FROM y0 WHERE not_ranked IS NULL
-        GROUP BY cell HAVING min(value) = max(value) AND count(*) > 1
-    ),
-    y AS (
-        SELECT y0.* REPLACE (CASE WHEN y0.not_ranked IS NULL AND f.cell IS NOT NULL
-            THEN 'not ranked or banded: all ' || f.n || ' authorities with a figure have the same one, '
-                 || 'so none is better or worse placed than another'
-            ELSE y0.not_ranked END AS not_ranked)
-        FROM y0 LEFT JOIN flat f ON f.cell = y0.cell
-    ),
     q AS (
         SELECT cell, count(*) AS n_areas,
-               quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3
+               quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3,
+               -- every authority ranked has the same figure (LAIT gives every authority England's
+               -- figure for some measures and years): all would be "rank 1" in the best quarter,
+               -- which places none of them
+               count(*) >= {MIN_RANKED_AREAS} AND min(value) = max(value) AS flat
         FROM y WHERE not_ranked IS NULL GROUP BY cell
     ),
     ranked AS (
         SELECT y.rid, y.cell,
                CASE WHEN y.ranks AND y.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
-                    THEN rank() OVER (PARTITION BY y.cell ORDER BY y.best_first) END AS rank,
+                    AND NOT q.flat THEN rank() OVER (PARTITION BY y.cell ORDER BY y.best_first) END AS rank,
                -- LAIT's quarters: a value equal to a cut point is in the quarter on the low-value
                -- side (methods.md 7.1), then numbered from the best under polarity
-               CASE WHEN y.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} THEN {
+               CASE WHEN y.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} AND NOT q.flat THEN {
         best_quarter_sql(
             "CASE WHEN y.value <= q.q1 THEN 1 WHEN y.value <= q.q2 THEN 2 WHEN y.value <= q.q3 THEN 3 ELSE 4 END",
             "y.polarity",
         )
     } END AS quartile,
-               q.n_areas, q.q1, q.q2, q.q3, CAST(NULL AS VARCHAR) AS not_ranked
+               q.n_areas, q.q1, q.q2, q.q3,
+               CASE WHEN q.flat THEN 'not ranked or banded: all ' || q.n_areas || ' authorities with a '
+                    || 'figure have the same one, so none is better or worse placed than another' END AS not_ranked
         FROM y JOIN q USING (cell) WHERE y.not_ranked IS NULL
     )
     SELECT * FROM ranked

@@ -352,12 +352,18 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
     -- an authority's series is ranked only if the authority existed in the period of the series'
     -- latest figure: LAIT back-casts a new authority's area beside its predecessor's figures, and
     -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
-    -- series of an authority whose successor has a ranked series ending in the same period
+    -- series of an authority that ceased within the period of its latest figure, each successor
+    -- named (a few dozen series: equi-joins only, so the ~72,000 series are not paired up)
+    ended AS (
+        SELECT s.sk, s.sid, s.latest_pid, unnest(a.successors) AS successor
+        FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
+        WHERE s.type = 'la' AND a.exists_until < p.period_end AND a.successors IS NOT NULL
+    ),
+    -- ... whose successor has a ranked series ending in the same period
     replaced AS (
-        SELECT s.sk FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid
-        JOIN slopes t ON t.sid = s.sid AND t.latest_pid = s.latest_pid AND t.slope IS NOT NULL
-        JOIN _cspa_key_area b ON b.aid = t.aid
-        WHERE s.type = 'la' AND list_contains(a.successors, b.code)
+        SELECT DISTINCT e.sk FROM ended e JOIN _cspa_key_area b ON b.code = e.successor
+        JOIN slopes t ON t.aid = b.aid AND t.sid = e.sid AND t.latest_pid = e.latest_pid
+        WHERE t.slope IS NOT NULL
     ),
     held AS (
         SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
