@@ -8,7 +8,6 @@ writes works on its own copy.
 
 from __future__ import annotations
 
-import fcntl
 import re
 import shutil
 import socket
@@ -19,8 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import _inputs_hash
 
 PASSWORD = "correct horse battery staple"
 #: username -> (role, authorities)
@@ -37,27 +34,18 @@ USERS = {
 def web_db(demo_db) -> Path:
     """The demo store prepared for the web app (stored judgements, web tables), read-only."""
     from cspa.app.web.database import Database, prepare
+    from tests.conftest import shared_file
 
-    cache = Path(demo_db).parent
-    path = cache / f"web-{_inputs_hash()}.duckdb"
-    with open(cache / "web.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            building = path.with_suffix(".building")
-            building.unlink(missing_ok=True)
-            shutil.copy(demo_db, building)
-            building.chmod(0o644)
-            db = Database(building)
-            prepare(db)
-            db.close()
-            # the writer lock's file the Database held (cspa.store.access.WriterLock)
-            building.with_name(building.name + ".lock").unlink(missing_ok=True)
-            building.chmod(0o444)
-            building.rename(path)
-            for old in cache.glob("web-*.duckdb"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-    return path
+    def build(path: Path) -> None:
+        shutil.copy(demo_db, path)
+        path.chmod(0o644)
+        db = Database(path)
+        prepare(db)
+        db.close()
+        # the writer lock's file the Database held (cspa.store.access.WriterLock)
+        path.with_name(path.name + ".lock").unlink(missing_ok=True)
+
+    return shared_file("web", ".duckdb", build)
 
 
 def make_app(db_path: Path, state: str | None = None):

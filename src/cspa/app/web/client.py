@@ -15,7 +15,6 @@ def load_through_server(
     note = running_server(db)
     if note is None:
         return None
-    import httpx
 
     out = [f"The server at {note['url']} holds {db}: loading through it."]
     parts = []
@@ -41,25 +40,8 @@ def load_through_server(
         k: v for k, v in {"vintage": vintage, "source": source, "licence": licence}.items() if v
     }
     names = ", ".join(Path(f).name for f in files)
-    try:
-        r = httpx.post(
-            f"{note['url']}/api/v1/loads",
-            params=params,
-            files=parts,
-            headers={"Authorization": f"Bearer {note['token']}"},
-            timeout=600,
-        )
-    except httpx.HTTPError as e:
-        raise CspaError(
-            f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {names}."
-        ) from None
-    body = (
-        r.json()
-        if r.headers.get("content-type", "").startswith("application/json")
-        else {"error": r.text}
-    )
-    if r.status_code != 201:  # a refused load's error lists its problems (file, row, column)
-        raise CspaError(f"{names} refused by the server: {body.get('error')}")
+    # a refused load's error lists its problems (file, row, column)
+    body = _post_load(note, "loads", names, params=params, files=parts)
     for one in body.get("files") or [body]:
         out.append(
             f"Loaded {one['rows']:,} rows from {one['file']} (load {one.get('load_id') or ', '.join(map(str, body['load_ids']))}; "
@@ -97,24 +79,36 @@ def template_through_server(db: Path, file: Path, user: str) -> dict | None:
     note = running_server(db)
     if note is None:
         return None
-    import httpx
 
     path = Path(file)
     if path.is_dir():
         raise CspaError(f"{path.name}: is a folder, not a template workbook")
     if not path.is_file():
         raise CspaError(f"{path.name}: file not found")
+    return _post_load(
+        note,
+        "quarterly/templates",
+        path.name,
+        params={"filename": path.name, "loaded_by": user},
+        content=path.read_bytes(),
+    )
+
+
+def _post_load(note: dict, route: str, names: str, **request) -> dict:
+    """POST a load to the running server's API; its JSON answer, or a named refusal when it does
+    not answer or refuses (nothing is loaded then)."""
+    import httpx
+
     try:
         r = httpx.post(
-            f"{note['url']}/api/v1/quarterly/templates",
-            params={"filename": path.name, "loaded_by": user},
-            content=path.read_bytes(),
+            f"{note['url']}/api/v1/{route}",
             headers={"Authorization": f"Bearer {note['token']}"},
             timeout=600,
+            **request,
         )
     except httpx.HTTPError as e:
         raise CspaError(
-            f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {path.name}."
+            f"The server at {note['url']} did not answer ({type(e).__name__}); nothing was loaded from {names}."
         ) from None
     body = (
         r.json()
@@ -122,5 +116,5 @@ def template_through_server(db: Path, file: Path, user: str) -> dict | None:
         else {"error": r.text}
     )
     if r.status_code != 201:
-        raise CspaError(f"{path.name} refused by the server: {body.get('error')}")
+        raise CspaError(f"{names} refused by the server: {body.get('error')}")
     return body
