@@ -86,6 +86,19 @@ _EMPTY = {
 }
 
 
+# While a temporary build runs, DuckDB's automatic checkpoint is held back. Since DuckDB 1.4
+# in-memory tables are checkpointed too (to vacuum them) once the data written since the last
+# checkpoint passes ``checkpoint_threshold`` (16 MiB): a national build writes several hundred MB
+# of temporary tables, and the checkpoint in the middle of it cost 0.1 s of a 0.9 s build
+# (DuckDB's profiler: ``checkpoint_latency``), for tables the connection drops unread when it
+# closes. A stored build keeps the default: its tables are the store's, and are checkpointed.
+_HELD = "64.0 GiB"  # as DuckDB prints it back
+
+
+def _checkpoint_threshold(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     selection: Selection | None = None,
@@ -97,6 +110,21 @@ def build(
     store) unless ``stored``, when the same tables are written to the store under the prefix
     ``judgement`` (for the reports and the web app) with the key tables beside them.
     """
+    if stored:
+        return _build(con, selection, stored)
+    # the setting is the database's, shared by its cursors: raised for the build and put back
+    # (a build that finds it raised by another one running leaves it to that one)
+    before = _checkpoint_threshold(con)
+    if before == _HELD:
+        return _build(con, selection, stored)
+    con.execute(f"SET checkpoint_threshold = '{_HELD}'")
+    try:
+        return _build(con, selection, stored)
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
+
+
+def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: bool) -> str:
     prefix = STORED_PREFIX if stored else TEMP_PREFIX
     kind = "TABLE" if stored else "TEMP TABLE"
 
@@ -214,7 +242,7 @@ def build(
     table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
     family("position", lambda s: quartile_position(con, s), vq)
     table(progress(con, f), "progress")
-    family("trend", lambda s: _seed_trends(con, s), vt)
+    family("trend", lambda s: _seed_trends(con, s, observed), vt)
     family("recent_trend", lambda s: recent_trends(con, s), vr)
     family(
         "computed_significance",
@@ -278,7 +306,11 @@ def judgements(
     )
 
 
-def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelation:
+# a window frame of the whole partition, for an aggregate sharing a rank's ordered window
+_WHOLE = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+
+
+def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> duckdb.DuckDBPyRelation:
     """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
     authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
     every authority's (000:L3083), and its difference from its neighbours' ranked the same way,
@@ -291,14 +323,17 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
     at most three moving averages, so each series is grouped once into its five figures side by side
     and the slope is (m4 - m2) / 2 through three averages or the difference through two (the OLS
     slope of equally spaced points). test_trends.py checks that the two agree on every series of
-    the demo store."""
+    the demo store. ``observed`` is the build's table of observed figures (the cells a computed
+    comparator figure can be in are those of the authorities' figures it was made from)."""
     england = con.execute("SELECT aid FROM _cspa_key_area WHERE code = 'E92000001'").fetchall()
     eng = england[0][0] if england else "NULL"
     return con.sql(f"""
     WITH kinds AS (SELECT aid, type FROM _cspa_key_area WHERE type IN ('la', 'sn_group', 'country')),
     -- which figures fall in which of the five years is decided once per measure and period (a few
     -- thousand cells), not per figure: the figures are then read once, joined to their year's slot
-    cells AS (SELECT DISTINCT f.sid, f.pid FROM {f} f WHERE f.aid IN (SELECT aid FROM kinds)),
+    -- (read from the observed figures: a neighbour or pooled figure is in a cell of the figures it
+    -- was made from, so the cells are the same and half the rows are read)
+    cells AS (SELECT DISTINCT o.sid, o.pid FROM {observed} o WHERE o.aid IN (SELECT aid FROM kinds)),
     annual AS (
         SELECT c.sid, c.pid, p.last_year AS y, p.period_end FROM cells c JOIN _cspa_key_period p ON p.pid = c.pid
         WHERE p.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
@@ -359,11 +394,15 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
         WHERE s.type = 'la' AND a.exists_until < p.period_end AND a.successors IS NOT NULL
     ),
-    -- ... whose successor has a ranked series ending in the same period
+    -- ... whose successor has a ranked series ending in the same period (the successor's series
+    -- key is made first, so the few ended series look up the successors' on one integer)
+    succeeded AS (
+        SELECT e.sk, e.latest_pid, {series_key("e.sid", "b.aid")} AS successor_sk
+        FROM ended e JOIN _cspa_key_area b ON b.code = e.successor
+    ),
     replaced AS (
-        SELECT DISTINCT e.sk FROM ended e JOIN _cspa_key_area b ON b.code = e.successor
-        JOIN slopes t ON t.aid = b.aid AND t.sid = e.sid AND t.latest_pid = e.latest_pid
-        WHERE t.slope IS NOT NULL
+        SELECT DISTINCT e.sk FROM succeeded e JOIN slopes t ON t.sk = e.successor_sk
+        WHERE t.latest_pid = e.latest_pid AND t.slope IS NOT NULL
     ),
     held AS (
         SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
@@ -380,11 +419,13 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
             WHERE s.type = 'la'
         ) o ON o.sk = s.sk
     ),
+    -- ranked within the measure, missing slopes last (their rank is never read): the count shares
+    -- the rank's partition and order, so one sort serves both
     la AS (
-        SELECT s.*, nb.aid AS sn_aid, rank() OVER (PARTITION BY s.sid, s.slope IS NOT NULL ORDER BY s.slope DESC) AS rnk,
-               count(s.slope) OVER (PARTITION BY s.sid) AS n
+        SELECT s.*, nb.aid AS sn_aid, rank() OVER ranked AS rnk, count(s.slope) OVER (ranked {_WHOLE}) AS n
         FROM held s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
         LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || a.code
+        WINDOW ranked AS (PARTITION BY s.sid ORDER BY s.slope DESC NULLS LAST)
     ),
     d AS (
         SELECT la.*, sn.slope AS sn_slope, la.slope - sn.slope AS diff, e.slope AS eng_slope
@@ -392,9 +433,8 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str) -> duckdb.DuckDBPyRelat
         LEFT JOIN slopes e ON e.sk = {series_key("la.sid", str(eng))}
     ),
     d2 AS (
-        SELECT *, rank() OVER (PARTITION BY sid, diff IS NOT NULL ORDER BY diff DESC) AS sn_rnk,
-               count(diff) OVER (PARTITION BY sid) AS sn_n
-        FROM d
+        SELECT *, rank() OVER ranked AS sn_rnk, count(diff) OVER (ranked {_WHOLE}) AS sn_n
+        FROM d WINDOW ranked AS (PARTITION BY sid ORDER BY diff DESC NULLS LAST)
     )
     -- the line saying how the class was made is composed when a row is read (trends.trend_basis_sql)
     -- from these columns: a national build would otherwise write 72,000 of them that nobody reads

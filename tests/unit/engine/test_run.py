@@ -82,3 +82,32 @@ def test_no_light_says_why(cur):
         r[6] is None and r[7] == "no traffic light: no band to take a colour from" for r in unbanded
     )
     assert all(r[7] for r in rows if r[0] == "1043SC")
+
+
+def test_a_temporary_build_holds_back_checkpoints_and_puts_the_setting_back(cur):
+    # the threshold is raised while the build writes its temporary tables (run._HELD) and is the
+    # user's again afterwards, whatever it was; a build that finds it raised leaves it raised
+    seen = []
+
+    class Watched:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if "CREATE OR REPLACE TEMP TABLE _cspa_observed" in sql:
+                seen.append(run._checkpoint_threshold(self._con))
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    cur.execute("SET checkpoint_threshold = '20 MiB'")
+    try:
+        run.build(Watched(cur), Selection.framework("lait", periods=("FY2023-24",)))
+        assert seen == [run._HELD]
+        assert run._checkpoint_threshold(cur) == "20.0 MiB"
+        cur.execute(f"SET checkpoint_threshold = '{run._HELD}'")
+        run.build(cur, Selection.framework("lait", periods=("FY2023-24",)))
+        assert run._checkpoint_threshold(cur) == run._HELD
+    finally:
+        cur.execute("RESET checkpoint_threshold")
