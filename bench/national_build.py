@@ -124,6 +124,10 @@ def skeleton_steps() -> list[tuple[str, str]]:
 
 
 def run_pandas(con: duckdb.DuckDBPyConnection) -> int:
+    return sum(len(x) for x in pandas_judgements(con).values())
+
+
+def pandas_judgements(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     obs = con.execute(f"""
         SELECT o.indicator, o.measure, o.area, coalesce(a.type, 'x') AS area_type, o.period, o.period_end,
                o.period_kind, year(o.period_end) AS year, o.value, o.numerator, o.denominator, o.status
@@ -190,7 +194,14 @@ def run_pandas(con: duckdb.DuckDBPyConnection) -> int:
     trends = _pandas_trend_classes(df, sn)
     recent = _pandas_recent_trends(df)
     sig = _pandas_significance(df, sn)
-    return len(df) + len(sn) + len(lr) + len(trends) + len(recent) + len(sig)
+    return {
+        "figures": df,
+        "sn": sn,
+        "ranks": lr,
+        "trends": trends,
+        "recent": recent,
+        "significance": sig,
+    }
 
 
 _ANNUAL = ["academic_year", "financial_year", "calendar_year"]
