@@ -51,6 +51,11 @@ def neighbour_aggregates(
     min_used: int = 1,
     names: bool = True,
 ) -> duckdb.DuckDBPyRelation:
+    """:func:`neighbour_aggregates_sql` as a relation of ``con``."""
+    return con.sql(neighbour_aggregates_sql(v, min_used, names))
+
+
+def neighbour_aggregates_sql(v: str, min_used: int = 1, names: bool = True) -> str:
     """Statistical-neighbour aggregates for every authority, indicator, measure and period at once.
 
     ``v`` is a table of :func:`cspa.engine.values.values` rows (with the run's integer keys).
@@ -130,8 +135,8 @@ def neighbour_aggregates(
     JOIN sizes z ON z.sn_aid = u.aid
     """
     if not names:
-        return con.sql(narrow)
-    return con.sql(f"""
+        return narrow
+    return f"""
     SELECT n.* EXCLUDE (basis), m.indicator, m.measure, a.code AS area, a.type AS area_type, kp.period,
            kp.period_kind, kp.period_start, kp.period_end, kp.first_year, kp.last_year,
            {sn_basis_sql("m.sn_method", "n.n_used", "n.n_members", "m.grp", "vk.vintage")} AS basis, vk.vintage, m.sn_method
@@ -139,10 +144,15 @@ def neighbour_aggregates(
     JOIN _cspa_key_area a ON a.aid = n.aid
     JOIN _cspa_key_period kp ON kp.pid = n.pid
     LEFT JOIN _cspa_key_vintage vk ON vk.vid = n.vid
-    """)
+    """
 
 
 def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """:func:`pooled_comparators_sql` as a relation of ``con``."""
+    return con.sql(pooled_comparators_sql(v))
+
+
+def pooled_comparators_sql(v: str) -> str:
     """England and region figures pooled from the authorities' numerators and denominators.
 
     For measures whose ``england_method`` is ``pooled``, every (measure, period) with figures from
@@ -156,7 +166,7 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     is made of, so a reader can check it against the authorities' own figures).
     """
     usable = "x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator > 0"
-    return con.sql(f"""
+    return f"""
     WITH m AS (
         SELECT sid, indicator, measure, unit, formula_type, multiplier FROM _cspa_key_measure
         WHERE england_method = 'pooled'
@@ -201,4 +211,4 @@ def pooled_comparators(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBP
     JOIN _cspa_key_area a ON a.code = g.code
     JOIN _cspa_key_period kp ON kp.pid = g.pid
     LEFT JOIN _cspa_key_vintage vk ON vk.vid = g.vid
-    """)
+    """

@@ -53,7 +53,7 @@ from cspa.engine.significance import (
     wilson_limits_sql,
     wilson_reason_sql,
 )
-from cspa.engine.trends import recent_trend
+from cspa.engine.trends import recent_trend_sql
 from cspa.engine.values import COMPARATOR_TYPES
 from cspa.store.sql import in_list, literal, string
 
@@ -461,16 +461,16 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
     recent trend is ``fingertips`` (annual points: financial, academic or calendar years; only the
     points after the series' latest break, catalogue ``breaks``). Returns the SQL, which the build
     materialises (not bound as a relation first: binding it cost half as much as running it)."""
-    base = con.sql(f"""
+    base = f"""
         SELECT f.rid, f.sid, f.aid, f.last_year AS year, f.value, f.numerator, f.denominator, m.polarity,
                f.last_year - f.first_year + CASE WHEN f.period_kind = 'calendar_year' THEN 1 ELSE 0 END AS year_range
         FROM {v} f JOIN _cspa_key_measure m ON m.sid = f.sid
         WHERE m.recent_trend = 'fingertips' AND f.area_type IN ('la', 'region', 'country')
           AND f.period_kind IN ('financial_year', 'academic_year', 'calendar_year')
           AND NOT EXISTS (SELECT 1 FROM series_break k WHERE k.indicator = f.indicator AND k.measure = f.measure
-                          AND k.period_end > f.period_end)""")
-    t = recent_trend(
-        base,
+                          AND k.period_end > f.period_end)"""
+    t = recent_trend_sql(
+        f"({base})",
         series=("sid", "aid"),
         period="year",
         count="numerator",
@@ -481,5 +481,5 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
     return f"""
         SELECT rid, recent_trend_label AS recent_trend,
                'Fingertips recent trend: ' || coalesce(recent_trend_reason, recent_trend_basis) AS recent_trend_basis
-        FROM ({t.sql_query()})
+        FROM ({t})
         QUALIFY year = max(year) OVER (PARTITION BY sid, aid)"""

@@ -26,6 +26,11 @@ MIN_RANKED_AREAS = 4
 
 
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """:func:`ranks_and_quartiles_sql` as a relation of ``con``."""
+    return con.sql(ranks_and_quartiles_sql(v))
+
+
+def ranks_and_quartiles_sql(v: str) -> str:
     """Rank and quartile band of every authority's figure, per measure and period (``cell_key``).
 
     ``v``: figure rows on the run's integer keys (``rid, sid, aid, pid, value``); the authorities are
@@ -46,8 +51,10 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
       counted once, as the authority that held it at the period's end;
     * every authority ranked has the same figure (LAIT repeats England's figure for every authority
       in some years): all would tie at rank 1 in the best quarter, which places nobody.
+
+    Returns the SQL (the build materialises it without binding it as a relation first).
     """
-    return con.sql(f"""
+    return f"""
     WITH x AS (
         SELECT v.rid, {
         cell_key("v.sid", "v.pid")
@@ -113,7 +120,7 @@ def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDB
     SELECT rid, cell, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
            CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), not_ranked
     FROM y WHERE not_ranked IS NOT NULL
-    """)
+    """
 
 
 def quartile_position(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:

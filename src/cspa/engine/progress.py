@@ -26,6 +26,11 @@ def judged_sql(m: str = "m") -> str:
 
 
 def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+    """:func:`progress_table_sql` as a relation of ``con``."""
+    return con.sql(progress_table_sql(v))
+
+
+def progress_table_sql(v: str) -> str:
     """Output: ``rid, prev_value, prev_label, break_basis`` for every figure that has a value, of a measure with a
     direction, whose area has a value in the measure's previous period: the comparison's inputs.
 
@@ -38,9 +43,9 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     rather than a comparison with an older year; nor is a break in the series (catalogue ``breaks``):
     across one ``prev_value`` is NULL and ``break_basis`` says why. Numbering the periods of each measure (a few
     thousand cells) and joining each figure to its previous one on one packed key costs a hash
-    join, where a window over every series would sort a million rows.
+    join, where a window over every series would sort a million rows. Returns the SQL.
     """
-    return con.sql(f"""
+    return f"""
     WITH f AS (
         SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label
         FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
@@ -73,7 +78,7 @@ def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
     JOIN p ON p.k = {figure_key("f.sid", "f.aid", "c.prev_pid")}
     LEFT JOIN broken b ON b.sid = c.sid AND b.pid = c.pid
     WHERE f.value IS NOT NULL
-    """)
+    """
 
 
 def progress_sql(c: str = "c", m: str = "m") -> tuple[str, str]:

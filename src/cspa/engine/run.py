@@ -19,12 +19,12 @@ from collections.abc import Callable
 import duckdb
 
 from cspa.engine.bands import bands
-from cspa.engine.comparators import neighbour_aggregates, pooled_comparators
+from cspa.engine.comparators import neighbour_aggregates_sql, pooled_comparators_sql
 from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
-from cspa.engine.distribution import quartile_position, ranks_and_quartiles
+from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
 from cspa.engine.keys import BITS, figure_key, persist_keys, series_key
 from cspa.engine.lights import lights
-from cspa.engine.progress import progress
+from cspa.engine.progress import progress_table_sql
 from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
@@ -153,7 +153,7 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         f"""
         SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
                {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
-        FROM ({neighbour_aggregates(con, observed, names=False).sql_query()}) s""",
+        FROM ({neighbour_aggregates_sql(observed, names=False)}) s""",
         "sn",
     )
     # the measures this build has figures for (every comparator figure is of an observed measure)
@@ -168,7 +168,7 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         f"""
         SELECT {_NARROW}, n_used, n_members,
                {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'country', 'region'")}) AS superseded
-        FROM ({pooled_comparators(con, observed).sql_query()}) s
+        FROM ({pooled_comparators_sql(observed)}) s
         WHERE {"TRUE" if built & pools else "FALSE"}""",
         "pooled",
     )  # FALSE: no scan when nothing is pooled
@@ -239,9 +239,9 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
     )
-    table(ranks_and_quartiles(con, "_cspa_observed_rows"), "ranks")
+    table(ranks_and_quartiles_sql("_cspa_observed_rows"), "ranks")
     family("position", lambda s: quartile_position(con, s), vq)
-    table(progress(con, f), "progress")
+    table(progress_table_sql(f), "progress")
     family("trend", lambda s: _seed_trends(con, s, observed), vt)
     family("recent_trend", lambda s: recent_trends(con, s), vr)
     family(
@@ -310,7 +310,7 @@ def judgements(
 _WHOLE = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
 
 
-def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> duckdb.DuckDBPyRelation:
+def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> str:
     """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
     authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
     every authority's (000:L3083), and its difference from its neighbours' ranked the same way,
@@ -327,7 +327,7 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> duckd
     comparator figure can be in are those of the authorities' figures it was made from)."""
     england = con.execute("SELECT aid FROM _cspa_key_area WHERE code = 'E92000001'").fetchall()
     eng = england[0][0] if england else "NULL"
-    return con.sql(f"""
+    return f"""
     WITH kinds AS (SELECT aid, type FROM _cspa_key_area WHERE type IN ('la', 'sn_group', 'country')),
     -- which figures fall in which of the five years is decided once per measure and period (a few
     -- thousand cells), not per figure: the figures are then read once, joined to their year's slot
@@ -450,7 +450,7 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> duckd
            CASE WHEN slope IS NOT NULL THEN n_ma END AS trend_mas, diff AS trend_sn_diff,
            CASE WHEN diff IS NOT NULL THEN sn_rnk END AS trend_sn_rank, sn_n AS trend_sn_n,
            outside AS trend_outside
-    FROM d2""")
+    FROM d2"""
 
 
 def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:

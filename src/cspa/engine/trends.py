@@ -16,7 +16,14 @@ from cspa.engine.polarity import orient_sql
 from cspa.engine.relations import check_new_columns, number, polarity_sql, require_columns, run
 from cspa.store.sql import ident, literal
 
-__all__ = ["TREND_CHI2_CRITICAL", "TREND_CLASSES", "class_sql", "recent_trend", "seed_trend"]
+__all__ = [
+    "TREND_CHI2_CRITICAL",
+    "TREND_CLASSES",
+    "class_sql",
+    "recent_trend",
+    "recent_trend_sql",
+    "seed_trend",
+]
 
 #: The seed's classes, best rank first (000:L3083): top 10%, next 20%, 40%, 20%, final 10%.
 TREND_CLASSES = ("Well above", "Above", "In line", "Below", "Well below")
@@ -343,6 +350,46 @@ def recent_trend(
         require_columns(rel, polarity_column)
     outs = ("", "_label", "_chi2", "_slope", "_points", "_t", "_reason", "_basis")
     check_new_columns(rel, [prefix + o for o in outs])
+    return run(
+        rel,
+        recent_trend_sql(
+            "src",
+            series=series,
+            period=period,
+            value=value,
+            lower=lower,
+            upper=upper,
+            count=count,
+            denominator=denominator,
+            year_range=year_range,
+            polarity=polarity,
+            polarity_column=polarity_column,
+            points=points,
+            prefix=prefix,
+        ),
+    )
+
+
+def recent_trend_sql(
+    src: str,
+    *,
+    series: Sequence[str] = ("indicator", "measure", "area"),
+    period: str = "year",
+    value: str = "value",
+    lower: str = "lower95",
+    upper: str = "upper95",
+    count: str | None = None,
+    denominator: str | None = None,
+    year_range: str | None = None,
+    polarity: str | None = None,
+    polarity_column: str = "polarity",
+    points: int = 5,
+    prefix: str = "recent_trend",
+) -> str:
+    """The SQL of :func:`recent_trend` over ``src`` (a table, view or parenthesised query with the
+    input columns, which are not checked here): for a caller that composes its own statement (the
+    build), where binding a relation per step cost as much as running it."""
+    proportion = count is not None or denominator is not None
     part = f"PARTITION BY {', '.join(ident(c) for c in series)}"
     pol = polarity_sql(polarity, polarity_column)
     if proportion:
@@ -425,11 +472,11 @@ def recent_trend(
         },
     )
     label = f"CASE WHEN _cspa_dir IN ('Increasing', 'Decreasing') THEN _cspa_dir || coalesce({getting}, '') ELSE _cspa_dir END"
-    sql = f"""
+    return f"""
         WITH b AS (
             SELECT *, CAST({ident(period)} AS BIGINT) AS _cspa_y, {valid} AS _cspa_valid, {load},
                 {yr} AS _cspa_multi, {pol} AS _cspa_pol
-            FROM src
+            FROM {src}
         ), o AS (
             SELECT *, row_number() OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_pos,
                 lag(_cspa_y) OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_later
@@ -494,4 +541,3 @@ def recent_trend(
                 || ' (Fingertips recent trend)' AS {ident(prefix + "_basis")}
         FROM f
     """
-    return run(rel, sql)
