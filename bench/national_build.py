@@ -396,12 +396,12 @@ def _pandas_neighbour_aggregates(
     )
     members = members[(members["gid"] >= 0) & (members["nb_aid"] >= 0)]
     n_members = members.groupby("sn_aid").size()
-    x = obs.loc[
-        np.isin(method[obs["sid"]], ["mean", "median", "pooled"]),
-        ["sid", "aid", "pk", "value", "numerator", "denominator"],
-    ]
+    built = np.isin(method[obs["sid"]], ["mean", "median", "pooled"])
+    # ten rows per figure: only the columns the methods read (counts for pooled figures only)
+    counts = ["numerator", "denominator"] if (method[obs["sid"]] == "pooled").any() else []
+    x = obs.loc[built, ["sid", "aid", "pk", "value", *counts]]
     x = x.assign(gid=M_gid[x["sid"]])
-    j = x.merge(members, left_on=["gid", "aid"], right_on=["gid", "nb_aid"])
+    j = x.merge(members.rename(columns={"nb_aid": "aid"}), on=["gid", "aid"])
     keys = ["sid", "sn_aid", "pk"]
     g = j.groupby(keys, sort=False)
     out = g["value"].agg(["sum", "count"])
