@@ -571,6 +571,16 @@ def _pandas_progress(
     return out
 
 
+def _after_break(sid: pd.Series, end, brk: pd.DataFrame) -> np.ndarray:
+    """Whether each figure (its measure ``sid``, its period's ``end``) is on or after the latest
+    break in its measure's series (all are, for a measure without one)."""
+    since = brk.groupby("sid")["end"].max()
+    if since.empty:
+        return np.ones(len(sid), dtype=bool)
+    cut = since.reindex(np.asarray(sid)).to_numpy()
+    return np.isnat(cut) | (np.asarray(end) >= cut)
+
+
 def _classes(rank: pd.Series, n: pd.Series) -> np.ndarray:
     p10 = 10 * (rank - 1)
     return np.select(
@@ -604,8 +614,9 @@ def _pandas_trend_classes(
         y=P["year"].to_numpy()[cells["pk"]], end=P["period_end"].to_numpy()[cells["pk"]]
     )
     latest = cells.groupby("sid")["y"].transform("max")
-    since = cells["sid"].map(brk.groupby("sid")["end"].max())
-    cells = cells[(cells["y"] > latest - TREND_YEARS) & (since.isna() | (cells["end"] >= since))]
+    cells = cells[
+        (cells["y"] > latest - TREND_YEARS) & _after_break(cells["sid"], cells["end"], brk)
+    ]
     slot = (cells["y"] - (latest[cells.index] - 4)).to_numpy()
     ck = (cells["sid"].to_numpy().astype(np.int64) << 20) | cells["pk"].to_numpy()
     f = figures[trended[figures["sid"]] & kinds[figures["aid"]]]
@@ -687,10 +698,7 @@ def _pandas_recent_trends(
     kinds = np.isin(A["type"].to_numpy(), ["la", "region", "country"])
     annual = P["period_kind"].isin(_ANNUAL).to_numpy()
     r = figures[on[figures["sid"]] & kinds[figures["aid"]] & annual[figures["pk"]]]
-    since = brk.groupby("sid")["end"].max()
-    if len(since):
-        cut = r["sid"].map(since)
-        r = r[cut.isna() | (P["period_end"].to_numpy()[r["pk"]] >= cut)]
+    r = r[_after_break(r["sid"], P["period_end"].to_numpy()[r["pk"]], brk)]
     r = r[["sid", "aid", "pk", "numerator", "denominator"]].assign(
         year=P["year"].to_numpy()[r["pk"]],
         span=(P["year"] - P["first_year"] + P["period_kind"].eq("calendar_year")).to_numpy()[
