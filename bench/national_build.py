@@ -176,8 +176,7 @@ def _at(column: pd.Series, idx) -> pd.Series:
 def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """``values`` at ``wanted`` keys (NaN where a key is missing): a hash lookup on unique keys."""
     idx = pd.Index(keys).get_indexer(wanted)
-    out = np.where(idx >= 0, np.asarray(values, dtype=float)[idx], np.nan)
-    return out
+    return np.where(idx >= 0, np.asarray(values, dtype=float)[idx], np.nan)
 
 
 def pandas_judgements(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -582,6 +581,8 @@ def _after_break(sid: pd.Series, end, brk: pd.DataFrame) -> np.ndarray:
 
 
 def _classes(rank: pd.Series, n: pd.Series) -> np.ndarray:
+    """The seed's 10/20/40/20/10% classes by p = (rank - 1)/n, compared in integers as the engine's
+    trends.class_sql does (rank 16 of 150 is p = 0.10 exactly: 'Above')."""
     p10 = 10 * (rank - 1)
     return np.select(
         [p10 < n, p10 < 3 * n, p10 < 7 * n, p10 < 9 * n],
