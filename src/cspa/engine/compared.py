@@ -39,7 +39,7 @@ from __future__ import annotations
 import duckdb
 
 from cspa.catalogue.models import MIN_OVERDISPERSION_UNITS
-from cspa.engine.keys import figure_key
+from cspa.engine.keys import figure_key, series_key
 from cspa.engine.relations import confidence_levels, fmt_number, level_tag, level_text, number
 from cspa.engine.significance import (
     compare_ci_overlap,
@@ -462,7 +462,7 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
     points after the series' latest break, catalogue ``breaks``). Returns the SQL, which the build
     materialises (not bound as a relation first: binding it cost half as much as running it)."""
     base = f"""
-        SELECT f.rid, f.sid, f.aid, f.last_year AS year, f.value, f.numerator, f.denominator, m.polarity,
+        SELECT f.rid, {series_key("f.sid", "f.aid")} AS sk, f.last_year AS year, f.value, f.numerator, f.denominator, m.polarity,
                f.last_year - f.first_year + CASE WHEN f.period_kind = 'calendar_year' THEN 1 ELSE 0 END AS year_range
         FROM {v} f JOIN _cspa_key_measure m ON m.sid = f.sid
         WHERE m.recent_trend = 'fingertips' AND f.area_type IN ('la', 'region', 'country')
@@ -471,7 +471,7 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
                           AND k.period_end > f.period_end)"""
     t = recent_trend_sql(
         f"({base})",
-        series=("sid", "aid"),
+        series=("sk",),
         period="year",
         count="numerator",
         denominator="denominator",
@@ -482,4 +482,4 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
         SELECT rid, recent_trend_label AS recent_trend,
                'Fingertips recent trend: ' || coalesce(recent_trend_reason, recent_trend_basis) AS recent_trend_basis
         FROM ({t})
-        QUALIFY year = max(year) OVER (PARTITION BY sid, aid)"""
+        QUALIFY year = max(year) OVER (PARTITION BY sk)"""
