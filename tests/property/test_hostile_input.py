@@ -143,12 +143,15 @@ def test_hostile_file_names_and_vintages_load_and_show_as_typed(work, name, vint
 
 @FAST
 @example(query="\u0800\U00010000x" * 40)  # a file name over the system's 255 bytes (found in CI)
+@example(query="-0")  # reads as an option unless the options are ended first (found in a run)
 @given(query=HOSTILE_TEXT)
 def test_hostile_queries_are_named_errors_never_unexpected(work, query):
+    # the query is passed after '--', as a script passing what a user typed does: a query that
+    # begins with '-' would otherwise be read as an option (Click's usage error, exit 2, below)
     for args in (
-        ["areas", "show", query],
-        ["catalogue", "show", query],
-        ["neighbours", query],
+        ["areas", "show", "--", query],
+        ["catalogue", "show", "--", query],
+        ["neighbours", "--", query],
         [
             "load",
             str(work / (query[:100].replace("/", "_").replace("\x00", "_") + ".csv")),
@@ -159,6 +162,13 @@ def test_hostile_queries_are_named_errors_never_unexpected(work, query):
         r = cspa(*args)
         assert r.code in (0, 1) and not r.unexpected, (args[:2], r.err[:2000])
         _clean(r.out + r.err)
+
+
+def test_a_query_read_as_an_option_is_a_named_usage_error():
+    # Click's usage error: exit 2 as for any command line, the option named, no traceback
+    r = cspa("areas", "show", "-0")
+    assert r.code == 2 and "No such option: -0" in r.err
+    assert "Unexpected error" not in r.err and "Traceback" not in r.err
 
 
 @pytest.fixture(scope="module")
