@@ -5,7 +5,8 @@
   four authorities with a figure -> not judged.
 * **Quartile band** (LAIT ``calculate_quartile_band``): type-7 quartiles over the authorities'
   values for the period (regions and England excluded); 1 = best quarter (LAIT's A). A value
-  on a cut point goes to the band on the low-value side (upper bounds inclusive).
+  on a cut point goes to the band on the low-value side (upper bounds inclusive); values and cut
+  points are compared at ``polarity.COMPARED_DECIMALS`` places.
 * **Quartile position** (seed 000:L4035-4050, methods.md 7.2): against the published England
   lower quartile / median / upper quartile; high is good: Best if v >= UQ, 2nd if v >= median,
   3rd if v >= LQ, else Worst (a value equal to the UQ is Best); mirrored for low is good.
@@ -16,7 +17,13 @@ from __future__ import annotations
 import duckdb
 
 from cspa.engine.keys import cell_key
-from cspa.engine.polarity import best_quarter_sql, goodness_sql, judged_sql, rank_key_sql
+from cspa.engine.polarity import (
+    best_quarter_sql,
+    compared_sql,
+    goodness_sql,
+    judged_sql,
+    rank_key_sql,
+)
 
 POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
 
@@ -61,6 +68,8 @@ def ranks_and_quartiles_sql(v: str) -> str:
     } AS cell, v.value, m.polarity, m.quartiles, m.ranks,
                -- one sort key for both polarities: the best value sorts first
                {rank_key_sql("v.value", "m.polarity")} AS best_first,
+               -- compared at polarity.COMPARED_DECIMALS places: a source's float noise is no difference
+               {compared_sql("v.value")} AS compared,
                a.code, a.successors,
                CASE WHEN a.exists_from > p.period_end THEN 'began'
                     WHEN a.exists_until < p.period_start THEN 'ceased'
@@ -95,7 +104,7 @@ def ranks_and_quartiles_sql(v: str) -> str:
                -- every authority ranked has the same figure (LAIT gives every authority England's
                -- figure for some measures and years): all would be "rank 1" in the best quarter,
                -- which places none of them
-               count(*) >= {MIN_RANKED_AREAS} AND min(value) = max(value) AS flat
+               count(*) >= {MIN_RANKED_AREAS} AND min(compared) = max(compared) AS flat
         FROM y WHERE not_ranked IS NULL GROUP BY cell
     ),
     ranked AS (
@@ -106,7 +115,8 @@ def ranks_and_quartiles_sql(v: str) -> str:
                -- side (methods.md 7.1), then numbered from the best under polarity
                CASE WHEN y.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} AND NOT q.flat THEN {
         best_quarter_sql(
-            "CASE WHEN y.value <= q.q1 THEN 1 WHEN y.value <= q.q2 THEN 2 WHEN y.value <= q.q3 THEN 3 ELSE 4 END",
+            f"CASE WHEN y.compared <= {compared_sql('q.q1')} THEN 1 WHEN y.compared <= {compared_sql('q.q2')} THEN 2 "
+            f"WHEN y.compared <= {compared_sql('q.q3')} THEN 3 ELSE 4 END",
             "y.polarity",
         )
     } END AS quartile,

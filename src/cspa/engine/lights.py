@@ -25,7 +25,7 @@ import json
 import duckdb
 
 from cspa.catalogue.periods import PeriodError, parse_period
-from cspa.engine.polarity import better_sql, compare_sql, judged_sql, orient_sql
+from cspa.engine.polarity import better_sql, compare_sql, compared_sql, judged_sql, orient_sql
 
 #: A published significance flag's meaning under polarity: (high is good, low is good).
 SIGNIFICANT = {"high": ("better", "worse"), "low": ("worse", "better")}
@@ -127,7 +127,7 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
     ),
     vs_sn AS (
         SELECT vm.rid, vm.indicator, vm.measure, vm.area, vm.period, NULL,
-               CASE WHEN vm.value = s.value THEN vm.light_equal_is
+               CASE WHEN {compared_sql("vm.value")} = {compared_sql("s.value")} THEN vm.light_equal_is
                     WHEN {better_sql("vm.value", "s.value", "vm.polarity")} THEN 'green' ELSE 'red' END,
                'vs statistical neighbours: ' || format('{{:g}}', vm.value) || ' vs ' || format('{{:g}}', s.value)
                  || ' (' || vm.polarity || ' is good; equal is ' || vm.light_equal_is || ')'
@@ -138,7 +138,8 @@ def lights(con: duckdb.DuckDBPyConnection, v: str, bands_view: str) -> duckdb.Du
     ),
     shade AS (
         SELECT c.rid, c.indicator, c.measure, c.area, c.period, vm.area AS for_area,
-               CASE WHEN abs(vm.value - c.value) <= coalesce(vm.light_tolerance, 0)
+               -- equal as figures are compared (polarity.COMPARED_DECIMALS): the same test as better_sql's
+               CASE WHEN abs({compared_sql("vm.value")} - {compared_sql("c.value")}) <= coalesce(vm.light_tolerance, 0)
                     THEN 'amber'
                     WHEN {better_sql("vm.value", "c.value", "vm.polarity")} THEN 'green' ELSE 'red' END,
                'shading of ' || c.area || ' for ' || vm.area || ': authority ' || format('{{:g}}', vm.value)

@@ -15,22 +15,32 @@ only ``high`` and ``low`` have a better direction; ``middle`` and ``none`` give 
 (NULL, with the reason :func:`not_judged_reason` words). This follows FingertipsNext's
 benchmark engine, which turns higher/lower into better/worse in one last step and leaves
 "no judgement" indicators neutral.
+
+Figures are compared at :data:`COMPARED_DECIMALS` decimal places, far below any published
+precision: a source's floating-point noise is not a difference (LAIT's spreadsheets hold
+97.30000000000001 beside 97.3 for two authorities that both published 97.3, which would otherwise
+rank one above the other, split them across a quartile cut, or call an unchanged 97.3 improved).
+The engine's neighbour means and trend slopes are rounded to the same places for the same reason.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Literal
 
 from cspa.store.sql import in_list, string
 
 __all__ = [
+    "COMPARED_DECIMALS",
     "JUDGED",
     "POLARITIES",
     "best_quarter_sql",
     "better_sql",
     "compare",
     "compare_sql",
+    "compared",
+    "compared_sql",
     "goodness_sql",
     "judged_sql",
     "not_judged_reason",
@@ -47,6 +57,17 @@ JUDGED = ("high", "low")
 
 Comparison = Literal["better", "worse", "same"]
 
+#: The decimal places figures are compared at (see the module's docstring).
+COMPARED_DECIMALS = 10
+
+
+def compared(value: float) -> float:
+    """A figure as it is compared, at :data:`COMPARED_DECIMALS` places, rounded as SQL's
+    ``round(value, places)`` rounds (half away from zero on value x 10^places; Python's ``round``
+    rounds some halves the other way), so :func:`compare` and :func:`compare_sql` agree."""
+    y = value * 10.0**COMPARED_DECIMALS
+    return math.copysign(math.floor(abs(y) + 0.5), y) / 10.0**COMPARED_DECIMALS
+
 
 def sign(polarity: str | None) -> int | None:
     """+1 where higher is better, -1 where lower is better, None where neither is."""
@@ -62,7 +83,7 @@ def compare(
     s = sign(polarity)
     if s is None or value is None or reference is None:
         return None
-    gap = (value - reference) * s
+    gap = (compared(value) - compared(reference)) * s
     if gap > tolerance:
         return "better"
     if -gap > tolerance:
@@ -94,15 +115,20 @@ def judged_sql(polarity: str) -> str:
     return f"(coalesce({polarity} IN {in_list(JUDGED)}, FALSE))"
 
 
+def compared_sql(value: str) -> str:
+    """SQL: a figure as it is compared, at :data:`COMPARED_DECIMALS` places."""
+    return f"round({value}, {COMPARED_DECIMALS})"
+
+
 def better_sql(value: str, reference: str, polarity: str) -> str:
     """SQL: true where ``value`` is strictly better than ``reference``; NULL where not judged."""
-    return f"((({value}) - ({reference})) * {sign_sql(polarity)} > 0)"
+    return f"(({compared_sql(value)} - {compared_sql(reference)}) * {sign_sql(polarity)} > 0)"
 
 
 def compare_sql(value: str, reference: str, polarity: str, tolerance: str = "0") -> str:
     """SQL: 'better' / 'worse' / 'same' (within ``tolerance``, an SQL expression in the figure's
     units) of ``value`` against ``reference``; NULL when either is missing or not judged."""
-    gap = f"((({value}) - ({reference})) * {sign_sql(polarity)})"
+    gap = f"(({compared_sql(value)} - {compared_sql(reference)}) * {sign_sql(polarity)})"
     return (
         f"(CASE WHEN {gap} IS NULL THEN NULL WHEN {gap} > ({tolerance}) THEN 'better' "
         f"WHEN -{gap} > ({tolerance}) THEN 'worse' ELSE 'same' END)"
@@ -111,7 +137,7 @@ def compare_sql(value: str, reference: str, polarity: str, tolerance: str = "0")
 
 def goodness_sql(value: str, polarity: str) -> str:
     """SQL: the value oriented so that larger is better (value x sign); NULL where not judged."""
-    return f"(({value}) * {sign_sql(polarity)})"
+    return f"({compared_sql(value)} * {sign_sql(polarity)})"
 
 
 def best_quarter_sql(quarter_from_low: str, polarity: str) -> str:
@@ -122,7 +148,7 @@ def best_quarter_sql(quarter_from_low: str, polarity: str) -> str:
 
 def rank_key_sql(value: str, polarity: str) -> str:
     """SQL: a sort key that puts the best figure first (ascending); NULL where not judged."""
-    return f"(({value}) * -{sign_sql(polarity)})"
+    return f"({compared_sql(value)} * -{sign_sql(polarity)})"
 
 
 def orient_sql(direction: str, polarity: str, words: Mapping[str, tuple[str, str]]) -> str:

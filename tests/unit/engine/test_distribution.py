@@ -149,3 +149,20 @@ def test_a_figure_every_authority_shares_is_not_ranked_or_banded(con):
     )
     r = _ranks(con, {**same, "889": 6.0}, 1)
     assert r["886"]["rank"] == 1 and r["889"]["rank"] == 5 and r["886"]["not_ranked"] is None
+
+
+def test_a_source_s_float_noise_is_no_difference_in_rank_or_band(con):
+    # LAIT's spreadsheets hold 97.30000000000001 beside 97.3 for two authorities that both
+    # published 97.3: they tie (one rank, one band) as any reader of the printed figures expects.
+    # Compared to the last bit, the noisy one ranked below the other (low is good here) and a cut
+    # interpolated between them put them in different quarters.
+    r = _ranks(con, {"886": 97.3, "887": 97.30000000000001, "888": 90.0, "889": 99.0}, pid=3)
+    assert r["886"]["rank"] == r["887"]["rank"] == 2
+    assert r["886"]["quartile"] == r["887"]["quartile"]
+    # ... while a difference in the tenth decimal place is one
+    r = _ranks(con, {"886": 97.3, "887": 97.3000000001, "888": 90.0, "889": 99.0}, pid=3)
+    assert (r["886"]["rank"], r["887"]["rank"]) == (2, 3)
+    # and a cell whose figures differ only by noise is one shared figure: not ranked
+    r = _ranks(con, {"886": 0.3, "887": 0.1 + 0.2, "888": 0.3, "889": 0.3}, pid=3)
+    assert {x["rank"] for x in r.values()} == {None}
+    assert r["887"]["not_ranked"].startswith("not ranked or banded: all 4 authorities")

@@ -27,6 +27,7 @@ import shutil
 import duckdb
 import pytest
 
+from cspa.engine.polarity import compared_sql
 from cspa.engine.run import build
 from cspa.engine.selection import Selection
 
@@ -110,7 +111,9 @@ TURNED = {
         "a.progress IS NOT NULL",
     ),
     "improving": (
-        "CASE WHEN a.value = a.prev_value THEN a.improving WHEN a.improving = 'Improving' "
+        # a figure held (as figures are compared, polarity.COMPARED_DECIMALS) is Improving either way
+        f"CASE WHEN {compared_sql('a.value')} = {compared_sql('a.prev_value')} THEN a.improving "
+        "WHEN a.improving = 'Improving' "
         "THEN 'Not Improving' ELSE 'Improving' END",
         "b.improving",
         "a.improving IS NOT NULL",

@@ -43,6 +43,10 @@ def test_compare_by_hand():
     assert pol.compare("none", 10, 5) is None
     assert pol.compare(None, 10, 5) is None
     assert pol.compare("high", None, 5) is None
+    # figures are compared at polarity.COMPARED_DECIMALS places: float noise is no change
+    assert pol.compare("high", 97.30000000000001, 97.3) == "same"
+    assert pol.compare("low", 0.1 + 0.2, 0.3) == "same"
+    assert pol.compare("high", 97.3000000001, 97.3) == "better"
 
 
 @pytest.mark.parametrize("p", POLARITIES)
