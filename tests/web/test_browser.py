@@ -113,6 +113,7 @@ def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_pa
         page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,909,919")
         page.get_by_label("Indicator").select_option("KS2_RWM_SCG")
         page.get_by_role("button", name="Compare").click()
+        page.wait_for_load_state()  # all_inner_texts does not wait (see the no-JavaScript test)
         rows = page.locator("#comparison tbody tr th").all_inner_texts()
         assert rows[:3] == ["Luton", "Cumbria", "Hertfordshire"] and "Group average" in rows
         assert (
@@ -231,6 +232,9 @@ def test_without_javascript_every_selection_is_a_form_and_a_url(browser, server)
         page.get_by_label("Authorities (DfE numbers, separated by commas)").fill("821,919,822")
         page.get_by_label("Indicator").select_option("KS2_RWM_SCG")
         page.get_by_role("button", name="Compare").click()
+        # all_inner_texts does not wait for the new page (the click waits only for the navigation
+        # to start): wait until it has loaded, as sign_in does (found flaking in a fresh clone)
+        page.wait_for_load_state()
         assert page.locator("#comparison tbody tr th").all_inner_texts()[0] == "Luton"
         sign_in(page, server.url, "editor821")
         page.goto(f"{server.url}/areas/821/quarterly?period=2007-08-Q4")
