@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 import fcntl
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import settings
 
 import cspa
 from cspa.store.database import Store
@@ -24,6 +26,13 @@ from tests.golden.kinds import (  # noqa: F401
     pytest_runtest_logreport,
     pytest_terminal_summary,
 )
+
+# Property tests (hypothesis) draw new random examples on every developer's run, which is how they
+# find new edge cases (each one found is then pinned with @example). CI runs them derandomized
+# (CSPA_HYPOTHESIS=ci, set by .ci/run): the same examples every run, so a red CI is a change's
+# doing, not the draw's.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("CSPA_HYPOTHESIS", "default"))
 
 
 @pytest.hookimpl(tryfirst=True)
