@@ -53,20 +53,17 @@ def _subset(
     name: str,
     measures_sql: str,
     built: set[int],
-    found: dict[str, list[int]],
 ) -> str | None:
     """A view of ``v`` holding only the measures a family applies to, among those ``built``.
 
     The measure ids are read first and written into the view as constants, so the filter is
     pushed down to the scans: a family that applies to a few measures (bands, lights, trends)
     never touches the national figures of the others, and one that applies to none of this
-    build's measures (a LAIT build has no bands or lights) is skipped: None. The ids are
-    recorded in ``found`` by the view's name (this build's own, for the families that read them).
+    build's measures (a LAIT build has no bands or lights) is skipped: None.
     """
     sids = sorted(r[0] for r in con.execute(measures_sql).fetchall() if r[0] in built)
     if not sids:
         return None
-    found[name] = sids
     # a family that applies to every measure of the build (the trend class of a national build)
     # reads the figures unfiltered: a list of hundreds of ids is a join of its own on a million rows
     where = "TRUE" if set(sids) >= built else f"v.sid IN ({', '.join(map(str, sids))})"
@@ -208,16 +205,14 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
         JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
     km = "SELECT sid FROM _cspa_key_measure"
-    sids_of: dict[str, list[int]] = {}
     vb = _subset(
         con,
         v,
         "_cspa_v_banded",
         f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)",
         built,
-        sids_of,
     )
-    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built, sids_of)
+    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built)
     vq = _subset(
         con,
         v,
@@ -225,21 +220,17 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         f"""{km} WHERE (indicator, measure) IN (
         SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
         built,
-        sids_of,
     )
     # the trend class reads a million figures of a national build: on integer keys, not names
-    vt = _subset(
-        con, f, "_cspa_f_trended", f"{km} WHERE trend = 'seed_moving_average'", built, sids_of
-    )
+    vt = _subset(con, f, "_cspa_f_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
     vr = _subset(
         con,
         v,
         "_cspa_v_recent",
         f"{km} WHERE recent_trend = 'fingertips' AND counted",
         built,
-        sids_of,
     )
-    vs = _subset(con, f, "_cspa_f_compared", f"{km} WHERE sig_method IS NOT NULL", built, sids_of)
+    vs = _subset(con, f, "_cspa_f_compared", f"{km} WHERE sig_method IS NOT NULL", built)
 
     def family(
         name: str, make: Callable[[str], duckdb.DuckDBPyRelation | str], subset: str | None
@@ -263,7 +254,9 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     family("recent_trend", lambda s: recent_trends(con, s), vr)
     family(
         "computed_significance",
-        lambda s: significance(con, s, sids_of[s]),
+        # the rule groups are read from the measure keys for the build's measures (those without
+        # a rule drop out there): no second pass over the figures for their ids
+        lambda s: significance(con, s, sorted(built)),
         vs,
     )
     # published significance flags are few: resolved to figure keys once, joined on one integer
