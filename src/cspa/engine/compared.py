@@ -80,10 +80,15 @@ def _rule_groups(con: duckdb.DuckDBPyConnection, sids: list[int]) -> dict[tuple,
     """The measures of ``sids`` grouped by their rule's constant parameters (method, levels,
     whether any asks for Spiegelhalter's model)."""
     groups: dict[tuple, list[int]] = {}
+    wanted = set(sids)
+    # the measures with a rule are a few dozen: read them all and keep the build's here (a
+    # national build's hundreds of ids written into the SQL cost more to plan than the query)
     for sid, method, levels, od in con.execute(
-        f"SELECT sid, sig_method, sig_levels, sig_overdispersion FROM _cspa_key_measure "
-        f"WHERE sig_method IS NOT NULL AND sid IN ({', '.join(map(str, sids)) or 'NULL'})"
+        "SELECT sid, sig_method, sig_levels, sig_overdispersion FROM _cspa_key_measure "
+        "WHERE sig_method IS NOT NULL ORDER BY sid"
     ).fetchall():
+        if sid not in wanted:
+            continue
         key = (method, confidence_levels(levels or [95.0, 99.8]), bool(od))
         groups.setdefault(key, []).append(sid)
     return groups
