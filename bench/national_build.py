@@ -22,7 +22,7 @@ Times, in one process on the same database:
   quartile bands among the authorities that existed in the period (a ceased authority's place ranked
   once, as its successor; none for a cell of one shared figure or fewer than four authorities),
   progress of every observed and comparator figure on the measure's previous period (none across a
-  break in the series), the trend class and its neighbour version (lifetimes, successors, breaks, a
+  break in the series, nor, but for a country's, into or out of a cell of one shared figure), the trend class and its neighbour version (lifetimes, successors, breaks, a
   repeated year, at least 20 series), recent trends and significance, including the rows the engine
   writes as not computable. After the timings (untimed) the bench compares its answers with the
   engine's build, family by family, and prints how many agree;
@@ -311,7 +311,11 @@ def pandas_judgements(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]
             "end": breaks["period_end"],
         }
     )
-    progress = _pandas_progress(figures, M, P, brk)
+    flat_cells = np.unique(
+        (ranks.loc[ranks["flat"], "sid"].to_numpy().astype(np.int64) << 20)
+        | ranks.loc[ranks["flat"], "pk"].to_numpy()
+    )
+    progress = _pandas_progress(figures, M, A, P, brk, flat_cells)
     step("progress (previous period of the measure, breaks)")
     trends = _pandas_trend_classes(figures, obs, M, A, P, brk, codes)
     step("trend classes")
@@ -524,7 +528,8 @@ def _pandas_ranks(
     )
     st = stats.reindex(cell)
     n, q1, q2, q3 = (st[c].to_numpy() for c in ("n", "q1", "q2", "q3"))
-    judged_cell = (n >= MIN_RANKED_AREAS) & (st["lo"].to_numpy() != st["hi"].to_numpy())
+    flat = (n >= MIN_RANKED_AREAS) & (st["lo"].to_numpy() == st["hi"].to_numpy())
+    judged_cell = (n >= MIN_RANKED_AREAS) & ~flat
     sign = M["sign"].to_numpy()[pop["sid"]]
     best_first = vr.to_numpy() * -sign
     rank = pd.Series(best_first, index=pop.index).groupby(cell).rank(method="min").to_numpy()
@@ -537,15 +542,24 @@ def _pandas_ranks(
     x["quartile"] = np.nan
     x.loc[pop.index, "rank"] = np.where(ranks_on, rank, np.nan)
     x.loc[pop.index, "quartile"] = np.where(quart_on, band, np.nan)
+    x["flat"] = False
+    x.loc[pop.index, "flat"] = flat
     return x
 
 
 def _pandas_progress(
-    figures: pd.DataFrame, M: pd.DataFrame, P: pd.DataFrame, brk: pd.DataFrame
+    figures: pd.DataFrame,
+    M: pd.DataFrame,
+    A: pd.DataFrame,
+    P: pd.DataFrame,
+    brk: pd.DataFrame,
+    flat_cells: np.ndarray,
 ) -> pd.DataFrame:
     """Progress (progress.py) of every figure with a value, observed or comparator, of a measure
     with a direction that is not itself a change: against the area's figure in the previous
-    period the measure has figures for (any area), none across a break in the series."""
+    period the measure has figures for (any area), none across a break in the series, and none
+    for an area other than a country into or out of a cell where every authority ranked has the
+    same figure (``flat_cells``, from the ranks)."""
     judged = (
         ~M["formula_type"].isin(["change", "percent_change", "difference"]) & M["sign"].notna()
     ).to_numpy()
@@ -570,7 +584,11 @@ def _pandas_progress(
     prev_value = _lookup(fv["fk"].to_numpy(), fv["value"].to_numpy(), prev_fk)
     has = (prev >= 0) & ~np.isnan(prev_value)
     out = fv.loc[has, ["sid", "aid", "pk", "value"]]
-    prev_value = np.where(cells["broken"].to_numpy()[at][has], np.nan, prev_value[has])
+    repeated = (
+        np.isin(fck, flat_cells)
+        | np.isin((fv["sid"].to_numpy().astype(np.int64) << 20) | prev, flat_cells)
+    ) & (A["type"].to_numpy()[fv["aid"]] != "country")
+    prev_value = np.where((cells["broken"].to_numpy()[at] | repeated)[has], np.nan, prev_value[has])
     gap = (_compared(out["value"]) - _compared(prev_value)) * M["sign"].to_numpy()[out["sid"]]
     out = out.assign(
         prev_value=prev_value,

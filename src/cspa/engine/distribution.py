@@ -42,8 +42,9 @@ def ranks_and_quartiles_sql(v: str) -> str:
 
     ``v``: figure rows on the run's integer keys (``rid, sid, aid, pid, value``); the authorities are
     the areas of type ``la`` in ``_cspa_key_area``. Output: ``rid, cell, rank, quartile, n_areas,
-    q1, q2, q3, not_ranked`` (the cut-offs are kept so the provenance line can be composed when
-    read, once per cell, :mod:`cspa.engine.provenance`).
+    q1, q2, q3, flat, not_ranked`` (the cut-offs are kept so the provenance line can be composed when
+    read, once per cell, :mod:`cspa.engine.provenance`; ``flat``: every authority ranked has the
+    same figure, which progress reads too, :func:`cspa.engine.progress.progress_table_sql`).
 
     The population of a period is the authorities that existed in it and have a figure for it.
     LAIT carries figures for an authority before it existed (DfE back-casts a new authority's area,
@@ -120,7 +121,7 @@ def ranks_and_quartiles_sql(v: str) -> str:
             "y.polarity",
         )
     } END AS quartile,
-               q.n_areas, q.q1, q.q2, q.q3,
+               q.n_areas, q.q1, q.q2, q.q3, q.flat,
                CASE WHEN q.flat THEN 'not ranked or banded: all ' || q.n_areas || ' authorities with a '
                     || 'figure have the same one, so none is better or worse placed than another' END AS not_ranked
         FROM y JOIN q USING (cell) WHERE y.not_ranked IS NULL
@@ -128,7 +129,7 @@ def ranks_and_quartiles_sql(v: str) -> str:
     SELECT * FROM ranked
     UNION ALL
     SELECT rid, cell, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
-           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), not_ranked
+           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN), not_ranked
     FROM y WHERE not_ranked IS NOT NULL
     """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cspa.engine.keys import figure_key
+from cspa.engine.keys import cell_key, figure_key
 from cspa.engine.polarity import compare_sql
 from cspa.engine.polarity import judged_sql as polarity_judged_sql
 
@@ -25,12 +25,14 @@ def judged_sql(m: str = "m") -> str:
     )
 
 
-def progress(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
+def progress(
+    con: duckdb.DuckDBPyConnection, v: str, ranks: str | None = None
+) -> duckdb.DuckDBPyRelation:
     """:func:`progress_table_sql` as a relation of ``con``."""
-    return con.sql(progress_table_sql(v))
+    return con.sql(progress_table_sql(v, ranks))
 
 
-def progress_table_sql(v: str) -> str:
+def progress_table_sql(v: str, ranks: str | None = None) -> str:
     """Output: ``rid, prev_value, prev_label, break_basis`` for every figure that has a value, of a measure with a
     direction, whose area has a value in the measure's previous period: the comparison's inputs.
 
@@ -43,8 +45,20 @@ def progress_table_sql(v: str) -> str:
     rather than a comparison with an older year; nor is a break in the series (catalogue ``breaks``):
     across one ``prev_value`` is NULL and ``break_basis`` says why. Numbering the periods of each measure (a few
     thousand cells) and joining each figure to its previous one on one packed key costs a hash
-    join, where a window over every series would sort a million rows. Returns the SQL.
+    join, where a window over every series would sort a million rows.
+
+    ``ranks``: the build's ranks (:func:`cspa.engine.distribution.ranks_and_quartiles_sql`), whose
+    ``flat`` cells are those where every authority ranked has the same figure. LAIT gives every
+    authority (and region) England's figure for some measures and years (Stability_School in
+    2017-18 and 2018-19): a change into or out of such a period is England's, or England's against
+    the area's own, not the area's, so only a country's figure has progress there and the others
+    say why (``break_basis``). Returns the SQL.
     """
+    flat = (
+        f"SELECT DISTINCT cell FROM {ranks} WHERE flat"
+        if ranks
+        else "SELECT CAST(NULL AS BIGINT) AS cell WHERE FALSE"
+    )
     return f"""
     WITH f AS (
         SELECT v.rid, v.sid, v.aid, v.pid, v.value, v.period_label
@@ -55,6 +69,13 @@ def progress_table_sql(v: str) -> str:
     cells AS (
         SELECT sid, pid, lag(pid) OVER (PARTITION BY sid ORDER BY pid) AS prev_pid
         FROM (SELECT DISTINCT sid, pid FROM f)
+    ),
+    -- cells where every authority has one repeated figure (a handful: read once, then looked up)
+    flat AS ({flat}),
+    repeated AS (
+        SELECT c.sid, c.pid, {cell_key("c.sid", "c.pid")} IN (SELECT cell FROM flat) AS now,
+               {cell_key("c.sid", "c.prev_pid")} IN (SELECT cell FROM flat) AS before
+        FROM cells c
     ),
     -- a break in the series between the previous period and this one (catalogue ``breaks``): the
     -- figures are on different scales, so the cell has no progress, and says why
@@ -72,11 +93,19 @@ def progress_table_sql(v: str) -> str:
     p AS (
         SELECT {figure_key("sid", "aid", "pid")} AS k, value, period_label FROM f WHERE value IS NOT NULL
     )
-    SELECT f.rid, CASE WHEN b.why IS NULL THEN p.value END AS prev_value, p.period_label AS prev_label,
-           b.why AS break_basis
+    -- a country's own figure is the one repeated: its change is judged (the list is read once)
+    SELECT f.rid, CASE WHEN b.why IS NULL AND r.sid IS NULL THEN p.value END AS prev_value,
+           p.period_label AS prev_label,
+           coalesce(b.why, CASE WHEN r.sid IS NOT NULL THEN 'no progress judged: every authority has the same '
+               || 'figure in ' || CASE WHEN r.before AND r.now THEN p.period_label || ' and ' || f.period_label
+                                       WHEN r.before THEN p.period_label ELSE f.period_label END
+               || ' (one figure given to them all), so a change to or from it is not the area''s own' END)
+               AS break_basis
     FROM f JOIN cells c ON c.sid = f.sid AND c.pid = f.pid
     JOIN p ON p.k = {figure_key("f.sid", "f.aid", "c.prev_pid")}
     LEFT JOIN broken b ON b.sid = c.sid AND b.pid = c.pid
+    LEFT JOIN (SELECT * FROM repeated WHERE now OR before) r ON r.sid = c.sid AND r.pid = c.pid
+         AND NOT list_contains((SELECT list(aid) FROM _cspa_key_area WHERE type = 'country'), f.aid)
     WHERE f.value IS NOT NULL
     """
 

@@ -249,7 +249,7 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     )
     table(ranks_and_quartiles_sql("_cspa_observed_rows"), "ranks")
     family("position", lambda s: quartile_position(con, s), vq)
-    table(progress_table_sql(f), "progress")
+    table(progress_table_sql(f, f"{prefix}_ranks"), "progress")
     family("trend", lambda s: _seed_trends(con, s, observed), vt)
     family("recent_trend", lambda s: recent_trends(con, s), vr)
     family(

@@ -180,6 +180,33 @@ def test_no_rank_or_quartile_among_fewer_than_four(demo_con):
     }
 
 
+def test_no_progress_into_or_out_of_a_figure_every_authority_shares(judged):
+    """LAIT gives every authority and region England's Stability_School figure for 2018 (12) and
+    2019 (5), as read here from the base data set. Luton's "improved, 5 vs 12" for 2019 was England's
+    improvement, not Luton's: a change into or out of a period where every authority has one figure
+    is not the area's own, so only England's own figure has progress there, and the others say why."""
+    src = {y: set(_source("Stability_School", y).values()) for y in ("2018", "2019")}
+    assert src == {"2018": {12.0}, "2019": {5.0}}
+    con, _ = judged
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute("""SELECT area, area_type, display, progress, progress_basis FROM judgement
+                                WHERE indicator = 'Stability_School' AND period = 'FY2018-19'
+                                  AND for_area IS NULL""").fetchall()
+    }
+    # England's own change is judged (low is good: fewer moves is better)
+    assert rows["E92000001"][2:] == ("improved", "vs 2018: 5 vs 12 (low is good)")
+    others = {a: r for a, r in rows.items() if a != "E92000001"}
+    assert {r[0] for r in others.values()} >= {"la", "region", "sn_group"}
+    assert len([r for r in others.values() if r[0] == "la"]) >= 150
+    for area, (_, display, progress, basis) in others.items():
+        assert display == "5.0" and progress is None, area
+        assert basis == (
+            "no progress judged: every authority has the same figure in 2018 and 2019 (one figure "
+            "given to them all), so a change to or from it is not the area's own"
+        ), area
+
+
 # ---------------------------------------------------------------- issue 17: significance and trends
 
 
