@@ -105,32 +105,29 @@ def build_keys(
 
     ``neighbour_group``: the group for measures whose catalogue entry names none (else their
     framework's default)."""
-    if (
-        released_by is not None
-        and not con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'load_log' "
-            "AND column_name = 'released'"
-        ).fetchall()[0][0]
-    ):
+    # what this store has (an older store, opened read-only, is not migrated): one catalogue
+    # query (DuckDB's information_schema views cost a few milliseconds each)
+    present = {
+        (t, c)
+        for t, c in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE table_name IN ('load_log', 'measure', 'series_break')"
+        ).fetchall()
+    }
+    if released_by is not None and ("load_log", "released") not in present:
         raise ValueError(
             "this store records no release dates: rebuild it to judge as released by a date"
         )
     con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_obs AS {observations_sql(released_by)}")
-    # a store made before measures had significance rules, opened read-only, is not migrated
-    has_sig = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
-        "AND column_name = 'significance_json'"
-    ).fetchall()[0][0]
-    sig = "" if has_sig else ", CAST(NULL AS VARCHAR) AS significance_json"
-    has_recent = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'measure' "
-        "AND column_name = 'recent_trend'"
-    ).fetchall()[0][0]
-    if not has_recent:
+    # a store made before measures had significance rules or recent trends
+    sig = (
+        ""
+        if ("measure", "significance_json") in present
+        else ", CAST(NULL AS VARCHAR) AS significance_json"
+    )
+    if ("measure", "recent_trend") not in present:
         sig += ", 'none' AS recent_trend"
-    if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'series_break'"
-    ).fetchall()[0][0]:
+    if not any(t == "series_break" for t, _ in present):
         # a store made before breaks were recorded: none are known
         con.execute(
             "CREATE OR REPLACE TEMP TABLE series_break (indicator VARCHAR, measure VARCHAR, "
