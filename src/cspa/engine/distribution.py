@@ -99,15 +99,17 @@ def ranks_and_quartiles_sql(v: str) -> str:
             END AS not_ranked
         FROM x LEFT JOIN (SELECT DISTINCT rid FROM replaced) r ON r.rid = x.rid
     ),
-    q AS (
+    q0 AS (
         SELECT cell, count(*) AS n_areas,
-               quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS q2, quantile_cont(value, 0.75) AS q3,
+               -- the three cuts from one sorted copy of the cell's figures (three aggregates kept three)
+               quantile_cont(value, [0.25, 0.5, 0.75]) AS cuts,
                -- every authority ranked has the same figure (LAIT gives every authority England's
                -- figure for some measures and years): all would be "rank 1" in the best quarter,
                -- which places none of them
                count(*) >= {MIN_RANKED_AREAS} AND min(compared) = max(compared) AS flat
         FROM y WHERE not_ranked IS NULL GROUP BY cell
     ),
+    q AS (SELECT * EXCLUDE (cuts), cuts[1] AS q1, cuts[2] AS q2, cuts[3] AS q3 FROM q0),
     ranked AS (
         SELECT y.rid, y.cell,
                CASE WHEN y.ranks AND y.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
