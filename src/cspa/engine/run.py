@@ -40,10 +40,15 @@ STORED_PREFIX = "judgement"
 # What the figure tables keep per figure: integer keys instead of the repeated strings
 # (indicator, measure, area, period, vintage), which the key tables hold once, and nothing that
 # is the area's or the period's (area type, dates, years: read from the key tables). The label
-# stays: a period key is printed differently by different indicators ('2022', '2021/22').
+# stays: a period key is printed differently by different indicators ('2022', '2021/22'). Where
+# the figure came from is one flag (``computed``: from its counts or derived; else published or
+# input, as ``published`` says), named as readers know it by the figure rows' view.
 _NARROW = (
     "sid, aid, pid, vid, period_label, value, numerator, denominator, status, text, quality, provisional, "
-    "published, source, basis, seed_ref"
+    "published, source = 'computed' AS computed, basis, seed_ref"
+)
+_SOURCE = (
+    "CASE WHEN computed THEN 'computed' WHEN published THEN 'published' ELSE 'input' END AS source"
 )
 
 
@@ -184,11 +189,13 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     view = "VIEW" if stored else "TEMP VIEW"
     f = f"{prefix}_figure_rows"
     con.execute(f"""CREATE OR REPLACE {view} {f} AS
-        SELECT rowid AS rid, *, CAST(NULL AS BIGINT) AS n_used, CAST(NULL AS BIGINT) AS n_members FROM {observed}
+        SELECT rowid AS rid, * EXCLUDE (computed), {_SOURCE}, CAST(NULL AS BIGINT) AS n_used,
+            CAST(NULL AS BIGINT) AS n_members FROM {observed}
         UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
             CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
             CAST(NULL AS VARCHAR) AS seed_ref FROM {sn} WHERE NOT superseded
-        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded) FROM {pooled}
+        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded, computed),
+            {_SOURCE} FROM {pooled}
             WHERE NOT superseded""")
     # the engine's own figure for each published comparator figure (see ``superseded`` above)
     con.execute(f"""CREATE OR REPLACE {view} {prefix}_recomputed AS
