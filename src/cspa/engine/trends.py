@@ -57,8 +57,12 @@ def trend_basis_sql(t: str) -> str:
     return (
         f"CASE WHEN {t}.rid IS NULL THEN NULL "
         f"WHEN {t}.trend_n < {MIN_TREND_AREAS} "
-        "THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083) and only ' "
-        f"|| {t}.trend_n || ' authorities have a series here' "
+        "THEN 'trend not judged: the class ranks every authority''s rate of change (000:L3083), and ' "
+        f"|| CASE WHEN {t}.trend_n = 0 THEN 'no authority has one' "
+        f"WHEN {t}.trend_n = 1 THEN 'only 1 authority has one' "
+        f"ELSE 'only ' || {t}.trend_n || ' authorities have one' END "
+        f"|| ' here, where at least {MIN_TREND_AREAS} are needed (a rate of change needs two three-year "
+        "averages: four years of figures in a row)' "
         f"WHEN {t}.trend_outside IS NOT NULL THEN 'trend not judged: the authority ' || {t}.trend_outside "
         "|| ' the period of its latest figure here; ' || CASE WHEN "
         + t
