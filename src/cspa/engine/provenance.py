@@ -227,6 +227,9 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
            c.rank,
            -- how many authorities the rank is among ("rank 12 of 152")
            CASE WHEN c.rank IS NOT NULL THEN c.ranked_areas END AS rank_of,
+           -- how many authorities share the rank, the figure's own included (ties share the best
+           -- rank: "rank 1 of 102" where 30 authorities have no plan lasting two years is shared)
+           t.n AS rank_shared,
            c.quartile,
            coalesce(c.not_ranked, d.distribution_basis, {no_rank_basis_sql("c", "m")}) AS distribution_basis,
            {_POS} AS quartile_position,
@@ -249,4 +252,6 @@ def present_sql(prefix: str, keys: str = "_cspa_key") -> str:
     FROM c JOIN {keys}_measure m ON m.sid = c.sid JOIN {keys}_area a ON a.aid = c.aid
     JOIN {keys}_period p ON p.pid = c.pid LEFT JOIN {keys}_vintage vk ON vk.vid = c.vid
     LEFT JOIN ({dist}) d ON d.cell = c.rank_cell
+    LEFT JOIN (SELECT cell, rank, count(*) AS n FROM {prefix}_ranks WHERE rank IS NOT NULL GROUP BY ALL) t
+         ON t.cell = c.rank_cell AND t.rank = c.rank
     """

@@ -154,6 +154,10 @@ class Judgement(_Open):
     rank_of: int | None = Field(
         default=None, description="how many authorities the rank is among (rank 12 of 152)"
     )
+    rank_shared: int | None = Field(
+        default=None,
+        description="how many authorities share the rank, this one included (ties share the best rank)",
+    )
     trend: str | None = None
     recent_trend: str | None = Field(
         default=None, description="Fingertips' recent trend on the series' latest figure"

@@ -32,7 +32,7 @@ from typing import Any
 
 from cspa.engine.polarity import compare, sign
 
-__all__ = ["KINDS", "PERSISTENT", "summarise"]
+__all__ = ["KINDS", "PERSISTENT", "shared_with", "summarise"]
 
 KINDS = ("significance", "quartile", "trend", "progress", "band")
 #: How many periods in a row a figure must improve (or worsen) to be a persistent trend.
@@ -143,7 +143,7 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
             q = j["quartile"]
             d = "better" if q == 1 else "worse"
             rank = (
-                f" (rank {j['rank']} of {j['rank_of']})"
+                f" (rank {j['rank']} of {j['rank_of']}{shared_with(j)})"
                 if j.get("rank") and j.get("rank_of")
                 else ""
             )
@@ -197,6 +197,15 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
         # what changed
         out += _progress(ind, area, label, mid, periods, by_period, figures, value, order)
     return out
+
+
+def shared_with(j: dict) -> str:
+    """', shared with 29 other authorities' where others have the same figure and rank (ties share
+    the best rank, so "rank 1 of 102" alone would read as first of 102)."""
+    others = (j.get("rank_shared") or 1) - 1
+    if others <= 0:
+        return ""
+    return f", shared with {others} other authorit{'y' if others == 1 else 'ies'}"
 
 
 def _progress(ind, area, label, mid, periods, by_period, figures, value, order) -> list[dict]:

@@ -207,6 +207,24 @@ def test_no_progress_into_or_out_of_a_figure_every_authority_shares(judged):
         ), area
 
 
+def test_a_shared_rank_counts_the_authorities_sharing_it(judged):
+    """Ties share the best rank (methods.md 7.1): Luton's 0.0 child protection plans active for two
+    years or more at 31 March 2019 is rank 1 of 102 with every authority that also has none, counted
+    here from the LAIT base data set."""
+    src = _source("CPPlans2yrsActive", "2019")
+    con, _ = judged
+    rank, rank_of, shared = con.execute("""SELECT rank, rank_of, rank_shared FROM judgement
+        WHERE indicator = 'CPPlans2yrsActive' AND area = '821' AND period_label = '2019'""").fetchall()[0]
+    assert src["821"] == 0.0 and (rank, rank_of) == (1, 102)
+    assert shared == sum(1 for v in src.values() if v == 0.0) == 30
+    # a rank nobody shares counts one, and every rank has its count
+    alone, missing = con.execute("""SELECT count(*) FILTER (WHERE rank_shared = 1),
+                                           count(*) FILTER (WHERE rank IS NOT NULL AND rank_shared IS NULL)
+                                    FROM judgement WHERE indicator = 'CPPlans2yrsActive'
+                                      AND period_label = '2019'""").fetchall()[0]
+    assert alone > 10 and missing == 0
+
+
 # ---------------------------------------------------------------- issue 17: significance and trends
 
 

@@ -122,6 +122,7 @@ def test_json_judgement_is_the_one_the_table_shows(lait, expected):
         "quartile_position",
         "rank",
         "rank_of",
+        "rank_shared",
         "trend",
         "recent_trend",
         "significance",

@@ -229,3 +229,26 @@ def test_hand_made_judgements_give_the_sentences_they_should():
     assert PERSISTENT <= 4
     assert layout["themes"][0]["quiet"] == [{"code": "D", "title": "Indicator D"}]
     assert layout["glance"]["better"][0] == entries.index(a)
+
+
+@pytest.mark.parametrize(
+    "shared, words",
+    [
+        (None, ""),
+        (1, ""),
+        (2, ", shared with 1 other authority"),
+        (30, ", shared with 29 other authorities"),
+    ],
+)
+def test_a_shared_rank_says_so(shared, words):
+    """Ties share the best rank: "rank 1 of 102" where 30 authorities have the same figure (Luton's
+    child protection plans lasting two years, LAIT 2019) would read as first of 102."""
+    years = ["2024", "2025"]
+    j = {"period": "2025", "quartile": 1, "rank": 1, "rank_of": 102, "rank_shared": shared}
+    ind = _ind("A", "low", [j], {("2025", "area"): "0.0"}, years)
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A"]}]}]
+    entries, _ = summarise("Luton", [ind], sections)
+    q = next(e for e in entries if e["kind"] == "quartile")
+    assert q["sentence"] == (
+        f"Indicator A: Luton is in the best quarter of authorities (rank 1 of 102{words}), with 0.0 in 2025."
+    )

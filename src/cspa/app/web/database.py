@@ -412,8 +412,10 @@ def _web_select(source: str, columns: list[str]) -> str:
         if "rank_of" in columns
         else ", count(j.rank) OVER (PARTITION BY j.indicator, j.measure, j.period) AS rank_of"
     )
+    # a store judged before the engine counted shared ranks says nothing about them
+    shared = "" if "rank_shared" in columns else ", CAST(NULL AS BIGINT) AS rank_shared"
     return f"""
-        SELECT j.*{rank_of}, p.area IS NULL AS public
+        SELECT j.*{rank_of}{shared}, p.area IS NULL AS public
         FROM {source} j
         LEFT JOIN (SELECT DISTINCT indicator, measure, area, period FROM observation_current
                    WHERE source IN ({private})) p

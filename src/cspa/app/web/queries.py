@@ -171,7 +171,7 @@ def neighbour_group_for(ind: dict, measure: dict, period: str | None = None) -> 
 
 _FIGURE_COLS = """j.indicator, j.measure, j.area, j.area_type, j.for_area, j.period, j.period_label,
     j.period_end, j.value, j.display, j.status, j.vintage, j.basis, j.source, j.band, j.traffic_light,
-    j.light_basis, j.rank, j.rank_of, j.quartile, j.distribution_basis, j.quartile_position,
+    j.light_basis, j.rank, j.rank_of, j.rank_shared, j.quartile, j.distribution_basis, j.quartile_position,
     j.change, j.progress, j.improving, j.progress_basis, j.trend, j.trend_basis, j.significance,
     j.significance_basis, j.public, m.unit, m.polarity, m.label AS measure_label"""
 

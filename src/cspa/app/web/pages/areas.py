@@ -17,6 +17,7 @@ from cspa.app.web.pages.common import (
 )
 from cspa.app.web.reports_menu import downloads_for
 from cspa.catalogue.load import load_catalogue
+from cspa.outputs.summary import shared_with
 
 router = APIRouter()
 
@@ -77,7 +78,7 @@ def at_a_glance(rows: list[dict]) -> list[dict]:
                 direction,
                 r,
                 f"{r['title']}: {r['display']} in {r['period_label']}, among the {words} quarter of "
-                f"authorities (rank {r['rank']} of {r['rank_of']}).",
+                f"authorities (rank {r['rank']} of {r['rank_of']}{shared_with(r)}).",
             )
     for word, direction in (("improved", "better"), ("worsened", "worse")):
         picked = [r for r in rows if r.get("progress") == word]
