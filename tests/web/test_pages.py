@@ -53,16 +53,23 @@ def test_area_summary_cites_its_evidence(client, con):
         code = urllib.parse.unquote(html.unescape(code))
         measure = urllib.parse.unquote(html.unescape(measure))
         row = con.execute(
-            "SELECT display, rank, rank_of, quartile, significance, progress FROM web_latest "
+            "SELECT display, rank, rank_of, rank_shared, quartile, significance, progress FROM web_latest "
             "WHERE area = '821' AND audience = 'public' AND indicator = ? AND measure = ?",
             [code, html.unescape(measure)],
         ).fetchall()
         assert row, f"{code}: the sentence cites a figure the store does not have"
-        display, rank, rank_of, quartile, sig, progress = row[0]
+        display, rank, rank_of, shared, quartile, sig, progress = row[0]
         sentence = html.unescape(sentence)
         assert display in sentence
         if "quarter of authorities" in sentence:
-            assert f"rank {rank} of {rank_of}" in sentence
+            # a rank other authorities share says so (ties share the best rank)
+            others = (shared or 1) - 1
+            tail = (
+                f", shared with {others} other authorit{'y' if others == 1 else 'ies'}"
+                if others
+                else ""
+            )
+            assert f"rank {rank} of {rank_of}{tail})" in sentence
             assert quartile == (1 if direction == "better" else 4)
         elif "significantly" in sentence:
             assert sig in (("better", "best") if direction == "better" else ("worse", "worst"))

@@ -252,3 +252,21 @@ def test_a_shared_rank_says_so(shared, words):
     assert q["sentence"] == (
         f"Indicator A: Luton is in the best quarter of authorities (rank 1 of 102{words}), with 0.0 in 2025."
     )
+
+
+def test_a_move_into_a_shared_rank_says_so():
+    """The move's new rank is shared as any rank is: 'rank 29 of 123' alongside four others with the
+    same figure is said so."""
+    years = ["2024", "2025"]
+    js = [
+        {"period": "2024", "quartile": 4, "rank": 140, "rank_of": 150},
+        {"period": "2025", "quartile": 2, "rank": 29, "rank_of": 123, "rank_shared": 5},
+    ]
+    ind = _ind("A", "high", js, {("2024", "area"): "50.0", ("2025", "area"): "89.0"}, years)
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A"]}]}]
+    entries, _ = summarise("Luton", [ind], sections)
+    moved = next(e for e in entries if e["kind"] == "progress")
+    assert moved["sentence"] == (
+        "Indicator A: Luton moved from rank 140 to 29 of 123 between 2024 and 2025 (50.0 to 89.0, a "
+        "rank shared with 4 other authorities), into the second quarter of authorities."
+    )
