@@ -22,8 +22,9 @@ Times, in one process on the same database:
   quartile bands among the authorities that existed in the period (a ceased authority's place ranked
   once, as its successor; none for a cell of one shared figure or fewer than four authorities),
   progress of every observed and comparator figure on the measure's previous period (none across a
-  break in the series, nor, but for a country's, into or out of a cell of one shared figure), the trend class and its neighbour version (lifetimes, successors, breaks, a
-  repeated year, at least 20 series), recent trends and significance, including the rows the engine
+  break in the series, nor, but for a country's, into or out of a cell of one shared figure), the
+  trend class and its neighbour version (lifetimes, successors, breaks, a repeated year, at least 20
+  series), recent trends and significance, including the rows the engine
   writes as not computable. After the timings (untimed) the bench compares its answers with the
   engine's build, family by family, and prints how many agree;
 * (b) a bare DuckDB read-and-group of the same observations;
@@ -311,10 +312,8 @@ def pandas_judgements(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]
             "end": breaks["period_end"],
         }
     )
-    flat_cells = np.unique(
-        (ranks.loc[ranks["flat"], "sid"].to_numpy().astype(np.int64) << 20)
-        | ranks.loc[ranks["flat"], "pk"].to_numpy()
-    )
+    flat = ranks[ranks["flat"]]
+    flat_cells = np.unique((flat["sid"].to_numpy().astype(np.int64) << 20) | flat["pk"].to_numpy())
     progress = _pandas_progress(figures, M, A, P, brk, flat_cells)
     step("progress (previous period of the measure, breaks)")
     trends = _pandas_trend_classes(figures, obs, M, A, P, brk, codes)

@@ -143,7 +143,7 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
             q = j["quartile"]
             d = "better" if q == 1 else "worse"
             rank = (
-                f" (rank {j['rank']} of {j['rank_of']}{_shared(j, ', ')})"
+                f" (rank {j['rank']} of {j['rank_of']}{shared_with(j, ', ')})"
                 if j.get("rank") and j.get("rank_of")
                 else ""
             )
@@ -199,19 +199,13 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def shared_with(j: dict) -> str:
-    """'shared with 29 other authorities' where others have the same figure and rank (ties share the
-    best rank, so "rank 1 of 102" alone would read as first of 102); '' where none do."""
+def shared_with(j: dict, lead: str = "") -> str:
+    """``lead`` and 'shared with 29 other authorities' where others have the same figure and rank
+    (ties share the best rank, so "rank 1 of 102" alone would read as first of 102); '' where none do."""
     others = (j.get("rank_shared") or 1) - 1
     if others <= 0:
         return ""
-    return f"shared with {others} other authorit{'y' if others == 1 else 'ies'}"
-
-
-def _shared(j: dict, lead: str) -> str:
-    """``lead`` and :func:`shared_with`'s words, or '' where the rank is nobody else's."""
-    words = shared_with(j)
-    return f"{lead}{words}" if words else ""
+    return f"{lead}shared with {others} other authorit{'y' if others == 1 else 'ies'}"
 
 
 def _progress(ind, area, label, mid, periods, by_period, figures, value, order) -> list[dict]:
@@ -245,7 +239,7 @@ def _progress(ind, area, label, mid, periods, by_period, figures, value, order) 
                     f"{label}: {area} moved from rank {p['rank']} to {j['rank']}"
                     + (f" of {n}" if n else "")
                     + f" between {before} and {latest} ({v0} to {value}"
-                    + _shared(j, ", a rank ")
+                    + shared_with(j, ", a rank ")
                     + f"), into the {_quarter_name(q1)} quarter of authorities.",
                     2.0 + abs(p["rank"] - j["rank"]) / max(n, 1),
                     "changed",

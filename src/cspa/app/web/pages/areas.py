@@ -78,9 +78,7 @@ def at_a_glance(rows: list[dict]) -> list[dict]:
                 direction,
                 r,
                 f"{r['title']}: {r['display']} in {r['period_label']}, among the {words} quarter of "
-                f"authorities (rank {r['rank']} of {r['rank_of']}"
-                + (f", {shared_with(r)}" if shared_with(r) else "")
-                + ").",
+                f"authorities (rank {r['rank']} of {r['rank_of']}{shared_with(r, ', ')}).",
             )
     for word, direction in (("improved", "better"), ("worsened", "worse")):
         picked = [r for r in rows if r.get("progress") == word]
