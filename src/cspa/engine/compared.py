@@ -482,9 +482,9 @@ def recent_trends(con: duckdb.DuckDBPyConnection, v: str) -> str:
         denominator="denominator",
         year_range="year_range",
         polarity_column="polarity",
+        latest_only=True,
     )
     return f"""
         SELECT rid, recent_trend_label AS recent_trend,
                'Fingertips recent trend: ' || coalesce(recent_trend_reason, recent_trend_basis) AS recent_trend_basis
-        FROM ({t})
-        QUALIFY year = max(year) OVER (PARTITION BY sk)"""
+        FROM ({t})"""

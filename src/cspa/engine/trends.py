@@ -389,77 +389,129 @@ def recent_trend_sql(
     polarity_column: str = "polarity",
     points: int = 5,
     prefix: str = "recent_trend",
+    latest_only: bool = False,
 ) -> str:
     """The SQL of :func:`recent_trend` over ``src`` (a table, view or parenthesised query with the
     input columns, which are not checked here): for a caller that composes its own statement (the
-    build), where binding a relation per step cost as much as running it."""
+    build), where binding a relation per step cost as much as running it. ``latest_only``: only
+    the rows of each series' latest year (the build shows the trend on the latest figure).
+
+    The rule reads no more than each series' ``points`` newest rows: the run of valid consecutive
+    years counting back from the latest is tested only up to ``points`` (a longer run is used as
+    ``points``; a shorter one is counted for the reason), and the regression's sums and each
+    leave-one-out slope are sums over those rows. So one window, newest first, lays the k-th newest
+    row's figures beside every row (``nth_value``), and the sums are written out term by term: one
+    sort per series, where a window per step (the run, the sums, the leave-one-out check) sorted
+    the series six times over."""
     proportion = count is not None or denominator is not None
-    part = f"PARTITION BY {', '.join(ident(c) for c in series)}"
+    keys = ", ".join(ident(c) for c in series)
+    newest = f"PARTITION BY {keys} ORDER BY _cspa_y DESC"
+    whole = f"({newest} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
     pol = polarity_sql(polarity, polarity_column)
     if proportion:
         x, n = number(count), number(denominator)
         valid = f"({x} IS NOT NULL AND {n} IS NOT NULL AND {n} > 0 AND {x} >= 0 AND {x} <= {n})"
-        load = f"{x} AS _cspa_x, {n} AS _cspa_n, CAST(NULL AS DOUBLE) AS _cspa_w, CAST(NULL AS DOUBLE) AS _cspa_val"
+        load = f"{x} AS _cspa_x, {n} AS _cspa_n"
+        terms = ("_cspa_x", "_cspa_n")
     else:
         v, lo, hi = number(value), number(lower), number(upper)
         valid = f"({v} IS NOT NULL AND {lo} IS NOT NULL AND {hi} IS NOT NULL AND {hi} > {lo})"
-        load = (
-            "CAST(NULL AS DOUBLE) AS _cspa_x, CAST(NULL AS DOUBLE) AS _cspa_n, "
-            f"1 / pow(({hi} - {lo}) / 3.92, 2) AS _cspa_w, {v} AS _cspa_val"
-        )
+        load = f"1 / pow(({hi} - {lo}) / 3.92, 2) AS _cspa_w, {v} AS _cspa_val"
+        terms = ("_cspa_w", "_cspa_val")
     yr = (
-        f"coalesce(bool_or(CAST({ident(year_range)} AS DOUBLE) <> 1) OVER ({part}), FALSE)"
+        f"coalesce(bool_or(CAST({ident(year_range)} AS DOUBLE) <> 1) OVER {whole}, FALSE)"
         if year_range is not None
         else "FALSE"
     )
-    used = "(_cspa_t IS NOT NULL AND _cspa_run >= " + str(points) + " AND NOT _cspa_multi)"
+    # k: the k-th newest row of the series, at t = points + 1 - k on the trend's time axis
+    ks = range(1, points + 1)
+    t_of = {k: points + 1 - k for k in ks}
+    laid = ", ".join(
+        f"nth_value({c}, {k}) OVER {whole} AS {c}{k}"
+        for k in ks
+        for c in ("_cspa_y", "_cspa_valid", *terms)
+    )
+    # the run counting back from the latest breaks at the first invalid row or the first year that
+    # does not follow on from the one after it (a missing year or a repeated one); a row without a
+    # year breaks nothing
+    ok = {
+        k: f"(coalesce(_cspa_valid{k}, FALSE) AND NOT coalesce(_cspa_y{k} <> _cspa_y1 - {k - 1}, FALSE))"
+        for k in ks
+    }
+    run = "CASE " + " ".join(f"WHEN NOT {ok[k]} THEN {k - 1}" for k in ks) + f" ELSE {points} END"
+
+    def total(term: str) -> str:
+        # ``term`` with {k} and {t} for each row used
+        return "(" + " + ".join(term.format(k=k, t=t_of[k]) for k in ks) + ")"
+
     if proportion:
-        # Sums over the used points; the logit sums drive the OLS slope and the leave-one-out check.
-        sums = f"""
-            sum(CASE WHEN {used} THEN _cspa_n END) OVER ({part}) AS _cspa_sumn,
-            sum(CASE WHEN {used} THEN _cspa_x END) OVER ({part}) AS _cspa_sumx,
-            sum(CASE WHEN {used} THEN _cspa_x * _cspa_t END) OVER ({part}) AS _cspa_sxt,
-            sum(CASE WHEN {used} THEN _cspa_n * _cspa_t END) OVER ({part}) AS _cspa_snt,
-            sum(CASE WHEN {used} THEN _cspa_n * _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_sntt,
-            bool_or(CASE WHEN {used} THEN _cspa_x = _cspa_n OR _cspa_x = 0 END) OVER ({part}) AS _cspa_bad,
-            sum(CASE WHEN {used} THEN _cspa_l END) OVER ({part}) AS _cspa_sl,
-            sum(CASE WHEN {used} THEN _cspa_l * _cspa_t END) OVER ({part}) AS _cspa_slt,
-            sum(CASE WHEN {used} THEN _cspa_t END) OVER ({part}) AS _cspa_st,
-            sum(CASE WHEN {used} THEN _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_stt
-        """
         logit = (
-            "CASE WHEN _cspa_x > 0 AND _cspa_x < _cspa_n THEN ln(_cspa_x / (_cspa_n - _cspa_x)) END"
+            "CASE WHEN _cspa_x{k} > 0 AND _cspa_x{k} < _cspa_n{k} "
+            "THEN ln(_cspa_x{k} / (_cspa_n{k} - _cspa_x{k})) END"
         )
+        logits = ", ".join(f"{logit.format(k=k)} AS _cspa_l{k}" for k in ks)
+        sums = {
+            "_cspa_sumn": total("_cspa_n{k}"),
+            "_cspa_sumx": total("_cspa_x{k}"),
+            "_cspa_sxt": total("_cspa_x{k} * {t}"),
+            "_cspa_snt": total("_cspa_n{k} * {t}"),
+            "_cspa_sntt": total("_cspa_n{k} * {t} * {t}"),
+            "_cspa_sl": total("_cspa_l{k}"),
+            "_cspa_slt": total("_cspa_l{k} * {t}"),
+            "_cspa_st": str(sum(t_of.values())),
+            "_cspa_stt": str(sum(t * t for t in t_of.values())),
+        }
+        bad = " OR ".join(f"_cspa_x{k} = _cspa_n{k} OR _cspa_x{k} = 0" for k in ks)
         chi2 = (
             "_cspa_sumn * pow(_cspa_sumn * _cspa_sxt - _cspa_sumx * _cspa_snt, 2) / "
             "(_cspa_sumx * (_cspa_sumn - _cspa_sumx) * (_cspa_sumn * _cspa_sntt - _cspa_snt * _cspa_snt))"
         )
         m = f"CAST({points} AS DOUBLE)"
         slope = f"({m} * _cspa_slt - _cspa_st * _cspa_sl) / ({m} * _cspa_stt - _cspa_st * _cspa_st)"
-        loo = (
-            f"(({m} - 1) * (_cspa_slt - _cspa_l * _cspa_t) - (_cspa_st - _cspa_t) * (_cspa_sl - _cspa_l)) / "
-            f"(({m} - 1) * (_cspa_stt - _cspa_t * _cspa_t) - pow(_cspa_st - _cspa_t, 2))"
-        )
+
+        def loo(k: int) -> str:
+            t, lk = t_of[k], f"_cspa_l{k}"
+            return (
+                f"(({m} - 1) * (_cspa_slt - {lk} * {t}) - (_cspa_st - {t}) * (_cspa_sl - {lk})) / "
+                f"(({m} - 1) * (_cspa_stt - {t} * {t}) - pow(_cspa_st - {t}, 2))"
+            )
+
         path = "Cochran-Armitage chi-squared for trend on counts, logit slope"
     else:
-        sums = f"""
-            sum(CASE WHEN {used} THEN _cspa_w END) OVER ({part}) AS _cspa_s1,
-            sum(CASE WHEN {used} THEN _cspa_w * _cspa_val * _cspa_t END) OVER ({part}) AS _cspa_s2,
-            sum(CASE WHEN {used} THEN _cspa_w * _cspa_t END) OVER ({part}) AS _cspa_s3,
-            sum(CASE WHEN {used} THEN _cspa_w * _cspa_val END) OVER ({part}) AS _cspa_s4,
-            sum(CASE WHEN {used} THEN _cspa_w * _cspa_t * _cspa_t END) OVER ({part}) AS _cspa_s5,
-            FALSE AS _cspa_bad
-        """
-        logit = "CAST(NULL AS DOUBLE)"
+        logits = "NULL AS _cspa_l"
+        sums = {
+            "_cspa_s1": total("_cspa_w{k}"),
+            "_cspa_s2": total("_cspa_w{k} * _cspa_val{k} * {t}"),
+            "_cspa_s3": total("_cspa_w{k} * {t}"),
+            "_cspa_s4": total("_cspa_w{k} * _cspa_val{k}"),
+            "_cspa_s5": total("_cspa_w{k} * {t} * {t}"),
+        }
+        bad = "FALSE"
         den = "(_cspa_s1 * _cspa_s5 - _cspa_s3 * _cspa_s3)"
         slope = f"(_cspa_s1 * _cspa_s2 - _cspa_s3 * _cspa_s4) / {den}"
         chi2 = f"pow({slope}, 2) / (_cspa_s1 / {den})"
-        # Leave point k out: subtract its own terms from each sum.
-        a1, a2 = "(_cspa_s1 - _cspa_w)", "(_cspa_s2 - _cspa_w * _cspa_val * _cspa_t)"
-        a3, a4 = "(_cspa_s3 - _cspa_w * _cspa_t)", "(_cspa_s4 - _cspa_w * _cspa_val)"
-        a5 = "(_cspa_s5 - _cspa_w * _cspa_t * _cspa_t)"
-        loo = f"({a1} * {a2} - {a3} * {a4}) / ({a1} * {a5} - {a3} * {a3})"
+
+        def loo(k: int) -> str:
+            # leave the k-th newest point out: subtract its own terms from each sum
+            w, val, t = f"_cspa_w{k}", f"_cspa_val{k}", t_of[k]
+            a1, a2 = f"(_cspa_s1 - {w})", f"(_cspa_s2 - {w} * {val} * {t})"
+            a3, a4 = f"(_cspa_s3 - {w} * {t})", f"(_cspa_s4 - {w} * {val})"
+            a5 = f"(_cspa_s5 - {w} * {t} * {t})"
+            return f"({a1} * {a2} - {a3} * {a4}) / ({a1} * {a5} - {a3} * {a3})"
+
         path = "weighted regression of values on time (se = CI width / 3.92)"
+    # the slope keeps its sign (0 counted as +) when each point is left out in turn
+    same_sign = [
+        f"CASE WHEN _cspa_loo{k} IS NOT NULL THEN (_cspa_loo{k} >= 0) = (_cspa_slope >= 0) END"
+        for k in ks
+    ]
+    consistent = (
+        "(NOT ("
+        + " AND ".join(f"{c} IS NULL" for c in same_sign)
+        + ") AND NOT ("
+        + " OR ".join(f"coalesce(NOT {c}, FALSE)" for c in same_sign)
+        + "))"
+    )
     crit = literal(TREND_CHI2_CRITICAL)
     direction = (
         "CASE WHEN _cspa_cannot IS NOT NULL THEN 'Cannot be calculated' "
@@ -476,32 +528,27 @@ def recent_trend_sql(
         },
     )
     label = f"CASE WHEN _cspa_dir IN ('Increasing', 'Decreasing') THEN _cspa_dir || coalesce({getting}, '') ELSE _cspa_dir END"
+    internal = (
+        ["_cspa_y", "_cspa_valid", *terms, "_cspa_pol", "_cspa_pos", "_cspa_multi"]
+        + [f"{c}{k}" for k in ks for c in ("_cspa_y", "_cspa_valid", *terms)]
+        + ([f"_cspa_l{k}" for k in ks] if proportion else ["_cspa_l"])
+        + ["_cspa_run", *sums, "_cspa_bad", "_cspa_cannot", "_cspa_chi2", "_cspa_slope"]
+        + [f"_cspa_loo{k}" for k in ks]
+        + ["_cspa_consistent", "_cspa_dir"]
+    )
     return f"""
         WITH b AS (
             SELECT *, CAST({ident(period)} AS BIGINT) AS _cspa_y, {valid} AS _cspa_valid, {load},
-                {yr} AS _cspa_multi, {pol} AS _cspa_pol
+                {pol} AS _cspa_pol
             FROM {src}
         ), o AS (
-            SELECT *, row_number() OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_pos,
-                lag(_cspa_y) OVER ({part} ORDER BY _cspa_y DESC) AS _cspa_later
+            SELECT *, row_number() OVER ({newest}) AS _cspa_pos, {yr} AS _cspa_multi, {laid}
             FROM b
-        ), k AS (
-            SELECT *,
-                -- Counting back from the latest point: the run breaks at the first invalid point
-                -- or the first year that does not follow on from the one after it.
-                max(CASE WHEN NOT _cspa_valid OR (_cspa_later IS NOT NULL AND _cspa_later - _cspa_y <> 1)
-                    THEN 1 ELSE 0 END) OVER ({part} ORDER BY _cspa_y DESC
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _cspa_broken
-            FROM o
         ), r AS (
-            SELECT *,
-                count(*) FILTER (WHERE _cspa_broken = 0) OVER ({part}) AS _cspa_run,
-                CASE WHEN _cspa_broken = 0 AND _cspa_pos <= {points} THEN {points + 1} - _cspa_pos END AS _cspa_t
-            FROM k
-        ), l AS (
-            SELECT *, {logit} AS _cspa_l FROM r
+            SELECT *, {run} AS _cspa_run, {logits} FROM o
+            {"WHERE _cspa_y = _cspa_y1" if latest_only else ""}
         ), s AS (
-            SELECT *, {sums} FROM l
+            SELECT *, {", ".join(f"{e} AS {n}" for n, e in sums.items())}, {bad} AS _cspa_bad FROM r
         ), c AS (
             SELECT *,
                 CASE WHEN _cspa_multi THEN 'periods are not single years: trend not calculated'
@@ -514,28 +561,22 @@ def recent_trend_sql(
             SELECT *,
                 CASE WHEN _cspa_cannot IS NULL THEN {chi2} END AS _cspa_chi2,
                 CASE WHEN _cspa_cannot IS NULL THEN {slope} END AS _cspa_slope,
-                CASE WHEN _cspa_cannot IS NULL AND {used} THEN {loo} END AS _cspa_loo
+                {", ".join(f"CASE WHEN _cspa_cannot IS NULL THEN {loo(k)} END AS _cspa_loo{k}" for k in ks)}
             FROM c
         ), e AS (
-            SELECT *,
-                coalesce(bool_and(CASE WHEN _cspa_loo IS NOT NULL THEN (_cspa_loo >= 0) = (_cspa_slope >= 0) END)
-                    OVER ({part}), FALSE) AS _cspa_consistent
-            FROM d
+            SELECT *, {consistent} AS _cspa_consistent FROM d
         ), f AS (
             SELECT *, {direction} AS _cspa_dir FROM e
         )
-        SELECT * EXCLUDE (
-                _cspa_y, _cspa_valid, _cspa_x, _cspa_n, _cspa_w, _cspa_val, _cspa_multi, _cspa_pol,
-                _cspa_pos, _cspa_later, _cspa_broken, _cspa_run, _cspa_t, _cspa_l,
-                {"_cspa_sumn, _cspa_sumx, _cspa_sxt, _cspa_snt, _cspa_sntt, _cspa_sl, _cspa_slt, _cspa_st, _cspa_stt" if proportion else "_cspa_s1, _cspa_s2, _cspa_s3, _cspa_s4, _cspa_s5"},
-                _cspa_bad, _cspa_cannot, _cspa_chi2, _cspa_slope, _cspa_loo, _cspa_consistent, _cspa_dir),
+        SELECT * EXCLUDE ({", ".join(internal)}),
             _cspa_dir AS {ident(prefix)},
             {label} AS {ident(prefix + "_label")},
             _cspa_chi2 AS {ident(prefix + "_chi2")},
             _cspa_slope AS {ident(prefix + "_slope")},
             CASE WHEN _cspa_cannot IS NULL THEN {points} ELSE least(_cspa_run, {points}) END
                 AS {ident(prefix + "_points")},
-            CASE WHEN _cspa_cannot IS NULL THEN _cspa_t END AS {ident(prefix + "_t")},
+            CASE WHEN _cspa_cannot IS NULL AND _cspa_pos <= {points} THEN {points + 1} - _cspa_pos END
+                AS {ident(prefix + "_t")},
             CASE WHEN _cspa_cannot IS NOT NULL THEN _cspa_cannot
                 WHEN _cspa_dir = 'No significant change' AND _cspa_chi2 > {crit}
                     THEN 'slope changes sign when a point is left out: not significant'
