@@ -13,8 +13,13 @@ table for the web app and the reports.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
 
@@ -22,7 +27,14 @@ from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates_sql, pooled_comparators_sql
 from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
-from cspa.engine.keys import BITS, figure_key, persist_keys, series_key
+from cspa.engine.keys import (
+    BITS,
+    KEY_TABLES,
+    figure_key,
+    observations_sql,
+    persist_keys,
+    series_key,
+)
 from cspa.engine.lights import lights
 from cspa.engine.progress import progress_table_sql
 from cspa.engine.provenance import present_sql
@@ -30,6 +42,7 @@ from cspa.engine.selection import Selection
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
 from cspa.engine.trends import class_sql as _class_sql
 from cspa.engine.values import values_sql
+from cspa.store.sql import ident, literal
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
 # per judgement family keyed by the figure's row id, and the key tables that hold each
@@ -95,6 +108,24 @@ _EMPTY = {
 }
 
 
+# The tables a build writes, one per step (the figure rows, the engine's own figures for published
+# comparators and the presented rows are views over them).
+_TABLES = (
+    "observed",
+    "sn",
+    "pooled",
+    "ranks",
+    "bands",
+    "lights",
+    "position",
+    "trend",
+    "progress",
+    "recent_trend",
+    "computed_significance",
+    "significance",
+)
+
+
 # While a temporary build runs, DuckDB's automatic checkpoint is held back. Since DuckDB 1.4
 # in-memory tables are checkpointed too (to vacuum them) once the data written since the last
 # checkpoint passes ``checkpoint_threshold`` (16 MiB): a national build writes several hundred MB
@@ -133,21 +164,193 @@ def build(
         con.execute(f"SET checkpoint_threshold = '{before}'")
 
 
-def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: bool) -> str:
-    prefix = STORED_PREFIX if stored else TEMP_PREFIX
-    kind = "TABLE" if stored else "TEMP TABLE"
+class _Lanes:
+    """Where a build's statements run, and which of them run at the same time.
 
-    def table(rel: duckdb.DuckDBPyRelation | str, name: str) -> str:
+    A stored build runs on the caller's connection, one statement after another, as does a
+    temporary build made inside a transaction (what it has not committed, no other connection
+    sees). Any other temporary build's tables live in an in-memory database attached for the
+    caller's connection (``work``: attached databases are shared by a database's connections,
+    where temporary tables are not), written by two cursors of it: steps that do not read each
+    other's tables run at the same time, one on each. A statement that keeps one core busy
+    (planning, or a family of a few thousand rows: significance, the recent trend, pooled
+    figures) then runs beside one that uses both, where one after the other left a core idle
+    for a fifth of the build. With DuckDB on one thread (``SET threads = 1``) one cursor takes
+    the steps in turn: one thread means one core.
+
+    Readers find the tables under their usual names (``<prefix>_<name>``) on the caller's
+    connection: temporary views of the attached database's tables (:meth:`publish`).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, stored: bool) -> None:
+        self.con = con
+        self.first = self.second = con
+        self.work: str | None = None
+        self.parallel = False
+        # how the build's tables and views are made, and the views only its steps read
+        self.kind, self.view, self.inner_view = "TABLE", "VIEW", "TEMP VIEW"
+        if stored:
+            return
+        if _in_transaction(con):
+            self.kind, self.view = "TEMP TABLE", "TEMP VIEW"
+            return
+        db, schema = con.execute("SELECT current_database(), current_schema()").fetchall()[0]
+        # one per live connection (a build replaces its own), detached when the connection goes
+        self.work = f"_cspa_work_{id(con)}"
+        con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {self.work} (READ_WRITE)")
+        if self.work not in _WORKSPACES:
+            _WORKSPACES.add(self.work)
+            weakref.finalize(con, _detach, con.cursor(), self.work)
+        self.first, self.second = con.cursor(), con.cursor()
+        for c in (self.first, self.second):
+            c.execute(f"USE {self.work}")
+            c.execute(f"SET search_path = '{self.work}.main,{ident(db)}.{ident(schema)}'")
+        self.inner_view = "VIEW"
+        threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        self.parallel = int(threads) > 1
+
+    def share(self, observations: str) -> None:
+        """Where both cursors read them: the key tables the caller's connection made for the
+        build, the view of the observations it reads (``observations``: its SQL) and the break
+        table an older store lacks."""
+        if self.work is None:
+            return
+        names = [f"_cspa_key_{k}" for k in ("group", *KEY_TABLES)]
+        if self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'series_break'"
+        ).fetchall()[0][0]:
+            names.append("series_break")
+        for name in names:
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {self.work}.main.{name} AS SELECT * FROM temp.main.{name}"
+            )
+        self.first.execute(f"CREATE OR REPLACE VIEW _cspa_obs AS {observations}")
+
+    def make_room(self, tables: list[str]) -> None:
+        """Drop the caller's temporary objects named ``tables`` that are of the other kind than
+        this build makes them (a build of the other kind on this connection made them): DuckDB
+        replaces a table by a table and a view by a view only. A temporary build inside a
+        transaction makes tables, any other temporary build views of its attached database's."""
+        if self.kind == "TABLE" and self.work is None:
+            return  # a stored build: its tables are the store's
+        kind = "table" if self.work is not None else "view"
+        listed = ", ".join(map(literal, tables))
+        for (name,) in self.con.execute(
+            f"SELECT {kind}_name FROM duckdb_{kind}s() WHERE temporary AND {kind}_name IN ({listed})"
+        ).fetchall():
+            self.con.execute(f"DROP {kind.upper()} temp.main.{name}")
+
+    def publish(self, tables: list[str], views: dict[str, Callable[[str], str]]) -> None:
+        """The build's tables (``tables``, by name) as temporary views of the caller's connection
+        under the same names, and its ``views`` (by name: their SQL, given the prefix the tables
+        are named with) made there on the attached database's tables by their full names: DuckDB
+        keeps a view's references to its own database without the database's name, so a view
+        made in the attached database would read the caller's tables of the same name."""
+        if self.work is None:
+            return
+        for name in tables:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.work}.main.{name}"
+            )
+        for name, sql in views.items():
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name} AS {sql(f'{self.work}.main.{TEMP_PREFIX}')}"
+            )
+
+    def run(self, jobs: list[_Job]) -> None:
+        """Run ``jobs`` (in an order their dependencies allow), each on one cursor: one after the
+        other in the order given, or on both cursors, each taking the first job in that order
+        whose dependencies are done. An error in one is raised here once the other cursor's job
+        in hand has finished."""
+        if not self.parallel:
+            for job in jobs:
+                job.run(self.first)
+            return
+        pending, done = list(jobs), set[str]()
+        failed: list[BaseException] = []
+        ready = threading.Condition()
+
+        def worker(cur: duckdb.DuckDBPyConnection) -> None:
+            while True:
+                with ready:
+                    while True:
+                        if failed or not pending:
+                            return
+                        job = next((j for j in pending if set(j.after) <= done), None)
+                        if job is not None:
+                            pending.remove(job)
+                            break
+                        ready.wait()
+                try:
+                    job.run(cur)
+                except BaseException as e:
+                    with ready:
+                        failed.append(e)
+                        ready.notify_all()
+                    return
+                with ready:
+                    done.add(job.name)
+                    ready.notify_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(worker, self.second)
+            worker(self.first)
+            other.result()
+        if failed:
+            raise failed[0]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A step of the build: its name, the steps it reads, and what it runs on a cursor."""
+
+    name: str
+    after: tuple[str, ...]
+    run: Callable[[duckdb.DuckDBPyConnection], object]
+
+
+# the work databases attached so far (each is detached when its connection is collected)
+_WORKSPACES: set[str] = set()
+
+
+def _detach(cur: duckdb.DuckDBPyConnection, work: str) -> None:
+    _WORKSPACES.discard(work)
+    # (when the database is closing, its attached databases go with it)
+    with contextlib.suppress(duckdb.Error):
+        cur.execute(f"DETACH DATABASE IF EXISTS {work}")
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` is inside a transaction it began: outside one, each statement runs in a
+    transaction of its own, so two in a row have the same id only inside one."""
+    ids = [con.execute("SELECT txid_current()").fetchall()[0][0] for _ in range(2)]
+    return ids[0] == ids[1]
+
+
+def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: bool) -> str:
+    observed_sql = values_sql(con, selection)  # makes the key tables on the caller's connection
+    lanes = _Lanes(con, stored)
+    lanes.share(observations_sql(selection.released_by if selection else None))
+    kind, view, inner_view = lanes.kind, lanes.view, lanes.inner_view
+    prefix = STORED_PREFIX if stored else TEMP_PREFIX
+
+    def table(c: duckdb.DuckDBPyConnection, rel: duckdb.DuckDBPyRelation | str, name: str) -> str:
         # each family's result is materialised once: later families and readers join it by row id
         sql = rel if isinstance(rel, str) else rel.sql_query()
-        con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
+        c.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} AS {sql}")
         return f"{prefix}_{name}"
 
-    observed = table(f"SELECT {_NARROW} FROM ({values_sql(con, selection)})", "observed")
-    keys = "_cspa_key"
+    keys = f"{prefix}_key"
     if stored:
-        persist_keys(con, f"{prefix}_key")
-        keys = f"{prefix}_key"
+        persist_keys(con, keys)
+    observed, sn = f"{prefix}_observed", f"{prefix}_sn"
+    f = f"{prefix}_figure_rows"
+    # the families that read names (bands, lights, positions, trends) see them through this view;
+    # they read a few measures, and the measure filter is pushed below the joins
+    v = "_cspa_values"
+    km = "SELECT sid FROM _cspa_key_measure"
+    # the measures this build has figures for (every comparator figure is of an observed measure)
+    built: set[int] = set()
     # a computed comparator (neighbour aggregate, pooled England or region) is used where no
     # published figure exists for that key (published comparator figures are a few thousand,
     # so the anti-join is cheap). A neighbour aggregate's line is composed on read and its
@@ -155,131 +358,209 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     # not written 600,000 times; pooled figures keep their lines.
     published = f"""SELECT {figure_key("o.sid", "o.aid", "o.pid")} FROM {observed} o
                      WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
-    # an aggregate whose key has a published figure is kept, flagged ``superseded``: the published
-    # figure is the one shown and judged, and the engine's own figure is shown beside it (a
-    # published median or pooled rate recomputed, so the rule is checked, not taken on trust)
-    sn = table(
-        f"""
-        SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
-               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
-        FROM ({neighbour_aggregates_sql(observed, names=False)}) s""",
-        "sn",
-    )
-    # the measures this build has figures for (every comparator figure is of an observed measure)
-    built = {r[0] for r in con.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall()}
-    pools = {
-        r[0]
-        for r in con.execute(
-            "SELECT sid FROM _cspa_key_measure WHERE england_method = 'pooled'"
-        ).fetchall()
-    }
-    pooled = table(
-        f"""
-        SELECT {_NARROW}, n_used, n_members,
-               {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'country', 'region'")}) AS superseded
-        FROM ({pooled_comparators_sql(observed)}) s
-        WHERE {"TRUE" if built & pools else "FALSE"}""",
-        "pooled",
-    )  # FALSE: no scan when nothing is pooled
-    # a figure's row id is its position in its table (DuckDB's rowid) after the tables before it:
-    # numbering rows with a window would sort and copy every column once more
-    n_observed, n_sn = con.execute(
-        f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})"
-    ).fetchall()[0]
-    view = "VIEW" if stored else "TEMP VIEW"
-    f = f"{prefix}_figure_rows"
-    con.execute(f"""CREATE OR REPLACE {view} {f} AS
-        SELECT rowid AS rid, * EXCLUDE (computed), {_SOURCE}, CAST(NULL AS BIGINT) AS n_used,
-            CAST(NULL AS BIGINT) AS n_members FROM {observed}
-        UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
-            CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
-            CAST(NULL AS VARCHAR) AS seed_ref FROM {sn} WHERE NOT superseded
-        UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded, computed),
-            {_SOURCE} FROM {pooled}
-            WHERE NOT superseded""")
-    # the engine's own figure for each published comparator figure (see ``superseded`` above)
-    con.execute(f"""CREATE OR REPLACE {view} {prefix}_recomputed AS
-        SELECT {figure_key("sid", "aid", "pid")} AS fk, value, status, n_used, n_members, CAST(NULL AS VARCHAR) AS basis
-        FROM {sn} WHERE superseded
-        UNION ALL SELECT {figure_key("sid", "aid", "pid")}, value, status, n_used, n_members, basis
-        FROM {pooled} WHERE superseded""")
-    # the families that read names (bands, lights, positions, trends) see them through this view;
-    # they read a few measures, and the measure filter is pushed below the joins
-    v = "_cspa_values"
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW {v} AS
-        SELECT f.*, a.type AS area_type, p.period_start, p.period_end, p.first_year, p.last_year,
-               m.indicator, m.measure, a.code AS area, p.period, p.period_kind, vk.vintage
-        FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
-        JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
-    km = "SELECT sid FROM _cspa_key_measure"
-    vb = _subset(
-        con,
-        v,
-        "_cspa_v_banded",
-        f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)",
-        built,
-    )
-    vl = _subset(con, v, "_cspa_v_lit", f"{km} WHERE light_rule <> 'none'", built)
-    vq = _subset(
-        con,
-        v,
-        "_cspa_v_positioned",
-        f"""{km} WHERE (indicator, measure) IN (
-        SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
-        built,
-    )
-    # the trend class reads a million figures of a national build: on integer keys, not names
-    vt = _subset(con, f, "_cspa_f_trended", f"{km} WHERE trend = 'seed_moving_average'", built)
-    vr = _subset(
-        con,
-        v,
-        "_cspa_v_recent",
-        f"{km} WHERE recent_trend = 'fingertips' AND counted",
-        built,
-    )
-    vs = _subset(con, f, "_cspa_f_compared", f"{km} WHERE sig_method IS NOT NULL", built)
+
+    def observe(c: duckdb.DuckDBPyConnection) -> None:
+        table(c, f"SELECT {_NARROW} FROM ({observed_sql})", "observed")
+        built.update(r[0] for r in c.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall())
+
+    def neighbours(c: duckdb.DuckDBPyConnection) -> None:
+        # an aggregate whose key has a published figure is kept, flagged ``superseded``: the
+        # published figure is the one shown and judged, and the engine's own figure is shown
+        # beside it (a published median or pooled rate recomputed, so the rule is checked, not
+        # taken on trust)
+        table(
+            c,
+            f"""
+            SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
+                   {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
+            FROM ({neighbour_aggregates_sql(observed, names=False)}) s""",
+            "sn",
+        )
+
+    def pool(c: duckdb.DuckDBPyConnection) -> None:
+        pools = {
+            r[0]
+            for r in c.execute(
+                "SELECT sid FROM _cspa_key_measure WHERE england_method = 'pooled'"
+            ).fetchall()
+        }
+        table(
+            c,
+            f"""
+            SELECT {_NARROW}, n_used, n_members,
+                   {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'country', 'region'")}) AS superseded
+            FROM ({pooled_comparators_sql(observed)}) s
+            WHERE {"TRUE" if built & pools else "FALSE"}""",
+            "pooled",
+        )  # FALSE: no scan when nothing is pooled
+
+    def rank(c: duckdb.DuckDBPyConnection) -> None:
+        # ranks and quartiles are among authorities, whose figures are all observed (row id = rowid)
+        c.execute(
+            f"CREATE OR REPLACE {inner_view} _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
+        )
+        table(c, ranks_and_quartiles_sql("_cspa_observed_rows"), "ranks")
+
+    counts: list[int] = []
+
+    def figure_rows(tp: str) -> str:
+        # a figure's row id is its position in its table (DuckDB's rowid) after the tables
+        # before it: numbering rows with a window would sort and copy every column once more
+        n_observed, n_sn = counts
+        return f"""
+            SELECT rowid AS rid, * EXCLUDE (computed), {_SOURCE}, CAST(NULL AS BIGINT) AS n_used,
+                CAST(NULL AS BIGINT) AS n_members FROM {tp}_observed
+            UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
+                CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,
+                CAST(NULL AS VARCHAR) AS seed_ref FROM {tp}_sn WHERE NOT superseded
+            UNION ALL BY NAME SELECT rowid + {n_observed + n_sn} AS rid, * EXCLUDE (superseded, computed),
+                {_SOURCE} FROM {tp}_pooled
+                WHERE NOT superseded"""
+
+    def recomputed(tp: str) -> str:
+        # the engine's own figure for each published comparator figure (see ``superseded``)
+        return f"""
+            SELECT {figure_key("sid", "aid", "pid")} AS fk, value, status, n_used, n_members, CAST(NULL AS VARCHAR) AS basis
+            FROM {tp}_sn WHERE superseded
+            UNION ALL SELECT {figure_key("sid", "aid", "pid")}, value, status, n_used, n_members, basis
+            FROM {tp}_pooled WHERE superseded"""
+
+    def figures(c: duckdb.DuckDBPyConnection) -> None:
+        counts[:] = c.execute(
+            f"SELECT (SELECT count(*) FROM {observed}), (SELECT count(*) FROM {sn})"
+        ).fetchall()[0]
+        c.execute(f"CREATE OR REPLACE {view} {f} AS {figure_rows(prefix)}")
+        c.execute(f"CREATE OR REPLACE {view} {prefix}_recomputed AS {recomputed(prefix)}")
+        c.execute(f"""CREATE OR REPLACE {inner_view} {v} AS
+            SELECT f.*, a.type AS area_type, p.period_start, p.period_end, p.first_year, p.last_year,
+                   m.indicator, m.measure, a.code AS area, p.period, p.period_kind, vk.vintage
+            FROM {f} f JOIN _cspa_key_measure m ON m.sid = f.sid JOIN _cspa_key_area a ON a.aid = f.aid
+            JOIN _cspa_key_period p ON p.pid = f.pid LEFT JOIN _cspa_key_vintage vk ON vk.vid = f.vid""")
 
     def family(
-        name: str, make: Callable[[str], duckdb.DuckDBPyRelation | str], subset: str | None
-    ) -> str:
-        # ``make`` is called (the family's SQL planned) only when its subset has measures
-        if not subset:
-            con.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} ({_EMPTY[name]})")
-            return f"{prefix}_{name}"
-        return table(make(subset), name)
+        name: str,
+        make: Callable[[duckdb.DuckDBPyConnection, str], duckdb.DuckDBPyRelation | str],
+        source: str,
+        measures_sql: str,
+    ) -> Callable[[duckdb.DuckDBPyConnection], str]:
+        # the family's view of the figures is made on the cursor that runs it; ``make`` is called
+        # (the family's SQL planned) only when that view has measures
+        def run(c: duckdb.DuckDBPyConnection) -> str:
+            subset = _subset(c, source, f"_cspa_{name}_in", measures_sql, built)
+            if not subset:
+                c.execute(f"CREATE OR REPLACE {kind} {prefix}_{name} ({_EMPTY[name]})")
+                return f"{prefix}_{name}"
+            return table(c, make(c, subset), name)
 
-    b = family("bands", lambda s: bands(con, s), vb)
-    family("lights", lambda s: lights(con, s, b), vl)
-    # ranks and quartiles are among authorities, whose figures are all observed (row id = rowid)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
+        return run
+
+    def published_significance(c: duckdb.DuckDBPyConnection) -> None:
+        # published significance flags are few: resolved to figure keys once, joined on one integer
+        table(
+            c,
+            f"""
+            SELECT {figure_key("m.sid", "a.aid", "p.pid")} AS fk,
+                   max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS published_significance,
+                   max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark')
+                       AS published_significance_benchmark
+            FROM _cspa_obs o
+            JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
+            JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
+            WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""",
+            "significance",
+        )
+
+    lanes.make_room([f"{prefix}_{name}" for name in _TABLES])
+    # the steps in the order they are taken (the longest first where several can start); each
+    # names the steps whose tables or views it reads
+    lanes.run(
+        [
+            _Job("observed", (), observe),
+            _Job("neighbours", ("observed",), neighbours),
+            _Job("ranks", ("observed",), rank),
+            _Job("pooled", ("observed",), pool),
+            _Job("significance", (), published_significance),
+            _Job("figures", ("neighbours", "pooled"), figures),
+            _Job(
+                "bands",
+                ("figures",),
+                family(
+                    "bands",
+                    bands,
+                    v,
+                    f"{km} WHERE (indicator, measure) IN (SELECT indicator, measure FROM band)",
+                ),
+            ),
+            _Job(
+                "lights",
+                ("bands",),
+                family(
+                    "lights",
+                    lambda c, s: lights(c, s, f"{prefix}_bands"),
+                    v,
+                    f"{km} WHERE light_rule <> 'none'",
+                ),
+            ),
+            _Job(
+                "position",
+                ("figures",),
+                family(
+                    "position",
+                    quartile_position,
+                    v,
+                    f"""{km} WHERE (indicator, measure) IN (
+                    SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
+                ),
+            ),
+            # the trend class reads a million figures of a national build: on integer keys
+            _Job(
+                "trend",
+                ("figures",),
+                family(
+                    "trend",
+                    lambda c, s: _seed_trends(c, s, observed),
+                    f,
+                    f"{km} WHERE trend = 'seed_moving_average'",
+                ),
+            ),
+            _Job(
+                "computed_significance",
+                ("figures",),
+                family(
+                    "computed_significance",
+                    # the rule groups are read from the measure keys for the build's measures
+                    # (those without a rule drop out there): no second pass over the figures
+                    lambda c, s: significance(c, s, sorted(built)),
+                    f,
+                    f"{km} WHERE sig_method IS NOT NULL",
+                ),
+            ),
+            _Job(
+                "progress",
+                ("figures", "ranks"),
+                lambda c: table(c, progress_table_sql(f, f"{prefix}_ranks"), "progress"),
+            ),
+            _Job(
+                "recent_trend",
+                ("figures",),
+                family(
+                    "recent_trend",
+                    recent_trends,
+                    v,
+                    f"{km} WHERE recent_trend = 'fingertips' AND counted",
+                ),
+            ),
+        ]
     )
-    table(ranks_and_quartiles_sql("_cspa_observed_rows"), "ranks")
-    family("position", lambda s: quartile_position(con, s), vq)
-    table(progress_table_sql(f, f"{prefix}_ranks"), "progress")
-    family("trend", lambda s: _seed_trends(con, s, observed), vt)
-    family("recent_trend", lambda s: recent_trends(con, s), vr)
-    family(
-        "computed_significance",
-        # the rule groups are read from the measure keys for the build's measures (those without
-        # a rule drop out there): no second pass over the figures for their ids
-        lambda s: significance(con, s, sorted(built)),
-        vs,
-    )
-    # published significance flags are few: resolved to figure keys once, joined on one integer
-    table(
-        f"""
-        SELECT {figure_key("m.sid", "a.aid", "p.pid")} AS fk,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_england') AS published_significance,
-               max(o.text) FILTER (WHERE o.statistic = 'significance_vs_benchmark')
-                   AS published_significance_benchmark
-        FROM _cspa_obs o
-        JOIN _cspa_key_measure m ON m.indicator = o.indicator AND m.measure = o.measure
-        JOIN _cspa_key_area a ON a.code = o.area JOIN _cspa_key_period p ON p.period = o.period
-        WHERE o.statistic LIKE 'significance_vs_%' GROUP BY ALL""",
-        "significance",
-    )
-    con.execute(f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}")
+    presented = {
+        f: figure_rows,
+        f"{prefix}_recomputed": recomputed,
+        f"{prefix}_presented": lambda tp: present_sql(prefix, keys),
+    }
+    if lanes.work is None:
+        con.execute(f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}")
+    else:
+        lanes.publish([f"{prefix}_{name}" for name in _TABLES], presented)
     return prefix
 
 

@@ -10,10 +10,9 @@ from cspa.engine.selection import Selection
 
 
 def _columns(con, table: str) -> str:
-    return con.execute(f"""SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position)
-                           FROM information_schema.columns WHERE table_name = '{table}'""").fetchall()[
-        0
-    ][0]
+    # as a reader finds the table by its name (a temporary build's tables are views of the
+    # connection over an attached database's: run._Lanes)
+    return ", ".join(f"{r[0]} {r[1]}" for r in con.execute(f"DESCRIBE {table}").fetchall())
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +99,13 @@ def test_a_temporary_build_holds_back_checkpoints_and_puts_the_setting_back(cur)
             self._con = con
 
         def execute(self, sql, *args):
-            if "CREATE OR REPLACE TEMP TABLE _cspa_observed" in sql:
+            if "TABLE _cspa_observed AS" in sql:
                 seen.append(run._checkpoint_threshold(self._con))
             return self._con.execute(sql, *args)
+
+        def cursor(self):
+            # the build writes its tables on cursors of the connection (run._Lanes)
+            return Watched(self._con.cursor())
 
         def __getattr__(self, name):
             return getattr(self._con, name)
