@@ -99,12 +99,15 @@ def build_keys(
     con: duckdb.DuckDBPyConnection,
     neighbour_group: str | None = None,
     released_by: dt.date | None = None,
+    temporary: bool = True,
 ) -> None:
     """(Re)create the key tables for this connection (temporary: the store is never written), and
     the view ``_cspa_obs`` of the observations the build reads (:func:`observations_sql`).
 
     ``neighbour_group``: the group for measures whose catalogue entry names none (else their
-    framework's default)."""
+    framework's default). ``temporary`` False: in the connection's current database instead (a
+    build's attached in-memory database, where its other connections read them)."""
+    temp = "TEMP " if temporary else ""
     # what this store has (an older store, opened read-only, is not migrated): one catalogue
     # query (DuckDB's information_schema views cost a few milliseconds each)
     present = {
@@ -118,7 +121,7 @@ def build_keys(
         raise ValueError(
             "this store records no release dates: rebuild it to judge as released by a date"
         )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _cspa_obs AS {observations_sql(released_by)}")
+    con.execute(f"CREATE OR REPLACE {temp}VIEW _cspa_obs AS {observations_sql(released_by)}")
     # a store made before measures had significance rules or recent trends
     sig = (
         ""
@@ -130,17 +133,17 @@ def build_keys(
     if not any(t == "series_break" for t, _ in present):
         # a store made before breaks were recorded: none are known
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE series_break (indicator VARCHAR, measure VARCHAR, "
+            f"CREATE OR REPLACE {temp}TABLE series_break (indicator VARCHAR, measure VARCHAR, "
             "period VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, reason VARCHAR, "
             "seed_line INTEGER)"
         )
     grp = group_sql(neighbour_group)
     con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE _cspa_key_group AS
+    CREATE OR REPLACE {temp}TABLE _cspa_key_group AS
         SELECT CAST(row_number() OVER (ORDER BY grp) AS BIGINT) AS gid, grp
         FROM (SELECT DISTINCT grp FROM neighbour
               UNION SELECT DISTINCT {grp} FROM measure m WHERE {grp} IS NOT NULL);
-    CREATE OR REPLACE TEMP TABLE _cspa_key_measure AS
+    CREATE OR REPLACE {temp}TABLE _cspa_key_measure AS
         SELECT CAST(row_number() OVER (ORDER BY m.indicator, m.measure) AS BIGINT) AS sid, m.* EXCLUDE (lt),
                {grp} AS grp, g.gid,
                -- the line every figure of a measure without a light carries, made once per measure
@@ -165,7 +168,7 @@ def build_keys(
                coalesce(TRY_CAST(m.significance_json ->> 'overdispersion' AS BOOLEAN), FALSE) AS sig_overdispersion
         FROM (SELECT *{sig}, json_transform(light_json, '{LIGHT_SHAPE}') AS lt FROM measure) m
         LEFT JOIN _cspa_key_group g ON g.grp = {grp};
-    CREATE OR REPLACE TEMP TABLE _cspa_key_area AS
+    CREATE OR REPLACE {temp}TABLE _cspa_key_area AS
         SELECT CAST(row_number() OVER (ORDER BY k.code) AS BIGINT) AS aid, k.code,
                CASE WHEN k.code LIKE 'SN:%' THEN 'sn_group' ELSE coalesce(a.type, 'other') END AS type,
                a.parent, a.region_code,
@@ -179,14 +182,14 @@ def build_keys(
               UNION SELECT DISTINCT 'SN:' || g.grp || ':' || n.la_code FROM neighbour n,
                   (SELECT DISTINCT grp FROM _cspa_key_measure WHERE grp IS NOT NULL) g) k
         LEFT JOIN area a ON a.code = k.code;
-    CREATE OR REPLACE TEMP TABLE _cspa_key_period AS
+    CREATE OR REPLACE {temp}TABLE _cspa_key_period AS
         SELECT CAST(row_number() OVER (ORDER BY period_end NULLS FIRST, period_start NULLS FIRST, period) AS BIGINT) AS pid,
                period, period_kind, period_start, period_end,
                year(period_start) AS first_year, year(period_end) AS last_year
         FROM (SELECT period, min(period_end) AS period_end, min(period_start) AS period_start,
                      min(period_kind) AS period_kind
               FROM _cspa_obs WHERE statistic = 'value' GROUP BY period);
-    CREATE OR REPLACE TEMP TABLE _cspa_key_vintage AS
+    CREATE OR REPLACE {temp}TABLE _cspa_key_vintage AS
         SELECT CAST(row_number() OVER (ORDER BY vintage) AS BIGINT) AS vid, vintage
         FROM (SELECT DISTINCT vintage FROM _cspa_obs WHERE vintage IS NOT NULL);
     """)

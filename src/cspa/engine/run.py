@@ -6,9 +6,10 @@ for (band, traffic light, rank, quartile, quartile position, progress, significa
 with a one-line ``*_basis`` saying how it was made. Comparator shading produces extra rows
 for comparator figures judged *for* an authority (``for_area``).
 
-The engine reads the store and never changes it: intermediate results are temporary views
-of the connection. :func:`judge` (the store side) writes the result to the ``judgement``
-table for the web app and the reports.
+The engine reads the store and never changes it: intermediate results are tables of an
+in-memory database attached for the connection, which it reads as temporary views (or, inside a
+transaction, temporary tables). :func:`judge` (the store side) writes the result to the
+``judgement`` table for the web app and the reports.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significan
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
 from cspa.engine.keys import (
     BITS,
-    KEY_TABLES,
+    build_keys,
     figure_key,
-    observations_sql,
     persist_keys,
     series_key,
 )
@@ -105,6 +105,18 @@ _EMPTY = {
     "trend_sn_rank BIGINT, trend_sn_n BIGINT, trend_outside VARCHAR",
     "recent_trend": "rid BIGINT, recent_trend VARCHAR, recent_trend_basis VARCHAR",
     "computed_significance": SIGNIFICANCE_COLUMNS,
+}
+
+
+# The columns of the tables of the families that finish last, for the empty tables a temporary
+# build made on two cursors puts in their place first: the caller's views over the build (the
+# presented rows among them, whose binding is a planning of its own) are then made while those
+# families run, and read their tables once they are replaced.
+_LATE = {
+    "trend": _EMPTY["trend"],
+    "computed_significance": _EMPTY["computed_significance"],
+    "progress": "rid BIGINT, prev_value DOUBLE, prev_label VARCHAR, break_basis VARCHAR",
+    "recent_trend": _EMPTY["recent_trend"],
 }
 
 
@@ -209,22 +221,23 @@ class _Lanes:
         threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
         self.parallel = int(threads) > 1
 
-    def share(self, observations: str) -> None:
-        """Where both cursors read them: the key tables the caller's connection made for the
-        build, the view of the observations it reads (``observations``: its SQL) and the break
-        table an older store lacks."""
+    def keys(self, selection: Selection) -> str:
+        """The key tables for the build: on the caller's connection (temporary, where readers
+        look them up) and, for the build's own cursors, in the attached database, made at the same
+        time by the first cursor; returns the SQL of the observed figures."""
         if self.work is None:
-            return
-        names = [f"_cspa_key_{k}" for k in ("group", *KEY_TABLES)]
-        if self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'series_break'"
-        ).fetchall()[0][0]:
-            names.append("series_break")
-        for name in names:
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {self.work}.main.{name} AS SELECT * FROM temp.main.{name}"
+            return values_sql(self.con, selection)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            made = pool.submit(
+                build_keys,
+                self.first,
+                selection.neighbour_group,
+                selection.released_by,
+                temporary=False,
             )
-        self.first.execute(f"CREATE OR REPLACE VIEW _cspa_obs AS {observations}")
+            sql = values_sql(self.con, selection)
+            made.result()
+        return sql
 
     def make_room(self, tables: list[str]) -> None:
         """Drop the caller's temporary objects named ``tables`` that are of the other kind than
@@ -257,18 +270,34 @@ class _Lanes:
                 f"CREATE OR REPLACE TEMP VIEW {name} AS {sql(f'{self.work}.main.{TEMP_PREFIX}')}"
             )
 
-    def run(self, jobs: list[_Job]) -> None:
+    def run(self, jobs: list[_Job], side: _Job | None = None) -> None:
         """Run ``jobs`` (in an order their dependencies allow), each on one cursor: one after the
         other in the order given, or on both cursors, each taking the first job in that order
-        whose dependencies are done. An error in one is raised here once the other cursor's job
-        in hand has finished."""
+        whose dependencies are done; and ``side`` on the caller's connection, in a thread of its
+        own as soon as its dependencies are done (last, when one after the other). An error in
+        one is raised here once the others in hand have finished."""
         if not self.parallel:
             for job in jobs:
                 job.run(self.first)
+            if side is not None:
+                side.run(self.con)
             return
         pending, done = list(jobs), set[str]()
         failed: list[BaseException] = []
         ready = threading.Condition()
+
+        def take(cur: duckdb.DuckDBPyConnection, job: _Job) -> bool:
+            try:
+                job.run(cur)
+            except BaseException as e:
+                with ready:
+                    failed.append(e)
+                    ready.notify_all()
+                return False
+            with ready:
+                done.add(job.name)
+                ready.notify_all()
+            return True
 
         def worker(cur: duckdb.DuckDBPyConnection) -> None:
             while True:
@@ -281,21 +310,23 @@ class _Lanes:
                             pending.remove(job)
                             break
                         ready.wait()
-                try:
-                    job.run(cur)
-                except BaseException as e:
-                    with ready:
-                        failed.append(e)
-                        ready.notify_all()
+                if not take(cur, job):
                     return
-                with ready:
-                    done.add(job.name)
-                    ready.notify_all()
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        def aside(job: _Job) -> None:
+            with ready:
+                ready.wait_for(lambda: bool(failed) or set(job.after) <= done)
+                if failed:
+                    return
+            take(self.con, job)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
             other = pool.submit(worker, self.second)
+            beside = pool.submit(aside, side) if side is not None else None
             worker(self.first)
             other.result()
+            if beside is not None:
+                beside.result()
         if failed:
             raise failed[0]
 
@@ -328,9 +359,8 @@ def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: bool) -> str:
-    observed_sql = values_sql(con, selection)  # makes the key tables on the caller's connection
     lanes = _Lanes(con, stored)
-    lanes.share(observations_sql(selection.released_by if selection else None))
+    observed_sql = lanes.keys(selection or Selection())
     kind, view, inner_view = lanes.kind, lanes.view, lanes.inner_view
     prefix = STORED_PREFIX if stored else TEMP_PREFIX
 
@@ -471,14 +501,38 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         )
 
     lanes.make_room([f"{prefix}_{name}" for name in _TABLES])
+    if lanes.work is not None:
+        for name, columns in _LATE.items():
+            lanes.first.execute(f"CREATE OR REPLACE TABLE {prefix}_{name} ({columns})")
+        # the caller's views of the build (see _LATE) once the tables they read first are made
+        side = _Job(
+            "published",
+            ("figures", "ranks", "significance", "bands", "lights", "position"),
+            lambda c: lanes.publish(
+                [f"{prefix}_{name}" for name in _TABLES],
+                {
+                    f: figure_rows,
+                    f"{prefix}_recomputed": recomputed,
+                    f"{prefix}_presented": lambda tp: present_sql(prefix, keys),
+                },
+            ),
+        )
+    else:
+        side = _Job(
+            "presented",
+            (),
+            lambda c: c.execute(
+                f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}"
+            ),
+        )
     # the steps in the order they are taken (the longest first where several can start); each
     # names the steps whose tables or views it reads
     lanes.run(
         [
             _Job("observed", (), observe),
             _Job("neighbours", ("observed",), neighbours),
-            _Job("ranks", ("observed",), rank),
             _Job("pooled", ("observed",), pool),
+            _Job("ranks", ("observed",), rank),
             _Job("significance", (), published_significance),
             _Job("figures", ("neighbours", "pooled"), figures),
             _Job(
@@ -550,17 +604,9 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
                     f"{km} WHERE recent_trend = 'fingertips' AND counted",
                 ),
             ),
-        ]
+        ],
+        side,
     )
-    presented = {
-        f: figure_rows,
-        f"{prefix}_recomputed": recomputed,
-        f"{prefix}_presented": lambda tp: present_sql(prefix, keys),
-    }
-    if lanes.work is None:
-        con.execute(f"CREATE OR REPLACE {view} {prefix}_presented AS {present_sql(prefix, keys)}")
-    else:
-        lanes.publish([f"{prefix}_{name}" for name in _TABLES], presented)
     return prefix
 
 
