@@ -105,6 +105,16 @@ class Selection:
 
     def observation_filter(self, alias: str = "o") -> str:
         """SQL over an observation row (alias ``alias``): the engine's own use, never a caller's."""
+        conds = [self.indicator_filter(alias)]
+        if self.periods:
+            conds.append(f"{alias}.period IN {in_list(self.periods)}")
+        if self.up_to is not None:
+            conds.append(f"{alias}.period_end <= {literal(self.up_to.isoformat())}::DATE")
+        return " AND ".join(c for c in conds if c != "TRUE") or "TRUE"
+
+    def indicator_filter(self, alias: str = "o") -> str:
+        """SQL over any row with an ``indicator`` column (alias ``alias``): the indicators and
+        frameworks this selection names, without its periods."""
         conds = []
         if self.indicators is not None:
             conds.append(f"{alias}.indicator IN {in_list(self.indicators)}")
@@ -118,10 +128,6 @@ class Selection:
                 f"{alias}.indicator NOT IN (SELECT code FROM indicator WHERE framework IN "
                 f"{in_list(self.exclude_frameworks)})"
             )
-        if self.periods:
-            conds.append(f"{alias}.period IN {in_list(self.periods)}")
-        if self.up_to is not None:
-            conds.append(f"{alias}.period_end <= {literal(self.up_to.isoformat())}::DATE")
         return " AND ".join(conds) or "TRUE"
 
     def area_filter(self, alias: str = "j") -> str:

@@ -93,21 +93,26 @@ def values_sql(con: duckdb.DuckDBPyConnection, selection: Selection | None = Non
     build_keys(con, selection.neighbour_group, selection.released_by)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
     # other figure (nearly all of a national build) passes straight through. Which of them this
-    # run has is read first (the constant list is pushed down to the scan), so a run with none
-    # (a LAIT build) neither plans the derivation nor scans the store for it
+    # run has is read first: those the selection names (from the catalogue), then those with
+    # figures (the constant list is pushed down to the scan), so a run with none (a LAIT build)
+    # neither plans the derivation nor scans the store for it
     derived = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT indicator FROM _cspa_key_measure WHERE formula_type IN ('change', 'percent_change', "
-            "'difference', 'sum')"
+            "SELECT DISTINCT m.indicator FROM _cspa_key_measure m WHERE m.formula_type IN ('change', "
+            f"'percent_change', 'difference', 'sum') AND {selection.indicator_filter('m')}"
         ).fetchall()
     ]
-    codes = ", ".join(map(literal, derived)) or "NULL"
-    derived_in = [
-        r[0]
-        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
-        WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
-    ]
+    codes = ", ".join(map(literal, derived))
+    derived_in = (
+        [
+            r[0]
+            for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
+            WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
+        ]
+        if derived
+        else []
+    )
     if not derived_in:
         return _observed(con, where)
     codes = ", ".join(map(literal, derived_in))
