@@ -108,6 +108,15 @@ def build_keys(
     framework's default). ``temporary`` False: in the connection's current database instead (a
     build's attached in-memory database, where its other connections read them)."""
     temp = "TEMP " if temporary else ""
+    if temporary:
+        # a temporary build on this connection left views of these names over its own database's
+        # key tables (engine.run._Lanes); DuckDB replaces a view by a view only
+        for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name IN ("
+            + ", ".join(f"'_cspa_key_{k}'" for k in ("group", *KEY_TABLES))
+            + ")"
+        ).fetchall():
+            con.execute(f"DROP VIEW temp.main.{name}")
     # what this store has (an older store, opened read-only, is not migrated): one catalogue
     # query (DuckDB's information_schema views cost a few milliseconds each)
     present = {

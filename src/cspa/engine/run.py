@@ -30,7 +30,7 @@ from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significan
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
 from cspa.engine.keys import (
     BITS,
-    build_keys,
+    KEY_TABLES,
     figure_key,
     persist_keys,
     series_key,
@@ -222,22 +222,11 @@ class _Lanes:
         self.parallel = int(threads) > 1
 
     def keys(self, selection: Selection) -> str:
-        """The key tables for the build: on the caller's connection (temporary, where readers
-        look them up) and, for the build's own cursors, in the attached database, made at the same
-        time by the first cursor; returns the SQL of the observed figures."""
+        """The key tables for the build (where its cursors read them); returns the SQL of the
+        observed figures. The caller's connection sees them as temporary views (:meth:`publish`)."""
         if self.work is None:
             return values_sql(self.con, selection)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            made = pool.submit(
-                build_keys,
-                self.first,
-                selection.neighbour_group,
-                selection.released_by,
-                temporary=False,
-            )
-            sql = values_sql(self.con, selection)
-            made.result()
-        return sql
+        return values_sql(self.first, selection, temporary=False)
 
     def make_room(self, tables: list[str]) -> None:
         """Drop the caller's temporary objects named ``tables`` that are of the other kind than
@@ -247,7 +236,7 @@ class _Lanes:
         if self.kind == "TABLE" and self.work is None:
             return  # a stored build: its tables are the store's
         kind = "table" if self.work is not None else "view"
-        listed = ", ".join(map(literal, tables))
+        listed = ", ".join(map(literal, [*tables, *(_KEYS if self.work is not None else ())]))
         for (name,) in self.con.execute(
             f"SELECT {kind}_name FROM duckdb_{kind}s() WHERE temporary AND {kind}_name IN ({listed})"
         ).fetchall():
@@ -261,13 +250,26 @@ class _Lanes:
         made in the attached database would read the caller's tables of the same name."""
         if self.work is None:
             return
-        for name in tables:
+        for name in [*_KEYS, *tables]:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.work}.main.{name}"
             )
         for name, sql in views.items():
             self.con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS {sql(f'{self.work}.main.{TEMP_PREFIX}')}"
+            )
+        # a store made before breaks were recorded: the build's empty break table, where the
+        # caller's readers look for it too (assessment.evidence)
+        where = [
+            (db, temp)
+            for db, temp in self.con.execute(
+                "SELECT database_name, temporary FROM duckdb_tables() WHERE table_name = 'series_break'"
+            ).fetchall()
+            if temp or not db.startswith("_cspa_work_")
+        ]
+        if not where:
+            self.con.execute(
+                f"CREATE TEMP TABLE series_break AS SELECT * FROM {self.work}.main.series_break"
             )
 
     def run(self, jobs: list[_Job], side: _Job | None = None) -> None:
@@ -339,6 +341,9 @@ class _Job:
     after: tuple[str, ...]
     run: Callable[[duckdb.DuckDBPyConnection], object]
 
+
+# the key tables, which a build on two cursors makes in its attached database (engine.keys)
+_KEYS = tuple(f"_cspa_key_{k}" for k in ("group", *KEY_TABLES))
 
 # the work databases attached so far (each is detached when its connection is collected)
 _WORKSPACES: set[str] = set()

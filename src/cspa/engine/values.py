@@ -86,11 +86,14 @@ def values(
     return con.sql(values_sql(con, selection))
 
 
-def values_sql(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> str:
-    """The SQL of :func:`values` (the build materialises it without binding a relation first)."""
+def values_sql(
+    con: duckdb.DuckDBPyConnection, selection: Selection | None = None, temporary: bool = True
+) -> str:
+    """The SQL of :func:`values` (the build materialises it without binding a relation first);
+    ``temporary``: where the key tables are made (:func:`cspa.engine.keys.build_keys`)."""
     selection = selection or Selection()
     where = selection.observation_filter("o")
-    build_keys(con, selection.neighbour_group, selection.released_by)
+    build_keys(con, selection.neighbour_group, selection.released_by, temporary)
     # only indicators with a derived measure go through the derivation and its anti-joins; every
     # other figure (nearly all of a national build) passes straight through. Which of them this
     # run has is read first: those the selection names (from the catalogue), then those with
