@@ -159,8 +159,10 @@ def build(
     """Compute every judgement for the observations ``selection`` names; returns the tables' prefix.
 
     Temporary tables (prefix ``_cspa``: never written to the store, allowed on a read-only
-    store) unless ``stored``, when the same tables are written to the store under the prefix
-    ``judgement`` (for the reports and the web app) with the key tables beside them.
+    store; tables of an in-memory database attached for ``con``, which ``con`` reads as temporary
+    views under those names, see :class:`_Lanes`) unless ``stored``, when the same tables are
+    written to the store under the prefix ``judgement`` (for the reports and the web app) with the
+    key tables beside them.
     """
     if stored:
         return _build(con, selection, stored)
