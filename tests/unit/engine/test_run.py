@@ -120,3 +120,72 @@ def test_a_temporary_build_holds_back_checkpoints_and_puts_the_setting_back(cur)
         assert run._checkpoint_threshold(cur) == run._HELD
     finally:
         cur.execute("RESET checkpoint_threshold")
+
+
+def _digest(con, prefix: str) -> tuple:
+    # every presented row, as a reader gets it (row ids aside: they number rows, they are not read)
+    return con.execute(
+        f"SELECT count(*), sum(hash(indicator, measure, area, period, for_area, display, basis, band, "
+        f"traffic_light, rank, quartile, progress, trend, trend_sn, recent_trend, significance)) "
+        f"FROM {prefix}_presented"
+    ).fetchall()[0]
+
+
+def test_every_way_of_running_a_build_gives_the_same_rows(demo_con):
+    # a temporary build runs its steps on two cursors (run._Lanes); inside a transaction, and on
+    # one DuckDB thread, one step after another: the same rows each way, and each replaces what the
+    # other left on the connection (views of the attached database, or temporary tables)
+    cur = demo_con.cursor()
+    sel = Selection.framework("lait", periods=("FY2023-24",))
+    try:
+        two = _digest(cur, run.build(cur, sel))
+        assert two[0] > 10_000
+        assert (
+            cur.execute(
+                "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = '_cspa_ranks'"
+            ).fetchall()[0][0]
+            == 1
+        )
+        cur.execute("BEGIN TRANSACTION")
+        inside = _digest(cur, run.build(cur, sel))
+        cur.execute("COMMIT")
+        assert (
+            cur.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_cspa_ranks'"
+            ).fetchall()[0][0]
+            == 1
+        )
+        again = _digest(cur, run.build(cur, sel))
+        cur.execute("SET threads = 1")
+        one = _digest(cur, run.build(cur, sel))
+        assert two == inside == again == one
+    finally:
+        cur.execute("RESET threads")
+        cur.close()
+
+
+def test_an_error_in_a_step_on_either_cursor_is_raised_and_stops_the_rest(demo_con):
+    # the steps run on two cursors: a step that fails on the second is raised to the caller once
+    # the first's step in hand has finished, and no step waiting on it starts
+    cur = demo_con.cursor()
+    try:
+        lanes = run._Lanes(cur, stored=False)
+        assert lanes.parallel
+        ran = []
+
+        def ok(name):
+            return lambda c: ran.append(name) or c.execute("SELECT 1").fetchall()
+
+        def fails(c):
+            c.execute("SELECT * FROM no_such_table")
+
+        jobs = [
+            run._Job("a", (), ok("a")),
+            run._Job("b", (), fails),
+            run._Job("c", ("a", "b"), ok("c")),
+        ]
+        with pytest.raises(Exception, match="no_such_table"):
+            lanes.run(jobs, run._Job("side", ("c",), ok("side")))
+        assert "c" not in ran and "side" not in ran
+    finally:
+        cur.close()
