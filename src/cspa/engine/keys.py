@@ -22,6 +22,7 @@ faster than three): ``series_key`` = (sid, aid), ``cell_key`` = (sid, pid), ``fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 
@@ -109,14 +110,9 @@ def build_keys(
     build's attached in-memory database, where its other connections read them)."""
     temp = "TEMP " if temporary else ""
     if temporary:
-        # a temporary build on this connection left views of these names over its own database's
-        # key tables (engine.run._Lanes); DuckDB replaces a view by a view only
-        for (name,) in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name IN ("
-            + ", ".join(f"'_cspa_key_{k}'" for k in ("group", *KEY_TABLES))
-            + ")"
-        ).fetchall():
-            con.execute(f"DROP VIEW temp.main.{name}")
+        # a temporary build on this connection may have left views of these names over its own
+        # database's key tables (engine.run._Lanes)
+        drop_temporary(con, "view", KEY_NAMES)
     # what this store has (an older store, opened read-only, is not migrated): one catalogue
     # query (DuckDB's information_schema views cost a few milliseconds each)
     present = {
@@ -205,6 +201,20 @@ def build_keys(
 
 
 KEY_TABLES = ("measure", "area", "period", "vintage")
+
+#: every key table :func:`build_keys` makes, by name
+KEY_NAMES = tuple(f"_cspa_key_{k}" for k in ("group", *KEY_TABLES))
+
+
+def drop_temporary(con: duckdb.DuckDBPyConnection, kind: str, names: Sequence[str]) -> None:
+    """Drop the connection's temporary objects of ``kind`` ('table' or 'view') among ``names``:
+    DuckDB replaces a table by a table and a view by a view only, so a name made as one kind
+    before is dropped before it is made as the other."""
+    listed = ", ".join(map(literal, names))
+    for (name,) in con.execute(
+        f"SELECT {kind}_name FROM duckdb_{kind}s() WHERE temporary AND {kind}_name IN ({listed})"
+    ).fetchall():
+        con.execute(f"DROP {kind.upper()} temp.main.{name}")
 
 
 def persist_keys(con: duckdb.DuckDBPyConnection, prefix: str) -> None:

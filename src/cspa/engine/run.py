@@ -30,7 +30,8 @@ from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significan
 from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
 from cspa.engine.keys import (
     BITS,
-    KEY_TABLES,
+    KEY_NAMES,
+    drop_temporary,
     figure_key,
     persist_keys,
     series_key,
@@ -42,7 +43,7 @@ from cspa.engine.selection import Selection
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
 from cspa.engine.trends import class_sql as _class_sql
 from cspa.engine.values import values_sql
-from cspa.store.sql import ident, literal
+from cspa.store.sql import ident
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
 # per judgement family keyed by the figure's row id, and the key tables that hold each
@@ -235,14 +236,11 @@ class _Lanes:
         this build makes them (a build of the other kind on this connection made them): DuckDB
         replaces a table by a table and a view by a view only. A temporary build inside a
         transaction makes tables, any other temporary build views of its attached database's."""
-        if self.kind == "TABLE" and self.work is None:
-            return  # a stored build: its tables are the store's
-        kind = "table" if self.work is not None else "view"
-        listed = ", ".join(map(literal, [*tables, *(_KEYS if self.work is not None else ())]))
-        for (name,) in self.con.execute(
-            f"SELECT {kind}_name FROM duckdb_{kind}s() WHERE temporary AND {kind}_name IN ({listed})"
-        ).fetchall():
-            self.con.execute(f"DROP {kind.upper()} temp.main.{name}")
+        if self.work is not None:
+            drop_temporary(self.con, "table", [*KEY_NAMES, *tables])
+        elif self.kind == "TEMP TABLE":
+            drop_temporary(self.con, "view", tables)
+        # (a stored build's tables are the store's)
 
     def publish(self, tables: list[str], views: dict[str, Callable[[str], str]]) -> None:
         """The build's tables (``tables``, by name) as temporary views of the caller's connection
@@ -252,7 +250,7 @@ class _Lanes:
         made in the attached database would read the caller's tables of the same name."""
         if self.work is None:
             return
-        for name in [*_KEYS, *tables]:
+        for name in [*KEY_NAMES, *tables]:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {self.work}.main.{name}"
             )
@@ -343,9 +341,6 @@ class _Job:
     after: tuple[str, ...]
     run: Callable[[duckdb.DuckDBPyConnection], object]
 
-
-# the key tables, which a build on two cursors makes in its attached database (engine.keys)
-_KEYS = tuple(f"_cspa_key_{k}" for k in ("group", *KEY_TABLES))
 
 # the work databases attached so far (each is detached when its connection is collected)
 _WORKSPACES: set[str] = set()
@@ -507,7 +502,8 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
             "significance",
         )
 
-    lanes.make_room([f"{prefix}_{name}" for name in _TABLES])
+    tables = [f"{prefix}_{name}" for name in _TABLES]
+    lanes.make_room(tables)
     if lanes.work is not None:
         for name, columns in _LATE.items():
             lanes.first.execute(f"CREATE OR REPLACE TABLE {prefix}_{name} ({columns})")
@@ -516,7 +512,7 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
             "published",
             ("figures", "ranks", "significance", "bands", "lights", "position"),
             lambda c: lanes.publish(
-                [f"{prefix}_{name}" for name in _TABLES],
+                tables,
                 {
                     f: figure_rows,
                     f"{prefix}_recomputed": recomputed,
