@@ -650,6 +650,14 @@ _PUBLISHED_WORDS = {
 _PUBLISHED_DIRECTION = {"-": "similar", "high": "higher", "low": "lower"}
 
 
+def _rank_display(rank: int, j: dict) -> str:
+    """A rank as its column prints it: "12 of 152", and "=12 of 152" where other authorities have
+    the same figure (ties share the best rank; the league tables' mark for a shared place, so a
+    reader does not take a tie for a place of its own)."""
+    shared = "=" if (j.get("rank_shared") or 1) > 1 else ""
+    return f"{shared}{rank} of {j['rank_of']}"
+
+
 def _judgement_display(key: str, value, j: dict | None = None) -> str:
     """A judgement as the words (or number) its column prints: the quartile as LAIT's letter (1 = A,
     the best quarter), progress as a word, the engine's significance as a word with, where the source
@@ -858,7 +866,7 @@ def _judgement_entries(j: dict) -> list[dict]:
         {
             "key": key,
             "value": value,
-            "display": f"{value} of {j['rank_of']}"
+            "display": _rank_display(value, j)
             if key == "rank" and j.get("rank_of")
             else _judgement_display(key, value, j),
             "basis": bases.get(key),

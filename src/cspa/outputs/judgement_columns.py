@@ -27,7 +27,7 @@ JUDGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
 #: What each judgement column means, for the report's legend.
 JUDGEMENT_MEANINGS = {
     "rank": "The authority's rank among every authority with a figure: 1 is the best under the indicator's polarity "
-    "(ties share the best rank).",
+    "(ties share the best rank, marked '=': \"=12 of 152\" is a place shared with other authorities).",
     "quartile": "The quarter of authorities the figure falls in, as LAIT shows it: A is the best quarter, D the worst.",
     "quartile_position": "The figure's place against the published England quartiles, as the source prints it.",
     "progress": "The figure against the same area's figure for the previous period: improved, same or worsened "

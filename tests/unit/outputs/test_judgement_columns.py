@@ -40,12 +40,19 @@ def expected(demo_con):
                      quantile_cont(value, 0.75) AS q3, count(*) AS n FROM v)
         SELECT v.period_label, v.value, (SELECT count(*) FROM v w WHERE w.value < v.value) + 1 AS rank,
                CASE WHEN v.value <= q1 THEN 'A' WHEN v.value <= q2 THEN 'B' WHEN v.value <= q3 THEN 'C' ELSE 'D' END,
-               q.n
+               q.n, (SELECT count(*) FROM v w WHERE w.value = v.value) AS shared
         FROM v, q WHERE v.area = '821'""",
         [CODE, CODE],
     ).fetchone()
     assert row is not None and row[4] > 140  # every authority with a figure, not a handful
-    return {"period": row[0], "value": row[1], "rank": row[2], "band": row[3], "n": row[4]}
+    return {
+        "period": row[0],
+        "value": row[1],
+        "rank": row[2],
+        "band": row[3],
+        "n": row[4],
+        "shared": row[5],
+    }
 
 
 def _grid(table: str) -> tuple[list[str], list[str], dict[str, list[str]]]:
@@ -78,8 +85,9 @@ def test_html_shows_luton_rank_and_quartile_band_beside_the_figure(lait, expecte
     assert "<th scope=col class=cspa-j>Rank</th>" in table
     figure, rank, band, progress, trend = rows[expected["period"]][:5]
     assert float(figure) == pytest.approx(expected["value"])
-    # "rank 12 of 152": among how many authorities, as the issue asks
-    assert rank == f"{expected['rank']} of {expected['n']}" and band == expected["band"]
+    # "rank 12 of 152": among how many authorities, as the issue asks ("=12 of 152" where shared)
+    tie = "=" if expected["shared"] > 1 else ""
+    assert rank == f"{tie}{expected['rank']} of {expected['n']}" and band == expected["band"]
     assert progress in ("Improved", "Same", "Worsened")
     assert trend in ("Well above", "Above", "In line", "Below", "Well below", "n/a", "")
     # the comparators were not ranked, and their progress is left to Excel and JSON: a figure each
@@ -333,3 +341,16 @@ def test_a_measure_shows_only_the_periods_it_has_figures_for():
     bodies = html.split("<tbody>")[1:]
     periods = [re.findall(r"<tr><th scope=row>([^<]+)</th>", b) for b in bodies]
     assert periods == [["2020", "2021"], ["2021"]]
+
+
+@pytest.mark.parametrize(
+    ("shared", "shown"), [(None, "12 of 152"), (1, "12 of 152"), (2, "=12 of 152"), (30, "=12 of 152")]
+)
+def test_a_shared_rank_is_marked_in_its_column(shared, shown):
+    """Ties share the best rank; the column marks a shared place with '=' (the league tables' mark),
+    so "=1 of 102" for 30 authorities with one figure does not read as a first place of its own."""
+    from cspa.outputs.document_apa import _judgement_entries
+
+    j = {"rank": 12, "rank_of": 152, "rank_shared": shared, "_bases": {}}
+    (entry,) = _judgement_entries(j)
+    assert entry["key"] == "rank" and entry["value"] == 12 and entry["display"] == shown
