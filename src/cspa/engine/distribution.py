@@ -80,10 +80,13 @@ def ranks_and_quartiles_sql(v: str) -> str:
         JOIN _cspa_key_area a ON a.aid = v.aid JOIN _cspa_key_period p ON p.pid = v.pid
         WHERE a.type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
     ),
-    -- an authority that ended within the period, whose successor has a figure for it
+    -- an authority that ended within the period, whose successor has a figure for it (the few
+    -- such figures are paired with their successors' codes, so the join is on equal keys and the
+    -- cell's other figures are not paired with them)
     replaced AS (
-        SELECT DISTINCT x.rid, s.code AS by_code FROM x JOIN x s ON s.cell = x.cell
-        WHERE x.lifetime = 'ended_within' AND list_contains(x.successors, s.code)
+        SELECT DISTINCT e.rid
+        FROM (SELECT rid, cell, unnest(successors) AS successor FROM x WHERE lifetime = 'ended_within') e
+        JOIN x s ON s.cell = e.cell AND s.code = e.successor
     ),
     y AS (
         SELECT x.*, CASE
