@@ -344,7 +344,8 @@ def test_a_measure_shows_only_the_periods_it_has_figures_for():
 
 
 @pytest.mark.parametrize(
-    ("shared", "shown"), [(None, "12 of 152"), (1, "12 of 152"), (2, "=12 of 152"), (30, "=12 of 152")]
+    ("shared", "shown"),
+    [(None, "12 of 152"), (1, "12 of 152"), (2, "=12 of 152"), (30, "=12 of 152")],
 )
 def test_a_shared_rank_is_marked_in_its_column(shared, shown):
     """Ties share the best rank; the column marks a shared place with '=' (the league tables' mark),
