@@ -794,8 +794,6 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         r.get("recent_trend"),
         r.get("published_significance"),
     )
-    if values.count(None) == len(values):
-        return obs, None, [], []
     parts = [
         b
         for b in (
@@ -812,6 +810,13 @@ def _entries(r: dict, geo: str, mlabels: dict, decimals: dict, places: dict) -> 
         )
         if b
     ]
+    if values.count(None) == len(values):
+        # nothing judged: the authority's own figure still says why (every authority had the same
+        # figure, the authority did not exist then, a break in the series), so an empty rank or
+        # progress cell is explained under the table as a judged one is; a comparator's figure and
+        # a cell with no figure (its status says why) are left as they are
+        explained = obs is not None and r["status"] is None and not _is_comparator(r["area"])
+        return obs, None, list(dict.fromkeys(parts)) if explained else [], []
     band, band_range, light, quartile, position, rank, trend, significance, progress = values[:9]
     judgement = {
         "measure": measure,
@@ -928,6 +933,9 @@ def _indicator_doc(
             if period not in periods:
                 periods[period] = (r["period_end"] or _MIN_DATE, r["period_start"] or _MIN_DATE)
             figures[obs["measure_id"]].setdefault((geo, period), obs)
+        if judgement is None and parts:
+            # a figure with nothing judged, and the reasons why (see _entries)
+            judged.setdefault((r["measure"], r["period_label"], geo), ([], parts, []))
         if judgement is not None:
             judgements.append(judgement)
             at = (r["measure"], r["period_label"], geo)
@@ -1064,7 +1072,8 @@ def _table(
                     )
                     continue
                 at = judged.get((mid, p, g))
-                if at is None:
+                if at is None or not at[0]:
+                    # not judged: the reasons why, where the engine gave them (see _entries)
                     cells.append(
                         {
                             "display": o["display"],
@@ -1074,6 +1083,7 @@ def _table(
                             "band_range": None,
                             "source": o["source"],
                             "basis": o["basis"],
+                            **({"judged": at[1]} if at is not None else {}),
                         }
                     )
                     continue

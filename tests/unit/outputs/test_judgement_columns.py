@@ -355,3 +355,32 @@ def test_a_shared_rank_is_marked_in_its_column(shared, shown):
     j = {"rank": 12, "rank_of": 152, "rank_shared": shared, "_bases": {}}
     (entry,) = _judgement_entries(j)
     assert entry["key"] == "rank" and entry["value"] == 12 and entry["display"] == shown
+
+
+def test_a_figure_with_nothing_judged_says_why_under_the_table(demo_con):
+    """LAIT gives every authority England's school-stability figure for 2019 (5.0, Barnet's too):
+    the engine ranks, bands and judges the progress of none of them, and says why. The report shows
+    no judgement column for it, so the note under the table is where a reader learns that an empty
+    place is the rule at work (every authority has the same figure), not a missing number."""
+    doc = build_apa_document(demo_con, "302", 2019, "lait")
+    ind = next(i for i in doc["indicators"] if i["code"] == "Stability_School")
+    assert not [
+        j for j in ind["judgements"] if j["geography"] == "area" and j["period"] == "2019"
+    ]  # nothing judged of Barnet's 2019 figure
+    table = ind["table"]
+    col = table["columns"].index("2019")
+    rows = {r["geography"]: r for g in table["row_groups"] for r in g["rows"]}
+    barnet = rows["area"]["cells"][col]
+    assert barnet["display"] == "5.0"
+    assert any(p.startswith("not ranked or banded: all 152 authorities") for p in barnet["judged"])
+    assert any(
+        p.startswith("no progress judged: every authority has the same") for p in barnet["judged"]
+    )
+    # a comparator's figure with nothing judged is not explained so (comparators are never ranked;
+    # England's own change is judged, as a country's is, and noted as before)
+    assert "judged" not in rows["statistical_neighbours"]["cells"][col]
+    assert "judged" not in rows["region"]["cells"][col]
+    page = render_html(doc)
+    start = page.index('id="ind-Stability_School"')
+    notes = page[page.index("<details class=cspa-basis>", start) : page.index("</details>", start)]
+    assert re.search(r"<b>Barnet, 2019:</b> not ranked or banded: all 152 authorities", notes)
