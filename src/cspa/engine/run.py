@@ -734,10 +734,17 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> str:
     -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
     -- series of an authority that ceased within the period of its latest figure, each successor
     -- named (a few dozen series: equi-joins only, so the ~72,000 series are not paired up)
-    ended AS (
-        SELECT s.sk, s.sid, s.latest_pid, unnest(a.successors) AS successor
+    -- an authority's series with the authority's lifetime and the period of its latest figure,
+    -- joined once for the successor check and the lifetime check below
+    las AS (
+        SELECT s.*, a.code, a.exists_from, a.exists_until, a.successors, p.period_start AS p_start,
+               p.period_end AS p_end
         FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
-        WHERE s.type = 'la' AND a.exists_until < p.period_end AND a.successors IS NOT NULL
+        WHERE s.type = 'la'
+    ),
+    ended AS (
+        SELECT sk, sid, latest_pid, unnest(successors) AS successor FROM las
+        WHERE exists_until < p_end AND successors IS NOT NULL
     ),
     -- ... whose successor has a ranked series ending in the same period (the successor's series
     -- key is made first, so the few ended series look up the successors' on one integer)
@@ -750,26 +757,24 @@ def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> str:
         WHERE t.latest_pid = e.latest_pid AND t.slope IS NOT NULL
     ),
     held AS (
-        SELECT s.* REPLACE (CASE WHEN o.outside IS NULL THEN s.slope END AS slope), o.outside
-        FROM slopes s JOIN (
-            SELECT s.sk, CASE WHEN a.exists_from > p.period_end
-                              THEN 'was created on ' || strftime(a.exists_from, '%-d %B %Y') || ', after'
-                              WHEN a.exists_until < p.period_start
-                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', before'
-                              -- ceased within that period, and a successor's series ends in it too: the
-                              -- place is ranked once, as the successor (as ranks, distribution.py)
-                              WHEN a.exists_until < p.period_end AND s.sk IN (SELECT sk FROM replaced)
-                              THEN 'ceased on ' || strftime(a.exists_until, '%-d %B %Y') || ', within' END AS outside
-            FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
-            WHERE s.type = 'la'
-        ) o ON o.sk = s.sk
+        SELECT * REPLACE (CASE WHEN outside IS NULL THEN slope END AS slope) FROM (
+            SELECT s.*, CASE WHEN s.exists_from > s.p_end
+                             THEN 'was created on ' || strftime(s.exists_from, '%-d %B %Y') || ', after'
+                             WHEN s.exists_until < s.p_start
+                             THEN 'ceased on ' || strftime(s.exists_until, '%-d %B %Y') || ', before'
+                             -- ceased within that period, and a successor's series ends in it too: the
+                             -- place is ranked once, as the successor (as ranks, distribution.py)
+                             WHEN s.exists_until < s.p_end AND s.sk IN (SELECT sk FROM replaced)
+                             THEN 'ceased on ' || strftime(s.exists_until, '%-d %B %Y') || ', within' END AS outside
+            FROM las s
+        )
     ),
     -- ranked within the measure, missing slopes last (their rank is never read): the count shares
     -- the rank's partition and order, so one sort serves both
     la AS (
         SELECT s.*, nb.aid AS sn_aid, rank() OVER ranked AS rnk, count(s.slope) OVER (ranked {_WHOLE}) AS n
-        FROM held s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_measure m ON m.sid = s.sid
-        LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || a.code
+        FROM held s JOIN _cspa_key_measure m ON m.sid = s.sid
+        LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || s.code
         WINDOW ranked AS (PARTITION BY s.sid ORDER BY s.slope DESC NULLS LAST)
     ),
     d AS (
