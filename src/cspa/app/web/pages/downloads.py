@@ -24,7 +24,8 @@ from cspa.outputs.render import formats_for
 router = APIRouter()
 
 _build_lock = threading.Lock()
-_folder = Path(tempfile.mkdtemp(prefix="cspa-web-reports-"))
+#: the folder the built reports are kept in, made on the first download (see _reports_folder)
+_kept: tempfile.TemporaryDirectory | None = None
 MEDIA = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -36,13 +37,24 @@ MEDIA = {
 INTERNAL_KINDS = ("quarterly",)
 
 
+def _reports_folder() -> Path:
+    """The server's folder of built reports, made on the first download and removed with its
+    files when the process ends (one made when the module was imported was left behind by every
+    process that imported it, tests and workers alike). Called under ``_build_lock``."""
+    global _kept
+    if _kept is None:
+        # a TemporaryDirectory removes its folder when it is collected or the interpreter exits
+        _kept = tempfile.TemporaryDirectory(prefix="cspa-web-reports-")
+    return Path(_kept.name)
+
+
 def report_file(d: Database, req: ReportRequest, fmt: str) -> Path:
     """The report written as ``fmt``, built once per data version."""
     key = hashlib.sha256(
         repr((d.version, d.area_versions.get(req.area, 0), req, fmt)).encode()
     ).hexdigest()[:24]
-    path = _folder / f"{key}.{fmt}"
     with _build_lock:
+        path = _reports_folder() / f"{key}.{fmt}"
         if not path.exists():
             part = path.with_suffix(".part" + path.suffix)
             with d.read() as cur:
