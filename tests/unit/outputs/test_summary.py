@@ -270,3 +270,31 @@ def test_a_move_into_a_shared_rank_says_so():
         "Indicator A: Luton moved from rank 140 to 29 of 123 between 2024 and 2025 (50.0 to 89.0, a "
         "rank shared with 4 other authorities), into the second quarter of authorities."
     )
+
+
+def test_a_widely_shared_rank_stands_out_less_than_a_place_held_alone():
+    """Leeds, LAIT 2021: "rank 1 of 150, shared with 61 other authorities" (no primary permanent
+    exclusions, as 62 authorities) headed 'where Leeds does best' above its rank 4 of 150 held alone.
+    A tie counts at its middle rank (31.5th of 150), so the place held alone comes first; the
+    shared one is still in the best quarter and still said, after it."""
+    years = ["2020", "2021"]
+    tied = {"period": "2021", "quartile": 1, "rank": 1, "rank_of": 150, "rank_shared": 62}
+    alone = {"period": "2021", "quartile": 1, "rank": 4, "rank_of": 150, "rank_shared": 1}
+    inds = [
+        _ind("A", "low", [tied], {("2021", "area"): "0.00"}, years),
+        _ind("B", "low", [alone], {("2021", "area"): "0.00"}, years),
+    ]
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A", "B"]}]}]
+    entries, layout = summarise("Leeds", inds, sections)
+    assert [entries[i]["indicator"] for i in layout["glance"]["better"]] == ["B", "A"]
+    # at the bottom, a tie's middle rank is further down than its best: rank 140 shared by ten
+    # (140th to 149th) stands out more than rank 141 held alone
+    worst_tie = {"period": "2021", "quartile": 4, "rank": 140, "rank_of": 150, "rank_shared": 10}
+    worst_alone = {"period": "2021", "quartile": 4, "rank": 141, "rank_of": 150, "rank_shared": 1}
+    inds = [
+        _ind("C", "low", [worst_alone], {("2021", "area"): "9.0"}, years),
+        _ind("D", "low", [worst_tie], {("2021", "area"): "9.5"}, years),
+    ]
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["C", "D"]}]}]
+    entries, layout = summarise("Leeds", inds, sections)
+    assert [entries[i]["indicator"] for i in layout["glance"]["worse"]] == ["D", "C"]
