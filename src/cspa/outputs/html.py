@@ -441,6 +441,11 @@ def provenance(ind: dict[str, Any]) -> dict[str, Any]:
                     if e.get("value") != NOT_APPLICABLE:
                         informative.add(e["key"])
                 c = {"cell": cell, "col": col, "parts": parts, "note": None}
+                if judgements and not parts:
+                    # an earlier period's judgements are shown in their columns as the latest's
+                    # are (a rank history is read down the column); how they were made is said
+                    # once, for the latest, and in full in Excel and JSON
+                    c["judgements"] = {e["key"]: (e, None) for e in judgements}
                 cells.append(c)
                 if parts:
                     noted.append((c, parts, judgements))

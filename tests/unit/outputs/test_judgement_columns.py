@@ -384,3 +384,23 @@ def test_a_figure_with_nothing_judged_says_why_under_the_table(demo_con):
     start = page.index('id="ind-Stability_School"')
     notes = page[page.index("<details class=cspa-basis>", start) : page.index("</details>", start)]
     assert re.search(r"<b>Barnet, 2019:</b> not ranked or banded: all 152 authorities", notes)
+
+
+def test_html_shows_the_judgements_of_every_period_shown(lait):
+    """Each period's rank, band and progress are in their columns, not the latest's alone: a rank
+    history is read down the column (earlier periods' were left blank while their notes were left
+    to Excel and JSON). Each is the judgement the JSON holds for that period."""
+    page = render_html(lait)
+    start = page.index(f'id="ind-{anchor(CODE)}"')
+    geos, subs, rows = _grid(page[start : page.index("</table>", start)])
+    assert geos[:3] == ["Luton"] * 3 and subs[:3] == ["Figure", "Rank", "Quartile band"]
+    ind = next(i for i in lait["indicators"] if i["code"] == CODE)
+    mine = {j["period"]: j for j in ind["judgements"] if j["geography"] == "area"}
+    shown = [p for p in rows if p in mine and mine[p]["rank"] is not None]
+    assert len(shown) >= 3  # the latest and at least two earlier periods
+    for period in shown:
+        j = mine[period]
+        tie = "=" if (j["rank_shared"] or 1) > 1 else ""
+        rank, band = rows[period][1:3]
+        assert rank == f"{tie}{j['rank']} of {j['rank_of']}", period
+        assert band == "ABCD"[j["quartile"] - 1], period
