@@ -272,29 +272,27 @@ def test_a_move_into_a_shared_rank_says_so():
     )
 
 
+def _glance_order(part: str, *placed: tuple[str, dict, str]) -> list[str]:
+    """The indicators of one glance list, in order, for indicators (code, the area's latest
+    judgement, its figure) of polarity low in one section."""
+    years = ["2020", "2021"]
+    inds = [_ind(code, "low", [j], {("2021", "area"): value}, years) for code, j, value in placed]
+    codes = [code for code, _j, _v in placed]
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": codes}]}]
+    entries, layout = summarise("Leeds", inds, sections)
+    return [entries[i]["indicator"] for i in layout["glance"][part]]
+
+
 def test_a_widely_shared_rank_stands_out_less_than_a_place_held_alone():
     """Leeds, LAIT 2021: "rank 1 of 150, shared with 61 other authorities" (no primary permanent
     exclusions, as 62 authorities) headed 'where Leeds does best' above its rank 4 of 150 held alone.
     A tie counts at its middle rank (31.5th of 150), so the place held alone comes first; the
     shared one is still in the best quarter and still said, after it."""
-    years = ["2020", "2021"]
     tied = {"period": "2021", "quartile": 1, "rank": 1, "rank_of": 150, "rank_shared": 62}
     alone = {"period": "2021", "quartile": 1, "rank": 4, "rank_of": 150, "rank_shared": 1}
-    inds = [
-        _ind("A", "low", [tied], {("2021", "area"): "0.00"}, years),
-        _ind("B", "low", [alone], {("2021", "area"): "0.00"}, years),
-    ]
-    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A", "B"]}]}]
-    entries, layout = summarise("Leeds", inds, sections)
-    assert [entries[i]["indicator"] for i in layout["glance"]["better"]] == ["B", "A"]
+    assert _glance_order("better", ("A", tied, "0.00"), ("B", alone, "0.00")) == ["B", "A"]
     # at the bottom, a tie's middle rank is further down than its best: rank 140 shared by ten
     # (140th to 149th) stands out more than rank 141 held alone
-    worst_tie = {"period": "2021", "quartile": 4, "rank": 140, "rank_of": 150, "rank_shared": 10}
-    worst_alone = {"period": "2021", "quartile": 4, "rank": 141, "rank_of": 150, "rank_shared": 1}
-    inds = [
-        _ind("C", "low", [worst_alone], {("2021", "area"): "9.0"}, years),
-        _ind("D", "low", [worst_tie], {("2021", "area"): "9.5"}, years),
-    ]
-    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["C", "D"]}]}]
-    entries, layout = summarise("Leeds", inds, sections)
-    assert [entries[i]["indicator"] for i in layout["glance"]["worse"]] == ["D", "C"]
+    tied = {"period": "2021", "quartile": 4, "rank": 140, "rank_of": 150, "rank_shared": 10}
+    alone = {"period": "2021", "quartile": 4, "rank": 141, "rank_of": 150, "rank_shared": 1}
+    assert _glance_order("worse", ("C", alone, "9.0"), ("D", tied, "9.5")) == ["D", "C"]
