@@ -93,9 +93,12 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
         if j["geography"] == "area" and j["period"] in order:
             mine[j["measure_id"]][j["period"]] = j
     figures: dict[tuple, str] = {}
+    amounts: dict[tuple, float] = {}  # the authority's own figures as numbers, by (measure, period)
     for o in ind.get("observations") or []:
         if o["period"] in order and o["geography"] in ("area", "england"):
             figures.setdefault((o["measure_id"], o["period"], o["geography"]), o["display"])
+            if o["geography"] == "area" and o.get("value") is not None:
+                amounts.setdefault((o["measure_id"], o["period"]), o["value"])
     out = []
     for mid, by_period in mine.items():
         periods = sorted(by_period, key=order.__getitem__)
@@ -195,7 +198,7 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
         # what changed
-        out += _progress(ind, area, label, mid, periods, by_period, figures, value, order)
+        out += _progress(ind, area, label, mid, periods, by_period, figures, value, order, amounts)
     return out
 
 
@@ -218,7 +221,17 @@ def shared_with(j: dict, lead: str = "") -> str:
     return f"{lead}shared with {others} other authorit{'y' if others == 1 else 'ies'}"
 
 
-def _progress(ind, area, label, mid, periods, by_period, figures, value, order) -> list[dict]:
+def _own_move(polarity: str | None, before: float | None, now: float | None) -> str | None:
+    """'improved' or 'worsened': which way the authority's own figure went, under polarity; None
+    where either figure is missing or they are the same."""
+    if before is None or now is None:
+        return None
+    return {"better": "improved", "worse": "worsened"}.get(compare(polarity, now, before) or "")
+
+
+def _progress(
+    ind, area, label, mid, periods, by_period, figures, value, order, amounts=None
+) -> list[dict]:
     out = []
     latest = periods[-1]
     j = by_period[latest]
@@ -240,6 +253,18 @@ def _progress(ind, area, label, mid, periods, by_period, figures, value, order) 
         ):
             d = "better" if q1 < q0 else "worse"
             n = j.get("rank_of") or 0
+            # a rank can rise while the figure itself worsens (others worsened more) and fall while
+            # it improves: the label follows the rank, and the sentence says which way the figure went
+            own = _own_move(
+                ind.get("polarity"),
+                (amounts or {}).get((mid, before)),
+                (amounts or {}).get((mid, latest)),
+            )
+            though = (
+                f", though its own figure {own}"
+                if own and own != ("improved" if d == "better" else "worsened")
+                else ""
+            )
             out.append(
                 _entry(
                     ind,
@@ -250,7 +275,7 @@ def _progress(ind, area, label, mid, periods, by_period, figures, value, order) 
                     + (f" of {n}" if n else "")
                     + f" between {before} and {latest} ({v0} to {value}"
                     + shared_with(j, ", a rank ")
-                    + f"), into the {_quarter_name(q1)} quarter of authorities.",
+                    + f"), into the {_quarter_name(q1)} quarter of authorities{though}.",
                     2.0 + abs(p["rank"] - j["rank"]) / max(n, 1),
                     "changed",
                 )

@@ -296,3 +296,34 @@ def test_a_widely_shared_rank_stands_out_less_than_a_place_held_alone():
     tied = {"period": "2021", "quartile": 4, "rank": 140, "rank_of": 150, "rank_shared": 10}
     alone = {"period": "2021", "quartile": 4, "rank": 141, "rank_of": 150, "rank_shared": 1}
     assert _glance_order("worse", ("C", alone, "9.0"), ("D", tied, "9.5")) == ["D", "C"]
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "clause"),
+    [
+        (32.72, 49.67, ", though its own figure worsened"),  # Leeds 2019-2021: others worsened more
+        (49.67, 32.72, ""),  # the figure improved as the rank rose: nothing to add
+        (40.0, 40.0, ""),  # the same figure
+    ],
+)
+def test_a_rank_that_rose_while_the_figure_worsened_says_so(before, now, clause):
+    """Leeds's special-school persistent absence (low is good) rose from rank 118 to 79 of 148
+    between 2019 and 2021 while the figure went from 32.72 to 49.67: the entry is 'better' (the
+    rank), and the sentence says the figure itself worsened, so the label is not read as the
+    figure's."""
+    years = ["2019", "2021"]
+    js = [
+        {"period": "2019", "quartile": 4, "rank": 118, "rank_of": 148},
+        {"period": "2021", "quartile": 3, "rank": 79, "rank_of": 148},
+    ]
+    ind = _ind("A", "low", js, {("2019", "area"): str(before), ("2021", "area"): str(now)}, years)
+    for o in ind["observations"]:
+        o["value"] = before if o["period"] == "2019" else now
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": ["A"]}]}]
+    entries, _ = summarise("Leeds", [ind], sections)
+    moved = next(e for e in entries if e["kind"] == "progress")
+    assert moved["direction"] == "better"
+    assert moved["sentence"] == (
+        f"Indicator A: Leeds moved from rank 118 to 79 of 148 between 2019 and 2021 ({before} to "
+        f"{now}), into the third quarter of authorities{clause}."
+    )
