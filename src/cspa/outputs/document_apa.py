@@ -933,12 +933,12 @@ def _indicator_doc(
             if period not in periods:
                 periods[period] = (r["period_end"] or _MIN_DATE, r["period_start"] or _MIN_DATE)
             figures[obs["measure_id"]].setdefault((geo, period), obs)
-        if judgement is None and parts:
-            # a figure with nothing judged, and the reasons why (see _entries)
-            judged.setdefault((r["measure"], r["period_label"], geo), ([], parts, []))
-        if judgement is not None:
+        at = (r["measure"], r["period_label"], geo)
+        if judgement is None:
+            if parts:  # a figure with nothing judged, and the reasons why (see _entries)
+                judged.setdefault(at, ([], parts, []))
+        else:
             judgements.append(judgement)
-            at = (r["measure"], r["period_label"], geo)
             had = judged.get(at)
             if had is None:
                 judged[at] = ([judgement], parts, columns)

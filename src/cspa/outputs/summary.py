@@ -221,16 +221,12 @@ def shared_with(j: dict, lead: str = "") -> str:
     return f"{lead}shared with {others} other authorit{'y' if others == 1 else 'ies'}"
 
 
-def _own_move(polarity: str | None, before: float | None, now: float | None) -> str | None:
-    """'improved' or 'worsened': which way the authority's own figure went, under polarity; None
-    where either figure is missing or they are the same."""
-    if before is None or now is None:
-        return None
-    return {"better": "improved", "worse": "worsened"}.get(compare(polarity, now, before) or "")
+#: A figure's move in words, by the way it went under polarity.
+_MOVED = {"better": "improved", "worse": "worsened"}
 
 
 def _progress(
-    ind, area, label, mid, periods, by_period, figures, value, order, amounts=None
+    ind, area, label, mid, periods, by_period, figures, value, order, amounts
 ) -> list[dict]:
     out = []
     latest = periods[-1]
@@ -255,16 +251,11 @@ def _progress(
             n = j.get("rank_of") or 0
             # a rank can rise while the figure itself worsens (others worsened more) and fall while
             # it improves: the label follows the rank, and the sentence says which way the figure went
-            own = _own_move(
-                ind.get("polarity"),
-                (amounts or {}).get((mid, before)),
-                (amounts or {}).get((mid, latest)),
+            a0, a1 = amounts.get((mid, before)), amounts.get((mid, latest))
+            own = (
+                compare(ind.get("polarity"), a1, a0) if a0 is not None and a1 is not None else None
             )
-            though = (
-                f", though its own figure {own}"
-                if own and own != ("improved" if d == "better" else "worsened")
-                else ""
-            )
+            though = f", though its own figure {_MOVED[own]}" if own in _MOVED and own != d else ""
             out.append(
                 _entry(
                     ind,
