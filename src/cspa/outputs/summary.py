@@ -32,13 +32,18 @@ from typing import Any
 
 from cspa.engine.polarity import compare, sign
 
-__all__ = ["KINDS", "PERSISTENT", "shared_with", "summarise"]
+__all__ = ["GLANCE", "KINDS", "PERSISTENT", "THEME_LEAD", "shared_with", "summarise"]
 
 KINDS = ("significance", "quartile", "trend", "progress", "band")
 #: How many periods in a row a figure must improve (or worsen) to be a persistent trend.
 PERSISTENT = 3
-#: How many sentences each part of the "at a glance" list shows (the themes show them all).
+#: How many sentences each part of the "at a glance" list shows.
 GLANCE = 6
+#: How many of a theme's better and of its worse sentences are shown first (the most notable of
+#: each, one per indicator); the rest are listed under them in a closed details element, as the
+#: indicators with nothing notable are: a theme of a LAIT report can hold fifty sentences, which no
+#: reader scans, and a theme's strengths alone would hide where it falls short.
+THEME_LEAD = 2
 
 # The engine's words for a figure's direction against England (published flags and computed).
 _SIGNIFICANCE = {"high": "higher", "higher": "higher", "low": "lower", "lower": "lower"}
@@ -369,8 +374,9 @@ def summarise(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The report's summary entries (in the report's order) and the renderers' layout of them:
     ``glance`` (the most notable of each part: better and worse standing, improvements and
-    declines, each a list of entry indexes) and ``themes`` (per section: its entries' indexes and
-    the indicators with nothing notable)."""
+    declines, each a list of entry indexes) and ``themes`` (per section: its entries' indexes, the
+    :data:`THEME_LEAD` most notable better and worse ones (``lead``) and the rest in the report's
+    order (``more``), how many say better and worse, and the indicators with nothing notable)."""
     entries: list[dict[str, Any]] = []
     by_code: dict[str, list[int]] = defaultdict(list)
     for ind in indicators:
@@ -378,27 +384,46 @@ def summarise(
             by_code[ind["code"]].append(len(entries))
             entries.append(e)
 
-    def top(group: str, direction: str) -> list[int]:
-        picked = [
-            i for i, e in enumerate(entries) if e["_group"] == group and e["direction"] == direction
-        ]
-        picked.sort(key=lambda i: -entries[i]["_score"])
+    def most_notable(picked: list[int], n: int) -> list[int]:
+        # by score, the report's order among equals; one sentence per indicator
         seen, out = set(), []
-        for i in picked:  # one sentence per indicator in the glance
+        for i in sorted(picked, key=lambda i: -entries[i]["_score"]):
             if entries[i]["indicator"] not in seen:
                 seen.add(entries[i]["indicator"])
                 out.append(i)
-        return out[:GLANCE]
+        return out[:n]
+
+    def top(group: str, direction: str) -> list[int]:
+        return most_notable(
+            [
+                i
+                for i, e in enumerate(entries)
+                if e["_group"] == group and e["direction"] == direction
+            ],
+            GLANCE,
+        )
 
     titles = {ind["code"]: ind["title"] for ind in indicators}
     themes = []
     for s in sections:
         codes = [c for sub in s.get("subsections") or [] for c in sub.get("indicators") or []]
+        inside = [i for c in codes for i in by_code.get(c, [])]
+        lead = [
+            i
+            for direction in ("better", "worse")
+            for i in most_notable(
+                [i for i in inside if entries[i]["direction"] == direction], THEME_LEAD
+            )
+        ]
         themes.append(
             {
                 "id": s["id"],
                 "title": s["title"],
-                "entries": [i for c in codes for i in by_code.get(c, [])],
+                "entries": inside,
+                "lead": lead,
+                "more": [i for i in inside if i not in lead],
+                "better": sum(entries[i]["direction"] == "better" for i in inside),
+                "worse": sum(entries[i]["direction"] == "worse" for i in inside),
                 "quiet": [
                     {"code": c, "title": titles.get(c, c)} for c in codes if c not in by_code
                 ],

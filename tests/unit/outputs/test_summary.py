@@ -17,7 +17,7 @@ import pytest
 from cspa.app.reports import ReportRequest, build_report
 from cspa.engine.polarity import compare
 from cspa.outputs.document import validate
-from cspa.outputs.summary import KINDS, PERSISTENT, summarise
+from cspa.outputs.summary import KINDS, PERSISTENT, THEME_LEAD, summarise
 
 # (Kent's and Bedfordshire's 2008 reports are refused since the 2008 dataset shows only figures
 # released by September 2008, issue 17: tests/unit/app/test_report_scope.py)
@@ -327,3 +327,59 @@ def test_a_rank_that_rose_while_the_figure_worsened_says_so(before, now, clause)
         f"Indicator A: Leeds moved from rank 118 to 79 of 148 between 2019 and 2021 ({before} to "
         f"{now}), into the third quarter of authorities{clause}."
     )
+
+
+def test_a_theme_leads_with_its_most_notable_better_and_worse_and_keeps_the_rest():
+    """Leeds's 2021 LAIT report said 29 sentences under 'All Pupil Absence & Exclusions' alone (328
+    in all its themes). A theme now leads with its THEME_LEAD most notable better sentences and its
+    most notable worse ones (so its strengths do not hide where it falls short), says how many of
+    each it has, and keeps every other sentence, in the report's order, for a closed list."""
+    best = [
+        (f"B{r}", {"period": "2021", "quartile": 1, "rank": r, "rank_of": 150}) for r in (30, 2, 9)
+    ]
+    worst = [
+        (f"W{r}", {"period": "2021", "quartile": 4, "rank": r, "rank_of": 150})
+        for r in (120, 149, 140)
+    ]
+    placed = best + worst
+    inds = [
+        _ind(code, "low", [j], {("2021", "area"): "1.0"}, ["2020", "2021"]) for code, j in placed
+    ]
+    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": [c for c, _ in placed]}]}]
+    entries, layout = summarise("Leeds", inds, sections)
+    theme = layout["themes"][0]
+    said = [entries[i]["indicator"] for i in theme["lead"]]
+    assert THEME_LEAD == 2
+    assert said == ["B2", "B9", "W149", "W140"]
+    assert [entries[i]["indicator"] for i in theme["more"]] == ["B30", "W120"]  # the report's order
+    assert (theme["better"], theme["worse"]) == (3, 3)
+    assert sorted(theme["lead"] + theme["more"]) == theme["entries"]
+
+
+def test_the_html_shows_a_themes_lead_and_folds_the_rest(report):
+    """In the page, each theme's lead sentences are in its list and the rest in its closed 'more
+    findings' details (open in print, which cannot unfold), so none is lost."""
+    from markupsafe import escape
+
+    from cspa.outputs.html import render_html
+
+    layout, summary = report["_summary"], report["summary"]
+    folded = [t for t in layout["themes"] if t["more"]]
+    if not folded:
+        pytest.skip("no theme of this report has more than its lead")
+    for for_print in (False, True):
+        page = render_html(report, for_print=for_print)
+        start = page.index('id="summary"')
+        blocks = page[start : page.index("</section>", start)].split(
+            '<div class="cspa-theme-summary">'
+        )
+        for t in folded:
+            (block,) = [b for b in blocks if f">{escape(t['title'])}</a></h4>" in b]
+            lead, _, more = block.partition('<details class="govuk-details cspa-more"')
+            assert more.startswith(" open>" if for_print else ">"), t["title"]
+            more = more.partition("</details>")[0]
+            for i in t["lead"]:
+                assert str(escape(summary[i]["sentence"])) in lead
+            for i in t["more"]:
+                sentence = str(escape(summary[i]["sentence"]))
+                assert sentence not in lead and sentence in more
