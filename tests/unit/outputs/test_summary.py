@@ -375,6 +375,11 @@ def test_the_html_shows_a_themes_lead_and_folds_the_rest(report):
         )
         for t in folded:
             (block,) = [b for b in blocks if f">{escape(t['title'])}</a></h4>" in b]
+            assert (
+                f"{len(t['entries'])} findings: {t['better']} better, {t['worse']} worse" in block
+            )
+            # "of each" only where the theme has both
+            assert ("the most notable of each first" in block) == bool(t["better"] and t["worse"])
             lead, _, more = block.partition('<details class="govuk-details cspa-more"')
             assert more.startswith(" open>" if for_print else ">"), t["title"]
             more = more.partition("</details>")[0]
