@@ -259,3 +259,30 @@ def test_a_viewer_sees_small_counts_suppressed_and_an_editor_sees_them(client, c
     sign_in(client, "editor821")
     editor = client.get(url, params={"measure": measure, "period": period}).text
     assert 'id="area-figure">c</dd>' not in editor
+
+
+def test_the_area_glance_counts_a_shared_rank_at_its_middle_place():
+    """As the report's summary does (outputs.summary.place): Leeds's "rank 1 of 150, shared with 61
+    other authorities" (no primary permanent exclusions, as 62 authorities) is the 31.5th place on
+    average, so a rank 4 of 150 held alone comes first among the best, and at the bottom a rank 140
+    shared by ten (140th to 149th) before a rank 141 held alone."""
+    from cspa.app.web.pages.areas import at_a_glance
+
+    def row(code, quartile, rank, shared):
+        return {
+            "indicator": code,
+            "measure": "value",
+            "period_label": "2021",
+            "title": f"Indicator {code}",
+            "display": "0.00",
+            "significance": None,
+            "progress": None,
+            "quartile": quartile,
+            "rank": rank,
+            "rank_of": 150,
+            "rank_shared": shared,
+        }
+
+    rows = [row("A", 1, 1, 62), row("B", 1, 4, 1), row("C", 4, 141, 1), row("D", 4, 140, 10)]
+    said = [(s["direction"], s["indicator"]) for s in at_a_glance(rows)]
+    assert said == [("better", "B"), ("better", "A"), ("worse", "D"), ("worse", "C")]

@@ -32,7 +32,7 @@ from typing import Any
 
 from cspa.engine.polarity import compare, sign
 
-__all__ = ["GLANCE", "KINDS", "PERSISTENT", "THEME_LEAD", "shared_with", "summarise"]
+__all__ = ["GLANCE", "KINDS", "PERSISTENT", "THEME_LEAD", "place", "shared_with", "summarise"]
 
 KINDS = ("significance", "quartile", "trend", "progress", "band")
 #: How many periods in a row a figure must improve (or worsen) to be a persistent trend.
@@ -155,7 +155,7 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
                 if j.get("rank") and j.get("rank_of")
                 else ""
             )
-            share = _place(j)
+            share = place(j)
             out.append(
                 _entry(
                     ind,
@@ -207,7 +207,7 @@ def _indicator_entries(area: str, ind: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _place(j: dict) -> float:
+def place(j: dict) -> float:
     """Where the authority's figure stands among the authorities ranked, from 0 (the best) to 1: its
     rank over how many, a tie counted at its middle rank (fractional ranking). A tie shares the
     best rank, and "rank 1 of 150" held by 62 authorities would otherwise head the glance above a

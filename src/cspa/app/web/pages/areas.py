@@ -17,7 +17,7 @@ from cspa.app.web.pages.common import (
 )
 from cspa.app.web.reports_menu import downloads_for
 from cspa.catalogue.load import load_catalogue
-from cspa.outputs.summary import shared_with
+from cspa.outputs.summary import place, shared_with
 
 router = APIRouter()
 
@@ -71,7 +71,9 @@ def at_a_glance(rows: list[dict]) -> list[dict]:
             )
     for q, direction, words in ((1, "better", "best"), (4, "worse", "worst")):
         picked = [r for r in rows if r.get("quartile") == q and r.get("rank_of")]
-        picked.sort(key=lambda r: r["rank"] if q == 1 else -r["rank"])
+        # the report's order (outputs.summary.place): a shared rank counts at its middle place, so
+        # "rank 1 of 150" held by 62 authorities does not head the list above a rank 4 held alone
+        picked.sort(key=lambda r: place(r) if q == 1 else -place(r))
         for r in picked[:PER_KIND]:
             add(
                 "quartile",
