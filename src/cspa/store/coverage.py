@@ -20,7 +20,7 @@ from cspa.catalogue.areas import Area, load_areas
 from cspa.catalogue.load import load_catalogue
 from cspa.store.sql import in_list, string
 
-__all__ = ["Coverage", "area_coverage", "coverage_sentence", "not_then", "own_codes"]
+__all__ = ["Coverage", "area_coverage", "coverage_sentence", "not_then", "not_yet", "own_codes"]
 
 #: Area types that are an authority or a region: a geography of any other type belongs to the
 #: authority (or region) its ``parent`` chain reaches, and only to that one.
@@ -151,4 +151,20 @@ def not_then(area: Area, year: int) -> str:
     return (
         f"{area.name} began on {start.day} {start:%B %Y}, so there is no report of it in {year}; "
         f"ask for {start.year} or later."
+    )
+
+
+def not_yet(year: int, today: dt.date | None = None) -> str | None:
+    """Why there is no report for ``year``, when it is after the current year (else None).
+
+    A report for a year is of the periods ending by that year, so one for a year to come would be
+    today's latest figures under a year they are not of: a mistyped 2031 for 2021 would get a
+    report headed 2031 of 2025's figures, and a letter proposing grades for a year no one has
+    inspected yet."""
+    today = today or dt.date.today()
+    if year <= today.year:
+        return None
+    return (
+        f"{year} has not come yet (today is {today.day} {today:%B %Y}): a report for a year is of "
+        f"the periods ending by then; ask for {today.year} or earlier."
     )

@@ -139,6 +139,35 @@ def test_an_abolished_authority_is_refused_after_it_ceased_saying_what_exists(de
     assert "--framework lait" in text  # what it does have
 
 
+def test_a_year_to_come_is_refused_for_every_report_of_a_year(demo_con, tmp_path):
+    """Leeds's LAIT report for 2031 (a mistyped 2021) was written headed 2031 with 2025's figures,
+    and a letter for 2029 would have proposed grades for a year no one has inspected; the current
+    year is still reported on (a report for it shows the latest periods that have ended)."""
+    from cspa.app.batch import render_assessment_all_areas
+    from cspa.store.coverage import not_yet
+
+    later = dt.date.today().year + 1
+    for request in (
+        ReportRequest("apa-dataset", "leeds", later, framework="lait"),
+        ReportRequest("letter", "leeds", later),
+        ReportRequest("profile", "leeds", later),
+    ):
+        with pytest.raises(
+            CspaError, match=f"^{later} has not come yet .*ask for {later - 1} or earlier"
+        ):
+            build_report(demo_con, request, "json")
+    # a batch of letters said nothing and wrote none (each authority's refusal read as "no figures")
+    with pytest.raises(CspaError, match="has not come yet"):
+        render_assessment_all_areas(demo_con, "letter", later, "json", tmp_path)
+    assert not list(tmp_path.iterdir())
+    today = dt.date(2026, 12, 7)
+    assert not_yet(2026, today) is None and not_yet(2021, today) is None
+    assert not_yet(2027, today) == (
+        "2027 has not come yet (today is 7 December 2026): a report for a year is of the periods "
+        "ending by then; ask for 2026 or earlier."
+    )
+
+
 def test_bedfordshire_2008_is_refused_saying_what_it_has(demo_con):
     """Bedfordshire (820), abolished in 2009, existed in 2008; its only figures under the 2008
     dataset are of a later release (as Kent's), so the report is refused, naming what exists."""
