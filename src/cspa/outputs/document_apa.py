@@ -46,10 +46,18 @@ PREPARED = "report_judgement"
 def framework_for_year(year: int) -> str:
     """The framework whose ``report_years`` cover ``year`` (the 2008 APA framework for the seed
     era, LAIT for current data): a default, overridable with ``--framework``."""
-    for fw in load_catalogue().frameworks.values():
-        if fw.report_years and fw.report_years[0] <= year <= fw.report_years[1]:
+    frameworks = [fw for fw in load_catalogue().frameworks.values() if fw.report_years]
+    for fw in frameworks:
+        if fw.report_years[0] <= year <= fw.report_years[1]:
             return fw.id
-    raise CspaError(f"no framework reports on {year}; give --framework")
+    spans = "; ".join(
+        f"{fw.id} ({fw.report_years[0]}"
+        + (f"-{fw.report_years[1]})" if fw.report_years[1] != fw.report_years[0] else ")")
+        for fw in sorted(frameworks, key=lambda f: f.report_years)
+    )
+    raise CspaError(
+        f"no framework reports on {year} by default: {spans}; give --framework for another year"
+    )
 
 
 def period_window(framework: str, periods: int | None = None) -> int | None:

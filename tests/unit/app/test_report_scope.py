@@ -264,3 +264,13 @@ def test_profile_and_letter_are_refused_where_the_authority_has_no_evidence(
     with pytest.raises(CspaError) as e:
         build_report(demo_store.con, ReportRequest(kind, area, year=year))
     assert f"cspa holds {area}'s own figures for" in str(e.value)
+
+
+def test_a_year_no_framework_covers_is_refused_naming_the_years_each_covers(demo_con):
+    with pytest.raises(CspaError) as e:
+        build_report(demo_con, ReportRequest("apa-dataset", "leeds", 1990), "json")
+    text = str(e.value)
+    assert text.startswith(
+        "no framework reports on 1990 by default: apa2008 (2006-2011); lait (2012-"
+    )
+    assert text.endswith("give --framework for another year")
