@@ -261,6 +261,10 @@ def _progress(
                 compare(ind.get("polarity"), a1, a0) if a0 is not None and a1 is not None else None
             )
             though = f", though its own figure {_MOVED[own]}" if own in _MOVED and own != d else ""
+            # what improved (or declined) most is led by figures that moved as their rank did: a
+            # rank carried by the others' figures (its own the same, or moved the other way) ranks
+            # after every such move, as Leeds's 48.9 to 48.9 (rank 138 to 50) had headed the list
+            carried = own is not None and own != d
             out.append(
                 _entry(
                     ind,
@@ -272,7 +276,7 @@ def _progress(
                     + f" between {before} and {latest} ({v0} to {value}"
                     + shared_with(j, ", a rank ")
                     + f"), into the {_quarter_name(q1)} quarter of authorities{though}.",
-                    2.0 + abs(p["rank"] - j["rank"]) / max(n, 1),
+                    (1.0 if carried else 2.0) + abs(p["rank"] - j["rank"]) / max(n, 1),
                     "changed",
                 )
             )

@@ -388,3 +388,36 @@ def test_the_html_shows_a_themes_lead_and_folds_the_rest(report):
             for i in t["more"]:
                 sentence = str(escape(summary[i]["sentence"]))
                 assert sentence not in lead and sentence in more
+
+
+def test_what_improved_most_leads_with_figures_that_moved_as_their_rank_did():
+    """Leeds's 2021 LAIT report headed 'What improved most' with a rank carried by the others'
+    figures: persistent absence of children on a protection plan, rank 138 to 50 of 146 with its own
+    figure 48.9 both years. A rank move whose own figure improved with it now comes first, and the
+    carried ones follow, the larger move first."""
+    years = ["2019", "2021"]
+
+    def moved(code, r0, r1, v0, v1):
+        js = [
+            {"period": "2019", "quartile": 4 if r0 > 110 else 3, "rank": r0, "rank_of": 146},
+            {"period": "2021", "quartile": 2 if r1 <= 73 else 3, "rank": r1, "rank_of": 146},
+        ]
+        ind = _ind(code, "low", js, {("2019", "area"): str(v0), ("2021", "area"): str(v1)}, years)
+        for o in ind["observations"]:
+            o["value"] = v0 if o["period"] == "2019" else v1
+        return ind
+
+    inds = [
+        moved("SAME", 138, 50, 48.9, 48.9),  # the others' figures carried the rank
+        moved("AGAINST", 118, 79, 32.72, 49.67),  # its own figure worsened
+        moved("WITH", 120, 70, 30.0, 25.0),  # its own figure improved with the rank
+    ]
+    sections = [
+        {"id": "s", "title": "S", "subsections": [{"indicators": ["SAME", "AGAINST", "WITH"]}]}
+    ]
+    entries, layout = summarise("Leeds", inds, sections)
+    assert [entries[i]["indicator"] for i in layout["glance"]["improved"]] == [
+        "WITH",
+        "SAME",
+        "AGAINST",
+    ]
