@@ -8,6 +8,8 @@ taking the sheet as it stands). ``render_xlsx(doc, path)`` writes:
   attribution, the scope, what changed, and how to read the lights, bands, symbols and
   judgement columns, as the rows of an ``Item``/``Text`` table;
 * **Contents**: every indicator with a link to its first row;
+* **Summary** (where the report has one): the "at a glance" sentences, one row each, with the
+  theme, judgement, direction, the glance list it is in and whether its theme shows it first;
 * **Data**: every figure, one row each, with its judgements (the tidy table);
 * one sheet per **outcome area** (the document's ``sections``; LAIT's themes): every indicator's
   printed cells, one row each, with the indicator's code, title and subsection on every row:
@@ -492,6 +494,61 @@ def contents_sheet(
     _attribution(ws, doc, fmt, len(columns) + 1)
 
 
+#: The Summary sheet: the report's "at a glance" sentences, one row each.
+SUMMARY_COLUMNS = [
+    ("Theme", 30),
+    ("Code", 14),
+    ("Indicator", 40),
+    ("Measure", 16),
+    ("Period", 10),
+    ("Judgement", 13),
+    ("Direction", 10),
+    ("At a glance", 26),
+    ("First in theme", 10),
+    ("Sentence", 100),
+]
+
+
+def _summary_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
+    """The ``Summary`` sheet: every sentence of the report's summary (``summary``), one row each,
+    with its theme, the glance list it is in (if any) and whether its theme shows it first, as the
+    HTML's "At a glance" lays them out (``_summary``): filter on Worse to read where the authority
+    falls short, theme by theme."""
+    entries = doc.get("summary") or []
+    if not entries:
+        return
+    layout = doc.get("_summary") or {}
+    theme_of, lead = {}, set()
+    for t in layout.get("themes") or []:
+        theme_of.update(dict.fromkeys(t.get("entries") or [], t.get("title")))
+        lead.update(t.get("lead") or [])
+    headings = layout.get("headings") or {}
+    glance = {
+        i: headings.get(part, part)
+        for part, idx in (layout.get("glance") or {}).items()
+        for i in idx
+    }
+    titles = {ind["code"]: ind.get("title") or "" for ind in doc.get("indicators") or []}
+    rows = [
+        [
+            theme_of.get(i, ""),
+            e["indicator"],
+            titles.get(e["indicator"], ""),
+            e.get("measure") or "",
+            e.get("period") or "",
+            e["kind"],
+            e["direction"].capitalize(),
+            glance.get(i, ""),
+            "Yes" if i in lead else "",
+            e["sentence"],
+        ]
+        for i, e in enumerate(entries)
+    ]
+    ws = wb.get_worksheet_by_name("Summary")
+    write_table(ws, "Summary", SUMMARY_COLUMNS, rows, fmt)
+    _attribution(ws, doc, fmt, len(SUMMARY_COLUMNS) + 1)
+
+
 def _definitions_sheet(wb: Any, doc: dict[str, Any], fmt: _Formats) -> None:
     ws = wb.add_worksheet("Definitions")
     cols = [
@@ -744,15 +801,18 @@ def render_xlsx(doc: dict[str, Any], path: str | Path) -> Path:
     # attribution and legend are the About sheet's rows (and the workbook's properties)
     about_sheet(wb, doc, fmt)
     wb.add_worksheet("Contents")
+    if doc.get("summary"):
+        wb.add_worksheet("Summary")
     _data_sheet(wb, doc, fmt)
-    used = {"about", "contents", "data", "definitions", "neighbours", "map"}
-    used_tables = {"about", "contents", "data", "definitions", "neighbours", "mappoints"}
+    used = {"about", "contents", "summary", "data", "definitions", "neighbours", "map"}
+    used_tables = {"about", "contents", "summary", "data", "definitions", "neighbours", "mappoints"}
     locations: dict[str, tuple[str, int]] = {}
     judged = judgement_columns(doc)
     for section_title, subs in _layout(doc):
         name = _sheet_name(section_title, used)
         section_sheet(wb, name, subs, doc, fmt, judged, locations, used_tables)
     contents_sheet(wb, doc, fmt, locations)
+    _summary_sheet(wb, doc, fmt)
     _definitions_sheet(wb, doc, fmt)
     _neighbours_sheet(wb, doc, fmt)
     _map_sheet(wb, doc, fmt)

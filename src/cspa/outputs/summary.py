@@ -378,7 +378,7 @@ def summarise(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The report's summary entries (in the report's order) and the renderers' layout of them:
     ``glance`` (the most notable of each part: better and worse standing, improvements and
-    declines, each a list of entry indexes) and ``themes`` (per section: its entries' indexes, the
+    declines, each a list of entry indexes) with each part's ``headings``, and ``themes`` (per section: its entries' indexes, the
     :data:`THEME_LEAD` most notable better and worse ones (``lead``) and the rest in the report's
     order (``more``), how many say better and worse, and the indicators with nothing notable)."""
     entries: list[dict[str, Any]] = []
@@ -439,4 +439,10 @@ def summarise(
         "improved": top("changed", "better"),
         "declined": top("changed", "worse"),
     }
-    return entries, {"glance": glance, "themes": themes}
+    headings = {
+        "better": f"Where {area} does best",
+        "worse": f"Where {area} does worst",
+        "improved": "What improved most",
+        "declined": "What declined most",
+    }
+    return entries, {"glance": glance, "headings": headings, "themes": themes}

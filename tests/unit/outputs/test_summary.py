@@ -421,3 +421,27 @@ def test_what_improved_most_leads_with_figures_that_moved_as_their_rank_did():
         "SAME",
         "AGAINST",
     ]
+
+
+def test_the_workbook_lists_every_summary_sentence_as_the_page_lays_them_out(report, tmp_path):
+    """Excel's Summary sheet: one row per sentence, in the report's order, with its theme, the
+    glance list it is in under that list's heading, and whether its theme shows it first."""
+    import openpyxl
+
+    from cspa.outputs.excel import render_xlsx
+
+    ws = openpyxl.load_workbook(render_xlsx(report, tmp_path / "r.xlsx"))["Summary"]
+    cells = [list(r) for r in ws[ws.tables["Summary"].ref]]
+    header = [c.value for c in cells[0]]
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in cells[1:]]
+    summary, layout = report["summary"], report["_summary"]
+    assert [r["Sentence"] for r in rows] == [e["sentence"] for e in summary]
+    assert [r["Direction"] for r in rows] == [e["direction"].capitalize() for e in summary]
+    for part, idx in layout["glance"].items():
+        for i in idx:
+            assert rows[i]["At a glance"] == layout["headings"][part]
+    listed = {i for idx in layout["glance"].values() for i in idx}
+    assert all(not rows[i]["At a glance"] for i in range(len(rows)) if i not in listed)
+    for t in layout["themes"]:
+        assert {rows[i]["Theme"] for i in t["entries"]} <= {t["title"]}
+        assert {i for i in t["entries"] if rows[i]["First in theme"] == "Yes"} == set(t["lead"])
