@@ -40,9 +40,10 @@ PERSISTENT = 3
 #: How many sentences each part of the "at a glance" list shows.
 GLANCE = 6
 #: How many of a theme's better and of its worse sentences are shown first (the most notable of
-#: each, one per indicator); the rest are listed under them in a closed details element, as the
-#: indicators with nothing notable are: a theme of a LAIT report can hold fifty sentences, which no
-#: reader scans, and a theme's strengths alone would hide where it falls short.
+#: each, one per indicator); where the theme has more than :data:`GLANCE`, the rest are listed
+#: under them in a closed details element, as the indicators with nothing notable are: a theme of a
+#: LAIT report can hold fifty sentences, which no reader scans, and a theme's strengths alone would
+#: hide where it falls short.
 THEME_LEAD = 2
 
 # The engine's words for a figure's direction against England (published flags and computed).
@@ -380,7 +381,8 @@ def summarise(
     ``glance`` (the most notable of each part: better and worse standing, improvements and
     declines, each a list of entry indexes) with each part's ``headings``, and ``themes`` (per section: its entries' indexes, the
     :data:`THEME_LEAD` most notable better and worse ones (``lead``) and the rest in the report's
-    order (``more``), how many say better and worse, and the indicators with nothing notable)."""
+    order (``more``; after the lead, unfolded, in a theme of :data:`GLANCE` or fewer), how many say
+    better and worse, and the indicators with nothing notable)."""
     entries: list[dict[str, Any]] = []
     by_code: dict[str, list[int]] = defaultdict(list)
     for ind in indicators:
@@ -419,13 +421,16 @@ def summarise(
                 [i for i in inside if entries[i]["direction"] == direction], THEME_LEAD
             )
         ]
+        more = [i for i in inside if i not in lead]
+        if len(inside) <= GLANCE:  # a short theme is read whole: nothing worth folding
+            lead, more = lead + more, []
         themes.append(
             {
                 "id": s["id"],
                 "title": s["title"],
                 "entries": inside,
                 "lead": lead,
-                "more": [i for i in inside if i not in lead],
+                "more": more,
                 "better": sum(entries[i]["direction"] == "better" for i in inside),
                 "worse": sum(entries[i]["direction"] == "worse" for i in inside),
                 "quiet": [

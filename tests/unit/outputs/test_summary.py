@@ -17,7 +17,7 @@ import pytest
 from cspa.app.reports import ReportRequest, build_report
 from cspa.engine.polarity import compare
 from cspa.outputs.document import validate
-from cspa.outputs.summary import KINDS, PERSISTENT, THEME_LEAD, summarise
+from cspa.outputs.summary import GLANCE, KINDS, PERSISTENT, THEME_LEAD, summarise
 
 # (Kent's and Bedfordshire's 2008 reports are refused since the 2008 dataset shows only figures
 # released by September 2008, issue 17: tests/unit/app/test_report_scope.py)
@@ -333,27 +333,38 @@ def test_a_theme_leads_with_its_most_notable_better_and_worse_and_keeps_the_rest
     """Leeds's 2021 LAIT report said 29 sentences under 'All Pupil Absence & Exclusions' alone (328
     in all its themes). A theme now leads with its THEME_LEAD most notable better sentences and its
     most notable worse ones (so its strengths do not hide where it falls short), says how many of
-    each it has, and keeps every other sentence, in the report's order, for a closed list."""
-    best = [
-        (f"B{r}", {"period": "2021", "quartile": 1, "rank": r, "rank_of": 150}) for r in (30, 2, 9)
-    ]
-    worst = [
-        (f"W{r}", {"period": "2021", "quartile": 4, "rank": r, "rank_of": 150})
-        for r in (120, 149, 140)
-    ]
-    placed = best + worst
-    inds = [
-        _ind(code, "low", [j], {("2021", "area"): "1.0"}, ["2020", "2021"]) for code, j in placed
-    ]
-    sections = [{"id": "s", "title": "S", "subsections": [{"indicators": [c for c, _ in placed]}]}]
-    entries, layout = summarise("Leeds", inds, sections)
-    theme = layout["themes"][0]
-    said = [entries[i]["indicator"] for i in theme["lead"]]
-    assert THEME_LEAD == 2
-    assert said == ["B2", "B9", "W149", "W140"]
-    assert [entries[i]["indicator"] for i in theme["more"]] == ["B30", "W120"]  # the report's order
-    assert (theme["better"], theme["worse"]) == (3, 3)
+    each it has, and keeps every other sentence, in the report's order, for a closed list; a theme
+    of GLANCE sentences or fewer is shown whole, its most notable first."""
+
+    def theme_of(best_ranks, worst_ranks):
+        placed = [
+            (f"B{r}", {"period": "2021", "quartile": 1, "rank": r, "rank_of": 150})
+            for r in best_ranks
+        ] + [
+            (f"W{r}", {"period": "2021", "quartile": 4, "rank": r, "rank_of": 150})
+            for r in worst_ranks
+        ]
+        inds = [
+            _ind(code, "low", [j], {("2021", "area"): "1.0"}, ["2020", "2021"])
+            for code, j in placed
+        ]
+        sections = [
+            {"id": "s", "title": "S", "subsections": [{"indicators": [c for c, _ in placed]}]}
+        ]
+        entries, layout = summarise("Leeds", inds, sections)
+        theme = layout["themes"][0]
+        names = {k: [entries[i]["indicator"] for i in theme[k]] for k in ("lead", "more")}
+        return theme, names
+
+    assert (THEME_LEAD, GLANCE) == (2, 6)
+    theme, names = theme_of((30, 2, 9, 20), (120, 149, 140, 130))
+    assert names["lead"] == ["B2", "B9", "W149", "W140"]
+    assert names["more"] == ["B30", "B20", "W120", "W130"]  # the report's order
+    assert (theme["better"], theme["worse"]) == (4, 4)
     assert sorted(theme["lead"] + theme["more"]) == theme["entries"]
+    # six findings: nothing folded, the most notable of each first and the rest after them
+    theme, names = theme_of((30, 2, 9), (120, 149, 140))
+    assert names == {"lead": ["B2", "B9", "W149", "W140", "B30", "W120"], "more": []}
 
 
 def test_the_html_shows_a_themes_lead_and_folds_the_rest(report):
