@@ -368,34 +368,40 @@ def test_a_theme_leads_with_its_most_notable_better_and_worse_and_keeps_the_rest
 
 
 def test_the_html_shows_a_themes_lead_and_folds_the_rest(report):
-    """In the page, each theme's lead sentences are in its list and the rest in its closed 'more
-    findings' details (open in print, which cannot unfold), so none is lost."""
+    """In the page, each theme's lead sentences are in its list, in the layout's order, and the rest
+    in its closed 'more findings' details (open in print, which cannot unfold), so none is lost; a
+    theme with nothing folded has no such details."""
     from markupsafe import escape
 
     from cspa.outputs.html import render_html
 
     layout, summary = report["_summary"], report["summary"]
-    folded = [t for t in layout["themes"] if t["more"]]
-    if not folded:
-        pytest.skip("no theme of this report has more than its lead")
+    themes = [t for t in layout["themes"] if t["entries"]]
+    assert themes, "every report here has a theme with findings"
     for for_print in (False, True):
         page = render_html(report, for_print=for_print)
         start = page.index('id="summary"')
         blocks = page[start : page.index("</section>", start)].split(
             '<div class="cspa-theme-summary">'
         )
-        for t in folded:
+        for t in themes:
             (block,) = [b for b in blocks if f">{escape(t['title'])}</a></h4>" in b]
+            n = len(t["entries"])
             assert (
-                f"{len(t['entries'])} findings: {t['better']} better, {t['worse']} worse" in block
+                f"{n} finding{'s' if n != 1 else ''}: {t['better']} better, {t['worse']} worse"
+                in block
             )
-            # "of each" only where the theme has both
-            assert ("the most notable of each first" in block) == bool(t["better"] and t["worse"])
+            # "of each" only where the theme has both, and something is folded
+            both = bool(t["better"] and t["worse"] and t["more"])
+            assert ("the most notable of each first" in block) == both
             lead, _, more = block.partition('<details class="govuk-details cspa-more"')
+            at = [lead.index(str(escape(summary[i]["sentence"]))) for i in t["lead"]]
+            assert at == sorted(at), t["title"]  # the layout's order
+            if not t["more"]:
+                assert not more, t["title"]
+                continue
             assert more.startswith(" open>" if for_print else ">"), t["title"]
             more = more.partition("</details>")[0]
-            for i in t["lead"]:
-                assert str(escape(summary[i]["sentence"])) in lead
             for i in t["more"]:
                 sentence = str(escape(summary[i]["sentence"]))
                 assert sentence not in lead and sentence in more
