@@ -36,7 +36,7 @@ from cspa.catalogue.areas import load_areas
 from cspa.errors import CspaError
 from cspa.outputs.document_apa import PREPARED, owner_sql, present_columns, report_selection
 from cspa.outputs.render import render
-from cspa.store.coverage import not_yet
+from cspa.store.coverage import refuse_not_yet
 from cspa.store.sql import literal, string
 
 #: The reference tables a document reads besides the judgements.
@@ -166,8 +166,7 @@ def render_all_areas(
     """Render the APA dataset report of every authority of the framework's era into ``out`` (or of
     the authorities ``areas`` names, DfE codes); return how many were written. ``periods`` as in
     ``build_apa_document``."""
-    if why := not_yet(year):  # before every authority is judged, not once per authority after
-        raise CspaError(why)
+    refuse_not_yet(year)  # before every authority is judged, not once per authority after
     out.mkdir(parents=True, exist_ok=True)
     workers = workers or min(2, os.cpu_count() or 1)
     folder = Path(tempfile.mkdtemp(prefix="cspa-batch-"))
@@ -255,8 +254,7 @@ def render_assessment_all_areas(
         prepare_all_areas,
     )
 
-    if why := not_yet(year):  # each authority's refusal below would be passed over as "no figures"
-        raise CspaError(why)
+    refuse_not_yet(year)  # each authority's refusal below would be passed over as "no figures"
     build = build_profile_document if kind == "profile" else build_letter_document
     written = []
     for code in prepare_all_areas(con, kind, year, ruleset):

@@ -39,7 +39,7 @@ from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.vocabulary import attribution_for
 from cspa.catalogue.yaml_file import read_yaml
 from cspa.errors import CspaError
-from cspa.store.coverage import not_yet
+from cspa.store.coverage import refuse_not_yet
 from cspa.store.sql import in_list
 
 GEO_LABEL = {"area": None, "statistical_neighbours": "Statistical neighbours", "england": "England"}
@@ -289,8 +289,7 @@ def build_profile_document(
     """The performance profile of one authority for one year (the rule set covering the year).
 
     ``prepared=True`` reuses the profile relations already built for every authority."""
-    if why := not_yet(year):
-        raise CspaError(why)
+    refuse_not_yet(year)
     area = load_areas().resolve(area_query)
     rs = ruleset_for_year(year, ruleset)
     if not prepared:
@@ -831,8 +830,7 @@ def build_letter_document(
     ``prepared=True`` reuses what :func:`prepare_letters` computed (for every authority in one go)."""
     from cspa.assessment.profile import population
 
-    if why := not_yet(year):
-        raise CspaError(why)
+    refuse_not_yet(year)
     area = load_areas().resolve(area_query)
     rs = ruleset_for_year(year, ruleset)
     # an authority the rule set does not assess is refused before every authority's letter is

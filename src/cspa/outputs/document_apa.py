@@ -31,7 +31,7 @@ from cspa.store.coverage import (
     coverage_sentence,
     mapped_owners,
     not_then,
-    not_yet,
+    refuse_not_yet,
 )
 from cspa.store.sql import string
 
@@ -445,8 +445,7 @@ def build_apa_document(
     the periods shown, which is all the HTML and PDF need and much less work for a batch of reports.
     ``shared`` keeps what every report of a batch shares between calls (see :class:`SharedRows`).
     """
-    if why := not_yet(year):
-        raise CspaError(why)
+    refuse_not_yet(year)
     areas = load_areas()
     area = areas.resolve(area_query)
     framework = framework or framework_for_year(year)

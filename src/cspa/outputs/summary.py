@@ -379,10 +379,11 @@ def summarise(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The report's summary entries (in the report's order) and the renderers' layout of them:
     ``glance`` (the most notable of each part: better and worse standing, improvements and
-    declines, each a list of entry indexes) with each part's ``headings``, and ``themes`` (per section: its entries' indexes, the
-    :data:`THEME_LEAD` most notable better and worse ones (``lead``) and the rest in the report's
-    order (``more``; after the lead, unfolded, in a theme of :data:`GLANCE` or fewer), how many say
-    better and worse, and the indicators with nothing notable)."""
+    declines, each a list of entry indexes) with each part's ``headings``, and ``themes`` (per
+    section: its entries' indexes, the :data:`THEME_LEAD` most notable better and worse ones
+    (``lead``) and the rest in the report's order (``more``; after the lead, unfolded, in a theme
+    of :data:`GLANCE` or fewer), how many say better and worse, and the indicators with nothing
+    notable)."""
     entries: list[dict[str, Any]] = []
     by_code: dict[str, list[int]] = defaultdict(list)
     for ind in indicators:

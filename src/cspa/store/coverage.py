@@ -18,9 +18,18 @@ import duckdb
 
 from cspa.catalogue.areas import Area, load_areas
 from cspa.catalogue.load import load_catalogue
+from cspa.errors import CspaError
 from cspa.store.sql import in_list, string
 
-__all__ = ["Coverage", "area_coverage", "coverage_sentence", "not_then", "not_yet", "own_codes"]
+__all__ = [
+    "Coverage",
+    "area_coverage",
+    "coverage_sentence",
+    "not_then",
+    "not_yet",
+    "own_codes",
+    "refuse_not_yet",
+]
 
 #: Area types that are an authority or a region: a geography of any other type belongs to the
 #: authority (or region) its ``parent`` chain reaches, and only to that one.
@@ -168,3 +177,9 @@ def not_yet(year: int, today: dt.date | None = None) -> str | None:
         f"{year} has not come yet (today is {today.day} {today:%B %Y}): a report for a year is of "
         f"the periods ending by then; ask for {today.year} or earlier."
     )
+
+
+def refuse_not_yet(year: int) -> None:
+    """Raise :class:`CspaError` saying why (:func:`not_yet`) when ``year`` is after the current one."""
+    if why := not_yet(year):
+        raise CspaError(why)
