@@ -49,16 +49,17 @@ def test_area_summary_cites_its_evidence(client, con):
         page,
     )
     assert links, "no at-a-glance sentences"
+    assert {d for d, s, *_ in links if " from " in s and " to " in s} == {"better", "worse"}
     for direction, sentence, code, measure in links:
         code = urllib.parse.unquote(html.unescape(code))
         measure = urllib.parse.unquote(html.unescape(measure))
         row = con.execute(
-            "SELECT display, rank, rank_of, rank_shared, quartile, significance, progress FROM web_latest "
-            "WHERE area = '821' AND audience = 'public' AND indicator = ? AND measure = ?",
+            "SELECT display, rank, rank_of, rank_shared, quartile, significance, progress, period_end "
+            "FROM web_latest WHERE area = '821' AND audience = 'public' AND indicator = ? AND measure = ?",
             [code, html.unescape(measure)],
         ).fetchall()
         assert row, f"{code}: the sentence cites a figure the store does not have"
-        display, rank, rank_of, shared, quartile, sig, progress = row[0]
+        display, rank, rank_of, shared, quartile, sig, progress, end = row[0]
         sentence = html.unescape(sentence)
         assert display in sentence
         if "quarter of authorities" in sentence:
@@ -75,6 +76,14 @@ def test_area_summary_cites_its_evidence(client, con):
             assert sig in (("better", "best") if direction == "better" else ("worse", "worst"))
         else:
             assert progress == ("improved" if direction == "better" else "worsened")
+            # it says what the figure moved from: Luton's figure before, as the store has it
+            ((before, label),) = con.execute(
+                "SELECT display, period_label FROM web_judgement WHERE area = '821' AND public "
+                "AND for_area IS NULL AND indicator = ? AND measure = ? AND period_end < ? "
+                "ORDER BY period_end DESC LIMIT 1",
+                [code, html.unescape(measure), end],
+            ).fetchall()
+            assert f"{progress} from {before} in {label} to {display} in " in sentence
     # the neighbours listed are DfE's 2025 statistical neighbours of Luton, in order
     expected = [
         n
@@ -286,3 +295,54 @@ def test_the_area_glance_counts_a_shared_rank_at_its_middle_place():
     rows = [row("A", 1, 1, 62), row("B", 1, 4, 1), row("C", 4, 141, 1), row("D", 4, 140, 10)]
     said = [(s["direction"], s["indicator"]) for s in at_a_glance(rows)]
     assert said == [("better", "B"), ("better", "A"), ("worse", "D"), ("worse", "C")]
+
+
+def test_the_area_glance_says_what_a_figure_moved_from_biggest_rank_move_first():
+    """A progress sentence names the figure before ("improved from 7.2 in 2024 to 2.1 in 2025":
+    "improved to 2.1" alone does not say by how much), and the moves that took the authority's rank
+    the same way come first, the biggest share of those ranked first; the rest in the catalogue's
+    order."""
+    from cspa.app.web.pages.areas import at_a_glance
+
+    def row(code, progress, before_rank, rank):
+        return {
+            "indicator": code,
+            "measure": "value",
+            "period_label": "2025",
+            "title": f"Indicator {code}",
+            "display": "2.1",
+            "before_display": "7.2",
+            "before_period_label": "2024",
+            "significance": None,
+            "progress": progress,
+            "quartile": None,
+            "rank": rank,
+            "before_rank": before_rank,
+            "rank_of": 150 if rank else None,
+        }
+
+    rows = [
+        row("A", "improved", None, None),
+        row("B", "improved", 80, 90),  # improved, but others more: its rank fell
+        row("C", "improved", 100, 40),
+        row("D", "improved", 60, 50),
+        row("E", "worsened", 10, 70),
+        row("F", "worsened", 10, 20),
+    ]
+    said = at_a_glance(rows)
+    assert [(s["direction"], s["indicator"]) for s in said] == [
+        ("better", "C"),
+        ("better", "D"),
+        ("better", "A"),
+        ("better", "B"),
+        ("worse", "E"),
+        ("worse", "F"),
+    ]
+    by = {s["indicator"]: s["sentence"] for s in said}
+    assert (
+        by["C"] == "Indicator C: improved from 7.2 in 2024 to 2.1 in 2025 (rank 100 to 40 of 150)."
+    )
+    assert by["B"] == "Indicator B: improved from 7.2 in 2024 to 2.1 in 2025."
+    assert (
+        by["E"] == "Indicator E: worsened from 7.2 in 2024 to 2.1 in 2025 (rank 10 to 70 of 150)."
+    )

@@ -424,6 +424,12 @@ def _web_select(source: str, columns: list[str]) -> str:
         ORDER BY j.indicator, j.area, j.period"""
 
 
+_BEFORE = (
+    "lag(display) OVER s AS before_display, lag(period_label) OVER s AS before_period_label, "
+    "lag(rank) OVER s AS before_rank"
+)
+
+
 def _latest_select(where: str) -> str:
     """Every authority's latest figure of every indicator and measure, with England's and its
     neighbours' figures for the same period: what an area's summary page shows, made for every
@@ -437,10 +443,15 @@ def _latest_select(where: str) -> str:
             WHERE j.area_type = 'la' AND j.for_area IS NULL
               AND (j.value IS NOT NULL OR j.status IS NOT NULL) AND {where}
         ), latest AS (
-            SELECT 'all' AS audience, * FROM base
+            -- with the figure before it (the one its progress was judged against: progress is
+            -- judged only where the authority has a figure in the measure's previous period), so
+            -- the summary can say "from 7.2 in 2024 to 2.1 in 2025", not only "to 2.1"
+            SELECT 'all' AS audience, *, {_BEFORE} FROM base
+            WINDOW s AS (PARTITION BY area, indicator, measure ORDER BY period_end)
             QUALIFY row_number() OVER (PARTITION BY area, indicator, measure ORDER BY period_end DESC) = 1
             UNION ALL BY NAME
-            SELECT 'public' AS audience, * FROM base WHERE public
+            SELECT 'public' AS audience, *, {_BEFORE} FROM base WHERE public
+            WINDOW s AS (PARTITION BY area, indicator, measure ORDER BY period_end)
             QUALIFY row_number() OVER (PARTITION BY area, indicator, measure ORDER BY period_end DESC) = 1
         ), sn AS (
             SELECT indicator, measure, period, regexp_extract(area, '^SN:[^:]+:(.+)$', 1) AS for_la,

@@ -84,14 +84,39 @@ def at_a_glance(rows: list[dict]) -> list[dict]:
             )
     for word, direction in (("improved", "better"), ("worsened", "worse")):
         picked = [r for r in rows if r.get("progress") == word]
+        # a move that also moved the authority's rank the same way comes first, the biggest move
+        # first (a figure can improve while others improved more, so its rank fell); the rest
+        # keep the catalogue's order
+        picked.sort(key=lambda r: -_rank_move(r, direction))
         for r in picked[:PER_KIND]:
+            before = (
+                f"from {r['before_display']} in {r['before_period_label']} "
+                if r.get("before_display") and r.get("before_period_label")
+                else ""
+            )
             add(
                 "progress",
                 direction,
                 r,
-                f"{r['title']}: {word} to {r['display']} in {r['period_label']}.",
+                f"{r['title']}: {word} {before}to {r['display']} in {r['period_label']}"
+                f"{_rank_words(r, direction)}.",
             )
     return out
+
+
+def _rank_move(r: dict, direction: str) -> float:
+    """How far the authority's rank moved the way its figure did, as a share of those ranked (0
+    where it was not ranked both times, or moved against the figure)."""
+    if not (r.get("rank") and r.get("before_rank") and r.get("rank_of")):
+        return 0.0
+    up = r["before_rank"] - r["rank"]  # a smaller rank is better
+    return max(up if direction == "better" else -up, 0) / r["rank_of"]
+
+
+def _rank_words(r: dict, direction: str) -> str:
+    if _rank_move(r, direction) <= 0:
+        return ""
+    return f" (rank {r['before_rank']} to {r['rank']} of {r['rank_of']})"
 
 
 @router.get("/areas/{dfe}")
@@ -118,7 +143,8 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
         r["topic"] = queries.topic_of(r["definition_json"], r["section"], r["framework"])
         themes[r["topic"]].append(r)
     theme_names = sorted(themes)
-    summary_ids = {(x["indicator"], x["measure"]) for x in at_a_glance(shown)}
+    summary = at_a_glance(shown)
+    summary_ids = {(x["indicator"], x["measure"]) for x in summary}
     index = [
         {
             "topic": t,
@@ -133,7 +159,6 @@ def area_page(request: Request, dfe: str, framework: str | None = None, theme: s
         themes = {theme: themes[theme]}
     elif theme != "all":
         themes = {}
-    summary = at_a_glance(shown)
     cat = load_catalogue()
     fw = cat.frameworks.get(chosen) if chosen else None
     group = None
