@@ -346,3 +346,100 @@ def test_the_area_glance_says_what_a_figure_moved_from_biggest_rank_move_first()
     assert (
         by["E"] == "Indicator E: worsened from 7.2 in 2024 to 2.1 in 2025 (rank 10 to 70 of 150)."
     )
+
+
+def test_indicator_figures_download_as_csv(client, con):
+    """The indicator page's download: every authority's, region's and England's figure of every
+    period (or one), each authority's with its rank and its neighbours' average, and each row
+    with its publisher, vintage and licence; the figures checked against the store's judgements."""
+    import csv
+    import io
+
+    ((code, measure),) = con.execute(
+        """SELECT indicator, measure FROM web_judgement
+           WHERE area = '821' AND for_area IS NULL AND rank IS NOT NULL AND public
+           GROUP BY ALL HAVING count(DISTINCT period) >= 3 ORDER BY indicator, measure LIMIT 1"""
+    ).fetchall()
+    url = f"/areas/821/indicators/{urllib.parse.quote(code)}/figures.csv"
+    r = client.get(url, params={"measure": measure})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"].startswith("attachment; filename=")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    ((n_la, n_periods, group_area),) = con.execute(
+        """SELECT count(*) FILTER (WHERE area_type = 'la'), count(DISTINCT period),
+                  any_value(area) FILTER (WHERE area LIKE 'SN:%:821')
+           FROM web_judgement WHERE indicator = ? AND measure = ? AND for_area IS NULL AND public
+             AND area_type IN ('la', 'sn_group', 'region', 'country')""",
+        [code, measure],
+    ).fetchall()
+    assert sum(x["geographic_level"] == "Local authority" for x in rows) == n_la
+    assert len({x["time_period"] for x in rows}) == n_periods
+    assert {x["geographic_level"] for x in rows} >= {"Local authority", "National"}
+    for x in rows:
+        assert x["publisher"] and x["licence"] == "Open Government Licence v3.0" and x["vintage"]
+        # figures as the engine compares them: no float noise past ten decimals
+        for field in ("value", "change", "neighbours_average"):
+            assert len(x[field].partition(".")[2]) <= 10, (field, x[field])
+    luton = {x["time_period"]: x for x in rows if x["area_code"] == "821"}
+    stored = con.execute(
+        """SELECT j.period, j.value, j.rank, j.rank_of, j.quartile, j.progress, sn.value
+           FROM web_judgement j LEFT JOIN web_judgement sn ON sn.indicator = j.indicator
+             AND sn.measure = j.measure AND sn.period = j.period AND sn.area = ? AND sn.for_area IS NULL
+           WHERE j.indicator = ? AND j.measure = ? AND j.area = '821' AND j.for_area IS NULL AND j.public""",
+        [group_area, code, measure],
+    ).fetchall()
+    assert len(luton) == len(stored) >= 3
+    for period, value, rank, rank_of, quartile, progress, sn in stored:
+        x = luton[period]
+        assert x["area_name"] == "Luton" and x["ons_code"] == "E06000032"
+        assert (float(x["value"]) if x["value"] else None) == (
+            round(value, 10) if value is not None else None
+        )
+        assert x["rank"] == str(rank or "") and x["rank_of"] == str(rank_of or "")
+        assert x["quartile"] == str(quartile or "") and x["progress"] == (progress or "")
+        assert (float(x["neighbours_average"]) if x["neighbours_average"] else None) == (
+            round(sn, 10) if sn is not None else None
+        )
+    # one period, named by its label as the page's menu shows it
+    label = next(iter(luton.values()))["time_period_label"]
+    one = list(
+        csv.DictReader(
+            io.StringIO(client.get(url, params={"measure": measure, "period": label}).text)
+        )
+    )
+    assert one and {x["time_period_label"] for x in one} == {label}
+    assert client.get(url, params={"measure": measure, "period": "1066"}).status_code == 404
+    # the page links to both
+    page = client.get(
+        f"/areas/821/indicators/{urllib.parse.quote(code)}", params={"measure": measure}
+    )
+    assert (
+        f"{html.escape(url.split('/indicators/')[1].split('/')[0])}/figures.csv?measure="
+        in page.text
+    )
+
+
+def test_indicator_csv_suppresses_small_counts_for_a_viewer(client, con):
+    """A count below the threshold is the suppression symbol for a viewer in the download too,
+    with nothing beside it that gives it away (its counts, its change); its editor sees it."""
+    import csv
+    import io
+
+    ((code, measure, period, value),) = con.execute(
+        """SELECT j.indicator, j.measure, j.period, j.value FROM web_judgement j
+           JOIN measure m USING (indicator, measure)
+           WHERE m.unit = 'count' AND j.area = '821' AND j.value BETWEEN 1 AND 5 AND j.for_area IS NULL
+             AND j.public ORDER BY j.indicator LIMIT 1"""
+    ).fetchall()
+    url = f"/areas/821/indicators/{urllib.parse.quote(code)}/figures.csv"
+
+    def luton(c):
+        text = c.get(url, params={"measure": measure, "period": period}).text
+        return next(x for x in csv.DictReader(io.StringIO(text)) if x["area_code"] == "821")
+
+    seen = luton(client)
+    assert seen["display"] == "c" and seen["value"] == "" and seen["change"] == ""
+    assert seen["numerator"] == "" and seen["denominator"] == ""
+    sign_in(client, "editor821")
+    assert float(luton(client)["value"]) == value

@@ -154,6 +154,7 @@ def indicator(cur: duckdb.DuckDBPyConnection, code: str) -> dict | None:
     fw = load_catalogue().frameworks.get(ind["framework"])
     ind["framework_title"] = fw.title if fw else ind["framework"]
     ind["licence"] = fw.licence if fw else None
+    ind["publisher"] = fw.publisher if fw else None
     ind["vintage"] = fw.vintage if fw else None
     return ind
 
@@ -222,6 +223,41 @@ def figures(
             WHERE j.indicator = ? AND j.measure = ? AND j.period = ? AND j.for_area IS NULL {sql}
             ORDER BY j.area_type <> 'la', j.rank NULLS LAST, a.name""",
         [code, measure, period, *params],
+    )
+
+
+def indicator_figures(
+    cur: duckdb.DuckDBPyConnection,
+    code: str,
+    measure: str,
+    period: str | None,
+    group: str | None,
+    public_only: bool,
+    own: str | None = None,
+) -> list[dict]:
+    """Every authority's, region's and England's figure of one indicator and measure (one period or
+    every period), each authority's with its statistical neighbours' average beside it (the ``group``'s
+    figure for it): the indicator page's figures as one table, period by period."""
+    sql, params = _public("j.", public_only, own)
+    one = "AND (j.period = ? OR j.period_label = ?)" if period else ""
+    return rows(
+        cur,
+        f"""SELECT j.indicator, j.measure, j.period, j.period_label, j.period_end, j.area_type, j.area,
+                   a.dfe_code, a.ons_code, a.name AS area_name, j.value, j.display, j.numerator,
+                   j.denominator, j.status, j.rank, j.rank_of, j.rank_shared, j.quartile,
+                   sn.value AS neighbours_value, sn.display AS neighbours_display,
+                   j.change, j.progress, j.trend, j.significance, j.source, j.vintage,
+                   m.unit, m.polarity, m.label AS measure_label
+            FROM web_judgement j JOIN measure m ON m.indicator = j.indicator AND m.measure = j.measure
+            LEFT JOIN area a ON a.code = j.area
+            LEFT JOIN web_judgement sn ON sn.indicator = j.indicator AND sn.measure = j.measure
+                 AND sn.period = j.period AND sn.for_area IS NULL AND j.area_type = 'la'
+                 AND sn.area = 'SN:' || ? || ':' || j.area {sql.replace("j.", "sn.")}
+            WHERE j.indicator = ? AND j.measure = ? AND j.for_area IS NULL
+              AND j.area_type IN ('la', 'region', 'country') {one} {sql}
+            ORDER BY j.period_end, j.area_type = 'country' DESC, j.area_type = 'region' DESC,
+                     j.rank NULLS LAST, a.name""",
+        [group, *params, code, measure, *([period, period] if period else []), *params],
     )
 
 
