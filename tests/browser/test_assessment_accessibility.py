@@ -79,3 +79,24 @@ def test_every_evidence_link_lands_on_its_evidence(browser, pages):
         )  # LA adoption agency
     finally:
         context.close()
+
+
+def test_the_current_profiles_tables_fit_a_desktop_page(browser, pages):
+    """At 1280 px the current profile's ten-column tables fit the page's width (their worded
+    headings wrap; the figures never break), so no column is hidden behind a sideways scroll; and
+    the inspections table's text reads left to right and wraps like prose."""
+    context, page, _ = _open(browser, pages[("profile", 2025)], 1280)
+    try:
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('.cspa-table-wrap')].map(
+                 e => [e.getAttribute('aria-labelledby'), e.scrollWidth - e.clientWidth])"""
+        )
+        assert len(widths) == 5
+        assert [w for w in widths if w[1] > 1] == []
+        aligned = page.evaluate(
+            """() => getComputedStyle(document.querySelector(
+                 '#tbl-inspections-cap').closest('table').querySelector('tbody td')).textAlign"""
+        )
+        assert aligned in ("left", "start")
+    finally:
+        context.close()
