@@ -279,6 +279,25 @@ def _coverage(con: duckdb.DuckDBPyConnection, area) -> str:
     return coverage_sentence(area, area_coverage(con, area))
 
 
+def _day(d: dt.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _profile_period(p, as_at: dt.date, year: int) -> str:
+    """What the profile is as at, in words: the rule set's ``period_text`` with the assessment's
+    date and year put in (``{as_at}``, ``{year}``), saying so where the provider outcomes are a
+    snapshot later than that date (Ofsted's at 31 March 2023 is the only one held, so a 2020
+    profile shows it and must not pass it off as 2020's)."""
+    text = (p.period_text or p.period).format(as_at=_day(as_at), year=year)
+    try:
+        snapshot = dt.datetime.strptime(p.period, "%d %B %Y").date()
+    except ValueError:
+        return text
+    if p.kind == "ofsted" and snapshot > as_at:
+        text += f". Provider outcomes are the only snapshot cspa holds, later than {_day(as_at)}"
+    return text
+
+
 def build_profile_document(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -327,7 +346,7 @@ def build_profile_document(
         "report": "profile",
         "title": p.title,
         "area": _area_doc(area),
-        "period": p.period_text or p.period,
+        "period": _profile_period(p, rs.as_at(year), year),
         "year": year,
         "framework": _framework_doc(rs),
         "version": f"cspa {__version__}",

@@ -141,6 +141,8 @@ class Profile(_Strict):
     title: str
     title_ref: str | None = None
     period: str
+    #: the document's "Reporting date" line; ``{as_at}`` and ``{year}`` are replaced by the
+    #: assessment's date and year (a later provider snapshot is then said to be later)
     period_text: str | None = None
     period_ref: str | None = None
     outcome_labels: list[str] = Field(min_length=4, max_length=4)

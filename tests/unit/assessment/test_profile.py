@@ -75,3 +75,37 @@ def test_ofsted_provider_counts_pool_england_and_neighbours(bare_store):
     # an authority with none inspected prints 0 and no percentage
     assert _display(con, "OF_IFA", "number_inspected", area="873") == "0"
     assert _display(con, "OF_IFA", "pct_good_or_outstanding", area="873") == ""
+
+
+def test_a_profiles_date_is_its_years_and_a_later_provider_snapshot_says_so(demo_con):
+    """The profile says what it is as at: inspections published by the assessment date (the rule
+    set's data cut-off in its year) and education to its year. Ofsted's provider outcomes at 31
+    March 2023 are the only snapshot held, so a 2020 profile says they are later than its date; a
+    2025 one need not; the 2011 profile keeps the seed's printed line (003)."""
+    import datetime as dt
+
+    from cspa.assessment.report import build_profile_document
+
+    def inspected(doc):
+        return [i["date"] for i in doc["inspections"] if i.get("date")]
+
+    then = build_profile_document(demo_con, "Kent", 2020)
+    assert then["period"] == (
+        "Provider outcomes at 31 March 2023; LA inspections published by 31 August 2020; "
+        "education to 2020. Provider outcomes are the only snapshot cspa holds, later than "
+        "31 August 2020"
+    )
+    # what it says is what it shows: no inspection published after its date
+    assert inspected(then) and max(
+        dt.datetime.strptime(d, "%d/%m/%Y").date() for d in inspected(then)
+    ) <= dt.date(2020, 8, 31)
+    years = [c for c in then["profile_tables"]["education"]["columns"] if c.isdigit()]
+    assert years and max(years) == "2020"
+    now = build_profile_document(demo_con, "Kent", 2025)
+    assert now["period"] == (
+        "Provider outcomes at 31 March 2023; LA inspections published by 31 August 2025; "
+        "education to 2025"
+    )
+    assert (
+        build_profile_document(demo_con, "Luton", 2011)["period"] == "Quarter 10 : 03 August 2011"
+    )
