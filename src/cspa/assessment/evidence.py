@@ -528,7 +528,9 @@ def build_evidence(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> st
     parts = []
     for e in rs.evidence:
         if e.kind == "profile" and rs.profile is not None:
-            parts.append(_profile_ev(e))
+            # provider outcomes from after the assessment's date are not its evidence
+            if not rs.later_provider_snapshot(year):
+                parts.append(_profile_ev(e))
         elif e.kind == "profile_education" and rs.profile is not None:
             parts.append(_profile_education_ev(e))
         elif e.kind == "inspection":

@@ -496,7 +496,12 @@ def draft_items(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
         parts.append(_figure_facts(rs))
     if _table_exists(con, INSPECTIONS):
         parts += [p for p in (_inspection_facts(rs, year), _seed_event_facts(rs, year)) if p]
-    if rs.profile is not None and _table_exists(con, PROFILE):
+    # a letter does not cite provider outcomes dated after it (RuleSet.later_provider_snapshot)
+    if (
+        rs.profile is not None
+        and _table_exists(con, PROFILE)
+        and not rs.later_provider_snapshot(year)
+    ):
         parts += [p for p in (_profile_facts(rs),) if p]
     empty = (
         f"SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::VARCHAR, "

@@ -283,17 +283,13 @@ def _day(d: dt.date) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-def _profile_period(p, as_at: dt.date, year: int) -> str:
+def _profile_period(rs: RuleSet, year: int) -> str:
     """What the profile is as at, in words: the rule set's ``period_text`` with the assessment's
     date and year put in (``{as_at}``, ``{year}``), saying so where the provider outcomes are a
-    snapshot later than that date (Ofsted's at 31 March 2023 is the only one held, so a 2020
-    profile shows it and must not pass it off as 2020's)."""
+    snapshot later than that date (:meth:`RuleSet.later_provider_snapshot`)."""
+    p, as_at = rs.profile, rs.as_at(year)
     text = (p.period_text or p.period).format(as_at=_day(as_at), year=year)
-    try:
-        snapshot = dt.datetime.strptime(p.period, "%d %B %Y").date()
-    except ValueError:
-        return text
-    if p.kind == "ofsted" and snapshot > as_at:
+    if rs.later_provider_snapshot(year):
         text += f". Provider outcomes are the only snapshot cspa holds, later than {_day(as_at)}"
     return text
 
@@ -346,7 +342,7 @@ def build_profile_document(
         "report": "profile",
         "title": p.title,
         "area": _area_doc(area),
-        "period": _profile_period(p, rs.as_at(year), year),
+        "period": _profile_period(rs, year),
         "year": year,
         "framework": _framework_doc(rs),
         "version": f"cspa {__version__}",
@@ -489,7 +485,16 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
             f"This letter sets out the proposed assessment of children's services in {area.name} for "
             f"{year}, derived by cspa rule set {rs.id} (version {rs.version}) from the published data "
             "listed under each grade, and moderated by an inspector where shown."
-        ],
+        ]
+        + (
+            [
+                f"Ofsted's outcomes for the social care providers in the area are held only as at "
+                f"{_day(later)}, after this letter's date ({_day(rs.as_at(year))}), so it does not "
+                "cite them."
+            ]
+            if (later := rs.later_provider_snapshot(year))
+            else []
+        ),
         "assessment_heading": f"{area.name} children's services assessment {year}",
         "closing": [],
         "valediction": "Yours sincerely",

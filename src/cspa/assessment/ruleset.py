@@ -504,6 +504,20 @@ class RuleSet(_Strict):
                         )
         return self
 
+    def later_provider_snapshot(self, year: int) -> dt.date | None:
+        """The date of Ofsted's provider outcomes the profile reads, where it is later than an
+        assessment of ``year`` is made as at (the only snapshot held is at 31 March 2023): a
+        dated document does not cite figures from after its date, so a 2019 letter leaves them
+        out and a 2020 profile says they are later. None where they are not later, or are the
+        seed's own (a catalogue profile)."""
+        if self.profile is None or self.profile.kind != "ofsted":
+            return None
+        try:
+            snapshot = dt.datetime.strptime(self.profile.period, "%d %B %Y").date()
+        except ValueError:
+            return None
+        return snapshot if snapshot > self.as_at(year) else None
+
     def as_at(self, year: int) -> dt.date:
         """The date an assessment of ``year`` is made as at: the data cut-off day of that year. Figures for
         periods ending by then and inspections published by then are its evidence."""

@@ -109,3 +109,27 @@ def test_a_profiles_date_is_its_years_and_a_later_provider_snapshot_says_so(demo
     assert (
         build_profile_document(demo_con, "Luton", 2011)["period"] == "Quarter 10 : 03 August 2011"
     )
+
+
+def test_a_letter_dated_before_the_provider_snapshot_does_not_cite_it(demo_con):
+    """Ofsted's provider outcomes are held at 31 March 2023 only. Kent's 2019 letter (as at 31
+    August 2019) had said "Children's homes: the very large majority of the 86 inspected (90%) are
+    good or outstanding" from them; a dated letter cites nothing from after its date, so it leaves
+    them out of its sentences and evidence and says why once. Its 2025 letter cites them."""
+    import json
+
+    from cspa.assessment.report import build_letter_document
+
+    def text(doc):
+        return json.dumps({k: v for k, v in doc.items() if k != "attribution"})
+
+    then = build_letter_document(demo_con, "Kent", 2019)
+    assert (
+        "Ofsted's outcomes for the social care providers in the area are held only as at "
+        "31 March 2023, after this letter's date (31 August 2019), so it does not cite them."
+    ) in then["introduction"]
+    cited = text(then).replace(then["introduction"][-1], "")
+    assert "31 March 2023" not in cited and "good or outstanding" not in cited
+    now = build_letter_document(demo_con, "Kent", 2025)
+    assert "31 March 2023" in text(now) and "good or outstanding" in text(now)
+    assert not any("does not cite them" in x for x in now["introduction"])
