@@ -32,6 +32,7 @@ def test_openapi_document_lists_every_route(client):
         "/areas/{dfe}",
         "/indicators",
         "/indicators/{code}",
+        "/indicators/{code}/figures",
         "/areas/{dfe}/observations",
         "/areas/{dfe}/judgements",
         "/areas/{dfe}/reports/{kind}",
@@ -289,3 +290,36 @@ def test_inspector_moderates_through_the_api(client, tokens):
     ).json()
     g = next(g for g in letter["grades"] if g["judgement_id"] == j)
     assert g["grade"] == 3 and g["moderation"]["by"] == "inspector821"
+
+
+def test_an_indicators_figures_for_every_authority_paged(client, app, tokens):
+    """/indicators/{code}/figures: every authority's, region's and England's figure of the
+    indicator (the indicator page's CSV as JSON), paged; one period by key or label; each row's
+    publisher and licence; small counts suppressed but for administrators."""
+    with app.state.db.read() as cur:
+        ((code, measure, period, label, n, value),) = cur.execute(
+            """SELECT j.indicator, j.measure, j.period, j.period_label,
+                      (SELECT count(*) FROM web_judgement x WHERE x.indicator = j.indicator
+                         AND x.measure = j.measure AND x.period = j.period AND x.public
+                         AND x.for_area IS NULL AND x.area_type IN ('la', 'region', 'country')),
+                      j.value
+               FROM web_judgement j JOIN measure m USING (indicator, measure)
+               WHERE m.unit = 'count' AND j.area = '821' AND j.value BETWEEN 1 AND 5
+                 AND j.for_area IS NULL AND j.public ORDER BY j.indicator LIMIT 1"""
+        ).fetchall()
+    url = f"/api/v1/indicators/{code}/figures"
+    first = client.get(url, params={"measure": measure, "period": label, "per_page": 20}).json()
+    assert first["total"] == n and len(first["items"]) == min(20, n)
+    assert {i["period"] for i in first["items"]} == {period}
+    assert all(i["licence"] and i["publisher"] for i in first["items"])
+    every = client.get(url, params={"measure": measure, "period": period, "per_page": 500}).json()
+    luton = next(i for i in every["items"] if i["area"] == "821")
+    assert luton["value"] is None and luton["display"] == "c" and luton["numerator"] is None
+    admin = client.get(
+        url,
+        params={"measure": measure, "period": period, "per_page": 500},
+        headers=auth(tokens["admin1"]),
+    ).json()
+    assert next(i for i in admin["items"] if i["area"] == "821")["value"] == value
+    assert client.get(url, params={"period": "1066"}).status_code == 404
+    assert client.get("/api/v1/indicators/NO_SUCH/figures").status_code == 404

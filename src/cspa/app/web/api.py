@@ -218,6 +218,38 @@ def get_indicator(request: Request, code: str):
 
 
 @router.get(
+    "/indicators/{code}/figures",
+    summary="One indicator's figures for every authority, region and England, period by period",
+)
+def get_indicator_figures(
+    request: Request,
+    code: str,
+    measure: str | None = None,
+    period: str | None = None,
+    page: int = Page,
+    per_page: int = PerPage,
+    user: User | None = Depends(caller),
+):
+    """What the indicator page's CSV download holds (one period by key or label, or every period):
+    each authority's figure with its rank, quartile, neighbours' average and judgements, and every
+    row's data set, publisher, vintage and licence. Published figures only, but for administrators;
+    small counts suppressed as on the pages."""
+    db = _app(request).db
+    admin = user is not None and user.role == "admin"
+    with db.read() as cur:
+        ind = db.cached(("indicator", code), lambda: queries.indicator(cur, code))
+        if ind is None:
+            raise HTTPException(404, f"no indicator {code!r}")
+        m, found = queries.indicator_table(cur, ind, measure, period, viewer=not admin)
+    if m is None:
+        raise HTTPException(404, f"indicator {code!r} has no measures")
+    if period and not found:
+        raise HTTPException(404, f"indicator {code!r} has no figures for the period {period!r}")
+    start = (page - 1) * per_page
+    return paged(request, found[start : start + per_page], len(found), page, per_page)
+
+
+@router.get(
     "/areas/{dfe}/observations", summary="The authority's figures as loaded (current vintage)"
 )
 def get_observations(

@@ -16,6 +16,7 @@ import duckdb
 
 from cspa.catalogue.load import load_catalogue
 from cspa.catalogue.vocabulary import small_number_rule as _rule
+from cspa.engine.polarity import COMPARED_DECIMALS
 
 ENGLAND = "E92000001"
 
@@ -259,6 +260,59 @@ def indicator_figures(
                      j.rank NULLS LAST, a.name""",
         [group, *params, code, measure, *([period, period] if period else []), *params],
     )
+
+
+_LEVEL = {"la": "Local authority", "region": "Regional", "country": "National"}
+#: where a figure comes from, in words (the engine's ``source``: the area's own figure as loaded, a
+#: comparator's published figure, or one cspa computed, such as a pooled England figure)
+_ORIGIN = {"input": "as loaded", "published": "as loaded", "computed": "computed by cspa"}
+
+
+def _tidy(v: object) -> object:
+    # figures as the engine compares them (polarity.COMPARED_DECIMALS): LAIT's spreadsheets hold
+    # float noise (2.4000000000000004 beside 2.4) that a download should not pass on
+    return round(v, COMPARED_DECIMALS) + 0.0 if isinstance(v, float) else v
+
+
+def indicator_table(
+    cur: duckdb.DuckDBPyConnection,
+    ind: dict,
+    measure: str | None,
+    period: str | None,
+    viewer: bool,
+    own: str | None = None,
+) -> tuple[dict | None, list[dict]]:
+    """The measure (``measure``, else the indicator's first) and :func:`indicator_figures` for it as
+    a table to take away: each row with its level in words, its neighbour group, where it comes
+    from, and the data set, publisher and licence; small counts suppressed for a ``viewer`` with
+    nothing beside them that gives them away; float noise dropped."""
+    ms = {m["measure"]: m for m in ind["measures"]}
+    m = ms.get(measure or "") or (ind["measures"][0] if ind["measures"] else None)
+    if m is None:
+        return None, []
+    group = neighbour_group_for(ind, m)
+    found = indicator_figures(
+        cur, ind["code"], m["measure"], period, group, viewer or own is not None, own
+    )
+    out = []
+    for f in found:
+        f = suppress(f, viewer)
+        if f.get("suppressed"):
+            # a count below the threshold: its counts and change would give it away
+            f = {**f, "numerator": None, "denominator": None, "change": None}
+        out.append(
+            {
+                **{k: _tidy(v) for k, v in f.items() if k != "source"},
+                "indicator_title": ind["title"],
+                "geographic_level": _LEVEL.get(f["area_type"], f["area_type"]),
+                "neighbour_group": group if f["area_type"] == "la" else None,
+                "origin": _ORIGIN.get(f["source"], f["source"]),
+                "data_set": ind["framework_title"],
+                "publisher": ind["publisher"],
+                "licence": ind["licence"],
+            }
+        )
+    return m, out
 
 
 def series(

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from cspa.app.web import charts, queries
 from cspa.app.web.pages.common import area_or_404, cached_page, db, render, sees_private
-from cspa.engine.polarity import COMPARED_DECIMALS
 from cspa.outputs.safe_text import csv_writer
 
 router = APIRouter()
@@ -147,8 +146,9 @@ def indicator_page(
     )
 
 
-#: the download's columns: (heading, the figure's field); the names follow DfE's tidy data files
-#: where they can (time_period, geographic_level) so an analyst's scripts read it like the sources
+#: the download's columns: (heading, the figure's field of :func:`queries.indicator_table`); the
+#: names follow DfE's tidy data files where they can (time_period, geographic_level) so an
+#: analyst's scripts read it like the sources
 CSV_COLUMNS = (
     ("indicator", "indicator"),
     ("indicator_title", "indicator_title"),
@@ -179,22 +179,12 @@ CSV_COLUMNS = (
     ("progress", "progress"),
     ("trend", "trend"),
     ("significance_vs_england", "significance"),
-    ("figure_origin", "source"),
+    ("figure_origin", "origin"),
     ("data_set", "data_set"),
     ("publisher", "publisher"),
     ("vintage", "vintage"),
     ("licence", "licence"),
 )
-_LEVEL = {"la": "Local authority", "region": "Regional", "country": "National"}
-#: where a figure comes from, in words (the engine's ``source``: the area's own figure as loaded, a
-#: comparator's published figure, or one cspa computed, such as a pooled England figure)
-_ORIGIN = {"input": "as loaded", "published": "as loaded", "computed": "computed by cspa"}
-
-
-def _cell(v: object) -> object:
-    # figures as the engine compares them (polarity.COMPARED_DECIMALS): LAIT's spreadsheets hold
-    # float noise (2.4000000000000004 beside 2.4) that a download should not pass on
-    return round(v, COMPARED_DECIMALS) + 0.0 if isinstance(v, float) else v
 
 
 @router.get("/areas/{dfe}/indicators/{code}/figures.csv")
@@ -212,35 +202,16 @@ def indicator_csv(
         ind = queries.indicator(cur, code)
         if ind is None:
             raise HTTPException(404, f"There is no indicator {code!r} in the catalogue.")
-        ms = {m["measure"]: m for m in ind["measures"]}
-        m = ms.get(measure or "") or (ind["measures"][0] if ind["measures"] else None)
-        if m is None:
-            raise HTTPException(404, f"Indicator {code!r} has no measures.")
-        group = queries.neighbour_group_for(ind, m)
-        found = queries.indicator_figures(
-            cur, code, m["measure"], period, group, viewer or own is not None, own
-        )
+        m, found = queries.indicator_table(cur, ind, measure, period, viewer, own)
+    if m is None:
+        raise HTTPException(404, f"Indicator {code!r} has no measures.")
     if period and not found:
         raise HTTPException(404, f"Indicator {code!r} has no figures for the period {period!r}.")
     out = io.StringIO()
     w = csv_writer(out)
     w.writerow([heading for heading, _ in CSV_COLUMNS])
     for f in found:
-        f = queries.suppress(f, viewer)
-        if f.get("suppressed"):
-            # a count below the threshold: nothing beside it may give it away
-            f = {**f, "numerator": None, "denominator": None, "change": None}
-        f = {
-            **f,
-            "indicator_title": ind["title"],
-            "geographic_level": _LEVEL.get(f["area_type"], f["area_type"]),
-            "neighbour_group": group if f["area_type"] == "la" else None,
-            "source": _ORIGIN.get(f["source"], f["source"]),
-            "data_set": ind["framework_title"],
-            "publisher": ind["publisher"],
-            "licence": ind["licence"],
-        }
-        w.writerow([_cell(f.get(field)) for _, field in CSV_COLUMNS])
+        w.writerow([f.get(field) for _, field in CSV_COLUMNS])
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"cspa-{code}-{m['measure']}-{period or 'all-periods'}")
     return Response(
         out.getvalue(),
