@@ -270,6 +270,23 @@ def test_a_viewer_sees_small_counts_suppressed_and_an_editor_sees_them(client, c
     assert 'id="area-figure">c</dd>' not in editor
 
 
+def _glance_row(code: str, **fields) -> dict:
+    """A row of web_latest as the area glance reads it: the indicator's latest figure, judged."""
+    return {
+        "indicator": code,
+        "measure": "value",
+        "period_label": "2021",
+        "title": f"Indicator {code}",
+        "display": "0.00",
+        "significance": None,
+        "progress": None,
+        "quartile": None,
+        "rank": None,
+        "rank_of": None,
+        **fields,
+    }
+
+
 def test_the_area_glance_counts_a_shared_rank_at_its_middle_place():
     """As the report's summary does (outputs.summary.place): Leeds's "rank 1 of 150, shared with 61
     other authorities" (no primary permanent exclusions, as 62 authorities) is the 31.5th place on
@@ -278,19 +295,7 @@ def test_the_area_glance_counts_a_shared_rank_at_its_middle_place():
     from cspa.app.web.pages.areas import at_a_glance
 
     def row(code, quartile, rank, shared):
-        return {
-            "indicator": code,
-            "measure": "value",
-            "period_label": "2021",
-            "title": f"Indicator {code}",
-            "display": "0.00",
-            "significance": None,
-            "progress": None,
-            "quartile": quartile,
-            "rank": rank,
-            "rank_of": 150,
-            "rank_shared": shared,
-        }
+        return _glance_row(code, quartile=quartile, rank=rank, rank_of=150, rank_shared=shared)
 
     rows = [row("A", 1, 1, 62), row("B", 1, 4, 1), row("C", 4, 141, 1), row("D", 4, 140, 10)]
     said = [(s["direction"], s["indicator"]) for s in at_a_glance(rows)]
@@ -305,21 +310,17 @@ def test_the_area_glance_says_what_a_figure_moved_from_biggest_rank_move_first()
     from cspa.app.web.pages.areas import at_a_glance
 
     def row(code, progress, before_rank, rank):
-        return {
-            "indicator": code,
-            "measure": "value",
-            "period_label": "2025",
-            "title": f"Indicator {code}",
-            "display": "2.1",
-            "before_display": "7.2",
-            "before_period_label": "2024",
-            "significance": None,
-            "progress": progress,
-            "quartile": None,
-            "rank": rank,
-            "before_rank": before_rank,
-            "rank_of": 150 if rank else None,
-        }
+        return _glance_row(
+            code,
+            period_label="2025",
+            display="2.1",
+            before_display="7.2",
+            before_period_label="2024",
+            progress=progress,
+            rank=rank,
+            before_rank=before_rank,
+            rank_of=150 if rank else None,
+        )
 
     rows = [
         row("A", "improved", None, None),
