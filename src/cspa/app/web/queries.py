@@ -240,6 +240,8 @@ def indicator_figures(
     every period), each authority's with its statistical neighbours' average beside it (the ``group``'s
     figure for it): the indicator page's figures as one table, period by period."""
     sql, params = _public("j.", public_only, own)
+    # a neighbour average is public where its figures are (an SN area is never an editor's own)
+    sn_sql, sn_params = _public("sn.", public_only, None)
     one = "AND (j.period = ? OR j.period_label = ?)" if period else ""
     return rows(
         cur,
@@ -253,12 +255,12 @@ def indicator_figures(
             LEFT JOIN area a ON a.code = j.area
             LEFT JOIN web_judgement sn ON sn.indicator = j.indicator AND sn.measure = j.measure
                  AND sn.period = j.period AND sn.for_area IS NULL AND j.area_type = 'la'
-                 AND sn.area = 'SN:' || ? || ':' || j.area {sql.replace("j.", "sn.")}
+                 AND sn.area = 'SN:' || ? || ':' || j.area {sn_sql}
             WHERE j.indicator = ? AND j.measure = ? AND j.for_area IS NULL
               AND j.area_type IN ('la', 'region', 'country') {one} {sql}
             ORDER BY j.period_end, j.area_type = 'country' DESC, j.area_type = 'region' DESC,
                      j.rank NULLS LAST, a.name""",
-        [group, *params, code, measure, *([period, period] if period else []), *params],
+        [group, *sn_params, code, measure, *([period, period] if period else []), *params],
     )
 
 
