@@ -323,3 +323,6 @@ def test_an_indicators_figures_for_every_authority_paged(client, app, tokens):
     assert next(i for i in admin["items"] if i["area"] == "821")["value"] == value
     assert client.get(url, params={"period": "1066"}).status_code == 404
     assert client.get("/api/v1/indicators/NO_SUCH/figures").status_code == 404
+    # a mistyped measure is refused, naming the measures, not answered with another measure's figures
+    wrong = client.get(url, params={"measure": measure + "x"})
+    assert wrong.status_code == 404 and "its measures: " in wrong.text and measure in wrong.text

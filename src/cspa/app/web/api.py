@@ -242,7 +242,10 @@ def get_indicator_figures(
             raise HTTPException(404, f"no indicator {code!r}")
         m, found = queries.indicator_table(cur, ind, measure, period, viewer=not admin)
     if m is None:
-        raise HTTPException(404, f"indicator {code!r} has no measures")
+        names = ", ".join(x["measure"] for x in ind["measures"]) or "none"
+        raise HTTPException(
+            404, f"indicator {code!r} has no measure {measure!r} (its measures: {names})"
+        )
     if period and not found:
         raise HTTPException(404, f"indicator {code!r} has no figures for the period {period!r}")
     start = (page - 1) * per_page

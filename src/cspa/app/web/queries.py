@@ -284,12 +284,14 @@ def indicator_table(
     viewer: bool,
     own: str | None = None,
 ) -> tuple[dict | None, list[dict]]:
-    """The measure (``measure``, else the indicator's first) and :func:`indicator_figures` for it as
+    """The measure (``measure``, else the indicator's first; None for a measure it does not have)
+    and :func:`indicator_figures` for it as
     a table to take away: each row with its level in words, its neighbour group, where it comes
     from, and the data set, publisher and licence; small counts suppressed for a ``viewer`` with
     nothing beside them that gives them away; float noise dropped."""
     ms = {m["measure"]: m for m in ind["measures"]}
-    m = ms.get(measure or "") or (ind["measures"][0] if ind["measures"] else None)
+    # a script that names a measure gets that measure or nothing, never another one's figures
+    m = ms.get(measure) if measure else (ind["measures"][0] if ind["measures"] else None)
     if m is None:
         return None, []
     group = neighbour_group_for(ind, m)

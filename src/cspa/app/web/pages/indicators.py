@@ -204,7 +204,10 @@ def indicator_csv(
             raise HTTPException(404, f"There is no indicator {code!r} in the catalogue.")
         m, found = queries.indicator_table(cur, ind, measure, period, viewer, own)
     if m is None:
-        raise HTTPException(404, f"Indicator {code!r} has no measures.")
+        names = ", ".join(x["measure"] for x in ind["measures"]) or "none"
+        raise HTTPException(
+            404, f"Indicator {code!r} has no measure {measure!r} (its measures: {names})."
+        )
     if period and not found:
         raise HTTPException(404, f"Indicator {code!r} has no figures for the period {period!r}.")
     out = io.StringIO()
