@@ -105,6 +105,14 @@ def test_viewer_finds_luton_reads_compares_and_downloads(browser, server, tmp_pa
         assert "/areas/821/indicators/" in page.url
         assert page.locator("#area-figure").inner_text().strip() != ""
         check(page, "indicator")
+        # the indicator's figures for every authority and period, downloaded through the server
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="every period").click()
+        figures = tmp_path / "figures.csv"
+        dl.value.save_as(figures)
+        lines = figures.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith('"indicator","indicator_title","measure"') and len(lines) > 150
+        assert dl.value.suggested_filename.endswith("all-periods.csv")
         # a count: its England total is off the authorities' scale and left off the charts
         page.goto(f"{server.url}/areas/821/indicators/10_ICPC")
         check(page, "indicator-count")
