@@ -285,10 +285,10 @@ def indicator_table(
     own: str | None = None,
 ) -> tuple[dict | None, list[dict]]:
     """The measure (``measure``, else the indicator's first; None for a measure it does not have)
-    and :func:`indicator_figures` for it as
-    a table to take away: each row with its level in words, its neighbour group, where it comes
-    from, and the data set, publisher and licence; small counts suppressed for a ``viewer`` with
-    nothing beside them that gives them away; float noise dropped."""
+    and :func:`indicator_figures` for it as a table to take away: each row with its level in
+    words, its neighbour group, where it comes from, and the data set, publisher and licence; small
+    counts suppressed for a ``viewer`` with nothing beside them that gives them away; float noise
+    dropped."""
     ms = {m["measure"]: m for m in ind["measures"]}
     # a script that names a measure gets that measure or nothing, never another one's figures
     m = ms.get(measure) if measure else (ind["measures"][0] if ind["measures"] else None)
