@@ -241,13 +241,8 @@ def get_indicator_figures(
         if ind is None:
             raise HTTPException(404, f"no indicator {code!r}")
         m, found = queries.indicator_table(cur, ind, measure, period, viewer=not admin)
-    if m is None:
-        names = ", ".join(x["measure"] for x in ind["measures"]) or "none"
-        raise HTTPException(
-            404, f"indicator {code!r} has no measure {measure!r} (its measures: {names})"
-        )
-    if period and not found:
-        raise HTTPException(404, f"indicator {code!r} has no figures for the period {period!r}")
+    if why := queries.table_refusal(ind, measure, period, m, found):
+        raise HTTPException(404, why)
     start = (page - 1) * per_page
     return paged(request, found[start : start + per_page], len(found), page, per_page)
 

@@ -319,6 +319,19 @@ def indicator_table(
     return m, out
 
 
+def table_refusal(
+    ind: dict, measure: str | None, period: str | None, m: dict | None, found: list[dict]
+) -> str | None:
+    """Why :func:`indicator_table`'s answer is no table (a measure or period the indicator does not
+    have), in a sentence naming what it has; None where there is a table."""
+    if m is None:
+        names = ", ".join(x["measure"] for x in ind["measures"]) or "none"
+        return f"Indicator {ind['code']!r} has no measure {measure!r} (its measures: {names})."
+    if period and not found:
+        return f"Indicator {ind['code']!r} has no figures for the period {period!r}."
+    return None
+
+
 def series(
     cur: duckdb.DuckDBPyConnection,
     code: str,

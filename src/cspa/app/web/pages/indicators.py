@@ -203,13 +203,8 @@ def indicator_csv(
         if ind is None:
             raise HTTPException(404, f"There is no indicator {code!r} in the catalogue.")
         m, found = queries.indicator_table(cur, ind, measure, period, viewer, own)
-    if m is None:
-        names = ", ".join(x["measure"] for x in ind["measures"]) or "none"
-        raise HTTPException(
-            404, f"Indicator {code!r} has no measure {measure!r} (its measures: {names})."
-        )
-    if period and not found:
-        raise HTTPException(404, f"Indicator {code!r} has no figures for the period {period!r}.")
+    if why := queries.table_refusal(ind, measure, period, m, found):
+        raise HTTPException(404, why)
     out = io.StringIO()
     w = csv_writer(out)
     w.writerow([heading for heading, _ in CSV_COLUMNS])
