@@ -476,7 +476,7 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
         }
     return {
         "sender": [],
-        "date": dt.date.today().strftime("%-d %B %Y"),
+        "date": _day(dt.date.today()),
         "iso_date": dt.date.today().isoformat(),
         "addressee": ["The Director of Children's Services", f"{area.name} Council"],
         "salutation": "Dear Director of Children's Services",

@@ -16,14 +16,21 @@ from cspa.outputs.safe_text import csv_writer
 router = APIRouter()
 
 
+def audience(request: Request, a: dict) -> tuple[bool, str | None]:
+    """Who is asking about authority ``a``'s figures: ``viewer`` (True: public figures only, small
+    counts suppressed) and ``own`` (the authority whose unpublished figures they may also see).
+    Figures not yet published: every authority's for administrators, this authority's for its own
+    editors and inspectors, none for anyone else."""
+    viewer = not sees_private(request, a["code"])
+    own = None if sees_private(request, None) else (a["code"] if not viewer else None)
+    return viewer, own
+
+
 def indicator_view(
     request: Request, a: dict, code: str, measure: str | None, period: str | None
 ) -> dict:
     d = db(request)
-    # figures not yet published: every authority's for administrators, this authority's for its
-    # own editors and inspectors, none for anyone else
-    viewer = not sees_private(request, a["code"])
-    own = None if sees_private(request, None) else (a["code"] if not viewer else None)
+    viewer, own = audience(request, a)
     public_only = viewer or own is not None
     with d.read() as cur:
         ind = d.cached(("indicator", code), lambda: queries.indicator(cur, code))
@@ -196,8 +203,7 @@ def indicator_csv(
     Fingertips' downloads give, with cspa's judgements. Who sees which figures is as on the page."""
     a = area_or_404(request, dfe)
     d = db(request)
-    viewer = not sees_private(request, a["code"])
-    own = None if sees_private(request, None) else (a["code"] if not viewer else None)
+    viewer, own = audience(request, a)
     with d.read() as cur:
         ind = queries.indicator(cur, code)
         if ind is None:
