@@ -20,7 +20,9 @@ DbOption = typer.Option(
 )
 AreaOption = typer.Option(None, "--area", help="Name, DfE LA number or ONS code.")
 YearOption = typer.Option(
-    None, "--year", help="Assessment year: 2006 (APA), 2011 (profile), 2025 (ILACS terms)."
+    None,
+    "--year",
+    help="Assessment year: 2006 (APA), 2011 (profile), 2012-2017 (SIF terms), 2018- (ILACS terms).",
 )
 RulesetOption = typer.Option(
     None, "--ruleset", help="Rule set id (default: the one covering --year)."
@@ -241,7 +243,9 @@ def assess_evaluate(
     split_date: str = typer.Option(
         None, "--split-date", help="YYYY-MM-DD (default: the rule set's model.split_date)."
     ),
-    ruleset: str = typer.Option("ilacs_2025", "--ruleset", help="Rule set whose model to measure."),
+    ruleset: str = typer.Option(
+        "ilacs_2025", "--ruleset", help="Rule set whose model to measure: ilacs_2025 or sif_2013."
+    ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
     db: Path = DbOption,
 ) -> None:
@@ -249,7 +253,7 @@ def assess_evaluate(
     import datetime as dt
     import json
 
-    from cspa.assessment.evaluate import evaluate
+    from cspa.assessment.evaluate import evaluate, tested_on
     from cspa.assessment.ruleset import ruleset_for_year
 
     if fmt not in ("text", "json"):
@@ -275,7 +279,7 @@ def assess_evaluate(
             "Exact",
             "Weighted kappa",
             title=f"Settings tried on training inspections only: fitted on those published before "
-            f"{first['validation_from']}, scored on the {first['validation_n']} begun from then; the lowest "
+            f"{first['validation_from']}, scored on the {first['validation_n']} {tested_on(res, participle=True)} from then; the lowest "
             "mean Brier over the judgements is chosen",
         )
         for c in tuning["candidates"]:
@@ -296,7 +300,7 @@ def assess_evaluate(
             "Weighted kappa",
             "Brier",
             title=f"{rs.judgement(jid).label}: train {r['train']['n']} (published before {r['split_date']}), "
-            f"test {r['test']['n']} (begun on or after)",
+            f"test {r['test']['n']} ({tested_on(r, participle=True)} on or after)",
         )
         t.add_row(
             "model",

@@ -1,12 +1,13 @@
 """How well the proposals agree with Ofsted's grades, measured out of sample beside honest baselines.
 
-:func:`evaluate` splits Ofsted's ILACS inspections by date. The method (the rule set's model,
+:func:`evaluate` splits Ofsted's ILACS (or, for a SIF rule set, SIF) inspections by date. The method (the rule set's model,
 :mod:`cspa.assessment.forecast`) is built only on inspections *published* before the split date:
 its features are fixed in the rule set, and the settings it tunes (the previous grade's form and the
 penalty, ``model.tuning``) are chosen from those training inspections alone by
 :func:`cspa.assessment.forecast.select_settings`, exactly as a proposal chooses them from what was
 published before its assessment date. It is then asked for the grade of every inspection that *began* on or after the
-split, from what was published before that inspection began. Each test inspection needs an
+split, from what was published before that inspection began (a SIF inspection, whose start
+Ofsted's history does not hold, by its publication date). Each test inspection needs an
 earlier judgement of its area (the method and the first baseline start from it); inspections
 without one are counted and left out of every figure alike.
 
@@ -65,7 +66,7 @@ def _judgement(
     ins = {
         r[0]: r[1:]
         for r in con.execute(
-            f"SELECT key, {target}, published, as_at FROM {inspections_sql()} WHERE {target} IS NOT NULL"
+            f"SELECT key, {target}, published, as_at FROM {inspections_sql(model.framework)} WHERE {target} IS NOT NULL"
         ).fetchall()
     }
     names = feature_names(model, jid, settings)
@@ -73,7 +74,7 @@ def _judgement(
         con,
         model,
         jid,
-        f"key IN (SELECT key FROM {inspections_sql()} WHERE {target} IS NOT NULL)",
+        f"key IN (SELECT key FROM {inspections_sql(model.framework)} WHERE {target} IS NOT NULL)",
         settings,
     )
     idx_train = [i for i, k in enumerate(rows.keys) if ins[k][1] < split]
@@ -84,7 +85,8 @@ def _judgement(
     if len(idx_train) < 20 or not idx_test:
         raise CspaError(
             f"the split at {split} leaves {len(idx_train)} training and {len(idx_test)} test inspections "
-            f"for {jid}; choose a date with inspections on both sides (ILACS began in 2018)"
+            f"for {jid}; choose a date with inspections on both sides ({model.framework} inspections were "
+            f"published from {min(v[1] for v in ins.values())} to {max(v[1] for v in ins.values())})"
         )
     m = train(rows.x[idx_train], y[idx_train], names, settings.penalty)
     pred, probs, _ = predict(m, rows.x[idx_test])
@@ -112,6 +114,7 @@ def _judgement(
     }
     return {
         "judgement": jid,
+        "framework": model.framework,
         "split_date": str(split),
         "train": {
             "n": len(idx_train),
@@ -136,12 +139,21 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
+def tested_on(res: dict, participle: bool = False) -> str:
+    """How the test inspections are dated, in words ("began", or as a participle "begun"): ILACS
+    inspections by the day they began, SIF inspections (whose start Ofsted's history does not hold)
+    by their publication ("were published", "published")."""
+    if res.get("framework", "ILACS") == "ILACS":
+        return "begun" if participle else "began"
+    return "published" if participle else "were published"
+
+
 def summary(res: dict) -> str:
     """One paragraph in plain words: the method's figures beside each baseline's, and where it does not beat one."""
     t, b = res["test"], res["baselines"]
     head = (
-        f"Trained on {res['train']['n']} ILACS inspections published before {res['split_date']} and tested on the "
-        f"{t['n']} that began on or after it: the method's grade matched Ofsted's in {_pct(t['exact'])} "
+        f"Trained on {res['train']['n']} {res.get('framework', 'ILACS')} inspections published before "
+        f"{res['split_date']} and tested on the {t['n']} that {tested_on(res)} on or after it: the method's grade matched Ofsted's in {_pct(t['exact'])} "
         f"(within one grade {_pct(t['within_one'])}; weighted kappa {t['weighted_kappa']:.2f}; Brier {t['brier']:.3f}, "
         f"against {t['brier_training_shares']:.3f} for the training grade shares). Baselines: "
         + "; ".join(
@@ -180,7 +192,7 @@ def evaluate(
             "(the evaluation needs inspections of many authorities over time: ILACS)"
         )
     split = split_date or rs.model.split_date
-    build_features(con, rs.model, inspections_sql())
+    build_features(con, rs.model, inspections_sql(rs.model.framework))
     # the method's settings are chosen from the training inspections alone, as a proposal's are
     settings, tuning = select_settings(con, rs.model, split)
     per = {jid: _judgement(con, rs, jid, split, settings) for jid in rs.model.judgements}
@@ -201,6 +213,7 @@ def evaluate(
         "settings": {"previous_form": settings.previous_form, "penalty": settings.penalty},
         "tuning": tuning,
         "judgement": head["judgement"],
+        "framework": rs.model.framework,
         "split_date": head["split_date"],
         "train": head["train"],
         "test": head["test"],
@@ -214,4 +227,4 @@ def evaluate(
     }
 
 
-__all__ = ["agreement", "brier", "evaluate", "neighbour_majority", "summary"]
+__all__ = ["agreement", "brier", "evaluate", "neighbour_majority", "summary", "tested_on"]

@@ -22,7 +22,7 @@ import duckdb
 
 from cspa import __version__
 from cspa.assessment.evidence import EVIDENCE
-from cspa.assessment.inspections import INSPECTIONS
+from cspa.assessment.inspections import AREA_LABELS, INSPECTIONS
 from cspa.assessment.letters import (
     SALIENCE_NOTE,
     draft_items,
@@ -580,6 +580,8 @@ def _pct(v: float | None) -> str:
 def _agreement_note(res: dict, rs: RuleSet, grade: int | None, baseline_grades: dict) -> dict:
     """The method's measured agreement for one judgement beside each baseline's, and this authority's
     baseline grades: what the letter prints next to a proposed grade."""
+    from cspa.assessment.evaluate import tested_on
+
     t = res["test"]
     rows = [
         {
@@ -605,7 +607,8 @@ def _agreement_note(res: dict, rs: RuleSet, grade: int | None, baseline_grades: 
         )
     misses = [k for k, v in res["beats"].items() if not v["exact"] or not v["within_one"]]
     head = (
-        f"Measured on the {t['n']} ILACS inspections begun on or after {res['split_date']} (trained on the "
+        f"Measured on the {t['n']} {res.get('framework', 'ILACS')} inspections that {tested_on(res)} on or after "
+        f"{res['split_date']} (trained on the "
         f"{res['train']['n']} published before), this method's grade matched Ofsted's in {_pct(t['exact'])} "
         f"of cases and was within one grade in {_pct(t['within_one'])}."
     )
@@ -631,6 +634,7 @@ def _agreement_note(res: dict, rs: RuleSet, grade: int | None, baseline_grades: 
         "beats_every_baseline": not misses,
         "rows": rows,
         "split_date": res["split_date"],
+        "tested_on": tested_on(res, participle=True),
         "train_n": res["train"]["n"],
         "test_n": t["n"],
     }
@@ -754,7 +758,9 @@ def _sections(
         reason = None
         if g is not None and g["status"] == "proposed":
             first = next((r for r in g["rules"] if r.get("kind") == "model"), None)
-            if first is not None:
+            if first is not None and g["grade"] is None:
+                reason = first["text"]  # why the model could not propose a grade
+            elif first is not None:
                 reason = f"What moved the proposed grade most: {first['text']}"
         agreement = None
         if evaluation and sec.judgement in (evaluation.get("judgements") or {}):
@@ -773,6 +779,14 @@ def _sections(
                 "heading": sec.heading,
                 "judgement_id": sec.judgement,
                 "paragraphs": _paragraphs(sentences),
+                # said where the section has nothing to report
+                "empty": (
+                    "No inspection published by the assessment date had judged "
+                    + " or ".join(AREA_LABELS.get(a, a.replace("_", " ")) for a in sec.areas)
+                    + "."
+                    if sec.areas
+                    else "The data hold no figure for this area as at the assessment date."
+                ),
                 "grade": g["grade"] if g else None,
                 "label": g["label"] if g else None,
                 "status": g["status"] if g else None,
@@ -860,7 +874,7 @@ def build_letter_document(
     # an authority the rule set does not assess is refused before every authority's letter is
     # proposed and drafted (seconds of work that could only confirm it has none)
     assessed = con.execute(
-        f"SELECT count(*) FROM {population(con, rs)} p WHERE p.area = ?", [area.code]
+        f"SELECT count(*) FROM {population(con, rs, year)} p WHERE p.area = ?", [area.code]
     ).fetchall()[0][0]
     if not prepared and assessed:
         prepare_letters(con, year, ruleset)
@@ -1021,7 +1035,9 @@ def prepare_all_areas(
         prepare_letters(con, year, ruleset)
     return [
         r[0]
-        for r in con.execute(f"SELECT area FROM {population(con, rs)} ORDER BY area").fetchall()
+        for r in con.execute(
+            f"SELECT area FROM {population(con, rs, year)} ORDER BY area"
+        ).fetchall()
     ]
 
 
