@@ -169,7 +169,7 @@ def build_figures(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str
         if _table_exists(con, "series_break")
         else "(SELECT NULL AS indicator, NULL AS measure, NULL::DATE AS period_end WHERE FALSE)"
     )
-    pop = population(con, rs)
+    pop = population(con, rs, year)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE {FIGURES} AS
     WITH geo AS (   -- the authority's own rows, else those of a body reported for it (its YOT, PCT, DAT)
@@ -372,8 +372,11 @@ def _inspection_ev(e: Evidence) -> str:
     }[e.stat]
     display = {
         "worst_grade": f"arg_max(outcome, grade) FILTER (WHERE {cond})",
-        "latest_grade": f"arg_max(outcome || ' (' || coalesce(inspection, '') || ', published ' || published_text || ')', "
-        f"published) FILTER (WHERE {cond} AND grade IS NOT NULL)",
+        # an authority whose latest inspections judged other areas (SLAC had no overall
+        # effectiveness, leadership or care leavers judgement) is told so, not shown a blank
+        "latest_grade": f"coalesce(arg_max(outcome || ' (' || coalesce(inspection, '') || ', published ' || "
+        f"published_text || ')', published) FILTER (WHERE {cond} AND grade IS NOT NULL), "
+        "'none published by the assessment date')",
     }.get(e.stat, f"CAST(CAST({agg} AS BIGINT) AS VARCHAR)")
     return f"""
     SELECT area, {_q(e.id)}, {_q(e.label)}, CAST({agg} AS DOUBLE), {

@@ -73,9 +73,18 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-def population(con: duckdb.DuckDBPyConnection, rs: RuleSet) -> str:
-    """SQL of the authorities a rule set assesses (``area`` column)."""
+def population(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
+    """SQL of the authorities a rule set assesses in ``year`` (``area`` column): those of an era's
+    list (``era: "2008"`` or ``"2025"``), or (``era: as_at``) those that existed on the assessment's
+    date, by the areas' lifetimes: 152 from April 2009 to March 2019, before the Dorset,
+    Northamptonshire, Cumbria and other reorganisations."""
     era = str(rs.population.get("era", "2025"))
+    if era == "as_at":
+        day = f"DATE '{rs.as_at(year)}'"
+        return (
+            "(SELECT code AS area FROM area WHERE type = 'la' "
+            f"AND coalesce(exists_from <= {day}, TRUE) AND coalesce(exists_until >= {day}, TRUE))"
+        )
     col = "in_2008" if era == "2008" else "in_2025"
     return f"(SELECT code AS area FROM area WHERE type = 'la' AND {col})"
 
@@ -120,7 +129,7 @@ def _counts_catalogue(con, p: Profile) -> str:
     """
 
 
-def _counts_ofsted(con, p: Profile, rs: RuleSet) -> str:
+def _counts_ofsted(con, p: Profile, rs: RuleSet, year: int) -> str:
     """Per area, provider type and super-group: counts from Ofsted's provider-level outcomes, with
     England and statistical-neighbour pools."""
     rows = []
@@ -131,7 +140,7 @@ def _counts_ofsted(con, p: Profile, rs: RuleSet) -> str:
     types = _values(rows, ["indicator", "row_order", "super_group", "provision_type", "sector"])
     sgs = _values([(g.id, i + 1) for i, g in enumerate(p.super_groups)], ["indicator", "row_order"])
     grp = rs.neighbour_group
-    pop = population(con, rs)
+    pop = population(con, rs, year)
     return f"""
     WITH pt AS {types}, sg AS {sgs},
     prov AS (
@@ -255,7 +264,7 @@ def _education_rows(con, rs: RuleSet, year: int) -> str:
     )
     codes = ", ".join(_q(e.indicator) for e in p.education)
     cutoff = f"DATE '{year}-{rs.data_cutoff}'"
-    pop = population(con, rs)
+    pop = population(con, rs, year)
     if p.kind == "catalogue":
         # seed 003: the LA and NAT rows as stored (the profile prints no neighbours)
         src = f"""
@@ -411,7 +420,7 @@ def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dic
                 "the database has no Ofsted provider outcomes (inspection_provider): run `cspa demo` "
                 "or load the real data first"
             )
-        counts = _counts_ofsted(con, p, rs)
+        counts = _counts_ofsted(con, p, rs, year)
     prov = _provider_rows(con, rs, counts, _titles(con, rs))
     edu = _education_rows(con, rs, year)
     con.execute(

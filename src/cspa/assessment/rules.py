@@ -195,7 +195,7 @@ def propose(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> str:
         ]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PIVOT} AS
         SELECT p.area{", " if pivot_cols else ""}{", ".join(pivot_cols)}
-        FROM {population(con, rs)} p LEFT JOIN {EVIDENCE} ev ON ev.area = p.area GROUP BY p.area""")
+        FROM {population(con, rs, year)} p LEFT JOIN {EVIDENCE} ev ON ev.area = p.area GROUP BY p.area""")
     stages = [f"s0 AS (SELECT * FROM {PIVOT})"]
     for k, j in enumerate(rs.judgements, start=1):
         cols, _base = _judgement_sql(rs, j, k, comp)
@@ -255,7 +255,7 @@ def _apply_model(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> None
     """The judgements the rule set's model proposes take the model's grade, reasons and evidence."""
     from cspa.assessment.forecast import MODEL_PROPOSAL, model_proposals
 
-    model_proposals(con, rs, rs.as_at(year), population(con, rs), evidence_table=EVIDENCE)
+    model_proposals(con, rs, rs.as_at(year), population(con, rs, year), evidence_table=EVIDENCE)
     labels = (
         "CASE "
         + " ".join(f"WHEN m.grade = {g.grade} THEN {_q(g.label)}" for g in rs.scale.grades)

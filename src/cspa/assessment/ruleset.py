@@ -12,13 +12,16 @@ File format (top-level keys)::
     id: profile_2011            # = the file name; version: "1" (bump when a rule changes)
     title, framework, source, notes
     years: [first, last]        # assessment years the rule set covers (``--year`` picks it)
-    population: {era: "2008" | "2025"}   # the authorities assessed (all at once)
+    population: {era: "2008" | "2025" | "as_at"}   # the authorities assessed (all at once): an
+                                # era's list, or those that existed on the assessment's date
     data_cutoff: "08-31"        # figures for periods ending by this day of the assessment year
     neighbour_group: nfer_2007  # statistical neighbours for comparators
     scale: {higher_is_better, intro, grades: [{grade, label, descriptor, capacity_descriptor, seed_ref}]}
     profile: {kind: catalogue | ofsted, ...}   # the performance profile (see profile.py); optional
+    profile_from: ilacs_2025    # or: the same profile as another rule set's (one layout, one file)
     evidence: [{id, label, kind, ...}]          # kinds: see evidence.py
-    model: {kind: ordinal_logit, split_date, penalty, domains, judgements: {id: {target, area, domains}}}
+    model: {kind: ordinal_logit, framework: ILACS | SIF, split_date, penalty, domains,
+            judgements: {id: {target, area, domains}}}
                                 # optional: judgements it lists are proposed by the model (forecast.py)
     judgements:
       - id, label, indicator (historical record), outcome (letter grouping)
@@ -274,7 +277,7 @@ class ModelDomain(_Strict):
 
 
 class ModelJudgement(_Strict):
-    """How the model proposes one judgement: the ILACS grade it learns, the area of practice whose latest
+    """How the model proposes one judgement: the grade it learns (of the model's framework), the area of practice whose latest
     judgement it starts from, and the indicator domains it reads."""
 
     target: Literal["overall", "leaders", "help_and_protection", "children_in_care", "care_leavers"]
@@ -299,10 +302,12 @@ class ModelTuning(_Strict):
 class Model(_Strict):
     """A transparent statistical method (:mod:`cspa.assessment.forecast`): an ordinal logistic regression
     per judgement on the latest judgement of its area, the years since it, the statistical neighbours'
-    latest grades and indicator domains, each as at the assessment date; trained on ILACS inspections
-    published before it, and measured on a date split (:mod:`cspa.assessment.evaluate`)."""
+    latest grades and indicator domains, each as at the assessment date; trained on the inspections of
+    ``framework`` (ILACS, or SIF for the years before it) published before it, and measured on a date
+    split (:mod:`cspa.assessment.evaluate`)."""
 
     kind: Literal["ordinal_logit"] = "ordinal_logit"
+    framework: Literal["ILACS", "SIF"] = "ILACS"
     source: str
     split_date: dt.date
     penalty: float = Field(default=1.0, ge=0)
@@ -438,6 +443,7 @@ class RuleSet(_Strict):
     notes: list[str] = Field(default_factory=list)
     scale: Scale
     profile: Profile | None = None
+    profile_from: str | None = None
     evidence: list[Evidence]
     judgements: list[Judgement]
     model: Model | None = None
@@ -447,6 +453,11 @@ class RuleSet(_Strict):
 
     @model_validator(mode="after")
     def _refs(self) -> RuleSet:
+        era = str(self.population.get("era", "2025"))
+        if era not in ("2008", "2025", "as_at"):
+            raise ValueError(f"population.era must be 2008, 2025 or as_at; got {era!r}")
+        if self.profile is not None and self.profile_from is not None:
+            raise ValueError("give a profile or profile_from, not both")
         ev = {e.id for e in self.evidence}
         if len(ev) != len(self.evidence):
             raise ValueError("evidence ids must be unique")
@@ -578,7 +589,18 @@ def _read(path: Path) -> RuleSet:
 def load_rulesets(folder: str | None = None) -> dict[str, RuleSet]:
     """Every rule set in ``data/rules`` (or ``folder``), by id."""
     d = Path(folder) if folder else RULES
-    return {p.stem: _read(p) for p in sorted(d.glob("*.yaml"))}
+    sets = {p.stem: _read(p) for p in sorted(d.glob("*.yaml"))}
+    for rid, rs in sets.items():
+        if rs.profile_from is None:
+            continue
+        other = sets.get(rs.profile_from)
+        if other is None or other.profile is None:
+            raise RuleSetError(
+                f"{Path(rs.path).name}: profile_from names {rs.profile_from!r}, which is not a rule set "
+                f"with a profile; rule sets with one: {', '.join(k for k, v in sets.items() if v.profile)}"
+            )
+        sets[rid] = rs.model_copy(update={"profile": other.profile})
+    return sets
 
 
 def ruleset_for_year(year: int, ruleset: str | None = None) -> RuleSet:

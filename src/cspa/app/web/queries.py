@@ -80,7 +80,7 @@ def area(cur: duckdb.DuckDBPyConnection, dfe: str) -> dict | None:
     found = rows(
         cur,
         """SELECT a.code, a.dfe_code, a.name, a.ons_code, a.la_type, a.in_2008, a.in_2025,
-                  a.successors, a.region_code, r.name AS region
+                  a.exists_from, a.exists_until, a.successors, a.region_code, r.name AS region
            FROM area a LEFT JOIN area r ON r.code = a.region_code
            WHERE a.type = 'la' AND a.dfe_code = ?""",
         [dfe],

@@ -19,8 +19,14 @@ def assessment_years(area: dict) -> list[tuple[int, str, str]]:
     out = []
     for rs in load_rulesets().values():
         era = str(rs.population.get("era", "2025"))
-        if (era == "2008" and area.get("in_2008")) or (era == "2025" and area.get("in_2025")):
-            year = min(rs.years[1], 2025)
+        year = min(rs.years[1], 2025)
+        if era == "as_at":  # the authorities that existed on the assessment's date
+            day = rs.as_at(year)
+            began, ended = area.get("exists_from"), area.get("exists_until")
+            assessed = (began is None or began <= day) and (ended is None or ended >= day)
+        else:
+            assessed = bool(area.get("in_2008" if era == "2008" else "in_2025"))
+        if assessed:
             out.append((year, rs.id, rs.title))
     return sorted(out, reverse=True)
 
