@@ -10,9 +10,12 @@ from cspa.errors import CspaError
 
 def test_shipped_rule_sets_load_and_cover_the_seed_years():
     sets = load_rulesets()
-    assert set(sets) == {"apa_2006", "profile_2011", "ilacs_2025"}
+    assert set(sets) == {"apa_2006", "profile_2011", "sif_2013", "ilacs_2025"}
     assert ruleset_for_year(2006).id == "apa_2006"
     assert ruleset_for_year(2011).id == "profile_2011"
+    # the SIF years, between the 2011 profile and ILACS, have a rule set of their own
+    assert [ruleset_for_year(y).id for y in (2012, 2015, 2017)] == ["sif_2013"] * 3
+    assert ruleset_for_year(2018).id == "ilacs_2025"
     assert ruleset_for_year(2025).id == "ilacs_2025"
     for rs in sets.values():
         assert len(rs.sha256) == 64 and rs.version
