@@ -37,6 +37,7 @@ from cspa.assessment.agreement import agreement, brier, confusion_matrix
 from cspa.assessment.forecast import (
     GRADES,
     Settings,
+    apply_standing,
     build_features,
     feature_names,
     feature_rows,
@@ -90,8 +91,10 @@ def _judgement(
         )
     m = train(rows.x[idx_train], y[idx_train], names, settings.penalty)
     pred, probs, _ = predict(m, rows.x[idx_test])
-    actual = y[idx_test]
     recs = [rows.records[i] for i in idx_test]
+    # a grade in force stands where the rule set says so, in the measurement as in the proposals
+    pred, probs, stood = apply_standing(model, jid, recs, pred, probs)
+    actual = y[idx_test]
     shares = np.array([np.mean(y[idx_train] == g) for g in GRADES])
     test = agreement(pred, actual) | {
         "brier": brier(probs, actual),
@@ -132,6 +135,7 @@ def _judgement(
         },
         "coefficients": {f: round(float(c), 4) for f, c in zip(m.features, m.coef, strict=True)},
         "missing_neighbours": sum(1 for r in recs if not r["neighbour_grades"]),
+        "standing": sum(stood),
     }
 
 

@@ -284,6 +284,7 @@ def build_features(con: duckdb.DuckDBPyConnection, model: Model, pairs: str) -> 
                 ELSE wk.ja END AS previous_area,
            least({cap}, date_diff('day', coalesce(own.published, ov.published, wk.published), p.as_at) / 365.25)
              AS years_since,
+           ov.grade AS overall_grade, ov.label AS overall_label, ov.framework AS overall_framework,
            nb.neighbour_grade, coalesce(nb.neighbour_n, 0) AS neighbour_n, nb.neighbour_grades, doms.domains
     FROM pairs p CROSS JOIN mj
     LEFT JOIN latest own ON own.key = p.key AND own.ja = mj.ja
@@ -330,6 +331,39 @@ def feature_rows(
             v = _value(name, r)
             x[i, k] = np.nan if v is None else float(v)
     return Rows([r["key"] for r in records], [r["area"] for r in records], x, records)
+
+
+def standing(model: Model, judgement: str, r: dict) -> int | None:
+    """The grade in force where the authority's latest judgement of the judgement's own area is of
+    the model's framework, and so is its overall effectiveness, graded one of
+    ``model.current_stands`` (an authority the framework would not inspect again: its grades are
+    the assessment, and the model is not asked); else None. ``r``: a row of
+    ``_cspa_model_features``."""
+    own = model.judgements[judgement].area
+    if (
+        r["overall_framework"] == model.framework
+        and r["overall_grade"] in model.current_stands
+        and r["previous_framework"] == model.framework
+        and r["previous_area"] == own
+    ):
+        return int(r["previous_grade"])
+    return None
+
+
+def apply_standing(
+    model: Model, judgement: str, records: list[dict], grades: np.ndarray, probs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """``grades`` and ``probs`` with each standing grade (:func:`standing`) in place of the
+    model's, its probability 1; and which rows stood."""
+    grades, probs = grades.copy(), probs.copy()
+    stood = []
+    for i, r in enumerate(records):
+        g = standing(model, judgement, r)
+        stood.append(g is not None)
+        if g is not None:
+            grades[i] = g
+            probs[i] = [1.0 if x == g else 0.0 for x in GRADES]
+    return grades, probs, stood
 
 
 def _value(name: str, r: dict) -> float | None:
@@ -593,6 +627,28 @@ def _insert(con: duckdb.DuckDBPyConnection, sql: str, table) -> None:
         con.unregister("_cspa_model_arrow")
 
 
+def _stands(model: Model, r: dict) -> dict:
+    """The one rule of a standing grade (:func:`standing`): the judgement in force, and why the
+    model is not asked."""
+    fw = model.framework
+    area = AREA_LABELS.get(r["previous_area"], r["previous_area"])
+    return {
+        "id": "current_stands",
+        "kind": "model",
+        "text": (
+            f"The {fw} judgement in force stands: {area}: {r['previous_label'].lower()} "
+            f"({r['previous_inspection']}, published {r['previous_published']:%d/%m/%Y}). {fw} "
+            "re-inspected only the authorities whose overall effectiveness it had judged inadequate, so no "
+            f"authority judged {r['overall_label'].lower()} overall was inspected under {fw} again, and the "
+            "model, which learnt from first inspections and re-inspections, has no case like this one."
+        ),
+        "source": "cspa.assessment.forecast (model.current_stands)",
+        "applied": True,
+        "grade": int(r["previous_grade"]),
+        "evidence": [],
+    }
+
+
 def _too_few(con: duckdb.DuckDBPyConnection, model: Model, jid: str, as_at: dt.date, n: int) -> str:
     """Why a judgement has no proposal when too few inspections precede the date: how many there
     were, how many the model needs, and when the framework's first inspection was published."""
@@ -718,8 +774,12 @@ def model_proposals(
         if not rows.keys:
             continue
         grades, probs, contrib = predict(m, rows.x)
+        grades, probs, stood = apply_standing(model, jid, rows.records, grades, probs)
         for i, r in enumerate(rows.records):
-            rules = explain(model, m, r, contrib[i], probs[i], int(grades[i]), as_at, settings)
+            if stood[i]:
+                rules = [_stands(model, r)]
+            else:
+                rules = explain(model, m, r, contrib[i], probs[i], int(grades[i]), as_at, settings)
             out["area"].append(r["area"])
             out["judgement"].append(jid)
             out["grade"].append(int(grades[i]))
@@ -813,6 +873,7 @@ __all__ = [
     "FEATURES",
     "MODEL_PROPOSAL",
     "Settings",
+    "apply_standing",
     "build_features",
     "default_settings",
     "explain",
@@ -823,6 +884,7 @@ __all__ = [
     "model_proposals",
     "predict",
     "select_settings",
+    "standing",
     "train",
     "training_set",
 ]

@@ -758,8 +758,8 @@ def _sections(
         reason = None
         if g is not None and g["status"] == "proposed":
             first = next((r for r in g["rules"] if r.get("kind") == "model"), None)
-            if first is not None and g["grade"] is None:
-                reason = first["text"]  # why the model could not propose a grade
+            if first is not None and first.get("id") in ("no_proposal", "current_stands"):
+                reason = first["text"]  # why the model proposes nothing, or is not asked
             elif first is not None:
                 reason = f"What moved the proposed grade most: {first['text']}"
         agreement = None

@@ -308,6 +308,11 @@ class Model(_Strict):
 
     kind: Literal["ordinal_logit"] = "ordinal_logit"
     framework: Literal["ILACS", "SIF"] = "ILACS"
+    # overall effectiveness grades of the framework under which, in force at the date, the
+    # framework's own judgements stand as the proposals: SIF re-inspected only the authorities it
+    # judged inadequate overall, so no authority it judged better was inspected under it again, and
+    # a model that learnt from first inspections and re-inspections has no such case
+    current_stands: list[int] = Field(default_factory=list)
     source: str
     split_date: dt.date
     penalty: float = Field(default=1.0, ge=0)

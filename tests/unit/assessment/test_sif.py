@@ -137,15 +137,34 @@ def test_a_sif_letter_reports_the_proposal_its_reason_and_the_inspections(demo_c
     assert (doc["framework"]["ruleset"], doc["framework"]["id"]) == ("sif_2013", "lait")
     by = {o["id"]: o for o in doc["outcomes"]}
     hp = by["help_and_protection"]
-    assert hp["grade"] in (1, 2, 3, 4)
     text = " ".join(s["text"] for p in hp["paragraphs"] for s in p)
     assert (
         "At the SIF inspection published 27/03/2015, help and protection was judged good." in text
     )
     assert hp["agreement"]["tested_on"] == "published"
-    # the model's reasons cite the SIF reports it learnt from
-    g = next(g for g in doc["grades"] if g["judgement_id"] == "help_and_protection")
-    assert g["grade"] == hp["grade"]
+    # Leeds was judged good overall under SIF, which re-inspected only authorities judged inadequate:
+    # its SIF judgements in force stand, and the letter says why the model is not asked
+    assert [by[j]["grade"] for j in SIF.model.judgements] == [2, 2, 2, 2, 1]
+    assert hp["reason"].startswith(
+        "The SIF judgement in force stands: help and protection: good (First SIF, published 27/03/2015)."
+    )
+
+
+def test_an_authority_sif_judged_inadequate_is_proposed_by_the_model(demo_con):
+    # Birmingham: inadequate overall at its SIF re-inspection (published 25/11/2016); SIF would inspect
+    # it again, and its re-inspections are what the model learnt from
+    doc = build_letter_document(demo_con, "Birmingham", 2017)
+    hp = next(o for o in doc["outcomes"] if o["id"] == "help_and_protection")
+    assert hp["reason"].startswith(
+        "What moved the proposed grade most: Latest judgement: help and protection: inadequate "
+        "(SIF re-inspection, published 25/11/2016)"
+    )
+
+
+def test_the_measurement_holds_no_standing_grade(sif_result):
+    # every SIF report after the split that followed a SIF judgement followed an inadequate one, so the
+    # standing rule never replaces the model's grade in the figures that measure it
+    assert all(r["standing"] == 0 for r in sif_result["judgements"].values())
 
 
 def test_a_letter_before_sif_shows_the_evidence_and_why_there_is_no_grade(demo_con):
