@@ -398,7 +398,9 @@ def history_sql(con, rs: RuleSet, year: int) -> str:
                     seed_ref AS ref FROM assessment_record WHERE indicator = {_q(h.indicator)}{doc})"""
     return f"""(SELECT area, year, date_text AS period, 'Overall effectiveness (' || inspection || ')' AS judgement,
                 grade, outcome AS label, ref FROM {inspections_sql(con, rs.as_at(year))} i
-                WHERE judgement = 'overall_effectiveness')"""
+                -- the authority's overall effectiveness (SIF, ILACS): not the LSCB review's, nor the
+                -- child protection or looked after children inspections' own overall judgements
+                WHERE list_contains(judgement_areas, 'overall_effectiveness'))"""
 
 
 def build_profile(con: duckdb.DuckDBPyConnection, rs: RuleSet, year: int) -> dict[str, str]:

@@ -294,6 +294,37 @@ def _profile_period(rs: RuleSet, year: int) -> str:
     return text
 
 
+def _profile_empty(rs: RuleSet, year: int, area: Area, rows: list[dict]) -> dict[str, str | None]:
+    """Sentences for the profile's blocks that have nothing to show: an authority with no inspected
+    provider in Ofsted's snapshot (one that had ceased by then has none), and a year before the
+    education figures held begin."""
+    p = rs.profile
+    out: dict[str, str | None] = {"providers": None, "education": None}
+    inspected = [
+        r["value"]
+        for r in rows
+        if r["block"] == "provider_type"
+        and r["geography"] == "area"
+        and r["measure_id"] == "number_inspected"
+    ]
+    if not any(v for v in inspected if v is not None):
+        out["providers"] = (
+            f"Ofsted's provider outcomes ({p.period}) list no inspected provider in {area.name}"
+            + (
+                f", which ceased on {_day(area.exists_until)}."
+                if area.exists_until and rs.later_provider_snapshot(year) is not None
+                else "."
+            )
+        )
+    if not any(r["block"] == "education" for r in rows):
+        names = ", ".join(e.title or e.indicator for e in p.education)
+        out["education"] = (
+            f"cspa holds no figures of the overview's indicators ({names}) for years ending by "
+            f"{_day(rs.as_at(year))}."
+        )
+    return out
+
+
 def build_profile_document(
     con: duckdb.DuckDBPyConnection,
     area_query: str,
@@ -340,6 +371,8 @@ def build_profile_document(
     }
     return {
         "report": "profile",
+        # what a block that shows nothing says instead of an empty table
+        "empty": _profile_empty(rs, year, area, rows),
         "title": p.title,
         "area": _area_doc(area),
         "period": _profile_period(rs, year),

@@ -133,3 +133,44 @@ def test_a_letter_dated_before_the_provider_snapshot_does_not_cite_it(demo_con):
     now = build_letter_document(demo_con, "Kent", 2025)
     assert "31 March 2023" in text(now) and "good or outstanding" in text(now)
     assert not any("does not cite them" in x for x in now["introduction"])
+
+
+def test_the_overall_effectiveness_history_is_the_authoritys_own(demo_con):
+    """The history block lists SIF's and ILACS's overall effectiveness judgements. The LSCB review,
+    published with SIF reports on the same day, judged the safeguarding board's overall
+    effectiveness: Luton's 2025 profile listed it as a second 29/03/2016 row."""
+    from cspa.assessment.report import build_profile_document
+
+    doc = build_profile_document(demo_con, "Luton", 2025)
+    assert [(h["period"], h["judgement"], h["grade"]) for h in doc["assessment_history"]] == [
+        ("29/03/2016", "Overall effectiveness (First SIF)", 3),
+        ("13/01/2020", "Overall effectiveness (ILACS Standard Inspection)", 4),
+        ("11/07/2022", "Overall effectiveness (ILACS Standard Inspection)", 3),
+    ]
+
+
+def test_a_block_with_nothing_to_show_says_why(demo_con, tmp_path):
+    """Bournemouth's 2015 profile: Ofsted's 2023 provider snapshot lists nothing under an authority
+    that ceased in 2019, and the education figures held begin in 2016; each block says so rather
+    than printing zeros or an empty table. Luton's 2025 profile has both."""
+    from cspa.assessment.report import build_profile_document
+    from cspa.outputs.render import render
+
+    doc = build_profile_document(demo_con, "Bournemouth", 2015)
+    assert doc["empty"] == {
+        "providers": "Ofsted's provider outcomes (31 March 2023) list no inspected provider in "
+        "Bournemouth, which ceased on 31 March 2019.",
+        "education": "cspa holds no figures of the overview's indicators (EYFS, Key Stage 2, GCSE "
+        "(Attainment 8), L3 at 19) for years ending by 31 August 2015.",
+    }
+    assert [h["judgement"] for h in doc["assessment_history"]] == [
+        "Overall effectiveness (First SIF)"
+    ]
+    html = render(doc, "html", tmp_path / "profile.html").read_text()
+    assert (
+        doc["empty"]["education"] in html.replace("&#39;", "'") and 'id="tbl-education' not in html
+    )
+    assert build_profile_document(demo_con, "Luton", 2025)["empty"] == {
+        "providers": None,
+        "education": None,
+    }
