@@ -56,6 +56,17 @@ AREAS: dict[tuple[str, str], tuple[str, ...]] = {
     ("CPI", "overall_effectiveness"): ("help_and_protection",),
     ("TLAC", "overall_effectiveness"): ("children_in_care",),
 }
+# what a letter calls a judgement of another framework than ILACS where the area's name would
+# misname it (SIF's "leadership, management and governance" is not "the impact of leaders")
+JUDGEMENT_PHRASES: dict[tuple[str, str], str] = {
+    ("SIF", "leadership_management_governance"): "leadership, management and governance",
+    ("SIF", "looked_after_and_permanence"): "children looked after and achieving permanence",
+    ("SIF", "care_leavers"): "the experiences and progress of care leavers",
+    ("SLAC", "safeguarding_overall_effectiveness"): "safeguarding",
+    ("SLAC", "looked_after_children_overall_effectiveness"): "services for looked after children",
+    ("CPI", "overall_effectiveness"): "child protection",
+    ("TLAC", "overall_effectiveness"): "services for looked after children",
+}
 # the area names as a letter says them
 AREA_LABELS = {
     "overall_effectiveness": "overall effectiveness",

@@ -52,7 +52,7 @@ import json
 import duckdb
 
 from cspa.assessment.evidence import FIGURES, _detail
-from cspa.assessment.inspections import AREA_LABELS, INSPECTIONS
+from cspa.assessment.inspections import AREA_LABELS, INSPECTIONS, JUDGEMENT_PHRASES
 from cspa.assessment.profile import PROFILE, _q, _table_exists
 from cspa.assessment.ruleset import RuleSet, Section, Theme, Topic
 from cspa.engine.polarity import compare_sql, sign_sql
@@ -307,6 +307,9 @@ def _inspection_facts(rs: RuleSet, year: int) -> str:
     if not rows:
         return ""
     labels = _values(list(AREA_LABELS.items()), "ja, label")
+    phrases = _values(
+        [(f, j, t) for (f, j), t in JUDGEMENT_PHRASES.items()], "framework, judgement, phrase"
+    )
     ev = _detail(
         ind="i.framework",
         title="i.inspection",
@@ -340,25 +343,29 @@ def _inspection_facts(rs: RuleSet, year: int) -> str:
         WHERE NOT h.current AND h.grade IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY h.area, u.ja ORDER BY h.published DESC, h.row_order DESC) = 1
     ),
-    x AS (
+    x0 AS (
         SELECT i.*, p.grade AS p_grade, p.outcome AS p_outcome, p.published_text AS p_published,
                p.framework AS p_framework, {trend} AS trend, [{ev}] || CASE WHEN p.grade IS NOT NULL THEN [{pev}]
-               ELSE [] END AS evidence, coalesce(l.label, replace(i.ja, '_', ' ')) AS area_label
+               ELSE [] END AS evidence, coalesce(l.label, replace(i.ja, '_', ' ')) AS area_label, ph.phrase
         FROM cur i LEFT JOIN prev p ON p.area = i.area AND p.ja = i.ja
         LEFT JOIN {labels} l ON l.ja = i.ja
+        LEFT JOIN {phrases} ph ON ph.framework = i.framework AND ph.judgement = i.judgement
+    ),
+    x AS (   -- what the judgement is called: its own name where the area's would misname it
+        SELECT *, coalesce(phrase, area_label
+               || CASE WHEN aspect <> replace(area_label, 'the ', '') THEN ' (judged with ' || replace(replace(aspect,
+                       area_label || ' and ', ''), ' and ' || area_label, '') || ')' ELSE '' END) AS subject
+        FROM x0
     )
     SELECT area, section, 'inspection:' || ja || ':' || framework || ':' || published_text, 'inspection', 10,
            'At the ' || framework || ' inspection ' || CASE WHEN event_date IS NOT NULL AND event_date <> published
                 THEN 'of ' || date_text || ' (published ' || published_text || ')' ELSE 'published ' || published_text END
-             || ', ' || area_label || ' '
-             || CASE WHEN aspect <> replace(area_label, 'the ', '') THEN '(judged with ' || replace(replace(aspect,
-                     area_label || ' and ', ''), ' and ' || area_label, '') || ') ' ELSE '' END
-             || 'was judged ' || lower(outcome) || '.'
+             || ', ' || subject || ' was judged ' || lower(outcome) || '.'
              || CASE WHEN p_grade = grade THEN ' It was judged the same at the inspection before (' || p_framework
                      || ', published ' || p_published || ').'
                      WHEN p_grade IS NOT NULL THEN ' Before that it was judged ' || lower(p_outcome) || ' ('
                      || p_framework || ', published ' || p_published || ').' ELSE '' END,
-           {_cap("area_label")} || ': ' || lower(outcome) || ' at the ' || framework || ' inspection published '
+           {_cap("coalesce(phrase, area_label)")} || ': ' || lower(outcome) || ' at the ' || framework || ' inspection published '
              || published_text || CASE trend WHEN 'better' THEN ', up from ' || lower(p_outcome)
                                              WHEN 'worse' THEN ', down from ' || lower(p_outcome) ELSE '' END || '.',
            CASE WHEN grade <= 2 AND coalesce(trend, 'same') <> 'worse' THEN 'strength'

@@ -142,6 +142,12 @@ def test_a_sif_letter_reports_the_proposal_its_reason_and_the_inspections(demo_c
         "At the SIF inspection published 27/03/2015, help and protection was judged good." in text
     )
     assert hp["agreement"]["tested_on"] == "published"
+    # SIF's judgements by their own names, not the areas' ILACS names ("the impact of leaders
+    # (judged with leadership management governance)" before)
+    lmg = by["leadership_management_governance"]
+    assert " ".join(s["text"] for p in lmg["paragraphs"] for s in p) == (
+        "At the SIF inspection published 27/03/2015, leadership, management and governance was judged outstanding."
+    )
     # Leeds was judged good overall under SIF, which re-inspected only authorities judged inadequate:
     # its SIF judgements in force stand, and the letter says why the model is not asked
     assert [by[j]["grade"] for j in SIF.model.judgements] == [2, 2, 2, 2, 1]
