@@ -22,7 +22,7 @@ AreaOption = typer.Option(None, "--area", help="Name, DfE LA number or ONS code.
 YearOption = typer.Option(
     None,
     "--year",
-    help="Assessment year: 2006 (APA), 2011 (profile), 2012-2017 (SIF terms), 2018- (ILACS terms).",
+    help="Assessment year: 2005-2008 (APA), 2009-2011 (profile), 2012-2017 (SIF terms), 2018- (ILACS terms).",
 )
 RulesetOption = typer.Option(
     None, "--ruleset", help="Rule set id (default: the one covering --year)."

@@ -12,6 +12,10 @@ def test_shipped_rule_sets_load_and_cover_the_seed_years():
     sets = load_rulesets()
     assert set(sets) == {"apa_2006", "profile_2011", "sif_2013", "ilacs_2025"}
     assert ruleset_for_year(2006).id == "apa_2006"
+    # 2008, the year of the APA dataset (seed 000) and of the last APA, was covered by no rule set
+    assert ruleset_for_year(2008).id == "apa_2006"
+    # every year from the first APA to ILACS's span has one
+    assert all(ruleset_for_year(y) for y in range(2005, 2031))
     assert ruleset_for_year(2011).id == "profile_2011"
     # the SIF years, between the 2011 profile and ILACS, have a rule set of their own
     assert [ruleset_for_year(y).id for y in (2012, 2015, 2017)] == ["sif_2013"] * 3

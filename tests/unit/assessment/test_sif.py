@@ -206,7 +206,7 @@ def test_the_web_offers_each_authority_the_rule_sets_that_assessed_it():
     assert [(y, rs) for y, rs, _ in assessment_years(bournemouth)] == [
         (2017, "sif_2013"),
         (2011, "profile_2011"),
-        (2007, "apa_2006"),
+        (2008, "apa_2006"),
     ]
     assert [(y, rs) for y, rs, _ in assessment_years(bcp)] == [(2025, "ilacs_2025")]
 

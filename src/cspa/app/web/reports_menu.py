@@ -14,21 +14,35 @@ from cspa.outputs.render import formats_for
 FORMAT_NAMES = {"html": "HTML", "pdf": "PDF", "xlsx": "Excel", "json": "JSON"}
 
 
-def assessment_years(area: dict) -> list[tuple[int, str, str]]:
-    """(year, rule set id, title) of every rule set whose population includes the authority."""
+# the latest year the web offers an assessment for (a rule set may cover later years)
+LATEST_YEAR = 2025
+
+
+def assessment_spans(area: dict) -> list[dict]:
+    """Every rule set that assesses the authority, with the years it does (latest rule set first):
+    ``ruleset, title, years``. A rule set of an era's list assesses its authorities every year it
+    covers; one of ``era: as_at`` those that existed on each year's assessment date."""
     out = []
     for rs in load_rulesets().values():
         era = str(rs.population.get("era", "2025"))
-        year = min(rs.years[1], 2025)
-        if era == "as_at":  # the authorities that existed on the assessment's date
-            day = rs.as_at(year)
-            began, ended = area.get("exists_from"), area.get("exists_until")
-            assessed = (began is None or began <= day) and (ended is None or ended >= day)
-        else:
-            assessed = bool(area.get("in_2008" if era == "2008" else "in_2025"))
-        if assessed:
-            out.append((year, rs.id, rs.title))
-    return sorted(out, reverse=True)
+        years = []
+        for year in range(rs.years[0], min(rs.years[1], LATEST_YEAR) + 1):
+            if era == "as_at":
+                day = rs.as_at(year)
+                began, ended = area.get("exists_from"), area.get("exists_until")
+                assessed = (began is None or began <= day) and (ended is None or ended >= day)
+            else:
+                assessed = bool(area.get("in_2008" if era == "2008" else "in_2025"))
+            if assessed:
+                years.append(year)
+        if years:
+            out.append({"ruleset": rs.id, "title": rs.title, "years": years})
+    return sorted(out, key=lambda s: -s["years"][-1])
+
+
+def assessment_years(area: dict) -> list[tuple[int, str, str]]:
+    """(year, rule set id, title) of the latest year of every rule set that assesses the authority."""
+    return [(s["years"][-1], s["ruleset"], s["title"]) for s in assessment_spans(area)]
 
 
 def report_url(dfe: str, kind: str, fmt: str, **params: object) -> str:

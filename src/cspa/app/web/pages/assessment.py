@@ -21,7 +21,7 @@ from cspa.app.web.pages.common import (
     require_user,
     state,
 )
-from cspa.app.web.reports_menu import assessment_years
+from cspa.app.web.reports_menu import assessment_spans
 from cspa.errors import CspaError
 
 router = APIRouter()
@@ -51,23 +51,25 @@ def proposal_for(letter: dict, judgement: str) -> dict:
     return g
 
 
-def _year(a: dict, year: int | None) -> tuple[int, str, list]:
-    years = assessment_years(a)
-    if not years:
+def _year(a: dict, year: int | None) -> tuple[int, str, list[dict]]:
+    """The year asked for (default: the latest assessed) and the rule set covering it, with every
+    rule set's years for the authority (:func:`assessment_spans`)."""
+    spans = assessment_spans(a)
+    if not spans:
         raise HTTPException(404, f"No assessment rule set covers {a['name']}.")
-    for y, rs, _t in years:
-        if year is None or y == year:
-            return y, rs, years
-    raise HTTPException(
-        404,
-        f"No assessment of {a['name']} for {year}; years: {', '.join(str(y) for y, _r, _t in years)}.",
-    )
+    if year is None:
+        return spans[0]["years"][-1], spans[0]["ruleset"], spans
+    for s in spans:
+        if year in s["years"]:
+            return year, s["ruleset"], spans
+    offered = "; ".join(f"{s['years'][0]}-{s['years'][-1]} ({s['ruleset']})" for s in spans)
+    raise HTTPException(404, f"No assessment of {a['name']} for {year}; years: {offered}.")
 
 
 @router.get("/areas/{dfe}/assessment")
 def assessment_page(request: Request, dfe: str, year: int | None = None, saved: str | None = None):
     a = area_or_404(request, dfe)
-    y, rs, years = _year(a, year)
+    y, rs, spans = _year(a, year)
     try:
         profile, letter = documents(request, a["code"], y, rs)
     except CspaError as e:
@@ -92,7 +94,7 @@ def assessment_page(request: Request, dfe: str, year: int | None = None, saved: 
         area=a,
         year=y,
         ruleset=rs,
-        years=years,
+        spans=spans,
         profile=profile,
         letter=letter,
         can_moderate=can_moderate,

@@ -1,0 +1,36 @@
+"""The assessment page offers every year a rule set assesses the authority, not one per rule set."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_an_abolished_authority_is_assessed_in_the_years_it_existed(client):
+    # Bournemouth (DfE 837) existed until 31 March 2019: the SIF years, the 2011 profile and the
+    # APA, not ILACS's
+    r = client.get("/areas/837/assessment?year=2015")
+    assert r.status_code == 200
+    assert "Assessment 2015" in r.text
+    assert (
+        "Children&#39;s services assessment in SIF terms (proposed from published data): Bournemouth, 2015"
+        in r.text
+    )
+    nav = r.text[r.text.index('id="years-title"') :]
+    nav = nav[: nav.index("</nav>")]
+    linked = [int(y) for y in re.findall(r"assessment\?year=(\d{4})", nav)]
+    assert linked == [2012, 2013, 2014, 2016, 2017, 2009, 2010, 2011, 2005, 2006, 2007, 2008]
+    assert '<strong aria-current="page">2015</strong>' in nav
+    missing = client.get("/areas/837/assessment?year=2019")
+    assert missing.status_code == 404
+    assert "2012-2017 (sif_2013)" in missing.text
+
+
+def test_a_current_authority_is_offered_the_ilacs_years_first(client):
+    r = client.get("/areas/821/assessment")
+    assert r.status_code == 200 and "Assessment 2025" in r.text
+    nav = r.text[r.text.index('id="years-title"') :]
+    nav = nav[: nav.index("</nav>")]
+    years = [int(y) for y in re.findall(r"assessment\?year=(\d{4})", nav)]
+    # ILACS from 2018, then the SIF years, the profile and the APA; Luton existed throughout
+    assert years[:7] == [2018, 2019, 2020, 2021, 2022, 2023, 2024]
+    assert {2008, 2012, 2017} <= set(years) and 2025 not in years
