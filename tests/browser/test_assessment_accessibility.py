@@ -3,8 +3,8 @@
 axe-core (WCAG 2.0/2.1/2.2 A and AA) at 1280 and 320 CSS pixels with every ``<details>`` closed
 and open, no page-level sideways scroll at 320 px, the skip link first, and every "evidence"
 link of a drafted sentence landing on its evidence. Pages are rendered from the demo database:
-the 2011 profile (seed 003), the 2006 and 2011 letters (seeds 002 and 004) and the current
-profile and letter on the real data.
+the 2011 profile (seed 003), the 2006 and 2011 letters (seeds 002 and 004), a SIF-years profile
+and letter, and the current profile and letter on the real data.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from tests.browser.test_accessibility import _open, _violations
 
 pytestmark = pytest.mark.browser
 
-PAGES = [("profile", 2011), ("letter", 2006), ("letter", 2011), ("profile", 2025), ("letter", 2025)]
+PAGES = [
+    ("profile", 2011),
+    ("letter", 2006),
+    ("letter", 2011),
+    ("profile", 2015),  # the SIF years (sif_2013): education figures not yet held, said in words
+    ("letter", 2016),
+    ("profile", 2025),
+    ("letter", 2025),
+]
 
 
 @pytest.fixture(scope="module")

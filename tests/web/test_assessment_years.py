@@ -34,3 +34,18 @@ def test_a_current_authority_is_offered_the_ilacs_years_first(client):
     # ILACS from 2018, then the SIF years, the profile and the APA; Luton existed throughout
     assert years[:7] == [2018, 2019, 2020, 2021, 2022, 2023, 2024]
     assert {2008, 2012, 2017} <= set(years) and 2025 not in years
+
+
+def test_an_apa_year_shows_its_letter_without_a_profile(client):
+    # the APA rule set defines no performance profile: its years' pages had been 'not found'
+    r = client.get("/areas/821/assessment?year=2008")
+    assert r.status_code == 200
+    assert (
+        "Annual performance assessment of services for children and young people (proposed grades): Luton, 2008"
+        in r.text
+    )
+    assert "The apa_2006 rule set defines no performance profile" in r.text
+    assert "reports/profile?format=html&amp;year=2008" not in r.text
+    # nor does the area page offer an APA profile to download
+    area = client.get("/areas/821").text
+    assert "Assessment letter 2008" in area and "Performance profile 2008" not in area

@@ -68,10 +68,12 @@ def downloads_for(area: dict, quarterly_periods: list[str] | None = None) -> lis
         items.append(("APA dataset 2008", "apa-dataset", {"framework": "apa2008", "year": 2008}))
     for period in quarterly_periods or []:
         items.append((f"Quarterly performance report, {period}", "quarterly", {"period": period}))
+    sets = load_rulesets()
     for year, rs, title in assessment_years(area):
-        items.append(
-            (f"Performance profile {year} ({title})", "profile", {"year": year, "ruleset": rs})
-        )
+        if sets[rs].profile is not None:  # the APA rule set defines none
+            items.append(
+                (f"Performance profile {year} ({title})", "profile", {"year": year, "ruleset": rs})
+            )
         items.append(
             (f"Assessment letter {year} ({title})", "letter", {"year": year, "ruleset": rs})
         )

@@ -22,12 +22,16 @@ from cspa.app.web.pages.common import (
     state,
 )
 from cspa.app.web.reports_menu import assessment_spans
+from cspa.assessment.ruleset import load_rulesets
 from cspa.errors import CspaError
 
 router = APIRouter()
 
 
-def documents(request: Request, area_code: str, year: int, ruleset: str) -> tuple[dict, dict]:
+def documents(
+    request: Request, area_code: str, year: int, ruleset: str
+) -> tuple[dict | None, dict]:
+    """The letter and the performance profile (None where the rule set defines none: the APA's)."""
     d = db(request)
 
     def build(kind: str) -> dict:
@@ -37,8 +41,10 @@ def documents(request: Request, area_code: str, year: int, ruleset: str) -> tupl
             )
 
     letter = d.cached(("letter", area_code, year, ruleset), lambda: build("letter"), area=area_code)
-    profile = d.cached(
-        ("profile", area_code, year, ruleset), lambda: build("profile"), area=area_code
+    profile = (
+        d.cached(("profile", area_code, year, ruleset), lambda: build("profile"), area=area_code)
+        if load_rulesets()[ruleset].profile is not None
+        else None
     )
     return profile, letter
 
