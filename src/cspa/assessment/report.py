@@ -803,6 +803,15 @@ def _sections(
                 g["grade"] if g else None,
                 baselines.get(sec.judgement, {}),
             )
+            stood = g is not None and any(r.get("id") == "current_stands" for r in g["rules"] or [])
+            if stood:
+                # the grade is the framework's own in force, not the model's: the measurement is
+                # the model's, printed for what the model would be trusted with elsewhere
+                agreement["sentence"] = (
+                    "This grade is Ofsted's own in force, not the model's; for reference, the model "
+                    "proposes the other authorities' grades, measured as follows. "
+                    + agreement["sentence"]
+                )
         sentences = theme_sentences(sec, paragraphs.get(sec.id, []))
         for s in sentences:
             s.pop("parts", None)  # what the theme's sentence was made of; the text says it

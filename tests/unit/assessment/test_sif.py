@@ -154,6 +154,10 @@ def test_a_sif_letter_reports_the_proposal_its_reason_and_the_inspections(demo_c
     assert hp["reason"].startswith(
         "The SIF judgement in force stands: help and protection: good (First SIF, published 27/03/2015)."
     )
+    # the measured agreement printed beside it is the model's, and the letter says whose grade this is
+    assert hp["agreement"]["sentence"].startswith(
+        "This grade is Ofsted's own in force, not the model's"
+    )
 
 
 def test_an_authority_sif_judged_inadequate_is_proposed_by_the_model(demo_con):
@@ -165,6 +169,7 @@ def test_an_authority_sif_judged_inadequate_is_proposed_by_the_model(demo_con):
         "What moved the proposed grade most: Latest judgement: help and protection: inadequate "
         "(SIF re-inspection, published 25/11/2016)"
     )
+    assert hp["agreement"]["sentence"].startswith("Measured on the 85 SIF inspections")
 
 
 def test_the_measurement_holds_no_standing_grade(sif_result):
