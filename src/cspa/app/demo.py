@@ -164,6 +164,9 @@ DEMO_REPORTS: tuple[tuple[str, str, int | str, tuple[str, ...]], ...] = (
     ("profile", "Luton", 2011, ("html", "json")),
     ("letter", "Luton", 2006, ("html", "json")),
     ("letter", "Luton", 2011, ("html", "json", "pdf")),
+    # every era has its letter: the last APA (2008, seed 000's year) and the SIF years
+    ("letter", "Luton", 2008, ("html", "json")),
+    ("letter", "Luton", 2016, ("html", "json")),
     ("profile", "Luton", 2025, ("html", "json")),
     ("letter", "Luton", 2025, ("html", "json")),
 )
