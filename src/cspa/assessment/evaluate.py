@@ -47,7 +47,7 @@ from cspa.assessment.forecast import (
     select_settings,
     train,
 )
-from cspa.assessment.ruleset import RuleSet, ruleset_for_year
+from cspa.assessment.ruleset import RuleSet, load_rulesets, ruleset_for_year
 from cspa.errors import CspaError
 
 HEADLINE = "overall_effectiveness"
@@ -193,7 +193,8 @@ def evaluate(
     if rs.model is None:
         raise CspaError(
             f"rule set {rs.id} proposes its grades by rules only; there is no model to evaluate "
-            "(the evaluation needs inspections of many authorities over time: ILACS)"
+            "(the evaluation needs inspections of many authorities over time); rule sets with a model: "
+            + ", ".join(k for k, v in load_rulesets().items() if v.model is not None)
         )
     split = split_date or rs.model.split_date
     build_features(con, rs.model, inspections_sql(rs.model.framework))

@@ -231,3 +231,33 @@ def test_a_rule_set_borrowing_a_profile_must_name_one(tmp_path):
         load_rulesets.cache_clear()
     # borrowed, the profile is the other rule set's own
     assert load_rulesets()["sif_2013"].profile == load_rulesets()["ilacs_2025"].profile
+
+
+def test_the_cli_measures_the_sif_model_and_names_the_rule_sets_that_have_one(demo_db):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cspa.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        ["assess", "evaluate", "--ruleset", "sif_2013", "--format", "json", "--db", str(demo_db)],
+    )
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert (d["ruleset"], d["framework"], d["train"]["n"], d["test"]["n"]) == (
+        "sif_2013",
+        "SIF",
+        88,
+        85,
+    )
+    text = CliRunner().invoke(
+        app, ["assess", "evaluate", "--ruleset", "sif_2013", "--db", str(demo_db)]
+    )
+    assert "test 85 (published on or after)" in " ".join(text.output.split())
+    r = CliRunner().invoke(
+        app, ["assess", "evaluate", "--ruleset", "apa_2006", "--db", str(demo_db)]
+    )
+    assert r.exit_code != 0
+    assert "rule sets with a model: ilacs_2025, sif_2013" in str(r.exception)
