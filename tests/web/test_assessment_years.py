@@ -49,3 +49,16 @@ def test_an_apa_year_shows_its_letter_without_a_profile(client):
     # nor does the area page offer an APA profile to download
     area = client.get("/areas/821").text
     assert "Assessment letter 2008" in area and "Performance profile 2008" not in area
+
+
+def test_the_api_lists_the_years_an_authority_can_be_assessed_in(client):
+    data = client.get("/api/v1/areas/837").json()
+    spans = data.get("data", data)["assessments"]
+    assert [(s["ruleset"], s["years"][0], s["years"][-1]) for s in spans] == [
+        ("sif_2013", 2012, 2017),
+        ("profile_2011", 2009, 2011),
+        ("apa_2006", 2005, 2008),
+    ]
+    # each year is one the letter endpoint answers for
+    r = client.get("/api/v1/areas/837/reports/letter", params={"year": 2013})
+    assert r.status_code == 200

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from cspa.app.reports import ReportRequest
 from cspa.app.web import edits, queries, security
 from cspa.app.web.loads import load_template_upload, load_uploads
+from cspa.app.web.reports_menu import assessment_spans
 from cspa.app.web.state import User
 from cspa.errors import CspaError, LoadError
 from cspa.outputs.json_out import public_document
@@ -187,7 +188,15 @@ def get_area(request: Request, dfe: str):
     db = _app(request).db
     with db.read() as cur:
         nbs = queries.neighbours(cur, a["code"], "dfe_2025")
-    return answer(request, {**a, "neighbours": {"group": "dfe_2025", "members": nbs}})
+    return answer(
+        request,
+        {
+            **a,
+            "neighbours": {"group": "dfe_2025", "members": nbs},
+            # the years a letter and profile can be asked for (/areas/{dfe}/reports/letter?year=)
+            "assessments": assessment_spans(a),
+        },
+    )
 
 
 @router.get("/indicators", summary="Indicators of the catalogue")
