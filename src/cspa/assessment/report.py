@@ -539,8 +539,14 @@ def _letter_frame(rs: RuleSet, area: Area, year: int) -> dict:
 def _summary(rs: RuleSet, area: Area, grades: list[dict], ev: dict[str, dict]) -> list[str]:
     head = grades[0] if grades else None
     if head is None or head["grade"] is None:
+        # the model says why it proposes nothing (too few inspections before the date, or no
+        # judgement to start from); the rules, that their evidence is missing
+        why = (head or {}).get("proposal_basis") or ""
+        why = why.removeprefix("no proposal: ") if why.startswith("no proposal: ") else ""
         return [
-            f"No grade can be proposed for {area.name}: the evidence the rules need is missing."
+            f"No grade can be proposed for {area.name}: "
+            + (why or "the evidence the rules need is missing")
+            + "."
         ]
     out = []
     g = next((x for x in rs.scale.grades if x.grade == head["grade"]), None)

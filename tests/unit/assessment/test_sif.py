@@ -185,6 +185,11 @@ def test_a_letter_before_sif_shows_the_evidence_and_why_there_is_no_grade(demo_c
     assert by["overall_effectiveness"]["reason"].startswith(
         "No proposal: no SIF inspection with this judgement had been published by 31/08/2013"
     )
+    # the summary gives the same reason (it had said the rules' evidence was missing)
+    assert doc["summary"][0] == (
+        "No grade can be proposed for Leeds: no SIF inspection with this judgement had been published "
+        "by 31/08/2013, and the model learns from 20 or more (the first was published on 11/02/2014)."
+    )
     # Leeds's latest help and protection judgement then was the 2011 SLAC re-inspection
     text = " ".join(s["text"] for p in by["help_and_protection"]["paragraphs"] for s in p)
     assert "At the SLAC inspection published 10/10/2011" in text
