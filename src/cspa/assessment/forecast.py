@@ -762,13 +762,14 @@ def model_proposals(
             continue
         m = train(train_rows.x, y, feature_names(model, jid, settings), settings.penalty)
         rows = feature_rows(con, model, jid, "key LIKE 'P:%'", settings)
-        area_label = AREA_LABELS.get(mj.area, mj.area)
+        # with no judgement of the area, nor of overall effectiveness, the model starts from the
+        # latest inspection's weakest judgement: without one, the authority had no inspection at all
         _no_proposal(
             out,
             sorted(set(everyone) - set(rows.areas)),
             jid,
-            f"no proposal: no judgement of {area_label} or of overall effectiveness had been published "
-            f"for the authority by {as_at:%d/%m/%Y}, and the model starts from the latest one",
+            f"no proposal: no inspection judgement of the authority had been published by "
+            f"{as_at:%d/%m/%Y}, and the model starts from the latest one",
             by_area.get(mj.area, []),
         )
         if not rows.keys:

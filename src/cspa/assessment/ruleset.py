@@ -534,6 +534,20 @@ class RuleSet(_Strict):
             return None
         return snapshot if snapshot > self.as_at(year) else None
 
+    def assesses(self, area: dict[str, Any], year: int) -> bool:
+        """Whether the rule set assesses ``area`` (a row of the area table, as a mapping) in
+        ``year``: an era's list (``in_2008``, ``in_2025``), or with ``era: as_at`` whether it existed
+        on the assessment date (``exists_from``, ``exists_until``). The same rule for every
+        authority at once, in SQL: :func:`cspa.assessment.profile.population`."""
+        if not self.years[0] <= year <= self.years[1]:
+            return False
+        era = str(self.population.get("era", "2025"))
+        if era == "as_at":
+            day = self.as_at(year)
+            began, ended = area.get("exists_from"), area.get("exists_until")
+            return (began is None or began <= day) and (ended is None or ended >= day)
+        return bool(area.get("in_2008" if era == "2008" else "in_2025"))
+
     def as_at(self, year: int) -> dt.date:
         """The date an assessment of ``year`` is made as at: the data cut-off day of that year. Figures for
         periods ending by then and inspections published by then are its evidence."""

@@ -24,17 +24,9 @@ def assessment_spans(area: dict) -> list[dict]:
     covers; one of ``era: as_at`` those that existed on each year's assessment date."""
     out = []
     for rs in load_rulesets().values():
-        era = str(rs.population.get("era", "2025"))
-        years = []
-        for year in range(rs.years[0], min(rs.years[1], LATEST_YEAR) + 1):
-            if era == "as_at":
-                day = rs.as_at(year)
-                began, ended = area.get("exists_from"), area.get("exists_until")
-                assessed = (began is None or began <= day) and (ended is None or ended >= day)
-            else:
-                assessed = bool(area.get("in_2008" if era == "2008" else "in_2025"))
-            if assessed:
-                years.append(year)
+        years = [
+            y for y in range(rs.years[0], min(rs.years[1], LATEST_YEAR) + 1) if rs.assesses(area, y)
+        ]
         if years:
             out.append({"ruleset": rs.id, "title": rs.title, "years": years})
     return sorted(out, key=lambda s: -s["years"][-1])
