@@ -45,6 +45,20 @@ def pooled_scale_sql(m: str = "m") -> str:
     )
 
 
+def members_sql(*extra: str) -> str:
+    """SQL: each neighbour group's pairs on the build's integer keys: ``gid`` (the group), ``nb_aid``
+    (a member authority) and ``sn_aid`` (the ``SN:<group>:<la>`` area whose figure it is part of),
+    with any ``extra`` columns of ``neighbour n``."""
+    more = "".join(f", {e}" for e in extra)
+    return f"""
+        SELECT g.gid, nb.aid AS nb_aid, sn.aid AS sn_aid{more}
+        FROM neighbour n
+        JOIN _cspa_key_group g ON g.grp = n.grp
+        JOIN _cspa_key_area nb ON nb.code = n.neighbour_code
+        JOIN _cspa_key_area sn ON sn.code = 'SN:' || n.grp || ':' || n.la_code
+        WHERE n.neighbour_code IS NOT NULL"""
+
+
 def neighbour_aggregates(
     con: duckdb.DuckDBPyConnection,
     v: str,
@@ -55,7 +69,9 @@ def neighbour_aggregates(
     return con.sql(neighbour_aggregates_sql(v, min_used, names))
 
 
-def neighbour_aggregates_sql(v: str, min_used: int = 1, names: bool = True) -> str:
+def neighbour_aggregates_sql(
+    v: str, min_used: int = 1, names: bool = True, means: str | None = None
+) -> str:
     """Statistical-neighbour aggregates for every authority, indicator, measure and period at once.
 
     ``v`` is a table of :func:`cspa.engine.values.values` rows (with the run's integer keys).
@@ -66,6 +82,10 @@ def neighbour_aggregates_sql(v: str, min_used: int = 1, names: bool = True) -> s
     packed group key; each method is accumulated in a pass of its own over the measures that ask
     for it (the median is holistic; only pooled figures need the counts summed), so a measure pays
     only for its own aggregate. A median or mean has no numerator or denominator.
+
+    ``means``: a relation of the mean measures' sums and counts already made by
+    :func:`cspa.engine.neighbour_means.neighbour_means` (columns ``k``, ``total``, ``n_used``), read
+    in place of the join's grouping for them.
     """
 
     def agg(method: str, value: str, counts: bool = False) -> str:
@@ -83,25 +103,23 @@ def neighbour_aggregates_sql(v: str, min_used: int = 1, names: bool = True) -> s
         JOIN members mb ON mb.gid = m.gid AND mb.nb_aid = x.aid
         GROUP BY k"""
 
+    mean = agg("mean", "round(fsum(x.value) / count(x.value), 10) + 0.0")
+    if means is not None:
+        mean = f"""
+        SELECT k, CASE WHEN n_used > 0 THEN round(total / n_used, 10) + 0.0 END AS value,
+               CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator, n_used
+        FROM {means}"""
     narrow = f"""
     WITH m AS (
         SELECT sid, gid, grp, sn_method, unit, formula_type, multiplier FROM _cspa_key_measure
         WHERE sn_method IN ('median', 'mean', 'pooled')
     ),
-    members AS (
-        SELECT g.gid, nb.aid AS nb_aid, sn.aid AS sn_aid,
-               count(*) OVER (PARTITION BY n.grp, n.la_code) AS n_members
-        FROM neighbour n
-        JOIN _cspa_key_group g ON g.grp = n.grp
-        JOIN _cspa_key_area nb ON nb.code = n.neighbour_code
-        JOIN _cspa_key_area sn ON sn.code = 'SN:' || n.grp || ':' || n.la_code
-        WHERE n.neighbour_code IS NOT NULL
-    ),
+    members AS ({members_sql("count(*) OVER (PARTITION BY n.grp, n.la_code) AS n_members")}),
     agg AS (
         -- parallel float sums add in any order, and the last bits decide printed figures on a
         -- rounding boundary: a compensated sum, rounded to 10 places, gives the same mean every run
         -- (+ 0.0: a residual of either sign rounds to zero, and -0 would print as '-0')
-        {agg("mean", "round(fsum(x.value) / count(x.value), 10) + 0.0")}
+        {mean}
         UNION ALL {agg("pooled", "CAST(NULL AS DOUBLE)", counts=True)}
         UNION ALL {agg("median", "median(x.value)")}
     ),

@@ -37,6 +37,7 @@ from cspa.engine.keys import (
     series_key,
 )
 from cspa.engine.lights import lights
+from cspa.engine.neighbour_means import neighbour_means
 from cspa.engine.progress import progress_table_sql
 from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
@@ -400,14 +401,18 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         # published figure is the one shown and judged, and the engine's own figure is shown
         # beside it (a published median or pooled rate recomputed, so the rule is checked, not
         # taken on trust)
+        # the means as one matrix product per neighbour group (neighbour_means.py), read by the
+        # statement that makes the medians and pooled figures by the join
+        c.register("_cspa_sn_means", neighbour_means(c, observed))
         table(
             c,
             f"""
             SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
                    {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
-            FROM ({neighbour_aggregates_sql(observed, names=False)}) s""",
+            FROM ({neighbour_aggregates_sql(observed, names=False, means="_cspa_sn_means")}) s""",
             "sn",
         )
+        c.unregister("_cspa_sn_means")
 
     def pool(c: duckdb.DuckDBPyConnection) -> None:
         pools = {
