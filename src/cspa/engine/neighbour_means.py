@@ -43,37 +43,35 @@ def neighbour_means(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, np.ndar
     where at least one member authority has a row, figure or not, as the join's grouping makes them.
     """
     members = con.execute(members_sql()).fetchnumpy()
-    measures = con.execute(
-        "SELECT sid, gid FROM _cspa_key_measure WHERE sn_method = 'mean' AND gid IS NOT NULL"
-    ).fetchnumpy()
-    # an authority's figures only (a neighbour is an authority); a missing figure as NaN
+    # an authority's figures only (a neighbour is an authority) with their measure's group; a
+    # missing figure as NaN
     fig = con.execute(
         f"""
-        SELECT CAST(x.sid AS INTEGER) AS sid, CAST(x.pid AS INTEGER) AS pid, CAST(x.aid AS INTEGER) AS aid,
-               coalesce(x.value, 'NaN'::DOUBLE) AS value
-        FROM {v} x
-        WHERE x.sid IN (SELECT sid FROM _cspa_key_measure WHERE sn_method = 'mean' AND gid IS NOT NULL)
+        SELECT CAST(m.gid AS INTEGER) AS gid, CAST(x.sid AS INTEGER) AS sid, CAST(x.pid AS INTEGER) AS pid,
+               CAST(x.aid AS INTEGER) AS aid, coalesce(x.value, 'NaN'::DOUBLE) AS value
+        FROM {v} x JOIN _cspa_key_measure m ON m.sid = x.sid
+        WHERE m.sn_method = 'mean' AND m.gid IS NOT NULL
           AND x.aid IN (SELECT aid FROM _cspa_key_area WHERE type = 'la')"""
     ).fetchnumpy()
-    sid = np.asarray(fig["sid"], dtype=np.int64)
-    gid_of = np.zeros(
-        int(max(sid.max(initial=0), np.max(measures["sid"], initial=0))) + 1, dtype=np.int64
-    )
-    gid_of[np.asarray(measures["sid"], dtype=np.int64)] = measures["gid"]
-    fig_gid = gid_of[sid]
-    gids = np.asarray(members["gid"], dtype=np.int64)
-    out = [
-        _group(
-            np.asarray(members["nb_aid"], dtype=np.int64)[gids == g],
-            np.asarray(members["sn_aid"], dtype=np.int64)[gids == g],
-            sid[fig_gid == g],
-            np.asarray(fig["pid"], dtype=np.int64)[fig_gid == g],
-            np.asarray(fig["aid"], dtype=np.int64)[fig_gid == g],
-            np.asarray(fig["value"], dtype=float)[fig_gid == g],
+    pair = {c: np.asarray(members[c], dtype=np.int64) for c in ("gid", "nb_aid", "sn_aid")}
+    cols = {c: np.asarray(fig[c], dtype=np.int64) for c in ("gid", "sid", "pid", "aid")}
+    value = np.asarray(fig["value"], dtype=float)
+    out = []
+    for g in np.unique(pair["gid"]):
+        of_group = cols["gid"] == g
+        if not of_group.any():
+            continue
+        in_group = pair["gid"] == g
+        out.append(
+            _group(
+                pair["nb_aid"][in_group],
+                pair["sn_aid"][in_group],
+                cols["sid"][of_group],
+                cols["pid"][of_group],
+                cols["aid"][of_group],
+                value[of_group],
+            )
         )
-        for g in np.unique(gids)
-        if (fig_gid == g).any()
-    ]
     return {
         "k": np.concatenate([o[0] for o in out] or [np.empty(0, dtype=np.int64)]),
         "total": np.concatenate([o[1] for o in out] or [np.empty(0)]),
