@@ -15,14 +15,16 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
-from cspa.engine.keys import cell_key
+from cspa.engine.keys import BITS, cell_key
 from cspa.engine.polarity import (
     best_quarter_sql,
     compared_sql,
     goodness_sql,
     judged_sql,
-    rank_key_sql,
+    sign_sql,
 )
 
 POSITION_LABELS = ("Best Q'tile", "2nd Q'tile", "3rd Q'tile", "Worst Q'tile")
@@ -33,18 +35,159 @@ MIN_RANKED_AREAS = 4
 
 
 def ranks_and_quartiles(con: duckdb.DuckDBPyConnection, v: str) -> duckdb.DuckDBPyRelation:
-    """:func:`ranks_and_quartiles_sql` as a relation of ``con``."""
-    return con.sql(ranks_and_quartiles_sql(v))
+    """:func:`ranks_and_quartiles_sql` as a relation of ``con`` (its inputs stay registered on
+    ``con`` under :data:`RANK_INPUTS`' names)."""
+    for name, table in rank_inputs(con, v).items():
+        con.register(name, table)
+    return con.sql(ranks_and_quartiles_sql())
 
 
-def ranks_and_quartiles_sql(v: str) -> str:
-    """Rank and quartile band of every authority's figure, per measure and period (``cell_key``).
+#: The names :func:`ranks_and_quartiles_sql` reads the tables of :func:`rank_inputs` under.
+RANK_INPUTS = ("_cspa_rank_rows", "_cspa_rank_cells", "_cspa_rank_outside")
+
+
+def rank_inputs(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, pa.Table]:
+    """The rank and the quartile cut points of every authority's figure, per measure and period.
 
     ``v``: figure rows on the run's integer keys (``rid, sid, aid, pid, value``); the authorities are
-    the areas of type ``la`` in ``_cspa_key_area``. Output: ``rid, cell, rank, quartile, n_areas,
-    q1, q2, q3, flat, not_ranked`` (the cut-offs are kept so the provenance line can be composed when
-    read, once per cell, :mod:`cspa.engine.provenance`; ``flat``: every authority ranked has the
-    same figure, which progress reads too, :func:`cspa.engine.progress.progress_table_sql`).
+    the areas of type ``la`` in ``_cspa_key_area``. Returns three Arrow tables, read by
+    :func:`ranks_and_quartiles_sql` under the names of :data:`RANK_INPUTS`:
+
+    * the figures ranked: ``rid, cell, compared`` and ``rank`` (LAIT's "min": 1 + the number of
+      figures of the cell strictly better at ``polarity.COMPARED_DECIMALS`` places; NULL where the
+      polarity has no better direction);
+    * the cells (measure and period, ``keys.cell_key``): ``n_areas`` (the authorities ranked),
+      ``q1, q2, q3`` (type-7 quartiles of their figures, interpolated as DuckDB's ``quantile_cont``:
+      ``lo + (hi - lo) * d`` between the order statistics at ``(n - 1) p``) and ``flat`` (at least
+      four and every one the same at the compared places);
+    * the figures left out of the population (``rid, cell, aid, outside``): 1, the authority did not
+      exist yet in the period; 2, it had ceased; 3, it ceased within the period and a successor has
+      a figure for the same period.
+
+    Numbered in one sort of the figures by cell and value (numpy): a rank window over every cell
+    sorted every column of the figures with it, three times the cost (see docs/engine.md).
+    """
+    x = con.execute(
+        f"""
+        SELECT v.rid, {cell_key("v.sid", "v.pid")} AS cell, v.aid, v.value, {compared_sql("v.value")} AS compared,
+               coalesce({sign_sql("m.polarity")}, 0) AS sign,
+               CASE WHEN a.exists_from > p.period_end THEN 1 WHEN a.exists_until < p.period_start THEN 2
+                    WHEN a.exists_until < p.period_end THEN 3 ELSE 0 END AS lifetime
+        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
+        JOIN _cspa_key_area a ON a.aid = v.aid JOIN _cspa_key_period p ON p.pid = v.pid
+        WHERE a.type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)"""
+    ).fetchnumpy()
+    rid, cell, aid = (np.asarray(x[c], dtype=np.int64) for c in ("rid", "cell", "aid"))
+    value, compared = (np.asarray(x[c], dtype=float) for c in ("value", "compared"))
+    sign, lifetime = np.asarray(x["sign"], dtype=np.int8), np.asarray(x["lifetime"], dtype=np.int8)
+    dense, n_cells = _dense(cell)
+    outside = np.where(lifetime == 3, 0, lifetime)
+    ended = np.flatnonzero(lifetime == 3)
+    if len(ended):
+        # an authority that ceased within the period is left out where a successor has a figure in
+        # the same cell (any figure of the cell: the successor's own lifetime does not matter)
+        pairs = con.execute(
+            """SELECT e.aid, s.aid AS successor
+               FROM (SELECT aid, unnest(successors) AS code FROM _cspa_key_area WHERE type = 'la') e
+               JOIN _cspa_key_area s ON s.code = e.code"""
+        ).fetchnumpy()
+        of, to = (np.asarray(pairs[c], dtype=np.int64) for c in ("aid", "successor"))
+        width = int(max(aid.max(), to.max(initial=0))) + 1
+        has = np.zeros(n_cells * width, dtype=bool)
+        at = dense.astype(np.int64) * width
+        has[at + aid] = True
+        row, pair = np.nonzero(aid[ended][:, None] == of[None, :])
+        hit = has[at[ended[row]] + to[pair]]
+        outside[ended[row[hit]]] = 3
+    kept = outside == 0
+    out = pa.table(
+        {
+            "rid": rid[~kept],
+            "cell": cell[~kept],
+            "aid": aid[~kept],
+            "outside": outside[~kept],
+        }
+    )
+    rid, cell, dense, value, compared, sign = (
+        a[kept] for a in (rid, cell, dense, value, compared, sign)
+    )
+    # by cell, then by value: quicksort on the values, then a stable sort on the small cell numbers
+    # (numpy's radix sort where they fit 16 bits)
+    order = np.argsort(value)
+    order = order[np.argsort(dense[order], kind="stable")]
+    rid, cell, value, compared, sign = (a[order] for a in (rid, cell, value, compared, sign))
+    n_rows = len(rid)
+    first = _runs(cell)
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n_rows) if n_rows else starts
+    n = ends - starts
+    cuts = []
+    for fraction in (0.25, 0.5, 0.75):
+        h = (n - 1) * fraction
+        lo, hi = np.floor(h).astype(np.int64), np.ceil(h).astype(np.int64)
+        below, above = value[starts + lo], value[starts + hi]
+        cuts.append(np.where(lo == hi, below, below + (above - below) * (h - lo)))
+    # the compared figures are sorted with the values (rounding keeps their order): the first of a
+    # run of equal ones and the last
+    at = np.arange(n_rows)
+    first |= _runs(compared)
+    last = np.append(first[1:], True) if n_rows else first
+    first_of_run = np.maximum.accumulate(np.where(first, at, 0))
+    last_of_run = np.minimum.accumulate(np.where(last, at, n_rows)[::-1])[::-1]
+    of_cell = np.repeat(np.arange(len(starts)), n)
+    # best first: where low is good, the figures before the run are better; where high is good,
+    # those after it
+    rank = np.where(sign < 0, first_of_run - starts[of_cell], ends[of_cell] - 1 - last_of_run) + 1
+    rows = pa.table(
+        {
+            "rid": rid,
+            "cell": cell,
+            "compared": compared,
+            "rank": pa.array(rank, mask=sign == 0),
+        }
+    )
+    cells = pa.table(
+        {
+            "cell": cell[starts],
+            "n_areas": n,
+            "q1": cuts[0],
+            "q2": cuts[1],
+            "q3": cuts[2],
+            "flat": (n >= MIN_RANKED_AREAS) & (compared[starts] == compared[ends - 1]),
+        }
+    )
+    return dict(zip(RANK_INPUTS, (rows, cells, out), strict=True))
+
+
+def _runs(a: np.ndarray) -> np.ndarray:
+    """True where a run of equal entries of ``a`` begins."""
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = a[1:] != a[:-1]
+    return first
+
+
+def _dense(cell: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each cell key's position among the distinct keys (small integers: 16 bits for a national
+    build, so the sort by cell is a radix sort), and how many there are."""
+    if not len(cell):
+        return np.zeros(0, dtype=np.uint16), 0
+    sid, pid = cell >> BITS, cell & ((1 << BITS) - 1)
+    packed = sid * (int(pid.max()) + 1) + pid
+    seen = np.zeros(int(packed.max()) + 1, dtype=bool)
+    seen[packed] = True
+    n_cells = int(seen.sum())
+    dtype = np.uint16 if n_cells <= 1 << 16 else np.int64
+    return (np.cumsum(seen) - 1).astype(dtype)[packed], n_cells
+
+
+def ranks_and_quartiles_sql() -> str:
+    """Rank and quartile band of every authority's figure, per measure and period (``cell_key``),
+    from the tables of :func:`rank_inputs` (registered under :data:`RANK_INPUTS`' names).
+
+    Output: ``rid, cell, rank, quartile, n_areas, q1, q2, q3, flat, not_ranked`` (the cut-offs are
+    kept so the provenance line can be composed when read, once per cell,
+    :mod:`cspa.engine.provenance`; ``flat``: every authority ranked has the same figure, which
+    progress reads too, :func:`cspa.engine.progress.progress_table_sql`).
 
     The population of a period is the authorities that existed in it and have a figure for it.
     LAIT carries figures for an authority before it existed (DfE back-casts a new authority's area,
@@ -60,82 +203,38 @@ def ranks_and_quartiles_sql(v: str) -> str:
     * every authority ranked has the same figure (LAIT repeats England's figure for every authority
       in some years): all would tie at rank 1 in the best quarter, which places nobody.
 
-    Returns the SQL (the build materialises it without binding it as a relation first).
+    A rank or quarter of fewer than four authorities says nothing about the country: not judged.
     """
-    return f"""
-    WITH x AS (
-        SELECT v.rid, {
-        cell_key("v.sid", "v.pid")
-    } AS cell, v.value, m.polarity, m.quartiles, m.ranks,
-               -- one sort key for both polarities: the best value sorts first
-               {rank_key_sql("v.value", "m.polarity")} AS best_first,
-               -- compared at polarity.COMPARED_DECIMALS places: a source's float noise is no difference
-               {compared_sql("v.value")} AS compared,
-               a.code, a.successors,
-               CASE WHEN a.exists_from > p.period_end THEN 'began'
-                    WHEN a.exists_until < p.period_start THEN 'ceased'
-                    WHEN a.exists_until < p.period_end THEN 'ended_within' END AS lifetime,
-               a.exists_from, a.exists_until
-        FROM {v} v JOIN _cspa_key_measure m ON m.sid = v.sid
-        JOIN _cspa_key_area a ON a.aid = v.aid JOIN _cspa_key_period p ON p.pid = v.pid
-        WHERE a.type = 'la' AND v.value IS NOT NULL AND (m.quartiles OR m.ranks)
-    ),
-    -- an authority that ended within the period, whose successor has a figure for it (the few
-    -- such figures are paired with their successors' codes, so the join is on equal keys and the
-    -- cell's other figures are not paired with them)
-    replaced AS (
-        SELECT DISTINCT e.rid
-        FROM (SELECT rid, cell, unnest(successors) AS successor FROM x WHERE lifetime = 'ended_within') e
-        JOIN x s ON s.cell = e.cell AND s.code = e.successor
-    ),
-    y AS (
-        SELECT x.*, CASE
-            WHEN x.lifetime = 'began' THEN 'not ranked or banded: the authority was created on '
-                || strftime(x.exists_from, '%-d %B %Y') || ', after this period; ranks are among the authorities'
-                || ' that existed in the period (this figure is for its area before it existed)'
-            WHEN x.lifetime = 'ceased' THEN 'not ranked or banded: the authority ceased on '
-                || strftime(x.exists_until, '%-d %B %Y') || ', before this period; ranks are among the'
-                || ' authorities that existed in the period'
-            WHEN r.rid IS NOT NULL THEN 'not ranked or banded: the authority ceased on '
-                || strftime(x.exists_until, '%-d %B %Y') || ', within this period, and its successor'
-                || ' has a figure for it; the area is ranked once, as its successor'
-            END AS not_ranked
-        FROM x LEFT JOIN (SELECT DISTINCT rid FROM replaced) r ON r.rid = x.rid
-    ),
-    q0 AS (
-        SELECT cell, count(*) AS n_areas,
-               -- the three cuts from one sorted copy of the cell's figures (three aggregates kept three)
-               quantile_cont(value, [0.25, 0.5, 0.75]) AS cuts,
-               -- every authority ranked has the same figure (LAIT gives every authority England's
-               -- figure for some measures and years): all would be "rank 1" in the best quarter,
-               -- which places none of them
-               count(*) >= {MIN_RANKED_AREAS} AND min(compared) = max(compared) AS flat
-        FROM y WHERE not_ranked IS NULL GROUP BY cell
-    ),
-    q AS (SELECT * EXCLUDE (cuts), cuts[1] AS q1, cuts[2] AS q2, cuts[3] AS q3 FROM q0),
-    ranked AS (
-        SELECT y.rid, y.cell,
-               CASE WHEN y.ranks AND y.best_first IS NOT NULL AND q.n_areas >= {MIN_RANKED_AREAS}
-                    AND NOT q.flat THEN rank() OVER (PARTITION BY y.cell ORDER BY y.best_first) END AS rank,
-               -- LAIT's quarters: a value equal to a cut point is in the quarter on the low-value
-               -- side (methods.md 7.1), then numbered from the best under polarity
-               CASE WHEN y.quartiles AND q.n_areas >= {MIN_RANKED_AREAS} AND NOT q.flat THEN {
-        best_quarter_sql(
-            f"CASE WHEN y.compared <= {compared_sql('q.q1')} THEN 1 WHEN y.compared <= {compared_sql('q.q2')} THEN 2 "
-            f"WHEN y.compared <= {compared_sql('q.q3')} THEN 3 ELSE 4 END",
-            "y.polarity",
-        )
-    } END AS quartile,
-               q.n_areas, q.q1, q.q2, q.q3, q.flat,
-               CASE WHEN q.flat THEN 'not ranked or banded: all ' || q.n_areas || ' authorities with a '
-                    || 'figure have the same one, so none is better or worse placed than another' END AS not_ranked
-        FROM y JOIN q USING (cell) WHERE y.not_ranked IS NULL
+    rows, cells, out = RANK_INPUTS
+    judged = f"c.n_areas >= {MIN_RANKED_AREAS} AND NOT c.flat"
+    # LAIT's quarters: a value equal to a cut point is in the quarter on the low-value side
+    # (methods.md 7.1), then numbered from the best under polarity
+    from_low = (
+        f"CASE WHEN r.compared <= {compared_sql('c.q1')} THEN 1 WHEN r.compared <= {compared_sql('c.q2')} THEN 2 "
+        f"WHEN r.compared <= {compared_sql('c.q3')} THEN 3 ELSE 4 END"
     )
-    SELECT * FROM ranked
+    return f"""
+    SELECT r.rid, r.cell, CASE WHEN m.ranks AND {judged} THEN r.rank END AS rank,
+           CAST(CASE WHEN m.quartiles AND {judged} THEN {best_quarter_sql(from_low, "m.polarity")} END AS INTEGER)
+               AS quartile,
+           c.n_areas, c.q1, c.q2, c.q3, c.flat,
+           CASE WHEN c.flat THEN 'not ranked or banded: all ' || c.n_areas || ' authorities with a '
+                || 'figure have the same one, so none is better or worse placed than another' END AS not_ranked
+    FROM {rows} r JOIN {cells} c ON c.cell = r.cell JOIN _cspa_key_measure m ON m.sid = r.cell >> {BITS}
     UNION ALL
-    SELECT rid, cell, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
-           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN), not_ranked
-    FROM y WHERE not_ranked IS NOT NULL
+    SELECT o.rid, o.cell, CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE),
+           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS BOOLEAN),
+           CASE o.outside
+           WHEN 1 THEN 'not ranked or banded: the authority was created on '
+                || strftime(a.exists_from, '%-d %B %Y') || ', after this period; ranks are among the authorities'
+                || ' that existed in the period (this figure is for its area before it existed)'
+           WHEN 2 THEN 'not ranked or banded: the authority ceased on '
+                || strftime(a.exists_until, '%-d %B %Y') || ', before this period; ranks are among the'
+                || ' authorities that existed in the period'
+           ELSE 'not ranked or banded: the authority ceased on '
+                || strftime(a.exists_until, '%-d %B %Y') || ', within this period, and its successor'
+                || ' has a figure for it; the area is ranked once, as its successor' END
+    FROM {out} o JOIN _cspa_key_area a ON a.aid = o.aid
     """
 
 

@@ -46,7 +46,6 @@ __all__ = [
     "not_judged_reason",
     "not_judged_sql",
     "orient_sql",
-    "rank_key_sql",
     "sign",
     "sign_sql",
 ]
@@ -144,11 +143,6 @@ def best_quarter_sql(quarter_from_low: str, polarity: str) -> str:
     """SQL: a quarter counted from the low values (1 = lowest quarter) renumbered from the best
     (1 = best quarter) under polarity; NULL where not judged."""
     return f"(CASE {polarity} WHEN 'low' THEN ({quarter_from_low}) WHEN 'high' THEN 5 - ({quarter_from_low}) END)"
-
-
-def rank_key_sql(value: str, polarity: str) -> str:
-    """SQL: a sort key that puts the best figure first (ascending); NULL where not judged."""
-    return f"({compared_sql(value)} * -{sign_sql(polarity)})"
 
 
 def orient_sql(direction: str, polarity: str, words: Mapping[str, tuple[str, str]]) -> str:

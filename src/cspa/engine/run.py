@@ -27,7 +27,7 @@ import duckdb
 from cspa.engine.bands import bands
 from cspa.engine.comparators import neighbour_aggregates_sql, pooled_comparators_sql
 from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
-from cspa.engine.distribution import quartile_position, ranks_and_quartiles_sql
+from cspa.engine.distribution import quartile_position, rank_inputs, ranks_and_quartiles_sql
 from cspa.engine.keys import (
     BITS,
     KEY_NAMES,
@@ -436,7 +436,13 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         c.execute(
             f"CREATE OR REPLACE {inner_view} _cspa_observed_rows AS SELECT rowid AS rid, * FROM {observed}"
         )
-        table(c, ranks_and_quartiles_sql("_cspa_observed_rows"), "ranks")
+        # numbered in numpy (distribution.rank_inputs), judged and written by SQL
+        inputs = rank_inputs(c, "_cspa_observed_rows")
+        for name, arrow in inputs.items():
+            c.register(name, arrow)
+        table(c, ranks_and_quartiles_sql(), "ranks")
+        for name in inputs:
+            c.unregister(name)
 
     counts: list[int] = []
 

@@ -70,15 +70,7 @@ def test_reversing_polarity_swaps_better_and_worse(p):
         assert back == swap.get(got, got)
 
 
-def test_rank_key_and_quarters(con):
-    # the best figure sorts first: the highest where high is good, the lowest where low is good
-    assert _sql(con, pol.rank_key_sql("a", "p"), "high", 10, None) < _sql(
-        con, pol.rank_key_sql("a", "p"), "high", 5, None
-    )
-    assert _sql(con, pol.rank_key_sql("a", "p"), "low", 5, None) < _sql(
-        con, pol.rank_key_sql("a", "p"), "low", 10, None
-    )
-    assert _sql(con, pol.rank_key_sql("a", "p"), "none", 5, None) is None
+def test_quarters(con):
     # quarter 1 of the low values is the best quarter where low is good, the worst where high is
     assert _sql(con, pol.best_quarter_sql("1", "p"), "low", None, None) == 1
     assert _sql(con, pol.best_quarter_sql("1", "p"), "high", None, None) == 4
