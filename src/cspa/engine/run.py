@@ -43,7 +43,7 @@ from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
 from cspa.engine.trends import class_sql as _class_sql
-from cspa.engine.values import values_sql
+from cspa.engine.values import NOTE_COLUMNS, note_columns, values_sql
 from cspa.store.sql import ident
 
 # The tables one build writes (``<prefix>_<name>``): the figures on integer keys, one table
@@ -58,10 +58,22 @@ STORED_PREFIX = "judgement"
 # stays: a period key is printed differently by different indicators ('2022', '2021/22'). Where
 # the figure came from is one flag (``computed``: from its counts or derived; else published or
 # input, as ``published`` says), named as readers know it by the figure rows' view.
-_NARROW = (
-    "sid, aid, pid, vid, period_label, value, numerator, denominator, status, text, quality, provisional, "
-    "published, source = 'computed' AS computed, basis, seed_ref"
-)
+_FIGURE = (
+    "sid", "aid", "pid", "vid", "period_label", "value", "numerator", "denominator", "status", "text",
+    "quality", "provisional", "published", "computed", "basis", "seed_ref",
+)  # fmt: skip
+_NARROW = ", ".join("source = 'computed' AS computed" if c == "computed" else c for c in _FIGURE)
+
+
+def _narrow(absent: tuple[str, ...]) -> str:
+    """:data:`_NARROW` without the note columns ``absent`` (see ``note_columns``)."""
+    return ", ".join(
+        "source = 'computed' AS computed" if c == "computed" else c
+        for c in _FIGURE
+        if c not in absent
+    )
+
+
 _SOURCE = (
     "CASE WHEN computed THEN 'computed' WHEN published THEN 'published' ELSE 'input' END AS source"
 )
@@ -392,8 +404,16 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
     published = f"""SELECT {figure_key("o.sid", "o.aid", "o.pid")} FROM {observed} o
                      WHERE o.aid IN (SELECT aid FROM _cspa_key_area WHERE type IN ({{}}))"""
 
+    # the note columns no figure of the selection fills (all four in a national build: they are
+    # the 2008 documents' and derived figures') are not written, a quarter of the cost of writing
+    # the observed figures; the figure rows read them as NULL
+    absent: tuple[str, ...] = ()
+
     def observe(c: duckdb.DuckDBPyConnection) -> None:
-        table(c, f"SELECT {_NARROW} FROM ({observed_sql})", "observed")
+        nonlocal absent
+        filled = note_columns(c, selection or Selection())
+        absent = tuple(col for col in NOTE_COLUMNS if col not in filled)
+        table(c, f"SELECT {_narrow(absent)} FROM ({observed_sql})", "observed")
         built.update(r[0] for r in c.execute(f"SELECT DISTINCT sid FROM {observed}").fetchall())
 
     def neighbours(c: duckdb.DuckDBPyConnection) -> None:
@@ -404,10 +424,14 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         # the means as one matrix product per neighbour group (neighbour_means.py), read by the
         # statement that makes the medians and pooled figures by the join
         c.register("_cspa_sn_means", neighbour_means(c, observed))
+        # only a pooled neighbour figure has counts: without one (every LAIT and DfE measure is a
+        # mean or a median) they are not written, and the figure rows read them as NULL
+        pooled = {r[0] for r in c.execute(f"{km} WHERE sn_method = 'pooled'").fetchall()}
+        counted = "numerator, denominator, " if pooled & built else ""
         table(
             c,
             f"""
-            SELECT sid, aid, pid, vid, period_label, value, numerator, denominator, status, provisional, n_used, n_members,
+            SELECT sid, aid, pid, vid, period_label, value, {counted}status, provisional, n_used, n_members,
                    {figure_key("s.sid", "s.aid", "s.pid")} IN ({published.format("'sn_group'")}) AS superseded
             FROM ({neighbour_aggregates_sql(observed, names=False, means="_cspa_sn_means")}) s""",
             "sn",
@@ -450,8 +474,13 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
         # a figure's row id is its position in its table (DuckDB's rowid) after the tables
         # before it: numbering rows with a window would sort and copy every column once more
         n_observed, n_sn = counts
+        columns = ", ".join(
+            f"CAST(NULL AS VARCHAR) AS {c}" if c in absent else c
+            for c in _FIGURE
+            if c != "computed"
+        )
         return f"""
-            SELECT rowid AS rid, * EXCLUDE (computed), {_SOURCE}, CAST(NULL AS BIGINT) AS n_used,
+            SELECT rowid AS rid, {columns}, {_SOURCE}, CAST(NULL AS BIGINT) AS n_used,
                 CAST(NULL AS BIGINT) AS n_members FROM {tp}_observed
             UNION ALL BY NAME SELECT rowid + {n_observed} AS rid, * EXCLUDE (superseded), CAST(NULL AS VARCHAR) AS text,
                 CAST(NULL AS VARCHAR) AS quality, FALSE AS published, 'computed' AS source, CAST(NULL AS VARCHAR) AS basis,

@@ -75,6 +75,58 @@ def _observed(con: duckdb.DuckDBPyConnection, where: str) -> str:
     """
 
 
+#: The columns of a figure that only some figures fill: a text answer, a quality note, a derived
+#: figure's own provenance line and the line of the seed document a figure was read from.
+NOTE_COLUMNS = ("text", "quality", "basis", "seed_ref")
+
+
+def _derived(con: duckdb.DuckDBPyConnection, selection: Selection) -> list[str]:
+    """The indicators with a derived measure that have figures in ``selection``.
+
+    Only these go through the derivation and its anti-joins; every other figure (nearly all of a
+    national build) passes straight through. Those the selection names are read from the catalogue
+    first, then those with figures (the constant list is pushed down to the scan), so a run with
+    none (a LAIT build) neither plans the derivation nor scans the store for it.
+    """
+    derived = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT m.indicator FROM _cspa_key_measure m WHERE m.formula_type IN ('change', "
+            f"'percent_change', 'difference', 'sum') AND {selection.indicator_filter('m')}"
+        ).fetchall()
+    ]
+    if not derived:
+        return []
+    codes = ", ".join(map(literal, derived))
+    return [
+        r[0]
+        for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
+        WHERE o.statistic = 'value' AND o.indicator IN ({codes})
+          AND ({selection.observation_filter("o")})""").fetchall()
+    ]
+
+
+def note_columns(con: duckdb.DuckDBPyConnection, selection: Selection) -> set[str]:
+    """The :data:`NOTE_COLUMNS` that some figure of ``selection`` fills (after :func:`values_sql`
+    made the keys): ``basis`` where the selection has derived figures, the others where some
+    observation of it has one. Each column is looked for on its own, so DuckDB skips the blocks of
+    the store whose statistics say the column is empty there (a few milliseconds for a national
+    build, whose figures fill none of them)."""
+    where = selection.observation_filter("o")
+    stored = [c for c in NOTE_COLUMNS if c != "basis"]
+    found = {
+        r[0]
+        for r in con.execute(
+            " UNION ALL ".join(
+                f"(SELECT '{c}' FROM _cspa_obs o WHERE o.{c} IS NOT NULL AND o.statistic = 'value' "
+                f"AND ({where}) LIMIT 1)"
+                for c in stored
+            )
+        ).fetchall()
+    }
+    return found | ({"basis"} if _derived(con, selection) else set())
+
+
 def values(
     con: duckdb.DuckDBPyConnection, selection: Selection | None = None
 ) -> duckdb.DuckDBPyRelation:
@@ -94,28 +146,7 @@ def values_sql(
     selection = selection or Selection()
     where = selection.observation_filter("o")
     build_keys(con, selection.neighbour_group, selection.released_by, temporary)
-    # only indicators with a derived measure go through the derivation and its anti-joins; every
-    # other figure (nearly all of a national build) passes straight through. Which of them this
-    # run has is read first: those the selection names (from the catalogue), then those with
-    # figures (the constant list is pushed down to the scan), so a run with none (a LAIT build)
-    # neither plans the derivation nor scans the store for it
-    derived = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT m.indicator FROM _cspa_key_measure m WHERE m.formula_type IN ('change', "
-            f"'percent_change', 'difference', 'sum') AND {selection.indicator_filter('m')}"
-        ).fetchall()
-    ]
-    codes = ", ".join(map(literal, derived))
-    derived_in = (
-        [
-            r[0]
-            for r in con.execute(f"""SELECT DISTINCT o.indicator FROM _cspa_obs o
-            WHERE o.statistic = 'value' AND o.indicator IN ({codes}) AND ({where})""").fetchall()
-        ]
-        if derived
-        else []
-    )
+    derived_in = _derived(con, selection)
     if not derived_in:
         return _observed(con, where)
     codes = ", ".join(map(literal, derived_in))

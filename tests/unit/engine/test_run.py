@@ -122,6 +122,32 @@ def test_a_temporary_build_holds_back_checkpoints_and_puts_the_setting_back(cur)
         cur.execute("RESET checkpoint_threshold")
 
 
+def test_columns_no_figure_fills_are_not_written_but_read_as_empty(cur):
+    # a LAIT build's figures fill none of the note columns (text answers, quality notes, derived
+    # figures' lines, seed references: the 2008 documents') and its neighbour figures are means and
+    # medians, without counts: those columns are not written, and the figure rows have them all,
+    # empty, in the same order as a build whose figures fill them
+    lait = run.build(cur, Selection.framework("lait", periods=("FY2023-24",)))
+    observed, sn = (_columns(cur, f"{lait}_{t}") for t in ("observed", "sn"))
+    for column in ("text", "quality", "basis", "seed_ref"):
+        assert f" {column} " not in f" {observed} ", column
+    assert "numerator" not in sn and "denominator" not in sn
+    lait_rows = _columns(cur, f"{lait}_figure_rows")
+    assert cur.execute(
+        f"SELECT count(text), count(quality), count(basis), count(seed_ref) FROM {lait}_figure_rows "
+        "WHERE rid < (SELECT count(*) FROM _cspa_observed)"
+    ).fetchall()[0] == (0, 0, 0, 0)
+    everything = run.build(cur)
+    assert _columns(cur, f"{everything}_figure_rows") == lait_rows
+    assert "seed_ref" in _columns(cur, f"{everything}_observed")
+    # the seed's figures carry their lines, a derived figure its own, a text answer its text
+    text, quality, basis, seed_ref = cur.execute(
+        f"SELECT count(text), count(quality), count(basis), count(seed_ref) FROM {everything}_figure_rows "
+        "WHERE rid < (SELECT count(*) FROM _cspa_observed)"
+    ).fetchall()[0]
+    assert min(text, quality, basis) > 0 and seed_ref > 1000
+
+
 def _digest(con, prefix: str) -> tuple:
     # every presented row, as a reader gets it (row ids aside: they number rows, they are not read)
     return con.execute(
