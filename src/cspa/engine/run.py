@@ -29,20 +29,17 @@ from cspa.engine.comparators import neighbour_aggregates_sql, pooled_comparators
 from cspa.engine.compared import SIGNIFICANCE_COLUMNS, recent_trends, significance
 from cspa.engine.distribution import quartile_position, rank_inputs, ranks_and_quartiles_sql
 from cspa.engine.keys import (
-    BITS,
     KEY_NAMES,
     drop_temporary,
     figure_key,
     persist_keys,
-    series_key,
 )
 from cspa.engine.lights import lights
 from cspa.engine.neighbour_means import neighbour_means
 from cspa.engine.progress import progress_table_sql
 from cspa.engine.provenance import present_sql
 from cspa.engine.selection import Selection
-from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS
-from cspa.engine.trends import class_sql as _class_sql
+from cspa.engine.trend_classes import TREND_INPUT, trend_classes_sql, trend_inputs
 from cspa.engine.values import NOTE_COLUMNS, note_columns, values_sql
 from cspa.store.sql import ident
 
@@ -526,6 +523,17 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
 
         return run
 
+    def trend(c: duckdb.DuckDBPyConnection) -> None:
+        # the trend class reads a million figures of a national build: its series laid out and
+        # ranked in numpy (trend_classes.py), classed by SQL
+        subset = _subset(c, f, "_cspa_trend_in", f"{km} WHERE trend = 'seed_moving_average'", built)
+        if not subset:
+            c.execute(f"CREATE OR REPLACE {kind} {prefix}_trend ({_EMPTY['trend']})")
+            return
+        c.register(TREND_INPUT, trend_inputs(c, subset, observed))
+        table(c, trend_classes_sql(), "trend")
+        c.unregister(TREND_INPUT)
+
     def published_significance(c: duckdb.DuckDBPyConnection) -> None:
         # published significance flags are few: resolved to figure keys once, joined on one integer
         table(
@@ -609,17 +617,7 @@ def _build(con: duckdb.DuckDBPyConnection, selection: Selection | None, stored: 
                     SELECT indicator, measure FROM _cspa_obs WHERE statistic IN ('lower_quartile', 'median', 'upper_quartile'))""",
                 ),
             ),
-            # the trend class reads a million figures of a national build: on integer keys
-            _Job(
-                "trend",
-                ("figures",),
-                family(
-                    "trend",
-                    lambda c, s: _seed_trends(c, s, observed),
-                    f,
-                    f"{km} WHERE trend = 'seed_moving_average'",
-                ),
-            ),
+            _Job("trend", ("figures",), trend),
             _Job(
                 "computed_significance",
                 ("figures",),
@@ -689,158 +687,6 @@ def judgements(
         f"SELECT * FROM judgement j WHERE {selection.observation_filter('j')} "
         f"AND {selection.area_filter('j')}"
     )
-
-
-# a window frame of the whole partition, for an aggregate sharing a rank's ordered window
-_WHOLE = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-
-
-def _seed_trends(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> str:
-    """The seed's trend class for measures whose catalogue trend is ``seed_moving_average``: each
-    authority's rate of change over the measure's latest :data:`TREND_YEARS` years ranked among
-    every authority's (000:L3083), and its difference from its neighbours' ranked the same way,
-    shown on the series' latest figure.
-
-    The rule is :func:`cspa.engine.trends.seed_trend`'s (methods.md 8: a three-year moving average
-    defined only where all three years are present, the OLS slope of the averages on the calendar
-    year over at least two of them, ranks descending with ties sharing the best, 10/20/40/20/10%),
-    restated here on integer keys for a national build's million figures: with five years there are
-    at most three moving averages, so each series is grouped once into its five figures side by side
-    and the slope is (m4 - m2) / 2 through three averages or the difference through two (the OLS
-    slope of equally spaced points). test_trends.py checks that the two agree on every series of
-    the demo store. ``observed`` is the build's table of observed figures (the cells a computed
-    comparator figure can be in are those of the authorities' figures it was made from)."""
-    england = con.execute("SELECT aid FROM _cspa_key_area WHERE code = 'E92000001'").fetchall()
-    eng = england[0][0] if england else "NULL"
-    return f"""
-    WITH kinds AS (SELECT aid, type FROM _cspa_key_area WHERE type IN ('la', 'sn_group', 'country')),
-    -- which figures fall in which of the five years is decided once per measure and period (a few
-    -- thousand cells), not per figure: the figures are then read once, joined to their year's slot
-    -- (read from the observed figures: a neighbour or pooled figure is in a cell of the figures it
-    -- was made from, so the cells are the same and half the rows are read)
-    cells AS (SELECT DISTINCT o.sid, o.pid FROM {observed} o WHERE o.aid IN (SELECT aid FROM kinds)),
-    annual AS (
-        SELECT c.sid, c.pid, p.last_year AS y, p.period_end FROM cells c JOIN _cspa_key_period p ON p.pid = c.pid
-        WHERE p.period_kind IN ('academic_year', 'financial_year', 'calendar_year')
-    ),
-    latest AS (SELECT sid, max(y) AS latest FROM annual GROUP BY sid),
-    -- only the points after the series' latest break (catalogue ``breaks``)
-    cut AS (
-        SELECT m.sid, max(k.period_end) AS since FROM series_break k
-        JOIN _cspa_key_measure m ON m.indicator = k.indicator AND m.measure = k.measure GROUP BY m.sid
-    ),
-    -- slot 0 is the oldest of the measure's latest five years, 4 the latest
-    slots AS (
-        SELECT a.sid, a.pid, CAST(a.y - (l.latest - 4) AS INTEGER) AS slot
-        FROM annual a JOIN latest l ON l.sid = a.sid LEFT JOIN cut c ON c.sid = a.sid
-        WHERE a.y > l.latest - {TREND_YEARS} AND (c.since IS NULL OR a.period_end >= c.since)
-    ),
-    -- each series' five latest years side by side (one grouping, no window): v0 is the oldest
-    grouped AS (
-        SELECT {series_key("f.sid", "f.aid")} AS sk, count(*) AS n_rows, bit_or(1 << s.slot) AS slots_seen,
-               -- the series' latest figure (of two in one year, the later row)
-               max((CAST(s.slot AS BIGINT) << 32) | f.rid) & 4294967295 AS rid,
-               max((CAST(s.slot AS BIGINT) << 32) | f.pid) & 4294967295 AS latest_pid,
-               {", ".join(f"max(f.value) FILTER (WHERE s.slot = {i}) AS v{i}" for i in range(5))}
-        FROM {f} f JOIN slots s ON s.sid = f.sid AND s.pid = f.pid
-        WHERE f.aid IN (SELECT aid FROM kinds)
-        GROUP BY sk
-    ),
-    five AS (
-        SELECT g.sk, g.sk >> {BITS} AS sid, g.sk & {(1 << BITS) - 1} AS aid, k.type,
-               -- two figures for one year (a measure mixing year types) make the slope meaningless
-               CASE WHEN g.n_rows > bit_count(g.slots_seen) THEN 2 ELSE 1 END AS dup,
-               l.latest, g.rid, g.latest_pid, g.v0, g.v1, g.v2, g.v3, g.v4
-        FROM grouped g JOIN kinds k ON k.aid = g.sk & {(1 << BITS) - 1} JOIN latest l ON l.sid = g.sk >> {BITS}
-    ),
-    -- the three-year moving averages ending in years 2, 3 and 4 of the five (defined only where all
-    -- three figures are present), and the OLS slope through those defined: (m4 - m2) / 2 through
-    -- three equally spaced points, the difference over the years apart through two
-    mas AS (
-        SELECT *, (v0 + v1 + v2) / 3 AS m2, (v1 + v2 + v3) / 3 AS m3, (v2 + v3 + v4) / 3 AS m4 FROM five
-    ),
-    series AS (
-        SELECT *, (m2 IS NOT NULL)::INT + (m3 IS NOT NULL)::INT + (m4 IS NOT NULL)::INT AS n_ma,
-               latest - 4 + CASE WHEN m2 IS NOT NULL THEN 2 WHEN m3 IS NOT NULL THEN 3 ELSE 4 END AS y0,
-               latest - 4 + CASE WHEN m4 IS NOT NULL THEN 4 WHEN m3 IS NOT NULL THEN 3 ELSE 2 END AS y1,
-               -- rounded: equal slopes (common where figures are published to one decimal) rank as
-               -- ties, whatever the float arithmetic's last bits
-               round(coalesce((m4 - m2) / 2, (m4 - m3), (m3 - m2)), 10) + 0.0 AS fit
-        FROM mas
-    ),
-    slopes AS (SELECT *, CASE WHEN dup = 1 AND n_ma >= 2 THEN fit END AS slope FROM series),
-    -- an authority's series is ranked only if the authority existed in the period of the series'
-    -- latest figure: LAIT back-casts a new authority's area beside its predecessor's figures, and
-    -- one place ranked twice would move every other authority's class (as ranks, distribution.py)
-    -- series of an authority that ceased within the period of its latest figure, each successor
-    -- named (a few dozen series: equi-joins only, so the ~72,000 series are not paired up)
-    -- an authority's series with the authority's lifetime and the period of its latest figure,
-    -- joined once for the successor check and the lifetime check below
-    las AS (
-        SELECT s.*, a.code, a.exists_from, a.exists_until, a.successors, p.period_start AS p_start,
-               p.period_end AS p_end
-        FROM slopes s JOIN _cspa_key_area a ON a.aid = s.aid JOIN _cspa_key_period p ON p.pid = s.latest_pid
-        WHERE s.type = 'la'
-    ),
-    ended AS (
-        SELECT sk, sid, latest_pid, unnest(successors) AS successor FROM las
-        WHERE exists_until < p_end AND successors IS NOT NULL
-    ),
-    -- ... whose successor has a ranked series ending in the same period (the successor's series
-    -- key is made first, so the few ended series look up the successors' on one integer)
-    succeeded AS (
-        SELECT e.sk, e.latest_pid, {series_key("e.sid", "b.aid")} AS successor_sk
-        FROM ended e JOIN _cspa_key_area b ON b.code = e.successor
-    ),
-    replaced AS (
-        SELECT DISTINCT e.sk FROM succeeded e JOIN slopes t ON t.sk = e.successor_sk
-        WHERE t.latest_pid = e.latest_pid AND t.slope IS NOT NULL
-    ),
-    held AS (
-        SELECT * REPLACE (CASE WHEN outside IS NULL THEN slope END AS slope) FROM (
-            SELECT s.*, CASE WHEN s.exists_from > s.p_end
-                             THEN 'was created on ' || strftime(s.exists_from, '%-d %B %Y') || ', after'
-                             WHEN s.exists_until < s.p_start
-                             THEN 'ceased on ' || strftime(s.exists_until, '%-d %B %Y') || ', before'
-                             -- ceased within that period, and a successor's series ends in it too: the
-                             -- place is ranked once, as the successor (as ranks, distribution.py)
-                             WHEN s.exists_until < s.p_end AND s.sk IN (SELECT sk FROM replaced)
-                             THEN 'ceased on ' || strftime(s.exists_until, '%-d %B %Y') || ', within' END AS outside
-            FROM las s
-        )
-    ),
-    -- ranked within the measure, missing slopes last (their rank is never read): the count shares
-    -- the rank's partition and order, so one sort serves both
-    la AS (
-        SELECT s.*, nb.aid AS sn_aid, rank() OVER ranked AS rnk, count(s.slope) OVER (ranked {_WHOLE}) AS n
-        FROM held s JOIN _cspa_key_measure m ON m.sid = s.sid
-        LEFT JOIN _cspa_key_area nb ON nb.code = 'SN:' || m.grp || ':' || s.code
-        WINDOW ranked AS (PARTITION BY s.sid ORDER BY s.slope DESC NULLS LAST)
-    ),
-    d AS (
-        SELECT la.*, sn.slope AS sn_slope, la.slope - sn.slope AS diff, e.slope AS eng_slope
-        FROM la LEFT JOIN slopes sn ON sn.sk = {series_key("la.sid", "la.sn_aid")}
-        LEFT JOIN slopes e ON e.sk = {series_key("la.sid", str(eng))}
-    ),
-    d2 AS (
-        SELECT *, rank() OVER ranked AS sn_rnk, count(diff) OVER (ranked {_WHOLE}) AS sn_n
-        FROM d WINDOW ranked AS (PARTITION BY sid ORDER BY diff DESC NULLS LAST)
-    )
-    -- the line saying how the class was made is composed when a row is read (trends.trend_basis_sql)
-    -- from these columns: a national build would otherwise write 72,000 of them that nobody reads
-    SELECT rid,
-           CASE WHEN outside IS NOT NULL THEN NULL
-                WHEN n >= {MIN_TREND_AREAS} AND slope IS NOT NULL THEN {_class_sql("rnk", "n")}
-                WHEN n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend,
-           CASE WHEN outside IS NOT NULL THEN NULL
-                WHEN sn_n >= {MIN_TREND_AREAS} AND diff IS NOT NULL THEN {_class_sql("sn_rnk", "sn_n")}
-                WHEN sn_n >= {MIN_TREND_AREAS} THEN 'n/a' END AS trend_sn,
-           n AS trend_n, CASE WHEN slope IS NOT NULL THEN rnk END AS trend_rank, dup > 1 AS trend_repeated_year,
-           CASE WHEN slope IS NOT NULL THEN y0 END AS trend_from, CASE WHEN slope IS NOT NULL THEN y1 END AS trend_to,
-           CASE WHEN slope IS NOT NULL THEN n_ma END AS trend_mas, diff AS trend_sn_diff,
-           CASE WHEN diff IS NOT NULL THEN sn_rnk END AS trend_sn_rank, sn_n AS trend_sn_n,
-           outside AS trend_outside
-    FROM d2"""
 
 
 def judge(con: duckdb.DuckDBPyConnection, selection: Selection | None = None) -> dict:
