@@ -51,9 +51,10 @@ TREND_YEARS = 5
 
 
 def trend_basis_sql(t: str) -> str:
-    """SQL of the one-line basis of a row ``t`` of a build's trend table (``run._seed_trends``):
-    how the seed's class was made (moving averages, slope, rank among how many, 000:L3083), or why
-    there is none; NULL where the figure has no trend row."""
+    """SQL of the one-line basis of a row ``t`` of a build's trend table
+    (:func:`cspa.engine.trend_classes.trend_classes_sql`): how the seed's class was made (moving
+    averages, slope, rank among how many, 000:L3083), or why there is none; NULL where the figure
+    has no trend row."""
     return (
         f"CASE WHEN {t}.rid IS NULL THEN NULL "
         f"WHEN {t}.trend_n < {MIN_TREND_AREAS} "
