@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cspa.engine import ordering
 from cspa.engine.keys import BITS, cell_key
 from cspa.engine.polarity import (
     best_quarter_sql,
@@ -80,18 +81,15 @@ def rank_inputs(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, pa.Table]:
     rid, cell, aid = (np.asarray(x[c], dtype=np.int64) for c in ("rid", "cell", "aid"))
     value, compared = (np.asarray(x[c], dtype=float) for c in ("value", "compared"))
     sign, lifetime = np.asarray(x["sign"], dtype=np.int8), np.asarray(x["lifetime"], dtype=np.int8)
-    dense, n_cells = _dense(cell)
+    # dense cell numbers: (measure, period) packed below the largest period id
+    sid, pid = cell >> BITS, cell & ((1 << BITS) - 1)
+    dense, n_cells = ordering.dense(sid * (int(pid.max(initial=0)) + 1) + pid)
     outside = np.where(lifetime == 3, 0, lifetime)
     ended = np.flatnonzero(lifetime == 3)
     if len(ended):
         # an authority that ceased within the period is left out where a successor has a figure in
         # the same cell (any figure of the cell: the successor's own lifetime does not matter)
-        pairs = con.execute(
-            """SELECT e.aid, s.aid AS successor
-               FROM (SELECT aid, unnest(successors) AS code FROM _cspa_key_area WHERE type = 'la') e
-               JOIN _cspa_key_area s ON s.code = e.code"""
-        ).fetchnumpy()
-        of, to = (np.asarray(pairs[c], dtype=np.int64) for c in ("aid", "successor"))
+        of, to = ordering.successor_pairs(con)
         width = int(max(aid.max(), to.max(initial=0))) + 1
         has = np.zeros(n_cells * width, dtype=bool)
         at = dense.astype(np.int64) * width
@@ -111,13 +109,10 @@ def rank_inputs(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, pa.Table]:
     rid, cell, dense, value, compared, sign = (
         a[kept] for a in (rid, cell, dense, value, compared, sign)
     )
-    # by cell, then by value: quicksort on the values, then a stable sort on the small cell numbers
-    # (numpy's radix sort where they fit 16 bits)
-    order = np.argsort(value)
-    order = order[np.argsort(dense[order], kind="stable")]
+    order = ordering.order_within(dense, value)
     rid, cell, value, compared, sign = (a[order] for a in (rid, cell, value, compared, sign))
     n_rows = len(rid)
-    first = _runs(cell)
+    first = ordering.runs(cell)
     starts = np.flatnonzero(first)
     ends = np.append(starts[1:], n_rows) if n_rows else starts
     n = ends - starts
@@ -130,7 +125,7 @@ def rank_inputs(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, pa.Table]:
     # the compared figures are sorted with the values (rounding keeps their order): the first of a
     # run of equal ones and the last
     at = np.arange(n_rows)
-    first |= _runs(compared)
+    first |= ordering.runs(compared)
     last = np.append(first[1:], True) if n_rows else first
     first_of_run = np.maximum.accumulate(np.where(first, at, 0))
     last_of_run = np.minimum.accumulate(np.where(last, at, n_rows)[::-1])[::-1]
@@ -157,27 +152,6 @@ def rank_inputs(con: duckdb.DuckDBPyConnection, v: str) -> dict[str, pa.Table]:
         }
     )
     return dict(zip(RANK_INPUTS, (rows, cells, out), strict=True))
-
-
-def _runs(a: np.ndarray) -> np.ndarray:
-    """True where a run of equal entries of ``a`` begins."""
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = a[1:] != a[:-1]
-    return first
-
-
-def _dense(cell: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each cell key's position among the distinct keys (small integers: 16 bits for a national
-    build, so the sort by cell is a radix sort), and how many there are."""
-    if not len(cell):
-        return np.zeros(0, dtype=np.uint16), 0
-    sid, pid = cell >> BITS, cell & ((1 << BITS) - 1)
-    packed = sid * (int(pid.max()) + 1) + pid
-    seen = np.zeros(int(packed.max()) + 1, dtype=bool)
-    seen[packed] = True
-    n_cells = int(seen.sum())
-    dtype = np.uint16 if n_cells <= 1 << 16 else np.int64
-    return (np.cumsum(seen) - 1).astype(dtype)[packed], n_cells
 
 
 def ranks_and_quartiles_sql() -> str:

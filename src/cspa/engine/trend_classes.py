@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cspa.engine import ordering
 from cspa.engine.trends import MIN_TREND_AREAS, TREND_YEARS, class_sql
 
 #: The names :func:`trend_classes_sql` reads the table of :func:`trend_inputs` under.
@@ -42,7 +43,7 @@ def trend_inputs(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> pa.Ta
     value``); ``observed``: its observed figures (the cells a neighbour figure can be in are those
     of the authorities' figures it was made from, so the periods are read from half the rows).
 
-    Columns: ``rid, aid, latest_pid, slope`` (NaN where not ranked: a repeated year, fewer than two
+    Columns: ``rid, aid, slope`` (NaN where not ranked: a repeated year, fewer than two
     moving averages, or the authority ``outside`` the series' latest period), ``outside`` (0; 1 the
     authority was created after that period; 2 it had ceased before it; 3 it ceased within it and a
     successor's series ends in it too, so the place is ranked once, as the successor), ``rank`` and
@@ -151,12 +152,7 @@ def trend_inputs(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> pa.Ta
     outside = np.where(a_from > p_end, 1, np.where(a_until < p_start, 2, 0))
     # ceased within the period of its latest figure, where a successor's series with a slope ends
     # in the same period
-    successors = con.execute(
-        """SELECT e.aid, s.aid AS successor
-           FROM (SELECT aid, unnest(successors) AS code FROM _cspa_key_area WHERE type = 'la') e
-           JOIN _cspa_key_area s ON s.code = e.code"""
-    ).fetchnumpy()
-    of, to = (np.asarray(successors[c], dtype=np.int64) for c in ("aid", "successor"))
+    of, to = ordering.successor_pairs(con)
     within = np.flatnonzero((outside == 0) & (a_until < p_end))
     if len(within) and len(of):
         row, pair = np.nonzero(s_aid[la[within]][:, None] == of[None, :])
@@ -169,8 +165,8 @@ def trend_inputs(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> pa.Ta
         outside[within[row[hit]]] = 3
     held = np.where(outside == 0, slope[la], np.nan)
 
-    # ranked within the measure, and the difference from the neighbour group's slope ranked so
     # the neighbour group's series of each authority's: its group's area 'SN:<group>:<code>'
+    # (group 0: a measure without one, whose row of sn_area is left empty)
     groups = con.execute(
         """SELECT g.gid, a.aid, nb.aid AS sn_aid FROM _cspa_key_group g
            JOIN _cspa_key_area nb ON starts_with(nb.code, 'SN:' || g.grp || ':')
@@ -186,17 +182,17 @@ def trend_inputs(con: duckdb.DuckDBPyConnection, f: str, observed: str) -> pa.Ta
         (int(max(gid.max(), np.max(g_gid, initial=0))) + 1, n_areas), -1, dtype=np.int64
     )
     sn_area[g_gid, g_aid] = g_sn
-    # (group 0: a measure without one)
-    sn_area[0] = -1
     la_sid, la_aid = s_sid[la], s_aid[la]
-    sn_key = la_sid * n_areas + sn_area[gid[la_sid], la_aid]
-    has_sn = (sn_area[gid[la_sid], la_aid] >= 0) & (sn_key < len(seen))
+    sn_aid = sn_area[gid[la_sid], la_aid]
+    sn_key = la_sid * n_areas + sn_aid
+    has_sn = (sn_aid >= 0) & (sn_key < len(seen))
     has_sn[has_sn] = seen[sn_key[has_sn]]
     sn_slope = np.full(len(la), np.nan)
     sn_slope[has_sn] = slope[position[sn_key[has_sn]]]
     diff = held - sn_slope
-    rank, n = _rank_desc(s_sid[la], held)
-    sn_rank, sn_n = _rank_desc(s_sid[la], diff)
+    # each ranked within the measure
+    rank, n = _rank_desc(la_sid, held)
+    sn_rank, sn_n = _rank_desc(la_sid, diff)
     return pa.table(
         {
             "rid": s_rid[la],
@@ -251,18 +247,10 @@ def _rank_desc(group: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """The rank of each ``x`` among those of its ``group``, largest first, ties sharing the best
     rank (SQL's ``rank()``; NaN last, its rank not read), and how many of the group are not NaN."""
     n_rows = len(x)
-    # the groups numbered densely (in 16 bits where they fit: a radix sort)
-    seen = np.zeros(int(group.max(initial=0)) + 1, dtype=bool)
-    seen[group] = True
-    n_groups = int(seen.sum())
-    g = (np.cumsum(seen) - 1).astype(np.uint16 if n_groups <= 1 << 16 else np.int64)[group]
-    order = np.argsort(-x)
-    order = order[np.argsort(g[order], kind="stable")]
-    xs, gs = x[order], g[order]
-    first = np.ones(n_rows, dtype=bool)
-    first[1:] = (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])
-    group_start = np.ones(n_rows, dtype=bool)
-    group_start[1:] = gs[1:] != gs[:-1]
+    g, n_groups = ordering.dense(group)
+    order = ordering.order_within(g, -x)
+    group_start = ordering.runs(g[order])
+    first = group_start | ordering.runs(x[order])
     at = np.arange(n_rows)
     run_start = np.maximum.accumulate(np.where(first, at, 0))
     start = np.maximum.accumulate(np.where(group_start, at, 0))
